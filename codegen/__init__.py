@@ -1,0 +1,1 @@
+"""Repository generator: ``python -m codegen`` regenerates ``paymsg/models/``."""

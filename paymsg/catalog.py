@@ -1,0 +1,135 @@
+"""The catalogue of message types: the single registry of paymsg.
+
+It is loaded from ``xsd/catalog.toml`` (shipped inside the wheel as ``paymsg/xsd``).
+Every other part of paymsg (detection, binding, validation, the CLI) asks this
+module which message types exist and where their schema and model live.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from paymsg.errors import ConfigError, UnknownMessageTypeError
+
+
+@cache
+def xsd_root() -> Path:
+    """Directory holding the schemas and ``catalog.toml``.
+
+    Installed wheels carry it as ``paymsg/xsd``; a source checkout has it at the top.
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "xsd", here.parent / "xsd"):
+        if (candidate / "catalog.toml").is_file():
+            return candidate
+    raise ConfigError("the schema directory (xsd/catalog.toml) is missing from the installation")
+
+
+class MessageType(BaseModel):
+    """One row of the catalogue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    standard: Literal["iso20022", "cnaps2"]
+    family: str
+    namespace: str
+    root: str
+    element: str = ""
+    schema_file: str
+    module: str
+    name_en: str
+    name_zh: str
+    system: str | None = None
+    signed: bool | None = None
+    body: str | None = None
+
+    @property
+    def schema_path(self) -> Path:
+        return xsd_root() / self.schema_file
+
+    @property
+    def model_module(self) -> ModuleType:
+        return importlib.import_module(f"paymsg.models.{self.module}")
+
+    @property
+    def root_class(self) -> type:
+        """The generated dataclass bound to the body's root element."""
+        module = self.model_module
+        name = "AppHdr" if self.root == "AppHdr" else "Document"
+        return getattr(module, name)  # type: ignore[no-any-return]
+
+
+class Catalog:
+    """All message types, with lookups by id and by body namespace."""
+
+    def __init__(self, types: list[MessageType]) -> None:
+        self._by_id: dict[str, MessageType] = {}
+        for t in types:
+            if t.id in self._by_id:
+                raise ConfigError(f"message type {t.id} is catalogued twice")
+            self._by_id[t.id] = t
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(self._by_id.values(), key=lambda t: t.id))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, type_id: object) -> bool:
+        return type_id in self._by_id
+
+    def get(self, type_id: str) -> MessageType:
+        try:
+            return self._by_id[type_id]
+        except KeyError:
+            known = ", ".join(sorted(self._by_id))
+            raise UnknownMessageTypeError(
+                f"unknown message type {type_id!r}", hint=f"known types: {known}"
+            ) from None
+
+    def by_namespace(self, namespace: str) -> MessageType | None:
+        """The type whose body lives in ``namespace``.
+
+        Several CNAPS2 types reuse an ISO body namespace; without a CNAPS header the
+        plain ISO type is the answer, so ISO rows win.
+        """
+        matches = [t for t in self._by_id.values() if t.namespace == namespace]
+        if not matches:
+            return None
+        matches.sort(key=lambda t: (t.standard != "iso20022", t.id))
+        return matches[0]
+
+    def namespaces(self) -> set[str]:
+        return {t.namespace for t in self._by_id.values()}
+
+
+def _load(path: Path) -> Catalog:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the catalogue: {exc}", source=str(path)) from None
+    rows = []
+    for index, row in enumerate(data.get("message", []), start=1):
+        row = dict(row)
+        row["schema_file"] = row.pop("schema", None)
+        try:
+            rows.append(MessageType(**row))
+        except ValidationError as exc:
+            raise ConfigError(
+                f"catalogue row {index} ({row.get('id', '?')}) is invalid: {exc}", source=str(path)
+            ) from None
+    return Catalog(rows)
+
+
+@cache
+def catalog() -> Catalog:
+    """The catalogue shipped with paymsg (loaded once)."""
+    return _load(xsd_root() / "catalog.toml")

@@ -1,0 +1,107 @@
+"""The single error hierarchy of paymsg.
+
+Every error a user can meet is a :class:`PaymsgError`. Each carries a one-line
+``message`` saying what was wrong and, where known, ``where`` it happened (a file
+path, ``line``/``column``, an element path, or a byte ``offset`` into an envelope),
+plus an optional ``hint`` saying how to fix it. The CLI prints ``str(error)`` and
+exits with ``error.exit_code``; no library traceback reaches a CLI user.
+"""
+
+from __future__ import annotations
+
+
+class PaymsgError(Exception):
+    """Base class of every paymsg error."""
+
+    #: exit code used by the CLI when this error ends a command
+    exit_code: int = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        path: str | None = None,
+        offset: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.line = line
+        self.column = column
+        self.path = path
+        self.offset = offset
+        self.field = field
+        self.hint = hint
+
+    @property
+    def where(self) -> str:
+        """Human-readable location: ``file:line:column``, element path, byte offset."""
+        parts: list[str] = []
+        loc = self.source or ""
+        if self.line is not None:
+            loc += f":{self.line}" if loc else f"line {self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        if loc:
+            parts.append(loc)
+        if self.path:
+            parts.append(self.path)
+        if self.offset is not None:
+            parts.append(f"offset {self.offset}")
+        return ", ".join(parts)
+
+    def with_source(self, source: str) -> PaymsgError:
+        """Return this error with the input's name filled in (if it had none)."""
+        if self.source is None:
+            self.source = source
+        return self
+
+    def __str__(self) -> str:
+        text = self.message
+        where = self.where
+        if where:
+            text = f"{where}: {text}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+class InputError(PaymsgError):
+    """The input could not be read at all (missing file, unreadable bytes, bad JSON)."""
+
+
+class UnsafeXMLError(PaymsgError):
+    """The XML uses a construct refused for safety (DOCTYPE, entities) or breaks a limit."""
+
+
+class MalformedXMLError(PaymsgError):
+    """The input is not well-formed XML."""
+
+
+class UnknownMessageTypeError(PaymsgError):
+    """No catalogued message type matches the input or the requested type id."""
+
+
+class BindingError(PaymsgError):
+    """The XML or JSON does not fit the message model (unknown element, wrong value type)."""
+
+
+class EnvelopeError(PaymsgError):
+    """An envelope (CNAPS2 ``{H:}`` header or signature block, BAH wrapper) is malformed."""
+
+
+class SignatureError(PaymsgError):
+    """A signature could not be produced, or did not verify."""
+
+
+class CodegenError(PaymsgError):
+    """Code generation from XSD failed."""
+
+
+class ConfigError(PaymsgError):
+    """A configuration or data file (catalogue, signing profile, ...) is invalid."""
