@@ -25,7 +25,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from paymsg.errors import CodegenError
+from paymsg.errors import CodegenError, InputError
 
 XS = "http://www.w3.org/2001/XMLSchema"
 _Q = f"{{{XS}}}"
@@ -201,7 +201,7 @@ def generate(schemas: Sequence[Path], package: str, output: Path) -> list[Path]:
     modules: dict[str, tuple[str, str]] = {}
     for schema in sorted(schemas, key=lambda p: p.name):
         if not schema.is_file():
-            raise CodegenError("schema file not found", source=str(schema))
+            raise InputError("schema file not found", source=str(schema))
         name = module_name(schema)
         if name in modules:
             raise CodegenError(f"two schemas map to the module name {name!r}", source=str(schema))

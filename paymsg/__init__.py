@@ -1,0 +1,60 @@
+"""paymsg — read, build, check and translate payment messages (ISO 20022 and CNAPS2).
+
+Everything public is re-exported here::
+
+    import paymsg
+    msg = paymsg.parse("examples/iso20022/pacs.008.001.08/cbpr-usd-with-bah.xml")
+    msg.type, msg.document, msg.envelope
+    paymsg.serialize(msg); paymsg.to_json(msg); paymsg.from_json(text)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from paymsg.catalog import Catalog, MessageType, catalog
+from paymsg.codec.api import detect, parse, serialize
+from paymsg.codec.json import from_json, to_json
+from paymsg.codec.message import BusinessEnvelope, Detection, Message
+from paymsg.codec.xmlsafe import Limits
+from paymsg.errors import (
+    BindingError,
+    CodegenError,
+    ConfigError,
+    EnvelopeError,
+    InputError,
+    MalformedXMLError,
+    PaymsgError,
+    SignatureError,
+    UnknownMessageTypeError,
+    UnsafeXMLError,
+)
+
+try:
+    __version__ = version("paymsg")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "BindingError",
+    "BusinessEnvelope",
+    "Catalog",
+    "CodegenError",
+    "ConfigError",
+    "Detection",
+    "EnvelopeError",
+    "InputError",
+    "Limits",
+    "MalformedXMLError",
+    "Message",
+    "MessageType",
+    "PaymsgError",
+    "SignatureError",
+    "UnknownMessageTypeError",
+    "UnsafeXMLError",
+    "__version__",
+    "catalog",
+    "detect",
+    "from_json",
+    "parse",
+    "serialize",
+    "to_json",
+]

@@ -1,0 +1,3 @@
+from paymsg.cli import main
+
+main()

@@ -1,0 +1,165 @@
+"""``paymsg detect | inspect | convert | envelope``: commands that read messages."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Group
+
+from paymsg.catalog import catalog
+from paymsg.cli.output import console, emit, fail, report_error, reported, table
+from paymsg.codec import cnaps2
+from paymsg.codec.api import detect, parse, read_input, serialize
+from paymsg.codec.json import from_json, to_json
+from paymsg.codec.message import Message
+from paymsg.errors import InputError, PaymsgError
+from paymsg.summary import summarize
+
+JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+class Target(str, Enum):
+    json = "json"
+    xml = "xml"
+
+
+def load(path: Path) -> Message:
+    """A message from a file: XML, CNAPS2 text, or paymsg JSON."""
+    raw, source = read_input(path)
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:3]
+    if head[:1] == b"{" and head != b"{H:":
+        try:
+            return from_json(raw)
+        except PaymsgError as exc:
+            raise exc.with_source(str(path)) from None
+    return parse(raw if source is None else path)
+
+
+def _header_rows(envelope: cnaps2.Cnaps2Envelope) -> list[tuple[str, str, str, str]]:
+    header = envelope.header
+    return [
+        (f.reference, f.label_zh, str(f.offset), repr(getattr(header, f.name)))
+        for f in cnaps2.FIELDS
+    ]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("detect")
+    def detect_cmd(
+        files: list[Path] = typer.Argument(..., help="Message files."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Name the message type of each file, and say how it was decided."""
+        results = []
+        failed = None
+        for path in files:
+            try:
+                d = detect(path)
+                results.append({"file": str(path), "type": d.type, "method": d.method, "detail": d.detail})
+            except PaymsgError as exc:
+                failed = failed or exc
+                results.append({"file": str(path), "error": str(exc)})
+                if not as_json:
+                    report_error(exc)
+
+        def human() -> None:
+            rows = [(r["file"], r["type"], r["method"], r["detail"]) for r in results if "type" in r]
+            if rows:
+                console.print(table(None, ["file", "type", "by", "detail"], rows))
+
+        emit(results, as_json, human)
+        if failed is not None:
+            raise typer.Exit(2)
+
+    @app.command()
+    def inspect(
+        file: Path = typer.Argument(..., help="A message file (XML, CNAPS2 text or paymsg JSON)."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """A readable summary: type, ids, parties, agents, amounts, dates, and the envelope."""
+        with reported():
+            message = load(file)
+            summary = summarize(message)
+        mtype = catalog().get(message.type)
+        envelope = message.envelope
+        data = {"file": str(file), "name_en": mtype.name_en, "name_zh": mtype.name_zh, **summary.as_dict()}
+        if isinstance(envelope, cnaps2.Cnaps2Envelope):
+            data["cnaps2_header"] = envelope.header.model_dump(mode="json")
+            data["signature"] = "present" if envelope.signature else "absent"
+
+        def human() -> None:
+            console.print(f"[bold]{file}[/]: {message.type} — {mtype.name_en} / {mtype.name_zh}")
+            if isinstance(envelope, cnaps2.Cnaps2Envelope):
+                console.print(table("CNAPS2 header {H:}", ["field", "名称", "offset", "value"], _header_rows(envelope)))
+                console.print(f"signature block {{S:}}: {'present' if envelope.signature else 'absent'}")
+            groups = [
+                ("identification", summary.ids),
+                ("parties", summary.parties),
+                ("agents", summary.agents),
+                ("amounts", summary.amounts),
+                ("dates", summary.dates),
+                ("codes", summary.codes),
+            ]
+            console.print(Group(*(table(title, ["path", "value"], rows) for title, rows in groups if rows)))
+
+        emit(data, as_json, human)
+
+    @app.command()
+    def envelope(
+        file: Path = typer.Argument(..., help="A CNAPS2 message file ({H:} header, optional {S:}, XML body)."),
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        """Print the decoded CNAPS2 header fields and the signature status."""
+        with reported():
+            raw, _ = read_input(file)
+            if not cnaps2.looks_like_cnaps2(raw):
+                fail(InputError("not CNAPS2 text: it does not start with a {H: header", source=str(file)))
+            env, offset = cnaps2.split_envelope(raw)
+        data = {
+            "file": str(file),
+            "header": env.header.model_dump(mode="json"),
+            "signature": env.signature,
+            "body_offset": offset,
+        }
+
+        def human() -> None:
+            console.print(table(f"{file}: CNAPS2 header", ["field", "名称", "offset", "value"], _header_rows(env)))
+            sig = f"present ({len(env.signature)} base64 chars, not verified here)" if env.signature else "absent"
+            console.print(f"signature block {{S:}}: {sig}; XML body starts at byte {offset}")
+
+        emit(data, as_json, human)
+
+    @app.command()
+    def convert(
+        files: list[Path] = typer.Argument(..., help="Message files."),
+        to: Target = typer.Option(..., "--to", help="Output format."),
+        output: Path | None = typer.Option(None, "-o", "--output", help="Output file (one input only)."),
+        output_dir: Path | None = typer.Option(None, "--output-dir", help="Write one file per input here."),
+    ) -> None:
+        """Convert between XML (or CNAPS2 text) and paymsg JSON."""
+        if output is not None and len(files) > 1:
+            fail(InputError("-o takes one input file; use --output-dir for several"))
+        suffix = ".json" if to is Target.json else ".xml"
+        failures = 0
+        for path in files:
+            try:
+                message = load(path)
+                data = to_json(message).encode("utf-8") + b"\n" if to is Target.json else serialize(message)
+            except PaymsgError as exc:
+                failures += 1
+                report_error(exc)
+                continue
+            if output_dir is not None:
+                output_dir.mkdir(parents=True, exist_ok=True)
+                (output_dir / (path.stem + suffix)).write_bytes(data)
+            elif output is not None:
+                output.write_bytes(data)
+            else:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+        if failures:
+            raise typer.Exit(2)
+

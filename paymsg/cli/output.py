@@ -1,0 +1,76 @@
+"""The one output layer of the CLI: rich tables for people, ``--json`` for machines.
+
+Exit codes (documented in README):
+  0  success
+  1  the input was read, but checks found problems at or above the fail level
+  2  usage error, or input that could not be read, parsed or bound
+  3  configuration or internal error (catalogue, code generation)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.table import Table
+
+from paymsg.errors import CodegenError, ConfigError, PaymsgError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def exit_code_for(error: PaymsgError) -> int:
+    return EXIT_INTERNAL if isinstance(error, ConfigError | CodegenError) else EXIT_INPUT
+
+
+def report_error(error: PaymsgError) -> None:
+    """Print one clear line for ``error`` on stderr."""
+    err_console.print(f"[bold red]error:[/] {rich_escape(str(error))}", soft_wrap=True)
+
+
+def fail(error: PaymsgError) -> NoReturn:
+    """Print one clear line for ``error`` and exit with its documented code."""
+    report_error(error)
+    raise typer.Exit(exit_code_for(error))
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn any PaymsgError raised inside into one line on stderr and an exit code."""
+    try:
+        yield
+    except PaymsgError as exc:
+        fail(exc)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    t = Table(title=title, title_justify="left", show_lines=False)
+    for index, column in enumerate(columns):
+        t.add_column(column, overflow="fold", no_wrap=index == 0)
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    return t
+
+
+def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
+    """Print ``data`` as JSON, or call ``human`` to print it for people."""
+    if as_json:
+        print_json(data)
+    else:
+        human()

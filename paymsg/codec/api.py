@@ -1,0 +1,275 @@
+"""``detect``, ``parse`` and ``serialize``: the codec entry points for XML and CNAPS2 text."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from paymsg.catalog import MessageType, catalog
+from paymsg.codec import cnaps2
+from paymsg.codec.binding import bind, render
+from paymsg.codec.envelope import DEFAULT_WRAPPER, IsoParts, fill_wrapper, split_parts
+from paymsg.codec.message import BusinessEnvelope, Detection, Message
+from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, check_size, local_name, namespace_of, parse_xml
+from paymsg.errors import BindingError, InputError, MalformedXMLError, PaymsgError, UnknownMessageTypeError, UnsafeXMLError
+
+Source = bytes | str | os.PathLike[str]
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def read_input(data: Source) -> tuple[bytes, str | None]:
+    """Bytes and a display name from bytes, text, or a path.
+
+    A ``str`` is message text when it starts (after white space) with ``<`` or ``{``,
+    and a file path otherwise.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data), None
+    if isinstance(data, str) and data.lstrip("\ufeff \t\r\n")[:1] in ("<", "{"):
+        return data.encode("utf-8"), None
+    path = Path(data)
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", source=str(path)) from None
+
+
+def _lines_before(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset)
+
+
+def _located(exc: PaymsgError, source: str | None, line_offset: int) -> PaymsgError:
+    if source is not None:
+        exc.with_source(source)
+    if line_offset and exc.line is not None:
+        exc.line += line_offset
+    return exc
+
+
+def _is_json(raw: bytes) -> bool:
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:3]
+    return head[:1] == b"{" and head != b"{H:"
+
+
+# --------------------------------------------------------------------------- detect
+
+
+def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
+    """Name the message type without binding the message, and say how it was decided.
+
+    CNAPS2 text is recognised by its header ``MesgType`` (never by the body namespace:
+    an hvps.111 body is an ISO pacs.008.001.02 document). XML is recognised by the
+    namespace and name of the ``Document`` (or ``AppHdr``), inside any wrapper.
+    """
+    raw, source = read_input(data)
+    try:
+        return _detect(raw, limits, source)
+    except PaymsgError as exc:
+        raise _located(exc, source, 0) from None
+
+
+def _detect(raw: bytes, limits: Limits, source: str | None) -> Detection:
+    check_size(raw, limits, source)
+    if cnaps2.looks_like_cnaps2(raw):
+        envelope, _ = cnaps2.split_envelope(raw)
+        mt = envelope.header.mesg_type
+        mtype = catalog().get(mt)
+        return Detection(
+            type=mtype.id,
+            method="header",
+            namespace=mtype.namespace,
+            root=mtype.root,
+            element=mtype.element or None,
+            detail=f"CNAPS2 header MesgType {mt}",
+        )
+    if _is_json(raw):
+        from paymsg.codec.json import json_type
+
+        type_id = json_type(raw, source)
+        return Detection(type=type_id, method="json", detail='"type" member of paymsg JSON')
+    return _detect_xml(raw, limits, source)
+
+
+def _detect_xml(raw: bytes, limits: Limits, source: str | None) -> Detection:
+    events = etree.iterparse(
+        io.BytesIO(raw),
+        events=("start",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    wrapper: str | None = None
+    found: MessageType | None = None
+    try:
+        for depth_guard, (_, element) in enumerate(events):
+            if depth_guard == 0:
+                docinfo = element.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    raise UnsafeXMLError(
+                        "DOCTYPE and entity declarations are not allowed in payment messages",
+                        source=source,
+                        line=1,
+                    )
+            if found is not None:
+                element_name = local_name(element.tag)
+                detail = f"namespace {found.namespace}, root {found.root}"
+                if found.element and element_name != found.element:
+                    raise UnknownMessageTypeError(
+                        f"namespace {found.namespace} is {found.id}, but its message element "
+                        f"is {element_name}, not {found.element}",
+                        source=source,
+                        line=element.sourceline,
+                    )
+                return Detection(found.id, "namespace", found.namespace, found.root, element_name, wrapper, detail)
+            name = local_name(element.tag)
+            mtype = catalog().by_namespace(namespace_of(element.tag))
+            if mtype is not None and mtype.root == name:
+                if name == "AppHdr":
+                    standalone = element.getparent() is None
+                    if not standalone:
+                        continue  # the Document beside it names the message
+                found = mtype
+                if name == "AppHdr" or not mtype.element:
+                    return Detection(mtype.id, "namespace", mtype.namespace, mtype.root, None, wrapper, f"namespace {mtype.namespace}")
+            elif element.getparent() is None:
+                wrapper = element.tag
+            if depth_guard > 10_000:
+                break
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        raise MalformedXMLError(f"not well-formed XML: {exc.msg}", source=source, line=line, column=column) from None
+    if found is not None:
+        raise MalformedXMLError(f"{found.id} document has no message element", source=source)
+    raise UnknownMessageTypeError(
+        "no catalogued message found (no Document or AppHdr in a known namespace)",
+        source=source,
+        hint="`paymsg schemas list` shows the catalogued types and their namespaces",
+    )
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def parse(
+    data: Source,
+    type: str | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    verifier: Any | None = None,
+    signing_profile: Any | None = None,
+) -> Message:
+    """Read a message from bytes, text or a path into a typed :class:`Message`.
+
+    ``type`` forces the message type id (it must agree with the body's namespace).
+    For CNAPS2 text, a ``verifier`` checks the ``{S:}`` signature (an error if it fails).
+    """
+    raw, source = read_input(data)
+    try:
+        if cnaps2.looks_like_cnaps2(raw):
+            return _parse_cnaps2(raw, type, limits, source, verifier, signing_profile)
+        return _parse_xml(raw, type, limits, source)
+    except PaymsgError as exc:
+        raise _located(exc, source, 0) from None
+
+
+def _check_body(root: etree._Element, mtype: MessageType, how: str) -> None:
+    ns = namespace_of(root.tag)
+    if ns != mtype.namespace or local_name(root.tag) != mtype.root:
+        raise BindingError(
+            f"{how} {mtype.id}, whose body is <{mtype.root}> in {mtype.namespace}, "
+            f"but the body is <{local_name(root.tag)}>" + (f" in {ns}" if ns else " without a namespace"),
+            line=root.sourceline,
+        )
+
+
+def _parse_cnaps2(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None, verifier: Any, profile: Any
+) -> Message:
+    check_size(raw, limits, source)
+    envelope, offset = cnaps2.split_envelope(raw)
+    mtype = catalog().get(type_id or envelope.header.mesg_type)
+    body = raw[offset:]
+    line_offset = _lines_before(raw, offset)
+    try:
+        root = parse_xml(body, source=source, limits=limits)
+        _check_body(root, mtype, f"the header says {envelope.header.mesg_type}, i.e." if type_id is None else "asked for")
+        document = bind(root, mtype, source=source, pristine=lambda: parse_xml(body))
+    except PaymsgError as exc:
+        raise _located(exc, source, line_offset) from None
+    if verifier is not None:
+        from paymsg.codec import signing
+
+        signing.verify_envelope(envelope, root, profile or signing.signing_profile(mtype.id), verifier)
+    return Message(mtype.id, document, envelope, original=body)
+
+
+def _parse_xml(raw: bytes, type_id: str | None, limits: Limits, source: str | None) -> Message:
+    root = parse_xml(raw, source=source, limits=limits)
+    parts = split_parts(root, source=source)
+    mtype = parts.document_type
+    if type_id is not None and type_id != mtype.id:
+        forced = catalog().get(type_id)
+        _check_body(parts.document, forced, "asked for")
+        mtype = forced
+    document = bind(parts.document, mtype, source=source, pristine=lambda: _fresh(raw).document)
+    envelope = None
+    if parts.header is not None or parts.wrapper is not None:
+        header = header_type = None
+        if parts.header is not None and parts.header_type is not None:
+            header = bind(
+                parts.header, parts.header_type, source=source, pristine=lambda: _fresh(raw).header
+            )
+            header_type = parts.header_type.id
+        envelope = BusinessEnvelope(header=header, header_type=header_type, wrapper=parts.wrapper)
+    return Message(mtype.id, document, envelope)
+
+
+def _fresh(raw: bytes) -> IsoParts:
+    return split_parts(parse_xml(raw))
+
+
+# --------------------------------------------------------------------------- serialize
+
+
+def document_xml(document: Any, mtype: MessageType) -> bytes:
+    """Canonical XML of one document: declaration, default namespace, schema order."""
+    return XML_DECLARATION + render(document, mtype.namespace).encode("utf-8") + b"\n"
+
+
+def serialize(message: Message) -> bytes:
+    """UTF-8 XML (or CNAPS2 text) for a message; the envelope is restored around it.
+
+    A CNAPS2 message whose document has not changed since it was parsed is written
+    back byte for byte as received (relay guarantee); otherwise its body is the
+    canonical XML.
+    """
+    mtype = catalog().get(message.type)
+    envelope = message.envelope
+    if isinstance(envelope, cnaps2.Cnaps2Envelope):
+        return cnaps2.join_envelope(envelope, _cnaps2_body(message, mtype))
+    body = document_xml(message.document, mtype)
+    if envelope is None or (envelope.wrapper is None and envelope.header is None):
+        return body
+    parts = {"Document": body}
+    if envelope.header is not None:
+        header_type = catalog().get(envelope.header_type or "head.001.001.02")
+        parts["AppHdr"] = document_xml(envelope.header, header_type)
+    wrapper = fill_wrapper(envelope.wrapper or DEFAULT_WRAPPER, parts)
+    return XML_DECLARATION + etree.tostring(wrapper, encoding="UTF-8") + b"\n"
+
+
+def _cnaps2_body(message: Message, mtype: MessageType) -> bytes:
+    if message.original is not None:
+        try:
+            unchanged = bind(parse_xml(message.original), mtype) == message.document
+        except PaymsgError:
+            unchanged = False
+        if unchanged:
+            return message.original
+    return document_xml(message.document, mtype)

@@ -1,0 +1,132 @@
+"""ISO 20022 envelopes: find ``AppHdr`` and ``Document`` inside any wrapper and put them back.
+
+A tolerant reader: the wrapper may have any name and namespace (SWIFT ``Envelope``,
+``DataPDU``, ``BizMsgEnvlp``, ``FedNowIncoming``, ``BusinessMessage``, ``RequestPayload``…)
+and the ISO parts may use any prefix. The wrapper is kept as XML with two slot markers so
+that serialization restores it, with every other piece of content it had.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from lxml import etree
+
+from paymsg.catalog import MessageType, catalog
+from paymsg.codec.message import SLOT_NS
+from paymsg.codec.xmlsafe import local_name, namespace_of, parse_xml
+from paymsg.errors import UnknownMessageTypeError
+
+DEFAULT_WRAPPER = (
+    f'<BusinessMessage><slot xmlns="{SLOT_NS}" name="AppHdr"/>'
+    f'<slot xmlns="{SLOT_NS}" name="Document"/></BusinessMessage>'
+)
+
+
+@dataclass(slots=True)
+class IsoParts:
+    document: etree._Element
+    document_type: MessageType
+    header: etree._Element | None
+    header_type: MessageType | None
+    wrapper: str | None
+
+
+def _known(element: etree._Element) -> MessageType | None:
+    mtype = catalog().by_namespace(namespace_of(element.tag))
+    if mtype is not None and mtype.root == local_name(element.tag):
+        return mtype
+    return None
+
+
+def split_parts(root: etree._Element, *, source: str | None = None) -> IsoParts:
+    """Locate the ISO ``Document`` (and ``AppHdr``) in a parsed XML tree."""
+    own = _known(root)
+    if own is not None:
+        return IsoParts(root, own, None, None, None)
+
+    document = header = None
+    document_type = header_type = None
+    for element in root.iter(tag=etree.Element):
+        if element is root:
+            continue
+        name = local_name(element.tag)
+        if name == "Document" and document is None:
+            document_type = _known(element)
+            if document_type is not None:
+                document = element
+        elif name == "AppHdr" and header is None:
+            header_type = _known(element)
+            if header_type is not None:
+                header = element
+    if document is None or document_type is None:
+        if header is not None and header_type is not None:
+            raise UnknownMessageTypeError(
+                f"wrapper <{local_name(root.tag)}> holds a business application header "
+                "but no catalogued ISO 20022 Document",
+                source=source,
+                line=root.sourceline,
+            )
+        ns = namespace_of(root.tag)
+        raise UnknownMessageTypeError(
+            f"no catalogued message found: root element <{local_name(root.tag)}>"
+            + (f" in namespace {ns}" if ns else " without a namespace"),
+            source=source,
+            line=root.sourceline,
+            hint="`paymsg schemas list` shows the catalogued types and their namespaces",
+        )
+    return IsoParts(document, document_type, header, header_type, _skeleton(root, document, header))
+
+
+def _index_path(root: etree._Element, element: etree._Element) -> list[int]:
+    path = []
+    node = element
+    while node is not root:
+        parent = node.getparent()
+        assert parent is not None
+        path.append(parent.index(node))
+        node = parent
+    return list(reversed(path))
+
+
+def _skeleton(
+    root: etree._Element, document: etree._Element, header: etree._Element | None
+) -> str:
+    """The wrapper's XML with slot markers where the parts were."""
+    copied = copy.deepcopy(root)
+    targets = [("Document", _index_path(root, document))]
+    if header is not None:
+        targets.append(("AppHdr", _index_path(root, header)))
+    located = []
+    for name, path in targets:
+        node = copied
+        for index in path:
+            node = node[index]
+        located.append((name, node))
+    for name, node in located:
+        slot = etree.Element(f"{{{SLOT_NS}}}slot", nsmap={None: SLOT_NS}, name=name)
+        slot.tail = node.tail
+        parent = node.getparent()
+        assert parent is not None
+        parent.replace(node, slot)
+    etree.cleanup_namespaces(copied)
+    return etree.tostring(copied, encoding="unicode")
+
+
+def fill_wrapper(wrapper: str, parts: dict[str, bytes]) -> etree._Element:
+    """Rebuild a wrapper: each slot marker replaced by the XML given for its name."""
+    root = parse_xml(wrapper.encode("utf-8"), source="wrapper")
+    for slot in list(root.iter(f"{{{SLOT_NS}}}slot")):
+        name = slot.get("name", "")
+        parent = slot.getparent()
+        assert parent is not None
+        if name not in parts:
+            parent.remove(slot)
+            continue
+        element = parse_xml(parts[name], source=name)
+        element.tail = slot.tail
+        depth = sum(1 for _ in slot.iterancestors())
+        etree.indent(element, space="  ", level=depth)
+        parent.replace(slot, element)
+    return root

@@ -1,0 +1,67 @@
+"""The message objects every codec produces and consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from lxml import etree
+
+if TYPE_CHECKING:
+    from paymsg.codec.cnaps2 import Cnaps2Envelope
+
+SLOT_NS = "urn:paymsg:slot"
+
+
+@dataclass(slots=True)
+class BusinessEnvelope:
+    """What surrounds an ISO 20022 document: a business application header and/or a wrapper.
+
+    ``header`` is the typed ``AppHdr`` (``header_type`` names its message type) or
+    ``None`` when there is no header or its version is not catalogued — in that case the
+    header stays, untouched, inside ``wrapper``. ``wrapper`` is the XML of the enclosing
+    element (SWIFT ``Envelope``, ``BusinessMessage``, ``DataPDU``…) with the ``AppHdr``
+    and ``Document`` replaced by ``<slot xmlns="urn:paymsg:slot" name="…"/>`` markers;
+    everything else in it (attributes, other children, comments) is kept verbatim.
+    """
+
+    header: Any | None = None
+    header_type: str | None = None
+    wrapper: str | None = None
+
+    @property
+    def wrapper_tag(self) -> str | None:
+        """Clark name (``{namespace}local``) of the wrapper element, if any."""
+        if self.wrapper is None:
+            return None
+        return str(etree.fromstring(self.wrapper.encode()).tag)
+
+
+@dataclass(slots=True)
+class Detection:
+    """How a message type was recognised, without binding the whole message."""
+
+    type: str
+    method: Literal["header", "namespace", "json", "explicit"]
+    namespace: str | None = None
+    root: str | None = None
+    element: str | None = None
+    wrapper: str | None = None
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Message:
+    """A payment message: its type id, its typed document and what surrounds it.
+
+    ``document`` is an instance of the generated model (``paymsg.models.<module>.Document``,
+    or ``AppHdr`` for a standalone business application header). ``envelope`` is a
+    :class:`BusinessEnvelope` for ISO messages with a header or wrapper, a
+    ``Cnaps2Envelope`` for CNAPS2 transport text, or ``None`` for a bare document.
+    """
+
+    type: str
+    document: Any
+    envelope: BusinessEnvelope | Cnaps2Envelope | None = None
+    #: the body bytes as received (CNAPS2), so an unchanged message relays byte for byte
+    original: bytes | None = field(default=None, repr=False, compare=False)

@@ -1,0 +1,122 @@
+"""Safe XML reading: the only place paymsg turns untrusted bytes into an lxml tree.
+
+DTD loading, entity resolution and network access are always off; a document that
+declares a DOCTYPE (and so possibly entities) is refused outright; size and nesting
+depth are limited. Limits are configurable through :class:`Limits`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from paymsg.errors import MalformedXMLError, UnsafeXMLError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input limits. The defaults suit payment messages, including large BEPS packages."""
+
+    max_bytes: int = 256 * 1024 * 1024
+    max_depth: int = 64
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
+        collect_ids=False,
+    )
+
+
+def check_size(data: bytes, limits: Limits = DEFAULT_LIMITS, source: str | None = None) -> None:
+    if len(data) > limits.max_bytes:
+        raise UnsafeXMLError(
+            f"input is {len(data):,} bytes, over the limit of {limits.max_bytes:,}",
+            source=source,
+            hint="raise Limits.max_bytes, or stream the document",
+        )
+
+
+def parse_xml(
+    data: bytes,
+    *,
+    source: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    line_offset: int = 0,
+) -> etree._Element:
+    """Parse ``data`` safely and return the root element.
+
+    ``line_offset`` is added to reported line numbers (for XML that follows a
+    CNAPS2 header in the same text).
+    """
+    check_size(data, limits, source)
+    try:
+        tree = etree.fromstring(data, _parser()).getroottree()
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        msg = exc.msg or str(exc)
+        if "DOCTYPE" in msg.upper() or "ENTITY" in msg.upper():
+            raise UnsafeXMLError(
+                "DOCTYPE and entity declarations are not allowed in payment messages",
+                source=source,
+                line=(line or 0) + line_offset or None,
+            ) from None
+        raise MalformedXMLError(
+            f"not well-formed XML: {msg}",
+            source=source,
+            line=(line + line_offset) if line else None,
+            column=column,
+        ) from None
+    except ValueError as exc:  # e.g. unsupported encoding declarations
+        raise MalformedXMLError(f"cannot decode XML: {exc}", source=source) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise UnsafeXMLError(
+            "DOCTYPE and entity declarations are not allowed in payment messages",
+            source=source,
+            line=1 + line_offset,
+            hint="remove the <!DOCTYPE ...> declaration",
+        )
+    root = tree.getroot()
+    if root.xpath("boolean(" + "/*" * (limits.max_depth + 1) + ")"):
+        raise UnsafeXMLError(
+            f"elements are nested deeper than {limits.max_depth} levels",
+            source=source,
+            hint="raise Limits.max_depth if this is a genuine message",
+        )
+    return root
+
+
+def local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def namespace_of(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def element_path(element: etree._Element) -> str:
+    """Element-name path with 1-based indexes on repeated siblings.
+
+    ``/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/IntrBkSttlmAmt``
+    """
+    parts: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        name = local_name(node.tag)
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/" + "/".join(reversed(parts))
