@@ -31,9 +31,7 @@ def regenerate(output: Path) -> list[Path]:
         jobs.setdefault(row.module, (row.module, str(row.schema_path), f"xsd/{row.schema_file}"))
     with ProcessPoolExecutor() as pool:
         modules = sorted(pool.map(_one, sorted(jobs.values())))
-    return write_package(
-        modules, output, doc="one module per catalogued schema", clean=True
-    )
+    return write_package(modules, output, doc="one module per catalogued schema", clean=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp)
             regenerate(fresh)
-            names = sorted({p.name for p in fresh.glob("*.py")} | {p.name for p in MODELS.glob("*.py")})
+            names = sorted(
+                {p.name for p in fresh.glob("*.py")} | {p.name for p in MODELS.glob("*.py")}
+            )
             _, mismatch, errors = filecmp.cmpfiles(fresh, MODELS, names, shallow=False)
             if mismatch or errors:
                 print("models differ from the schemas: " + ", ".join(mismatch + errors))

@@ -64,7 +64,8 @@ class MessageType(BaseModel):
         """The generated dataclass bound to the body's root element."""
         module = self.model_module
         name = "AppHdr" if self.root == "AppHdr" else "Document"
-        return getattr(module, name)  # type: ignore[no-any-return]
+        cls: type = getattr(module, name)
+        return cls
 
 
 class Catalog:

@@ -23,7 +23,18 @@ AGENTS = {
     "InstgAgt", "InstdAgt", "DbtrAgt", "CdtrAgt", "IntrmyAgt1", "IntrmyAgt2", "IntrmyAgt3",
     "PrvsInstgAgt1", "FwdgAgt", "Svcr", "InstgDrctPty", "InstgPty", "InstdDrctPty", "InstdPty",
 }  # fmt: skip
-CODES = {"SttlmMtd", "SttlmPrty", "ChrgBr", "Cd", "Prtry", "SysCd", "PrcSts", "PrcCd", "TxSts", "GrpSts"}
+CODES = {
+    "SttlmMtd",
+    "SttlmPrty",
+    "ChrgBr",
+    "Cd",
+    "Prtry",
+    "SysCd",
+    "PrcSts",
+    "PrcCd",
+    "TxSts",
+    "GrpSts",
+}
 
 
 @dataclass
@@ -37,7 +48,10 @@ class Summary:
     codes: list[tuple[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v if k == "type" else [{"path": p, "value": x} for p, x in v] for k, v in vars(self).items()}
+        return {
+            k: v if k == "type" else [{"path": p, "value": x} for p, x in v]
+            for k, v in vars(self).items()
+        }
 
 
 def _first_text(node: Any, keys: tuple[str, ...]) -> str | None:

@@ -37,7 +37,7 @@ def test_every_row_has_a_schema_and_a_model(row: paymsg.MessageType) -> None:
 
 
 def test_unknown_type_is_a_clear_error() -> None:
-    with pytest.raises(paymsg.UnknownMessageTypeError, match="pacs.999"):
+    with pytest.raises(paymsg.UnknownMessageTypeError, match=r"pacs\.999"):
         catalog().get("pacs.999.001.01")
 
 

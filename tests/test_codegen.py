@@ -53,7 +53,17 @@ def test_user_codegen_from_the_cli(tmp_path: Path, monkeypatch) -> None:  # type
     xsd.write_text(USER_XSD, encoding="utf-8")
     out = tmp_path / "mymodels"
     done = subprocess.run(
-        [sys.executable, "-m", "paymsg.cli", "codegen", str(xsd), "--package", "mymodels", "-o", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "paymsg.cli",
+            "codegen",
+            str(xsd),
+            "--package",
+            "mymodels",
+            "-o",
+            str(out),
+        ],
         capture_output=True,
         text=True,
     )
@@ -67,7 +77,17 @@ def test_user_codegen_from_the_cli(tmp_path: Path, monkeypatch) -> None:  # type
 
 def test_user_codegen_reports_a_missing_file(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "paymsg.cli", "codegen", str(tmp_path / "nope.xsd"), "--package", "x", "-o", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "paymsg.cli",
+            "codegen",
+            str(tmp_path / "nope.xsd"),
+            "--package",
+            "x",
+            "-o",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
     )

@@ -14,7 +14,9 @@ def register(app: typer.Typer) -> None:
     def codegen(
         schemas: list[Path] = typer.Argument(..., help="XSD files, one module each."),
         package: str = typer.Option(..., "--package", help="Python package name of the output."),
-        output: Path = typer.Option(..., "--output", "-o", help="Directory to write the package to."),
+        output: Path = typer.Option(
+            ..., "--output", "-o", help="Directory to write the package to."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Generate dataclass models from XSD files (same conventions as paymsg's own models)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -21,7 +21,7 @@ from paymsg.summary import summarize
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 
 
-class Target(str, Enum):
+class Target(StrEnum):
     json = "json"
     xml = "xml"
 
@@ -41,7 +41,7 @@ def load(path: Path) -> Message:
 def _header_rows(envelope: cnaps2.Cnaps2Envelope) -> list[tuple[str, str, str, str]]:
     header = envelope.header
     return [
-        (f.reference, f.label_zh, str(f.offset), repr(getattr(header, f.name)))
+        (f.ref_name, f.label_zh, str(f.offset), repr(getattr(header, f.name)))
         for f in cnaps2.FIELDS
     ]
 
@@ -58,7 +58,9 @@ def register(app: typer.Typer) -> None:
         for path in files:
             try:
                 d = detect(path)
-                results.append({"file": str(path), "type": d.type, "method": d.method, "detail": d.detail})
+                results.append(
+                    {"file": str(path), "type": d.type, "method": d.method, "detail": d.detail}
+                )
             except PaymsgError as exc:
                 failed = failed or exc
                 results.append({"file": str(path), "error": str(exc)})
@@ -66,7 +68,9 @@ def register(app: typer.Typer) -> None:
                     report_error(exc)
 
         def human() -> None:
-            rows = [(r["file"], r["type"], r["method"], r["detail"]) for r in results if "type" in r]
+            rows = [
+                (r["file"], r["type"], r["method"], r["detail"]) for r in results if "type" in r
+            ]
             if rows:
                 console.print(table(None, ["file", "type", "by", "detail"], rows))
 
@@ -85,7 +89,12 @@ def register(app: typer.Typer) -> None:
             summary = summarize(message)
         mtype = catalog().get(message.type)
         envelope = message.envelope
-        data = {"file": str(file), "name_en": mtype.name_en, "name_zh": mtype.name_zh, **summary.as_dict()}
+        data = {
+            "file": str(file),
+            "name_en": mtype.name_en,
+            "name_zh": mtype.name_zh,
+            **summary.as_dict(),
+        }
         if isinstance(envelope, cnaps2.Cnaps2Envelope):
             data["cnaps2_header"] = envelope.header.model_dump(mode="json")
             data["signature"] = "present" if envelope.signature else "absent"
@@ -93,8 +102,16 @@ def register(app: typer.Typer) -> None:
         def human() -> None:
             console.print(f"[bold]{file}[/]: {message.type} — {mtype.name_en} / {mtype.name_zh}")
             if isinstance(envelope, cnaps2.Cnaps2Envelope):
-                console.print(table("CNAPS2 header {H:}", ["field", "名称", "offset", "value"], _header_rows(envelope)))
-                console.print(f"signature block {{S:}}: {'present' if envelope.signature else 'absent'}")
+                console.print(
+                    table(
+                        "CNAPS2 header {H:}",
+                        ["field", "名称", "offset", "value"],
+                        _header_rows(envelope),
+                    )
+                )
+                console.print(
+                    f"signature block {{S:}}: {'present' if envelope.signature else 'absent'}"
+                )
             groups = [
                 ("identification", summary.ids),
                 ("parties", summary.parties),
@@ -103,20 +120,28 @@ def register(app: typer.Typer) -> None:
                 ("dates", summary.dates),
                 ("codes", summary.codes),
             ]
-            console.print(Group(*(table(title, ["path", "value"], rows) for title, rows in groups if rows)))
+            console.print(
+                Group(*(table(title, ["path", "value"], rows) for title, rows in groups if rows))
+            )
 
         emit(data, as_json, human)
 
     @app.command()
     def envelope(
-        file: Path = typer.Argument(..., help="A CNAPS2 message file ({H:} header, optional {S:}, XML body)."),
+        file: Path = typer.Argument(
+            ..., help="A CNAPS2 message file ({H:} header, optional {S:}, XML body)."
+        ),
         as_json: bool = JSON_OPT,
     ) -> None:
         """Print the decoded CNAPS2 header fields and the signature status."""
         with reported():
             raw, _ = read_input(file)
             if not cnaps2.looks_like_cnaps2(raw):
-                fail(InputError("not CNAPS2 text: it does not start with a {H: header", source=str(file)))
+                fail(
+                    InputError(
+                        "not CNAPS2 text: it does not start with a {H: header", source=str(file)
+                    )
+                )
             env, offset = cnaps2.split_envelope(raw)
         data = {
             "file": str(file),
@@ -126,8 +151,18 @@ def register(app: typer.Typer) -> None:
         }
 
         def human() -> None:
-            console.print(table(f"{file}: CNAPS2 header", ["field", "名称", "offset", "value"], _header_rows(env)))
-            sig = f"present ({len(env.signature)} base64 chars, not verified here)" if env.signature else "absent"
+            console.print(
+                table(
+                    f"{file}: CNAPS2 header",
+                    ["field", "名称", "offset", "value"],
+                    _header_rows(env),
+                )
+            )
+            sig = (
+                f"present ({len(env.signature)} base64 chars, not verified here)"
+                if env.signature
+                else "absent"
+            )
             console.print(f"signature block {{S:}}: {sig}; XML body starts at byte {offset}")
 
         emit(data, as_json, human)
@@ -136,8 +171,12 @@ def register(app: typer.Typer) -> None:
     def convert(
         files: list[Path] = typer.Argument(..., help="Message files."),
         to: Target = typer.Option(..., "--to", help="Output format."),
-        output: Path | None = typer.Option(None, "-o", "--output", help="Output file (one input only)."),
-        output_dir: Path | None = typer.Option(None, "--output-dir", help="Write one file per input here."),
+        output: Path | None = typer.Option(
+            None, "-o", "--output", help="Output file (one input only)."
+        ),
+        output_dir: Path | None = typer.Option(
+            None, "--output-dir", help="Write one file per input here."
+        ),
     ) -> None:
         """Convert between XML (or CNAPS2 text) and paymsg JSON."""
         if output is not None and len(files) > 1:
@@ -147,7 +186,11 @@ def register(app: typer.Typer) -> None:
         for path in files:
             try:
                 message = load(path)
-                data = to_json(message).encode("utf-8") + b"\n" if to is Target.json else serialize(message)
+                data = (
+                    to_json(message).encode("utf-8") + b"\n"
+                    if to is Target.json
+                    else serialize(message)
+                )
             except PaymsgError as exc:
                 failures += 1
                 report_error(exc)
@@ -162,4 +205,3 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.flush()
         if failures:
             raise typer.Exit(2)
-

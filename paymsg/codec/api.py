@@ -14,8 +14,22 @@ from paymsg.codec import cnaps2
 from paymsg.codec.binding import bind, render
 from paymsg.codec.envelope import DEFAULT_WRAPPER, IsoParts, fill_wrapper, split_parts
 from paymsg.codec.message import BusinessEnvelope, Detection, Message
-from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, check_size, local_name, namespace_of, parse_xml
-from paymsg.errors import BindingError, InputError, MalformedXMLError, PaymsgError, UnknownMessageTypeError, UnsafeXMLError
+from paymsg.codec.xmlsafe import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_size,
+    local_name,
+    namespace_of,
+    parse_xml,
+)
+from paymsg.errors import (
+    BindingError,
+    InputError,
+    MalformedXMLError,
+    PaymsgError,
+    UnknownMessageTypeError,
+    UnsafeXMLError,
+)
 
 Source = bytes | str | os.PathLike[str]
 
@@ -126,7 +140,15 @@ def _detect_xml(raw: bytes, limits: Limits, source: str | None) -> Detection:
                         source=source,
                         line=element.sourceline,
                     )
-                return Detection(found.id, "namespace", found.namespace, found.root, element_name, wrapper, detail)
+                return Detection(
+                    found.id,
+                    "namespace",
+                    found.namespace,
+                    found.root,
+                    element_name,
+                    wrapper,
+                    detail,
+                )
             name = local_name(element.tag)
             mtype = catalog().by_namespace(namespace_of(element.tag))
             if mtype is not None and mtype.root == name:
@@ -136,14 +158,24 @@ def _detect_xml(raw: bytes, limits: Limits, source: str | None) -> Detection:
                         continue  # the Document beside it names the message
                 found = mtype
                 if name == "AppHdr" or not mtype.element:
-                    return Detection(mtype.id, "namespace", mtype.namespace, mtype.root, None, wrapper, f"namespace {mtype.namespace}")
+                    return Detection(
+                        mtype.id,
+                        "namespace",
+                        mtype.namespace,
+                        mtype.root,
+                        None,
+                        wrapper,
+                        f"namespace {mtype.namespace}",
+                    )
             elif element.getparent() is None:
                 wrapper = element.tag
             if depth_guard > 10_000:
                 break
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
-        raise MalformedXMLError(f"not well-formed XML: {exc.msg}", source=source, line=line, column=column) from None
+        raise MalformedXMLError(
+            f"not well-formed XML: {exc.msg}", source=source, line=line, column=column
+        ) from None
     if found is not None:
         raise MalformedXMLError(f"{found.id} document has no message element", source=source)
     raise UnknownMessageTypeError(
@@ -183,7 +215,8 @@ def _check_body(root: etree._Element, mtype: MessageType, how: str) -> None:
     if ns != mtype.namespace or local_name(root.tag) != mtype.root:
         raise BindingError(
             f"{how} {mtype.id}, whose body is <{mtype.root}> in {mtype.namespace}, "
-            f"but the body is <{local_name(root.tag)}>" + (f" in {ns}" if ns else " without a namespace"),
+            f"but the body is <{local_name(root.tag)}>"
+            + (f" in {ns}" if ns else " without a namespace"),
             line=root.sourceline,
         )
 
@@ -198,14 +231,22 @@ def _parse_cnaps2(
     line_offset = _lines_before(raw, offset)
     try:
         root = parse_xml(body, source=source, limits=limits)
-        _check_body(root, mtype, f"the header says {envelope.header.mesg_type}, i.e." if type_id is None else "asked for")
+        _check_body(
+            root,
+            mtype,
+            f"the header says {envelope.header.mesg_type}, i.e."
+            if type_id is None
+            else "asked for",
+        )
         document = bind(root, mtype, source=source, pristine=lambda: parse_xml(body))
     except PaymsgError as exc:
         raise _located(exc, source, line_offset) from None
     if verifier is not None:
         from paymsg.codec import signing
 
-        signing.verify_envelope(envelope, root, profile or signing.signing_profile(mtype.id), verifier)
+        signing.verify_envelope(
+            envelope, root, profile or signing.signing_profile(mtype.id), verifier
+        )
     return Message(mtype.id, document, envelope, original=body)
 
 

@@ -90,9 +90,7 @@ def _index_path(root: etree._Element, element: etree._Element) -> list[int]:
     return list(reversed(path))
 
 
-def _skeleton(
-    root: etree._Element, document: etree._Element, header: etree._Element | None
-) -> str:
+def _skeleton(root: etree._Element, document: etree._Element, header: etree._Element | None) -> str:
     """The wrapper's XML with slot markers where the parts were."""
     copied = copy.deepcopy(root)
     targets = [("Document", _index_path(root, document))]

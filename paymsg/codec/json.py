@@ -70,7 +70,11 @@ def to_data(obj: Any) -> dict[str, Any]:
 
 
 def _value_out(value: Any) -> Any:
-    return to_data(value) if is_dataclass(value) and not isinstance(value, type) else _scalar_out(value)
+    return (
+        to_data(value)
+        if is_dataclass(value) and not isinstance(value, type)
+        else _scalar_out(value)
+    )
 
 
 def _wildcard_xml(obj: Any, meta: XmlMeta) -> list[str]:
@@ -95,14 +99,16 @@ def from_data(cls: type, data: Any, path: str = "") -> Any:
     for var in meta.get_all_vars():
         if var.is_wildcard or var.is_attributes:
             continue
-        by_key[f"@{var.local_name}" if var.is_attribute else TEXT if var.is_text else var.local_name] = var
+        by_key[
+            f"@{var.local_name}" if var.is_attribute else TEXT if var.is_text else var.local_name
+        ] = var
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key == ANY:
             continue
-        var = by_key.get(key)
-        if var is None:
+        if key not in by_key:
             raise BindingError(f"unknown member {key!r} for {cls.__name__}", path=f"{path}/{key}")
+        var = by_key[key]
         where = f"{path}/{key}"
         if var.list_element:
             if not isinstance(value, list):
@@ -117,7 +123,8 @@ def from_data(cls: type, data: Any, path: str = "") -> Any:
     except TypeError as exc:
         missing = [f.name for f in fields(cls) if f.name not in kwargs]
         raise BindingError(
-            f"cannot build {cls.__name__}: {exc}" + (f" (missing: {', '.join(missing)})" if missing else ""),
+            f"cannot build {cls.__name__}: {exc}"
+            + (f" (missing: {', '.join(missing)})" if missing else ""),
             path=path or "/",
         ) from None
 
@@ -142,7 +149,7 @@ def _wildcards_in(cls: type, meta: XmlMeta, fragments: Any, path: str) -> dict[s
     wrapper = etree.Element(f"{{{ns}}}{meta.qname.rsplit('}', 1)[-1]}" if ns else meta.qname)
     for fragment in fragments:
         wrapper.append(parse_xml(fragment.encode("utf-8"), source=path))
-    parsed = XmlParser(context=CONTEXT).from_bytes(etree.tostring(wrapper), cls)
+    parsed: Any = XmlParser(context=CONTEXT).from_bytes(etree.tostring(wrapper), cls)
     return {var.name: getattr(parsed, var.name) for var in meta.get_all_vars() if var.is_wildcard}
 
 
@@ -197,7 +204,9 @@ def message_from_data(data: Any, source: str | None = None) -> Message:
                 htype = catalog().get(header_type or "head.001.001.02")
                 header = from_data(htype.root_class, env["AppHdr"], "/AppHdr")
                 header_type = htype.id
-            envelope = BusinessEnvelope(header=header, header_type=header_type, wrapper=env.get("wrapper"))
+            envelope = BusinessEnvelope(
+                header=header, header_type=header_type, wrapper=env.get("wrapper")
+            )
     return Message(mtype.id, document, envelope)
 
 

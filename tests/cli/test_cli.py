@@ -70,7 +70,15 @@ def test_convert_xml_json_xml(pacs008_with_bah: Path, tmp_path: Path) -> None:
 def test_convert_to_stdout_and_output_dir(pacs008_with_bah: Path, tmp_path: Path) -> None:
     result = run("convert", pacs008_with_bah, "--to", "xml")
     assert result.exit_code == 0 and result.stdout.startswith("<?xml")
-    result = run("convert", pacs008_with_bah, pacs008_with_bah, "--to", "json", "--output-dir", tmp_path / "o")
+    result = run(
+        "convert",
+        pacs008_with_bah,
+        pacs008_with_bah,
+        "--to",
+        "json",
+        "--output-dir",
+        tmp_path / "o",
+    )
     assert result.exit_code == 0
     assert (tmp_path / "o" / "cbpr-usd-with-bah.json").is_file()
 

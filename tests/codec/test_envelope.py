@@ -81,7 +81,10 @@ def test_supplementary_data_survives_xml_and_json(pacs008_with_bah: Path) -> Non
     ext = etree.SubElement(envlp, "{urn:bank:ext}Extra", code="7")
     etree.SubElement(ext, "{urn:bank:ext}Note").text = "保留 this"
     message = paymsg.parse(etree.tostring(root))
-    for text in (paymsg.serialize(message), paymsg.serialize(paymsg.from_json(paymsg.to_json(message)))):
+    for text in (
+        paymsg.serialize(message),
+        paymsg.serialize(paymsg.from_json(paymsg.to_json(message))),
+    ):
         out = etree.fromstring(text)
         extra = out.find(".//{urn:bank:ext}Extra")
         assert extra is not None and extra.get("code") == "7"

@@ -80,5 +80,7 @@ def test_binding_error_has_line_and_element_path(pacs008_with_bah: Path) -> None
         paymsg.parse(broken)
     error = info.value
     assert error.line is not None
-    assert error.path is not None and error.path.startswith("/Envelope/Document/FIToFICstmrCdtTrf/GrpHdr")
+    assert error.path is not None and error.path.startswith(
+        "/Envelope/Document/FIToFICstmrCdtTrf/GrpHdr"
+    )
     assert "Bogus" in str(error)
