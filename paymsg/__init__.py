@@ -10,6 +10,7 @@ Everything public is re-exported here::
 
 from importlib.metadata import PackageNotFoundError, version
 
+from paymsg import cnaps2
 from paymsg.catalog import Catalog, MessageType, catalog
 from paymsg.codec.api import detect, parse, serialize
 from paymsg.codec.json import from_json, to_json
@@ -52,6 +53,7 @@ __all__ = [
     "UnsafeXMLError",
     "__version__",
     "catalog",
+    "cnaps2",
     "detect",
     "from_json",
     "parse",

@@ -238,15 +238,18 @@ def _parse_cnaps2(
             if type_id is None
             else "asked for",
         )
-        document = bind(root, mtype, source=source, pristine=lambda: parse_xml(body))
     except PaymsgError as exc:
         raise _located(exc, source, line_offset) from None
-    if verifier is not None:
+    if verifier is not None:  # before binding, which consumes the tree
         from paymsg.codec import signing
 
         signing.verify_envelope(
             envelope, root, profile or signing.signing_profile(mtype.id), verifier
         )
+    try:
+        document = bind(root, mtype, source=source, pristine=lambda: parse_xml(body))
+    except PaymsgError as exc:
+        raise _located(exc, source, line_offset) from None
     return Message(mtype.id, document, envelope, original=body)
 
 
