@@ -8,9 +8,9 @@ message's schema.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -45,30 +45,52 @@ def compiled_schema(schema_path: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(schema_path, parser))
 
 
-def schema_errors(element: etree._Element, mtype: MessageType) -> list[tuple[int | None, str, str]]:
-    """``(line, element path, message)`` for each schema violation of ``element``."""
+@dataclass(frozen=True, slots=True)
+class SchemaProblem:
+    """One schema violation: where (line, element path), what (libxml2 kind and text)."""
+
+    line: int | None
+    path: str
+    message: str
+    kind: str
+    value: str | None
+
+
+def _target(element: etree._Element, log_path: str | None) -> etree._Element | None:
+    """The element a libxml2 error path names; the path's first step is ``element`` itself."""
+    if not log_path:
+        return None
+    steps = log_path.split("/")[2:]
+    if not steps:
+        return element
+    try:
+        hits = element.xpath("./" + "/".join(steps))
+    except etree.XPathError:
+        return None
+    return hits[0] if isinstance(hits, list) and hits and isinstance(hits[0], etree._Element) else None
+
+
+def schema_errors(element: etree._Element, mtype: MessageType) -> list[SchemaProblem]:
+    """Every schema violation of ``element`` (validated in place; the tree must be intact)."""
     schema = compiled_schema(str(mtype.schema_path))
-    # validate a standalone copy: libxml2 misreads a subtree validated inside a wrapper
-    standalone = copy.deepcopy(element) if element.getparent() is not None else element
-    if schema.validate(standalone):
+    if schema.validate(element):
         return []
-    doc = standalone.getroottree()
-    parent = element.getparent()
-    prefix = element_path(parent) if parent is not None else ""
     found = []
     for entry in schema.error_log:
-        target = None
-        if entry.path:
-            try:
-                hits = doc.xpath(entry.path)
-                target = hits[0] if hits and isinstance(hits, list) else None
-            except etree.XPathError:
-                target = None
-        if isinstance(target, etree._Element):
-            path = prefix + element_path(target)
-        else:
-            path = entry.path or ""
-        found.append((entry.line or None, path, _NS_IN_MESSAGE.sub("", entry.message)))
+        target = _target(element, entry.path)
+        path = element_path(target) if target is not None else (entry.path or "")
+        value = None
+        if target is not None and len(target) == 0 and target.text is not None:
+            value = target.text
+        found.append(
+            SchemaProblem(
+                entry.line or None,
+                path,
+                _NS_IN_MESSAGE.sub("", entry.message),
+                entry.type_name,
+                value,
+            )
+        )
     return found
 
 
@@ -98,13 +120,13 @@ def bind(
     except (ParserError, ConverterError, ValueError, TypeError, LookupError) as exc:
         problems = schema_errors(pristine() if pristine else element, mtype)
         if problems:
-            line, path, message = problems[0]
+            first = problems[0]
             more = f" (and {len(problems) - 1} more schema errors)" if len(problems) > 1 else ""
             raise BindingError(
-                f"does not fit {mtype.id}: {message}{more}",
+                f"does not fit {mtype.id}: {first.message}{more}",
                 source=source,
-                line=line,
-                path=path,
+                line=first.line,
+                path=first.path,
                 hint="run `paymsg validate` for every finding",
             ) from None
         raise BindingError(
