@@ -28,6 +28,7 @@ from paymsg.errors import (
     UnknownMessageTypeError,
     UnsafeXMLError,
 )
+from paymsg.validation import Finding, Report, ValidationConfig, validate
 
 try:
     __version__ = version("paymsg")
@@ -42,15 +43,18 @@ __all__ = [
     "ConfigError",
     "Detection",
     "EnvelopeError",
+    "Finding",
     "InputError",
     "Limits",
     "MalformedXMLError",
     "Message",
     "MessageType",
     "PaymsgError",
+    "Report",
     "SignatureError",
     "UnknownMessageTypeError",
     "UnsafeXMLError",
+    "ValidationConfig",
     "__version__",
     "catalog",
     "cnaps2",
@@ -59,4 +63,5 @@ __all__ = [
     "parse",
     "serialize",
     "to_json",
+    "validate",
 ]

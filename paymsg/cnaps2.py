@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from paymsg.catalog import MessageType, catalog
 from paymsg.codec.api import document_xml
@@ -52,7 +52,8 @@ from paymsg.codec.signing import (
 from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import EnvelopeError, UnknownMessageTypeError
 
-PRIORITY_BY_SETTLEMENT = {"URGT": "1", "HIGH": "2", "NORM": "3"}
+Priority = Literal["1", "2", "3"]
+PRIORITY_BY_SETTLEMENT: dict[str, Priority] = {"URGT": "1", "HIGH": "2", "NORM": "3"}
 
 IdGenerator = Callable[[], str]
 
@@ -115,7 +116,9 @@ def _cnaps_type(document: Any, type: str | None) -> MessageType:
         candidates = [
             t
             for t in catalog()
-            if t.standard == "cnaps2" and t.namespace == namespace and isinstance(document, t.root_class)
+            if t.standard == "cnaps2"
+            and t.namespace == namespace
+            and isinstance(document, t.root_class)
         ]
         if len(candidates) != 1:
             names = ", ".join(t.id for t in candidates) or "none"
@@ -137,8 +140,8 @@ def wrap(
     receiver: str | None = None,
     sender_system: str | None = None,
     receiver_system: str | None = None,
-    priority: str | None = None,
-    direction: str = "U",
+    priority: Priority | None = None,
+    direction: Literal["U", "D"] = "U",
     mesg_id: str | None = None,
     mesg_ref_id: str | None = None,
     reserve: str = " " * 9,
@@ -150,9 +153,7 @@ def wrap(
     """A CNAPS2 :class:`~paymsg.Message` with its header built (and signed with ``signer``)."""
     if isinstance(document_or_message, Message):
         document = document_or_message.document
-        type = type or (
-            document_or_message.type if document_or_message.type in catalog() else None
-        )
+        type = type or (document_or_message.type if document_or_message.type in catalog() else None)
         if type is not None and catalog().get(type).standard != "cnaps2":
             type = None
     else:

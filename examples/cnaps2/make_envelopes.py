@@ -2,9 +2,9 @@
 
 Run: ``python examples/cnaps2/make_envelopes.py``. Headers are deterministic (fixed send
 time and communication ids); SM2 signatures are not (each uses a fresh random nonce),
-so a re-run changes the ``{S:}`` blocks only. Each body gets an unsigned envelope; hvps.111 and beps.121
-bodies also get a signed one, made with the TEST key in keys/ and the ILLUSTRATIVE
-element lists in signing-example.toml (the official PBOC lists are not public).
+so a re-run changes the ``{S:}`` blocks only. Each body gets an unsigned envelope;
+hvps.111 and beps.121 bodies also get a signed one, made with the TEST key in keys/
+and the ILLUSTRATIVE element lists in signing-example.toml (the official PBOC lists are not public).
 
 It doubles as an example of the API: ``paymsg.cnaps2.wrap`` fills the header from the
 document (sender/receiver = instructing/instructed direct participants, system code from

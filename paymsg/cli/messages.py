@@ -138,20 +138,28 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def envelope(
-        file: Path = typer.Argument(..., help="A CNAPS2 message file ({H:} header, optional {S:}, XML body)."),
+        file: Path = typer.Argument(
+            ..., help="A CNAPS2 message file ({H:} header, optional {S:}, XML body)."
+        ),
         public_key: str | None = typer.Option(
             None, "--public-key", help="SM2 public key (hex) of the sender: verify the signature."
         ),
         profiles: Path | None = typer.Option(
-            None, "--profiles", help="TOML file of signature element lists (签名要素串) to verify with."
+            None,
+            "--profiles",
+            help="TOML file of signature element lists (签名要素串) to verify with.",
         ),
         as_json: bool = JSON_OPT,
     ) -> None:
-        """Print the decoded CNAPS2 header fields and the signature status (verified with --public-key)."""
+        """Print the CNAPS2 header fields and the signature status (verified with --public-key)."""
         with reported():
             raw, _ = read_input(file)
             if not cnaps2.looks_like_cnaps2(raw):
-                fail(InputError("not CNAPS2 text: it does not start with a {H: header", source=str(file)))
+                fail(
+                    InputError(
+                        "not CNAPS2 text: it does not start with a {H: header", source=str(file)
+                    )
+                )
             env, offset = cnaps2.split_envelope(raw)
             status = "present, not verified" if env.signature else "absent"
             if public_key is not None:
@@ -166,7 +174,13 @@ def register(app: typer.Typer) -> None:
         }
 
         def human() -> None:
-            console.print(table(f"{file}: CNAPS2 header", ["field", "名称", "offset", "value"], _header_rows(env)))
+            console.print(
+                table(
+                    f"{file}: CNAPS2 header",
+                    ["field", "名称", "offset", "value"],
+                    _header_rows(env),
+                )
+            )
             console.print(f"signature block {{S:}}: {status}; XML body starts at byte {offset}")
 
         emit(data, as_json, human)

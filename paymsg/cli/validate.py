@@ -1,0 +1,218 @@
+"""``paymsg validate`` and ``paymsg rules list``."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import typer
+from rich.progress import Progress
+
+from paymsg.cli.output import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    console,
+    emit,
+    err_console,
+    fail,
+    reported,
+    table,
+)
+from paymsg.errors import InputError
+from paymsg.validation import ValidationConfig, all_rules, validate
+from paymsg.validation.config import PROFILES
+from paymsg.validation.engine import LAYER_RULES
+from paymsg.validation.findings import SEVERITY_RANK, Report
+
+MESSAGE_SUFFIXES = {".xml", ".txt", ".json", ".dat", ".msg"}
+PROGRESS_FROM = 6  # files
+
+rules_app = typer.Typer(help="Validation rules.", no_args_is_help=True)
+
+
+class Lang(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+def expand(paths: list[str]) -> Iterator[Path]:
+    """Files, directories (recursively: message files by suffix) and glob patterns."""
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in MESSAGE_SUFFIXES
+            )
+            yield from found
+        elif path.exists() or not any(ch in text for ch in "*?["):
+            yield path
+        else:
+            matches = sorted(glob.glob(text, recursive=True))
+            if not matches:
+                yield path  # reported as unreadable
+            yield from (Path(m) for m in matches)
+
+
+def _junit(reports: list[Report], floor: str, target: Path) -> None:
+    failing = [r for r in reports if r.at_least(floor)]  # type: ignore[arg-type]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuite name="paymsg validate" tests="{len(reports)}" failures="{len(failing)}">',
+    ]
+    for report in reports:
+        name = quoteattr(report.source or "-")
+        lines.append(f"  <testcase classname={quoteattr(report.type or 'unknown')} name={name}>")
+        findings = report.at_least(floor)  # type: ignore[arg-type]
+        if findings:
+            body = "\n".join(
+                f"{f.severity} {f.rule} {f.path or ''}:{f.line or ''} {f.message}" for f in findings
+            )
+            summary = quoteattr(f"{len(findings)} finding(s)")
+            lines.append(f"    <failure message={summary}>{_escape(body)}</failure>")
+        lines.append("  </testcase>")
+    lines.append("</testsuite>")
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _print_report(report: Report, lang: str) -> None:
+    if not report.findings:
+        return
+    rows = [
+        (
+            f.severity,
+            f.rule,
+            f"{f.path or ''}{':' + str(f.line) if f.line else ''}",
+            f.text(lang),  # type: ignore[arg-type]
+        )
+        for f in report.findings
+    ]
+    title = f"{report.source} ({report.type or 'unknown type'})"
+    console.print(table(title, ["severity", "rule", "path:line", "message"], rows))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("validate")
+    def validate_cmd(
+        paths: list[str] = typer.Argument(..., help="Files, directories or glob patterns."),
+        profile: str = typer.Option("default", "--profile", help=f"One of: {', '.join(PROFILES)}."),
+        fail_on: FailOn = typer.Option(
+            FailOn.error, "--fail-on", help="Lowest severity that fails."
+        ),
+        lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the messages."),
+        junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report."),
+        type_id: str | None = typer.Option(
+            None, "--type", help="Force the message type (e.g. a CNAPS2 body without header)."
+        ),
+        settlement_window: int = typer.Option(
+            0, "--settlement-window", help="Days a settlement date may precede creation."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="One JSON object per file."),
+    ) -> None:
+        """Validate messages (safety, XSD, rules). Exit 0 clean, 1 findings, 2 unreadable."""
+        with reported():
+            if profile not in PROFILES:
+                fail(
+                    InputError(
+                        f"unknown profile {profile!r}", hint=f"one of: {', '.join(PROFILES)}"
+                    )
+                )
+            config = ValidationConfig(settlement_window_days=settlement_window)
+            files = list(expand(paths))
+        if not files:
+            fail(InputError("no message files found"))
+        reports: list[Report] = []
+        with Progress(
+            console=err_console, transient=True, disable=len(files) < PROGRESS_FROM
+        ) as bar:
+            task = bar.add_task("validating", total=len(files))
+            for path in files:
+                reports.append(validate(path, profile_name=profile, config=config, type=type_id))
+                if reports[-1].source is None:
+                    reports[-1].source = str(path)
+                bar.advance(task)
+        floor = fail_on.value
+        unreadable = [r for r in reports if any(f.layer == "safety" for f in r.findings)]
+        failing = [r for r in reports if r.at_least(floor)]  # type: ignore[arg-type]
+        if junit is not None:
+            _junit(reports, floor, junit)
+
+        def human() -> None:
+            for report in reports:
+                _print_report(report, lang.value)
+            totals = {s: sum(r.counts[s] for r in reports) for s in SEVERITY_RANK}
+            clean = len(reports) - len(failing)
+            console.print(
+                f"{len(reports)} file(s): {clean} passed,"
+                f" {len(failing)} failed at --fail-on {floor}"
+                f" ({len(unreadable)} unreadable); findings: {totals['error']} error(s),"
+                f" {totals['warning']} warning(s), {totals['info']} info"
+            )
+
+        emit([r.model_dump(mode="json") for r in reports], as_json, human)
+        if unreadable:
+            raise typer.Exit(EXIT_INPUT)
+        if failing:
+            raise typer.Exit(EXIT_FINDINGS)
+
+    @rules_app.command("list")
+    def list_rules(
+        as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    ) -> None:
+        """Every rule: id, layer, severity, pack and what it checks."""
+        rows = [
+            {
+                "id": rid,
+                "layer": layer,
+                "severity": "error",
+                "pack": "-",
+                "title": en,
+                "title_zh": zh,
+                "doc": en,
+            }
+            for rid, layer, en, zh in LAYER_RULES
+        ] + [
+            {
+                "id": r.id,
+                "layer": "rule",
+                "severity": r.severity,
+                "pack": r.pack,
+                "title": r.title,
+                "title_zh": r.title_zh,
+                "doc": r.doc,
+            }
+            for r in all_rules()
+        ]
+
+        def human() -> None:
+            console.print(
+                table(
+                    f"{len(rows)} rules",
+                    ["id", "layer", "severity", "pack", "checks"],
+                    [
+                        (
+                            r["id"],
+                            r["layer"],
+                            r["severity"],
+                            r["pack"],
+                            f"{r['title']}\n{r['title_zh']}",
+                        )
+                        for r in rows
+                    ],
+                )
+            )
+
+        emit(rows, as_json, human)
+
+    app.add_typer(rules_app, name="rules")

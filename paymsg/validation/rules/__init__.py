@@ -1,0 +1,1 @@
+"""Rule packs, one module per standard; importing a module registers its rules."""
