@@ -67,7 +67,9 @@ def _target(element: etree._Element, log_path: str | None) -> etree._Element | N
         hits = element.xpath("./" + "/".join(steps))
     except etree.XPathError:
         return None
-    return hits[0] if isinstance(hits, list) and hits and isinstance(hits[0], etree._Element) else None
+    return (
+        hits[0] if isinstance(hits, list) and hits and isinstance(hits[0], etree._Element) else None
+    )
 
 
 def schema_errors(element: etree._Element, mtype: MessageType) -> list[SchemaProblem]:
