@@ -105,3 +105,7 @@ class CodegenError(PaymsgError):
 
 class ConfigError(PaymsgError):
     """A configuration or data file (catalogue, signing profile, ...) is invalid."""
+
+
+class ConversionError(PaymsgError):
+    """A conversion is not possible, or (with ``strict=True``) would lose data."""

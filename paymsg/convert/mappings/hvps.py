@@ -1,0 +1,1 @@
+"""Hub edges for hvps (written next)."""

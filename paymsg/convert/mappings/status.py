@@ -1,0 +1,1 @@
+"""Hub edges for status (written next)."""
