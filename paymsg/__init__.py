@@ -16,10 +16,13 @@ from paymsg.codec.api import detect, parse, serialize
 from paymsg.codec.json import from_json, to_json
 from paymsg.codec.message import BusinessEnvelope, Detection, Message
 from paymsg.codec.xmlsafe import Limits
+from paymsg.convert import Conversion, LossEntry, convert
 from paymsg.errors import (
     BindingError,
     CodegenError,
     ConfigError,
+    ConversionError,
+    ConversionLossError,
     EnvelopeError,
     InputError,
     MalformedXMLError,
@@ -41,11 +44,15 @@ __all__ = [
     "Catalog",
     "CodegenError",
     "ConfigError",
+    "Conversion",
+    "ConversionError",
+    "ConversionLossError",
     "Detection",
     "EnvelopeError",
     "Finding",
     "InputError",
     "Limits",
+    "LossEntry",
     "MalformedXMLError",
     "Message",
     "MessageType",
@@ -58,6 +65,7 @@ __all__ = [
     "__version__",
     "catalog",
     "cnaps2",
+    "convert",
     "detect",
     "from_json",
     "parse",

@@ -109,3 +109,9 @@ class ConfigError(PaymsgError):
 
 class ConversionError(PaymsgError):
     """A conversion is not possible, or (with ``strict=True``) would lose data."""
+
+
+class ConversionLossError(ConversionError):
+    """``strict=True`` refused a conversion because it would lose the fields named."""
+
+    exit_code = 1

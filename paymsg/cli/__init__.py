@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.cli import codegen, messages, schemas, validate
+from paymsg.cli import codegen, convert, messages, schemas, validate
 
 app = typer.Typer(
     name="paymsg",
@@ -35,6 +35,7 @@ def _root(
 messages.register(app)
 app.add_typer(schemas.app, name="schemas")
 codegen.register(app)
+convert.register(app)
 validate.register(app)
 
 

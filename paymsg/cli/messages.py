@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.console import Group
 
 from paymsg.catalog import catalog
+from paymsg.cli.files import load
 from paymsg.cli.output import console, emit, fail, report_error, reported, table
 from paymsg.codec import cnaps2
-from paymsg.codec.api import detect, parse, read_input, serialize
-from paymsg.codec.json import from_json, to_json
-from paymsg.codec.message import Message
+from paymsg.codec.api import detect, parse, read_input
 from paymsg.errors import InputError, PaymsgError
 from paymsg.summary import summarize
 
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
-
-
-class Target(StrEnum):
-    json = "json"
-    xml = "xml"
-
-
-def load(path: Path) -> Message:
-    """A message from a file: XML, CNAPS2 text, or paymsg JSON."""
-    raw, source = read_input(path)
-    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:3]
-    if head[:1] == b"{" and head != b"{H:":
-        try:
-            return from_json(raw)
-        except PaymsgError as exc:
-            raise exc.with_source(str(path)) from None
-    return parse(raw if source is None else path)
 
 
 def _header_rows(envelope: cnaps2.Cnaps2Envelope) -> list[tuple[str, str, str, str]]:
@@ -184,42 +164,3 @@ def register(app: typer.Typer) -> None:
             console.print(f"signature block {{S:}}: {status}; XML body starts at byte {offset}")
 
         emit(data, as_json, human)
-
-    @app.command()
-    def convert(
-        files: list[Path] = typer.Argument(..., help="Message files."),
-        to: Target = typer.Option(..., "--to", help="Output format."),
-        output: Path | None = typer.Option(
-            None, "-o", "--output", help="Output file (one input only)."
-        ),
-        output_dir: Path | None = typer.Option(
-            None, "--output-dir", help="Write one file per input here."
-        ),
-    ) -> None:
-        """Convert between XML (or CNAPS2 text) and paymsg JSON."""
-        if output is not None and len(files) > 1:
-            fail(InputError("-o takes one input file; use --output-dir for several"))
-        suffix = ".json" if to is Target.json else ".xml"
-        failures = 0
-        for path in files:
-            try:
-                message = load(path)
-                data = (
-                    to_json(message).encode("utf-8") + b"\n"
-                    if to is Target.json
-                    else serialize(message)
-                )
-            except PaymsgError as exc:
-                failures += 1
-                report_error(exc)
-                continue
-            if output_dir is not None:
-                output_dir.mkdir(parents=True, exist_ok=True)
-                (output_dir / (path.stem + suffix)).write_bytes(data)
-            elif output is not None:
-                output.write_bytes(data)
-            else:
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
-        if failures:
-            raise typer.Exit(2)

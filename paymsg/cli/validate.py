@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -11,6 +9,7 @@ from xml.sax.saxutils import quoteattr
 import typer
 from rich.progress import Progress
 
+from paymsg.cli.files import expand
 from paymsg.cli.output import (
     EXIT_FINDINGS,
     EXIT_INPUT,
@@ -27,7 +26,6 @@ from paymsg.validation.config import PROFILES
 from paymsg.validation.engine import LAYER_RULES
 from paymsg.validation.findings import SEVERITY_RANK, Report
 
-MESSAGE_SUFFIXES = {".xml", ".txt", ".json", ".dat", ".msg"}
 PROGRESS_FROM = 6  # files
 
 rules_app = typer.Typer(help="Validation rules.", no_args_is_help=True)
@@ -41,24 +39,6 @@ class Lang(StrEnum):
 class FailOn(StrEnum):
     error = "error"
     warning = "warning"
-
-
-def expand(paths: list[str]) -> Iterator[Path]:
-    """Files, directories (recursively: message files by suffix) and glob patterns."""
-    for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix in MESSAGE_SUFFIXES
-            )
-            yield from found
-        elif path.exists() or not any(ch in text for ch in "*?["):
-            yield path
-        else:
-            matches = sorted(glob.glob(text, recursive=True))
-            if not matches:
-                yield path  # reported as unreadable
-            yield from (Path(m) for m in matches)
 
 
 def _junit(reports: list[Report], floor: str, target: Path) -> None:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from paymsg.catalog import MessageType, catalog
 from paymsg.codec.json import from_data, to_data
 from paymsg.codec.message import Message
-from paymsg.errors import ConversionError
+from paymsg.errors import ConversionError, ConversionLossError
 
 Action = Literal["dropped", "truncated", "defaulted", "transliterated", "moved"]
 
@@ -270,7 +270,13 @@ def route(source: str, target: str) -> list[tuple[str, str]]:
     )
 
 
-def _run_edge(data: dict[str, Any], source: str, target: str, options: ConvertOptions, loss: list[LossEntry]) -> dict[str, Any]:
+def _run_edge(
+    data: dict[str, Any],
+    source: str,
+    target: str,
+    options: ConvertOptions,
+    loss: list[LossEntry],
+) -> dict[str, Any]:
     ctx = MappingContext(catalog().get(source), catalog().get(target), options)
     out = _EDGES[(source, target)](data, ctx)
     loss.extend(ctx.loss)
@@ -292,7 +298,7 @@ def convert(message: Message, to: str, *, strict: bool = False, **options: Any) 
         data = _run_edge(data, source, edge_target, opts, loss)
     if strict and loss:
         fields = "; ".join(f"{e.source_path} ({e.action}: {e.reason})" for e in loss)
-        raise ConversionError(f"conversion to {target.id} would lose data: {fields}")
+        raise ConversionLossError(f"conversion to {target.id} would lose data: {fields}")
     document = from_data(target.root_class, data, f"/{target.root}")
     result = Message(target.id, document)
     if target.standard == "cnaps2" and opts.wrap:
