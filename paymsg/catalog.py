@@ -62,10 +62,14 @@ class MessageType(BaseModel):
     @property
     def root_class(self) -> type:
         """The generated dataclass bound to the body's root element."""
-        module = self.model_module
-        name = "AppHdr" if self.root == "AppHdr" else "Document"
-        cls: type = getattr(module, name)
-        return cls
+        return _root_class(self.module, self.root)
+
+
+@cache
+def _root_class(module: str, root: str) -> type:
+    loaded = importlib.import_module(f"paymsg.models.{module}")
+    cls: type = getattr(loaded, "AppHdr" if root == "AppHdr" else "Document")
+    return cls
 
 
 class Catalog:
@@ -73,10 +77,14 @@ class Catalog:
 
     def __init__(self, types: list[MessageType]) -> None:
         self._by_id: dict[str, MessageType] = {}
+        self._by_namespace: dict[str, MessageType] = {}
         for t in types:
             if t.id in self._by_id:
                 raise ConfigError(f"message type {t.id} is catalogued twice")
             self._by_id[t.id] = t
+        # several CNAPS2 types reuse an ISO body namespace; without a header the ISO row wins
+        for t in sorted(types, key=lambda t: (t.standard != "iso20022", t.id), reverse=True):
+            self._by_namespace[t.namespace] = t
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(sorted(self._by_id.values(), key=lambda t: t.id))
@@ -102,11 +110,7 @@ class Catalog:
         Several CNAPS2 types reuse an ISO body namespace; without a CNAPS header the
         plain ISO type is the answer, so ISO rows win.
         """
-        matches = [t for t in self._by_id.values() if t.namespace == namespace]
-        if not matches:
-            return None
-        matches.sort(key=lambda t: (t.standard != "iso20022", t.id))
-        return matches[0]
+        return self._by_namespace.get(namespace)
 
     def namespaces(self) -> set[str]:
         return {t.namespace for t in self._by_id.values()}

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from lxml import etree
 from xsdata.exceptions import ConverterError, ParserError
@@ -28,6 +28,7 @@ from paymsg.codec.xmlsafe import element_path, local_name
 from paymsg.errors import BindingError
 
 CONTEXT = XmlContext()
+Engine = Literal["fast", "xsdata"]
 _NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
 
 _PARSER_CONFIG = ParserConfig(
@@ -102,11 +103,14 @@ def bind(
     *,
     source: str | None = None,
     pristine: Callable[[], etree._Element] | None = None,
+    engine: Engine = "fast",
 ) -> Any:
     """Bind ``element`` (a ``Document`` or ``AppHdr``) to the model of ``mtype``.
 
-    Binding consumes the tree (xsdata clears elements as it goes); on failure,
-    ``pristine`` gives a fresh copy of the element to locate the problem in.
+    ``engine="fast"`` uses precomputed plans (:mod:`paymsg.codec.fast`) and falls back
+    to xsdata's generic binder for anything they do not cover; ``"xsdata"`` forces the
+    generic binder. The generic binder consumes the tree (it clears elements as it goes);
+    on failure, ``pristine`` gives a fresh copy of the element to locate the problem in.
     """
     expected = mtype.root
     if local_name(element.tag) != expected:
@@ -116,6 +120,13 @@ def bind(
             line=element.sourceline,
             path=element_path(element),
         )
+    if engine == "fast":
+        from paymsg.codec import fast
+
+        try:
+            return fast.decode(element, fast.plan_for(mtype.root_class))
+        except fast.Unsupported:
+            pass  # the generic binder decides (and explains any error)
     parser = XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
     try:
         return parser.parse(element, mtype.root_class)
@@ -136,7 +147,17 @@ def bind(
         ) from None
 
 
-def render(obj: Any, namespace: str) -> str:
+def render(obj: Any, namespace: str, engine: Engine = "fast") -> str:
     """XML text of a bound object, its namespace as the default one (no declaration)."""
+    if engine == "fast":
+        from paymsg.codec import fast
+
+        try:
+            root = fast.encode(obj, fast.plan_for(type(obj)), None, nsmap={None: namespace})
+        except fast.Unsupported:
+            pass
+        else:
+            etree.indent(root, space="  ")
+            return str(etree.tostring(root, encoding="unicode")) + "\n"
     serializer = XmlSerializer(context=CONTEXT, config=_SERIALIZER_CONFIG)
     return serializer.render(obj, ns_map={None: namespace})
