@@ -30,6 +30,7 @@ from paymsg.errors import BindingError
 CONTEXT = XmlContext()
 Engine = Literal["fast", "xsdata"]
 _NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
+_PREFIXED_STEP = re.compile(r"^(\w+):(\w+)")
 
 _PARSER_CONFIG = ParserConfig(
     fail_on_unknown_properties=True,
@@ -61,7 +62,7 @@ def _target(element: etree._Element, log_path: str | None) -> etree._Element | N
     """The element a libxml2 error path names; the path's first step is ``element`` itself."""
     if not log_path:
         return None
-    steps = log_path.split("/")[2:]
+    steps = [_PREFIXED_STEP.sub(r"*[local-name()='\2']", step) for step in log_path.split("/")[2:]]
     if not steps:
         return element
     try:

@@ -106,6 +106,13 @@ def test_xsd_mutations_are_reported_with_path_and_line(case) -> None:  # type: i
     assert first.message and first.message_zh
 
 
+def test_prefixed_documents_get_element_name_paths() -> None:
+    path = EXAMPLES / "iso20022/pacs.008.001.08/jpy-prefixed-bah.xml"
+    text = path.read_bytes().replace(b"<d:ChrgBr>", b"<d:Bogus/><d:ChrgBr>", 1)
+    finding = _only(validate(text), "xsd")[0]
+    assert finding.path == "/RequestPayload/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/Bogus"
+
+
 def test_all_findings_are_collected_not_just_the_first() -> None:
     text = PACS008.read_bytes().replace(b"<ChrgBr>SHAR</ChrgBr>", b"<ChrgBr>OURS</ChrgBr>")
     assert text.count(b"<ChrgBr>OURS</ChrgBr>") >= 2
