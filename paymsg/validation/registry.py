@@ -134,6 +134,13 @@ class RuleContext:
     cnaps_header: Cnaps2Header | None = None
     line_offset: int = 0
     current: RuleSpec | None = field(default=None, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, factory: Callable[[], Any]) -> Any:
+        """``factory()`` computed once per validation and shared by the rules that need it."""
+        if key not in self._memo:
+            self._memo[key] = factory()
+        return self._memo[key]
 
     @property
     def message(self) -> etree._Element | None:

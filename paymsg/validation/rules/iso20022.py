@@ -159,24 +159,27 @@ Typed = list[tuple[etree._Element, str | None]]
 
 def typed_walk(root: etree._Element, index: SchemaIndex) -> Typed:
     """Every element under ``root`` (document order) with its schema type, or None."""
-    out: Typed = []
     children, by_name, opaque = index.children, index.by_name, index.opaque
-    name = local_name(root.tag)
-    stack: list[tuple[etree._Element, str | None]] = [
-        (root, index.elements.get(name) or by_name.get(name))
-    ]
-    while stack:
-        element, type_ = stack.pop()
+    name = root.tag.rpartition("}")[2]
+    root_type = index.elements.get(name) or by_name.get(name)
+    out: Typed = [(root, root_type)]
+    if root_type in opaque:
+        return out
+    types: dict[etree._Element, str | None] = {root: root_type}
+    skip: set[etree._Element] = set()
+    for element in root.iterdescendants(tag=etree.Element):
+        parent = element.getparent()
+        if parent in skip:
+            skip.add(element)
+            continue
+        parent_type = types.get(parent)
+        child_name = element.tag.rpartition("}")[2]
+        kids = children.get(parent_type, {}) if parent_type else {}
+        type_ = kids.get(child_name) or by_name.get(child_name)
+        types[element] = type_
         out.append((element, type_))
         if type_ in opaque:
-            continue
-        kids = children.get(type_, {}) if type_ else {}
-        for child in reversed(element):
-            tag = child.tag
-            if not isinstance(tag, str):  # comments, processing instructions
-                continue
-            child_name = tag.rpartition("}")[2]
-            stack.append((child, kids.get(child_name) or by_name.get(child_name)))
+            skip.add(element)
     return out
 
 
@@ -187,29 +190,24 @@ def _type_of(element: etree._Element, fallback: MessageType) -> MessageType | No
     return catalog().by_namespace(namespace)
 
 
-#: the last typed walk: (document, header, walks); one entry, replaced as a whole
-_LAST_WALK: list[tuple[etree._Element, etree._Element | None, list[tuple[Typed, SchemaIndex]]]] = []
-
-
 def typed_parts(ctx: RuleContext) -> list[tuple[Typed, SchemaIndex]]:
     """The typed walks of the document and of its business application header.
 
-    Several rules need them, so the walk of the message being validated is kept (one entry,
-    compared by identity of the parsed elements, which the engine parses afresh for each
-    validation).
+    Several rules need them; they are computed once per validation (``ctx.memo``).
     """
-    last = _LAST_WALK[0] if _LAST_WALK else None
-    if last is not None and last[0] is ctx.document and last[1] is ctx.app_header:
-        return last[2]
-    parts: list[tuple[Typed, SchemaIndex]] = []
-    for root in (ctx.app_header, ctx.document):
-        if root is None:
-            continue
-        mtype = _type_of(root, ctx.type)
-        index = schema_index(str(mtype.schema_path)) if mtype is not None else None
-        if index is not None:
-            parts.append((typed_walk(root, index), index))
-    _LAST_WALK[:] = [(ctx.document, ctx.app_header, parts)]
+
+    def walk() -> list[tuple[Typed, SchemaIndex]]:
+        parts: list[tuple[Typed, SchemaIndex]] = []
+        for root in (ctx.app_header, ctx.document):
+            if root is None:
+                continue
+            mtype = _type_of(root, ctx.type)
+            index = schema_index(str(mtype.schema_path)) if mtype is not None else None
+            if index is not None:
+                parts.append((typed_walk(root, index), index))
+        return parts
+
+    parts: list[tuple[Typed, SchemaIndex]] = ctx.memo("iso20022.typed-walk", walk)
     return parts
 
 
