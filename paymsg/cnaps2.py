@@ -9,7 +9,8 @@ block. Defaults, each overridable:
 * sender / receiver: the instructing / instructed direct participants of the body
   (``InstgDrctPty`` / ``InstdDrctPty``, or the ISO ``InstgAgt`` / ``InstdAgt`` clearing
   member ids) — this matches every public sample (reference §2.2, [C2+]);
-* system codes: the catalogue's ``system`` of the type;
+* system codes: the body's ``SysCd`` when it has one (a CCMS message serving BEPS
+  carries BEPS), else the catalogue's ``system`` of the type;
 * date and time: now (local time of the sending machine, as the header carries);
 * priority: from the settlement priority (``URGT`` 1, ``HIGH`` 2, ``NORM`` 3), else ``3``;
 * direction ``U``; ``MesgID`` from ``id_generator``; ``MesgRefID`` = ``MesgID``, as seen
@@ -172,13 +173,14 @@ def wrap(
         )
     if priority is None:
         priority = PRIORITY_BY_SETTLEMENT.get(_first(data, ("SttlmPrty",)) or "", "3")
+    system = _first(data, ("SysCd",)) or mtype.system or ""
     stamp = now or datetime.now()
     mesg_id = mesg_id or (id_generator or default_id_generator)()
     header = Cnaps2Header(
         orig_sender=sender,
-        orig_sender_sid=sender_system or mtype.system or "",
+        orig_sender_sid=sender_system or system,
         orig_receiver=receiver,
-        orig_receiver_sid=receiver_system or mtype.system or "",
+        orig_receiver_sid=receiver_system or system,
         orig_send_date=f"{stamp:%Y%m%d}",
         orig_send_time=f"{stamp:%H%M%S}",
         mesg_type=mtype.id,

@@ -26,7 +26,7 @@ SENT_AT = datetime(2024, 3, 15, 10, 30, 0)
 
 # ccms.990 / ccms.911 bodies name the confirmed message's sender, not their own parties
 PARTIES = {
-    "bank-confirms-npc-forwarded-beps121": ("313290000017", "0000"),
+    "bank-confirms-npc-forwarded-beps121": ("102100099996", "0000"),
     "npc-confirms-hvps111": ("0000", "102100099996"),
     "duplicate-hvps111": ("0000", "102100099996"),
     "signature-failure-beps121": ("0000", "313331000014"),
@@ -45,9 +45,16 @@ def main() -> None:
     for body in sorted(HERE.glob("*/*.xml")):
         type_id = body.parent.name
         message = paymsg.parse(body, type=type_id)
-        # NPC notifications travel downwards from the NPC (0000)
-        direction = "D" if type_id.split(".")[1] in {"801", "900", "911", "604"} else "U"
+        text = body.read_bytes()
         sender, receiver = PARTIES.get(body.stem, (None, None))
+        # NPC notifications travel downwards from the NPC (0000), and so does a package the
+        # NPC forwards (it carries NPCPrcInf; the originating bank stays the sender)
+        npc_sends = (
+            type_id.split(".")[1] in {"801", "900", "911", "604"}
+            or sender == "0000"
+            or b"<NPCPrcInf>" in text
+        )
+        direction = "D" if npc_sends else "U"
         wrapped = cnaps2.wrap(
             message,
             type=type_id,
@@ -62,6 +69,7 @@ def main() -> None:
             signed = cnaps2.wrap(
                 message,
                 type=type_id,
+                direction=direction,
                 now=SENT_AT,
                 id_generator=next_id,
                 signer=signer,
