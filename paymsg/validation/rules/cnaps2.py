@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -103,6 +103,29 @@ def _elements(root: Element | None) -> Iterator[Element]:
     for element in root.iter():
         if isinstance(element.tag, str):
             yield element
+
+
+#: element names that can hold a bank code (the rule then checks the element's place)
+BANK_CODE_CANDIDATES = (
+    "InstgDrctPty", "InstdDrctPty", "OrgnlInstgPty", "OrigSndr", "InstgPty", "InstdPty",
+    "InstgIndrctPty", "InstdIndrctPty", "Id", "MmbId", "Issr",
+)  # fmt: skip
+
+
+def _tagged(
+    root: Element | None, names: Iterable[str], *, with_ccy: bool = False
+) -> Iterator[Element]:
+    """Elements below ``root`` with one of ``names`` (any namespace), in document order;
+    with ``with_ccy``, also every element carrying a ``Ccy`` attribute. Filtering happens
+    in lxml, so rules do not visit every element of a large package in Python."""
+    if root is None:
+        return
+    tags = [f"{{*}}{name}" for name in names]
+    if not with_ccy:
+        yield from root.iter(*tags)
+        return
+    tests = " or ".join(["@Ccy", *(f"local-name()='{name}'" for name in sorted(names))])
+    yield from root.xpath(f".//*[{tests}]")
 
 
 def _header_finding(
@@ -791,7 +814,7 @@ def bank_code_format(ctx: RuleContext) -> Findings:
                     value=value,
                 )
     iso_body = ctx.type.body is not None
-    for element in _elements(ctx.message):
+    for element in _tagged(ctx.message, BANK_CODE_CANDIDATES):
         kind = _bank_code_kind(element, iso_body)
         if kind is None:
             continue
@@ -812,7 +835,7 @@ def bank_code_format(ctx: RuleContext) -> Findings:
 
 
 def _msg_id_elements(ctx: RuleContext) -> Iterator[Element]:
-    for element in _elements(ctx.message):
+    for element in _tagged(ctx.message, ("MsgId", "OrgnlMsgId")):
         name = _name(element)
         parent = element.getparent()
         in_header = parent is not None and _name(parent) in ("GrpHdr", "PKGGrpHdr")
@@ -885,7 +908,7 @@ def amount_cny(ctx: RuleContext) -> Findings:
     on the currency of text amounts (``CNY100.00``, ``CNY+100.00``; their 2 decimals are
     fixed by the XSD pattern). A value with more than 2 decimals is reported unless the extra
     digits are zeros."""
-    for element in _elements(ctx.message):
+    for element in _tagged(ctx.message, TEXT_AMOUNT_ELEMENTS | {"CtrlSum"}, with_ccy=True):
         currency = element.get("Ccy")
         name = _name(element)
         if currency is not None:
@@ -1139,7 +1162,7 @@ def _code_sites(ctx: RuleContext) -> list[_CodeSite]:
                     ctx.text(category),
                 )
             )
-    for original in (e for e in _elements(message) if _name(e) == "RtrInf"):
+    for original in _tagged(message, ("RtrInf",)):
         code = ctx.find(original, "OrgnlTx/OrgnlTxTpCd")
         if code is not None:
             original_type = ctx.text(original, "OrgnlGrpHdr/OrgnlMT")
