@@ -134,7 +134,9 @@ print(json.dumps({{"count": count, "seconds": elapsed, "peak_rss_mb": peak / 102
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    result.update({"job": kind, "details": size, "tx_per_second": result["count"] / result["seconds"]})
+    result.update(
+        {"job": kind, "details": size, "tx_per_second": result["count"] / result["seconds"]}
+    )
     return result
 
 
@@ -149,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         ("pacs.008 1 tx", messages.pacs008_one(), "pacs.008.001.08"),
         ("hvps.111 + envelope", messages.hvps111_envelope(), "hvps.111.001.01"),
         ("beps.121 1,000 details", messages.beps121(1_000), "beps.121.001.01"),
-        ("camt.053 10,000 entries", messages.camt053(1_000 if args.quick else 10_000), "camt.053.001.08"),
+        (
+            "camt.053 10,000 entries",
+            messages.camt053(1_000 if args.quick else 10_000),
+            "camt.053.001.08",
+        ),
     ]
     rows: list[dict[str, Any]] = []
     for label, data, type_id in cases:
@@ -165,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         "timings": rows,
         "memory": memory,
     }
-    header = f"{'message':26} {'op':10} {'paymsg ms':>10} {'xsdata ms':>10} {'lxml ms':>9} {'× xsdata':>9} {'/ lxml':>7}"
+    header = (
+        f"{'message':26} {'op':10} {'paymsg ms':>10} {'xsdata ms':>10} {'lxml ms':>9}"
+        f" {'× xsdata':>9} {'/ lxml':>7}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -177,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     for m in memory:
         print(
-            f"{m['job']} beps.121 {m['details']:,} details (validate): {m['tx_per_second']:,.0f} tx/s,"
+            f"{m['job']} beps.121 {m['details']:,} details (validate):"
+            f" {m['tx_per_second']:,.0f} tx/s,"
             f" peak RSS {m['peak_rss_mb']:.0f} MB, {m['errors']} errors"
         )
     out = args.out or RESULTS / f"{result['when'].replace(':', '')}.json"

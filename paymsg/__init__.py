@@ -15,6 +15,7 @@ from paymsg.catalog import Catalog, MessageType, catalog
 from paymsg.codec.api import detect, parse, serialize
 from paymsg.codec.json import from_json, to_json
 from paymsg.codec.message import BusinessEnvelope, Detection, Message
+from paymsg.codec.stream import TransactionStream, iter_transactions
 from paymsg.codec.xmlsafe import Limits
 from paymsg.convert import Conversion, LossEntry, convert
 from paymsg.errors import (
@@ -59,6 +60,7 @@ __all__ = [
     "PaymsgError",
     "Report",
     "SignatureError",
+    "TransactionStream",
     "UnknownMessageTypeError",
     "UnsafeXMLError",
     "ValidationConfig",
@@ -68,6 +70,7 @@ __all__ = [
     "convert",
     "detect",
     "from_json",
+    "iter_transactions",
     "parse",
     "serialize",
     "to_json",

@@ -62,6 +62,35 @@ def _junit(reports: list[Report], floor: str, target: Path) -> None:
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+#: files larger than this are validated as a stream when their type allows it
+STREAM_FROM = 32 * 1024 * 1024
+
+
+def _validate_one(
+    path: Path, profile: str, config: ValidationConfig, type_id: str | None
+) -> Report:
+    """Whole-document validation, or streaming for a large package/statement."""
+    try:
+        large = path.stat().st_size > STREAM_FROM
+    except OSError:
+        large = False
+    if large:
+        from paymsg.codec.stream import iter_transactions
+        from paymsg.errors import PaymsgError
+
+        try:
+            stream = iter_transactions(path, type_id, validate=True, profile=profile, config=config)
+            with Progress(console=err_console, transient=True) as bar:
+                task = bar.add_task(f"streaming {path.name}", total=None)
+                for _ in stream:
+                    bar.advance(task)
+            report: Report = stream.report
+            return report
+        except PaymsgError:
+            pass  # not streamable (or unreadable): the whole-document path reports it
+    return validate(path, profile_name=profile, config=config, type=type_id)
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -118,7 +147,7 @@ def register(app: typer.Typer) -> None:
         ) as bar:
             task = bar.add_task("validating", total=len(files))
             for path in files:
-                reports.append(validate(path, profile_name=profile, config=config, type=type_id))
+                reports.append(_validate_one(path, profile, config, type_id))
                 if reports[-1].source is None:
                     reports[-1].source = str(path)
                 bar.advance(task)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from paymsg.errors import EnvelopeError
 
@@ -458,7 +458,7 @@ class Cnaps2Header(BaseModel):
                 )
             values[spec.name] = value
         # every field passed the same rules the validators apply: no second validation
-        return cls.model_construct(**values)
+        return cls.model_construct(None, **values)
 
     # -- conveniences -----------------------------------------------------------------
 
@@ -571,7 +571,9 @@ def _check_signature_text(signature: str) -> None:
         raise EnvelopeError("the signature is empty", field="Signature")
     if _BASE64_TEXT.fullmatch(signature) is None:
         index, ch = next(
-            (i, c) for i, c in enumerate(signature) if not c.isascii() or ord(c) not in _BASE64_CHARS
+            (i, c)
+            for i, c in enumerate(signature)
+            if not c.isascii() or ord(c) not in _BASE64_CHARS
         )
         raise EnvelopeError(
             f"the signature contains {ch!r} at position {index}; it must be base64 text",

@@ -130,9 +130,9 @@ def _decoder(types: tuple[type, ...]) -> Decoder:
 def _encoder(types: tuple[type, ...]) -> Encoder:
     kind = types[0] if len(types) == 1 else None
     if kind is str:
-        return lambda value: value  # type: ignore[no-any-return]
+        return lambda value: value
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return lambda value: value.value  # type: ignore[no-any-return]
+        return lambda value: value.value
     if kind is bool:
         return lambda value: "true" if value else "false"
     if kind in (XmlDate, XmlDateTime, XmlTime, XmlDuration, XmlPeriod):
@@ -192,14 +192,13 @@ def _build(plan: Plan, meta: Any) -> None:
         if var.is_wildcard or var.is_attributes:
             plan.wildcard = True
         elif var.is_attribute:
-            plan.attributes.append(
-                (var.qname, var.name, _decoder(var.types), _encoder(var.types))
-            )
+            plan.attributes.append((var.qname, var.name, _decoder(var.types), _encoder(var.types)))
         elif var.is_text:
             plan.text = (var.name, _decoder(var.types), _encoder(var.types))
         elif var.is_element:
             if var.clazz is not None:
-                child = Child(var.name, var.qname, var.list_element, plan_for(var.clazz), None, None)
+                sub = plan_for(var.clazz)
+                child = Child(var.name, var.qname, var.list_element, sub, None, None)
             else:
                 child = Child(
                     var.name,
@@ -233,8 +232,12 @@ def decode(element: etree._Element, plan: Plan) -> Any:
             if isinstance(node.tag, str):
                 raise Unsupported(node.tag)  # unknown element or wildcard content
             continue  # comments and processing instructions
-        name, repeated, sub, conv = entry
-        value = decode(node, sub) if sub is not None else conv(node.text or "")
+        name, repeated, sub, text_of = entry
+        if sub is not None:
+            value = decode(node, sub)
+        else:
+            assert text_of is not None
+            value = text_of(node.text or "")
         if repeated:
             bucket = kwargs.get(name)
             if bucket is None:
@@ -257,7 +260,9 @@ def decode(element: etree._Element, plan: Plan) -> Any:
 # --------------------------------------------------------------------------- encode
 
 
-def encode(obj: Any, plan: Plan, parent: etree._Element | None, nsmap: Any = None) -> etree._Element:
+def encode(
+    obj: Any, plan: Plan, parent: etree._Element | None, nsmap: Any = None
+) -> etree._Element:
     """Build the lxml element of ``obj`` under ``parent`` (or a new root with ``nsmap``)."""
     if parent is None:
         element = etree.Element(plan.qname, nsmap=nsmap)

@@ -78,7 +78,12 @@ LAYOUTS: dict[str, Layout] = {
 #: rules that need the whole package; the stream checks them itself at the end
 PACKAGE_RULES = frozenset(
     {"iso.stmt.balance", "iso.stmt.txs-summry"}
-    | {r for layout in LAYOUTS.values() for r in (layout.count_rule, layout.sum_rule, layout.total_rule) if r}
+    | {
+        r
+        for layout in LAYOUTS.values()
+        for r in (layout.count_rule, layout.sum_rule, layout.total_rule)
+        if r
+    }
 )
 
 CHUNK = 500
@@ -94,6 +99,7 @@ class TransactionStream:
     _events: Any
     validate: bool
     profile: str | None
+    config: Any = None
     header: Any = None
     count: int = 0
     report: Any = None
@@ -105,7 +111,9 @@ class TransactionStream:
     def __iter__(self) -> Iterator[Any]:
         from paymsg.validation.findings import Report
 
-        self.report = Report(source=self.source, type=self.type.id, profile=self.profile or "default")
+        self.report = Report(
+            source=self.source, type=self.type.id, profile=self.profile or "default"
+        )
         tx_cls: type | None = None
         try:
             for event, element in self._events:
@@ -157,8 +165,8 @@ class TransactionStream:
         if not self._chunk or self._skeleton is None:
             self._chunk = []
             return
-        from paymsg.validation.config import profile as get_profile
         from paymsg.validation.config import ValidationConfig
+        from paymsg.validation.config import profile as get_profile
         from paymsg.validation.registry import RuleContext, run_rules
 
         document = copy.deepcopy(self._skeleton)
@@ -172,7 +180,7 @@ class TransactionStream:
         _restate(document, self.layout, len(self._chunk), total)
         mtype = self.type
         found = [_xsd_finding(p) for p in schema_errors(document, mtype)]
-        ctx = RuleContext(type=mtype, document=document, config=ValidationConfig())
+        ctx = RuleContext(type=mtype, document=document, config=self.config or ValidationConfig())
         packs = get_profile(self.profile).packs
         found += [f for f in run_rules(ctx, packs) if f.rule not in PACKAGE_RULES]
         self.report.findings.extend(_shift(f, self.layout.transaction, offset) for f in found)
@@ -221,7 +229,8 @@ class TransactionStream:
 
 def _class_of(mtype: MessageType, element: etree._Element) -> type:
     """The generated class bound to ``element``'s position (found through the plans)."""
-    names = [local_name(e.tag) for e in element.iterancestors()][::-1][1:] + [local_name(element.tag)]
+    ancestors = [local_name(e.tag) for e in element.iterancestors()][::-1]
+    names = [*ancestors[1:], local_name(element.tag)]
     plan = fast.plan_for(mtype.root_class)
     ns = mtype.namespace
     for name in names:
@@ -319,6 +328,7 @@ def iter_transactions(
     *,
     validate: bool = False,
     profile: str | None = None,
+    config: Any = None,
 ) -> TransactionStream:
     """A :class:`TransactionStream` over ``source`` (a path, bytes, or a binary file object).
 
@@ -379,7 +389,7 @@ def iter_transactions(
         huge_tree=False,
         remove_comments=True,
     )
-    return TransactionStream(mtype, layout, name, events, validate, profile)
+    return TransactionStream(mtype, layout, name, events, validate, profile, config)
 
 
 class _Prefixed(io.RawIOBase):

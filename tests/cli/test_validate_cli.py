@@ -105,3 +105,17 @@ def test_rules_list() -> None:
     ids = {r["id"] for r in rows}
     assert {"xsd.content", "safety.unsafe-xml", "iso.grphdr.nb-of-txs"} <= ids
     assert all(r["doc"] for r in rows)
+
+
+def test_large_files_are_streamed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.messages import beps121
+    from paymsg.cli import validate as validate_cli
+
+    monkeypatch.setattr(validate_cli, "STREAM_FROM", 10_000)
+    big = tmp_path / "big.xml"
+    big.write_bytes(beps121(300).replace(b"<NbOfTxs>300</NbOfTxs>", b"<NbOfTxs>299</NbOfTxs>"))
+    result = run("validate", big, "--json")
+    assert result.exit_code == 1
+    [report] = json.loads(result.stdout)
+    assert [f["rule"] for f in report["findings"]] == ["cnaps2.beps.nb-of-txs"]
+    assert "the stream has 300" in report["findings"][0]["message"]
