@@ -40,17 +40,13 @@ def register(app: typer.Typer) -> None:
         to: str = typer.Option(..., "--to", help=_target_help()),
         output: Path | None = typer.Option(None, "-o", "--output", help="Output file (one input)."),
         output_dir: Path | None = typer.Option(None, "--output-dir", help="One file per input."),
-        strict: bool = typer.Option(
-            False, "--strict", help="Refuse conversions that lose data."
-        ),
+        strict: bool = typer.Option(False, "--strict", help="Refuse conversions that lose data."),
         json_out: bool = typer.Option(
             False, "--json-output", help="Write the converted message as paymsg JSON."
         ),
         sender: str | None = typer.Option(None, "--sender", help="CNAPS2 header OrigSender."),
         receiver: str | None = typer.Option(None, "--receiver", help="CNAPS2 header OrigReceiver."),
-        priority: str | None = typer.Option(
-            None, "--priority", help="CNAPS2 priority 1|2|3."
-        ),
+        priority: str | None = typer.Option(None, "--priority", help="CNAPS2 priority 1|2|3."),
         id_seed: int | None = typer.Option(
             None, "--id-seed", help="Start of the CNAPS2 MesgID sequence (yyyyMMdd + 12 digits)."
         ),

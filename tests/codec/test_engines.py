@@ -83,7 +83,9 @@ def _simple(kind: Any, var: Any) -> st.SearchStrategy[Any]:
     if kind is XmlDate:
         return st.dates().map(lambda d: XmlDate(d.year, d.month, d.day))
     if kind is XmlDateTime:
-        return st.datetimes().map(lambda d: XmlDateTime(d.year, d.month, d.day, d.hour, d.minute, d.second))
+        return st.datetimes().map(
+            lambda d: XmlDateTime(d.year, d.month, d.day, d.hour, d.minute, d.second)
+        )
     if kind is XmlTime:
         return st.times().map(lambda t: XmlTime(t.hour, t.minute, t.second))
     if kind is XmlPeriod:
@@ -120,4 +122,3 @@ def test_generated_instances(mtype: MessageType, data: st.DataObject) -> None:
     assert fast_xml == render(obj, mtype.namespace, "xsdata")
     quick, oracle = _both(fast_xml.encode(), mtype)
     assert quick == oracle
-
