@@ -13,7 +13,8 @@ block. Defaults, each overridable:
   carries BEPS), else the catalogue's ``system`` of the type;
 * date and time: now (local time of the sending machine, as the header carries);
 * priority: from the settlement priority (``URGT`` 1, ``HIGH`` 2, ``NORM`` 3), else ``3``;
-* direction ``U``; ``MesgID`` from ``id_generator``; ``MesgRefID`` = ``MesgID``, as seen
+* direction: ``D`` when the NPC (``0000``) sends or the body carries ``NPCPrcInf``
+  (a package the NPC forwards), else ``U``; ``MesgID`` from ``id_generator``; ``MesgRefID`` = ``MesgID``, as seen
   for originating messages (reference §2.4, [S1]).
 """
 
@@ -54,6 +55,7 @@ from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import EnvelopeError, UnknownMessageTypeError
 
 Priority = Literal["1", "2", "3"]
+NPC = "0000"
 PRIORITY_BY_SETTLEMENT: dict[str, Priority] = {"URGT": "1", "HIGH": "2", "NORM": "3"}
 
 IdGenerator = Callable[[], str]
@@ -142,7 +144,7 @@ def wrap(
     sender_system: str | None = None,
     receiver_system: str | None = None,
     priority: Priority | None = None,
-    direction: Literal["U", "D"] = "U",
+    direction: Literal["U", "D"] | None = None,
     mesg_id: str | None = None,
     mesg_ref_id: str | None = None,
     reserve: str = " " * 9,
@@ -174,6 +176,11 @@ def wrap(
     if priority is None:
         priority = PRIORITY_BY_SETTLEMENT.get(_first(data, ("SttlmPrty",)) or "", "3")
     system = _first(data, ("SysCd",)) or mtype.system or ""
+    if direction is None:
+        forwarded = isinstance(data, dict) and any(
+            isinstance(body, dict) and "NPCPrcInf" in body for body in data.values()
+        )
+        direction = "D" if sender == NPC or forwarded else "U"
     stamp = now or datetime.now()
     mesg_id = mesg_id or (id_generator or default_id_generator)()
     header = Cnaps2Header(

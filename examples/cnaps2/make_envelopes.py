@@ -45,16 +45,7 @@ def main() -> None:
     for body in sorted(HERE.glob("*/*.xml")):
         type_id = body.parent.name
         message = paymsg.parse(body, type=type_id)
-        text = body.read_bytes()
         sender, receiver = PARTIES.get(body.stem, (None, None))
-        # NPC notifications travel downwards from the NPC (0000), and so does a package the
-        # NPC forwards (it carries NPCPrcInf; the originating bank stays the sender)
-        npc_sends = (
-            type_id.split(".")[1] in {"801", "900", "911", "604"}
-            or sender == "0000"
-            or b"<NPCPrcInf>" in text
-        )
-        direction = "D" if npc_sends else "U"
         wrapped = cnaps2.wrap(
             message,
             type=type_id,
@@ -62,14 +53,12 @@ def main() -> None:
             receiver=receiver,
             now=SENT_AT,
             id_generator=next_id,
-            direction=direction,
         )
         body.with_suffix(".txt").write_bytes(paymsg.serialize(wrapped))
         if type_id in profiles:
             signed = cnaps2.wrap(
                 message,
                 type=type_id,
-                direction=direction,
                 now=SENT_AT,
                 id_generator=next_id,
                 signer=signer,
