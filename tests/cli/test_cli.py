@@ -98,3 +98,50 @@ def test_missing_file_is_exit_2(tmp_path: Path) -> None:
     result = run("inspect", tmp_path / "missing.xml")
     assert result.exit_code == 2
     assert "cannot read file" in result.stderr
+
+
+CNAPS_TEXT = Path(__file__).resolve().parents[2] / "examples/cnaps2/hvps.111.001.01/customer-transfer-urgent.txt"
+SIGNED = CNAPS_TEXT.with_name("customer-transfer-urgent.signed.txt")
+
+
+def test_cnaps_detect_inspect_and_envelope() -> None:
+    result = run("detect", CNAPS_TEXT, "--json")
+    assert json.loads(result.stdout)[0] == {
+        "file": str(CNAPS_TEXT),
+        "type": "hvps.111.001.01",
+        "method": "header",
+        "detail": "CNAPS2 header MesgType hvps.111.001.01",
+    }
+    result = run("inspect", CNAPS_TEXT)
+    assert result.exit_code == 0
+    assert "报文发起人" in result.stdout and "102100099996" in result.stdout
+    data = json.loads(run("inspect", CNAPS_TEXT, "--json").stdout)
+    assert data["cnaps2_header"]["mesg_type"] == "hvps.111.001.01" and data["signature"] == "absent"
+    result = run("envelope", SIGNED, "--json")
+    assert json.loads(result.stdout)["signature_status"] == "present, not verified"
+
+
+def test_envelope_verifies_with_a_key_and_profiles() -> None:
+    import tomllib
+
+    examples = CNAPS_TEXT.parents[1]
+    key = tomllib.loads((examples / "keys/test-sm2-key.toml").read_text(encoding="utf-8"))
+    profiles = examples / "signing-example.toml"
+    good = run("envelope", SIGNED, "--public-key", key["public_key"], "--profiles", profiles, "--json")
+    assert good.exit_code == 0 and json.loads(good.stdout)["signature_status"] == "verified"
+    other = run("envelope", SIGNED, "--public-key", key["public_key"])  # no element list known
+    assert other.exit_code == 2 and "not known" in other.stderr
+
+
+def test_cnaps_text_to_json_and_back_is_byte_identical(tmp_path: Path) -> None:
+    out_json, out_txt = tmp_path / "m.json", tmp_path / "m.txt"
+    assert run("convert", CNAPS_TEXT, "--to", "json", "-o", out_json).exit_code == 0
+    assert run("convert", out_json, "--to", "xml", "-o", out_txt).exit_code == 0
+    assert out_txt.read_bytes() == CNAPS_TEXT.read_bytes()
+
+
+def test_schemas_list_names_cnaps_systems() -> None:
+    rows = {r["id"]: r for r in json.loads(run("schemas", "list", "--json").stdout)}
+    assert rows["hvps.111.001.01"]["system"] == "HVPS"
+    assert rows["hvps.111.001.01"]["namespace"].endswith("pacs.008.001.02")
+    assert rows["beps.121.001.01"]["signed"] is True
