@@ -14,8 +14,9 @@ block. Defaults, each overridable:
 * date and time: now (local time of the sending machine, as the header carries);
 * priority: from the settlement priority (``URGT`` 1, ``HIGH`` 2, ``NORM`` 3), else ``3``;
 * direction: ``D`` when the NPC (``0000``) sends or the body carries ``NPCPrcInf``
-  (a package the NPC forwards), else ``U``; ``MesgID`` from ``id_generator``; ``MesgRefID`` = ``MesgID``, as seen
-  for originating messages (reference §2.4, [S1]).
+  (a package the NPC forwards), else ``U``;
+* ``MesgID`` from ``id_generator``; ``MesgRefID`` = ``MesgID``, as seen for originating
+  messages (reference §2.4, [S1]).
 """
 
 from __future__ import annotations

@@ -217,24 +217,35 @@ def unflatten(values: dict[str, str], into: dict[str, Any] | None = None) -> dic
     return out
 
 
-def carry(values: dict[str, str]) -> dict[str, Any] | None:
-    """A ``SplmtryData`` entry holding CNAPS2-only values (``path → value``), or None."""
+def carry(values: dict[str, str], source: str | None = None) -> dict[str, Any] | None:
+    """A ``SplmtryData`` entry holding CNAPS2-only values (``path → value``), or None.
+
+    ``source`` (the CNAPS2 type id the paths belong to) is written on the carrier, so
+    that a reverse mapping restores only values of its own type (see :func:`carried`).
+    """
     if not values:
         return None
     root = etree.Element(f"{{{CARRY_NS}}}Cnaps2", nsmap={None: CARRY_NS})
+    if source is not None:
+        root.set("type", source)
     for path, value in values.items():
         etree.SubElement(root, f"{{{CARRY_NS}}}F", p=path).text = value
     return {"PlcAndNm": CARRY_PLACE, "Envlp": {"#any": [etree.tostring(root, encoding="unicode")]}}
 
 
-def carried(supplementary: Any) -> dict[str, str]:
-    """The CNAPS2-only values of a ``SplmtryData`` list (empty when there are none)."""
+def carried(supplementary: Any, source: str | None = None) -> dict[str, str]:
+    """The CNAPS2-only values of a ``SplmtryData`` list (empty when there are none).
+
+    With ``source``, only the values carried from that CNAPS2 type (see :func:`carry`).
+    """
     out: dict[str, str] = {}
     for entry in supplementary or []:
         if not isinstance(entry, dict) or entry.get("PlcAndNm") != CARRY_PLACE:
             continue
         for fragment in get(entry, "Envlp").get("#any", []) if get(entry, "Envlp") else []:
             root = etree.fromstring(fragment.encode("utf-8"))
+            if source is not None and root.get("type") != source:
+                continue
             for item in root.iter(f"{{{CARRY_NS}}}F"):
                 out[item.get("p", "")] = item.text or ""
     return out

@@ -100,7 +100,10 @@ def test_missing_file_is_exit_2(tmp_path: Path) -> None:
     assert "cannot read file" in result.stderr
 
 
-CNAPS_TEXT = Path(__file__).resolve().parents[2] / "examples/cnaps2/hvps.111.001.01/customer-transfer-urgent.txt"
+CNAPS_TEXT = (
+    Path(__file__).resolve().parents[2]
+    / "examples/cnaps2/hvps.111.001.01/customer-transfer-urgent.txt"
+)
 SIGNED = CNAPS_TEXT.with_name("customer-transfer-urgent.signed.txt")
 
 
@@ -127,7 +130,9 @@ def test_envelope_verifies_with_a_key_and_profiles() -> None:
     examples = CNAPS_TEXT.parents[1]
     key = tomllib.loads((examples / "keys/test-sm2-key.toml").read_text(encoding="utf-8"))
     profiles = examples / "signing-example.toml"
-    good = run("envelope", SIGNED, "--public-key", key["public_key"], "--profiles", profiles, "--json")
+    good = run(
+        "envelope", SIGNED, "--public-key", key["public_key"], "--profiles", profiles, "--json"
+    )
     assert good.exit_code == 0 and json.loads(good.stdout)["signature_status"] == "verified"
     other = run("envelope", SIGNED, "--public-key", key["public_key"])  # no element list known
     assert other.exit_code == 2 and "not known" in other.stderr

@@ -1,1 +1,1678 @@
-"""Hub edges for hvps (written next)."""
+"""Hub edges for HVPS (大额支付系统): the ISO-reuse messages and their unified counterparts.
+
+* ``hvps.111.001.01`` (pacs.008.001.02 body, 客户发起汇兑) ⇄ ``pacs.008.001.08``
+* ``hvps.112.001.01`` (pacs.009.001.02 body, 金融机构发起汇兑) ⇄ ``pacs.009.001.08``
+* HVPS returns (退汇: business type A105, category 02108, original message named by the
+  ``/E51/ /A70/ /F40/ /H20/`` remittance lines, reference §8.6) ⇄ ``pacs.004.001.09``, from and
+  to hvps.112 (the return in the examples is an hvps.112, and the code table lists A105 for
+  hvps.112) and from and to hvps.111 (a return keyed as a customer transfer; the ``cnaps2``
+  rule pack warns that A105 is not listed for hvps.111).
+
+How an edge works — one engine (:func:`_to_unified`, :func:`_to_cnaps`) driven by tables:
+
+``ROWS``
+    the field mapping proper: a CNAPS2 element of the HVPS usage (reference §6.1, §6.2) and
+    the unified element it becomes, used in both directions. Paths are relative to the
+    message element (``FIToFICstmrCdtTrf`` …); ``[1]`` is the (single) HVPS transaction. A
+    row may name a check the value must pass to be written to CNAPS2 (:data:`CHECKS`).
+``GENERATION``
+    ISO 2009 → 2019 equivalents of elements the 2009 body schema has and the HVPS usage does
+    not (``BIC`` → ``BICFI``, ``PrvsInstgAgt`` → ``PrvsInstgAgt1``, ``SvcLvl`` 0..1 → 0..n,
+    ``AdrTp`` code → ``AdrTp/Cd``, ``BICOrBEI`` → ``AnyBIC`` …), copied forward so that the
+    unified message says what the CNAPS2 one says. The CNAPS2 value itself travels in the
+    carrier (below); unified → CNAPS2 does not write these (CNAPS2 cannot carry them).
+``FALLBACKS``
+    unified → CNAPS2 only: other places of a value in a unified message (group-level agents,
+    a return party given as a bank instead of a customer …); a value taken from there is
+    reported as ``moved``.
+rules in code
+    ``ClrSysId/Cd = CNAPS`` on 12-digit member ids, the ``/F25/`` line of hvps.112, the
+    return codes and lines, defaults of required CNAPS2 fields.
+
+CNAPS2 → unified is lossless by construction: whatever the rows and rules do not consume —
+and every value the reverse would not write back as it is — is carried with
+``carry(flatten(leftover), <type>)`` in the transaction's ``SplmtryData``; the reverse
+restores it with ``carried(..., <type>)``.
+
+Unified → CNAPS2 reports exactly what does not survive: after building the CNAPS2 data it
+runs the forward edge on the result and compares; every unified field that does not come
+back (same path and value; a list item anywhere in its list) is lost. What CNAPS2 can hold
+elsewhere is placed there first — structured address parts as an address line, identifiers
+(UETR, LEI, party ids, the BIC of an agent without bank code) as ``/H01/path:value``
+remittance lines, CIPS style — and reported ``moved``; the rest is reported ``dropped``.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any, NamedTuple
+
+from paymsg.convert.core import (
+    CARRY_PLACE,
+    MappingContext,
+    carried,
+    carry,
+    flatten,
+    mapping,
+    put,
+    take,
+    unflatten,
+)
+from paymsg.errors import ConversionError
+
+# =============================================================================== codes
+
+#: ISO 20022 ExternalClearingSystemIdentification1Code of China's CNAPS (external code set)
+CNAPS_CLEARING_CODE = "CNAPS"
+#: 12-digit CNAPS bank code (行号) (reference §2.3)
+BANK_CODE = re.compile(r"[0-9]{12}")
+#: the NPC as a participant (reference §2.2)
+NPC = "0000"
+#: GrpHdr/MsgId: 8-digit work date + 8-digit sequence (reference §2.4)
+MSG_ID = re.compile(r"([0-9]{8})[0-9]{8}")
+#: a CNAPS remittance line ``/XNN/value`` (reference §8.6; tag syntax of the cnaps2 rule pack)
+TAG_LINE = re.compile(r"/([A-Z][A-Z0-9]{2})/(.*)", re.DOTALL)
+#: the shape of an ISO external return reason code (ExternalReturnReason1Code, e.g. AC04)
+ISO_REASON = re.compile(r"[A-Z]{2}[0-9]{2}")
+
+#: 业务类型 (business type) of a return (reference §8.1)
+RETURN_BUSINESS_TYPE = "A105"
+#: 业务种类 (category) of a return (reference §8.2)
+RETURN_CATEGORY = "02108"
+#: required codes a unified message does not give: (业务类型, 业务种类) assumed
+DEFAULT_CODES = {
+    "hvps.111.001.01": ("A100", "02102"),  # 普通汇兑 / 普通汇兑
+    "hvps.112.001.01": ("A200", "02105"),  # 行间资金汇划 / 资金调拨
+}
+
+#: ISO return reason ⇄ /H20/ 退汇原因 text [INF]: our wording, one text per code
+RETURN_REASON_TEXT = {
+    "AC01": "收款人账号错误",
+    "AC04": "收款人账户已销户",
+    "AC06": "收款人账户已冻结",
+    "AM05": "重复支付",
+    "BE01": "收款人户名与账号不符",
+    "MS02": "收款人要求退回",
+    "MS03": "其他原因",
+    "RC01": "收款行行号错误",
+}
+RETURN_REASON_CODE = {text: code for code, text in RETURN_REASON_TEXT.items()}
+
+#: ISO limits that matter here (characters)
+ADDRESS_LINE = 70
+MAX_ADDRESS_LINES = 7
+REMITTANCE_LINE = 140
+RETURN_INFO = 105  # PaymentReturnReason6/AddtlInf
+TEXT_35 = 35
+
+# =============================================================================== tables
+
+
+class Row(NamedTuple):
+    """One row of a field mapping table (paths relative to the message element)."""
+
+    cnaps: str
+    unified: str
+    rule: str
+    check: str | None = None
+
+
+C = "CdtTrfTxInf[1]/"  # the HVPS transaction (CNAPS2 side, and pacs.008/009 unified side)
+R = "TxInf[1]/"  # the returned transaction of a pacs.004
+
+GROUP_ROWS = (
+    Row(
+        "GrpHdr/MsgId",
+        "GrpHdr/MsgId",
+        "报文标识号, as is; to CNAPS2 a 16-digit date+sequence "
+        "id, else a new one is assigned (defaulted)",
+        "msgid",
+    ),
+    Row("GrpHdr/CreDtTm", "GrpHdr/CreDtTm", "报文发送时间, as is"),
+    Row(
+        "GrpHdr/NbOfTxs",
+        "GrpHdr/NbOfTxs",
+        "明细业务总笔数, as is; to CNAPS2 the number of transactions carried: 1",
+        "count",
+    ),
+    Row(
+        "GrpHdr/SttlmInf/SttlmMtd",
+        "GrpHdr/SttlmInf/SttlmMtd",
+        "as is; to CNAPS2 CLRG (another method is replaced: defaulted)",
+        "clrg",
+    ),
+)
+
+
+def _agent_rows(cnaps: str, unified: str, what: str, *, branch: bool, name: bool) -> list[Row]:
+    """An agent: its member id (清算行/开户行 行号) and its branch id (行号) or name."""
+    check = "party" if cnaps.endswith(("InstgAgt", "InstdAgt")) else "bank"
+    rows = [
+        Row(
+            f"{cnaps}/FinInstnId/ClrSysMmbId/MmbId",
+            f"{unified}/FinInstnId/ClrSysMmbId/MmbId",
+            f"{what} 行号, as is; ClrSysId/Cd CNAPS added when 12 digits",
+            check,
+        ),
+    ]
+    if branch:
+        rows.append(
+            Row(
+                f"{cnaps}/BrnchId/Id",
+                f"{unified}/BrnchId/Id",
+                f"{what.split(' / ')[-1]} 行号 (the branch), as is",
+                "bank",
+            )
+        )
+    if name:
+        rows.append(Row(f"{cnaps}/FinInstnId/Nm", f"{unified}/FinInstnId/Nm", f"{what}名称"))
+    return rows
+
+
+def _party_rows(cnaps: str, unified: str, what: str) -> list[Row]:
+    return [
+        Row(f"{cnaps}/Nm", f"{unified}/Nm", f"{what}名称, as is"),
+        Row(
+            f"{cnaps}/PstlAdr/AdrLine",
+            f"{unified}/PstlAdr/AdrLine",
+            f"{what}地址 lines, in "
+            "order; to CNAPS2 structured address parts are added as one more line (moved)",
+        ),
+    ]
+
+
+def _bank_party_rows(cnaps: str, unified: str, what: str) -> list[Row]:
+    return [
+        *_agent_rows(cnaps, unified, what, branch=False, name=True),
+        Row(
+            f"{cnaps}/FinInstnId/PstlAdr/AdrLine",
+            f"{unified}/FinInstnId/PstlAdr/AdrLine",
+            f"{what}地址 lines, in order; to CNAPS2 structured parts added as a line (moved)",
+        ),
+    ]
+
+
+def _account_row(cnaps: str, unified: str, what: str) -> Row:
+    return Row(f"{cnaps}/Id/Othr/Id", f"{unified}/Id/Othr/Id", f"{what}账号, as is")
+
+
+_INSTRUCTING = (
+    *_agent_rows(C + "InstgAgt", C + "InstgAgt", "付款清算行 / 发起行", branch=True, name=False),
+    *_agent_rows(C + "InstdAgt", C + "InstdAgt", "收款清算行 / 接收行", branch=True, name=False),
+    *_agent_rows(C + "IntrmyAgt1", C + "IntrmyAgt1", "中介机构1", branch=False, name=True),
+    *_agent_rows(C + "IntrmyAgt2", C + "IntrmyAgt2", "中介机构2", branch=False, name=True),
+)
+
+HVPS_111_ROWS: tuple[Row, ...] = (
+    *GROUP_ROWS,
+    Row(C + "PmtId/EndToEndId", C + "PmtId/EndToEndId", "端到端标识号, as is"),
+    Row(
+        C + "PmtId/TxId",
+        C + "PmtId/TxId",
+        "交易标识号, as is (optional in 2019: to CNAPS2 defaulted to MsgId)",
+    ),
+    Row(
+        C + "PmtTpInf/CtgyPurp/Prtry",
+        C + "PmtTpInf/CtgyPurp/Prtry",
+        "业务类型 (§8.1), the same proprietary element; to CNAPS2 defaulted A100",
+    ),
+    Row(
+        C + "IntrBkSttlmAmt",
+        C + "IntrBkSttlmAmt",
+        "金额 with @Ccy, as is; to CNAPS2 only CNY with at most 2 decimals, else refused",
+        "cny",
+    ),
+    Row(
+        C + "SttlmPrty",
+        C + "SttlmPrty",
+        "业务优先级 NORM/HIGH/URGT, as is; to CNAPS2 defaulted NORM",
+    ),
+    Row(C + "ChrgBr", C + "ChrgBr", "as is"),
+    *_INSTRUCTING,
+    *_party_rows(C + "Dbtr", C + "Dbtr", "付款人"),
+    _account_row(C + "DbtrAcct", C + "DbtrAcct", "付款人"),
+    *_agent_rows(C + "DbtrAgt", C + "DbtrAgt", "付款人开户行", branch=False, name=True),
+    *_agent_rows(C + "CdtrAgt", C + "CdtrAgt", "收款人开户行", branch=False, name=True),
+    *_party_rows(C + "Cdtr", C + "Cdtr", "收款人"),
+    _account_row(C + "CdtrAcct", C + "CdtrAcct", "收款人"),
+    Row(
+        C + "Purp/Prtry",
+        C + "Purp/Prtry",
+        "业务种类 (§8.2), the same proprietary element; to CNAPS2 defaulted 02102",
+    ),
+    Row(
+        C + "RmtInf/Ustrd",
+        C + "RmtInf/Ustrd",
+        "附言 / tag lines (/H01/ …), verbatim, in order; "
+        "to CNAPS2 an untagged line is written as /H01/<line> (moved)",
+        "tagged",
+    ),
+)
+
+HVPS_112_ROWS: tuple[Row, ...] = (
+    *GROUP_ROWS,
+    Row(C + "PmtId/EndToEndId", C + "PmtId/EndToEndId", "端到端标识号, as is"),
+    Row(C + "PmtId/TxId", C + "PmtId/TxId", "交易标识号, as is (to CNAPS2 defaulted to MsgId)"),
+    Row(
+        C + "PmtTpInf/SvcLvl/Prtry",
+        C + "PmtTpInf/SvcLvl[1]/Prtry",
+        "业务类型 (§8.1), the same "
+        "proprietary element (SvcLvl 0..1 → 0..n: the first); to CNAPS2 defaulted A200",
+    ),
+    Row(
+        C + "IntrBkSttlmAmt",
+        C + "IntrBkSttlmAmt",
+        "金额 with @Ccy, as is; to CNAPS2 only CNY with at most 2 decimals, else refused",
+        "cny",
+    ),
+    Row(C + "SttlmPrty", C + "SttlmPrty", "业务优先级, as is; to CNAPS2 defaulted NORM"),
+    *_INSTRUCTING,
+    *_bank_party_rows(C + "Dbtr", C + "Dbtr", "付款行"),
+    _account_row(C + "DbtrAcct", C + "DbtrAcct", "付款行"),
+    *_agent_rows(C + "DbtrAgt", C + "DbtrAgt", "付款行开户行", branch=False, name=True),
+    *_agent_rows(C + "CdtrAgt", C + "CdtrAgt", "收款行开户行", branch=False, name=True),
+    *_bank_party_rows(C + "Cdtr", C + "Cdtr", "收款行"),
+    _account_row(C + "CdtrAcct", C + "CdtrAcct", "收款行"),
+    Row(
+        C + "RmtInf/Ustrd",
+        C + "RmtInf/Ustrd",
+        "附言 / tag lines incl. /F25/ 业务种类, verbatim, "
+        "in order; to CNAPS2 an untagged line is written as /H01/<line> (moved)",
+        "tagged",
+    ),
+)
+
+
+def _return_rows(bank_parties: bool) -> tuple[Row, ...]:
+    """A CNAPS2 return (a credit transfer back to the original payer) ⇄ pacs.004."""
+    rows: list[Row] = [
+        *GROUP_ROWS,
+        Row(
+            C + "PmtId/TxId",
+            R + "RtrId",
+            "交易标识号 → return id (to CNAPS2 defaulted to "
+            "MsgId); EndToEndId = TxId is implied, another EndToEndId is carried",
+        ),
+        Row(
+            C + "IntrBkSttlmAmt",
+            R + "RtrdIntrBkSttlmAmt",
+            "退汇金额 with @Ccy; to CNAPS2 only CNY with at most 2 decimals, else refused",
+            "cny",
+        ),
+        Row(C + "SttlmPrty", R + "SttlmPrty", "业务优先级, as is; to CNAPS2 defaulted NORM"),
+        *_agent_rows(
+            C + "InstgAgt", R + "InstgAgt", "退汇发起清算行 / 发起行", branch=True, name=False
+        ),
+        *_agent_rows(
+            C + "InstdAgt", R + "InstdAgt", "退汇接收清算行 / 接收行", branch=True, name=False
+        ),
+        *_agent_rows(
+            C + "IntrmyAgt1", R + "RtrChain/IntrmyAgt1", "中介机构1", branch=False, name=True
+        ),
+        *_agent_rows(
+            C + "IntrmyAgt2", R + "RtrChain/IntrmyAgt2", "中介机构2", branch=False, name=True
+        ),
+    ]
+    if bank_parties:
+        rows += _bank_party_rows(C + "Dbtr", R + "RtrChain/Dbtr/Agt", "退汇付款行")
+    else:
+        rows.append(Row(C + "ChrgBr", R + "ChrgBr", "as is; to CNAPS2 defaulted DEBT"))
+        rows += _party_rows(C + "Dbtr", R + "RtrChain/Dbtr/Pty", "退汇付款人")
+    rows += [
+        Row(
+            C + "DbtrAcct/Id/Othr/Id",
+            R + "OrgnlTxRef/CdtrAcct/Id/Othr/Id",
+            "the return debits the original creditor account",
+        ),
+        *_agent_rows(
+            C + "DbtrAgt", R + "RtrChain/DbtrAgt", "退汇付款人开户行", branch=False, name=True
+        ),
+        *_agent_rows(
+            C + "CdtrAgt", R + "RtrChain/CdtrAgt", "退汇收款人开户行", branch=False, name=True
+        ),
+    ]
+    if bank_parties:
+        rows += _bank_party_rows(C + "Cdtr", R + "RtrChain/Cdtr/Agt", "退汇收款行")
+    else:
+        rows += _party_rows(C + "Cdtr", R + "RtrChain/Cdtr/Pty", "退汇收款人")
+    rows.append(
+        Row(
+            C + "CdtrAcct/Id/Othr/Id",
+            R + "OrgnlTxRef/DbtrAcct/Id/Othr/Id",
+            "the return credits the original debtor account",
+        )
+    )
+    return tuple(rows)
+
+
+RETURN_111_ROWS = _return_rows(bank_parties=False)
+RETURN_112_ROWS = _return_rows(bank_parties=True)
+
+#: what the code does besides the rows (documentation rows, shown with the tables)
+RULES: dict[str, tuple[Row, ...]] = {
+    "agents": (
+        Row(
+            "…/FinInstnId/ClrSysMmbId/MmbId (12 digits)",
+            "…/ClrSysMmbId/ClrSysId/Cd = CNAPS",
+            "ISO external clearing system code of China's CNAPS, set on every agent with a "
+            "12-digit member id; to CNAPS2 consumed, and a member id of another clearing "
+            "system (ClrSysId not CNAPS) is not written",
+        ),
+    ),
+    "hvps.112.001.01": (
+        Row(
+            C + "RmtInf/Ustrd '/F25/xxxxx' (exactly one)",
+            C + "Purp/Prtry",
+            "业务种类 also as "
+            "the ISO purpose (the line stays); to CNAPS2 a Purp/Prtry with no /F25/ line "
+            "becomes the first line /F25/…; neither: /F25/02105 (defaulted)",
+        ),
+    ),
+    "return": (
+        Row(
+            "…/PmtTpInf/CtgyPurp/Prtry (111), …/SvcLvl/Prtry (112) = A105",
+            "(pacs.004 itself)",
+            "业务类型 退汇: required (another code is refused: convert to pacs.008/009); set back",
+        ),
+        Row(
+            "…/Purp/Prtry (111), /F25/ line (112) = 02108",
+            "(pacs.004 itself)",
+            "业务种类 退汇: implied and set back; another category is carried",
+        ),
+        Row(
+            C + "PmtId/EndToEndId = TxId",
+            "(RtrId)",
+            "implied and set back; another value is carried",
+        ),
+        Row(
+            C + "RmtInf/Ustrd '/E51/' + '/F40/'",
+            R + "OrgnlGrpInf/OrgnlMsgId + OrgnlMsgNmId",
+            "原报文标识号 / 原报文类型 (both, ≤35); to CNAPS2 also from the group-level "
+            "PmtRtr/OrgnlGrpInf (moved)",
+        ),
+        Row(
+            C + "RmtInf/Ustrd '/A70/'",
+            R + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId",
+            "原发起机构 "
+            "= the instructed participant of the return: consumed when equal, regenerated",
+        ),
+        Row(
+            C + "RmtInf/Ustrd '/H20/'",
+            R + "RtrRsnInf[1]/Rsn/Cd or Rsn/Prtry",
+            "退汇原因: a "
+            "known text ⇄ ISO code (AC01 AC04 AC06 AM05 BE01 MS02 MS03 RC01), a code-shaped "
+            "text → Cd, else Prtry (≤35)",
+        ),
+        Row(C + "RmtInf/Ustrd '/H01/' lines", R + "RtrRsnInf[1]/AddtlInf", "附言 (≤105 each)"),
+        Row(
+            C + "RmtInf/Ustrd (all)",
+            "—",
+            "regenerated in the order F25 E51 A70 F40 H20 H01…; "
+            "other lines or another order: the original lines are carried",
+        ),
+    ),
+}
+
+# Agents of each pair: (CNAPS2 path, unified path) of BranchAndFinancialInstitutionIdentification
+# elements. Their FinInstnId gets ClrSysId/Cd CNAPS for a 12-digit member id, and generation
+# rows copy their BIC (→ BICFI), member id, name, address lines and branch forward.
+_CREDIT_AGENTS = (
+    ("GrpHdr/InstgAgt", "GrpHdr/InstgAgt"),
+    ("GrpHdr/InstdAgt", "GrpHdr/InstdAgt"),
+    (C + "PrvsInstgAgt", C + "PrvsInstgAgt1"),
+    (C + "InstgAgt", C + "InstgAgt"),
+    (C + "InstdAgt", C + "InstdAgt"),
+    (C + "IntrmyAgt1", C + "IntrmyAgt1"),
+    (C + "IntrmyAgt2", C + "IntrmyAgt2"),
+    (C + "IntrmyAgt3", C + "IntrmyAgt3"),
+    (C + "DbtrAgt", C + "DbtrAgt"),
+    (C + "CdtrAgt", C + "CdtrAgt"),
+)
+AGENTS_112 = (
+    *_CREDIT_AGENTS,
+    (C + "UltmtDbtr", C + "UltmtDbtr"),
+    (C + "Dbtr", C + "Dbtr"),
+    (C + "Cdtr", C + "Cdtr"),
+    (C + "UltmtCdtr", C + "UltmtCdtr"),
+)
+_RETURN_AGENTS = (
+    ("GrpHdr/InstgAgt", "GrpHdr/InstgAgt"),
+    ("GrpHdr/InstdAgt", "GrpHdr/InstdAgt"),
+    (C + "PrvsInstgAgt", R + "RtrChain/PrvsInstgAgt1"),
+    (C + "InstgAgt", R + "InstgAgt"),
+    (C + "InstdAgt", R + "InstdAgt"),
+    (C + "IntrmyAgt1", R + "RtrChain/IntrmyAgt1"),
+    (C + "IntrmyAgt2", R + "RtrChain/IntrmyAgt2"),
+    (C + "IntrmyAgt3", R + "RtrChain/IntrmyAgt3"),
+    (C + "DbtrAgt", R + "RtrChain/DbtrAgt"),
+    (C + "CdtrAgt", R + "RtrChain/CdtrAgt"),
+)
+AGENTS_RETURN_112 = (
+    *_RETURN_AGENTS,
+    (C + "UltmtDbtr", R + "RtrChain/UltmtDbtr/Agt"),
+    (C + "Dbtr", R + "RtrChain/Dbtr/Agt"),
+    (C + "Cdtr", R + "RtrChain/Cdtr/Agt"),
+    (C + "UltmtCdtr", R + "RtrChain/UltmtCdtr/Agt"),
+)
+
+_AGENT_PARTS = (
+    ("FinInstnId/BIC", "FinInstnId/BICFI"),  # BICIdentifier → BICFIDec2014Identifier
+    ("FinInstnId/ClrSysMmbId/MmbId", "FinInstnId/ClrSysMmbId/MmbId"),
+    ("FinInstnId/Nm", "FinInstnId/Nm"),
+    ("FinInstnId/PstlAdr/AdrLine", "FinInstnId/PstlAdr/AdrLine"),
+    ("FinInstnId/Othr/Id", "FinInstnId/Othr/Id"),
+    ("BrnchId/Id", "BrnchId/Id"),
+    ("BrnchId/Nm", "BrnchId/Nm"),
+)
+_ADDRESS_PARTS = ("Dept", "SubDept", "StrtNm", "BldgNb", "PstCd", "TwnNm", "CtrySubDvsn", "Ctry")
+
+
+def _generation(
+    rows: Iterable[Row],
+    agents: Iterable[tuple[str, str]],
+    addresses: Iterable[tuple[str, str]],
+    parties: Iterable[tuple[str, str]],
+    extra: Iterable[tuple[str, str]],
+) -> tuple[Row, ...]:
+    """Forward-only rows: 2009 elements outside the HVPS usage → their 2019 equivalents."""
+    mapped = {row.cnaps for row in rows}
+    out = [Row(cnaps, unified, "ISO 2009 → 2019, as is") for cnaps, unified in extra]
+    for cnaps_agent, unified_agent in agents:
+        out += [
+            Row(
+                f"{cnaps_agent}/{cnaps_part}",
+                f"{unified_agent}/{unified_part}",
+                "agent, ISO 2009 → 2019" + (" (BIC → BICFI)" if "BIC" in cnaps_part else ""),
+            )
+            for cnaps_part, unified_part in _AGENT_PARTS
+        ]
+    for cnaps_holder, unified_holder in addresses:
+        out += [
+            Row(
+                f"{cnaps_holder}/PstlAdr/{part}",
+                f"{unified_holder}/PstlAdr/{part}",
+                "structured address part (PostalAddress6 → 24)",
+            )
+            for part in _ADDRESS_PARTS
+        ]
+        out.append(
+            Row(
+                f"{cnaps_holder}/PstlAdr/AdrTp",
+                f"{unified_holder}/PstlAdr/AdrTp/Cd",
+                "AddressType2Code → AddressType3Choice/Cd",
+            )
+        )
+    for cnaps_party, unified_party in parties:
+        out += [
+            Row(
+                f"{cnaps_party}/Id/OrgId/BICOrBEI",
+                f"{unified_party}/Id/OrgId/AnyBIC",
+                "BICOrBEI → AnyBIC",
+            ),
+            Row(f"{cnaps_party}/CtryOfRes", f"{unified_party}/CtryOfRes", "as is"),
+        ]
+    return tuple(row for row in out if row.cnaps not in mapped)
+
+
+_GROUP_GENERATION = (
+    ("GrpHdr/BtchBookg", "GrpHdr/BtchBookg"),
+    ("GrpHdr/CtrlSum", "GrpHdr/CtrlSum"),
+    ("GrpHdr/IntrBkSttlmDt", "GrpHdr/IntrBkSttlmDt"),
+    ("GrpHdr/SttlmInf/ClrSys/Cd", "GrpHdr/SttlmInf/ClrSys/Cd"),
+    ("GrpHdr/SttlmInf/ClrSys/Prtry", "GrpHdr/SttlmInf/ClrSys/Prtry"),
+)
+_CREDIT_GENERATION = (
+    *_GROUP_GENERATION,
+    ("GrpHdr/TtlIntrBkSttlmAmt", "GrpHdr/TtlIntrBkSttlmAmt"),
+    (C + "PmtId/InstrId", C + "PmtId/InstrId"),
+    (C + "PmtId/ClrSysRef", C + "PmtId/ClrSysRef"),
+    (C + "PmtTpInf/InstrPrty", C + "PmtTpInf/InstrPrty"),
+    (C + "PmtTpInf/ClrChanl", C + "PmtTpInf/ClrChanl"),
+    (C + "PmtTpInf/SvcLvl/Cd", C + "PmtTpInf/SvcLvl[1]/Cd"),
+    (C + "PmtTpInf/LclInstrm/Cd", C + "PmtTpInf/LclInstrm/Cd"),
+    (C + "PmtTpInf/LclInstrm/Prtry", C + "PmtTpInf/LclInstrm/Prtry"),
+    (C + "IntrBkSttlmDt", C + "IntrBkSttlmDt"),
+    (C + "DbtrAcct/Id/IBAN", C + "DbtrAcct/Id/IBAN"),
+    (C + "DbtrAcct/Ccy", C + "DbtrAcct/Ccy"),
+    (C + "DbtrAcct/Nm", C + "DbtrAcct/Nm"),
+    (C + "CdtrAcct/Id/IBAN", C + "CdtrAcct/Id/IBAN"),
+    (C + "CdtrAcct/Ccy", C + "CdtrAcct/Ccy"),
+    (C + "CdtrAcct/Nm", C + "CdtrAcct/Nm"),
+)
+_PARTIES_111 = ((C + "Dbtr", C + "Dbtr"), (C + "Cdtr", C + "Cdtr"))
+HVPS_111_GENERATION = _generation(
+    HVPS_111_ROWS,
+    _CREDIT_AGENTS,
+    _PARTIES_111,
+    _PARTIES_111,
+    (
+        *_CREDIT_GENERATION,
+        (C + "PmtTpInf/SvcLvl/Prtry", C + "PmtTpInf/SvcLvl[1]/Prtry"),
+        (C + "PmtTpInf/CtgyPurp/Cd", C + "PmtTpInf/CtgyPurp/Cd"),
+        (C + "InstdAmt", C + "InstdAmt"),
+        (C + "XchgRate", C + "XchgRate"),
+        (C + "UltmtDbtr/Nm", C + "UltmtDbtr/Nm"),
+        (C + "InitgPty/Nm", C + "InitgPty/Nm"),
+        (C + "UltmtCdtr/Nm", C + "UltmtCdtr/Nm"),
+        (C + "Purp/Cd", C + "Purp/Cd"),
+    ),
+)
+HVPS_112_GENERATION = _generation(
+    HVPS_112_ROWS,
+    AGENTS_112,
+    tuple((C + f"{party}/FinInstnId", C + f"{party}/FinInstnId") for party in ("Dbtr", "Cdtr")),
+    (),
+    _CREDIT_GENERATION,
+)
+_RETURN_GENERATION = (
+    *_GROUP_GENERATION,
+    ("GrpHdr/TtlIntrBkSttlmAmt", "GrpHdr/TtlRtrdIntrBkSttlmAmt"),
+    (C + "PmtId/ClrSysRef", R + "ClrSysRef"),
+    (C + "IntrBkSttlmDt", R + "IntrBkSttlmDt"),
+)
+_PARTIES_RETURN_111 = ((C + "Dbtr", R + "RtrChain/Dbtr/Pty"), (C + "Cdtr", R + "RtrChain/Cdtr/Pty"))
+RETURN_111_GENERATION = _generation(
+    RETURN_111_ROWS,
+    _RETURN_AGENTS,
+    _PARTIES_RETURN_111,
+    _PARTIES_RETURN_111,
+    (
+        *_RETURN_GENERATION,
+        (C + "UltmtDbtr/Nm", R + "RtrChain/UltmtDbtr/Pty/Nm"),
+        (C + "UltmtCdtr/Nm", R + "RtrChain/UltmtCdtr/Pty/Nm"),
+    ),
+)
+RETURN_112_GENERATION = _generation(
+    RETURN_112_ROWS,
+    AGENTS_RETURN_112,
+    (
+        (C + "Dbtr/FinInstnId", R + "RtrChain/Dbtr/Agt/FinInstnId"),
+        (C + "Cdtr/FinInstnId", R + "RtrChain/Cdtr/Agt/FinInstnId"),
+    ),
+    (),
+    _RETURN_GENERATION,
+)
+
+# Unified → CNAPS2 only: other places of a value in a unified message.
+_GROUP_AGENT_FALLBACKS = tuple(
+    Row(
+        f"{C}{agent}/{part}",
+        f"GrpHdr/{agent}/{part}",
+        "group-level agent: moved to the transaction",
+    )
+    for agent in ("InstgAgt", "InstdAgt")
+    for part in ("FinInstnId/ClrSysMmbId/MmbId", "BrnchId/Id")
+)
+CREDIT_FALLBACKS = _GROUP_AGENT_FALLBACKS
+RETURN_111_FALLBACKS = (
+    *_GROUP_AGENT_FALLBACKS,
+    *(
+        Row(
+            f"{C}{party}/{part}",
+            f"{R}RtrChain/{party}/Agt/FinInstnId/{part}",
+            "a bank as return party (Agt): its name and address lines",
+        )
+        for party in ("Dbtr", "Cdtr")
+        for part in ("Nm", "PstlAdr/AdrLine")
+    ),
+)
+RETURN_112_FALLBACKS = (
+    *_GROUP_AGENT_FALLBACKS,
+    *(
+        Row(
+            f"{C}{party}/FinInstnId/{part}",
+            f"{R}RtrChain/{party}/Pty/{part}",
+            "a customer as return party (Pty): its name and address lines",
+        )
+        for party in ("Dbtr", "Cdtr")
+        for part in ("Nm", "PstlAdr/AdrLine")
+    ),
+)
+
+# Unified → CNAPS2: identifiers CNAPS2 has no element for become /H01/path:value remittance
+# lines (CIPS style: surplus data into the remittance text, one line per field, path relative
+# to the transaction), in this order, when the line fits in 140 characters.
+_PARTY = r"(?:RtrChain/)?(?:UltmtDbtr|InitgPty|Dbtr|Cdtr|UltmtCdtr)(?:/Pty)?"
+_AGENT = (
+    r"(?:RtrChain/)?(?:InstgAgt|InstdAgt|IntrmyAgt\d|DbtrAgt|CdtrAgt"
+    r"|(?:UltmtDbtr|Dbtr|Cdtr|UltmtCdtr)(?:/Agt)?)"
+)
+MOVE_TO_REMITTANCE: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"^PmtId/UETR$",
+        r"^OrgnlUETR$",
+        rf"^{_PARTY}/Nm$",
+        rf"^{_PARTY}/Id/OrgId/(?:AnyBIC|LEI)$",
+        rf"^{_PARTY}/Id/(?:OrgId|PrvtId)/Othr\[\d+\]/(?:Id|SchmeNm/Cd|SchmeNm/Prtry|Issr)$",
+        rf"^{_AGENT}/FinInstnId/(?:BICFI|LEI)$",
+    )
+)
+MOVED_LINE = "/H01/{path}:{value}"
+
+# Why a unified field is lost, by its path (first match wins).
+LOSS_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), reason)
+    for pattern, reason in (
+        (
+            r"^(?:CdtTrfTxInf|TxInf)\[(?:[2-9]|\d\d+)\]",
+            "an HVPS message carries one transaction (NbOfTxs 1); convert the others separately",
+        ),
+        (r"SplmtryData", "supplementary data has no place in an HVPS message"),
+        (r"UETR$", "HVPS has no UETR"),
+        (r"/LEI$", "CNAPS2 identifies banks and parties without LEI"),
+        (r"/(?:BICFI|AnyBIC)$", "CNAPS2 identifies banks by 12-digit bank code (行号), not BIC"),
+        (r"/ClrSysId/", "the clearing system of a member id CNAPS2 does not carry"),
+        (r"/ClrSysMmbId/", "not a CNAPS bank code (行号): another clearing system's member id"),
+        (r"/BrnchId/Id$", "not a CNAPS bank code (行号)"),
+        (r"/PstlAdr/", "HVPS addresses are address lines (AdrLine) only"),
+        (r"/RmtInf/Strd|/RltdRmtInf", "HVPS remittance is tagged text lines only"),
+        (r"/ChrgsInf", "HVPS carries no charges information"),
+        (r"/RgltryRptg", "HVPS carries no regulatory reporting"),
+        (r"/Tax/", "HVPS carries no tax information"),
+        (
+            r"/(?:InstdAmt|XchgRate|CompstnAmt|RtrdInstdAmt|OrgnlIntrBkSttlmAmt)",
+            "HVPS carries the settlement amount only",
+        ),
+        (
+            r"CtrlSum$|TtlIntrBkSttlmAmt|TtlRtrdIntrBkSttlmAmt|BtchBookg$",
+            "HVPS group headers carry no totals (one transaction)",
+        ),
+        (r"IntrBkSttlmDt", "HVPS settles on the NPC business date; no settlement date"),
+        (
+            r"/(?:CtgyPurp|Purp|SvcLvl\[\d+\]|LclInstrm)/Cd$",
+            "HVPS uses CNAPS business type / category codes, not ISO codes",
+        ),
+        (
+            r"/Id/(?:OrgId|PrvtId)/|/CtctDtls/|/CtryOfRes$",
+            "HVPS parties are name, account and address lines only",
+        ),
+        (r"/Orgtr/", "the originator of a return reason has no place in an HVPS return"),
+        (
+            r"/Orgnl(?:InstrId|EndToEndId|TxId|ClrSysRef)$|/OrgnlCreDtTm$",
+            "an HVPS return names its original by message id and type only (/E51/ /F40/)",
+        ),
+    )
+)
+
+# =============================================================================== checks
+
+
+def _bank_code(value: Any, unified: dict[str, Any], path: str, *, npc: bool) -> bool:
+    """A CNAPS bank code (12 digits; 0000 for a participant) not of another clearing system."""
+    if not isinstance(value, str):
+        return False
+    if path.endswith("ClrSysMmbId/MmbId"):
+        system = _value(unified, path[: -len("MmbId")] + "ClrSysId")
+        if system is not None and system != {"Cd": CNAPS_CLEARING_CODE}:
+            return False
+    return bool(BANK_CODE.fullmatch(value)) or (npc and value == NPC)
+
+
+def _msg_id(value: Any) -> bool:
+    match = MSG_ID.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return False
+    day = match.group(1)
+    try:
+        date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    except ValueError:
+        return False
+    return True
+
+
+def _cny(value: Any) -> bool:
+    if not isinstance(value, dict) or value.get("@Ccy") != "CNY":
+        return False
+    try:
+        exponent = Decimal(str(value.get("#text"))).normalize().as_tuple().exponent
+    except InvalidOperation:
+        return False
+    return isinstance(exponent, int) and exponent >= -2
+
+
+def _tagged(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(line, str) and TAG_LINE.fullmatch(line) for line in value
+    )
+
+
+Check = Callable[[Any, dict[str, Any], str], bool]
+#: conditions on values written to CNAPS2 (the cnaps2 rule pack's); a CNAPS2 value that
+#: fails one is also carried forward, so that it comes back as it was
+CHECKS: dict[str, Check] = {
+    "bank": lambda value, unified, path: _bank_code(value, unified, path, npc=False),
+    "party": lambda value, unified, path: _bank_code(value, unified, path, npc=True),
+    "msgid": lambda value, unified, path: _msg_id(value),
+    "clrg": lambda value, unified, path: value == "CLRG",
+    "cny": lambda value, unified, path: _cny(value),
+    "tagged": lambda value, unified, path: _tagged(value),
+    "count": lambda value, unified, path: True,  # the reverse writes the number it carries
+}
+
+# =============================================================================== pairs
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One CNAPS2 type ⇄ unified type mapping (both edges)."""
+
+    cnaps_type: str
+    unified_type: str
+    cnaps_root: str
+    unified_root: str
+    unified_tx: str
+    rows: tuple[Row, ...]
+    generation: tuple[Row, ...]
+    fallbacks: tuple[Row, ...]
+    agents: tuple[tuple[str, str], ...]
+    business_type: str  # CNAPS2 path of 业务类型
+    is_return: bool = False
+    bank_parties: bool = False  # pacs.009 body: the debtor and creditor are banks
+    #: (CNAPS2, unified) containers kept even when empty (parties and agents the schemas require)
+    containers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def category_line(self) -> bool:
+        """The 业务种类 travels in a /F25/ line (pacs.009 bodies have no Purp)."""
+        return self.bank_parties
+
+
+HVPS_111 = Pair(
+    "hvps.111.001.01",
+    "pacs.008.001.08",
+    "FIToFICstmrCdtTrf",
+    "FIToFICstmrCdtTrf",
+    "CdtTrfTxInf",
+    HVPS_111_ROWS,
+    HVPS_111_GENERATION,
+    CREDIT_FALLBACKS,
+    _CREDIT_AGENTS,
+    business_type=C + "PmtTpInf/CtgyPurp/Prtry",
+    containers=tuple(
+        (C + path, C + path)
+        for path in ("Dbtr", "DbtrAgt/FinInstnId", "CdtrAgt/FinInstnId", "Cdtr")
+    ),
+)
+HVPS_112 = Pair(
+    "hvps.112.001.01",
+    "pacs.009.001.08",
+    "FinInstnCdtTrf",
+    "FICdtTrf",
+    "CdtTrfTxInf",
+    HVPS_112_ROWS,
+    HVPS_112_GENERATION,
+    CREDIT_FALLBACKS,
+    AGENTS_112,
+    business_type=C + "PmtTpInf/SvcLvl/Prtry",
+    bank_parties=True,
+    containers=tuple((C + path, C + path) for path in ("Dbtr/FinInstnId", "Cdtr/FinInstnId")),
+)
+RETURN_111 = Pair(
+    "hvps.111.001.01",
+    "pacs.004.001.09",
+    "FIToFICstmrCdtTrf",
+    "PmtRtr",
+    "TxInf",
+    RETURN_111_ROWS,
+    RETURN_111_GENERATION,
+    RETURN_111_FALLBACKS,
+    _RETURN_AGENTS,
+    business_type=C + "PmtTpInf/CtgyPurp/Prtry",
+    is_return=True,
+    containers=(
+        (C + "Dbtr", R + "RtrChain/Dbtr/Pty"),
+        (C + "DbtrAgt/FinInstnId", R + "RtrChain/DbtrAgt/FinInstnId"),
+        (C + "CdtrAgt/FinInstnId", R + "RtrChain/CdtrAgt/FinInstnId"),
+        (C + "Cdtr", R + "RtrChain/Cdtr/Pty"),
+    ),
+)
+RETURN_112 = Pair(
+    "hvps.112.001.01",
+    "pacs.004.001.09",
+    "FinInstnCdtTrf",
+    "PmtRtr",
+    "TxInf",
+    RETURN_112_ROWS,
+    RETURN_112_GENERATION,
+    RETURN_112_FALLBACKS,
+    AGENTS_RETURN_112,
+    business_type=C + "PmtTpInf/SvcLvl/Prtry",
+    is_return=True,
+    bank_parties=True,
+    containers=(
+        (C + "Dbtr/FinInstnId", R + "RtrChain/Dbtr/Agt/FinInstnId"),
+        (C + "DbtrAgt/FinInstnId", R + "RtrChain/DbtrAgt/FinInstnId"),
+        (C + "CdtrAgt/FinInstnId", R + "RtrChain/CdtrAgt/FinInstnId"),
+        (C + "Cdtr/FinInstnId", R + "RtrChain/Cdtr/Agt/FinInstnId"),
+    ),
+)
+PAIRS = (HVPS_111, HVPS_112, RETURN_111, RETURN_112)
+
+# =============================================================================== dict helpers
+
+_STEP = re.compile(r"^([@#]?\w+)(?:\[(\d+)\])?$")
+_LIST_ITEM = re.compile(r"^(.*)\[(\d+)\]$")
+
+
+def _value(data: Any, path: str) -> Any:
+    """The value at ``path``; unlike :func:`~paymsg.convert.core.get`, a list at the end of
+    the path (without index) is returned whole."""
+    node = data
+    steps = path.strip("/").split("/")
+    for position, step in enumerate(steps):
+        match = _STEP.match(step)
+        if match is None or not isinstance(node, dict):
+            return None
+        node = node.get(match.group(1))
+        if isinstance(node, list):
+            if match.group(2) is not None:
+                index = int(match.group(2)) - 1
+                node = node[index] if 0 <= index < len(node) else None
+            elif position < len(steps) - 1:
+                node = node[0] if node else None
+        if node is None:
+            return None
+    return node
+
+
+def _ensure(data: dict[str, Any], path: str) -> dict[str, Any]:
+    """The dict at ``path``, created with its parents when missing (even if left empty)."""
+    node: Any = data
+    for step in path.strip("/").split("/"):
+        match = _STEP.match(step)
+        if match is None:
+            raise ValueError(f"bad path {path!r}")
+        name, index = match.group(1), match.group(2)
+        if index is None:
+            node = node.setdefault(name, {})
+            continue
+        items = node.setdefault(name, [])
+        while len(items) < int(index):
+            items.append({})
+        node = items[int(index) - 1]
+    if not isinstance(node, dict):
+        raise ValueError(f"{path!r} is not an element")
+    return node
+
+
+def _lines(data: Any, path: str) -> list[str]:
+    value = _value(data, path)
+    return [line for line in value if isinstance(line, str)] if isinstance(value, list) else []
+
+
+def _shown(root: str, path: str) -> str:
+    """A data path as shown in loss entries: ``/Document/<message element>/<path>``."""
+    return f"/Document/{root}/{re.sub(r'/#text$', '', path)}"
+
+
+def _text(value: Any) -> str | None:
+    """A value as loss entries show it (an amount as ``CNY 100.00``)."""
+    if isinstance(value, dict) and "#text" in value:
+        return f"{value.get('@Ccy', '')} {value['#text']}".strip()
+    return value if isinstance(value, str) else None
+
+
+# =============================================================================== CNAPS2 → unified
+
+
+def _to_unified(pair: Pair, data: dict[str, Any]) -> dict[str, Any]:
+    """CNAPS2 data → unified data, lossless: what is not mapped is carried."""
+    original = data.get(pair.cnaps_root)
+    if not isinstance(original, dict):
+        raise ConversionError(f"not a {pair.cnaps_type} document: no {pair.cnaps_root} element")
+    source = copy.deepcopy(original)
+    out: dict[str, Any] = {}
+    if pair.is_return:
+        _return_codes(pair, original, source)
+    for row in pair.rows:
+        put(out, row.unified, take(source, row.cnaps))
+    count = len(original.get("CdtTrfTxInf") or [])
+    for row in pair.generation:
+        _copy(original, row.cnaps, out, row.unified)
+    # transactions after the first (not HVPS, which carries one): shown like the first one,
+    # and carried whole, since the reverse maps one transaction only
+    for index, row in itertools.product(range(2, count + 1), (*pair.rows, *pair.generation)):
+        if row.cnaps.startswith(C):
+            _copy(original, _nth(row.cnaps, index), out, _nth(row.unified, index))
+    for index in range(1, count + 1):
+        if pair.is_return:
+            if index == 1:  # a return is one transaction; more are shown by the rows only
+                _return_lines_forward(pair, original, source, out)
+        elif pair.category_line:
+            lines = _lines(original, _nth(C + "RmtInf/Ustrd", index))
+            put(out, _nth(C + "Purp/Prtry", index), _f25(lines))
+        _mark_cnaps_members(pair, out, index)
+        for cnaps, unified in pair.containers:
+            if _value(original, _nth(cnaps, index)) is not None:
+                _ensure(out, _nth(unified, index))
+    if pair.is_return:
+        _complete_return_chain(out)
+    transactions = str(count)
+    for row in pair.rows:  # values the reverse would not write back as they are: carry them
+        value = _value(out, row.unified)
+        if value is None or row.check is None:
+            continue
+        if row.check == "count":  # the reverse states the number of transactions it writes
+            kept = value == transactions
+        else:
+            kept = CHECKS[row.check](value, out, row.unified)
+        if not kept:
+            put(source, row.cnaps, copy.deepcopy(_value(original, row.cnaps)))
+    entry = carry(flatten(source), pair.cnaps_type)
+    if entry is not None:
+        _ensure(out, f"{pair.unified_tx}[1]").setdefault("SplmtryData", []).append(entry)
+    return {pair.unified_root: out}
+
+
+def _nth(path: str, index: int) -> str:
+    """``path`` in transaction ``index`` instead of the first one."""
+    for first in (C, R):
+        if path.startswith(first):
+            return f"{first[: first.index('[')]}[{index}]/{path[len(first) :]}"
+    return path
+
+
+def _copy(original: dict[str, Any], cnaps: str, out: dict[str, Any], unified: str) -> None:
+    """Copy a CNAPS2 value to the unified data (where there is none yet); it stays carried."""
+    value = _value(original, cnaps)
+    if value is not None and _value(out, unified) is None:
+        put(out, unified, copy.deepcopy(value))
+
+
+def _f25(lines: list[str]) -> str | None:
+    """The 业务种类 of a pacs.009 body: the value of its only /F25/ line (≤35 characters)."""
+    values = [line[5:] for line in lines if line.startswith("/F25/")]
+    if len(values) == 1 and 1 <= len(values[0]) <= TEXT_35:
+        return values[0]
+    return None
+
+
+def _mark_cnaps_members(pair: Pair, out: dict[str, Any], index: int) -> None:
+    """ClrSysMmbId/ClrSysId/Cd = CNAPS on every agent that has a 12-digit member id."""
+    agents = [agent for _, agent in pair.agents if agent.startswith((C, R))]
+    if index == 1:
+        agents += [agent for _, agent in pair.agents if not agent.startswith((C, R))]
+    for agent in agents:
+        member = _value(out, f"{_nth(agent, index)}/FinInstnId/ClrSysMmbId")
+        if (
+            isinstance(member, dict)
+            and "ClrSysId" not in member
+            and BANK_CODE.fullmatch(str(member.get("MmbId", "")))
+        ):
+            member["ClrSysId"] = {"Cd": CNAPS_CLEARING_CODE}
+
+
+def _return_codes(pair: Pair, original: dict[str, Any], source: dict[str, Any]) -> None:
+    """A return has business type A105 (consumed); category 02108 and EndToEndId = TxId are
+    implied (consumed); anything else stays in ``source`` and is carried."""
+    business_type = _value(original, pair.business_type)
+    if business_type != RETURN_BUSINESS_TYPE:
+        target = "pacs.009.001.08" if pair.bank_parties else "pacs.008.001.08"
+        raise ConversionError(
+            f"this {pair.cnaps_type} is not a return (退汇): its business type (业务类型) is "
+            f"{business_type or 'missing'}, a return's is {RETURN_BUSINESS_TYPE}",
+            path=_shown(pair.cnaps_root, pair.business_type),
+            hint=f"convert it to {target}",
+        )
+    take(source, pair.business_type)
+    if not pair.category_line and _value(original, C + "Purp/Prtry") == RETURN_CATEGORY:
+        take(source, C + "Purp/Prtry")
+    end_to_end = _value(original, C + "PmtId/EndToEndId")
+    if end_to_end is not None and end_to_end == _value(original, C + "PmtId/TxId"):
+        take(source, C + "PmtId/EndToEndId")
+
+
+@dataclass
+class ReturnLines:
+    """What the remittance lines of a CNAPS2 return say."""
+
+    category: str | None = None  # /F25/ (pacs.009 bodies)
+    original_id: str | None = None  # /E51/
+    original_sender: str | None = None  # /A70/
+    original_type: str | None = None  # /F40/
+    reason: tuple[str, str] | None = None  # /H20/ as ("Cd" | "Prtry", value)
+    info: list[str] = field(default_factory=list)  # /H01/
+
+    def lines(self) -> list[str]:
+        """The lines, in the order CNAPS2 writes them (reference §8.6 and the examples)."""
+        out = []
+        if self.category is not None:
+            out.append(f"/F25/{self.category}")
+        if self.original_id is not None:
+            out.append(f"/E51/{self.original_id}")
+        if self.original_sender is not None:
+            out.append(f"/A70/{self.original_sender}")
+        if self.original_type is not None:
+            out.append(f"/F40/{self.original_type}")
+        if self.reason is not None:
+            kind, value = self.reason
+            out.append(f"/H20/{RETURN_REASON_TEXT.get(value, value) if kind == 'Cd' else value}")
+        out.extend(f"/H01/{text}" for text in self.info)
+        return out
+
+
+def _read_return_lines(lines: list[str], *, category: bool, instructed: Any) -> ReturnLines:
+    tags: dict[str, list[str]] = defaultdict(list)
+    for line in lines:
+        match = TAG_LINE.fullmatch(line)
+        if match is not None:
+            tags[match.group(1)].append(match.group(2))
+    found = ReturnLines()
+    if category:  # written by the reverse whatever the line says; another one is carried
+        found.category = RETURN_CATEGORY
+    ids, types = tags["E51"], tags["F40"]
+    if len(ids) == 1 and len(types) == 1 and all(1 <= len(v) <= TEXT_35 for v in ids + types):
+        found.original_id, found.original_type = ids[0], types[0]
+    if isinstance(instructed, str):  # regenerated from the instructed agent, as the reverse does
+        found.original_sender = instructed
+    if len(tags["H20"]) == 1:
+        text = tags["H20"][0]
+        if text in RETURN_REASON_CODE:
+            found.reason = ("Cd", RETURN_REASON_CODE[text])
+        elif ISO_REASON.fullmatch(text):
+            found.reason = ("Cd", text)
+        elif 1 <= len(text) <= TEXT_35:
+            found.reason = ("Prtry", text)
+    found.info = [text for text in tags["H01"] if 1 <= len(text) <= RETURN_INFO]
+    return found
+
+
+def _return_lines_forward(
+    pair: Pair, original: dict[str, Any], source: dict[str, Any], out: dict[str, Any]
+) -> None:
+    lines = _lines(original, C + "RmtInf/Ustrd")
+    found = _read_return_lines(
+        lines,
+        category=pair.category_line,
+        instructed=_value(original, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId"),
+    )
+    if found.original_id is not None:
+        put(out, R + "OrgnlGrpInf/OrgnlMsgId", found.original_id)
+        put(out, R + "OrgnlGrpInf/OrgnlMsgNmId", found.original_type)
+    if found.reason is not None:
+        kind, value = found.reason
+        put(out, f"{R}RtrRsnInf[1]/Rsn/{kind}", value)
+    put(out, R + "RtrRsnInf[1]/AddtlInf", list(found.info))
+    if found.lines() == lines:  # they come back exactly as they are: nothing to carry
+        take(source, C + "RmtInf/Ustrd")
+
+
+def _complete_return_chain(out: dict[str, Any]) -> None:
+    """A return chain names a debtor and a creditor (both required by the schema)."""
+    chain = _value(out, R + "RtrChain")
+    if isinstance(chain, dict):
+        for party in ("Dbtr", "Cdtr"):
+            chain.setdefault(party, {"Agt": {"FinInstnId": {}}})
+
+
+# =============================================================================== unified → CNAPS2
+
+
+def _is_carrier(pair: Pair, entry: Any) -> bool:
+    """Whether a SplmtryData entry is this pair's CNAPS2 carrier."""
+    return (
+        isinstance(entry, dict)
+        and entry.get("PlcAndNm") == CARRY_PLACE
+        and bool(carried([entry], pair.cnaps_type))
+    )
+
+
+def _split_carrier(pair: Pair, unified: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The carried CNAPS2 values and (a copy of) the unified data without their carrier."""
+    values: dict[str, str] = {}
+    rest = copy.deepcopy(unified)
+    for transaction in rest.get(pair.unified_tx) or []:
+        entries = transaction.get("SplmtryData") if isinstance(transaction, dict) else None
+        if not entries:
+            continue
+        values.update(carried([e for e in entries if _is_carrier(pair, e)], pair.cnaps_type))
+        kept = [entry for entry in entries if not _is_carrier(pair, entry)]
+        if kept:
+            transaction["SplmtryData"] = kept
+        else:
+            del transaction["SplmtryData"]
+    return values, rest
+
+
+def _is_carried(values: dict[str, str], path: str) -> bool:
+    return any(key == path or key.startswith((path + "/", path + "[")) for key in values)
+
+
+def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """Unified data → CNAPS2 data; every unified field that does not survive is reported."""
+    message = data.get(pair.unified_root)
+    if not isinstance(message, dict):
+        raise ConversionError(f"not a {pair.unified_type} document: no {pair.unified_root}")
+    values, unified = _split_carrier(pair, message)
+    src = partial(_shown, pair.unified_root)
+    dst = partial(_shown, pair.cnaps_root)
+    out: dict[str, Any] = {}
+    fallbacks: dict[str, list[Row]] = defaultdict(list)
+    for row in pair.fallbacks:
+        fallbacks[row.cnaps].append(row)
+    for row in pair.rows:
+        value, where, rule = _value(unified, row.unified), row.unified, row.rule
+        for other in fallbacks[row.cnaps] if value is None else ():
+            value, where, rule = _value(unified, other.unified), other.unified, other.rule
+            if value is not None:
+                break
+        if value is None:
+            continue
+        if (
+            row.check
+            and not CHECKS[row.check](value, unified, where)
+            and not _is_carried(values, row.cnaps)
+        ):
+            if row.check == "cny":
+                _refuse_amount(pair, where, value)
+            elif row.check == "tagged":
+                value = _tag_lines(value, ctx, src(where), dst(row.cnaps))
+            elif row.check != "count":
+                continue  # bank codes: dropped (reported below); MsgId, SttlmMtd: defaulted
+        if where != row.unified:
+            items = list(enumerate(value, 1)) if isinstance(value, list) else [(0, value)]
+            for index, item in items:
+                at = f"[{index}]" if index else ""
+                ctx.lose(
+                    src(where + at),
+                    "moved",
+                    rule,
+                    value=_text(item),
+                    target_path=dst(row.cnaps + at),
+                )
+            system = where[: -len("MmbId")] + "ClrSysId/Cd"
+            if where.endswith("ClrSysMmbId/MmbId") and _value(unified, system) is not None:
+                ctx.lose(
+                    src(system),
+                    "moved",
+                    f"{rule}: the clearing system goes with the member id",
+                    value=_value(unified, system),
+                    target_path=dst(row.cnaps),
+                )
+        put(out, row.cnaps, copy.deepcopy(value))
+    if pair.is_return:
+        _return_reverse(pair, unified, out, ctx)
+    elif pair.category_line:
+        _purpose_to_f25(unified, out)
+    _restore(out, values)
+    _defaults(pair, unified, out, ctx, values)
+    # what does not come back through the forward edge is lost: place what can be placed
+    expected = _to_unified(pair, {pair.cnaps_root: copy.deepcopy(out)})[pair.unified_root]
+    recorded = {entry.source_path for entry in ctx.loss}
+    lost = {
+        path: value
+        for path, value in _lost(unified, _split_carrier(pair, expected)[1]).items()
+        if src(path) not in recorded
+    }
+    _move_addresses(pair, lost, out, ctx)
+    _move_to_remittance(pair, unified, lost, out, ctx)
+    for path, value in lost.items():
+        ctx.lose(src(path), "dropped", _loss_reason(pair, path), value=value)
+    return {pair.cnaps_root: out}
+
+
+def _refuse_amount(pair: Pair, where: str, value: Any) -> None:
+    raise ConversionError(
+        f"{pair.cnaps_type} settles renminbi only (CNY, at most 2 decimals); the amount is "
+        f"{_text(value) or '?'}",
+        path=_shown(pair.unified_root, where),
+        hint="HVPS cannot carry this payment; amounts are never converted between currencies",
+    )
+
+
+def _tag_lines(lines: list[str], ctx: MappingContext, source: str, target: str) -> list[str]:
+    """Untagged remittance lines become /H01/ 附言 lines (an HVPS line starts with /XNN/)."""
+    out = []
+    for index, line in enumerate(lines, start=1):
+        if TAG_LINE.fullmatch(line):
+            out.append(line)
+            continue
+        where, to = f"{source}[{index}]", f"{target}[{index}]"
+        tagged = "/H01/" + line
+        fitted = ctx.fit(where, tagged, REMITTANCE_LINE, to) or tagged
+        if fitted == tagged:
+            ctx.lose(
+                where,
+                "moved",
+                "an untagged remittance line is written as a /H01/ line",
+                value=line,
+                target_path=to,
+            )
+        out.append(fitted)
+    return out
+
+
+def _purpose_to_f25(unified: dict[str, Any], out: dict[str, Any]) -> None:
+    """hvps.112: the 业务种类 is a /F25/ line; Purp/Prtry gives it when there is none."""
+    purpose = _value(unified, C + "Purp/Prtry")
+    lines = _lines(out, C + "RmtInf/Ustrd")
+    if isinstance(purpose, str) and not any(line.startswith("/F25/") for line in lines):
+        put(out, C + "RmtInf/Ustrd", [f"/F25/{purpose}", *lines])
+
+
+def _return_reverse(
+    pair: Pair, unified: dict[str, Any], out: dict[str, Any], ctx: MappingContext
+) -> None:
+    """A return's codes, EndToEndId and lines from the pacs.004 data."""
+    put(out, pair.business_type, RETURN_BUSINESS_TYPE)
+    if not pair.category_line:
+        put(out, C + "Purp/Prtry", RETURN_CATEGORY)
+    put(out, C + "PmtId/EndToEndId", _value(out, C + "PmtId/TxId"))
+    found = ReturnLines(category=RETURN_CATEGORY if pair.category_line else None)
+    original_id = _value(unified, R + "OrgnlGrpInf/OrgnlMsgId")
+    original_type = _value(unified, R + "OrgnlGrpInf/OrgnlMsgNmId")
+    if original_id is None and _value(unified, "OrgnlGrpInf/OrgnlMsgId") is not None:
+        original_id = _value(unified, "OrgnlGrpInf/OrgnlMsgId")
+        original_type = _value(unified, "OrgnlGrpInf/OrgnlMsgNmId")
+        for name, value in (("OrgnlMsgId", original_id), ("OrgnlMsgNmId", original_type)):
+            ctx.lose(
+                _shown(pair.unified_root, f"OrgnlGrpInf/{name}"),
+                "moved",
+                "an HVPS return names its original per transaction (/E51/, /F40/ lines)",
+                value=value,
+                target_path=_shown(pair.cnaps_root, C + "RmtInf/Ustrd"),
+            )
+    if isinstance(original_id, str) and isinstance(original_type, str):
+        found.original_id, found.original_type = original_id, original_type
+    sender = _value(out, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
+    found.original_sender = sender if isinstance(sender, str) else None
+    code = _value(unified, R + "RtrRsnInf[1]/Rsn/Cd")
+    proprietary = _value(unified, R + "RtrRsnInf[1]/Rsn/Prtry")
+    if isinstance(code, str):
+        found.reason = ("Cd", code)
+    elif isinstance(proprietary, str):
+        found.reason = ("Prtry", proprietary)
+    found.info = _lines(unified, R + "RtrRsnInf[1]/AddtlInf")
+    put(out, C + "RmtInf/Ustrd", found.lines())
+
+
+def _restore(out: dict[str, Any], values: dict[str, str]) -> None:
+    """Put the carried CNAPS2 values back; a carried list replaces the list built."""
+    for path in values:
+        match = _LIST_ITEM.match(path)
+        if match is None:
+            continue
+        parent, _, name = match.group(1).rpartition("/")
+        holder = _value(out, parent) if parent else out
+        if isinstance(holder, dict):
+            holder.pop(name, None)
+    unflatten(values, into=out)
+
+
+def _defaults(
+    pair: Pair,
+    unified: dict[str, Any],
+    out: dict[str, Any],
+    ctx: MappingContext,
+    values: dict[str, str],
+) -> None:
+    """Fill what a CNAPS2 message requires and the unified message does not give."""
+    src = partial(_shown, pair.unified_root)
+    dst = partial(_shown, pair.cnaps_root)
+    unified_path = {row.cnaps: row.unified for row in pair.rows}
+
+    def default(path: str, value: Any, source: str, reason: str) -> None:
+        if _value(out, path) is not None:
+            return
+        if isinstance(value, dict) and not value:
+            _ensure(out, path)
+        else:
+            put(out, path, value)
+        given = _text(_value(unified, source))
+        ctx.lose(
+            src(source),
+            "defaulted",
+            reason + (f" ({given} cannot be used)" if given else ""),
+            value=_text(value),
+            target_path=dst(path),
+        )
+
+    count = str(len(out.get("CdtTrfTxInf") or []))
+    if not _is_carried(values, "GrpHdr/NbOfTxs") and _value(out, "GrpHdr/NbOfTxs") != count:
+        stated = _value(out, "GrpHdr/NbOfTxs")
+        put(out, "GrpHdr/NbOfTxs", count)
+        ctx.lose(
+            src("GrpHdr/NbOfTxs"),
+            "defaulted",
+            f"an HVPS message carries one transaction; NbOfTxs set to {count}",
+            value=stated,
+            target_path=dst("GrpHdr/NbOfTxs"),
+        )
+    default(
+        "GrpHdr/MsgId",
+        _new_msg_id(_value(unified, "GrpHdr/CreDtTm"), ctx),
+        "GrpHdr/MsgId",
+        "a CNAPS2 MsgId is an 8-digit work date and an 8-digit sequence: a new one is assigned",
+    )
+    default(
+        "GrpHdr/SttlmInf/SttlmMtd",
+        "CLRG",
+        "GrpHdr/SttlmInf/SttlmMtd",
+        "HVPS settles through the clearing system: CLRG",
+    )
+    default(
+        C + "PmtId/TxId",
+        _value(out, "GrpHdr/MsgId"),
+        unified_path[C + "PmtId/TxId"],
+        "required in CNAPS2: the HVPS transaction id is the MsgId",
+    )
+    if pair.is_return:
+        default(
+            C + "PmtId/EndToEndId",
+            _value(out, C + "PmtId/TxId"),
+            R + "RtrId",
+            "required in CNAPS2: a return's end-to-end id is its transaction id",
+        )
+    else:
+        business_type, category = DEFAULT_CODES[pair.cnaps_type]
+        default(
+            pair.business_type,
+            business_type,
+            unified_path[pair.business_type],
+            f"业务类型 (business type) is required: {business_type} assumed",
+        )
+        lines = _lines(out, C + "RmtInf/Ustrd")
+        if not pair.category_line:
+            default(
+                C + "Purp/Prtry",
+                category,
+                C + "Purp/Prtry",
+                f"业务种类 (category) is required: {category} assumed",
+            )
+        elif not any(line.startswith("/F25/") for line in lines):
+            put(out, C + "RmtInf/Ustrd", [f"/F25/{category}", *lines])
+            ctx.lose(
+                src(C + "Purp/Prtry"),
+                "defaulted",
+                f"业务种类 (category, a /F25/ line) is required: {category} assumed",
+                value=category,
+                target_path=dst(C + "RmtInf/Ustrd[1]"),
+            )
+    default(
+        C + "SttlmPrty",
+        "NORM",
+        unified_path[C + "SttlmPrty"],
+        "业务优先级 (settlement priority): NORM (普通) assumed",
+    )
+    for cnaps, unified_container in pair.containers:  # present in the unified message
+        if _value(unified, unified_container) is not None:
+            _ensure(out, cnaps)
+    parties = ("Dbtr", "Cdtr")
+    if pair.bank_parties:
+        for party in parties:
+            holder = unified_path[f"{C}{party}/FinInstnId/Nm"].rsplit("/FinInstnId", 1)[0]
+            default(f"{C}{party}", {"FinInstnId": {}}, holder, "required by the schema")
+        return
+    default(
+        C + "ChrgBr",
+        "DEBT",
+        unified_path[C + "ChrgBr"],
+        "required: DEBT, as in CNAPS2 customer transfers",
+    )
+    for agent, instructing in (("DbtrAgt", "InstgAgt"), ("CdtrAgt", "InstdAgt")):
+        holder = unified_path[f"{C}{agent}/FinInstnId/Nm"].rsplit("/FinInstnId", 1)[0]
+        branch = _value(out, f"{C}{instructing}/BrnchId/Id")
+        value = {"FinInstnId": {"ClrSysMmbId": {"MmbId": branch}} if branch else {}}
+        default(
+            C + agent,
+            value,
+            holder,
+            f"required: the {instructing} branch (发起行/接收行) is the {agent}",
+        )
+    for party in parties:
+        holder = unified_path[f"{C}{party}/Nm"].rsplit("/", 1)[0]
+        default(C + party, {}, holder, "required by the schema")
+
+
+def _new_msg_id(created: Any, ctx: MappingContext) -> str:
+    """A CNAPS2 MsgId: the creation date (as work date) and the last 8 digits of a new id."""
+    from paymsg.cnaps2 import default_id_generator
+
+    day = re.sub(r"\D", "", str(created or ""))[:8]
+    if not _msg_id(day + "0" * 8):
+        day = f"{ctx.options.now or datetime.now():%Y%m%d}"
+    digits = re.sub(r"\D", "", (ctx.options.id_generator or default_id_generator)())
+    return day + digits[-8:].rjust(8, "0")
+
+
+def _lost(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
+    """The fields of ``before`` that ``after`` lacks (a list item may move within its list)."""
+    after_values = flatten(after)
+    after_lists: dict[str, list[str]] = defaultdict(list)
+    for path, value in after_values.items():
+        match = _LIST_ITEM.match(path)
+        if match is not None:
+            after_lists[match.group(1)].append(value)
+    lost: dict[str, str] = {}
+    for path, value in flatten(before).items():
+        if after_values.get(path) == value:
+            continue
+        match = _LIST_ITEM.match(path)
+        if match is not None and value in after_lists.get(match.group(1), ()):
+            continue
+        lost[path] = value
+    return lost
+
+
+def _loss_reason(pair: Pair, path: str) -> str:
+    for pattern, reason in LOSS_REASONS:
+        if pattern.search(path):
+            return reason
+    return f"not part of the {pair.cnaps_type} usage: CNAPS2 cannot carry it"
+
+
+_STRUCTURED = (
+    "Dept",
+    "SubDept",
+    "StrtNm",
+    "BldgNb",
+    "BldgNm",
+    "Flr",
+    "PstBx",
+    "Room",
+    "PstCd",
+    "TwnNm",
+    "TwnLctnNm",
+    "DstrctNm",
+    "CtrySubDvsn",
+    "Ctry",
+)
+_CHINESE_ORDER = (
+    "Ctry",
+    "CtrySubDvsn",
+    "TwnNm",
+    "TwnLctnNm",
+    "DstrctNm",
+    "StrtNm",
+    "BldgNb",
+    "BldgNm",
+    "Flr",
+    "Room",
+    "Dept",
+    "SubDept",
+    "PstBx",
+    "PstCd",
+)
+_WESTERN_ORDER = (
+    ("Dept",),
+    ("SubDept",),
+    ("StrtNm", "BldgNb"),
+    ("BldgNm",),
+    ("Flr",),
+    ("Room",),
+    ("PstBx",),
+    ("PstCd", "TwnNm"),
+    ("TwnLctnNm",),
+    ("DstrctNm",),
+    ("CtrySubDvsn",),
+    ("Ctry",),
+)
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in text)
+
+
+def _compose_address(parts: dict[str, str], context: Iterable[str]) -> tuple[str, list[str]]:
+    """Structured address parts as one address line, and the parts it uses.
+
+    A Chinese address runs from the large unit to the small one (省 市 区 路 号); ``Ctry`` CN
+    is left out of it (CNAPS2 is domestic). Others are written in the usual western order.
+    """
+    if any(_has_cjk(text) for text in (*parts.values(), *context)):
+        used = [k for k in _CHINESE_ORDER if k in parts and not (k == "Ctry" and parts[k] == "CN")]
+        return " ".join(parts[key] for key in used), used
+    used, texts = [], []
+    for group in _WESTERN_ORDER:
+        present = [key for key in group if key in parts]
+        if present:
+            used += present
+            texts.append(" ".join(parts[key] for key in present))
+    return ", ".join(texts), used
+
+
+def _move_addresses(
+    pair: Pair, lost: dict[str, str], out: dict[str, Any], ctx: MappingContext
+) -> None:
+    """Structured address parts CNAPS2 cannot hold become one more address line."""
+    for row in (*pair.rows, *pair.fallbacks):
+        if not row.cnaps.endswith("PstlAdr/AdrLine"):
+            continue
+        base = row.unified[: -len("AdrLine")]
+        parts = {
+            path[len(base) :]: value
+            for path, value in lost.items()
+            if path.startswith(base) and path[len(base) :] in _STRUCTURED
+        }
+        lines = _lines(out, row.cnaps)
+        if not parts or len(lines) >= MAX_ADDRESS_LINES:
+            continue
+        text, used = _compose_address(parts, lines)
+        if not text:
+            continue
+        target = _shown(pair.cnaps_root, f"{row.cnaps}[{len(lines) + 1}]")
+        source = _shown(pair.unified_root, base.rstrip("/"))
+        put(out, row.cnaps, [*lines, ctx.fit(source, text, ADDRESS_LINE, target) or text])
+        for key in used:
+            ctx.lose(
+                _shown(pair.unified_root, base + key),
+                "moved",
+                "HVPS addresses are address lines: written into an address line",
+                value=parts[key],
+                target_path=target,
+            )
+            del lost[base + key]
+
+
+def _move_to_remittance(
+    pair: Pair,
+    unified: dict[str, Any],
+    lost: dict[str, str],
+    out: dict[str, Any],
+    ctx: MappingContext,
+) -> None:
+    """Identifiers without a CNAPS2 element become ``/H01/path:value`` lines (CIPS style)."""
+    prefix = f"{pair.unified_tx}[1]/"
+    lines = _lines(out, C + "RmtInf/Ustrd")
+    for pattern in MOVE_TO_REMITTANCE:
+        for path, value in list(lost.items()):
+            relative = path[len(prefix) :] if path.startswith(prefix) else None
+            if relative is None or not pattern.search(relative):
+                continue
+            if relative.endswith("/BICFI"):
+                member = _value(unified, path[: -len("BICFI")] + "ClrSysMmbId/MmbId")
+                if isinstance(member, str) and BANK_CODE.fullmatch(member):
+                    continue  # the bank code identifies the agent: the BIC is dropped
+            line = MOVED_LINE.format(path=relative, value=value)
+            if len(line) > REMITTANCE_LINE:
+                continue
+            lines.append(line)
+            ctx.lose(
+                _shown(pair.unified_root, path),
+                "moved",
+                "no CNAPS2 element: written as a /H01/ remittance line (path:value)",
+                value=value,
+                target_path=_shown(pair.cnaps_root, f"{C}RmtInf/Ustrd[{len(lines)}]"),
+            )
+            del lost[path]
+    put(out, C + "RmtInf/Ustrd", lines)
+
+
+# =============================================================================== edges
+
+
+@mapping("hvps.111.001.01", "pacs.008.001.08")
+def hvps111_to_pacs008(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """hvps.111 (客户发起汇兑) → pacs.008.001.08."""
+    return _to_unified(HVPS_111, data)
+
+
+@mapping("pacs.008.001.08", "hvps.111.001.01")
+def pacs008_to_hvps111(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """pacs.008.001.08 → hvps.111 (客户发起汇兑)."""
+    return _to_cnaps(HVPS_111, data, ctx)
+
+
+@mapping("hvps.112.001.01", "pacs.009.001.08")
+def hvps112_to_pacs009(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """hvps.112 (金融机构发起汇兑) → pacs.009.001.08."""
+    return _to_unified(HVPS_112, data)
+
+
+@mapping("pacs.009.001.08", "hvps.112.001.01")
+def pacs009_to_hvps112(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """pacs.009.001.08 → hvps.112 (金融机构发起汇兑)."""
+    return _to_cnaps(HVPS_112, data, ctx)
+
+
+@mapping("hvps.111.001.01", "pacs.004.001.09")
+def hvps111_return_to_pacs004(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """An hvps.111 退汇 (A105) → pacs.004.001.09."""
+    return _to_unified(RETURN_111, data)
+
+
+@mapping("pacs.004.001.09", "hvps.111.001.01")
+def pacs004_to_hvps111_return(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """pacs.004.001.09 → an hvps.111 退汇 (A105)."""
+    return _to_cnaps(RETURN_111, data, ctx)
+
+
+@mapping("hvps.112.001.01", "pacs.004.001.09")
+def hvps112_return_to_pacs004(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """An hvps.112 退汇 (A105) → pacs.004.001.09."""
+    return _to_unified(RETURN_112, data)
+
+
+@mapping("pacs.004.001.09", "hvps.112.001.01")
+def pacs004_to_hvps112_return(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """pacs.004.001.09 → an hvps.112 退汇 (A105)."""
+    return _to_cnaps(RETURN_112, data, ctx)
+
+
+def mapping_table(pair: Pair) -> list[tuple[str, str, str]]:
+    """The field mapping of ``pair`` as (CNAPS2 path, unified path, rule) rows, for documents."""
+    rules = RULES["return"] if pair.is_return else RULES.get(pair.cnaps_type, ())
+    rows = (*pair.rows, *RULES["agents"], *rules, *pair.fallbacks, *pair.generation)
+    return [(row.cnaps, row.unified, row.rule) for row in rows]
+
+
+__all__ = [
+    "CNAPS_CLEARING_CODE",
+    "HVPS_111",
+    "HVPS_112",
+    "PAIRS",
+    "RETURN_111",
+    "RETURN_112",
+    "Pair",
+    "Row",
+    "mapping_table",
+]

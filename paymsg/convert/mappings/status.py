@@ -1,1 +1,731 @@
-"""Hub edges for status (written next)."""
+"""Hub edges for status: the NPC's answers ⇄ the unified status report ``pacs.002.001.10``.
+
+Edges::
+
+    ccms.900.001.02 (通用处理确认)  ⇄  pacs.002.001.10
+    saps.604.001.01 (清算回执)     →  pacs.002.001.10
+
+There is no ``pacs.002 → saps.604`` edge: a settlement receipt is issued only by the NPC's
+clearing-account system (SAPS) after it has settled on its own books, and it reports the
+participant's clearing-account balance, which no status report holds — so nobody builds one
+from a unified message. With one reverse edge the hub turns every ``pacs.002`` bound for CNAPS2
+into the generic confirmation ``ccms.900``; ``saps.604 → ccms.900`` routes through the hub too.
+
+Both CNAPS2 answers name the *message* they answer (``OrgnlGrpHdr``), not a transaction:
+
+- ``ccms.900`` (processed / rejected by the NPC's checks, also for BEPS packages of n
+  transactions) becomes a **group-level** status: ``OrgnlGrpInfAndSts[1]``.
+- ``saps.604`` (settlement of an HVPS payment, one transaction per message) becomes a
+  **transaction-level** status ``TxInfAndSts[1]`` with ``OrgnlGrpInf``, because only there does
+  ISO have the settlement date (``FctvIntrBkSttlmDt``).
+
+The NPC status ``PrcSts`` becomes an ISO status through :data:`STATUSES`; the original code, and
+every CNAPS2 field ISO has no element for, is carried in ``SplmtryData`` (``PlcAndNm`` CNAPS2,
+see :func:`paymsg.convert.core.carry`), so ``ccms.900 → pacs.002 → ccms.900`` is exact.
+
+ccms.900.001.02 → pacs.002.001.10 (``Doc`` = ``FIToFIPmtStsRpt``, ``G`` = ``OrgnlGrpInfAndSts[1]``,
+"carried" = ``Doc/SplmtryData[1]`` under the source path)::
+
+    CmonConf/GrpHdr/MsgId                    → Doc/GrpHdr/MsgId                          copied
+    CmonConf/GrpHdr/CreDtTm                  → Doc/GrpHdr/CreDtTm                        copied
+    CmonConf/GrpHdr/InstgPty/InstgDrctPty    → Doc/GrpHdr/InstgAgt/FinInstnId/ClrSysMmbId/MmbId
+                                               (+ ClrSysId/Cd = CNAPS)
+    CmonConf/GrpHdr/InstgPty/InstgPty        → Doc/GrpHdr/InstgAgt/BrnchId/Id
+    CmonConf/GrpHdr/InstdPty/InstdDrctPty    → Doc/GrpHdr/InstdAgt/FinInstnId/ClrSysMmbId/MmbId
+                                               (+ ClrSysId/Cd = CNAPS)
+    CmonConf/GrpHdr/InstdPty/InstdPty        → Doc/GrpHdr/InstdAgt/BrnchId/Id
+    CmonConf/GrpHdr/SysCd, Rmk               → carried
+    CmonConf/OrgnlGrpHdr/OrgnlMsgId          → G/OrgnlMsgId
+    CmonConf/OrgnlGrpHdr/OrgnlMT             → G/OrgnlMsgNmId  (the CNAPS2 MT, e.g. hvps.111.001.01)
+    CmonConf/OrgnlGrpHdr/OrgnlInstgPty       → carried
+    CmonConf/CmonConfInf/PrcSts              → G/GrpSts via STATUSES (none if unmapped) + carried
+    CmonConf/CmonConfInf/PrcCd               → G/StsRsnInf[1]/Rsn/Prtry
+    CmonConf/CmonConfInf/RjctInf             → G/StsRsnInf[1]/AddtlInf[1]        (105 = 105)
+    CmonConf/CmonConfInf/PtyId, PtyPrcCd,
+                         PrcDt, NetgRnd      → carried
+
+saps.604.001.01 → pacs.002.001.10 (``T`` = ``FIToFIPmtStsRpt/TxInfAndSts[1]``)::
+
+    SttlmRtrRct/GrpHdr/…                     → as for ccms.900 (SysCd, Rmk carried)
+    SttlmRtrRct/OrgnlGrpHdr/OrgnlMsgId       → T/OrgnlGrpInf/OrgnlMsgId
+    SttlmRtrRct/OrgnlGrpHdr/OrgnlMT          → T/OrgnlGrpInf/OrgnlMsgNmId
+    SttlmRtrRct/OrgnlGrpHdr/OrgnlInstgPty    → carried
+    SttlmRtrRct/NPCPrcInf/PrcSts             → T/TxSts via STATUSES (none if unmapped) + carried
+    SttlmRtrRct/NPCPrcInf/PrcCd              → T/StsRsnInf[1]/Rsn/Prtry
+    SttlmRtrRct/NPCPrcInf/RjctInf            → T/StsRsnInf[1]/AddtlInf[1]
+    SttlmRtrRct/NPCPrcInf/SttlmDt            → T/FctvIntrBkSttlmDt/Dt   (settlement date)
+    SttlmRtrRct/NPCPrcInf/NetgDt, NetgRnd,
+                          RcvTm, TrnsmtTm    → carried
+    SttlmRtrRct/AcctInf/Bal                  → carried  (clearing-account balance, CNY+n.nn;
+                                               pacs.002 has no balance element)
+
+pacs.002.001.10 → ccms.900.001.02 (the status "level" ``L`` is ``OrgnlGrpInfAndSts[1]`` when its
+``GrpSts`` is in :data:`REVERSE_STATUSES`, else ``TxInfAndSts[1]`` when its ``TxSts`` is, else
+whichever of the two exists; "from CNAPS2" = the report carries CNAPS2 values)::
+
+    Doc/GrpHdr/MsgId                         → CmonConf/GrpHdr/MsgId  (not yyyyMMdd + 8 digits
+                                               and not from CNAPS2: a new one from the creation
+                                               date and the id generator; the old one dropped)
+    Doc/GrpHdr/CreDtTm                       → CmonConf/GrpHdr/CreDtTm  (not from CNAPS2, with an
+                                               offset other than +08:00: converted to Beijing
+                                               time, transliterated)
+    Doc/GrpHdr/InstgAgt (ClrSysId CNAPS)     → InstgPty/InstgDrctPty = MmbId, InstgPty = BrnchId/Id
+                                               (missing: option sender, else NPC 0000; defaulted)
+    Doc/GrpHdr/InstdAgt (ClrSysId CNAPS)     → InstdPty/InstdDrctPty, InstdPty (missing: option
+                                               receiver, else OrgnlInstgPty, else 0000; defaulted)
+    G/OrgnlMsgId, else T/OrgnlGrpInf/…       → CmonConf/OrgnlGrpHdr/OrgnlMsgId
+    G/OrgnlMsgNmId, else T/OrgnlGrpInf/…     → CmonConf/OrgnlGrpHdr/OrgnlMT
+    L/GrpSts or L/TxSts                      → CmonConf/CmonConfInf/PrcSts: the carried original
+                                               when it maps to the same ISO status, else through
+                                               REVERSE_STATUSES (else PR00, defaulted)
+    L/StsRsnInf[1]/Rsn/Prtry (≤ 8 chars)     → CmonConf/CmonConfInf/PrcCd
+    L/StsRsnInf[1]/AddtlInf[1]               → CmonConf/CmonConfInf/RjctInf
+    T/FctvIntrBkSttlmDt/Dt (tx level)        → CmonConf/CmonConfInf/PrcDt (when none is carried)
+    carried values                           → their CNAPS2 place (GrpHdr / OrgnlGrpHdr components
+                                               are shared by ccms.900 and saps.604;
+                                               NPCPrcInf/NetgRnd → CmonConfInf/NetgRnd)
+    required and still missing               → SysCd from the OrgnlMT system (else CCMS),
+                                               OrgnlInstgPty = InstdDrctPty; all recorded defaulted
+    everything else (other transactions, UETR, ISO reason codes, counts, …) → dropped, one loss
+                                               entry per field, with the reason
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from paymsg.cnaps2 import default_id_generator
+from paymsg.convert.core import (
+    CARRY_PLACE,
+    MappingContext,
+    carried,
+    carry,
+    flatten,
+    get,
+    mapping,
+    put,
+    take,
+)
+
+CCMS900 = "ccms.900.001.02"
+SAPS604 = "saps.604.001.01"
+PACS002 = "pacs.002.001.10"
+
+#: ``ClrSysId/Cd`` of CNAPS in ISO (ExternalClearingSystemIdentification1Code)
+CNAPS = "CNAPS"
+#: the NPC as a participant (cnaps2.md §2.2 [C2+])
+NPC = "0000"
+#: ``SystemCode1`` (cnaps2.md §2.1 [C2+])
+SYSTEMS = frozenset(
+    {"SAPS", "HVPS", "BEPS", "CCMS", "PMIS", "IBPS", "NCIS", "ECDS", "FXPS", "NETS", "PBCS"}
+)
+BEIJING = timezone(timedelta(hours=8))
+#: the PrcSts written when a unified status report has no status CNAPS2 knows
+DEFAULT_STATUS = "PR00"
+
+DOC = "FIToFIPmtStsRpt"
+GRP = f"{DOC}/OrgnlGrpInfAndSts[1]"
+TX = f"{DOC}/TxInfAndSts[1]"
+
+
+# --------------------------------------------------------------------------- status tables
+
+
+@dataclass(frozen=True)
+class Status:
+    """One NPC processing status and the ISO status it is reported as."""
+
+    code: str
+    name_zh: str
+    #: ExternalPaymentTransactionStatus1Code / ExternalPaymentGroupStatus1Code, None = no
+    #: ISO status has the same meaning (the code is then only carried)
+    iso: str | None
+    #: confidence of the CNAPS2 code (cnaps2.md §8.3)
+    evidence: str
+    #: why this ISO status; every mapping is our inference [INF]: no public CNAPS ⇄ ISO table
+    note: str
+
+
+STATUSES: tuple[Status, ...] = (
+    Status(
+        "PR00",
+        "已接收/已转发 (name not public)",
+        "RCVD",
+        "[S1] usage, name [NF]",
+        "[INF] used as received/forwarded; RCVD = received, nothing decided yet",
+    ),
+    Status("PR02", "已付款", "ACSC", "[S1]", "[INF] paid: settlement completed"),
+    Status(
+        "PR03",
+        "已轧差",
+        "ACSP",
+        "[C2+]",
+        "[INF] netted: accepted, settled when the netting round settles",
+    ),
+    Status(
+        "PR04", "已清算", "ACSC", "[S1]", "[INF] settled on the NPC's books: settlement completed"
+    ),
+    Status("PR05", "已成功", "ACSC", "[S1]", "[INF] succeeded: final positive status"),
+    Status(
+        "PR07",
+        "已处理 (MIVS usage, name not public)",
+        None,
+        "[S1] usage",
+        "meaning not public; no ISO status claimed",
+    ),
+    Status(
+        "PR08",
+        "已撤销",
+        "CANC",
+        "[S1]",
+        "[INF] cancelled; CANC is an ExternalPaymentTransactionStatus1Code, as a group status [NF]",
+    ),
+    Status(
+        "PR09",
+        "已拒绝",
+        "RJCT",
+        "[C2+]",
+        "[INF] rejected; PrcCd → StsRsnInf/Rsn/Prtry, RjctInf → StsRsnInf/AddtlInf",
+    ),
+    Status("PR11", "已轧差排队", "PDNG", "[S1]", "[INF] queued for netting: pending"),
+    Status(
+        "PR12",
+        "已清算排队",
+        "PDNG",
+        "[S1]",
+        "[INF] queued for settlement (e.g. insufficient balance): pending",
+    ),
+    Status(
+        "PR21", "已止付", None, "[S1]", "stopped payment: no ISO payment status with that meaning"
+    ),
+    Status(
+        "PR22",
+        "已冲正",
+        None,
+        "[S1]",
+        "reversed: ISO reports reversals with pacs.007, not with a status code",
+    ),
+    Status(
+        "PR32",
+        "已超期",
+        None,
+        "[S1]",
+        "expired: what happens to the payment is not public; no ISO status claimed",
+    ),
+)
+BY_CODE: dict[str, Status] = {row.code: row for row in STATUSES}
+
+
+@dataclass(frozen=True)
+class ReverseStatus:
+    """The PrcSts written for an ISO status when no carried original code agrees."""
+
+    iso: str
+    code: str
+    #: False: CNAPS2 has no code with exactly this meaning; the conversion records it
+    exact: bool
+    note: str
+
+
+REVERSE_STATUSES: tuple[ReverseStatus, ...] = (
+    ReverseStatus("ACSC", "PR04", True, "settlement completed → 已清算"),
+    ReverseStatus("ACSP", "PR03", True, "accepted, settlement in process → 已轧差"),
+    ReverseStatus("PDNG", "PR12", True, "pending → 已清算排队 (PR11 only when carried)"),
+    ReverseStatus("RJCT", "PR09", True, "rejected → 已拒绝"),
+    ReverseStatus("CANC", "PR08", True, "cancelled → 已撤销"),
+    ReverseStatus("RCVD", "PR00", True, "received → PR00"),
+    ReverseStatus("ACCC", "PR04", False, "credited to the creditor account → 已清算 (coarser)"),
+)
+REVERSE: dict[str, ReverseStatus] = {row.iso: row for row in REVERSE_STATUSES}
+
+
+# --------------------------------------------------------------------------- CNAPS2 → unified
+
+
+def _agent(direct: str | None, party: str | None) -> dict[str, Any] | None:
+    """A CNAPS2 participant pair as an ISO agent (direct participant = CNAPS member id)."""
+    if direct is None:
+        return None
+    agent: dict[str, Any] = {
+        "FinInstnId": {"ClrSysMmbId": {"ClrSysId": {"Cd": CNAPS}, "MmbId": direct}}
+    }
+    if party is not None:
+        agent["BrnchId"] = {"Id": party}
+    return agent
+
+
+def _keep(src: dict[str, Any], kept: dict[str, str], path: str) -> None:
+    """Move the value at ``path`` (if any) into the carried values."""
+    value = take(src, path)
+    if value is not None:
+        kept[path] = str(value)
+
+
+def _header_to_iso(
+    src: dict[str, Any], root: str, out: dict[str, Any], kept: dict[str, str]
+) -> None:
+    """GroupHeader1 + OriginalGroupHeader1/OrgnlInstgPty, shared by ccms.900 and saps.604."""
+    hdr = f"{root}/GrpHdr"
+    put(out, f"{DOC}/GrpHdr/MsgId", take(src, f"{hdr}/MsgId"))
+    put(out, f"{DOC}/GrpHdr/CreDtTm", take(src, f"{hdr}/CreDtTm"))
+    put(
+        out,
+        f"{DOC}/GrpHdr/InstgAgt",
+        _agent(take(src, f"{hdr}/InstgPty/InstgDrctPty"), take(src, f"{hdr}/InstgPty/InstgPty")),
+    )
+    put(
+        out,
+        f"{DOC}/GrpHdr/InstdAgt",
+        _agent(take(src, f"{hdr}/InstdPty/InstdDrctPty"), take(src, f"{hdr}/InstdPty/InstdPty")),
+    )
+    _keep(src, kept, f"{hdr}/SysCd")
+    _keep(src, kept, f"{hdr}/Rmk")
+    _keep(src, kept, f"{root}/OrgnlGrpHdr/OrgnlInstgPty")
+
+
+def _status_to_iso(
+    src: dict[str, Any], at: str, level: str, field: str, out: dict[str, Any], kept: dict[str, str]
+) -> None:
+    """PrcSts / PrcCd / RjctInf at ``at`` as the ISO status and reason at ``level``."""
+    code = take(src, f"{at}/PrcSts")
+    if code is not None:
+        kept[f"{at}/PrcSts"] = code
+        row = BY_CODE.get(code)
+        put(out, f"{level}/{field}", row.iso if row else None)
+    put(out, f"{level}/StsRsnInf[1]/Rsn/Prtry", take(src, f"{at}/PrcCd"))
+    reject = take(src, f"{at}/RjctInf")
+    put(out, f"{level}/StsRsnInf[1]/AddtlInf", [reject] if reject is not None else None)
+
+
+def _finish_to_iso(
+    src: dict[str, Any], out: dict[str, Any], kept: dict[str, str], ctx: MappingContext
+) -> dict[str, Any]:
+    put(out, f"{DOC}/SplmtryData", [carry(kept, ctx.source.id)] if kept else None)
+    for path, value in flatten(src).items():  # nothing is expected here: every field is mapped
+        ctx.lose(f"/Document/{path}", "dropped", "no mapping for this field", value=value)
+    return out
+
+
+@mapping(CCMS900, PACS002)
+def ccms900_to_pacs002(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """通用处理确认 → group-level status report (see the module table)."""
+    src = copy.deepcopy(data)
+    out: dict[str, Any] = {}
+    kept: dict[str, str] = {}
+    _header_to_iso(src, "CmonConf", out, kept)
+    put(out, f"{GRP}/OrgnlMsgId", take(src, "CmonConf/OrgnlGrpHdr/OrgnlMsgId"))
+    put(out, f"{GRP}/OrgnlMsgNmId", take(src, "CmonConf/OrgnlGrpHdr/OrgnlMT"))
+    _status_to_iso(src, "CmonConf/CmonConfInf", GRP, "GrpSts", out, kept)
+    for name in ("PtyId", "PtyPrcCd", "PrcDt", "NetgRnd"):
+        _keep(src, kept, f"CmonConf/CmonConfInf/{name}")
+    return _finish_to_iso(src, out, kept, ctx)
+
+
+@mapping(SAPS604, PACS002)
+def saps604_to_pacs002(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """清算回执 → transaction-level status report (see the module table)."""
+    src = copy.deepcopy(data)
+    out: dict[str, Any] = {}
+    kept: dict[str, str] = {}
+    _header_to_iso(src, "SttlmRtrRct", out, kept)
+    put(out, f"{TX}/OrgnlGrpInf/OrgnlMsgId", take(src, "SttlmRtrRct/OrgnlGrpHdr/OrgnlMsgId"))
+    put(out, f"{TX}/OrgnlGrpInf/OrgnlMsgNmId", take(src, "SttlmRtrRct/OrgnlGrpHdr/OrgnlMT"))
+    _status_to_iso(src, "SttlmRtrRct/NPCPrcInf", TX, "TxSts", out, kept)
+    put(out, f"{TX}/FctvIntrBkSttlmDt/Dt", take(src, "SttlmRtrRct/NPCPrcInf/SttlmDt"))
+    for name in ("NetgDt", "NetgRnd", "RcvTm", "TrnsmtTm"):
+        _keep(src, kept, f"SttlmRtrRct/NPCPrcInf/{name}")
+    _keep(src, kept, "SttlmRtrRct/AcctInf/Bal")
+    return _finish_to_iso(src, out, kept, ctx)
+
+
+# --------------------------------------------------------------------------- unified → CNAPS2
+
+#: carried component paths (root stripped) → their ccms.900 place
+CARRIED_PLACES: dict[str, str] = {
+    "GrpHdr/SysCd": "CmonConf/GrpHdr/SysCd",
+    "GrpHdr/Rmk": "CmonConf/GrpHdr/Rmk",
+    "OrgnlGrpHdr/OrgnlInstgPty": "CmonConf/OrgnlGrpHdr/OrgnlInstgPty",
+    "CmonConfInf/PtyId": "CmonConf/CmonConfInf/PtyId",
+    "CmonConfInf/PtyPrcCd": "CmonConf/CmonConfInf/PtyPrcCd",
+    "CmonConfInf/PrcDt": "CmonConf/CmonConfInf/PrcDt",
+    "CmonConfInf/NetgRnd": "CmonConf/CmonConfInf/NetgRnd",
+    "NPCPrcInf/NetgRnd": "CmonConf/CmonConfInf/NetgRnd",
+}
+#: carried component paths that hold the original PrcSts
+CARRIED_STATUS = ("CmonConfInf/PrcSts", "NPCPrcInf/PrcSts")
+CARRIER_ROOTS = ("CmonConf", "SttlmRtrRct")
+
+#: why a field left over after the mapping has no place in ccms.900 (first matching suffix or
+#: prefix of the index-free path wins)
+LEFTOVER_REASONS: tuple[tuple[str, str], ...] = (
+    ("/OrgnlUETR", "CNAPS2 has no UETR"),
+    ("/StsRsnInf/Rsn/Cd", "an ISO status reason code has no CNAPS2 processing code (PrcCd)"),
+    (
+        "/StsRsnInf/Rsn/Prtry",
+        "ccms.900 holds one processing code (PrcCd) of at most 8 characters; a cut code would be "
+        "another code",
+    ),
+    ("/StsRsnInf/Orgtr", "ccms.900 does not name who gave the reason"),
+    ("/StsRsnInf/AddtlInf", "ccms.900 holds one reject text (RjctInf)"),
+    ("/StsRsnInf", "ccms.900 holds one processing code and one reject text"),
+    ("/NbOfTxsPerSts", "ccms.900 has no per-status counts"),
+    (
+        f"{DOC}/OrgnlGrpInfAndSts/GrpSts",
+        "CNAPS2 has no status for this group status; the first transaction's status was used",
+    ),
+    (f"{DOC}/OrgnlGrpInfAndSts", "ccms.900 identifies one original message, by id and type only"),
+    (
+        f"{DOC}/TxInfAndSts/TxSts",
+        "ccms.900 carries one status for the whole original message; a per-transaction status "
+        "has no place",
+    ),
+    (
+        f"{DOC}/TxInfAndSts",
+        "ccms.900 answers a whole message; per-transaction references, dates and amounts have "
+        "no place",
+    ),
+    (
+        f"{DOC}/GrpHdr/InstgAgt",
+        "CNAPS2 names a participant by its bank code only (ClrSysMmbId with ClrSysId CNAPS, "
+        "branch in BrnchId/Id)",
+    ),
+    (
+        f"{DOC}/GrpHdr/InstdAgt",
+        "CNAPS2 names a participant by its bank code only (ClrSysMmbId with ClrSysId CNAPS, "
+        "branch in BrnchId/Id)",
+    ),
+    (f"{DOC}/SplmtryData", "supplementary data other than the CNAPS2 carrier has no place"),
+)
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _leftover_reason(path: str) -> str:
+    plain = _INDEX.sub("", path)
+    for key, reason in LEFTOVER_REASONS:
+        if plain.startswith(key) or (key.startswith("/") and key in plain):
+            return reason
+    return "ccms.900.001.02 has no element for this field"
+
+
+def _carried_values(src: dict[str, Any], ctx: MappingContext) -> dict[str, str]:
+    """Consume the CNAPS2 carrier entries of ``Doc/SplmtryData``; component path → value.
+
+    Carried values of another CNAPS2 message that ccms.900 cannot hold are recorded as lost.
+    """
+    entries = src.get(DOC, {}).get("SplmtryData")
+    if not isinstance(entries, list) or not entries:
+        return {}
+    values = carried(entries)
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict) and entry.get("PlcAndNm") == CARRY_PLACE:
+            entries[index] = {}
+    out: dict[str, str] = {}
+    for path, value in values.items():
+        root, _, component = path.partition("/")
+        if root in CARRIER_ROOTS and (component in CARRIED_PLACES or component in CARRIED_STATUS):
+            out.setdefault(component, value)
+            continue
+        ctx.lose(
+            f"/Document/{DOC}/SplmtryData[{CARRY_PLACE}]/{path}",
+            "dropped",
+            "a CNAPS2 value carried from another message type that ccms.900 has no element for",
+            value=value,
+        )
+    return out
+
+
+def _agent_to_cnaps(
+    src: dict[str, Any], path: str, ctx: MappingContext, targets: tuple[str, str]
+) -> tuple[str | None, str | None]:
+    """(direct participant, participant) of an ISO agent identified in CNAPS; else Nones.
+
+    Only a ``ClrSysMmbId`` with ``ClrSysId/Cd`` CNAPS is taken; anything else stays in ``src``
+    and is reported as a leftover.
+    """
+    member = f"{path}/FinInstnId/ClrSysMmbId"
+    if get(src, f"{member}/ClrSysId/Cd") != CNAPS or get(src, f"{member}/MmbId") is None:
+        return None, None
+    take(src, f"{member}/ClrSysId/Cd")
+    direct = ctx.fit(f"/Document/{member}/MmbId", take(src, f"{member}/MmbId"), 14, targets[0])
+    party = ctx.fit(f"/Document/{path}/BrnchId/Id", take(src, f"{path}/BrnchId/Id"), 14, targets[1])
+    return direct, party
+
+
+def _cnaps_datetime(
+    value: str | None, ctx: MappingContext, path: str, from_cnaps: bool
+) -> str | None:
+    """An ISO date-time as CNAPS2 writes it: Beijing time; other offsets are converted
+    (unless the report came from CNAPS2: then it is what CNAPS2 had)."""
+    if value is None or from_cnaps:
+        return value
+    match = re.search(r"(Z|[+-]\d\d:\d\d)$", value)
+    if match is None or match.group(1) == "+08:00":
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    local = moment.astimezone(BEIJING).replace(tzinfo=None).isoformat()
+    ctx.lose(
+        path,
+        "transliterated",
+        f"converted to Beijing time {local}: CNAPS2 times are Beijing time",
+        value=value,
+        target_path="CmonConf/GrpHdr/CreDtTm",
+    )
+    return local
+
+
+def _cnaps_msg_id(
+    value: str | None, created: str | None, ctx: MappingContext, from_cnaps: bool
+) -> str | None:
+    """``value`` when it is a CNAPS2 MsgId (work date + sequence) or the report came from
+    CNAPS2 (it carries CNAPS2 values: keep what CNAPS2 had), else a new one, recorded.
+
+    The new id is the creation date (Beijing) and the last 8 digits of the id generator
+    (the one of the header, :class:`paymsg.cnaps2.DailySequence` by default).
+    """
+    if value is None or from_cnaps or _is_cnaps_msg_id(value):
+        return value
+    day = (created or "")[:10].replace("-", "")
+    if not _is_cnaps_msg_id(day + "0" * 8):
+        day = f"{ctx.options.now or datetime.now():%Y%m%d}"
+    generated = (ctx.options.id_generator or default_id_generator)()
+    tail = generated[-8:]
+    sequence = (
+        tail
+        if len(tail) == 8 and tail.isdigit()
+        else f"{zlib.crc32(generated.encode()) % 10**8:08d}"
+    )
+    new = day + sequence
+    ctx.lose(
+        f"/Document/{DOC}/GrpHdr/MsgId",
+        "dropped",
+        f"not a CNAPS2 MsgId (8-digit work date + 8-digit sequence); {new} written",
+        value=value,
+        target_path="CmonConf/GrpHdr/MsgId",
+    )
+    return new
+
+
+def _is_cnaps_msg_id(value: str) -> bool:
+    if re.fullmatch(r"\d{16}", value) is None:
+        return False
+    try:
+        date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
+def _level(src: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(the element whose status ccms.900 reports, its status path) — see the module table."""
+    group, tx = get(src, f"{GRP}/GrpSts"), get(src, f"{TX}/TxSts")
+    if group in REVERSE:
+        return GRP, f"{GRP}/GrpSts"
+    if tx in REVERSE:
+        return TX, f"{TX}/TxSts"
+    if group is not None or (get(src, GRP) and tx is None):
+        return GRP, f"{GRP}/GrpSts"
+    if get(src, TX):
+        return TX, f"{TX}/TxSts"
+    return None, None
+
+
+def _default(ctx: MappingContext, target: str, value: str, reason: str, source: str) -> str:
+    ctx.lose(source, "defaulted", f"{reason}; {value} written", value=None, target_path=target)
+    return value
+
+
+def _prc_sts(
+    src: dict[str, Any], status_path: str | None, kept: dict[str, str], ctx: MappingContext
+) -> str:
+    """The PrcSts for the unified status at ``status_path`` (see the module table)."""
+    iso = take(src, status_path) if status_path else None
+    source = f"/Document/{status_path or f'{GRP}/GrpSts'}"
+    key = next((key for key in CARRIED_STATUS if key in kept), None)
+    if key is not None:
+        original = kept[key]
+        row = BY_CODE.get(original)
+        if (row.iso if row else None) == iso:
+            return original
+        ctx.lose(
+            f"/Document/{DOC}/SplmtryData[{CARRY_PLACE}]/{key}",
+            "dropped",
+            f"the carried original status {original} disagrees with the unified status "
+            f"{iso or '(none)'}; the unified status wins",
+            value=original,
+            target_path="CmonConf/CmonConfInf/PrcSts",
+        )
+    if iso is None:
+        return _default(
+            ctx,
+            "CmonConf/CmonConfInf/PrcSts",
+            DEFAULT_STATUS,
+            "the status report states no status (PrcSts is required)",
+            source,
+        )
+    reverse = REVERSE.get(iso)
+    if reverse is None:
+        return _default(
+            ctx,
+            "CmonConf/CmonConfInf/PrcSts",
+            DEFAULT_STATUS,
+            f"CNAPS2 has no processing status for ISO status {iso}",
+            source,
+        )
+    if not reverse.exact:
+        ctx.lose(
+            source,
+            "transliterated",
+            f"{iso} has no exact CNAPS2 status: {reverse.note}",
+            value=iso,
+            target_path="CmonConf/CmonConfInf/PrcSts",
+        )
+    return reverse.code
+
+
+def _original(src: dict[str, Any], ctx: MappingContext) -> tuple[str, str, str]:
+    """(OrgnlMsgId, OrgnlMT, source path): the group's original message, else the first
+    transaction's; a missing one is defaulted."""
+    where = GRP if get(src, f"{GRP}/OrgnlMsgId") is not None else f"{TX}/OrgnlGrpInf"
+    msg_id = take(src, f"{where}/OrgnlMsgId")
+    name = take(src, f"{where}/OrgnlMsgNmId")
+    repeated = get(src, f"{TX}/OrgnlGrpInf")
+    if where == GRP and repeated == {"OrgnlMsgId": msg_id, "OrgnlMsgNmId": name}:
+        take(src, f"{TX}/OrgnlGrpInf/OrgnlMsgId")  # the same reference, repeated
+        take(src, f"{TX}/OrgnlGrpInf/OrgnlMsgNmId")
+    path = f"/Document/{where}"
+    if msg_id is None:
+        msg_id = _default(
+            ctx,
+            "CmonConf/OrgnlGrpHdr/OrgnlMsgId",
+            "NOTPROVIDED",
+            "the report names no original message",
+            f"{path}/OrgnlMsgId",
+        )
+    if name is None:
+        name = _default(
+            ctx,
+            "CmonConf/OrgnlGrpHdr/OrgnlMT",
+            "NOTPROVIDED",
+            "the report names no original message type",
+            f"{path}/OrgnlMsgNmId",
+        )
+    return msg_id, name, path
+
+
+def _parties(
+    src: dict[str, Any], ctx: MappingContext, kept: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(InstgPty, InstdPty) of ccms.900 from the report's agents, else defaulted: the sender
+    option or the NPC (ccms.900 is sent by the NPC), the receiver option or the carried
+    original instructing party or the NPC; a missing participant = its direct participant."""
+    hdr = "CmonConf/GrpHdr"
+    fallbacks = {
+        "Instg": ("instructing", ctx.options.sender or NPC),
+        "Instd": (
+            "instructed",
+            ctx.options.receiver or kept.get("OrgnlGrpHdr/OrgnlInstgPty") or NPC,
+        ),
+    }
+    parties: dict[str, dict[str, str]] = {}
+    for role, (label, fallback) in fallbacks.items():
+        agent = f"{DOC}/GrpHdr/{role}Agt"
+        targets = (f"{hdr}/{role}Pty/{role}DrctPty", f"{hdr}/{role}Pty/{role}Pty")
+        direct, party = _agent_to_cnaps(src, agent, ctx, targets)
+        if direct is None:
+            direct = _default(
+                ctx,
+                targets[0],
+                fallback,
+                f"the {label} agent has no CNAPS member id (ClrSysMmbId with ClrSysId CNAPS)",
+                f"/Document/{agent}",
+            )
+        if party is None:
+            party = _default(
+                ctx,
+                targets[1],
+                direct,
+                f"the {label} agent has no branch id (BrnchId/Id); its direct participant",
+                f"/Document/{agent}/BrnchId/Id",
+            )
+        parties[role] = {f"{role}DrctPty": direct, f"{role}Pty": party}
+    return parties["Instg"], parties["Instd"]
+
+
+@mapping(PACS002, CCMS900)
+def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+    """Unified status report → 通用处理确认 (see the module table)."""
+    src = copy.deepcopy(data)
+    kept = _carried_values(src, ctx)
+    hdr, org, inf = "CmonConf/GrpHdr", "CmonConf/OrgnlGrpHdr", "CmonConf/CmonConfInf"
+    out: dict[str, Any] = {}
+
+    msg_id = take(src, f"{DOC}/GrpHdr/MsgId")
+    from_cnaps = bool(kept)  # the CNAPS2 → unified edges always carry PrcSts and SysCd
+    created = _cnaps_datetime(
+        take(src, f"{DOC}/GrpHdr/CreDtTm"), ctx, f"/Document/{DOC}/GrpHdr/CreDtTm", from_cnaps
+    )
+    put(out, f"{hdr}/MsgId", _cnaps_msg_id(msg_id, created, ctx, from_cnaps))
+    put(out, f"{hdr}/CreDtTm", created)
+    instg, instd = _parties(src, ctx, kept)
+    put(out, f"{hdr}/InstgPty", instg)
+    put(out, f"{hdr}/InstdPty", instd)
+
+    level, status_path = _level(src)
+    orgnl_id, orgnl_mt, orgnl_path = _original(src, ctx)
+    put(out, f"{org}/OrgnlMsgId", orgnl_id)
+    put(out, f"{org}/OrgnlMT", orgnl_mt)
+
+    put(out, f"{inf}/PrcSts", _prc_sts(src, status_path, kept, ctx))
+    if level is not None:
+        reason = f"{level}/StsRsnInf[1]"
+        code = get(src, f"{reason}/Rsn/Prtry")
+        if code is not None and len(code) <= 8:
+            put(out, f"{inf}/PrcCd", take(src, f"{reason}/Rsn/Prtry"))
+        node = get(src, reason)
+        notes = node.get("AddtlInf") if isinstance(node, dict) else None
+        if notes:
+            put(out, f"{inf}/RjctInf", notes[0])
+            notes[0] = None  # taken; the others keep their index for the loss report
+        if level == TX and "CmonConfInf/PrcDt" not in kept:
+            put(out, f"{inf}/PrcDt", take(src, f"{TX}/FctvIntrBkSttlmDt/Dt"))
+
+    for component, value in kept.items():  # carried CNAPS2 values to their place
+        if component in CARRIED_PLACES and get(out, CARRIED_PLACES[component]) is None:
+            put(out, CARRIED_PLACES[component], value)
+    if get(out, f"{org}/OrgnlInstgPty") is None:
+        put(
+            out,
+            f"{org}/OrgnlInstgPty",
+            _default(
+                ctx,
+                f"{org}/OrgnlInstgPty",
+                instd["InstdDrctPty"],
+                "the original instructing party is not carried; the instructed direct participant",
+                orgnl_path,
+            ),
+        )
+    if get(out, f"{hdr}/SysCd") is None:
+        system = orgnl_mt.split(".", 1)[0].upper()
+        put(
+            out,
+            f"{hdr}/SysCd",
+            _default(
+                ctx,
+                f"{hdr}/SysCd",
+                system if system in SYSTEMS else "CCMS",
+                "the system code is not carried; the system of the original message type",
+                f"{orgnl_path}/OrgnlMsgNmId",
+            ),
+        )
+
+    for path, value in flatten(src).items():
+        ctx.lose(f"/Document/{path}", "dropped", _leftover_reason(path), value=value)
+    return out
