@@ -14,9 +14,9 @@ elements in the envelope), so CNAPS2 → unified → CNAPS2 reproduces the origi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from lxml import etree
@@ -249,6 +249,69 @@ def carried(supplementary: Any, source: str | None = None) -> dict[str, str]:
             for item in root.iter(f"{{{CARRY_NS}}}F"):
                 out[item.get("p", "")] = item.text or ""
     return out
+
+
+# --------------------------------------------------------------------------- shared value rules
+
+BEIJING = timezone(timedelta(hours=8))
+
+#: structured address parts, large unit first (Chinese order; ``Ctry`` CN is left out)
+CHINESE_ADDRESS_ORDER = (
+    "Ctry", "CtrySubDvsn", "TwnNm", "TwnLctnNm", "DstrctNm", "StrtNm", "BldgNb", "BldgNm",
+    "Flr", "Room", "Dept", "SubDept", "PstBx", "PstCd",
+)  # fmt: skip
+#: structured address parts in the usual western order; parts in one group share a phrase
+WESTERN_ADDRESS_ORDER = (
+    ("Dept",), ("SubDept",), ("StrtNm", "BldgNb"), ("BldgNm",), ("Flr",), ("Room",),
+    ("PstBx",), ("PstCd", "TwnNm"), ("TwnLctnNm",), ("DstrctNm",), ("CtrySubDvsn",), ("Ctry",),
+)  # fmt: skip
+
+
+def has_cjk(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in text)
+
+
+def compose_address(parts: dict[str, str], context: Iterable[str] = ()) -> tuple[str, list[str]]:
+    """Structured ISO address parts as one address line, and the parts it uses.
+
+    A Chinese address (any CJK text in the parts or ``context``, e.g. the name) runs from
+    the large unit to the small one (省 市 区 路 号) without ``Ctry`` CN; others are written
+    in the usual western order.
+    """
+    if any(has_cjk(text) for text in (*parts.values(), *context)):
+        domestic = parts.get("Ctry") == "CN"
+        used = [k for k in CHINESE_ADDRESS_ORDER if k in parts and not (k == "Ctry" and domestic)]
+        return " ".join(parts[key] for key in used), used
+    used, texts = [], []
+    for group in WESTERN_ADDRESS_ORDER:
+        present = [key for key in group if key in parts]
+        if present:
+            used += present
+            texts.append(" ".join(parts[key] for key in present))
+    return ", ".join(texts), used
+
+
+def beijing_time(value: Any, ctx: MappingContext, source_path: str, target_path: str) -> Any:
+    """An ISO date-time as CNAPS2 writes it: Beijing time, no offset; other offsets are
+    converted and the conversion is recorded as transliteration."""
+    if not isinstance(value, str):
+        return value
+    match = re.search(r"(Z|[+-]\d\d:\d\d)$", value)
+    if match is None or match.group(1) == "+08:00":
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    local = moment.astimezone(BEIJING).replace(tzinfo=None).isoformat()
+    ctx.lose(
+        source_path,
+        "transliterated",
+        f"converted to Beijing time {local}: CNAPS2 times are Beijing time",
+        value=value,
+        target_path=target_path,
+    )
+    return local
 
 
 # --------------------------------------------------------------------------- the hub

@@ -90,7 +90,6 @@ import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -102,8 +101,10 @@ from paymsg.codec.binding import CONTEXT
 from paymsg.convert.core import (
     CARRY_PLACE,
     MappingContext,
+    beijing_time,
     carried,
     carry,
+    compose_address,
     flatten,
     get,
     mapping,
@@ -116,7 +117,6 @@ CNAPS = "CNAPS"
 BEPS = "BEPS"
 BEPS_TYPES = ("beps.121.001.01", "beps.122.001.01")
 CURRENCY = "CNY"
-BEIJING = timezone(timedelta(hours=8))
 RETURN_TYPE = "A105"  # 业务类型 退汇
 RETURN_KIND = "02108"  # 业务种类 退汇
 PLACEHOLDER = "UNKNOWN"
@@ -209,24 +209,7 @@ class BeijingTime(Rule):
     note = "date-time; a time in another offset is converted to Beijing time"
 
     def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        if not isinstance(value, str):
-            return None
-        match = re.search(r"(Z|[+-]\d\d:\d\d)$", value)
-        if match is None or match.group(1) == "+08:00":
-            return value
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        local = moment.astimezone(BEIJING).replace(tzinfo=None).isoformat()
-        ctx.lose(
-            src,
-            "transliterated",
-            f"converted to Beijing time {local}: CNAPS2 times are Beijing time",
-            value=value,
-            target_path=tgt,
-        )
-        return local
+        return beijing_time(value, ctx, src, tgt) if isinstance(value, str) else None
 
 
 class Member(Rule):
@@ -938,23 +921,6 @@ def _take_rows(
                     ctx.lose(path, "moved", reason, value=leaf, target_path=tgt)
 
 
-_ADDRESS_PARTS = (
-    "CtrySubDvsn",
-    "TwnNm",
-    "TwnLctnNm",
-    "DstrctNm",
-    "StrtNm",
-    "BldgNb",
-    "BldgNm",
-    "Flr",
-    "Room",
-    "PstBx",
-    "Dept",
-    "SubDept",
-    "PstCd",
-)
-
-
 def _compose_addresses(detail: _Detail, table: Table, ctx: MappingContext) -> None:
     """A structured ISO address with no ``AdrLine`` becomes the one BEPS address line."""
     for row in table:
@@ -966,9 +932,9 @@ def _compose_addresses(detail: _Detail, table: Table, ctx: MappingContext) -> No
         address = _peek(detail.left, address_path)
         if not isinstance(address, dict):
             continue
-        parts = [
-            (name, address[name]) for name in _ADDRESS_PARTS if isinstance(address.get(name), str)
-        ]
+        texts = {k: v for k, v in address.items() if isinstance(v, str) and k != "AdrTp"}
+        _, order = compose_address(texts)
+        parts = [(name, texts[name]) for name in order]
         if not parts:
             continue
         tgt = f"{detail.tgt}/{row.beps}"

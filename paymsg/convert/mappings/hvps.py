@@ -60,6 +60,7 @@ from paymsg.convert.core import (
     MappingContext,
     carried,
     carry,
+    compose_address,
     flatten,
     mapping,
     put,
@@ -1486,58 +1487,6 @@ _STRUCTURED = (
     "CtrySubDvsn",
     "Ctry",
 )
-_CHINESE_ORDER = (
-    "Ctry",
-    "CtrySubDvsn",
-    "TwnNm",
-    "TwnLctnNm",
-    "DstrctNm",
-    "StrtNm",
-    "BldgNb",
-    "BldgNm",
-    "Flr",
-    "Room",
-    "Dept",
-    "SubDept",
-    "PstBx",
-    "PstCd",
-)
-_WESTERN_ORDER = (
-    ("Dept",),
-    ("SubDept",),
-    ("StrtNm", "BldgNb"),
-    ("BldgNm",),
-    ("Flr",),
-    ("Room",),
-    ("PstBx",),
-    ("PstCd", "TwnNm"),
-    ("TwnLctnNm",),
-    ("DstrctNm",),
-    ("CtrySubDvsn",),
-    ("Ctry",),
-)
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in text)
-
-
-def _compose_address(parts: dict[str, str], context: Iterable[str]) -> tuple[str, list[str]]:
-    """Structured address parts as one address line, and the parts it uses.
-
-    A Chinese address runs from the large unit to the small one (省 市 区 路 号); ``Ctry`` CN
-    is left out of it (CNAPS2 is domestic). Others are written in the usual western order.
-    """
-    if any(_has_cjk(text) for text in (*parts.values(), *context)):
-        used = [k for k in _CHINESE_ORDER if k in parts and not (k == "Ctry" and parts[k] == "CN")]
-        return " ".join(parts[key] for key in used), used
-    used, texts = [], []
-    for group in _WESTERN_ORDER:
-        present = [key for key in group if key in parts]
-        if present:
-            used += present
-            texts.append(" ".join(parts[key] for key in present))
-    return ", ".join(texts), used
 
 
 def _move_addresses(
@@ -1556,7 +1505,7 @@ def _move_addresses(
         lines = _lines(out, row.cnaps)
         if not parts or len(lines) >= MAX_ADDRESS_LINES:
             continue
-        text, used = _compose_address(parts, lines)
+        text, used = compose_address(parts, lines)
         if not text:
             continue
         target = _shown(pair.cnaps_root, f"{row.cnaps}[{len(lines) + 1}]")

@@ -96,13 +96,14 @@ import copy
 import re
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from paymsg.cnaps2 import default_id_generator
 from paymsg.convert.core import (
     CARRY_PLACE,
     MappingContext,
+    beijing_time,
     carried,
     carry,
     flatten,
@@ -124,7 +125,6 @@ NPC = "0000"
 SYSTEMS = frozenset(
     {"SAPS", "HVPS", "BEPS", "CCMS", "PMIS", "IBPS", "NCIS", "ECDS", "FXPS", "NETS", "PBCS"}
 )
-BEIJING = timezone(timedelta(hours=8))
 #: the PrcSts written when a unified status report has no status CNAPS2 knows
 DEFAULT_STATUS = "PR00"
 
@@ -463,22 +463,8 @@ def _cnaps_datetime(
     (unless the report came from CNAPS2: then it is what CNAPS2 had)."""
     if value is None or from_cnaps:
         return value
-    match = re.search(r"(Z|[+-]\d\d:\d\d)$", value)
-    if match is None or match.group(1) == "+08:00":
-        return value
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    local = moment.astimezone(BEIJING).replace(tzinfo=None).isoformat()
-    ctx.lose(
-        path,
-        "transliterated",
-        f"converted to Beijing time {local}: CNAPS2 times are Beijing time",
-        value=value,
-        target_path="CmonConf/GrpHdr/CreDtTm",
-    )
-    return local
+    result: str = beijing_time(value, ctx, path, "CmonConf/GrpHdr/CreDtTm")
+    return result
 
 
 def _cnaps_msg_id(
