@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ def register(app: typer.Typer) -> None:
             options["id_generator"] = DailySequence(id_seed)
         results: list[dict[str, Any]] = []
         unreadable = refused = 0
+        base = _common_parent(files)
+        written: set[Path] = set()
         with Progress(
             console=err_console, transient=True, disable=len(files) < PROGRESS_FROM
         ) as bar:
@@ -100,10 +103,11 @@ def register(app: typer.Typer) -> None:
                     continue
                 target: str | None = None
                 if output_dir is not None:
-                    output_dir.mkdir(parents=True, exist_ok=True)
                     suffix = ".json" if as_text else (".txt" if _is_cnaps(data) else ".xml")
-                    target = str(output_dir / (path.stem + suffix))
-                    Path(target).write_bytes(data)
+                    place = _output_path(output_dir, base, path, suffix, written)
+                    place.parent.mkdir(parents=True, exist_ok=True)
+                    place.write_bytes(data)
+                    target = str(place)
                 elif output is not None:
                     target = str(output)
                     output.write_bytes(data)
@@ -136,6 +140,22 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_INPUT)
         if refused:
             raise typer.Exit(EXIT_FINDINGS)
+
+
+def _common_parent(files: list[Path]) -> Path:
+    parents = [str(p.resolve().parent) for p in files] or ["."]
+    return Path(os.path.commonpath(parents))
+
+
+def _output_path(output_dir: Path, base: Path, path: Path, suffix: str, written: set[Path]) -> Path:
+    """Where one input's output goes: the input's folder layout below ``output_dir`` is kept,
+    and two inputs of the same stem (``a.xml``, ``a.txt``) never overwrite each other."""
+    folder = output_dir / path.resolve().parent.relative_to(base)
+    place = folder / (path.stem + suffix)
+    if place in written:
+        place = folder / (path.name + suffix)
+    written.add(place)
+    return place
 
 
 def _is_cnaps(data: bytes) -> bool:

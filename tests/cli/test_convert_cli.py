@@ -54,3 +54,14 @@ def test_unknown_target_and_impossible_conversion() -> None:
     assert run("convert", CBPR, "--to", "pacs.999.001.01").exit_code == 2
     result = run("convert", CBPR, "--to", "camt.053.001.08")
     assert result.exit_code == 2 and "no conversion" in result.stderr
+
+
+def test_output_dir_keeps_every_input(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("convert", EXAMPLES, "--to", "json", "--output-dir", out)
+    assert result.exit_code == 0, result.stderr
+    inputs = [p for p in EXAMPLES.rglob("*") if p.suffix in {".xml", ".txt"}]
+    outputs = list(out.rglob("*.json"))
+    assert len(outputs) == len(inputs)
+    assert (out / "cnaps2/hvps.111.001.01/customer-transfer-urgent.json").is_file()
+    assert (out / "cnaps2/hvps.111.001.01/customer-transfer-urgent.xml.json").is_file()
