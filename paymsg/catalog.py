@@ -53,7 +53,7 @@ class MessageType(BaseModel):
 
     @property
     def schema_path(self) -> Path:
-        return xsd_root() / self.schema_file
+        return _schema_path(self.schema_file)
 
     @property
     def model_module(self) -> ModuleType:
@@ -63,6 +63,11 @@ class MessageType(BaseModel):
     def root_class(self) -> type:
         """The generated dataclass bound to the body's root element."""
         return _root_class(self.module, self.root)
+
+
+@cache
+def _schema_path(schema_file: str) -> Path:
+    return xsd_root() / schema_file
 
 
 @cache

@@ -118,6 +118,7 @@ def all_rules() -> tuple[RuleSpec, ...]:
     return tuple(sorted(_RULES.values(), key=lambda r: r.id))
 
 
+@cache
 def q(path: str) -> str:
     """A namespace-agnostic ElementPath: ``"GrpHdr/NbOfTxs"`` → ``"{*}GrpHdr/{*}NbOfTxs"``."""
     return "/".join(step if step in (".", "..", "*") else "{*}" + step for step in path.split("/"))
@@ -208,8 +209,15 @@ class RuleContext:
 
 
 def rules_for(mtype: MessageType, packs: Iterable[str]) -> list[RuleSpec]:
-    enabled = set(packs)
-    return [r for r in all_rules() if r.pack in enabled and r.applies(mtype)]
+    return list(_rules_for(mtype.id, tuple(sorted(set(packs)))))
+
+
+@cache
+def _rules_for(type_id: str, packs: tuple[str, ...]) -> tuple[RuleSpec, ...]:
+    from paymsg.catalog import catalog
+
+    mtype = catalog().get(type_id)
+    return tuple(r for r in all_rules() if r.pack in packs and r.applies(mtype))
 
 
 def run_rules(ctx: RuleContext, packs: Iterable[str]) -> list[Finding]:

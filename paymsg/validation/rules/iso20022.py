@@ -73,6 +73,7 @@ CBPR_TYPES = frozenset(
 # ---------------------------------------------------------------------------------------
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
+_OPAQUE = "\x00opaque"  # marks elements inside xs:any content
 
 BIC_TYPES = frozenset(
     {"BICFIDec2014Identifier", "AnyBICDec2014Identifier", "BICIdentifier", "AnyBICIdentifier"}
@@ -85,6 +86,8 @@ ANY_CCY = "ActiveOrHistoricCurrencyCode"
 #: amount types whose decimals are limited by the currency's minor units (the 13-decimal
 #: amounts, for prices and rates, are not)
 MINOR_UNIT_AMOUNTS = frozenset({"ActiveCurrencyAndAmount", "ActiveOrHistoricCurrencyAndAmount"})
+#: the types some rule looks for (amount types with a Ccy attribute are added per schema)
+TYPED_RULE_TYPES = BIC_TYPES | IBAN_TYPES | LEI_TYPES | UUID_TYPES | {ACTIVE_CCY, ANY_CCY}
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ class SchemaIndex:
     by_name: dict[str, str]
     """element name → type, for names that have one type throughout the schema (used for
     elements out of place in a document that failed the schema)"""
+    candidates: tuple[str, ...]
+    """lxml tags of every element the typed rules look at: the names that have an amount,
+    identifier or currency-code type somewhere in the schema"""
 
 
 def _schema_roots(path: Path, seen: set[Path]) -> list[etree._Element]:
@@ -151,35 +157,45 @@ def schema_index(schema_path: str) -> SchemaIndex | None:
                 if attr.get("name") == "Ccy" and attr.get("type"):
                     ccy[ct_name] = attr.get("type", "")
     by_name = {name: next(iter(types)) for name, types in names.items() if len(types) == 1}
-    return SchemaIndex(elements, children, ccy, frozenset(opaque), by_name)
+    wanted = TYPED_RULE_TYPES | set(ccy)
+    candidates = tuple(
+        sorted(f"{{*}}{name}" for name, types in names.items() if types & wanted)
+    )
+    return SchemaIndex(elements, children, ccy, frozenset(opaque), by_name, candidates)
 
 
 Typed = list[tuple[etree._Element, str | None]]
 
 
 def typed_walk(root: etree._Element, index: SchemaIndex) -> Typed:
-    """Every element under ``root`` (document order) with its schema type, or None."""
+    """The elements under ``root`` that the typed rules look at (document order), each with
+    its schema type or None. Types are resolved from the element's ancestors, once each;
+    content under ``xs:any`` (supplementary data, signatures) is left out."""
     children, by_name, opaque = index.children, index.by_name, index.opaque
-    name = root.tag.rpartition("}")[2]
-    root_type = index.elements.get(name) or by_name.get(name)
-    out: Typed = [(root, root_type)]
-    if root_type in opaque:
-        return out
-    types: dict[etree._Element, str | None] = {root: root_type}
-    skip: set[etree._Element] = set()
-    for element in root.iterdescendants(tag=etree.Element):
-        parent = element.getparent()
-        if parent in skip:
-            skip.add(element)
-            continue
-        parent_type = types.get(parent)
-        child_name = element.tag.rpartition("}")[2]
-        kids = children.get(parent_type, {}) if parent_type else {}
-        type_ = kids.get(child_name) or by_name.get(child_name)
-        types[element] = type_
-        out.append((element, type_))
-        if type_ in opaque:
-            skip.add(element)
+    types: dict[etree._Element, str | None] = {}
+
+    def type_of(element: etree._Element) -> str | None:
+        if element in types:
+            return types[element]
+        name = element.tag.rpartition("}")[2]
+        parent = element.getparent() if element is not root else None
+        if parent is None:
+            found = index.elements.get(name) or by_name.get(name)
+        else:
+            parent_type = type_of(parent)
+            if parent_type in opaque or parent_type == _OPAQUE:
+                found = _OPAQUE
+            else:
+                kids = children.get(parent_type, {}) if parent_type else {}
+                found = kids.get(name) or by_name.get(name)
+        types[element] = found
+        return found
+
+    out: Typed = []
+    for element in root.iter(*index.candidates):
+        type_ = type_of(element)
+        if type_ != _OPAQUE:
+            out.append((element, type_))
     return out
 
 
