@@ -154,11 +154,8 @@ def render(obj: Any, namespace: str, engine: Engine = "fast") -> str:
         from paymsg.codec import fast
 
         try:
-            root = fast.encode(obj, fast.plan_for(type(obj)), None, nsmap={None: namespace})
+            return fast.write(obj, fast.plan_for(type(obj)), namespace) + "\n"
         except fast.Unsupported:
             pass
-        else:
-            etree.indent(root, space="  ")
-            return str(etree.tostring(root, encoding="unicode")) + "\n"
     serializer = XmlSerializer(context=CONTEXT, config=_SERIALIZER_CONFIG)
     return serializer.render(obj, ns_map={None: namespace})

@@ -3,8 +3,8 @@
 For each generated class a :class:`Plan` is built once from xsdata's own metadata (so
 names, order and types cannot drift from the generic binder): a tag → field table for
 children, the attributes, the text field and a converter per simple type. Decoding
-walks the lxml tree once with plain dict lookups; encoding builds the lxml tree
-directly. Anything the plans do not cover — an unknown element, a missing required
+walks the lxml tree once with plain dict lookups; encoding writes the indented XML
+text directly. Anything the plans do not cover — an unknown element, a missing required
 field, content under an ``xs:any`` wildcard — raises :class:`Unsupported`, and the
 caller falls back to xsdata's generic binder, which is the oracle (a differential test
 checks that both engines give equal objects and equal XML).
@@ -257,44 +257,73 @@ def decode(element: etree._Element, plan: Plan) -> Any:
         raise Unsupported(str(exc)) from None
 
 
-# --------------------------------------------------------------------------- encode
+# --------------------------------------------------------------------------- text output
 
 
-def encode(
-    obj: Any, plan: Plan, parent: etree._Element | None, nsmap: Any = None
-) -> etree._Element:
-    """Build the lxml element of ``obj`` under ``parent`` (or a new root with ``nsmap``)."""
-    if parent is None:
-        element = etree.Element(plan.qname, nsmap=nsmap)
-    else:
-        element = etree.SubElement(parent, plan.qname)
-    _fill(element, obj, plan)
-    return element
+def _escape_text(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = text.replace("\r", "&#13;")
+    return text
 
 
-def _fill(element: etree._Element, obj: Any, plan: Plan) -> None:
+def _escape_attr(text: str) -> str:
+    text = _escape_text(text)
+    if '"' in text or "\n" in text or "\t" in text:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    return text
+
+
+def write(obj: Any, plan: Plan, namespace: str) -> str:
+    """Indented XML text of ``obj`` (two spaces a level, the namespace as the default one),
+    written directly as text; the same bytes as building the tree and indenting it."""
+    out: list[str] = []
+    name = plan.qname.rpartition("}")[2]
+    _write(obj, plan, name, out, "", f' xmlns="{_escape_attr(namespace)}"')
+    return "".join(out)
+
+
+def _write(obj: Any, plan: Plan, name: str, out: list[str], pad: str, extra: str = "") -> None:
     if plan.wildcard:
         raise Unsupported("wildcard content")
-    for qname, name, _, enc in plan.attributes:
-        value = getattr(obj, name)
+    attrs = extra
+    for qname, field_name, _, enc in plan.attributes:
+        value = getattr(obj, field_name)
         if value is not None:
-            element.set(qname, enc(value))
+            attrs += f' {qname.rpartition("}")[2]}="{_escape_attr(enc(value))}"'
+    text = None
     if plan.text is not None:
-        name, _, enc = plan.text
-        value = getattr(obj, name)
+        field_name, _, enc = plan.text
+        value = getattr(obj, field_name)
         if value is not None:
-            element.text = enc(value)
+            text = enc(value)
+    children: list[tuple[Child, Any]] = []
     for child in plan.order:
         value = getattr(obj, child.name)
         if value is None:
             continue
-        values = value if child.repeated else (value,)
-        for item in values:
-            sub = etree.SubElement(element, child.qname)
-            if child.plan is not None:
-                if type(item) is not child.plan.cls:
-                    raise Unsupported(f"{type(item).__name__} in {child.name}")
-                _fill(sub, item, child.plan)
-            else:
-                assert child.encode is not None
-                sub.text = child.encode(item)
+        if child.repeated:
+            children.extend((child, item) for item in value)
+        else:
+            children.append((child, value))
+    if not children:
+        if text is None:
+            out.append(f"{pad}<{name}{attrs}/>")
+        else:
+            out.append(f"{pad}<{name}{attrs}>{_escape_text(text)}</{name}>")
+        return
+    if text is not None:
+        raise Unsupported("mixed content")
+    out.append(f"{pad}<{name}{attrs}>")
+    inner = pad + "  "
+    for child, value in children:
+        out.append("\n")
+        tag = child.qname.rpartition("}")[2]
+        if child.plan is not None:
+            if type(value) is not child.plan.cls:
+                raise Unsupported(f"{type(value).__name__} in {child.name}")
+            _write(value, child.plan, tag, out, inner)
+        else:
+            assert child.encode is not None
+            out.append(f"{inner}<{tag}>{_escape_text(child.encode(value))}</{tag}>")
+    out.append(f"\n{pad}</{name}>")

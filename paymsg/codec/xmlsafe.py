@@ -7,7 +7,9 @@ depth are limited. Limits are configurable through :class:`Limits`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from functools import cache
 
 from lxml import etree
 
@@ -25,7 +27,24 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+@cache
+def _too_deep(max_depth: int) -> etree.XPath:
+    """True when an element sits deeper than ``max_depth`` (compiled once per limit)."""
+    return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
+
+
+_LOCAL = threading.local()
+
+
 def _parser() -> etree.XMLParser:
+    """The safe parser, one per thread (lxml parsers must not be shared between threads)."""
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -86,7 +105,7 @@ def parse_xml(
             hint="remove the <!DOCTYPE ...> declaration",
         )
     root = tree.getroot()
-    if root.xpath("boolean(" + "/*" * (limits.max_depth + 1) + ")"):
+    if _too_deep(limits.max_depth)(root):
         raise UnsafeXMLError(
             f"elements are nested deeper than {limits.max_depth} levels",
             source=source,
