@@ -33,6 +33,7 @@ from benchmarks import messages
 from paymsg.catalog import catalog
 from paymsg.codec.binding import CONTEXT, compiled_schema
 
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -110,10 +111,13 @@ def memory_probe(kind: str, size: int) -> dict[str, Any]:
     """Run one streaming or whole-document job in a fresh interpreter; peak RSS and speed."""
     path = Path(tempfile.gettempdir()) / f"paymsg-bench-beps121-{size}.xml"
     if not path.exists():
-        path.write_bytes(messages.beps121(size))  # built here, so the probe's RSS is its own
+        # built in its own process: Linux keeps a forked child's RSS high-water mark across
+        # exec, so the probe must not be forked from a process that held the big document
+        build = f"from benchmarks import messages; open({str(path)!r}, 'wb').write(messages.beps121({size}))"
+        subprocess.run([sys.executable, "-c", build], cwd=ROOT, check=True)
     code = f"""
 import json, resource, sys, time
-sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+sys.path.insert(0, {str(ROOT)!r})
 import paymsg
 from paymsg.codec.stream import iter_transactions
 path = {str(path)!r}
