@@ -113,7 +113,10 @@ def memory_probe(kind: str, size: int) -> dict[str, Any]:
     if not path.exists():
         # built in its own process: Linux keeps a forked child's RSS high-water mark across
         # exec, so the probe must not be forked from a process that held the big document
-        build = f"from benchmarks import messages; open({str(path)!r}, 'wb').write(messages.beps121({size}))"
+        build = (
+            "from benchmarks import messages; "
+            f"open({str(path)!r}, 'wb').write(messages.beps121({size}))"
+        )
         subprocess.run([sys.executable, "-c", build], cwd=ROOT, check=True)
     code = f"""
 import json, resource, sys, time
