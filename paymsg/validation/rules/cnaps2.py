@@ -112,6 +112,9 @@ BANK_CODE_CANDIDATES = (
 )  # fmt: skip
 
 
+_WITH_CCY = etree.XPath(".//*[@Ccy]")
+
+
 def _tagged(
     root: Element | None, names: Iterable[str], *, with_ccy: bool = False
 ) -> Iterator[Element]:
@@ -124,8 +127,10 @@ def _tagged(
     if not with_ccy:
         yield from root.iter(*tags)
         return
-    tests = " or ".join(["@Ccy", *(f"local-name()='{name}'" for name in sorted(names))])
-    yield from root.xpath(f".//*[{tests}]")
+    # two C-level passes (an attribute test, then a tag match) beat one XPath that tests
+    # every element's local name against every candidate name
+    yield from _WITH_CCY(root)
+    yield from (e for e in root.iter(*tags) if e.get("Ccy") is None)
 
 
 def _header_finding(
