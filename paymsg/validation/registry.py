@@ -119,9 +119,20 @@ def all_rules() -> tuple[RuleSpec, ...]:
 
 
 @cache
-def q(path: str) -> str:
-    """A namespace-agnostic ElementPath: ``"GrpHdr/NbOfTxs"`` → ``"{*}GrpHdr/{*}NbOfTxs"``."""
-    return "/".join(step if step in (".", "..", "*") else "{*}" + step for step in path.split("/"))
+def q(path: str, namespace: str = "*") -> str:
+    """An ElementPath in ``namespace``: ``"GrpHdr/NbOfTxs"`` → ``"{ns}GrpHdr/{ns}NbOfTxs"``.
+
+    Message parts keep one namespace throughout, so lookups use the namespace of the
+    element they start from; exact tags let lxml match in C (``{*}`` is matched in Python).
+    """
+    return "/".join(
+        step if step in (".", "..", "*") else f"{{{namespace}}}{step}" for step in path.split("/")
+    )
+
+
+def _q(element: etree._Element, path: str) -> str:
+    tag = element.tag
+    return q(path, tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag[:1] == "{" else "")
 
 
 @dataclass
@@ -148,21 +159,21 @@ class RuleContext:
         """The message element under ``Document`` (e.g. ``FIToFICstmrCdtTrf``)."""
         return next(iter(self.document), None) if len(self.document) else None
 
-    # -- lookups (local names, any namespace) ------------------------------------------
+    # -- lookups (local names, in the namespace of the element they start from) -------
 
     @staticmethod
     def find(element: etree._Element | None, path: str) -> etree._Element | None:
-        return None if element is None else element.find(q(path))
+        return None if element is None else element.find(_q(element, path))
 
     @staticmethod
     def findall(element: etree._Element | None, path: str) -> list[etree._Element]:
-        return [] if element is None else element.findall(q(path))
+        return [] if element is None else element.findall(_q(element, path))
 
     @staticmethod
     def text(element: etree._Element | None, path: str | None = None) -> str | None:
         if element is None:
             return None
-        target = element if path is None else element.find(q(path))
+        target = element if path is None else element.find(_q(element, path))
         if target is None or target.text is None:
             return None
         return str(target.text).strip()
