@@ -18,6 +18,7 @@ from paymsg.codec.xmlsafe import (
     DEFAULT_LIMITS,
     Limits,
     check_size,
+    iterparse,
     local_name,
     namespace_of,
     parse_xml,
@@ -28,7 +29,6 @@ from paymsg.errors import (
     MalformedXMLError,
     PaymsgError,
     UnknownMessageTypeError,
-    UnsafeXMLError,
 )
 
 Source = bytes | str | os.PathLike[str]
@@ -110,72 +110,39 @@ def _detect(raw: bytes, limits: Limits, source: str | None) -> Detection:
 
 
 def _detect_xml(raw: bytes, limits: Limits, source: str | None) -> Detection:
-    events = etree.iterparse(
-        io.BytesIO(raw),
-        events=("start",),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-    )
     wrapper: str | None = None
     found: MessageType | None = None
-    try:
-        for depth_guard, (_, element) in enumerate(events):
-            if depth_guard == 0:
-                docinfo = element.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None:
-                    raise UnsafeXMLError(
-                        "DOCTYPE and entity declarations are not allowed in payment messages",
-                        source=source,
-                        line=1,
-                    )
-            if found is not None:
-                element_name = local_name(element.tag)
-                detail = f"namespace {found.namespace}, root {found.root}"
-                if found.element and element_name != found.element:
-                    raise UnknownMessageTypeError(
-                        f"namespace {found.namespace} is {found.id}, but its message element "
-                        f"is {element_name}, not {found.element}",
-                        source=source,
-                        line=element.sourceline,
-                    )
-                return Detection(
-                    found.id,
-                    "namespace",
-                    found.namespace,
-                    found.root,
-                    element_name,
-                    wrapper,
-                    detail,
+    for count, (_, element) in enumerate(
+        iterparse(io.BytesIO(raw), events=("start",), name=source)
+    ):
+        if found is not None:
+            element_name = local_name(element.tag)
+            if found.element and element_name != found.element:
+                raise UnknownMessageTypeError(
+                    f"namespace {found.namespace} is {found.id}, but its message element "
+                    f"is {element_name}, not {found.element}",
+                    source=source,
+                    line=element.sourceline,
                 )
-            name = local_name(element.tag)
-            mtype = catalog().by_namespace(namespace_of(element.tag))
-            if mtype is not None and mtype.root == name:
-                if name == "AppHdr":
-                    standalone = element.getparent() is None
-                    if not standalone:
-                        continue  # the Document beside it names the message
-                found = mtype
-                if name == "AppHdr" or not mtype.element:
-                    return Detection(
-                        mtype.id,
-                        "namespace",
-                        mtype.namespace,
-                        mtype.root,
-                        None,
-                        wrapper,
-                        f"namespace {mtype.namespace}",
-                    )
-            elif element.getparent() is None:
-                wrapper = element.tag
-            if depth_guard > 10_000:
-                break
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (None, None)
-        raise MalformedXMLError(
-            f"not well-formed XML: {exc.msg}", source=source, line=line, column=column
-        ) from None
+            detail = f"namespace {found.namespace}, root {found.root}"
+            return Detection(
+                found.id, "namespace", found.namespace, found.root, element_name, wrapper, detail
+            )
+        name = local_name(element.tag)
+        mtype = catalog().by_namespace(namespace_of(element.tag))
+        if mtype is not None and mtype.root == name:
+            if name == "AppHdr" and element.getparent() is not None:
+                continue  # the Document beside it names the message
+            found = mtype
+            if name == "AppHdr" or not mtype.element:
+                detail = f"namespace {mtype.namespace}"
+                return Detection(
+                    mtype.id, "namespace", mtype.namespace, mtype.root, None, wrapper, detail
+                )
+        elif element.getparent() is None:
+            wrapper = element.tag
+        if count > 10_000:
+            break
     if found is not None:
         raise MalformedXMLError(f"{found.id} document has no message element", source=source)
     raise UnknownMessageTypeError(

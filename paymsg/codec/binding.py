@@ -121,12 +121,15 @@ def bind(
             line=element.sourceline,
             path=element_path(element),
         )
+    # comments and processing instructions inside the message are not data, but would cut a
+    # value in two ("text<!-- c -->more" is one value): remove them, merging the text
+    etree.strip_tags(element, etree.Comment, etree.ProcessingInstruction)
     if engine == "fast":
         from paymsg.codec import fast
 
         try:
             return fast.decode(element, fast.plan_for(mtype.root_class))
-        except fast.Unsupported:
+        except (fast.Unsupported, ValueError, TypeError):
             pass  # the generic binder decides (and explains any error)
     parser = XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
     try:

@@ -252,10 +252,17 @@ def _rule_literal(expected: str) -> Callable[[str], str | None]:
     return rule
 
 
+#: header versions accepted: 02 for HVPS/BEPS/CCMS/SAPS (reference §3.2, [C2+]); the IBPS
+#: variant "01" has a different, 126-character layout and is not CNAPS2 (§3.5)
+VERSIONS = frozenset({"02"})
+
+
 def _rule_version(value: str) -> str | None:
-    if len(value) == 2 and value.isascii() and value.isdigit():
+    if value in VERSIONS:
         return None
-    return "must be 2 digits (e.g. '02')"
+    if value == "01":
+        return "is the IBPS (超级网银) header version, whose layout differs; CNAPS2 uses '02'"
+    return "must be '02'"
 
 
 def _rule_participant(value: str) -> str | None:
@@ -521,6 +528,9 @@ def _length_error(text: str, offset: int) -> EnvelopeError:
 # --------------------------------------------------------------------------- the envelope
 
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=]+")
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=\r\n]")
+#: longest ``{S:…}`` content accepted (real SM2 signatures are about 96 base64 characters)
+MAX_SIGNATURE_BLOCK = 4096
 _BASE64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 _LINE_JUNK = b"\r\n"
 _GAP_JUNK = b" \t\r\n"
@@ -592,17 +602,18 @@ def looks_like_cnaps2(data: bytes) -> bool:
     return data.startswith(b"{H:", _skip_leading(data))
 
 
+_RUNS = {junk: re.compile(b"[" + re.escape(junk) + b"]*") for junk in (_GAP_JUNK, _LINE_JUNK)}
+
+
 def _skip_leading(data: bytes) -> int:
-    pos = 3 if data.startswith(BOM) else 0
-    while pos < len(data) and data[pos] in _GAP_JUNK:
-        pos += 1
-    return pos
+    return _skip(data, 3 if data.startswith(BOM) else 0, _GAP_JUNK)
 
 
 def _skip(data: bytes, pos: int, junk: bytes) -> int:
-    while pos < len(data) and data[pos] in junk:
-        pos += 1
-    return pos
+    """The offset after the run of ``junk`` bytes at ``pos`` (matched in C, not byte by byte)."""
+    pattern = _RUNS.get(junk) or re.compile(b"[" + re.escape(junk) + b"]*")
+    match = pattern.match(data, pos)
+    return match.end() if match else pos
 
 
 def split_envelope(data: bytes) -> tuple[Cnaps2Envelope, int]:
@@ -703,18 +714,22 @@ def _read_signature(data: bytes, pos: int) -> tuple[str, int]:
             offset=pos,
             field="Signature",
         )
-    chars = bytearray()
-    for index in range(content_start, close):
-        byte = data[index]
-        if byte in _LINE_JUNK:
-            continue
-        if byte not in _BASE64_CHARS:
-            raise EnvelopeError(
-                f"the signature block contains {bytes([byte])!r}, which is not base64",
-                offset=index,
-                field="Signature",
-            )
-        chars.append(byte)
+    if close - content_start > MAX_SIGNATURE_BLOCK:
+        raise EnvelopeError(
+            f"the signature block is {close - content_start:,} bytes long; CNAPS2 signatures "
+            f"are about 100 base64 characters (limit {MAX_SIGNATURE_BLOCK:,})",
+            offset=pos,
+            field="Signature",
+        )
+    raw = data[content_start:close]
+    chars = raw.translate(None, _LINE_JUNK)
+    bad = _NOT_BASE64.search(raw)
+    if bad is not None:
+        raise EnvelopeError(
+            f"the signature block contains {bad.group()!r}, which is not base64",
+            offset=content_start + bad.start(),
+            field="Signature",
+        )
     if not chars:
         raise EnvelopeError("the signature block '{S:}' is empty", offset=pos, field="Signature")
     signature = chars.decode("ascii")

@@ -16,7 +16,7 @@ from lxml import etree
 from paymsg.catalog import MessageType, catalog
 from paymsg.codec.message import SLOT_NS
 from paymsg.codec.xmlsafe import local_name, namespace_of, parse_xml
-from paymsg.errors import UnknownMessageTypeError
+from paymsg.errors import EnvelopeError, UnknownMessageTypeError
 
 DEFAULT_WRAPPER = (
     f'<BusinessMessage><slot xmlns="{SLOT_NS}" name="AppHdr"/>'
@@ -51,15 +51,28 @@ def split_parts(root: etree._Element, *, source: str | None = None) -> IsoParts:
     for element in root.iter(tag=etree.Element):
         if element is root:
             continue
+        if namespace_of(element.tag) == SLOT_NS:
+            raise EnvelopeError(
+                "the input contains paymsg's own slot marker element; refusing it",
+                source=source,
+                line=element.sourceline,
+            )
         name = local_name(element.tag)
-        if name == "Document" and document is None:
-            document_type = _known(element)
-            if document_type is not None:
-                document = element
-        elif name == "AppHdr" and header is None:
-            header_type = _known(element)
-            if header_type is not None:
-                header = element
+        if name not in ("Document", "AppHdr"):
+            continue
+        known = _known(element)
+        if known is None:
+            continue
+        if (name == "Document" and document is not None) or (name == "AppHdr" and header):
+            raise EnvelopeError(
+                f"the wrapper holds more than one {name}; one message per input",
+                source=source,
+                line=element.sourceline,
+            )
+        if name == "Document":
+            document, document_type = element, known
+        else:
+            header, header_type = element, known
     if document is None or document_type is None:
         if header is not None and header_type is not None:
             raise UnknownMessageTypeError(
@@ -113,12 +126,24 @@ def _skeleton(root: etree._Element, document: etree._Element, header: etree._Ele
 
 
 def fill_wrapper(wrapper: str, parts: dict[str, bytes]) -> etree._Element:
-    """Rebuild a wrapper: each slot marker replaced by the XML given for its name."""
+    """Rebuild a wrapper: each slot marker replaced by the XML given for its name.
+
+    The wrapper must have exactly one slot per part given (a slot for a part that is gone,
+    e.g. a removed header, is dropped).
+    """
     root = parse_xml(wrapper.encode("utf-8"), source="wrapper")
-    for slot in list(root.iter(f"{{{SLOT_NS}}}slot")):
+    slots = list(root.iter(f"{{{SLOT_NS}}}slot"))
+    names = [slot.get("name", "") for slot in slots]
+    for name in parts:
+        if names.count(name) != 1:
+            raise EnvelopeError(
+                f"the wrapper has {names.count(name)} slots for the {name}; it needs exactly one"
+            )
+    for slot in slots:
         name = slot.get("name", "")
         parent = slot.getparent()
-        assert parent is not None
+        if parent is None:
+            raise EnvelopeError("a slot cannot be the wrapper's root element")
         if name not in parts:
             parent.remove(slot)
             continue

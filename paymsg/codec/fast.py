@@ -235,6 +235,8 @@ def decode(element: etree._Element, plan: Plan) -> Any:
         name, repeated, sub, text_of = entry
         if sub is not None:
             value = decode(node, sub)
+        elif len(node):
+            raise Unsupported(f"{node.tag} has child elements but a simple type")
         else:
             assert text_of is not None
             value = text_of(node.text or "")

@@ -25,8 +25,9 @@ from xsdata.formats.dataclass.serializers import XmlSerializer
 from paymsg.catalog import catalog
 from paymsg.codec import cnaps2
 from paymsg.codec.binding import CONTEXT
+from paymsg.codec.envelope import fill_wrapper
 from paymsg.codec.message import BusinessEnvelope, Message
-from paymsg.codec.xmlsafe import parse_xml
+from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, parse_xml
 from paymsg.errors import BindingError, InputError
 
 TEXT = "#text"
@@ -172,7 +173,7 @@ def message_to_data(message: Message) -> dict[str, Any]:
         if envelope.signature is not None:
             env["signature"] = envelope.signature
         if envelope.raw and envelope.raw != envelope.encode():
-            env["raw"] = envelope.raw.decode("ascii")  # the exact text received, kept for relay
+            env["raw"] = envelope.raw.decode("latin-1")  # the exact bytes received, for relay
         out["envelope"] = env
     out["document"] = to_data(message.document)
     return out
@@ -199,42 +200,69 @@ def message_from_data(data: Any, source: str | None = None) -> Message:
             envelope = _cnaps2_envelope(env, source)
         else:
             header = None
-            header_type = env.get("header_type")
+            header_type = _optional_str(env, "header_type", source)
+            wrapper = _optional_str(env, "wrapper", source)
             if "AppHdr" in env:
                 htype = catalog().get(header_type or "head.001.001.02")
                 header = from_data(htype.root_class, env["AppHdr"], "/AppHdr")
                 header_type = htype.id
-            envelope = BusinessEnvelope(
-                header=header, header_type=header_type, wrapper=env.get("wrapper")
-            )
+            if wrapper is not None:  # checked now: slots, well-formed, safe
+                parts = {"Document": b"<D/>"} | ({"AppHdr": b"<A/>"} if header else {})
+                fill_wrapper(wrapper, parts)
+            envelope = BusinessEnvelope(header=header, header_type=header_type, wrapper=wrapper)
     return Message(mtype.id, document, envelope)
 
 
+def _optional_str(env: dict[str, Any], key: str, source: str | None) -> str | None:
+    value = env.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InputError(
+            f'envelope "{key}" must be a string', source=source, path=f"/envelope/{key}"
+        )
+    return value
+
+
 def _cnaps2_envelope(env: dict[str, Any], source: str | None) -> cnaps2.Cnaps2Envelope:
+    header_data = env.get("header")
+    if not isinstance(header_data, dict):
+        raise InputError('CNAPS2 envelope without a "header" object', source=source)
     try:
-        header = cnaps2.Cnaps2Header(**env["header"])
-    except (KeyError, TypeError, ValueError) as exc:
+        header = cnaps2.Cnaps2Header(**header_data)
+    except (TypeError, ValueError) as exc:
         raise InputError(f"invalid CNAPS2 header in JSON: {exc}", source=source) from None
-    envelope = cnaps2.Cnaps2Envelope(header=header, signature=env.get("signature"))
-    envelope.raw = env["raw"].encode("ascii") if "raw" in env else envelope.encode()
+    signature = _optional_str(env, "signature", source)
+    raw = _optional_str(env, "raw", source)
+    try:
+        envelope = cnaps2.Cnaps2Envelope(header=header, signature=signature)
+        # raw holds the received envelope bytes one to one (latin-1), BOM included
+        envelope.raw = raw.encode("latin-1") if raw is not None else envelope.encode()
+    except UnicodeEncodeError:
+        raise InputError(
+            'envelope "raw" holds characters that are not bytes', source=source
+        ) from None
     return envelope
 
 
-def from_json(text: str | bytes) -> Message:
+def from_json(text: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Message:
     """Rebuild a :class:`Message` from :func:`to_json` output."""
+    return message_from_data(_load(text, limits, None))
+
+
+def _load(text: str | bytes, limits: Limits, source: str | None) -> Any:
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > limits.max_bytes:
+        raise InputError(f"input is {size:,} bytes, over the limit of {limits.max_bytes:,}")
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
-        raise InputError(f"not valid JSON: {exc}", line=line) from None
-    return message_from_data(data)
+        raise InputError(f"not valid JSON: {exc}", source=source, line=line) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", source=source) from None
 
 
 def json_type(raw: bytes, source: str | None) -> str:
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON: {exc}", source=source) from None
+    data = _load(raw, DEFAULT_LIMITS, source)
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise InputError('not paymsg JSON: expected an object with a "type" member', source=source)
     return catalog().get(data["type"]).id

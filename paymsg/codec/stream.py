@@ -32,8 +32,8 @@ from paymsg.catalog import MessageType, catalog
 from paymsg.codec import cnaps2, fast
 from paymsg.codec.api import Source
 from paymsg.codec.binding import CONTEXT, schema_errors
-from paymsg.codec.xmlsafe import element_path, local_name, namespace_of
-from paymsg.errors import InputError, MalformedXMLError, UnknownMessageTypeError, UnsafeXMLError
+from paymsg.codec.xmlsafe import element_path, iterparse, local_name, namespace_of
+from paymsg.errors import BindingError, InputError, MalformedXMLError, UnknownMessageTypeError
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ class TransactionStream:
     validate: bool
     profile: str | None
     config: Any = None
+    cnaps_header: Any = None
+    _file: Any = field(default=None, repr=False)
     header: Any = None
     count: int = 0
     report: Any = None
@@ -127,7 +129,7 @@ class TransactionStream:
                 elif name == self.layout.transaction:
                     if tx_cls is None:
                         tx_cls = _class_of(self.type, element)
-                    item = _bind(element, tx_cls)
+                    item = _bind(element, tx_cls, self.source)
                     self.count += 1
                     amount = _decimal(element.find("{*}" + self.layout.amount))
                     if amount is not None:
@@ -138,11 +140,9 @@ class TransactionStream:
                             self._flush()
                     _release(element)
                     yield item
-        except etree.XMLSyntaxError as exc:
-            line, column = exc.position if exc.position else (None, None)
-            raise MalformedXMLError(
-                f"not well-formed XML: {exc.msg}", source=self.source, line=line, column=column
-            ) from None
+        finally:
+            if self._file is not None:
+                self._file.close()
         if self.validate:
             self._flush()
             self._package_checks()
@@ -151,7 +151,7 @@ class TransactionStream:
 
     def _remember_header(self, element: etree._Element) -> None:
         cls = _class_of(self.type, element)
-        self.header = _bind(element, cls)
+        self.header = _bind(element, cls, self.source)
         for key in ("count", "sum", "total"):
             tag = getattr(self.layout, key)
             child = element.find("{*}" + tag) if tag else None
@@ -180,7 +180,12 @@ class TransactionStream:
         _restate(document, self.layout, len(self._chunk), total)
         mtype = self.type
         found = [_xsd_finding(p) for p in schema_errors(document, mtype)]
-        ctx = RuleContext(type=mtype, document=document, config=self.config or ValidationConfig())
+        ctx = RuleContext(
+            type=mtype,
+            document=document,
+            config=self.config or ValidationConfig(),
+            cnaps_header=self.cnaps_header,
+        )
         packs = get_profile(self.profile).packs
         found += [f for f in run_rules(ctx, packs) if f.rule not in PACKAGE_RULES]
         self.report.findings.extend(_shift(f, self.layout.transaction, offset) for f in found)
@@ -241,13 +246,22 @@ def _class_of(mtype: MessageType, element: etree._Element) -> type:
     return plan.cls
 
 
-def _bind(element: etree._Element, cls: type) -> Any:
+def _bind(element: etree._Element, cls: type, source: str | None) -> Any:
     try:
         return fast.decode(element, fast.plan_for(cls))
-    except fast.Unsupported:
-        from xsdata.formats.dataclass.parsers import XmlParser
+    except (fast.Unsupported, ValueError, TypeError):
+        pass
+    from xsdata.formats.dataclass.parsers import XmlParser
 
+    try:
         return XmlParser(context=CONTEXT).parse(copy.deepcopy(element), cls)
+    except Exception as exc:  # xsdata's ParserError, ConverterError, …
+        raise BindingError(
+            f"{local_name(element.tag)} does not fit the message model: {exc}",
+            source=source,
+            line=element.sourceline,
+            path=element_path(element),
+        ) from None
 
 
 def _release(element: etree._Element) -> None:
@@ -337,8 +351,7 @@ def iter_transactions(
     stream: Any
     name: str | None = None
     if isinstance(source, bytes | bytearray):
-        data = bytes(source)
-        stream = io.BytesIO(data)
+        stream = io.BytesIO(bytes(source))
     elif isinstance(source, str | Path):
         name = str(source)
         try:
@@ -347,27 +360,28 @@ def iter_transactions(
             raise InputError(f"cannot read file: {exc.strerror or exc}", source=name) from None
     else:
         stream = source
+    try:
+        return _open(stream, name, type, validate, profile, config)
+    except Exception:
+        stream.close()
+        raise
+
+
+def _open(
+    stream: Any, name: str | None, type_id: str | None, validate: bool, profile: Any, config: Any
+) -> TransactionStream:
     head = stream.read(4096)
-    type_id = type
+    header = None
     if cnaps2.looks_like_cnaps2(head):
         envelope, offset = cnaps2.split_envelope(head)
-        type_id = type_id or envelope.header.mesg_type
-        rest = head[offset:]
-    else:
-        rest = head
-    body = _Prefixed(rest, stream)
-    probe = etree.iterparse(
-        _Prefixed(rest, io.BytesIO()), events=("start",), resolve_entities=False, no_network=True
-    )
+        header = envelope.header
+        type_id = type_id or header.mesg_type
+        head = head[offset:]
+    probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name)
     try:
         _, root = next(probe)
-    except (etree.XMLSyntaxError, StopIteration) as exc:
-        raise MalformedXMLError(f"not well-formed XML: {exc}", source=name) from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise UnsafeXMLError(
-            "DOCTYPE and entity declarations are not allowed in payment messages", source=name
-        )
+    except StopIteration:
+        raise MalformedXMLError("no XML body", source=name) from None
     mtype = catalog().get(type_id) if type_id else catalog().by_namespace(namespace_of(root.tag))
     if mtype is None or mtype.id not in LAYOUTS:
         supported = ", ".join(sorted(LAYOUTS))
@@ -377,19 +391,16 @@ def iter_transactions(
             hint=f"streamable: {supported}",
         )
     layout = LAYOUTS[mtype.id]
-    # only the header and transaction events reach Python; libxml2's own limits
-    # (huge_tree off: depth 256, no entity expansion, no network) guard the rest
-    events = etree.iterparse(
-        body,
+    # only the header and transaction events reach Python
+    events = iterparse(
+        _Prefixed(head, stream),
         events=("start", "end"),
         tag=[f"{{{mtype.namespace}}}{layout.header}", f"{{{mtype.namespace}}}{layout.transaction}"],
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
+        name=name,
     )
-    return TransactionStream(mtype, layout, name, events, validate, profile, config)
+    return TransactionStream(
+        mtype, layout, name, events, validate, profile, config, cnaps_header=header, _file=stream
+    )
 
 
 class _Prefixed(io.RawIOBase):

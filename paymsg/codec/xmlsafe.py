@@ -7,9 +7,12 @@ depth are limited. Limits are configurable through :class:`Limits`.
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from lxml import etree
 
@@ -81,20 +84,7 @@ def parse_xml(
     try:
         tree = etree.fromstring(data, _parser()).getroottree()
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (None, None)
-        msg = exc.msg or str(exc)
-        if "DOCTYPE" in msg.upper() or "ENTITY" in msg.upper():
-            raise UnsafeXMLError(
-                "DOCTYPE and entity declarations are not allowed in payment messages",
-                source=source,
-                line=(line or 0) + line_offset or None,
-            ) from None
-        raise MalformedXMLError(
-            f"not well-formed XML: {msg}",
-            source=source,
-            line=(line + line_offset) if line else None,
-            column=column,
-        ) from None
+        raise syntax_error(exc, data, source, line_offset) from None
     except ValueError as exc:  # e.g. unsupported encoding declarations
         raise MalformedXMLError(f"cannot decode XML: {exc}", source=source) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
@@ -112,6 +102,60 @@ def parse_xml(
             hint="raise Limits.max_depth if this is a genuine message",
         )
     return root
+
+
+def iterparse(
+    source: Any, *, events: tuple[str, ...], tag: Any = None, name: str | None = None
+) -> Iterator[tuple[str, etree._Element]]:
+    """lxml ``iterparse`` with the safe settings; refuses a DOCTYPE at the first event and
+    turns syntax errors into paymsg errors (``name`` is the input's display name)."""
+    options: dict[str, Any] = {"tag": tag} if tag is not None else {}
+    events_iter = etree.iterparse(
+        source,
+        events=events,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        **options,
+    )
+    checked = False
+    try:
+        for event, element in events_iter:
+            if not checked:
+                checked = True
+                docinfo = element.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    raise UnsafeXMLError(
+                        "DOCTYPE and entity declarations are not allowed in payment messages",
+                        source=name,
+                        line=1,
+                    )
+            yield event, element
+    except etree.XMLSyntaxError as exc:
+        raise syntax_error(exc, b"", name) from None
+
+
+_POSITION = re.compile(r",? line \d+, column \d+")
+_LIMIT_WORDS = ("Excessive depth", "Resource limit", "huge", "xmlSAX2Characters")
+
+
+def syntax_error(
+    exc: etree.XMLSyntaxError, data: bytes, source: str | None, line_offset: int = 0
+) -> UnsafeXMLError | MalformedXMLError:
+    """The paymsg error for a libxml2 syntax error: a DOCTYPE or a parser limit is unsafe
+    input, anything else is malformed; the location is ours (libxml2's text is stripped)."""
+    line, column = exc.position if exc.position else (None, None)
+    at = line + line_offset if line else None
+    msg = _POSITION.sub("", exc.msg or str(exc)).strip()
+    if b"<!DOCTYPE" in data[:65536]:
+        text = "DOCTYPE and entity declarations are not allowed in payment messages"
+        return UnsafeXMLError(text, source=source, line=at, column=column)
+    if any(word in msg for word in _LIMIT_WORDS):
+        text = f"the XML breaks a parser limit: {msg}"
+        return UnsafeXMLError(text, source=source, line=at, column=column)
+    return MalformedXMLError(f"not well-formed XML: {msg}", source=source, line=at, column=column)
 
 
 def local_name(tag: str) -> str:
