@@ -98,13 +98,19 @@ class EnvelopeError(PaymsgError):
 class SignatureError(PaymsgError):
     """A signature could not be produced, or did not verify."""
 
+    exit_code = 1  # the message was read; the check failed
+
 
 class CodegenError(PaymsgError):
     """Code generation from XSD failed."""
 
+    exit_code = 3
+
 
 class ConfigError(PaymsgError):
     """A configuration or data file (catalogue, signing profile, ...) is invalid."""
+
+    exit_code = 3
 
 
 class ConversionError(PaymsgError):

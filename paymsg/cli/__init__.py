@@ -40,4 +40,24 @@ validate.register(app)
 
 
 def main() -> None:
-    app()
+    """Entry point: every failure becomes one line on stderr and a documented exit code."""
+    from pydantic import ValidationError
+
+    from paymsg.cli.output import EXIT_INPUT, EXIT_INTERNAL, report_error
+    from paymsg.errors import InputError, PaymsgError
+
+    try:
+        app()  # usage errors are handled (and exit 2) inside
+    except PaymsgError as exc:
+        report_error(exc)
+        raise SystemExit(exc.exit_code) from None
+    except OSError as exc:
+        report_error(InputError(f"{exc.strerror or exc}", source=exc.filename))
+        raise SystemExit(EXIT_INPUT) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        report_error(InputError(f"invalid option value: {first['msg']}"))
+        raise SystemExit(EXIT_INPUT) from None
+    except Exception as exc:  # a bug: say so in one line, never a traceback
+        report_error(PaymsgError(f"internal error: {type(exc).__name__}: {exc}"))
+        raise SystemExit(EXIT_INTERNAL) from None

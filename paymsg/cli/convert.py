@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 
 from paymsg.catalog import catalog
-from paymsg.cli.files import expand, load
+from paymsg.cli.files import gather, load
 from paymsg.cli.output import (
     EXIT_FINDINGS,
     EXIT_INPUT,
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 converted (loss, if any, reported), 1 refused by --strict, 2 unreadable input
         or no conversion between the types.
         """
-        files = list(expand(paths))
+        files = gather(paths)
         if output is not None and len(files) > 1:
             fail(InputError("-o takes one input file; use --output-dir for several"))
         if to not in FORMATS and to not in catalog():
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
                     continue
                 except PaymsgError as exc:
                     unreadable += 1
-                    report_error(exc)
+                    report_error(exc.with_source(str(path)))
                     results.append({"file": str(path), "error": str(exc)})
                     continue
                 target: str | None = None

@@ -12,7 +12,7 @@ from paymsg.cli.files import load
 from paymsg.cli.output import console, emit, fail, report_error, reported, table
 from paymsg.codec import cnaps2
 from paymsg.codec.api import detect, parse, read_input
-from paymsg.errors import InputError, PaymsgError
+from paymsg.errors import InputError, PaymsgError, SignatureError
 from paymsg.summary import summarize
 
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
@@ -31,7 +31,11 @@ def verify(file: Path, env: cnaps2.Cnaps2Envelope, public_key: str, profiles: Pa
     from paymsg.codec import signing
 
     table_ = signing.load_signing_profiles(profiles) if profiles is not None else None
-    profile = signing.signing_profile(env.header.mesg_type, table_)
+    try:
+        profile = signing.signing_profile(env.header.mesg_type, table_)
+    except SignatureError as exc:
+        hint = "pass --profiles FILE: the element lists (签名要素串) of your PBOC documentation"
+        raise InputError(exc.message, source=str(file), hint=hint) from None
     verifier = signing.SM2Verifier({env.header.orig_sender: public_key})
     parse(file, verifier=verifier, signing_profile=profile)
 
@@ -140,7 +144,10 @@ def register(app: typer.Typer) -> None:
                         "not CNAPS2 text: it does not start with a {H: header", source=str(file)
                     )
                 )
-            env, offset = cnaps2.split_envelope(raw)
+            try:
+                env, offset = cnaps2.split_envelope(raw)
+            except PaymsgError as exc:
+                raise exc.with_source(str(file)) from None
             status = "present, not verified" if env.signature else "absent"
             if public_key is not None:
                 verify(file, env, public_key, profiles)

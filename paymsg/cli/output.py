@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from paymsg.errors import CodegenError, ConfigError, PaymsgError
+from paymsg.errors import PaymsgError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -31,10 +31,6 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
-def exit_code_for(error: PaymsgError) -> int:
-    return EXIT_INTERNAL if isinstance(error, ConfigError | CodegenError) else EXIT_INPUT
-
-
 def report_error(error: PaymsgError) -> None:
     """Print one clear line for ``error`` on stderr."""
     err_console.print(f"[bold red]error:[/] {rich_escape(str(error))}", soft_wrap=True)
@@ -43,7 +39,7 @@ def report_error(error: PaymsgError) -> None:
 def fail(error: PaymsgError) -> NoReturn:
     """Print one clear line for ``error`` and exit with its documented code."""
     report_error(error)
-    raise typer.Exit(exit_code_for(error))
+    raise typer.Exit(error.exit_code)
 
 
 @contextmanager

@@ -9,7 +9,8 @@ from xml.sax.saxutils import quoteattr
 import typer
 from rich.progress import Progress
 
-from paymsg.cli.files import expand
+from paymsg.catalog import catalog
+from paymsg.cli.files import gather
 from paymsg.cli.output import (
     EXIT_FINDINGS,
     EXIT_INPUT,
@@ -138,9 +139,9 @@ def register(app: typer.Typer) -> None:
                     )
                 )
             config = ValidationConfig(settlement_window_days=settlement_window)
-            files = list(expand(paths))
-        if not files:
-            fail(InputError("no message files found"))
+            if type_id is not None:
+                catalog().get(type_id)  # an unknown --type is a usage error, before any work
+        files = gather(paths)
         reports: list[Report] = []
         with Progress(
             console=err_console, transient=True, disable=len(files) < PROGRESS_FROM

@@ -196,9 +196,20 @@ def validate(
         report.findings.append(_safety(exc))
         return report
     if type is not None and type != located.mtype.id:
-        forced = catalog().get(type)
-        if forced.namespace == located.mtype.namespace:
-            located.mtype = forced
+        try:
+            forced = catalog().get(type)
+        except PaymsgError as exc:
+            report.findings.append(_safety(exc))
+            return report
+        if (forced.namespace, forced.root) != (located.mtype.namespace, located.mtype.root):
+            mismatch = UnknownMessageTypeError(
+                f"asked to validate as {forced.id}, but the input is {located.mtype.id}"
+                f" (body <{forced.root}> in {forced.namespace} expected)"
+            )
+            report.type = located.mtype.id
+            report.findings.append(_safety(mismatch))
+            return report
+        located.mtype = forced
     report.type = located.mtype.id
 
     problems = [

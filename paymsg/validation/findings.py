@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 Layer = Literal["safety", "xsd", "rule"]
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+#: longest offending value a finding repeats
+MAX_VALUE = 200
 
 
 class Finding(BaseModel):
@@ -32,6 +34,14 @@ class Finding(BaseModel):
     value: str | None = Field(default=None, description="the offending value, if any")
     message: str = Field(description="English text")
     message_zh: str = Field(description="Chinese text")
+
+    @field_validator("value")
+    @classmethod
+    def _short_value(cls, value: str | None) -> str | None:
+        """Long offending values are cut, so a report never echoes megabytes of input."""
+        if value is not None and len(value) > MAX_VALUE:
+            return f"{value[:MAX_VALUE]}… ({len(value):,} characters)"
+        return value
 
     def text(self, lang: Literal["en", "zh"] = "en") -> str:
         return self.message_zh if lang == "zh" else self.message

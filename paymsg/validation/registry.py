@@ -232,7 +232,8 @@ def _rules_for(type_id: str, packs: tuple[str, ...]) -> tuple[RuleSpec, ...]:
 
 
 def run_rules(ctx: RuleContext, packs: Iterable[str]) -> list[Finding]:
-    """Run every applicable rule; a rule that crashes is itself reported, never raised."""
+    """Run every applicable rule; a rule that crashes is reported as an error (the message
+    was not fully checked), never raised."""
     out: list[Finding] = []
     for spec in rules_for(ctx.type, packs):
         ctx.current = spec
@@ -243,7 +244,7 @@ def run_rules(ctx: RuleContext, packs: Iterable[str]) -> list[Finding]:
                 Finding(
                     rule=spec.id,
                     layer="rule",
-                    severity="warning",
+                    severity="error",  # an unchecked message must not pass
                     message=f"rule {spec.id} could not run: {type(exc).__name__}: {exc}",
                     message_zh=f"规则 {spec.id} 无法执行：{type(exc).__name__}: {exc}",
                 )

@@ -166,7 +166,7 @@ def test_a_crashing_rule_is_reported_not_raised(monkeypatch) -> None:  # type: i
     broken = dataclasses.replace(spec, func=boom)
     monkeypatch.setattr(registry, "rules_for", lambda mtype, packs: [broken])
     report = validate(PACS008)
-    assert [f.severity for f in report.findings] == ["warning"]
+    assert [f.severity for f in report.findings] == ["error"]
     assert "kaput" in report.findings[0].message
 
 

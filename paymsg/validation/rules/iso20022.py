@@ -158,9 +158,7 @@ def schema_index(schema_path: str) -> SchemaIndex | None:
                     ccy[ct_name] = attr.get("type", "")
     by_name = {name: next(iter(types)) for name, types in names.items() if len(types) == 1}
     wanted = TYPED_RULE_TYPES | set(ccy)
-    candidates = tuple(
-        sorted(f"{{*}}{name}" for name, types in names.items() if types & wanted)
-    )
+    candidates = tuple(sorted(f"{{*}}{name}" for name, types in names.items() if types & wanted))
     return SchemaIndex(elements, children, ccy, frozenset(opaque), by_name, candidates)
 
 
