@@ -11,7 +11,6 @@ import importlib
 import tomllib
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -54,10 +53,6 @@ class MessageType(BaseModel):
     @property
     def schema_path(self) -> Path:
         return _schema_path(self.schema_file)
-
-    @property
-    def model_module(self) -> ModuleType:
-        return importlib.import_module(f"paymsg.models.{self.module}")
 
     @property
     def root_class(self) -> type:
@@ -117,8 +112,6 @@ class Catalog:
         """
         return self._by_namespace.get(namespace)
 
-    def namespaces(self) -> set[str]:
-        return {t.namespace for t in self._by_id.values()}
 
 
 def _load(path: Path) -> Catalog:

@@ -73,8 +73,13 @@ def flatten_schema(path: Path) -> etree._Element:
                 out.extend(absorb(_parse_schema(target).getroot(), target))
             elif child.tag == f"{_Q}import" and child.get("schemaLocation"):
                 location = child.get("schemaLocation", "")
-                if "://" not in location:
-                    child.set("schemaLocation", (base.parent / location).resolve().as_uri())
+                if "://" in location:
+                    raise CodegenError(
+                        f"xs:import of {location}: code generation reads local files only",
+                        source=str(base),
+                        hint="download the imported schema and point schemaLocation at it",
+                    )
+                child.set("schemaLocation", (base.parent / location).resolve().as_uri())
                 out.append(child)
             elif isinstance(child.tag, str):
                 out.append(child)

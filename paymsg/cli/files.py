@@ -67,9 +67,7 @@ def gather(paths: list[str]) -> list[Path]:
 def load(path: Path, type_id: str | None = None) -> Message:
     """A message from a file: XML, CNAPS2 text, or paymsg JSON."""
     raw, _ = read_input(path)
-    if _is_json(raw):
-        try:
-            return from_json(raw)
-        except PaymsgError as exc:
-            raise exc.with_source(str(path)) from None
-    return parse(path, type=type_id)
+    try:
+        return from_json(raw) if _is_json(raw) else parse(raw, type=type_id)
+    except PaymsgError as exc:
+        raise exc.with_source(str(path)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,9 +189,22 @@ def _check_body(root: etree._Element, mtype: MessageType, how: str) -> None:
         )
 
 
-def _parse_cnaps2(
-    raw: bytes, type_id: str | None, limits: Limits, source: str | None, verifier: Any, profile: Any
-) -> Message:
+@dataclass(slots=True)
+class OpenedCnaps2:
+    """CNAPS2 text taken apart: envelope, type, parsed body, and where the body starts."""
+
+    envelope: cnaps2.Cnaps2Envelope
+    mtype: MessageType
+    root: etree._Element
+    body: bytes
+    line_offset: int
+
+
+def open_cnaps2(
+    raw: bytes, limits: Limits, source: str | None, type_id: str | None = None
+) -> OpenedCnaps2:
+    """Split CNAPS2 text, parse its body safely and check that the body is the type the
+    header (or ``type_id``) names; line numbers in errors count from the top of the text."""
     check_size(raw, limits, source)
     envelope, offset = cnaps2.split_envelope(raw)
     mtype = catalog().get(type_id or envelope.header.mesg_type)
@@ -198,15 +212,19 @@ def _parse_cnaps2(
     line_offset = _lines_before(raw, offset)
     try:
         root = parse_xml(body, source=source, limits=limits)
-        _check_body(
-            root,
-            mtype,
-            f"the header says {envelope.header.mesg_type}, i.e."
-            if type_id is None
-            else "asked for",
-        )
+        how = "asked for" if type_id else f"the header says {envelope.header.mesg_type}, i.e."
+        _check_body(root, mtype, how)
     except PaymsgError as exc:
         raise _located(exc, source, line_offset) from None
+    return OpenedCnaps2(envelope, mtype, root, body, line_offset)
+
+
+def _parse_cnaps2(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None, verifier: Any, profile: Any
+) -> Message:
+    opened = open_cnaps2(raw, limits, source, type_id)
+    envelope, mtype, root, body = opened.envelope, opened.mtype, opened.root, opened.body
+    line_offset = opened.line_offset
     if verifier is not None:  # before binding, which consumes the tree
         from paymsg.codec import signing
 

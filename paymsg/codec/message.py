@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from lxml import etree
-
 if TYPE_CHECKING:
     from paymsg.codec.cnaps2 import Cnaps2Envelope
 
@@ -34,7 +32,9 @@ class BusinessEnvelope:
         """Clark name (``{namespace}local``) of the wrapper element, if any."""
         if self.wrapper is None:
             return None
-        return str(etree.fromstring(self.wrapper.encode()).tag)
+        from paymsg.codec.xmlsafe import parse_xml
+
+        return str(parse_xml(self.wrapper.encode("utf-8"), source="wrapper").tag)
 
 
 @dataclass(slots=True)
@@ -42,7 +42,7 @@ class Detection:
     """How a message type was recognised, without binding the whole message."""
 
     type: str
-    method: Literal["header", "namespace", "json", "explicit"]
+    method: Literal["header", "namespace", "json"]
     namespace: str | None = None
     root: str | None = None
     element: str | None = None

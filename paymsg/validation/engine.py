@@ -14,13 +14,14 @@ from lxml import etree
 
 from paymsg.catalog import MessageType, catalog
 from paymsg.codec import cnaps2
-from paymsg.codec.api import Source, _is_json, read_input, serialize
+from paymsg.codec.api import Source, _is_json, open_cnaps2, read_input, serialize
 from paymsg.codec.binding import SchemaProblem, schema_errors
 from paymsg.codec.envelope import split_parts
 from paymsg.codec.json import from_json
 from paymsg.codec.message import Message
-from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, local_name, namespace_of, parse_xml
+from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, parse_xml
 from paymsg.errors import (
+    BindingError,
     EnvelopeError,
     MalformedXMLError,
     PaymsgError,
@@ -83,7 +84,7 @@ _SAFETY_RULES: tuple[tuple[type[PaymsgError], str, str, str], ...] = (
         "CNAPS2 报文头或签名块格式错误",
     ),
     (
-        UnknownMessageTypeError,
+        UnknownMessageTypeError | BindingError,
         "safety.unknown-type",
         "message type not recognised",
         "无法识别的报文类型",
@@ -141,23 +142,9 @@ class _Located:
 
 def _locate(raw: bytes, limits: Limits, source: str | None) -> _Located:
     if cnaps2.looks_like_cnaps2(raw):
-        envelope, offset = cnaps2.split_envelope(raw)
-        line_offset = raw.count(b"\n", 0, offset)
-        mtype = catalog().get(envelope.header.mesg_type)
-        try:
-            root = parse_xml(raw[offset:], source=source, limits=limits)
-        except PaymsgError as exc:
-            if exc.line is not None:
-                exc.line += line_offset
-            raise
-        if namespace_of(root.tag) != mtype.namespace or local_name(root.tag) != mtype.root:
-            raise UnknownMessageTypeError(
-                f"the header says {mtype.id}, whose body is <{mtype.root}> in {mtype.namespace},"
-                f" but the body is <{local_name(root.tag)}>"
-                f" in {namespace_of(root.tag) or 'no namespace'}",
-                line=root.sourceline + line_offset if root.sourceline else None,
-            )
-        return _Located(mtype, root, None, None, envelope.header, line_offset)
+        opened = open_cnaps2(raw, limits, source)
+        header = opened.envelope.header
+        return _Located(opened.mtype, opened.root, None, None, header, opened.line_offset)
     root = parse_xml(raw, source=source, limits=limits)
     parts = split_parts(root, source=source)
     return _Located(parts.document_type, parts.document, parts.header, parts.header_type, None, 0)
