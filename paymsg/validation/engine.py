@@ -9,6 +9,7 @@ that failed the schema.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import UnionType
 
 from lxml import etree
 
@@ -69,7 +70,7 @@ _XSD_KINDS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
     ((), "xsd.schema", "other schema violation", "不符合报文模式"),
 )
 
-_SAFETY_RULES: tuple[tuple[type[PaymsgError], str, str, str], ...] = (
+_SAFETY_RULES: tuple[tuple[type[PaymsgError] | UnionType, str, str, str], ...] = (
     (
         UnsafeXMLError,
         "safety.unsafe-xml",
