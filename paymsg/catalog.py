@@ -113,7 +113,6 @@ class Catalog:
         return self._by_namespace.get(namespace)
 
 
-
 def _load(path: Path) -> Catalog:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

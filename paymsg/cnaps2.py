@@ -11,7 +11,8 @@ block. Defaults, each overridable:
   member ids) — this matches every public sample (reference §2.2, [C2+]);
 * system codes: the body's ``SysCd`` when it has one (a CCMS message serving BEPS
   carries BEPS), else the catalogue's ``system`` of the type;
-* date and time: now (local time of the sending machine, as the header carries);
+* date and time: now, in Beijing time (a naive ``now`` is taken as Beijing time; an aware
+  one is converted), whatever the clock of the sending machine is set to;
 * priority: from the settlement priority (``URGT`` 1, ``HIGH`` 2, ``NORM`` 3), else ``3``;
 * direction: ``D`` when the NPC (``0000``) sends or the body carries ``NPCPrcInf``
   (a package the NPC forwards), else ``U``;
@@ -21,14 +22,19 @@ block. Defaults, each overridable:
 
 from __future__ import annotations
 
-import itertools
-import threading
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
 from paymsg.catalog import MessageType, catalog
+from paymsg.cnaps2_facts import (
+    NPC,
+    PRIORITY_BY_SETTLEMENT,
+    DailySequence,
+    IdGenerator,
+    Priority,
+    beijing_now,
+    default_id_generator,
+)
 from paymsg.codec.api import document_xml
 from paymsg.codec.cnaps2 import (
     FIELDS,
@@ -54,34 +60,6 @@ from paymsg.codec.signing import (
 )
 from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import EnvelopeError, UnknownMessageTypeError
-
-Priority = Literal["1", "2", "3"]
-NPC = "0000"
-PRIORITY_BY_SETTLEMENT: dict[str, Priority] = {"URGT": "1", "HIGH": "2", "NORM": "3"}
-
-IdGenerator = Callable[[], str]
-
-
-class DailySequence:
-    """Communication-level ids ``yyyyMMdd`` + 12-digit sequence (20 characters).
-
-    Thread-safe and unique within one process (the sequence starts from the clock).
-    A bank that needs ids unique across restarts and hosts plugs in its own generator
-    (any callable returning a string of at most 20 characters).
-    """
-
-    def __init__(self, start: int | None = None) -> None:
-        seed = start if start is not None else int(time.time() * 1000) % 10**11
-        self._counter = itertools.count(seed)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> str:
-        with self._lock:
-            number = next(self._counter) % 10**12
-        return f"{datetime.now():%Y%m%d}{number:012d}"
-
-
-default_id_generator: IdGenerator = DailySequence()
 
 
 def _first(node: Any, path: tuple[str, ...]) -> str | None:
@@ -182,7 +160,7 @@ def wrap(
             isinstance(body, dict) and "NPCPrcInf" in body for body in data.values()
         )
         direction = "D" if sender == NPC or forwarded else "U"
-    stamp = now or datetime.now()
+    stamp = beijing_now(now)
     mesg_id = mesg_id or (id_generator or default_id_generator)()
     header = Cnaps2Header(
         orig_sender=sender,
@@ -208,14 +186,19 @@ def wrap(
 
 __all__ = [
     "FIELDS",
+    "NPC",
+    "PRIORITY_BY_SETTLEMENT",
     "Cnaps2Envelope",
     "Cnaps2Header",
     "DailySequence",
+    "IdGenerator",
+    "Priority",
     "SM2Signer",
     "SM2Verifier",
     "Signer",
     "SigningProfile",
     "Verifier",
+    "default_id_generator",
     "generate_sm2_keypair",
     "join_envelope",
     "load_signing_profiles",

@@ -9,6 +9,20 @@ the hub; they work on the JSON-shaped data of a message (XML names as keys, see
 Data CNAPS2 has and ISO has no element for is carried in ISO supplementary data
 (``SplmtryData`` with ``PlcAndNm`` = :data:`CARRY_PLACE` and the original CNAPS2 XML
 elements in the envelope), so CNAPS2 → unified → CNAPS2 reproduces the original.
+
+The way back puts carried values in with :func:`restore`, one rule for every engine: a carried
+value fills only a place that no row, rule or default of the mapping has filled from the
+unified message. A carried value that disagrees with the unified message — with what the
+mapping wrote, or with the unified field it was carried alongside (``stale``) — is not used
+and is reported (``dropped``, :data:`CARRIED_CONFLICT`): the unified value wins. A carried path
+that is not well-formed, lacks a list index, or does not exist in the target message is
+reported too, never followed.
+
+Loss entries name fields by absolute paths, ``/Document/<message element>/…`` (1-based list
+indexes); the text of an element is the element itself (``…/IntrBkSttlmAmt``) and an
+attribute is ``…/IntrBkSttlmAmt/@Ccy`` (see :func:`loss_path`). ``LossEntry.document`` is the
+type the source path belongs to (on a route through the hub, the intermediate unified type
+for the second edge).
 """
 
 from __future__ import annotations
@@ -16,16 +30,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Literal
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from paymsg.catalog import MessageType, catalog
+from paymsg.cnaps2_facts import BEIJING
+from paymsg.codec.binding import CONTEXT
 from paymsg.codec.json import from_data, to_data
 from paymsg.codec.message import Message
-from paymsg.errors import ConversionError, ConversionLossError
+from paymsg.codec.xmlsafe import parse_xml
+from paymsg.errors import ConversionError, ConversionLossError, PaymsgError
 
 Action = Literal["dropped", "truncated", "defaulted", "transliterated", "moved"]
 
@@ -33,10 +50,16 @@ Action = Literal["dropped", "truncated", "defaulted", "transliterated", "moved"]
 CARRY_PLACE = "CNAPS2"
 #: namespace of the carrier element inside ``SplmtryData/Envlp``
 CARRY_NS = "urn:paymsg:cnaps2:carry"
+#: why a carried value is not used: the unified message says something else
+CARRIED_CONFLICT = "carried CNAPS2 value conflicts with the unified field; the unified value wins"
 
 
 class LossEntry(BaseModel):
-    """One field that did not survive a conversion unchanged."""
+    """One field that did not survive a conversion unchanged.
+
+    ``source_path`` and ``target_path`` are absolute (``/Document/<message element>/…``, see
+    :func:`loss_path`); ``document`` is the message type ``source_path`` belongs to.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -45,6 +68,23 @@ class LossEntry(BaseModel):
     reason: str
     target_path: str | None = None
     value: str | None = None
+    document: str | None = None
+
+
+_TEXT_STEP = re.compile(r"/#text(?=/|$)")
+_ANY_STEP = re.compile(r"/#any(?=[/\[]|$)")
+
+
+def loss_path(path: str) -> str:
+    """A data path as loss entries show it.
+
+    Absolute (a path relative to the document gets ``/Document/``); the text of an element
+    is the element (``…/IntrBkSttlmAmt``, never ``…/#text``), an attribute stays
+    ``…/IntrBkSttlmAmt/@Ccy``, and wildcard content is ``…/Envlp/*[1]`` (not ``#any``).
+    """
+    if not path.startswith("/"):
+        path = "/Document/" + path
+    return _ANY_STEP.sub("/*", _TEXT_STEP.sub("", path))
 
 
 @dataclass
@@ -91,13 +131,18 @@ class MappingContext:
     ) -> None:
         self.loss.append(
             LossEntry(
-                source_path=source_path,
+                source_path=loss_path(source_path),
                 action=action,
                 reason=reason,
-                target_path=target_path,
+                target_path=None if target_path is None else loss_path(target_path),
                 value=None if value is None else str(value),
             )
         )
+
+    @property
+    def recorded(self) -> set[str]:
+        """The source paths reported so far."""
+        return {entry.source_path for entry in self.loss}
 
     def fit(self, source_path: str, text: str | None, limit: int, target_path: str) -> str | None:
         """``text`` cut to ``limit`` characters; a cut is recorded as truncation."""
@@ -131,14 +176,16 @@ def mapping(source: str, target: str) -> Callable[[Mapper], Mapper]:
 
 # --------------------------------------------------------------------------- dict paths
 
-_STEP = re.compile(r"^([@#]?\w+)(?:\[(\d+)\])?$")
+#: one step of a data path: a name (``@attr``, ``#text``, ``#any`` for the JSON-internal keys)
+#: and an optional 1-based list index
+PATH_STEP = re.compile(r"^([@#]?\w+)(?:\[(\d+)\])?$")
 
 
 def get(data: Any, path: str) -> Any:
     """Value at ``a/b[2]/c`` (1-based indexes; a list without index means its first item)."""
     node = data
     for step in path.strip("/").split("/"):
-        match = _STEP.match(step)
+        match = PATH_STEP.match(step)
         if match is None or not isinstance(node, dict):
             return None
         node = node.get(match.group(1))
@@ -157,7 +204,7 @@ def put(data: dict[str, Any], path: str, value: Any) -> None:
     """
     if value is None or value == [] or value == {}:
         return
-    steps = [_STEP.match(step) for step in path.strip("/").split("/")]
+    steps = [PATH_STEP.match(step) for step in path.strip("/").split("/")]
     node: Any = data
     for position, match in enumerate(steps):
         if match is None:
@@ -233,27 +280,273 @@ def carry(values: dict[str, str], source: str | None = None) -> dict[str, Any] |
     return {"PlcAndNm": CARRY_PLACE, "Envlp": {"#any": [etree.tostring(root, encoding="unicode")]}}
 
 
+@dataclass(frozen=True)
+class Carrier:
+    """The CNAPS2 values of one carrier (a ``Cnaps2`` fragment in a ``SplmtryData`` entry)."""
+
+    #: 1-based position of the ``SplmtryData`` entry in its list
+    position: int
+    #: the CNAPS2 type the values were carried from (None: not said)
+    type: str | None
+    #: carried path → value
+    values: dict[str, str]
+
+    def shown(self, holder: str, path: str) -> str:
+        """Where a carried value is in the unified message, as loss entries show it."""
+        return f"{holder}/SplmtryData[{self.position}]/Envlp/Cnaps2/{path}"
+
+
+def _fragments(entry: Any) -> list[etree._Element] | None:
+    """The parsed carrier fragments of a ``SplmtryData`` entry, or None when it is no carrier
+    (another place, or content that is not a well-formed ``Cnaps2`` carrier)."""
+    if not isinstance(entry, dict) or entry.get("PlcAndNm") != CARRY_PLACE:
+        return None
+    envelope = entry.get("Envlp")
+    fragments = envelope.get("#any") if isinstance(envelope, dict) else None
+    if not isinstance(fragments, list) or not fragments:
+        return None
+    roots = []
+    for fragment in fragments:
+        if not isinstance(fragment, str):
+            return None
+        try:
+            root = parse_xml(fragment.encode("utf-8"))
+        except PaymsgError:
+            return None
+        if root.tag != f"{{{CARRY_NS}}}Cnaps2":
+            return None
+        roots.append(root)
+    return roots
+
+
+def carriers(supplementary: Any) -> list[Carrier]:
+    """The CNAPS2 carriers of a ``SplmtryData`` list, one per carrier fragment."""
+    out: list[Carrier] = []
+    entries = supplementary if isinstance(supplementary, list) else []
+    for position, entry in enumerate(entries, start=1):
+        for root in _fragments(entry) or []:
+            values = {item.get("p", ""): item.text or "" for item in root.iter(f"{{{CARRY_NS}}}F")}
+            out.append(Carrier(position, root.get("type"), values))
+    return out
+
+
+def take_carriers(node: dict[str, Any], ours: Callable[[str | None], bool]) -> list[Carrier]:
+    """Take from ``node["SplmtryData"]`` the carriers whose every fragment is of a type
+    ``ours`` accepts, and return them. A taken entry leaves an empty entry behind, so the
+    others keep their positions (and loss paths); with none left the list goes."""
+    entries = node.get("SplmtryData")
+    if not isinstance(entries, list):
+        return []
+    taken: list[Carrier] = []
+    for position, entry in enumerate(entries, start=1):
+        found = carriers([entry])
+        if _fragments(entry) is not None and all(ours(carrier.type) for carrier in found):
+            taken += [Carrier(position, c.type, c.values) for c in found]
+            entries[position - 1] = {}
+    if all(entry == {} for entry in entries):
+        node.pop("SplmtryData", None)
+    return taken
+
+
 def carried(supplementary: Any, source: str | None = None) -> dict[str, str]:
     """The CNAPS2-only values of a ``SplmtryData`` list (empty when there are none).
 
     With ``source``, only the values carried from that CNAPS2 type (see :func:`carry`).
     """
     out: dict[str, str] = {}
-    for entry in supplementary or []:
-        if not isinstance(entry, dict) or entry.get("PlcAndNm") != CARRY_PLACE:
-            continue
-        for fragment in get(entry, "Envlp").get("#any", []) if get(entry, "Envlp") else []:
-            root = etree.fromstring(fragment.encode("utf-8"))
-            if source is not None and root.get("type") != source:
-                continue
-            for item in root.iter(f"{{{CARRY_NS}}}F"):
-                out[item.get("p", "")] = item.text or ""
+    for carrier in carriers(supplementary):
+        if source is None or carrier.type == source:
+            out.update(carrier.values)
     return out
 
 
-# --------------------------------------------------------------------------- shared value rules
+# --------------------------------------------------------------------------- restoring carriers
 
-BEIJING = timezone(timedelta(hours=8))
+
+def _var(cls: type, name: str) -> Any:
+    """The xsdata variable of ``cls`` a data-path step names (element, ``@attr``, ``#text``,
+    ``#any``), or None."""
+    for var in CONTEXT.build(cls).get_all_vars():
+        if name.startswith("@"):
+            if var.is_attribute and var.local_name == name[1:]:
+                return var
+        elif name == "#text":
+            if var.is_text:
+                return var
+        elif name == "#any":
+            if var.is_wildcard:
+                return var
+        elif var.is_element and var.local_name == name:
+            return var
+    return None
+
+
+def model_at(cls: type, path: str) -> type:
+    """The model class at ``path`` (element steps, no indexes) below ``cls``."""
+    for step in path.split("/"):
+        var = _var(cls, step)
+        if var is None or var.clazz is None:
+            raise ValueError(f"{step} is not an element of {cls.__name__}")
+        cls = var.clazz
+    return cls
+
+
+def path_problem(cls: type, path: str) -> str | None:
+    """Why a carried ``path`` (as :func:`flatten` writes it) cannot be used below ``cls``, or
+    None when it names a value there: every step well-formed, an index exactly where the
+    model has a list, ending at a value (attribute, text, simple element)."""
+    steps = path.split("/") if path else []
+    if not steps:
+        return "is empty"
+    node: type | None = cls
+    for position, step in enumerate(steps):
+        match = PATH_STEP.match(step)
+        if match is None:
+            return f"is not a well-formed path (step {step!r})"
+        if node is None:
+            return f"goes below a value ({'/'.join(steps[:position])})"
+        name, index = match.group(1), match.group(2)
+        var = _var(node, name)
+        if var is None:
+            return f"names {name}, which {node.__name__} does not have"
+        repeated = bool(var.is_wildcard or (var.list_element and var.is_element))
+        if repeated and index is None:
+            return f"has no index at {name}, a list"
+        if not repeated and index is not None:
+            return f"indexes {name}, which is not a list"
+        if index is not None and int(index) < 1:
+            return f"has index {index} at {name} (indexes start at 1)"
+        if var.is_attribute or var.is_text or var.is_wildcard:
+            if position != len(steps) - 1:
+                return f"goes below a value ({'/'.join(steps[: position + 1])})"
+            return None
+        node = var.clazz
+    return None if node is None else "ends at an element that holds other elements"
+
+
+def leaves(value: Any, path: str) -> dict[str, str]:
+    """The scalars of ``value`` (found at ``path``) by their paths, as :func:`flatten` writes
+    them (a list at ``path`` itself gets its indexes)."""
+    if isinstance(value, list):
+        out: dict[str, str] = {}
+        for index, item in enumerate(value, start=1):
+            out.update(leaves(item, f"{path}[{index}]"))
+        return out
+    if isinstance(value, dict):
+        return flatten(value, path)
+    if isinstance(value, bool):
+        return {path: "true" if value else "false"}
+    return {} if value is None else {path: str(value)}
+
+
+@dataclass(frozen=True)
+class CarriedValue:
+    """One carried value to restore: its path in the target message, its value, and where
+    it is in the unified message (as loss entries show it)."""
+
+    path: str
+    value: str
+    source: str
+
+
+def carried_values(holder: str, found: Iterable[Carrier]) -> list[CarriedValue]:
+    """The values of ``found`` (carriers of the element at ``holder``, a loss path)."""
+    return [
+        CarriedValue(path, value, carrier.shown(holder, path))
+        for carrier in found
+        for path, value in carrier.values.items()
+    ]
+
+
+def _room(data: dict[str, Any], path: str) -> bool:
+    """Whether :func:`put` can write ``path`` without leaving a hole in a list."""
+    node: Any = data
+    for step in path.split("/"):
+        match = PATH_STEP.match(step)
+        if match is None or not isinstance(node, dict):
+            return False
+        name, index = match.group(1), match.group(2)
+        child = node.get(name)
+        if index is None:
+            if child is None:
+                return True
+            node = child
+            continue
+        if child is None:
+            return index == "1"
+        if not isinstance(child, list) or int(index) > len(child) + 1:
+            return False
+        if int(index) == len(child) + 1:
+            return True
+        node = child[int(index) - 1]
+    return True
+
+
+def restore(
+    out: dict[str, Any],
+    values: Iterable[CarriedValue],
+    ctx: MappingContext,
+    *,
+    model: type,
+    target: Callable[[str], str],
+    stale: Callable[[str, str], bool] | None = None,
+) -> dict[str, str]:
+    """Put carried values into ``out`` (data of the target message element ``model``) where
+    the mapping has written nothing; the values restored are returned.
+
+    Reported (``dropped``), never used: a path :func:`path_problem` rejects; a value that
+    differs from what the mapping wrote at its path, or that is an item of a list of values
+    the mapping wrote; a value ``stale`` says the unified message contradicts (the unified
+    field it was carried alongside says something else, or is gone) — the unified value wins.
+    """
+    written = flatten(out)
+    value_lists = {path.rsplit("[", 1)[0] for path in written if path.endswith("]")}
+    restored: dict[str, str] = {}
+    for item in values:
+        problem = path_problem(model, item.path)
+        if problem is not None:
+            ctx.lose(
+                item.source,
+                "dropped",
+                f"carried CNAPS2 path {item.path!r} {problem}: not restored",
+                value=item.value,
+            )
+            continue
+        current = get(out, item.path)
+        if current is not None and not isinstance(current, (dict, list)):
+            if str(current) != item.value:
+                ctx.lose(
+                    item.source,
+                    "dropped",
+                    CARRIED_CONFLICT,
+                    value=item.value,
+                    target_path=target(item.path),
+                )
+            continue
+        in_list = item.path.endswith("]") and item.path.rsplit("[", 1)[0] in value_lists
+        if current is not None or in_list or (stale is not None and stale(item.path, item.value)):
+            ctx.lose(
+                item.source,
+                "dropped",
+                CARRIED_CONFLICT,
+                value=item.value,
+                target_path=target(item.path),
+            )
+            continue
+        if not _room(out, item.path):
+            ctx.lose(
+                item.source,
+                "dropped",
+                f"carried CNAPS2 path {item.path!r} skips list items: not restored",
+                value=item.value,
+            )
+            continue
+        put(out, item.path, item.value)
+        restored[item.path] = item.value
+    return restored
+
+
+# --------------------------------------------------------------------------- shared value rules
 
 #: structured address parts, large unit first (Chinese order; ``Ctry`` CN is left out)
 CHINESE_ADDRESS_ORDER = (
@@ -353,7 +646,10 @@ def _run_edge(
 ) -> dict[str, Any]:
     ctx = MappingContext(catalog().get(source), catalog().get(target), options)
     out = _EDGES[(source, target)](data, ctx)
-    loss.extend(ctx.loss)
+    loss.extend(
+        entry if entry.document else entry.model_copy(update={"document": source})
+        for entry in ctx.loss
+    )
     return out
 
 
@@ -371,7 +667,12 @@ def convert(message: Message, to: str, *, strict: bool = False, **options: Any) 
     for source, edge_target in edges:
         data = _run_edge(data, source, edge_target, opts, loss)
     if strict and loss:
-        fields = "; ".join(f"{e.source_path} ({e.action}: {e.reason})" for e in loss)
+        fields = "; ".join(
+            f"{e.source_path}"
+            + (f" [in {e.document}]" if e.document not in (None, message.type) else "")
+            + f" ({e.action}: {e.reason})"
+            for e in loss
+        )
         raise ConversionLossError(f"conversion to {target.id} would lose data: {fields}")
     document = from_data(target.root_class, data, f"/{target.root}")
     result = Message(target.id, document)

@@ -20,7 +20,7 @@ from paymsg.catalog import catalog
 from paymsg.codec.json import from_data, to_data
 from paymsg.codec.message import Message
 from paymsg.convert import LossEntry, convert, route
-from paymsg.convert.core import CARRY_PLACE, carried, carry, flatten
+from paymsg.convert.core import CARRY_PLACE, carried, carry, flatten, loss_path
 from paymsg.convert.mappings import hvps
 from paymsg.errors import ConversionError, ConversionLossError
 
@@ -85,7 +85,7 @@ def to_cnaps(message: Message, target: str, **options: Any) -> Any:
 
 
 def shown(type_id: str, path: str) -> str:
-    return f"/Document/{ROOTS[type_id]}/{re.sub(r'/#text$', '', path)}"
+    return loss_path(f"/Document/{ROOTS[type_id]}/{path}")
 
 
 def without_carrier(data: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +294,15 @@ def test_cnaps_values_the_rules_would_change_still_come_back() -> None:
 @pytest.mark.parametrize(("path", "cnaps"), ISO_CASES, ids=[f"{p.name}->{c}" for p, c in ISO_CASES])
 def test_unified_example_keeps_what_hvps_holds_and_reports_the_rest(path: Path, cnaps: str) -> None:
     source = paymsg.parse(path)
+    data = to_data(source.document)
+    message = data[ROOTS[source.type]]
+    transactions = message.get("CdtTrfTxInf") or message.get("TxInf")
+    if len(transactions) > 1:  # HVPS carries one transaction: refused, then the first alone
+        with pytest.raises(ConversionError, match="HVPS carries one transaction"):
+            to_cnaps(source, cnaps, sender=SENDER, receiver=RECEIVER)
+        del transactions[1:]
+        message["GrpHdr"]["NbOfTxs"] = "1"
+        source = message_of(source.type, data)
     if any(f'Ccy="{c}"' in path.read_text() for c in ("USD", "EUR", "GBP", "HKD", "JPY")):
         with pytest.raises(ConversionError, match="renminbi only"):
             to_cnaps(source, cnaps, sender=SENDER, receiver=RECEIVER)
@@ -481,15 +490,17 @@ def test_long_text_is_truncated_in_characters() -> None:
     assert len(out_tx["Cdtr"]["PstlAdr"]["AdrLine"][0]) == 70
 
 
-def test_a_second_transaction_is_dropped_field_by_field() -> None:
+def test_a_second_transaction_is_refused_not_dropped() -> None:
     source = paymsg.parse(EXAMPLES / "iso20022" / P008 / "cips-cny-batch.xml")
-    conversion = to_cnaps(source, H111, sender=SENDER, receiver=RECEIVER)
-    second = [e for e in conversion.loss if "/CdtTrfTxInf[2]/" in e.source_path]
-    assert second and all(e.action == "dropped" for e in second)
-    assert all("one transaction" in e.reason for e in second)
-    assert len(second) == len(
-        flatten(to_data(source.document)["FIToFICstmrCdtTrf"]["CdtTrfTxInf"][1])
-    )
+    with pytest.raises(ConversionError, match="this message has 2") as caught:
+        to_cnaps(source, H111, sender=SENDER, receiver=RECEIVER)
+    assert caught.value.path == "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]"
+
+
+def test_a_stated_count_other_than_one_is_defaulted() -> None:
+    data = to_data(realistic().document)
+    data["FIToFICstmrCdtTrf"]["GrpHdr"]["NbOfTxs"] = "2"
+    conversion = to_cnaps(message_of(P008, data), H111)
     nb = next(e for e in conversion.loss if e.source_path.endswith("GrpHdr/NbOfTxs"))
     assert (nb.action, nb.value) == ("defaulted", "2")
 
@@ -561,12 +572,22 @@ def test_any_to_any_through_the_hub_does_not_restore_another_types_carrier() -> 
         type="beps.121.001.01",
     )
     assert route(package.type, H111)[-1] == (P008, H111)
-    conversion = to_cnaps(package, H111)
+    with pytest.raises(ConversionError, match="HVPS carries one transaction; this message has 3"):
+        to_cnaps(package, H111)
+    data = to_data(package.document)
+    root = data["CstmrCdtTrf"]
+    details = root["CstmrCdtTrfInf"]
+    del details[1:]
+    root["PKGGrpHdr"]["NbOfTxs"] = "1"
+    root["PKGGrpHdr"]["CtrlSum"]["#text"] = details[0]["Amt"]["#text"]
+    root["PKGGrpHdr"]["Rmk"] = "第一笔"  # carried by the BEPS edge
+    conversion = to_cnaps(message_of("beps.121.001.01", data), H111)
     assert errors(conversion.message) == []
     tx = to_data(conversion.message.document)["FIToFICstmrCdtTrf"]["CdtTrfTxInf"]
     assert len(tx) == 1 and "SplmtryData" not in tx[0]
-    later = [e for e in conversion.loss if re.search(r"CdtTrfTxInf\[[23]\]", e.source_path)]
-    assert later and {e.action for e in later} == {"dropped"}
+    carrier = [e for e in conversion.loss if "/SplmtryData[" in e.source_path]
+    assert carrier and {e.action for e in carrier} == {"dropped"}
+    assert {e.document for e in carrier} == {P008}  # the second edge's source
 
 
 def test_payment_return_from_cips_becomes_an_hvps_return() -> None:
@@ -598,7 +619,7 @@ def test_carrier_of_another_cnaps_type_is_not_restored() -> None:
     assert out["Dbtr"]["Nm"] == "上海浦江精密机械有限公司"
     lost = loss_of(conversion)
     carrier = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/SplmtryData[1]/"
-    assert lost[carrier + "PlcAndNm"] == lost[carrier + "Envlp/#any[1]"] == "dropped"
+    assert lost[carrier + "PlcAndNm"] == lost[carrier + "Envlp/*[1]"] == "dropped"
 
 
 # =============================================================================== properties
@@ -818,7 +839,6 @@ ADDITIONS = [
     "ChrgsInf",
     "GroupAgent",
     "BicAgent",
-    "SecondTx",
     "Untagged",
     "BankMsgId",
     "INDA",
@@ -847,9 +867,6 @@ def add(data: dict[str, Any], extra: str) -> None:
         message["GrpHdr"]["InstdAgt"] = tx.pop("InstdAgt")
     elif extra == "BicAgent":
         tx["CdtrAgt"] = {"FinInstnId": {"BICFI": "ICBKCNBJSHI"}}
-    elif extra == "SecondTx":
-        message["CdtTrfTxInf"].append(copy.deepcopy(tx))
-        message["GrpHdr"]["NbOfTxs"] = "2"
     elif extra == "Untagged":
         tx.setdefault("RmtInf", {}).setdefault("Ustrd", []).append("货款")
     elif extra == "BankMsgId":

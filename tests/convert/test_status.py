@@ -212,9 +212,9 @@ def test_saps604_to_ccms900_through_the_hub() -> None:
     original = paymsg.parse(EXAMPLES / "cnaps2" / SAPS604 / "settled-hvps111.xml")
     done = convert(original, CCMS900, id_generator=lambda: FIXED_IDS)
     assert _loss(done) == [
-        ("SplmtryData[CNAPS2]/SttlmRtrRct/AcctInf/Bal", "dropped"),
-        ("SplmtryData[CNAPS2]/SttlmRtrRct/NPCPrcInf/RcvTm", "dropped"),
-        ("SplmtryData[CNAPS2]/SttlmRtrRct/NPCPrcInf/TrnsmtTm", "dropped"),
+        ("SplmtryData[1]/Envlp/Cnaps2/SttlmRtrRct/AcctInf/Bal", "dropped"),
+        ("SplmtryData[1]/Envlp/Cnaps2/SttlmRtrRct/NPCPrcInf/RcvTm", "dropped"),
+        ("SplmtryData[1]/Envlp/Cnaps2/SttlmRtrRct/NPCPrcInf/TrnsmtTm", "dropped"),
     ]
     info = _data(done.message)["CmonConf"]
     assert info["CmonConfInf"] == {"PrcSts": "PR04", "PrcCd": "CB1I0000", "PrcDt": "2024-03-15"}
@@ -265,7 +265,7 @@ PACS002_LOSS: dict[str, list[tuple[str, str]]] = {
         ("TxInfAndSts[2]/OrgnlTxRef/CdtrAcct/Id/Othr/Id", "dropped"),
         ("TxInfAndSts[2]/OrgnlTxRef/CdtrAgt/FinInstnId/BICFI", "dropped"),
         ("TxInfAndSts[2]/OrgnlTxRef/Dbtr/Pty/Nm", "dropped"),
-        ("TxInfAndSts[2]/OrgnlTxRef/IntrBkSttlmAmt/#text", "dropped"),
+        ("TxInfAndSts[2]/OrgnlTxRef/IntrBkSttlmAmt", "dropped"),
         ("TxInfAndSts[2]/OrgnlTxRef/IntrBkSttlmAmt/@Ccy", "dropped"),
         ("TxInfAndSts[2]/OrgnlTxRef/IntrBkSttlmDt", "dropped"),
         ("TxInfAndSts[2]/OrgnlUETR", "dropped"),
@@ -478,7 +478,7 @@ def test_carried_status_is_kept_when_it_agrees_and_replaced_when_not() -> None:
     unified["FIToFIPmtStsRpt"]["OrgnlGrpInfAndSts"][0]["GrpSts"] = "RJCT"
     body, loss = _to_ccms(unified)
     assert body["CmonConfInf"]["PrcSts"] == "PR09"
-    assert loss == [("SplmtryData[CNAPS2]/CmonConfInf/PrcSts", "dropped")]
+    assert loss == [("SplmtryData[1]/Envlp/Cnaps2/CmonConf/CmonConfInf/PrcSts", "dropped")]
 
 
 def test_transaction_level_status_when_there_is_no_group() -> None:
@@ -500,7 +500,7 @@ def test_foreign_supplementary_data_is_reported() -> None:
     extra = {"SplmtryData": [{"PlcAndNm": "Other", "Envlp": {"#any": ["<x xmlns='urn:x'>1</x>"]}}]}
     _, loss = _to_ccms(_report({"GrpSts": "ACSC"}, **extra))
     assert [p for p, _ in loss if p.startswith("SplmtryData")] == [
-        "SplmtryData[1]/Envlp/#any[1]",
+        "SplmtryData[1]/Envlp/*[1]",
         "SplmtryData[1]/PlcAndNm",
     ]
 

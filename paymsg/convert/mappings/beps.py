@@ -59,8 +59,11 @@ Decisions (payments-engineer choices, written down):
   its customer: ``ChrgBr`` = ``DEBT`` (another bearer back to BEPS is reported).
 * **Totals.** The unified side always states the true count and sum (``NbOfTxs``,
   ``CtrlSum``, ``TtlIntrBkSttlmAmt``); BEPS ``NbOfTxs``/``CtrlSum`` are computed from the
-  details, a differing stated value in the source is reported (unified → BEPS) or carried
-  (BEPS → unified).
+  details. A stated value in the source that disagrees with the details is reported both
+  ways: BEPS → unified as ``defaulted`` (the unified header states the recomputed value; a
+  package that says 5 and carries 3 is usually truncated, so ``strict=True`` refuses it),
+  unified → BEPS as ``dropped``. A stated value that only differs in how it is written
+  (``64360.5`` for ``64360.50``) is carried, so the way back writes it as it was.
 * **Currency.** BEPS settles CNY only. A settlement amount in another currency cannot be
   placed or dropped — converting it would change the payment — so it is a
   :class:`~paymsg.errors.ConversionError`.
@@ -74,11 +77,17 @@ Decisions (payments-engineer choices, written down):
   CNAPS2 message (the cnaps2 rule pack then flags the ``OrgnlMsgId``): a made-up id would
   break the reference.
 * **Carriers.** Carried data is tagged with its BEPS type (``carry(…, source)``). Back,
-  carriers of beps.121/122 (or untagged ones) are restored where their paths exist in the
-  target type; values carried for another CNAPS2 family (an hvps.111 passing through
-  pacs.008) are not put into a BEPS package but reported like any leftover.
+  carriers of beps.121/122 (or untagged ones) are restored by
+  :func:`~paymsg.convert.core.restore`, the rule every engine follows: a carried value fills
+  only what no row, rule or default wrote; one that disagrees with the unified message (a
+  value the mapping wrote, a field a row maps — the forward edge never carries those — or a
+  total the details contradict) is reported ``dropped`` and the unified value wins; a path
+  that does not exist in the BEPS type is reported. Values carried for another CNAPS2 family
+  (an hvps.111 passing through pacs.008) are not put into a BEPS package but reported like
+  any leftover.
 * **Loss paths** are written ``/Document/<message>/<path>`` (indexes 1-based, as
-  :func:`~paymsg.convert.core.flatten` writes them) for source and target.
+  :func:`~paymsg.convert.core.flatten` writes them; an amount is ``…/Amt`` and its currency
+  ``…/Amt/@Ccy``, see :func:`~paymsg.convert.core.loss_path`) for source and target.
 * **Placeholders.** A required BEPS value with no source at all gets ``UNKNOWN`` (names,
   accounts, ids), ``0`` (numeric ids) or ``000000000000`` (bank codes) and a ``defaulted``
   entry; ``strict=True`` refuses such a conversion.
@@ -93,37 +102,39 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from lxml import etree
-
 from paymsg.catalog import catalog
-from paymsg.cnaps2 import default_id_generator
-from paymsg.codec.binding import CONTEXT
+from paymsg.cnaps2_facts import CNAPS_CLEARING_CODE as CNAPS
+from paymsg.cnaps2_facts import REMITTANCE_LINE as USTRD
+from paymsg.cnaps2_facts import RETURN_BUSINESS_TYPE as RETURN_TYPE
+from paymsg.cnaps2_facts import RETURN_CATEGORY as RETURN_KIND
+from paymsg.cnaps2_facts import RETURN_INFO_LINE as RETURN_LINE
+from paymsg.cnaps2_facts import new_msg_id
 from paymsg.convert.core import (
-    CARRY_PLACE,
+    Carrier,
     MappingContext,
     beijing_time,
-    carried,
+    carried_values,
     carry,
     compose_address,
     flatten,
     get,
+    leaves,
+    loss_path,
     mapping,
+    model_at,
     put,
+    restore,
     take,
+    take_carriers,
 )
 from paymsg.errors import ConversionError
 
-CNAPS = "CNAPS"
 BEPS = "BEPS"
 BEPS_TYPES = ("beps.121.001.01", "beps.122.001.01")
 CURRENCY = "CNY"
-RETURN_TYPE = "A105"  # 业务类型 退汇
-RETURN_KIND = "02108"  # 业务种类 退汇
 PLACEHOLDER = "UNKNOWN"
 NO_BANK = "000000000000"
 TEXT_LIMIT = 256  # AddtlInf, Rmk, Cntt
-USTRD = 140
-RETURN_LINE = 105
 _DIGITS16 = re.compile(r"\d{1,16}")
 
 
@@ -351,18 +362,6 @@ def _join(
             if moved and (number or first_moved):
                 ctx.lose(path, "moved", moved, value=piece, target_path=tgt)
     return text
-
-
-def _leaves(value: Any, path: str) -> dict[str, str]:
-    """The scalar fields of ``value`` found at ``path``, by their paths (as :func:`flatten`)."""
-    if isinstance(value, list):
-        out: dict[str, str] = {}
-        for index, item in enumerate(value, start=1):
-            out.update(_leaves(item, f"{path}[{index}]"))
-        return out
-    if isinstance(value, dict):
-        return flatten(value, path)
-    return {} if value is None else {path: str(value)}
 
 
 def _strings(value: Any) -> list[str]:
@@ -649,44 +648,6 @@ def _peek(data: Any, path: str) -> Any:
     return parent.get(last) if isinstance(parent, dict) else None
 
 
-def _step_var(cls: type, name: str) -> Any:
-    for var in CONTEXT.build(cls).get_all_vars():
-        if name.startswith("@") and var.is_attribute and var.local_name == name[1:]:
-            return var
-        if name == "#text" and var.is_text:
-            return var
-        if var.is_element and var.local_name == name:
-            return var
-    return None
-
-
-_STEP = re.compile(r"^([@#]?\w+)(\[\d+\])?$")
-
-
-def _class_at(cls: type, path: str) -> type:
-    for step in path.split("/"):
-        var = _step_var(cls, step)
-        assert var is not None and var.clazz is not None, f"{step} in {cls.__name__}"
-        cls = var.clazz
-    return cls
-
-
-def _fits(cls: type | None, path: str) -> bool:
-    """Whether a carried ``path`` (as :func:`flatten` writes it) exists under ``cls``."""
-    steps = path.split("/")
-    for position, step in enumerate(steps):
-        match = _STEP.match(step)
-        if cls is None or match is None:
-            return False
-        var = _step_var(cls, match.group(1))
-        if var is None or bool(match.group(2)) != bool(var.list_element and var.is_element):
-            return False
-        if var.is_attribute or var.is_text:
-            return position == len(steps) - 1
-        cls = var.clazz
-    return cls is None
-
-
 def _decimal(value: Any) -> Decimal | None:
     text = value.get("#text") if isinstance(value, dict) else value
     try:
@@ -695,14 +656,14 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _sequence(ctx: MappingContext) -> str:
-    """8 digits from the id generator (``id_generator`` option, else the process default)."""
-    digits = re.sub(r"\D", "", (ctx.options.id_generator or default_id_generator)())
-    return digits[-8:].rjust(8, "0")
-
-
-def _work_date(package: dict[str, Any]) -> str:
-    return re.sub(r"\D", "", str(get(package, "PKGGrpHdr/CreDtTm") or ""))[:8] or "0" * 8
+def _new_id(ctx: MappingContext, package: dict[str, Any]) -> str:
+    """A new MsgId / TxId: the package's work date (Beijing) + 8 digits of the id generator."""
+    created = get(package, "PKGGrpHdr/CreDtTm")
+    return new_msg_id(
+        created if isinstance(created, str) else None,
+        id_generator=ctx.options.id_generator,
+        now=ctx.options.now,
+    )
 
 
 def _total(amounts: Iterable[Any]) -> tuple[str, str | None]:
@@ -746,51 +707,60 @@ def _spill(
     return text
 
 
-def _take_carried(node: dict[str, Any]) -> list[tuple[str, dict[str, str], bool]]:
-    """Pop the CNAPS2 carriers from ``node["SplmtryData"]``: (path, values, from BEPS?).
+def _take_carried(node: dict[str, Any]) -> list[Carrier]:
+    """Pop the CNAPS2 carriers from ``node["SplmtryData"]`` (of any CNAPS2 type)."""
+    return take_carriers(node, lambda kind: True)
 
-    A carrier written for another CNAPS2 family (an hvps.111 carried through pacs.008, say)
-    is not restored into a BEPS package; its values are reported like any leftover.
-    """
-    entries = node.get("SplmtryData")
-    if not isinstance(entries, list):
-        return []
-    found: list[tuple[str, dict[str, str], bool]] = []
-    rest = []
-    for position, entry in enumerate(entries, start=1):
-        if not isinstance(entry, dict) or entry.get("PlcAndNm") != CARRY_PLACE:
-            rest.append(entry)
-            continue
-        fragments = (entry.get("Envlp") or {}).get("#any") or []
-        kinds = {etree.fromstring(xml.encode("utf-8")).get("type") for xml in fragments}
-        beps = kinds <= {None, *BEPS_TYPES}  # untyped carriers are taken as ours
-        found.append((f"SplmtryData[{position}]/Envlp/Cnaps2", carried([entry]), beps))
-    if rest:
-        node["SplmtryData"] = rest
-    else:
-        node.pop("SplmtryData", None)
-    return found
+
+def _mapped(table: Table) -> tuple[str, ...]:
+    """BEPS paths the rows fill from a unified field, which the forward edge always maps
+    (never carries): a carried value there contradicts the unified message."""
+    return tuple(
+        row.beps
+        for row in table
+        if row.beps is not None
+        and row.iso is not None
+        and not isinstance(row.rule, (Computed, Constant, Only))
+    )
 
 
 def _restore(
     out: dict[str, Any],
-    carriers: list[tuple[str, dict[str, str], bool]],
-    cls: type,
-    skip: Iterable[str] = (),
+    found: list[Carrier],
+    ctx: MappingContext,
+    model: type,
+    where: tuple[str, str],
+    stale: Any,
 ) -> dict[str, str]:
-    """Put carried values that fit the BEPS structure and are not set yet; the others are
-    returned (path → value) to be reported."""
-    rest: dict[str, str] = {}
-    skipped = tuple(skip)
-    for where, values, beps in carriers:
-        for path, value in values.items():
-            if beps and path.startswith(skipped):
-                continue
-            if not beps or not _fits(cls, path):
-                rest[f"{where}/{path}"] = value
-            elif get(out, path) is None:
-                put(out, path, value)
-    return rest
+    """Put the carried values of beps.121/122 (or untyped) carriers back, by
+    :func:`~paymsg.convert.core.restore`; values carried for another CNAPS2 family are
+    returned (carrier path → value) to be reported as leftovers. ``where`` is the
+    (unified, BEPS) element as loss entries show it."""
+    src, tgt = where
+    ours = [carrier for carrier in found if carrier.type in (None, *BEPS_TYPES)]
+    restore(
+        out,
+        carried_values(src, ours),
+        ctx,
+        model=model,
+        target=lambda path: f"{tgt}/{path}",
+        stale=stale,
+    )
+    return {
+        f"SplmtryData[{carrier.position}]/Envlp/Cnaps2/{path}": value
+        for carrier in found
+        if carrier not in ours
+        for path, value in carrier.values.items()
+    }
+
+
+def _under(paths: tuple[str, ...]) -> Any:
+    """A ``stale`` test: a carried path at or below one of ``paths``."""
+
+    def stale(path: str, value: str) -> bool:
+        return any(path == p or path.startswith((p + "/", p + "[")) for p in paths)
+
+    return stale
 
 
 # --------------------------------------------------------------------------- BEPS → unified
@@ -863,15 +833,65 @@ def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[s
     put(out, "GrpHdr/CtrlSum", total)
     if currency:
         put(out, f"GrpHdr/{pair.total}", {"@Ccy": currency, "#text": total})
-    if get(left, "PKGGrpHdr/NbOfTxs") == count:
-        take(left, "PKGGrpHdr/NbOfTxs")
-    if _peek(left, "PKGGrpHdr/CtrlSum") == {"@Ccy": currency, "#text": total}:
-        take(left, "PKGGrpHdr/CtrlSum")
+    _stated_totals(left, ctx, pair, count, total, currency)
     out[pair.tx] = transactions
     extra = carry(flatten(left), pair.beps)
     if extra is not None:
         out["SplmtryData"] = [extra]
     return {pair.iso_root: out}
+
+
+def _stated_totals(
+    left: dict[str, Any],
+    ctx: MappingContext,
+    pair: Pair,
+    count: str,
+    total: str,
+    currency: str | None,
+) -> None:
+    """Consume the package's stated ``NbOfTxs`` / ``CtrlSum``: the unified header states the
+    count and sum of the details. A stated value that disagrees is reported ``defaulted``
+    (the package is not what it says it is, e.g. truncated: ``strict=True`` refuses it);
+    one that only differs in how it is written stays behind and is carried."""
+    source, target = f"/Document/{pair.beps_root}/PKGGrpHdr", f"/Document/{pair.iso_root}/GrpHdr"
+    stated = get(left, "PKGGrpHdr/NbOfTxs")
+    if stated is not None and (not str(stated).isdigit() or int(stated) != int(count)):
+        take(left, "PKGGrpHdr/NbOfTxs")
+        ctx.lose(
+            f"{source}/NbOfTxs",
+            "defaulted",
+            f"the package states {stated} transactions but has {count} details; the unified "
+            f"header states {count}",
+            value=stated,
+            target_path=f"{target}/NbOfTxs",
+        )
+    elif stated == count:
+        take(left, "PKGGrpHdr/NbOfTxs")
+    stated_sum = _peek(left, "PKGGrpHdr/CtrlSum")
+    if stated_sum is None:
+        return
+    if stated_sum == {"@Ccy": currency, "#text": total}:
+        take(left, "PKGGrpHdr/CtrlSum")
+        return
+    amount = _decimal(stated_sum)
+    stated_currency = stated_sum.get("@Ccy") if isinstance(stated_sum, dict) else None
+    if amount is not None and amount == Decimal(total) and stated_currency == currency:
+        return  # the same sum written another way: carried
+    take(left, "PKGGrpHdr/CtrlSum")
+    shown = (
+        f"{stated_currency or ''} {stated_sum.get('#text')}".strip()
+        if isinstance(stated_sum, dict)
+        else str(stated_sum)
+    )
+    summed = f"{currency} {total}" if currency else total
+    ctx.lose(
+        f"{source}/CtrlSum",
+        "defaulted",
+        f"the package states a control sum of {shown} but its details sum to {summed}; the "
+        f"unified header states {total}",
+        value=shown,
+        target_path=f"{target}/CtrlSum",
+    )
 
 
 # --------------------------------------------------------------------------- unified → BEPS
@@ -914,9 +934,9 @@ def _take_rows(
         take(detail.left, row.iso)
         put(detail.out, row.beps, converted)
         if report:  # every source field, unless the rule has reported it already
-            seen = {entry.source_path for entry in ctx.loss}
-            for path, leaf in _leaves(value, src).items():
-                if path not in seen:
+            seen = ctx.recorded
+            for path, leaf in leaves(value, src).items():
+                if loss_path(path) not in seen:
                     reason = f"BEPS has one place for it ({row.note})"
                     ctx.lose(path, "moved", reason, value=leaf, target_path=tgt)
 
@@ -963,7 +983,14 @@ def _first_pass(
     _implied(detail.left, pair.table)
     _take_rows(detail, mirrors, ctx, report=False, only_empty=True)
     _take_rows(detail, pair.fallbacks, ctx, report=True, only_empty=True)
-    detail.rest = _restore(detail.out, carriers, detail_cls)
+    detail.rest = _restore(
+        detail.out,
+        carriers,
+        ctx,
+        detail_cls,
+        (detail.src, detail.tgt),
+        _under(_mapped(pair.table)),
+    )
     for row in pair.table:
         implied = isinstance(row.rule, Constant) and row.iso is None and row.beps
         if implied and _peek(detail.out, str(row.beps)) is None:
@@ -998,7 +1025,6 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
     """Defaults for what BEPS requires, mirrors consumed, leftovers spilled into AddtlInf."""
     instructing = get(package, "PKGGrpHdr/InstgPty/InstgDrctPty") or NO_BANK
     instructed = get(package, "PKGGrpHdr/InstdPty/InstdDrctPty") or NO_BANK
-    date = _work_date(package)
     kind, category = pair.default_codes
     debtor_agent, creditor_agent = "DbtrAgt/BrnchId/Id", "CdtrAgt/BrnchId/Id"
     none = "the source has no value BEPS can use"
@@ -1008,7 +1034,7 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
             pair,
             ctx,
             "TxId",
-            f"{date}{_sequence(ctx)}",
+            _new_id(ctx, package),
             "BEPS needs a TxId of ≤16 digits: work date + a sequence from the id generator",
         )
     for side, agent, direct, role in (
@@ -1171,7 +1197,7 @@ def _direct_party(
         code = str(codes.pop())
         for detail in details:
             member = take(detail.left, member_path)
-            for path, leaf in _leaves(member, f"{detail.src}/{member_path}").items():
+            for path, leaf in leaves(member, f"{detail.src}/{member_path}").items():
                 ctx.lose(
                     path,
                     "moved",
@@ -1192,8 +1218,8 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
     transactions: list[dict[str, Any]] = iso.pop(pair.tx, [])
     if not transactions:
         raise ConversionError(f"{pair.iso} without {pair.tx}: a BEPS package needs a detail")
-    root_cls = _class_at(catalog().get(pair.beps).root_class, pair.beps_root)
-    detail_cls = _class_at(root_cls, pair.detail)
+    root_cls = model_at(catalog().get(pair.beps).root_class, pair.beps_root)
+    detail_cls = model_at(root_cls, pair.detail)
     carriers = _take_carried(iso)
     if pair.is_return:
         _group_original(iso, transactions, ctx, pair)
@@ -1235,7 +1261,7 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
                     target_path=f"{pair.tgt}/{beps}",
                 )
     if get(package, "PKGGrpHdr/MsgId") is None:
-        value = f"{_work_date(package)}{_sequence(ctx)}"
+        value = _new_id(ctx, package)
         put(package, "PKGGrpHdr/MsgId", value)
         ctx.lose(
             f"{pair.src}/GrpHdr/MsgId",
@@ -1250,11 +1276,22 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
     out_details = [detail.out for detail in details]
     count = str(len(out_details))
     total, _ = _total(d.get("Amt") for d in out_details)
-    # a stated NbOfTxs/CtrlSum carried from a BEPS original wins while the unified totals
-    # are still the true ones (the original disagreed with its details); else: computed
-    consistent = _check_totals(left, ctx, pair, count, total)
-    skip = () if consistent else ("PKGGrpHdr/NbOfTxs", "PKGGrpHdr/CtrlSum")
-    rest = _restore(package, carriers, root_cls, skip)
+    # the stated totals of the unified message are checked; a carried BEPS NbOfTxs/CtrlSum
+    # (the original wrote the true total another way) is restored only when it agrees with
+    # the details: a disagreeing one is reported; else the totals are computed
+    _check_totals(left, ctx, pair, count, total)
+    mapped = _under(_mapped(GROUP))
+
+    def stale(path: str, value: str) -> bool:
+        if path == "PKGGrpHdr/NbOfTxs":
+            return not value.isdigit() or int(value) != int(count)
+        if path == "PKGGrpHdr/CtrlSum/#text":
+            return _decimal(value) != Decimal(total)
+        if path == "PKGGrpHdr/CtrlSum/@Ccy":
+            return value != CURRENCY
+        return bool(mapped(path, value))
+
+    rest = _restore(package, carriers, ctx, root_cls, (pair.src, pair.tgt), stale)
     if get(package, "PKGGrpHdr/NbOfTxs") is None:
         put(package, "PKGGrpHdr/NbOfTxs", count)
     if get(package, "PKGGrpHdr/CtrlSum") is None:
@@ -1279,13 +1316,11 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
 
 def _check_totals(
     left: dict[str, Any], ctx: MappingContext, pair: Pair, count: str, total: str
-) -> bool:
+) -> None:
     """Consume the stated totals; a value that disagrees with the details is reported."""
-    consistent = True
     src = f"{pair.src}/GrpHdr"
     stated = take(left, "GrpHdr/NbOfTxs")
     if stated is not None and stated != count:
-        consistent = False
         ctx.lose(
             f"{src}/NbOfTxs",
             "dropped",
@@ -1295,7 +1330,6 @@ def _check_totals(
         )
     stated = take(left, "GrpHdr/CtrlSum")
     if stated is not None and _decimal(stated) != Decimal(total):
-        consistent = False
         ctx.lose(
             f"{src}/CtrlSum",
             "dropped",
@@ -1311,7 +1345,6 @@ def _check_totals(
         }
         for part, value in stated.items():
             if differs.get(part):
-                consistent = False
                 ctx.lose(
                     f"{src}/{pair.total}/{part}",
                     "dropped",
@@ -1319,7 +1352,6 @@ def _check_totals(
                     value=value,
                     target_path=f"{pair.tgt}/PKGGrpHdr/CtrlSum",
                 )
-    return consistent
 
 
 def _group_original(

@@ -31,8 +31,19 @@ rules in code
 
 CNAPS2 → unified is lossless by construction: whatever the rows and rules do not consume —
 and every value the reverse would not write back as it is — is carried with
-``carry(flatten(leftover), <type>)`` in the transaction's ``SplmtryData``; the reverse
-restores it with ``carried(..., <type>)``.
+``carry(flatten(leftover), <type>)`` in the transaction's ``SplmtryData``. The reverse
+restores it with :func:`~paymsg.convert.core.restore`, the rule every engine follows: a
+carried value fills only what no row, rule or default wrote, and a carried value the unified
+message contradicts is reported (``dropped``) and not used — the unified value wins. A value
+of a row (or generation row) is carried only when the reverse could not write it back as it
+is, and then it is also the unified element's value: it stays valid only while that element
+still says the same (:func:`_stale`); a return's carried lines stay valid while the unified
+fields read from them are unchanged. A carried path that is malformed, lacks a list index or
+does not exist in the CNAPS2 body is reported, never followed.
+
+HVPS carries one transaction: a unified message with more is refused
+(:class:`~paymsg.errors.ConversionError`, like a non-CNY amount), unless every further
+transaction is the carried one of an HVPS original, which is then restored as it was.
 
 Unified → CNAPS2 reports exactly what does not survive: after building the CNAPS2 data it
 runs the forward edge on the result and compares; every unified field that does not come
@@ -45,49 +56,54 @@ remittance lines, CIPS style — and reported ``moved``; the rest is reported ``
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, NamedTuple
 
+from paymsg.catalog import catalog
+from paymsg.cnaps2_facts import (
+    BANK_CODE,
+    CNAPS_CLEARING_CODE,
+    NPC,
+    REMITTANCE_LINE,
+    RETURN_BUSINESS_TYPE,
+    RETURN_CATEGORY,
+    RETURN_INFO_LINE,
+    TAG_LINE,
+    is_msg_id,
+    new_msg_id,
+)
 from paymsg.convert.core import (
-    CARRY_PLACE,
+    PATH_STEP,
+    CarriedValue,
     MappingContext,
-    carried,
+    carried_values,
     carry,
     compose_address,
     flatten,
+    leaves,
+    loss_path,
     mapping,
+    model_at,
+    path_problem,
     put,
+    restore,
     take,
-    unflatten,
+    take_carriers,
 )
 from paymsg.errors import ConversionError
 
 # =============================================================================== codes
 
-#: ISO 20022 ExternalClearingSystemIdentification1Code of China's CNAPS (external code set)
-CNAPS_CLEARING_CODE = "CNAPS"
-#: 12-digit CNAPS bank code (行号) (reference §2.3)
-BANK_CODE = re.compile(r"[0-9]{12}")
-#: the NPC as a participant (reference §2.2)
-NPC = "0000"
-#: GrpHdr/MsgId: 8-digit work date + 8-digit sequence (reference §2.4)
-MSG_ID = re.compile(r"([0-9]{8})[0-9]{8}")
-#: a CNAPS remittance line ``/XNN/value`` (reference §8.6; tag syntax of the cnaps2 rule pack)
-TAG_LINE = re.compile(r"/([A-Z][A-Z0-9]{2})/(.*)", re.DOTALL)
 #: the shape of an ISO external return reason code (ExternalReturnReason1Code, e.g. AC04)
 ISO_REASON = re.compile(r"[A-Z]{2}[0-9]{2}")
 
-#: 业务类型 (business type) of a return (reference §8.1)
-RETURN_BUSINESS_TYPE = "A105"
-#: 业务种类 (category) of a return (reference §8.2)
-RETURN_CATEGORY = "02108"
 #: required codes a unified message does not give: (业务类型, 业务种类) assumed
 DEFAULT_CODES = {
     "hvps.111.001.01": ("A100", "02102"),  # 普通汇兑 / 普通汇兑
@@ -107,11 +123,10 @@ RETURN_REASON_TEXT = {
 }
 RETURN_REASON_CODE = {text: code for code, text in RETURN_REASON_TEXT.items()}
 
-#: ISO limits that matter here (characters)
+#: ISO limits that matter here (characters; REMITTANCE_LINE 140 and RETURN_INFO_LINE 105, the
+#: PaymentReturnReason6/AddtlInf, come from paymsg.cnaps2_facts)
 ADDRESS_LINE = 70
 MAX_ADDRESS_LINES = 7
-REMITTANCE_LINE = 140
-RETURN_INFO = 105  # PaymentReturnReason6/AddtlInf
 TEXT_35 = 35
 
 # =============================================================================== tables
@@ -718,18 +733,6 @@ def _bank_code(value: Any, unified: dict[str, Any], path: str, *, npc: bool) -> 
     return bool(BANK_CODE.fullmatch(value)) or (npc and value == NPC)
 
 
-def _msg_id(value: Any) -> bool:
-    match = MSG_ID.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        return False
-    day = match.group(1)
-    try:
-        date(int(day[:4]), int(day[4:6]), int(day[6:]))
-    except ValueError:
-        return False
-    return True
-
-
 def _cny(value: Any) -> bool:
     if not isinstance(value, dict) or value.get("@Ccy") != "CNY":
         return False
@@ -752,7 +755,7 @@ Check = Callable[[Any, dict[str, Any], str], bool]
 CHECKS: dict[str, Check] = {
     "bank": lambda value, unified, path: _bank_code(value, unified, path, npc=False),
     "party": lambda value, unified, path: _bank_code(value, unified, path, npc=True),
-    "msgid": lambda value, unified, path: _msg_id(value),
+    "msgid": lambda value, unified, path: is_msg_id(value),
     "clrg": lambda value, unified, path: value == "CLRG",
     "cny": lambda value, unified, path: _cny(value),
     "tagged": lambda value, unified, path: _tagged(value),
@@ -860,7 +863,6 @@ PAIRS = (HVPS_111, HVPS_112, RETURN_111, RETURN_112)
 
 # =============================================================================== dict helpers
 
-_STEP = re.compile(r"^([@#]?\w+)(?:\[(\d+)\])?$")
 _LIST_ITEM = re.compile(r"^(.*)\[(\d+)\]$")
 
 
@@ -870,7 +872,7 @@ def _value(data: Any, path: str) -> Any:
     node = data
     steps = path.strip("/").split("/")
     for position, step in enumerate(steps):
-        match = _STEP.match(step)
+        match = PATH_STEP.match(step)
         if match is None or not isinstance(node, dict):
             return None
         node = node.get(match.group(1))
@@ -889,7 +891,7 @@ def _ensure(data: dict[str, Any], path: str) -> dict[str, Any]:
     """The dict at ``path``, created with its parents when missing (even if left empty)."""
     node: Any = data
     for step in path.strip("/").split("/"):
-        match = _STEP.match(step)
+        match = PATH_STEP.match(step)
         if match is None:
             raise ValueError(f"bad path {path!r}")
         name, index = match.group(1), match.group(2)
@@ -912,7 +914,7 @@ def _lines(data: Any, path: str) -> list[str]:
 
 def _shown(root: str, path: str) -> str:
     """A data path as shown in loss entries: ``/Document/<message element>/<path>``."""
-    return f"/Document/{root}/{re.sub(r'/#text$', '', path)}"
+    return loss_path(f"/Document/{root}/{path}")
 
 
 def _text(value: Any) -> str | None:
@@ -1083,7 +1085,7 @@ def _read_return_lines(lines: list[str], *, category: bool, instructed: Any) -> 
             found.reason = ("Cd", text)
         elif 1 <= len(text) <= TEXT_35:
             found.reason = ("Prtry", text)
-    found.info = [text for text in tags["H01"] if 1 <= len(text) <= RETURN_INFO]
+    found.info = [text for text in tags["H01"] if 1 <= len(text) <= RETURN_INFO_LINE]
     return found
 
 
@@ -1118,29 +1120,20 @@ def _complete_return_chain(out: dict[str, Any]) -> None:
 # =============================================================================== unified → CNAPS2
 
 
-def _is_carrier(pair: Pair, entry: Any) -> bool:
-    """Whether a SplmtryData entry is this pair's CNAPS2 carrier."""
-    return (
-        isinstance(entry, dict)
-        and entry.get("PlcAndNm") == CARRY_PLACE
-        and bool(carried([entry], pair.cnaps_type))
-    )
-
-
-def _split_carrier(pair: Pair, unified: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
-    """The carried CNAPS2 values and (a copy of) the unified data without their carrier."""
-    values: dict[str, str] = {}
+def _split_carrier(
+    pair: Pair, unified: dict[str, Any]
+) -> tuple[list[CarriedValue], dict[str, Any]]:
+    """The carried CNAPS2 values (of this pair's type) and (a copy of) the unified data
+    without their carriers; carriers of other types stay (they are reported as leftovers)."""
+    values: list[CarriedValue] = []
     rest = copy.deepcopy(unified)
-    for transaction in rest.get(pair.unified_tx) or []:
-        entries = transaction.get("SplmtryData") if isinstance(transaction, dict) else None
-        if not entries:
+    transactions = rest.get(pair.unified_tx)
+    for index, transaction in enumerate(transactions if isinstance(transactions, list) else []):
+        if not isinstance(transaction, dict):
             continue
-        values.update(carried([e for e in entries if _is_carrier(pair, e)], pair.cnaps_type))
-        kept = [entry for entry in entries if not _is_carrier(pair, entry)]
-        if kept:
-            transaction["SplmtryData"] = kept
-        else:
-            del transaction["SplmtryData"]
+        found = take_carriers(transaction, lambda kind: kind == pair.cnaps_type)
+        holder = _shown(pair.unified_root, f"{pair.unified_tx}[{index + 1}]")
+        values += carried_values(holder, found)
     return values, rest
 
 
@@ -1148,12 +1141,105 @@ def _is_carried(values: dict[str, str], path: str) -> bool:
     return any(key == path or key.startswith((path + "/", path + "[")) for key in values)
 
 
+@functools.cache
+def _model(pair: Pair) -> type:
+    """The model class of the CNAPS2 message element (carried paths are relative to it)."""
+    return model_at(catalog().get(pair.cnaps_type).root_class, pair.cnaps_root)
+
+
+@functools.cache
+def _witness_rows(pair: Pair) -> tuple[Row, ...]:
+    """Rows whose CNAPS2 value the forward edge copies as it is to the unified message (the
+    field mapping and the ISO 2009 → 2019 generation rows), longest CNAPS2 path first."""
+    return tuple(sorted((*pair.rows, *pair.generation), key=lambda row: -len(row.cnaps)))
+
+
+_TX_PATH = re.compile(r"^CdtTrfTxInf\[(\d+)\]/(.*)$")
+_RETURN_LINE = re.compile(r"^CdtTrfTxInf\[1\]/RmtInf/Ustrd\[(\d+)\]$")
+
+
+def _stale(pair: Pair, unified: dict[str, Any], values: dict[str, str]) -> set[str]:
+    """The carried paths the unified message contradicts.
+
+    The forward edge copies the CNAPS2 value of a row to its unified element and carries
+    it as well only when the reverse could not write it back as it is; a carried value is
+    therefore valid only while the unified element it was copied to still says exactly the
+    same (all values of the row compared together: an amount, a list of lines). A return's
+    carried remittance lines are valid while the unified fields read from them (original
+    message, reason, additional information) are unchanged. A unified field that was
+    edited or removed wins over its carried value.
+    """
+    groups: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for path, value in values.items():
+        match = _TX_PATH.match(path)
+        index = int(match.group(1)) if match else 1
+        generic = f"{C}{match.group(2)}" if match else path
+        row = next(
+            (
+                row
+                for row in _witness_rows(pair)
+                if generic == row.cnaps or generic.startswith((row.cnaps + "/", row.cnaps + "["))
+            ),
+            None,
+        )
+        if row is not None:
+            groups[(_nth(row.cnaps, index), _nth(row.unified, index))][path] = value
+    stale: set[str] = set()
+    for (cnaps, unified_path), carried_here in groups.items():
+        if leaves(_value(unified, unified_path), cnaps) != carried_here:
+            stale.update(carried_here)
+    if pair.is_return:
+        lines = {
+            int(match.group(1)): path
+            for path in values
+            if (match := _RETURN_LINE.match(path)) is not None
+        }
+        if lines:
+            instructed = _value(unified, R + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
+            carried_lines = [values[lines[number]] for number in sorted(lines)]
+            read = _read_return_lines(
+                carried_lines, category=pair.category_line, instructed=instructed
+            )
+            if read != _return_found(pair, unified, instructed)[0]:
+                stale.update(lines.values())
+    return stale
+
+
+def _one_transaction(
+    pair: Pair, unified: dict[str, Any], values: dict[str, str], usable: dict[str, str]
+) -> None:
+    """HVPS carries one transaction: a message with more is refused, unless every further
+    transaction is the carried one of an HVPS original (CNAPS2 → unified → CNAPS2)."""
+    transactions = unified.get(pair.unified_tx)
+    count = len(transactions) if isinstance(transactions, list) else 0
+    for index in range(2, count + 1):
+        prefix = f"CdtTrfTxInf[{index}]/"
+        here = [path for path in values if path.startswith(prefix)]
+        if not here or any(path not in usable for path in here):
+            raise ConversionError(
+                f"HVPS carries one transaction; this message has {count} — convert each "
+                "transaction separately",
+                path=_shown(pair.unified_root, f"{pair.unified_tx}[{index}]"),
+                hint=f"split the message into {count} messages of one transaction each; "
+                f"{pair.cnaps_type} settles payments one by one",
+            )
+
+
 def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
     """Unified data → CNAPS2 data; every unified field that does not survive is reported."""
     message = data.get(pair.unified_root)
     if not isinstance(message, dict):
         raise ConversionError(f"not a {pair.unified_type} document: no {pair.unified_root}")
-    values, unified = _split_carrier(pair, message)
+    found, unified = _split_carrier(pair, message)
+    values = {item.path: item.value for item in found}
+    stale = _stale(pair, unified, values)
+    model = _model(pair)
+    usable = {
+        path: value
+        for path, value in values.items()
+        if path not in stale and path_problem(model, path) is None
+    }
+    _one_transaction(pair, unified, values, usable)
     src = partial(_shown, pair.unified_root)
     dst = partial(_shown, pair.cnaps_root)
     out: dict[str, Any] = {}
@@ -1171,7 +1257,7 @@ def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str
         if (
             row.check
             and not CHECKS[row.check](value, unified, where)
-            and not _is_carried(values, row.cnaps)
+            and not _is_carried(usable, row.cnaps)
         ):
             if row.check == "cny":
                 _refuse_amount(pair, where, value)
@@ -1201,11 +1287,11 @@ def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str
                 )
         put(out, row.cnaps, copy.deepcopy(value))
     if pair.is_return:
-        _return_reverse(pair, unified, out, ctx)
+        _return_reverse(pair, unified, out, ctx, usable)
     elif pair.category_line:
         _purpose_to_f25(unified, out)
-    _restore(out, values)
-    _defaults(pair, unified, out, ctx, values)
+    restore(out, found, ctx, model=model, target=dst, stale=lambda path, _: path in stale)
+    _defaults(pair, unified, out, ctx, usable)
     # what does not come back through the forward edge is lost: place what can be placed
     expected = _to_unified(pair, {pair.cnaps_root: copy.deepcopy(out)})[pair.unified_root]
     recorded = {entry.source_path for entry in ctx.loss}
@@ -1260,31 +1346,19 @@ def _purpose_to_f25(unified: dict[str, Any], out: dict[str, Any]) -> None:
         put(out, C + "RmtInf/Ustrd", [f"/F25/{purpose}", *lines])
 
 
-def _return_reverse(
-    pair: Pair, unified: dict[str, Any], out: dict[str, Any], ctx: MappingContext
-) -> None:
-    """A return's codes, EndToEndId and lines from the pacs.004 data."""
-    put(out, pair.business_type, RETURN_BUSINESS_TYPE)
-    if not pair.category_line:
-        put(out, C + "Purp/Prtry", RETURN_CATEGORY)
-    put(out, C + "PmtId/EndToEndId", _value(out, C + "PmtId/TxId"))
+def _return_found(pair: Pair, unified: dict[str, Any], sender: Any) -> tuple[ReturnLines, bool]:
+    """What a return's remittance lines say, from the pacs.004 data (``sender``: the /A70/
+    original sender, the return's instructed participant), and whether the original
+    message was named at group level (``PmtRtr/OrgnlGrpInf``) only."""
     found = ReturnLines(category=RETURN_CATEGORY if pair.category_line else None)
     original_id = _value(unified, R + "OrgnlGrpInf/OrgnlMsgId")
     original_type = _value(unified, R + "OrgnlGrpInf/OrgnlMsgNmId")
-    if original_id is None and _value(unified, "OrgnlGrpInf/OrgnlMsgId") is not None:
+    group_level = original_id is None and _value(unified, "OrgnlGrpInf/OrgnlMsgId") is not None
+    if group_level:
         original_id = _value(unified, "OrgnlGrpInf/OrgnlMsgId")
         original_type = _value(unified, "OrgnlGrpInf/OrgnlMsgNmId")
-        for name, value in (("OrgnlMsgId", original_id), ("OrgnlMsgNmId", original_type)):
-            ctx.lose(
-                _shown(pair.unified_root, f"OrgnlGrpInf/{name}"),
-                "moved",
-                "an HVPS return names its original per transaction (/E51/, /F40/ lines)",
-                value=value,
-                target_path=_shown(pair.cnaps_root, C + "RmtInf/Ustrd"),
-            )
     if isinstance(original_id, str) and isinstance(original_type, str):
         found.original_id, found.original_type = original_id, original_type
-    sender = _value(out, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
     found.original_sender = sender if isinstance(sender, str) else None
     code = _value(unified, R + "RtrRsnInf[1]/Rsn/Cd")
     proprietary = _value(unified, R + "RtrRsnInf[1]/Rsn/Prtry")
@@ -1293,20 +1367,37 @@ def _return_reverse(
     elif isinstance(proprietary, str):
         found.reason = ("Prtry", proprietary)
     found.info = _lines(unified, R + "RtrRsnInf[1]/AddtlInf")
-    put(out, C + "RmtInf/Ustrd", found.lines())
+    return found, group_level
 
 
-def _restore(out: dict[str, Any], values: dict[str, str]) -> None:
-    """Put the carried CNAPS2 values back; a carried list replaces the list built."""
-    for path in values:
-        match = _LIST_ITEM.match(path)
-        if match is None:
-            continue
-        parent, _, name = match.group(1).rpartition("/")
-        holder = _value(out, parent) if parent else out
-        if isinstance(holder, dict):
-            holder.pop(name, None)
-    unflatten(values, into=out)
+def _return_reverse(
+    pair: Pair,
+    unified: dict[str, Any],
+    out: dict[str, Any],
+    ctx: MappingContext,
+    usable: dict[str, str],
+) -> None:
+    """A return's codes, EndToEndId and lines from the pacs.004 data; a usable carried
+    category, EndToEndId or set of lines (the original's, see :func:`_stale`) is left to
+    be restored instead."""
+    put(out, pair.business_type, RETURN_BUSINESS_TYPE)
+    if not pair.category_line and not _is_carried(usable, C + "Purp/Prtry"):
+        put(out, C + "Purp/Prtry", RETURN_CATEGORY)
+    if not _is_carried(usable, C + "PmtId/EndToEndId"):
+        put(out, C + "PmtId/EndToEndId", _value(out, C + "PmtId/TxId"))
+    sender = _value(out, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
+    found, group_level = _return_found(pair, unified, sender)
+    if group_level:
+        for name in ("OrgnlMsgId", "OrgnlMsgNmId"):
+            ctx.lose(
+                _shown(pair.unified_root, f"OrgnlGrpInf/{name}"),
+                "moved",
+                "an HVPS return names its original per transaction (/E51/, /F40/ lines)",
+                value=_value(unified, f"OrgnlGrpInf/{name}"),
+                target_path=_shown(pair.cnaps_root, C + "RmtInf/Ustrd"),
+            )
+    if not _is_carried(usable, C + "RmtInf/Ustrd"):
+        put(out, C + "RmtInf/Ustrd", found.lines())
 
 
 def _defaults(
@@ -1350,7 +1441,11 @@ def _defaults(
         )
     default(
         "GrpHdr/MsgId",
-        _new_msg_id(_value(unified, "GrpHdr/CreDtTm"), ctx),
+        new_msg_id(
+            _text(_value(unified, "GrpHdr/CreDtTm")),
+            id_generator=ctx.options.id_generator,
+            now=ctx.options.now,
+        ),
         "GrpHdr/MsgId",
         "a CNAPS2 MsgId is an 8-digit work date and an 8-digit sequence: a new one is assigned",
     )
@@ -1432,17 +1527,6 @@ def _defaults(
     for party in parties:
         holder = unified_path[f"{C}{party}/Nm"].rsplit("/", 1)[0]
         default(C + party, {}, holder, "required by the schema")
-
-
-def _new_msg_id(created: Any, ctx: MappingContext) -> str:
-    """A CNAPS2 MsgId: the creation date (as work date) and the last 8 digits of a new id."""
-    from paymsg.cnaps2 import default_id_generator
-
-    day = re.sub(r"\D", "", str(created or ""))[:8]
-    if not _msg_id(day + "0" * 8):
-        day = f"{ctx.options.now or datetime.now():%Y%m%d}"
-    digits = re.sub(r"\D", "", (ctx.options.id_generator or default_id_generator)())
-    return day + digits[-8:].rjust(8, "0")
 
 
 def _lost(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:

@@ -94,23 +94,23 @@ from __future__ import annotations
 
 import copy
 import re
-import zlib
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from paymsg.cnaps2 import default_id_generator
+from paymsg.catalog import catalog
+from paymsg.cnaps2_facts import CNAPS_CLEARING_CODE, NPC, is_msg_id, new_msg_id
 from paymsg.convert.core import (
-    CARRY_PLACE,
+    CarriedValue,
     MappingContext,
     beijing_time,
-    carried,
     carry,
     flatten,
     get,
     mapping,
     put,
+    restore,
     take,
+    take_carriers,
 )
 
 CCMS900 = "ccms.900.001.02"
@@ -118,9 +118,7 @@ SAPS604 = "saps.604.001.01"
 PACS002 = "pacs.002.001.10"
 
 #: ``ClrSysId/Cd`` of CNAPS in ISO (ExternalClearingSystemIdentification1Code)
-CNAPS = "CNAPS"
-#: the NPC as a participant (cnaps2.md §2.2 [C2+])
-NPC = "0000"
+CNAPS = CNAPS_CLEARING_CODE
 #: ``SystemCode1`` (cnaps2.md §2.1 [C2+])
 SYSTEMS = frozenset(
     {"SAPS", "HVPS", "BEPS", "CCMS", "PMIS", "IBPS", "NCIS", "ECDS", "FXPS", "NETS", "PBCS"}
@@ -131,6 +129,11 @@ DEFAULT_STATUS = "PR00"
 DOC = "FIToFIPmtStsRpt"
 GRP = f"{DOC}/OrgnlGrpInfAndSts[1]"
 TX = f"{DOC}/TxInfAndSts[1]"
+
+
+def _at(path: str) -> str:
+    """A path of the (whole) message data as loss entries show it: ``/Document/…``."""
+    return f"/Document/{path}"
 
 
 # --------------------------------------------------------------------------- status tables
@@ -307,7 +310,7 @@ def _finish_to_iso(
 ) -> dict[str, Any]:
     put(out, f"{DOC}/SplmtryData", [carry(kept, ctx.source.id)] if kept else None)
     for path, value in flatten(src).items():  # nothing is expected here: every field is mapped
-        ctx.lose(f"/Document/{path}", "dropped", "no mapping for this field", value=value)
+        ctx.lose(_at(path), "dropped", "no mapping for this field", value=value)
     return out
 
 
@@ -412,31 +415,36 @@ def _leftover_reason(path: str) -> str:
     return "ccms.900.001.02 has no element for this field"
 
 
-def _carried_values(src: dict[str, Any], ctx: MappingContext) -> dict[str, str]:
-    """Consume the CNAPS2 carrier entries of ``Doc/SplmtryData``; component path → value.
+def _carried_values(
+    src: dict[str, Any], ctx: MappingContext
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Consume the CNAPS2 carriers of ``Doc/SplmtryData``: (component path → value, component
+    path → where it is carried, as loss entries show it).
 
     Carried values of another CNAPS2 message that ccms.900 cannot hold are recorded as lost.
     """
-    entries = src.get(DOC, {}).get("SplmtryData")
-    if not isinstance(entries, list) or not entries:
-        return {}
-    values = carried(entries)
-    for index, entry in enumerate(entries):
-        if isinstance(entry, dict) and entry.get("PlcAndNm") == CARRY_PLACE:
-            entries[index] = {}
+    holder = src.get(DOC)
+    if not isinstance(holder, dict):
+        return {}, {}
     out: dict[str, str] = {}
-    for path, value in values.items():
-        root, _, component = path.partition("/")
-        if root in CARRIER_ROOTS and (component in CARRIED_PLACES or component in CARRIED_STATUS):
-            out.setdefault(component, value)
-            continue
-        ctx.lose(
-            f"/Document/{DOC}/SplmtryData[{CARRY_PLACE}]/{path}",
-            "dropped",
-            "a CNAPS2 value carried from another message type that ccms.900 has no element for",
-            value=value,
-        )
-    return out
+    where: dict[str, str] = {}
+    for carrier in take_carriers(holder, lambda kind: True):
+        for path, value in carrier.values.items():
+            shown = carrier.shown(_at(DOC), path)
+            root, _, component = path.partition("/")
+            if root in CARRIER_ROOTS and (
+                component in CARRIED_PLACES or component in CARRIED_STATUS
+            ):
+                out.setdefault(component, value)
+                where.setdefault(component, shown)
+                continue
+            ctx.lose(
+                shown,
+                "dropped",
+                "a CNAPS2 value carried from another message type that ccms.900 has no element for",
+                value=value,
+            )
+    return out, where
 
 
 def _agent_to_cnaps(
@@ -451,8 +459,8 @@ def _agent_to_cnaps(
     if get(src, f"{member}/ClrSysId/Cd") != CNAPS or get(src, f"{member}/MmbId") is None:
         return None, None
     take(src, f"{member}/ClrSysId/Cd")
-    direct = ctx.fit(f"/Document/{member}/MmbId", take(src, f"{member}/MmbId"), 14, targets[0])
-    party = ctx.fit(f"/Document/{path}/BrnchId/Id", take(src, f"{path}/BrnchId/Id"), 14, targets[1])
+    direct = ctx.fit(_at(f"{member}/MmbId"), take(src, f"{member}/MmbId"), 14, _at(targets[0]))
+    party = ctx.fit(_at(f"{path}/BrnchId/Id"), take(src, f"{path}/BrnchId/Id"), 14, _at(targets[1]))
     return direct, party
 
 
@@ -463,7 +471,7 @@ def _cnaps_datetime(
     (unless the report came from CNAPS2: then it is what CNAPS2 had)."""
     if value is None or from_cnaps:
         return value
-    result: str = beijing_time(value, ctx, path, "CmonConf/GrpHdr/CreDtTm")
+    result: str = beijing_time(value, ctx, path, _at("CmonConf/GrpHdr/CreDtTm"))
     return result
 
 
@@ -473,40 +481,20 @@ def _cnaps_msg_id(
     """``value`` when it is a CNAPS2 MsgId (work date + sequence) or the report came from
     CNAPS2 (it carries CNAPS2 values: keep what CNAPS2 had), else a new one, recorded.
 
-    The new id is the creation date (Beijing) and the last 8 digits of the id generator
-    (the one of the header, :class:`paymsg.cnaps2.DailySequence` by default).
+    The new id is :func:`paymsg.cnaps2_facts.new_msg_id`: the creation date (Beijing) and 8
+    digits of the id generator (the one of the header by default).
     """
-    if value is None or from_cnaps or _is_cnaps_msg_id(value):
+    if value is None or from_cnaps or is_msg_id(value):
         return value
-    day = (created or "")[:10].replace("-", "")
-    if not _is_cnaps_msg_id(day + "0" * 8):
-        day = f"{ctx.options.now or datetime.now():%Y%m%d}"
-    generated = (ctx.options.id_generator or default_id_generator)()
-    tail = generated[-8:]
-    sequence = (
-        tail
-        if len(tail) == 8 and tail.isdigit()
-        else f"{zlib.crc32(generated.encode()) % 10**8:08d}"
-    )
-    new = day + sequence
+    new = new_msg_id(created, id_generator=ctx.options.id_generator, now=ctx.options.now)
     ctx.lose(
-        f"/Document/{DOC}/GrpHdr/MsgId",
+        _at(f"{DOC}/GrpHdr/MsgId"),
         "dropped",
         f"not a CNAPS2 MsgId (8-digit work date + 8-digit sequence); {new} written",
         value=value,
-        target_path="CmonConf/GrpHdr/MsgId",
+        target_path=_at("CmonConf/GrpHdr/MsgId"),
     )
     return new
-
-
-def _is_cnaps_msg_id(value: str) -> bool:
-    if re.fullmatch(r"\d{16}", value) is None:
-        return False
-    try:
-        date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-    except ValueError:
-        return False
-    return True
 
 
 def _level(src: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -524,16 +512,21 @@ def _level(src: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def _default(ctx: MappingContext, target: str, value: str, reason: str, source: str) -> str:
-    ctx.lose(source, "defaulted", f"{reason}; {value} written", value=None, target_path=target)
+    """``value`` for the ccms.900 field ``target`` (a path of the message data), recorded."""
+    ctx.lose(source, "defaulted", f"{reason}; {value} written", value=None, target_path=_at(target))
     return value
 
 
 def _prc_sts(
-    src: dict[str, Any], status_path: str | None, kept: dict[str, str], ctx: MappingContext
+    src: dict[str, Any],
+    status_path: str | None,
+    kept: dict[str, str],
+    where: dict[str, str],
+    ctx: MappingContext,
 ) -> str:
     """The PrcSts for the unified status at ``status_path`` (see the module table)."""
     iso = take(src, status_path) if status_path else None
-    source = f"/Document/{status_path or f'{GRP}/GrpSts'}"
+    source = _at(status_path or f"{GRP}/GrpSts")
     key = next((key for key in CARRIED_STATUS if key in kept), None)
     if key is not None:
         original = kept[key]
@@ -541,12 +534,12 @@ def _prc_sts(
         if (row.iso if row else None) == iso:
             return original
         ctx.lose(
-            f"/Document/{DOC}/SplmtryData[{CARRY_PLACE}]/{key}",
+            where[key],
             "dropped",
             f"the carried original status {original} disagrees with the unified status "
             f"{iso or '(none)'}; the unified status wins",
             value=original,
-            target_path="CmonConf/CmonConfInf/PrcSts",
+            target_path=_at("CmonConf/CmonConfInf/PrcSts"),
         )
     if iso is None:
         return _default(
@@ -571,7 +564,7 @@ def _prc_sts(
             "transliterated",
             f"{iso} has no exact CNAPS2 status: {reverse.note}",
             value=iso,
-            target_path="CmonConf/CmonConfInf/PrcSts",
+            target_path=_at("CmonConf/CmonConfInf/PrcSts"),
         )
     return reverse.code
 
@@ -586,7 +579,7 @@ def _original(src: dict[str, Any], ctx: MappingContext) -> tuple[str, str, str]:
     if where == GRP and repeated == {"OrgnlMsgId": msg_id, "OrgnlMsgNmId": name}:
         take(src, f"{TX}/OrgnlGrpInf/OrgnlMsgId")  # the same reference, repeated
         take(src, f"{TX}/OrgnlGrpInf/OrgnlMsgNmId")
-    path = f"/Document/{where}"
+    path = _at(where)
     if msg_id is None:
         msg_id = _default(
             ctx,
@@ -631,7 +624,7 @@ def _parties(
                 targets[0],
                 fallback,
                 f"the {label} agent has no CNAPS member id (ClrSysMmbId with ClrSysId CNAPS)",
-                f"/Document/{agent}",
+                _at(agent),
             )
         if party is None:
             party = _default(
@@ -639,7 +632,7 @@ def _parties(
                 targets[1],
                 direct,
                 f"the {label} agent has no branch id (BrnchId/Id); its direct participant",
-                f"/Document/{agent}/BrnchId/Id",
+                _at(f"{agent}/BrnchId/Id"),
             )
         parties[role] = {f"{role}DrctPty": direct, f"{role}Pty": party}
     return parties["Instg"], parties["Instd"]
@@ -649,14 +642,14 @@ def _parties(
 def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
     """Unified status report → 通用处理确认 (see the module table)."""
     src = copy.deepcopy(data)
-    kept = _carried_values(src, ctx)
+    kept, where = _carried_values(src, ctx)
     hdr, org, inf = "CmonConf/GrpHdr", "CmonConf/OrgnlGrpHdr", "CmonConf/CmonConfInf"
     out: dict[str, Any] = {}
 
     msg_id = take(src, f"{DOC}/GrpHdr/MsgId")
     from_cnaps = bool(kept)  # the CNAPS2 → unified edges always carry PrcSts and SysCd
     created = _cnaps_datetime(
-        take(src, f"{DOC}/GrpHdr/CreDtTm"), ctx, f"/Document/{DOC}/GrpHdr/CreDtTm", from_cnaps
+        take(src, f"{DOC}/GrpHdr/CreDtTm"), ctx, _at(f"{DOC}/GrpHdr/CreDtTm"), from_cnaps
     )
     put(out, f"{hdr}/MsgId", _cnaps_msg_id(msg_id, created, ctx, from_cnaps))
     put(out, f"{hdr}/CreDtTm", created)
@@ -669,7 +662,7 @@ def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, A
     put(out, f"{org}/OrgnlMsgId", orgnl_id)
     put(out, f"{org}/OrgnlMT", orgnl_mt)
 
-    put(out, f"{inf}/PrcSts", _prc_sts(src, status_path, kept, ctx))
+    put(out, f"{inf}/PrcSts", _prc_sts(src, status_path, kept, where, ctx))
     if level is not None:
         reason = f"{level}/StsRsnInf[1]"
         code = get(src, f"{reason}/Rsn/Prtry")
@@ -683,9 +676,17 @@ def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, A
         if level == TX and "CmonConfInf/PrcDt" not in kept:
             put(out, f"{inf}/PrcDt", take(src, f"{TX}/FctvIntrBkSttlmDt/Dt"))
 
-    for component, value in kept.items():  # carried CNAPS2 values to their place
-        if component in CARRIED_PLACES and get(out, CARRIED_PLACES[component]) is None:
-            put(out, CARRIED_PLACES[component], value)
+    restore(  # carried CNAPS2 values to their place, where the mapping wrote nothing
+        out,
+        [
+            CarriedValue(CARRIED_PLACES[component], value, where[component])
+            for component, value in kept.items()
+            if component in CARRIED_PLACES
+        ],
+        ctx,
+        model=catalog().get(CCMS900).root_class,
+        target=_at,
+    )
     if get(out, f"{org}/OrgnlInstgPty") is None:
         put(
             out,
@@ -713,5 +714,5 @@ def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, A
         )
 
     for path, value in flatten(src).items():
-        ctx.lose(f"/Document/{path}", "dropped", _leftover_reason(path), value=value)
+        ctx.lose(_at(path), "dropped", _leftover_reason(path), value=value)
     return out

@@ -30,6 +30,7 @@ from typing import Literal, TypeAlias
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from paymsg.cnaps2_facts import BANK_CODE, MSG_ID, NPC, PRIORITY_BY_SETTLEMENT, TAG_LINE
 from paymsg.codec.cnaps2 import looks_like_cnaps2, split_envelope
 from paymsg.codec.xmlsafe import local_name, parse_xml
 from paymsg.errors import ConfigError, PaymsgError
@@ -50,16 +51,9 @@ Element: TypeAlias = etree._Element
 #: the shipped code table (业务类型 / 业务种类 / remittance tags)
 CODE_TABLE_PATH = Path(__file__).resolve().parent.parent / "data" / "cnaps2-codes.toml"
 
-#: the NPC (CNAPS centre) as a participant (§2.2, [C2+])
-NPC = "0000"
-#: 12-digit bank code (行号) (§2.3, [C2+]); the check digit algorithm is [NF] and not checked
-BANK_CODE = re.compile(r"[0-9]{12}")
-#: GrpHdr/MsgId: 8-digit work date + 8-digit sequence (§2.4, [C2+])
-MSG_ID = re.compile(r"([0-9]{8})([0-9]{8})")
-#: header priority ⇄ settlement priority of hvps.111/112 (§3.2, [C2+])
-PRIORITY_BY_SETTLEMENT = {"URGT": "1", "HIGH": "2", "NORM": "3"}
-#: a remittance line "/XNN/value" (§8.6, [C2+]): a 3-character tag between slashes
-TAG_LINE = re.compile(r"/([A-Z][A-Z0-9]{2})/(.*)", re.DOTALL)
+# the NPC (0000, §2.2), the 12-digit bank code (§2.3), the MsgId shape (§2.4), header
+# priority ⇄ settlement priority (§3.2) and the "/XNN/value" remittance line (§8.6) are
+# shared CNAPS2 facts: see paymsg.cnaps2_facts
 #: amounts written as text with their currency (AmountText, SummaryAmountText; §4.3 [C2+])
 TEXT_AMOUNT = re.compile(r"([A-Z]{3})[+-]?[0-9]+(\.[0-9]+)?")
 TEXT_AMOUNT_ELEMENTS = frozenset(
