@@ -25,6 +25,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from paymsg.catalog import MessageType, catalog
 from paymsg.cnaps2_facts import (
     NPC,
@@ -162,20 +164,24 @@ def wrap(
         direction = "D" if sender == NPC or forwarded else "U"
     stamp = beijing_now(now)
     mesg_id = mesg_id or (id_generator or default_id_generator)()
-    header = Cnaps2Header(
-        orig_sender=sender,
-        orig_sender_sid=sender_system or system,
-        orig_receiver=receiver,
-        orig_receiver_sid=receiver_system or system,
-        orig_send_date=f"{stamp:%Y%m%d}",
-        orig_send_time=f"{stamp:%H%M%S}",
-        mesg_type=mtype.id,
-        mesg_id=mesg_id,
-        mesg_ref_id=mesg_ref_id or mesg_id,
-        mesg_priority=priority,
-        mesg_direction=direction,
-        reserve=reserve,
-    )
+    try:
+        header = Cnaps2Header(
+            orig_sender=sender,
+            orig_sender_sid=sender_system or system,
+            orig_receiver=receiver,
+            orig_receiver_sid=receiver_system or system,
+            orig_send_date=f"{stamp:%Y%m%d}",
+            orig_send_time=f"{stamp:%H%M%S}",
+            mesg_type=mtype.id,
+            mesg_id=mesg_id,
+            mesg_ref_id=mesg_ref_id or mesg_id,
+            mesg_priority=priority,
+            mesg_direction=direction,
+            reserve=reserve,
+        )
+    except ValidationError as exc:  # a bad option or document value: say which field
+        first = exc.errors()[0]
+        raise EnvelopeError(f"cannot build the CNAPS2 header: {first['msg']}") from None
     envelope = Cnaps2Envelope(header=header)
     if signer is not None:
         body = parse_xml(document_xml(document, mtype))
