@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal, TypeAlias
 
@@ -421,14 +421,20 @@ def load_code_table(path: str | os.PathLike[str]) -> CodeTable:
     return _load_cached(resolved, stat.st_mtime_ns, stat.st_size)
 
 
+@cache
 def shipped_code_table() -> CodeTable:
-    """The table shipped with paymsg (``paymsg/validation/data/cnaps2-codes.toml``)."""
+    """The table shipped with paymsg (``paymsg/validation/data/cnaps2-codes.toml``), read once."""
     return load_code_table(CODE_TABLE_PATH)
 
 
 def _active_table(ctx: RuleContext) -> CodeTable:
+    """The table of this validation: a configured file (checked for changes once per
+    validation), else the shipped one."""
     path = ctx.config.cnaps2_code_table
-    return load_code_table(path) if path is not None else shipped_code_table()
+    if path is None:
+        return shipped_code_table()
+    table: CodeTable = ctx.memo("cnaps2.code-table", lambda: load_code_table(path))
+    return table
 
 
 def _table_error(ctx: RuleContext, exc: PaymsgError) -> Finding:
