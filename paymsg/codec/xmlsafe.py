@@ -167,19 +167,46 @@ def namespace_of(tag: str) -> str:
 
 
 def element_path(element: etree._Element) -> str:
-    """Element-name path with 1-based indexes on repeated siblings.
+    """Element-name path with 1-based indexes on repeatable elements.
 
-    ``/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]/IntrBkSttlmAmt``
+    ``/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt``: inside a catalogued
+    message part, an element the schema lets repeat always carries its index (also when it
+    occurs once); elsewhere (wrappers, unknown elements), only repeated siblings do.
     """
+    chain = [element, *element.iterancestors()]
+    chain.reverse()
     parts: list[str] = []
-    node: etree._Element | None = element
-    while node is not None:
+    plan: Any = None
+    for node in chain:
         name = local_name(node.tag)
+        repeatable = False
+        if plan is not None:
+            child = plan.children.get(node.tag)
+            repeatable = child is not None and child.repeated
+            plan = child.plan if child is not None else None
+        else:
+            plan = _part_plan(node)
         parent = node.getparent()
         if parent is not None:
             same = [c for c in parent if c.tag == node.tag]
-            if len(same) > 1:
+            if repeatable or len(same) > 1:
                 name += f"[{same.index(node) + 1}]"
         parts.append(name)
-        node = parent
-    return "/" + "/".join(reversed(parts))
+    return "/" + "/".join(parts)
+
+
+def _part_plan(node: etree._Element) -> Any:
+    """The binding plan of a catalogued message part rooted at ``node`` (else None)."""
+    from paymsg.catalog import catalog
+    from paymsg.codec import fast
+
+    tag = node.tag
+    if not isinstance(tag, str):
+        return None
+    mtype = catalog().by_namespace(namespace_of(tag))
+    if mtype is None or mtype.root != local_name(tag):
+        return None
+    try:
+        return fast.plan_for(mtype.root_class)
+    except fast.Unsupported:
+        return None

@@ -110,7 +110,7 @@ def test_prefixed_documents_get_element_name_paths() -> None:
     path = EXAMPLES / "iso20022/pacs.008.001.08/jpy-prefixed-bah.xml"
     text = path.read_bytes().replace(b"<d:ChrgBr>", b"<d:Bogus/><d:ChrgBr>", 1)
     finding = _only(validate(text), "xsd")[0]
-    assert finding.path == "/RequestPayload/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/Bogus"
+    assert finding.path == "/RequestPayload/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/Bogus"
 
 
 def test_all_findings_are_collected_not_just_the_first() -> None:
@@ -181,3 +181,15 @@ def test_profiles(tmp_path: Path) -> None:
     assert validate(text, profile_name="schema").ok
     with pytest.raises(paymsg.ConfigError):
         validate(text, profile_name="nope")
+
+
+def test_repeatable_elements_always_carry_their_index() -> None:
+    """The issue's own example: a single transaction is still CdtTrfTxInf[1]."""
+    from benchmarks.messages import pacs008_one
+
+    text = pacs008_one()
+    start = text.index(b"<IntrBkSttlmAmt")
+    close = text.index(b"</IntrBkSttlmAmt>", start)
+    broken = text[:close] + b"123" + text[close:]  # 25000.00 → 25000.00123: too many decimals
+    paths = {f.path for f in validate(broken).findings}
+    assert "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt" in paths

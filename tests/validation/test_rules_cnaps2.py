@@ -28,8 +28,8 @@ from paymsg.validation.rules.cnaps2 import (
 from tests.conftest import EXAMPLES
 
 CNAPS2 = EXAMPLES / "cnaps2"
-HVPS111_TX = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf"
-HVPS112_TX = "/Document/FinInstnCdtTrf/CdtTrfTxInf"
+HVPS111_TX = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]"
+HVPS112_TX = "/Document/FinInstnCdtTrf/CdtTrfTxInf[1]"
 BEPS121 = "/Document/CstmrCdtTrf"
 
 CNAPS2_FILES = sorted(p for p in CNAPS2.glob("*/*") if p.suffix in (".xml", ".txt") and p.is_file())
@@ -169,13 +169,13 @@ MUTATIONS: dict[str, Mutation] = {
         "hvps.111.001.01/customer-transfer-urgent.xml",
         b"<Ustrd>/H01/",
         b"<Ustrd>H01/",
-        f"{HVPS111_TX}/RmtInf/Ustrd",
+        f"{HVPS111_TX}/RmtInf/Ustrd[1]",
     ),
     "cnaps2.remittance.unknown-tag": _m(
         "hvps.111.001.01/customer-transfer-urgent.xml",
         b"<Ustrd>/H01/",
         b"<Ustrd>/Z99/",
-        f"{HVPS111_TX}/RmtInf/Ustrd",
+        f"{HVPS111_TX}/RmtInf/Ustrd[1]",
         "warning",
     ),
     "cnaps2.remittance.value-length": _m(
@@ -408,7 +408,7 @@ def test_hvps_with_two_transactions() -> None:
     assert transaction is not None
     message.append(etree.fromstring(etree.tostring(transaction)))
     found = _of(_validate(path, etree.tostring(root)), "cnaps2.hvps.single-transaction")
-    assert [f.path for f in found] == [f"{HVPS111_TX}[2]"]
+    assert [f.path for f in found] == ["/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[2]"]
 
 
 def test_single_item_limit_is_inclusive_and_configurable() -> None:

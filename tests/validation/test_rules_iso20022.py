@@ -82,9 +82,9 @@ P008_CBPR = "pacs.008.001.08/cbpr-usd-with-bah.xml"
 P008_CIPS = "pacs.008.001.08/cips-cny-batch.xml"
 P008_JPY = "pacs.008.001.08/jpy-prefixed-bah.xml"
 STMT = "camt.053.001.08/nostro-usd-8-entries-envelope.xml"
-ENV_TX = "/Envelope/Document/FIToFICstmrCdtTrf/CdtTrfTxInf"
-JPY_TX = "/RequestPayload/Document/FIToFICstmrCdtTrf/CdtTrfTxInf"
-STMT_PATH = "/Envelope/Document/BkToCstmrStmt/Stmt"
+ENV_TX = "/Envelope/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]"
+JPY_TX = "/RequestPayload/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]"
+STMT_PATH = "/Envelope/Document/BkToCstmrStmt/Stmt[1]"
 
 #: one failing mutation per rule, keyed by rule id
 FAILING: dict[str, Case] = {
@@ -108,7 +108,7 @@ FAILING: dict[str, Case] = {
     "iso.sts.nb-of-txs-per-sts": Case(
         "pacs.002.001.10/cips-partial-acsc-rjct.xml",
         replace("<OrgnlNbOfTxs>2</OrgnlNbOfTxs>", "<OrgnlNbOfTxs>3</OrgnlNbOfTxs>"),
-        "/Document/FIToFIPmtStsRpt/OrgnlGrpInfAndSts/OrgnlNbOfTxs",
+        "/Document/FIToFIPmtStsRpt/OrgnlGrpInfAndSts[1]/OrgnlNbOfTxs",
         severity="warning",
     ),
     "iso.currency.code": Case(
@@ -358,7 +358,7 @@ MORE: list[tuple[str, Case]] = [
         Case(
             "pacs.004.001.09/cips-cny-return-ac04.xml",
             replace('<RtrdIntrBkSttlmAmt Ccy="CNY">', '<RtrdIntrBkSttlmAmt Ccy="HKD">'),
-            "/Document/PmtRtr/TxInf/RtrdIntrBkSttlmAmt",
+            "/Document/PmtRtr/TxInf[1]/RtrdIntrBkSttlmAmt",
         ),
     ),
     (  # pacs.009 group total
@@ -396,7 +396,7 @@ MORE: list[tuple[str, Case]] = [
         Case(
             "camt.053.001.08/cny-corporate-small.xml",
             edit(lambda root: _set_amount(named(root, "Ntry")[0], "BHD", "1.2345")),
-            "/Document/BkToCstmrStmt/Stmt/Ntry[1]/Amt",
+            "/Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt",
         ),
     ),
     (  # an IBAN of the wrong length
@@ -404,7 +404,7 @@ MORE: list[tuple[str, Case]] = [
         Case(
             "camt.053.001.08/eur-corporate-iban.xml",
             replace("<IBAN>DE89370400440532013000</IBAN>", "<IBAN>DE8937040044053201300</IBAN>"),
-            "/Document/BkToCstmrStmt/Stmt/Acct/Id/IBAN",
+            "/Document/BkToCstmrStmt/Stmt[1]/Acct/Id/IBAN",
         ),
     ),
     (  # a country the registry table does not know: a warning when the check digits are right
@@ -414,7 +414,7 @@ MORE: list[tuple[str, Case]] = [
             replace(
                 "<IBAN>DE89370400440532013000</IBAN>", "<IBAN>DZ580002100001113000000570</IBAN>"
             ),
-            "/Document/BkToCstmrStmt/Stmt/Acct/Id/IBAN",
+            "/Document/BkToCstmrStmt/Stmt[1]/Acct/Id/IBAN",
             severity="warning",
         ),
     ),
@@ -434,7 +434,7 @@ MORE: list[tuple[str, Case]] = [
                 "<OrgnlUETR>465bf3ec-b2d6-44e3-ac8c-0c6f1fab08b0</OrgnlUETR>",
                 "<OrgnlUETR>465bf3ec-b2d6-14e3-ac8c-0c6f1fab08b0</OrgnlUETR>",
             ),
-            "/BusinessMessage/Document/PmtRtr/TxInf/OrgnlUETR",
+            "/BusinessMessage/Document/PmtRtr/TxInf[1]/OrgnlUETR",
             also=frozenset({"xsd.pattern"}),
         ),
     ),
@@ -459,7 +459,7 @@ MORE: list[tuple[str, Case]] = [
                 "<Amt>39536.42</Amt>\n            <CdtDbtInd>DBIT</CdtDbtInd>",
                 "<Amt>39536.42</Amt>\n            <CdtDbtInd>CRDT</CdtDbtInd>",
             ),
-            "/Document/BkToCstmrStmt/Stmt/TxsSummry/TtlNtries/TtlNetNtry",
+            "/Document/BkToCstmrStmt/Stmt[1]/TxsSummry/TtlNtries/TtlNetNtry",
             severity="warning",
         ),
     ),
@@ -486,7 +486,7 @@ MORE: list[tuple[str, Case]] = [
         Case(
             "pacs.004.001.09/cbpr-usd-return-ac04.xml",
             remove("OrgnlUETR"),
-            "/BusinessMessage/Document/PmtRtr/TxInf",
+            "/BusinessMessage/Document/PmtRtr/TxInf[1]",
             profile="cbpr",
         ),
     ),
@@ -495,7 +495,7 @@ MORE: list[tuple[str, Case]] = [
         Case(
             "head.001.001.02/possible-duplicate-with-related.xml",
             edit(lambda root: _set_text(named(root, "CreDt")[-1], "2026-10-19T09:30:00+08:00")),
-            "/AppHdr/Rltd/CreDt",
+            "/AppHdr/Rltd[1]/CreDt",
             profile="cbpr",
         ),
     ),
