@@ -1643,52 +1643,23 @@ def _move_to_remittance(
 # =============================================================================== edges
 
 
-@mapping("hvps.111.001.01", "pacs.008.001.08")
-def hvps111_to_pacs008(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """hvps.111 (客户发起汇兑) → pacs.008.001.08."""
-    return _to_unified(HVPS_111, data)
+def _register(pair: Pair) -> None:
+    """Both edges of ``pair`` (CNAPS2 → unified and back)."""
+
+    def to_unified(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+        return _to_unified(pair, data)
+
+    def to_cnaps(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
+        return _to_cnaps(pair, data, ctx)
+
+    mapping(pair.cnaps_type, pair.unified_type)(to_unified)
+    mapping(pair.unified_type, pair.cnaps_type)(to_cnaps)
 
 
-@mapping("pacs.008.001.08", "hvps.111.001.01")
-def pacs008_to_hvps111(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """pacs.008.001.08 → hvps.111 (客户发起汇兑)."""
-    return _to_cnaps(HVPS_111, data, ctx)
-
-
-@mapping("hvps.112.001.01", "pacs.009.001.08")
-def hvps112_to_pacs009(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """hvps.112 (金融机构发起汇兑) → pacs.009.001.08."""
-    return _to_unified(HVPS_112, data)
-
-
-@mapping("pacs.009.001.08", "hvps.112.001.01")
-def pacs009_to_hvps112(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """pacs.009.001.08 → hvps.112 (金融机构发起汇兑)."""
-    return _to_cnaps(HVPS_112, data, ctx)
-
-
-@mapping("hvps.111.001.01", "pacs.004.001.09")
-def hvps111_return_to_pacs004(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """An hvps.111 退汇 (A105) → pacs.004.001.09."""
-    return _to_unified(RETURN_111, data)
-
-
-@mapping("pacs.004.001.09", "hvps.111.001.01")
-def pacs004_to_hvps111_return(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """pacs.004.001.09 → an hvps.111 退汇 (A105)."""
-    return _to_cnaps(RETURN_111, data, ctx)
-
-
-@mapping("hvps.112.001.01", "pacs.004.001.09")
-def hvps112_return_to_pacs004(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """An hvps.112 退汇 (A105) → pacs.004.001.09."""
-    return _to_unified(RETURN_112, data)
-
-
-@mapping("pacs.004.001.09", "hvps.112.001.01")
-def pacs004_to_hvps112_return(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
-    """pacs.004.001.09 → an hvps.112 退汇 (A105)."""
-    return _to_cnaps(RETURN_112, data, ctx)
+# credit transfers first: they are the default unified counterparts; returns (退汇, A105)
+# go to pacs.004 only when asked
+for _pair in (HVPS_111, HVPS_112, RETURN_111, RETURN_112):
+    _register(_pair)
 
 
 def mapping_table(pair: Pair) -> list[tuple[str, str, str]]:
