@@ -17,11 +17,12 @@ active-currency amount exactly where the message definition says so.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -223,6 +224,22 @@ def typed_parts(ctx: RuleContext) -> list[tuple[Typed, SchemaIndex]]:
 
     parts: list[tuple[Typed, SchemaIndex]] = ctx.memo("iso20022.typed-walk", walk)
     return parts
+
+
+def _identifier_findings(
+    ctx: RuleContext, types: frozenset[str], check: Callable[[str], Any]
+) -> Findings:
+    """A finding for every element of ``types`` whose value ``check`` finds a problem in."""
+    for element in typed_elements(ctx, types):
+        value = ctx.text(element)
+        problem = check(value) if value else None
+        if problem is not None:
+            yield ctx.finding(
+                element,
+                f"{_name(element)} {value}: {problem.en}",
+                f"{_name(element)} {value}：{problem.zh}",
+                value=value,
+            )
 
 
 def typed_elements(ctx: RuleContext, types: frozenset[str]) -> Iterator[etree._Element]:
@@ -604,16 +621,7 @@ def bic(ctx: RuleContext) -> Findings:
     8 or 11 characters, and positions 5-6 are the ISO 3166 country of the institution (XK
     for Kosovo is accepted). The schema pattern accepts any two letters there, so a typo such
     as DEUTDXFF passes it, yet no such BIC can exist and routing on it fails."""
-    for element in typed_elements(ctx, BIC_TYPES):
-        value = ctx.text(element)
-        problem = checks.bic_problem(value) if value else None
-        if problem is not None:
-            yield ctx.finding(
-                element,
-                f"{_name(element)} {value}: {problem.en}",
-                f"{_name(element)} {value}：{problem.zh}",
-                value=value,
-            )
+    yield from _identifier_findings(ctx, BIC_TYPES, checks.bic_problem)
 
 
 @rule(
@@ -667,13 +675,7 @@ def lei(ctx: RuleContext) -> Findings:
     """Every LEI (ISO 17442) ends in two ISO 7064 MOD 97-10 check digits. The schema pattern
     only checks the shape, so a mistyped LEI passes it; regulators and sanctions screening
     match parties on the LEI, so a wrong one misidentifies the party."""
-    for element in typed_elements(ctx, LEI_TYPES):
-        value = ctx.text(element)
-        problem = checks.lei_problem(value) if value else None
-        if problem is not None:
-            yield ctx.finding(
-                element, f"LEI {value}: {problem.en}", f"LEI {value}：{problem.zh}", value=value
-            )
+    yield from _identifier_findings(ctx, LEI_TYPES, checks.lei_problem)
 
 
 @rule(
@@ -689,16 +691,7 @@ def uetr(ctx: RuleContext) -> Findings:
     the RFC 4122 variant, 8, 9, a or b. It is written in lower case, and trackers compare it
     as text, so an upper-case UETR does not match. The schema pattern enforces this too;
     this rule explains what is wrong, also when the document failed the schema."""
-    for element in typed_elements(ctx, UUID_TYPES):
-        value = ctx.text(element)
-        problem = checks.uuid4_problem(value) if value else None
-        if problem is not None:
-            yield ctx.finding(
-                element,
-                f"{_name(element)} {value}: {problem.en}",
-                f"{_name(element)} {value}：{problem.zh}",
-                value=value,
-            )
+    yield from _identifier_findings(ctx, UUID_TYPES, checks.uuid4_problem)
 
 
 # ---------------------------------------------------------------------------------------
