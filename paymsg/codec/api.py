@@ -114,7 +114,7 @@ def _detect_xml(raw: bytes, limits: Limits, source: str | None) -> Detection:
     wrapper: str | None = None
     found: MessageType | None = None
     for count, (_, element) in enumerate(
-        iterparse(io.BytesIO(raw), events=("start",), name=source)
+        iterparse(io.BytesIO(raw), events=("start",), name=source, head=raw)
     ):
         if found is not None:
             element_name = local_name(element.tag)

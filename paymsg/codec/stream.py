@@ -377,7 +377,7 @@ def _open(
         header = envelope.header
         type_id = type_id or header.mesg_type
         head = head[offset:]
-    probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name)
+    probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name, head=head)
     try:
         _, root = next(probe)
     except StopIteration:
@@ -397,6 +397,7 @@ def _open(
         events=("start", "end"),
         tag=[f"{{{mtype.namespace}}}{layout.header}", f"{{{mtype.namespace}}}{layout.transaction}"],
         name=name,
+        head=head,
     )
     return TransactionStream(
         mtype, layout, name, events, validate, profile, config, cnaps_header=header, _file=stream

@@ -105,10 +105,17 @@ def parse_xml(
 
 
 def iterparse(
-    source: Any, *, events: tuple[str, ...], tag: Any = None, name: str | None = None
+    source: Any,
+    *,
+    events: tuple[str, ...],
+    tag: Any = None,
+    name: str | None = None,
+    head: bytes = b"",
 ) -> Iterator[tuple[str, etree._Element]]:
     """lxml ``iterparse`` with the safe settings; refuses a DOCTYPE at the first event and
-    turns syntax errors into paymsg errors (``name`` is the input's display name)."""
+    turns syntax errors into paymsg errors (``name`` is the input's display name, ``head``
+    the first bytes of the input, which name a DOCTYPE that libxml2 gave up on before the
+    first event, as newer libxml2 does on an entity bomb)."""
     options: dict[str, Any] = {"tag": tag} if tag is not None else {}
     events_iter = etree.iterparse(
         source,
@@ -134,7 +141,7 @@ def iterparse(
                     )
             yield event, element
     except etree.XMLSyntaxError as exc:
-        raise syntax_error(exc, b"", name) from None
+        raise syntax_error(exc, head, name) from None
 
 
 _POSITION = re.compile(r",? line \d+, column \d+")
