@@ -119,20 +119,44 @@ def all_rules() -> tuple[RuleSpec, ...]:
 
 
 @cache
-def q(path: str, namespace: str = "*") -> str:
-    """An ElementPath in ``namespace``: ``"GrpHdr/NbOfTxs"`` → ``"{ns}GrpHdr/{ns}NbOfTxs"``.
+def _path(tag: str, path: str) -> etree.XPath:
+    """``path`` (child steps by local name, ``"GrpHdr/NbOfTxs"``) compiled for elements in
+    the namespace of an element tagged ``tag``.
 
-    Message parts keep one namespace throughout, so lookups use the namespace of the
-    element they start from; exact tags let lxml match in C (``{*}`` is matched in Python).
+    Message parts keep one namespace throughout, so lookups use the namespace of the element
+    they start from; a compiled path is evaluated in C without parsing tag names again.
     """
-    return "/".join(
-        step if step in (".", "..", "*") else f"{{{namespace}}}{step}" for step in path.split("/")
-    )
+    steps = path.split("/")
+    if any(not step.isalnum() for step in steps):
+        raise ValueError(f"rule paths are child steps by local name, not {path!r}")
+    if tag[:1] != "{":
+        return etree.XPath(path)
+    namespace = tag[1 : tag.index("}")]
+    return etree.XPath("/".join(f"m:{step}" for step in steps), namespaces={"m": namespace})
 
 
-def _q(element: etree._Element, path: str) -> str:
-    tag = element.tag
-    return q(path, tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag[:1] == "{" else "")
+def find(element: etree._Element | None, path: str) -> etree._Element | None:
+    """The first element at ``path`` (child steps by local name) below ``element``."""
+    if element is None:
+        return None
+    found = _path(element.tag, path)(element)
+    return found[0] if found else None
+
+
+def findall(element: etree._Element | None, path: str) -> list[etree._Element]:
+    """Every element at ``path`` (child steps by local name) below ``element``, in order."""
+    if element is None:
+        return []
+    found: list[etree._Element] = _path(element.tag, path)(element)
+    return found
+
+
+def text(element: etree._Element | None, path: str | None = None) -> str | None:
+    """The stripped text of ``element`` (or of the element at ``path`` below it)."""
+    target = element if path is None else find(element, path)
+    if target is None or target.text is None:
+        return None
+    return str(target.text).strip()
 
 
 @dataclass
@@ -147,6 +171,12 @@ class RuleContext:
     line_offset: int = 0
     current: RuleSpec | None = field(default=None, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    _found: dict[tuple[etree._Element | None, str], etree._Element | None] = field(
+        default_factory=dict, repr=False
+    )
+    _found_all: dict[tuple[etree._Element | None, str], list[etree._Element]] = field(
+        default_factory=dict, repr=False
+    )
 
     def memo(self, key: str, factory: Callable[[], Any]) -> Any:
         """``factory()`` computed once per validation and shared by the rules that need it."""
@@ -160,23 +190,27 @@ class RuleContext:
         return next(iter(self.document), None) if len(self.document) else None
 
     # -- lookups (local names, in the namespace of the element they start from) -------
+    # The tree does not change while the rules run, so lookups are kept for the other rules
+    # that make the same ones (the group header, the transactions, …).
 
-    @staticmethod
-    def find(element: etree._Element | None, path: str) -> etree._Element | None:
-        return None if element is None else element.find(_q(element, path))
+    def find(self, element: etree._Element | None, path: str) -> etree._Element | None:
+        key = (element, path)
+        try:
+            found: etree._Element | None = self._found[key]
+        except KeyError:
+            found = self._found[key] = find(element, path)
+        return found
 
-    @staticmethod
-    def findall(element: etree._Element | None, path: str) -> list[etree._Element]:
-        return [] if element is None else element.findall(_q(element, path))
+    def findall(self, element: etree._Element | None, path: str) -> list[etree._Element]:
+        key = (element, path)
+        try:
+            found: list[etree._Element] = self._found_all[key]
+        except KeyError:
+            found = self._found_all[key] = findall(element, path)
+        return found
 
-    @staticmethod
-    def text(element: etree._Element | None, path: str | None = None) -> str | None:
-        if element is None:
-            return None
-        target = element if path is None else element.find(_q(element, path))
-        if target is None or target.text is None:
-            return None
-        return str(target.text).strip()
+    def text(self, element: etree._Element | None, path: str | None = None) -> str | None:
+        return text(element if path is None else self.find(element, path))
 
     @staticmethod
     def decimal(element: etree._Element | None) -> Decimal | None:

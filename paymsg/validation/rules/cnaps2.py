@@ -32,8 +32,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from paymsg.cnaps2_facts import BANK_CODE, MSG_ID, NPC, PRIORITY_BY_SETTLEMENT, TAG_LINE
 from paymsg.codec.cnaps2 import looks_like_cnaps2, split_envelope
-from paymsg.codec.xmlsafe import local_name, parse_xml
+from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import ConfigError, PaymsgError
+from paymsg.validation import registry
 from paymsg.validation.findings import Finding, Severity
 from paymsg.validation.registry import Findings, RuleContext, rule
 
@@ -87,7 +88,8 @@ CONFIRMATION_INFO = {"ComConf": "ConfInf", "DscrdMsgNtfctn": "DscrdInf"}
 
 
 def _name(element: Element) -> str:
-    return local_name(str(element.tag))
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _elements(root: Element | None) -> Iterator[Element]:
@@ -99,10 +101,11 @@ def _elements(root: Element | None) -> Iterator[Element]:
             yield element
 
 
-#: element names that can hold a bank code (the rule then checks the element's place)
+#: element names that can hold a bank code (the rule then checks the element's place); a
+#: branch id is found through its BrnchId, as every account and party has an ``Id`` too
 BANK_CODE_CANDIDATES = (
     "InstgDrctPty", "InstdDrctPty", "OrgnlInstgPty", "OrigSndr", "InstgPty", "InstdPty",
-    "InstgIndrctPty", "InstdIndrctPty", "Id", "MmbId", "Issr",
+    "InstgIndrctPty", "InstdIndrctPty", "BrnchId", "MmbId", "Issr",
 )  # fmt: skip
 
 
@@ -320,7 +323,7 @@ def _from_toml(raw: bytes, source: str) -> CodeTable:
 
 
 def _child_text(element: Element, path: str) -> str | None:
-    return RuleContext.text(element, path) or None
+    return registry.text(element, path) or None
 
 
 def _from_ccms906(raw: bytes, source: str) -> CodeTable:
@@ -354,7 +357,7 @@ def _from_ccms906(raw: bytes, source: str) -> CodeTable:
     categories: dict[str, CodeEntry] = {}
     usage: dict[str, dict[str, Confidence]] = {}
     combinations: dict[str, dict[str | None, dict[str, Confidence]]] = {}
-    for change in RuleContext.findall(message, "ChngInf"):
+    for change in registry.findall(message, "ChngInf"):
         mt = _child_text(change, "MT")
         business_type = _child_text(change, "TxTpCd")
         category = _child_text(change, "CtgyPurpCd")
@@ -761,21 +764,23 @@ def header_direction(ctx: RuleContext) -> Findings:
 # =============================================================================== identifiers
 
 
+_PARTY_NAMES = frozenset({"InstgDrctPty", "InstdDrctPty", "OrgnlInstgPty", "OrigSndr"})
+_INDIRECT_NAMES = frozenset({"InstgIndrctPty", "InstdIndrctPty"})
+
+
 def _bank_code_kind(element: Element, iso_body: bool) -> str | None:
     """``"party"`` (12 digits or 0000), ``"bank"`` (12 digits) or None (not a bank code)."""
     name = _name(element)
+    if name in _PARTY_NAMES:
+        return "party"
+    if name in _INDIRECT_NAMES:
+        return "bank"
+    if name in ("InstgPty", "InstdPty"):
+        return "party" if len(element) == 0 else None
     parent = element.getparent()
     parent_name = _name(parent) if parent is not None else ""
-    if name in ("InstgDrctPty", "InstdDrctPty", "OrgnlInstgPty", "OrigSndr"):
-        return "party"
-    if name in ("InstgPty", "InstdPty") and len(element) == 0:
-        return "party"
-    if name in ("InstgIndrctPty", "InstdIndrctPty"):
-        return "bank"
-    if name == "Id" and parent_name == "BrnchId":
-        return "bank"
     if name == "MmbId" and parent_name == "ClrSysMmbId":
-        agents = {_name(a) for a in element.iterancestors() if isinstance(a.tag, str)}
+        agents = {_name(a) for a in element.iterancestors()}
         return "party" if agents & {"InstgAgt", "InstdAgt"} else "bank"
     if name == "Issr" and parent_name == "Othr" and not iso_body:
         account = parent.getparent() if parent is not None else None
@@ -819,9 +824,14 @@ def bank_code_format(ctx: RuleContext) -> Findings:
                     value=value,
                 )
     iso_body = ctx.type.body is not None
-    for element in _tagged(ctx.message, BANK_CODE_CANDIDATES):
-        kind = _bank_code_kind(element, iso_body)
-        if kind is None:
+    for candidate in _tagged(ctx.message, BANK_CODE_CANDIDATES):
+        element: Element | None = candidate
+        kind: str | None
+        if _name(candidate) == "BrnchId":
+            element, kind = ctx.find(candidate, "Id"), "bank"
+        else:
+            kind = _bank_code_kind(candidate, iso_body)
+        if element is None or kind is None:
             continue
         code = ctx.text(element)
         if code is None or BANK_CODE.fullmatch(code) or (kind == "party" and code == NPC):
@@ -1128,6 +1138,12 @@ class _CodeSite:
 
 
 def _code_sites(ctx: RuleContext) -> list[_CodeSite]:
+    """Where the codes are (computed once per validation, for both code rules)."""
+    sites: list[_CodeSite] = ctx.memo("cnaps2.code-sites", lambda: _find_code_sites(ctx))
+    return sites
+
+
+def _find_code_sites(ctx: RuleContext) -> list[_CodeSite]:
     message = ctx.message
     if message is None:
         return []

@@ -109,6 +109,11 @@ class SchemaIndex:
     candidates: tuple[str, ...]
     """lxml tags of every element the typed rules look at: the names that have an amount,
     identifier or currency-code type somewhere in the schema"""
+    opaque_tags: tuple[str, ...]
+    """lxml tags of the elements that have an ``xs:any`` type somewhere in the schema"""
+    by_pair: dict[tuple[str, str], str]
+    """(parent name, element name) → type, for element names with several types whose
+    parent's name has one type throughout the schema (so the pair decides the type)"""
 
 
 def _schema_roots(path: Path, seen: set[Path]) -> list[etree._Element]:
@@ -160,7 +165,16 @@ def schema_index(schema_path: str) -> SchemaIndex | None:
     by_name = {name: next(iter(types)) for name, types in names.items() if len(types) == 1}
     wanted = TYPED_RULE_TYPES | set(ccy)
     candidates = tuple(sorted(f"{{*}}{name}" for name, types in names.items() if types & wanted))
-    return SchemaIndex(elements, children, ccy, frozenset(opaque), by_name, candidates)
+    opaque_tags = tuple(sorted(f"{{*}}{name}" for name, types in names.items() if types & opaque))
+    by_pair = {
+        (parent, name): kid_type
+        for parent, parent_type in by_name.items()
+        for name, kid_type in children.get(parent_type, {}).items()
+        if name not in by_name
+    }
+    return SchemaIndex(
+        elements, children, ccy, frozenset(opaque), by_name, candidates, opaque_tags, by_pair
+    )
 
 
 Typed = list[tuple[etree._Element, str | None]]
@@ -191,10 +205,26 @@ def typed_walk(root: etree._Element, index: SchemaIndex) -> Typed:
         return found
 
     out: Typed = []
+    if index.opaque_tags and next(root.iter(*index.opaque_tags), None) is not None:
+        for element in root.iter(*index.candidates):
+            type_ = type_of(element)
+            if type_ != _OPAQUE:
+                out.append((element, type_))
+        return out
+    # no xs:any content: a name with one type in the whole schema has that type wherever it
+    # stands, and so has a name whose parent's name has one type; only the rest need the
+    # types of their ancestors
+    by_pair = index.by_pair
     for element in root.iter(*index.candidates):
-        type_ = type_of(element)
-        if type_ != _OPAQUE:
-            out.append((element, type_))
+        name = element.tag.rpartition("}")[2]
+        type_ = by_name.get(name)
+        if type_ is None and element is not root:
+            parent = element.getparent()
+            if parent is not None:
+                type_ = by_pair.get((parent.tag.rpartition("}")[2], name))
+            if type_ is None:
+                type_ = type_of(element)
+        out.append((element, type_))
     return out
 
 
@@ -982,7 +1012,7 @@ def bah_biz_msg_idr(ctx: RuleContext) -> Findings:
     (GrpHdr/MsgId, or Assgnmt/Id for camt.056 and camt.029), so duplicates are detected and
     replies matched on one id. Only CBPR+ mandates it, hence a warning."""
     element = ctx.find(ctx.app_header, "BizMsgIdr")
-    document_id = _document_id_element(ctx)
+    document_id = _document_id_element(ctx) if element is not None else None
     if element is None or document_id is None:
         return
     value, expected = ctx.text(element), ctx.text(document_id)
