@@ -33,7 +33,14 @@ from paymsg.codec import cnaps2, fast
 from paymsg.codec.api import Source
 from paymsg.codec.binding import CONTEXT, schema_errors
 from paymsg.codec.xmlsafe import element_path, iterparse, local_name, namespace_of
-from paymsg.errors import BindingError, InputError, MalformedXMLError, UnknownMessageTypeError
+from paymsg.errors import (
+    BindingError,
+    InputError,
+    MalformedXMLError,
+    PaymsgError,
+    UnknownMessageTypeError,
+)
+from paymsg.validation.registry import find
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,6 @@ class Layout:
     """Where the header, the transactions and their counts live in one message type."""
 
     transaction: str  # local name of the repeated element
-    parent: str  # local name of its parent (message element, or Stmt)
     header: str  # group / package header local name
     count: str | None  # header child stating the number of transactions
     sum: str | None  # header child stating the control sum
@@ -53,7 +59,7 @@ class Layout:
 
 
 _ISO_CT = Layout(
-    "CdtTrfTxInf", "", "GrpHdr", "NbOfTxs", "CtrlSum", "TtlIntrBkSttlmAmt", "IntrBkSttlmAmt",
+    "CdtTrfTxInf", "GrpHdr", "NbOfTxs", "CtrlSum", "TtlIntrBkSttlmAmt", "IntrBkSttlmAmt",
     "iso.grphdr.nb-of-txs", "iso.grphdr.ctrl-sum", "iso.grphdr.ttl-intr-bk-sttlm-amt",
 )  # fmt: skip
 _BEPS = dict(header="PKGGrpHdr", count="NbOfTxs", sum="CtrlSum", total=None, amount="Amt")
@@ -63,28 +69,27 @@ LAYOUTS: dict[str, Layout] = {
     "pacs.008.001.02": _ISO_CT,
     "pacs.009.001.02": _ISO_CT,
     "beps.121.001.01": Layout(
-        "CstmrCdtTrfInf", "", **_BEPS,  # type: ignore[arg-type]
+        "CstmrCdtTrfInf", **_BEPS,  # type: ignore[arg-type]
         count_rule="cnaps2.beps.nb-of-txs", sum_rule="cnaps2.beps.ctrl-sum", total_rule=None,
     ),
     "beps.122.001.01": Layout(
-        "FinCdtTrfInf", "", **_BEPS,  # type: ignore[arg-type]
+        "FinCdtTrfInf", **_BEPS,  # type: ignore[arg-type]
         count_rule="cnaps2.beps.nb-of-txs", sum_rule="cnaps2.beps.ctrl-sum", total_rule=None,
     ),
-    "camt.053.001.08": Layout(
-        "Ntry", "Stmt", "GrpHdr", None, None, None, "Amt", None, None, None
-    ),
+    "camt.053.001.08": Layout("Ntry", "GrpHdr", None, None, None, "Amt", None, None, None),
 }  # fmt: skip
 
-#: rules that need the whole package; the stream checks them itself at the end
-PACKAGE_RULES = frozenset(
-    {"iso.stmt.balance", "iso.stmt.txs-summry"}
-    | {
-        r
-        for layout in LAYOUTS.values()
-        for r in (layout.count_rule, layout.sum_rule, layout.total_rule)
-        if r
-    }
+#: rules comparing a header total with every transaction: the stream checks the totals
+#: itself at the end (their findings on a transaction, e.g. a currency, still come per chunk)
+TOTAL_RULES = frozenset(
+    rule
+    for layout in LAYOUTS.values()
+    for rule in (layout.count_rule, layout.sum_rule, layout.total_rule)
+    if rule
 )
+#: rules that need a whole statement at once: not run in streaming mode (an info finding says so)
+STATEMENT_RULES = frozenset({"iso.stmt.balance", "iso.stmt.txs-summry"})
+PACKAGE_RULES = TOTAL_RULES | STATEMENT_RULES
 
 CHUNK = 500
 
@@ -102,13 +107,25 @@ class TransactionStream:
     config: Any = None
     cnaps_header: Any = None
     _file: Any = field(default=None, repr=False)
+    #: lines before the XML body (the CNAPS2 header and signature), added to every line
+    line_offset: int = 0
     header: Any = None
     count: int = 0
     report: Any = None
-    _skeleton: etree._Element | None = field(default=None, repr=False)
-    _chunk: list[etree._Element] = field(default_factory=list, repr=False)
+    #: the chunk's transactions, each with its parent in the tree and its place there
+    _chunk: list[tuple[etree._Element, int, etree._Element]] = field(
+        default_factory=list, repr=False
+    )
+    #: transactions already taken out of each parent (to number the later ones)
+    _taken: dict[etree._Element, int] = field(default_factory=dict, repr=False)
     _sum: Decimal = Decimal(0)
-    _stated: dict[str, tuple[str | None, str | None, int | None]] = field(default_factory=dict)
+    _sum_complete: bool = True  # every transaction amount present and a number
+    _currencies: set[str | None] = field(default_factory=set, repr=False)
+    _stated: dict[str, tuple[etree._Element | None, str | None, int | None]] = field(
+        default_factory=dict, repr=False
+    )
+    #: findings outside the transactions reported so far (every chunk repeats the headers)
+    _outside: set[tuple[Any, ...]] = field(default_factory=set, repr=False)
 
     def __iter__(self) -> Iterator[Any]:
         from paymsg.validation.findings import Report
@@ -117,35 +134,46 @@ class TransactionStream:
             source=self.source, type=self.type.id, profile=self.profile or "default"
         )
         tx_cls: type | None = None
+        root: etree._Element | None = None
         try:
-            for event, element in self._events:
-                name = element.tag.rsplit("}", 1)[-1]
-                if event == "start":
-                    if name == self.layout.transaction and self.validate and self._skeleton is None:
-                        self._skeleton = _skeleton_of(element)
-                    continue
-                if name == self.layout.header and self.header is None:
+            for _, element in self._events:
+                if root is None:
+                    root = element.getroottree().getroot()
+                if element.tag.endswith("}" + self.layout.header) and self.header is None:
                     self._remember_header(element)
-                elif name == self.layout.transaction:
-                    if tx_cls is None:
-                        tx_cls = _class_of(self.type, element)
-                    item = _bind(element, tx_cls, self.source)
-                    self.count += 1
-                    amount = _decimal(element.find("{*}" + self.layout.amount))
-                    if amount is not None:
-                        self._sum += amount
-                    if self.validate:
-                        self._chunk.append(copy.deepcopy(element))
-                        if len(self._chunk) >= CHUNK:
-                            self._flush()
+                    continue
+                if tx_cls is None:
+                    tx_cls = _class_of(self.type, element)
+                item = _bind(element, tx_cls, self.source)
+                self.count += 1
+                amount_el = find(element, self.layout.amount)
+                amount = _decimal(amount_el)
+                self._currencies.add(amount_el.get("Ccy") if amount_el is not None else None)
+                if amount is None:
+                    self._sum_complete = False
+                else:
+                    self._sum += amount
+                if self.validate:  # the chunk takes the transaction out of the tree
+                    parent = element.getparent()
+                    assert parent is not None
+                    place = (parent, parent.index(element), element)
+                    parent.remove(element)
+                    if len(self._chunk) >= CHUNK:  # the last chunk is never empty
+                        self._flush(root, final=False)
+                    self._chunk.append(place)
+                else:
                     _release(element)
-                    yield item
+                yield item
+            if self.validate and root is not None:
+                self._flush(root, final=True)
+                self._package_checks()
+        except PaymsgError as exc:
+            if self.line_offset and exc.line is not None:
+                exc.line += self.line_offset
+            raise
         finally:
             if self._file is not None:
                 self._file.close()
-        if self.validate:
-            self._flush()
-            self._package_checks()
 
     # -- header -------------------------------------------------------------------------
 
@@ -154,79 +182,127 @@ class TransactionStream:
         self.header = _bind(element, cls, self.source)
         for key in ("count", "sum", "total"):
             tag = getattr(self.layout, key)
-            child = element.find("{*}" + tag) if tag else None
+            child = find(element, tag) if tag else None
             text = child.text.strip() if child is not None and child.text else None
-            where = (element_path(child), child.sourceline) if child is not None else (None, None)
-            self._stated[key] = (text, *where)
+            self._stated[key] = (child, text, child.sourceline if child is not None else None)
 
     # -- validation ---------------------------------------------------------------------
 
-    def _flush(self) -> None:
-        if not self._chunk or self._skeleton is None:
-            self._chunk = []
-            return
+    def _flush(self, root: etree._Element, *, final: bool) -> None:
+        """Validate the chunk as a document: what has been read so far without the other
+        transactions, and the chunk's transactions in their places."""
         from paymsg.validation.config import ValidationConfig
-        from paymsg.validation.config import profile as get_profile
         from paymsg.validation.registry import RuleContext, run_rules
 
-        document = copy.deepcopy(self._skeleton)
-        parent = _find_local(document, self.layout.parent) if self.layout.parent else document[0]
-        offset = self.count - len(self._chunk)
-        total = Decimal(0)
-        for tx in self._chunk:
-            parent.append(tx)
-            amount = _decimal(tx.find("{*}" + self.layout.amount))
-            total += amount or 0
-        _restate(document, self.layout, len(self._chunk), total)
-        mtype = self.type
-        found = [_xsd_finding(p) for p in schema_errors(document, mtype)]
+        document = copy.deepcopy(root)
+        places: dict[etree._Element, etree._Element] = {}  # parent in the tree → in the copy
+        for parent, _, _ in self._chunk:
+            if parent not in places:
+                places[parent] = _same_place(parent, document)
+        if not final:
+            # the parser reads ahead of its events: what follows the chunk is not complete
+            parent, position, _ = self._chunk[-1]
+            _cut_after(places[parent], position)
+        inserted: dict[etree._Element, int] = {}
+        for parent, position, tx in self._chunk:
+            done = inserted.get(parent, 0)
+            places[parent].insert(position + done, tx)
+            inserted[parent] = done + 1
+        # a transaction's index overall: its index in the chunk + those taken out before it
+        offsets = {
+            f"{element_path(places[parent])}/{self.layout.transaction}[": self._taken.get(parent, 0)
+            for parent in places
+        }
+        for parent, count in inserted.items():
+            self._taken[parent] = self._taken.get(parent, 0) + count
+        self._chunk = []
+
+        found = [_xsd(p, self.line_offset) for p in schema_errors(document, self.type)]
         ctx = RuleContext(
-            type=mtype,
+            type=self.type,
             document=document,
             config=self.config or ValidationConfig(),
             cnaps_header=self.cnaps_header,
+            line_offset=self.line_offset,
         )
-        packs = get_profile(self.profile).packs
-        found += [f for f in run_rules(ctx, packs) if f.rule not in PACKAGE_RULES]
-        self.report.findings.extend(_shift(f, self.layout.transaction, offset) for f in found)
-        self._chunk = []
+        found += run_rules(ctx, self._packs())
+        for finding in found:
+            finding, inside = _renumber(finding, offsets)
+            if finding.rule in STATEMENT_RULES or (finding.rule in TOTAL_RULES and not inside):
+                continue
+            if not inside:  # every chunk repeats the headers: report those findings once
+                key = (finding.rule, finding.path, finding.line, finding.value, finding.message)
+                if key in self._outside:
+                    continue
+                self._outside.add(key)
+            self.report.findings.append(finding)
 
     def _package_checks(self) -> None:
+        """The header totals against every transaction (as the rule packs check a whole
+        message: a sum is not compared when an amount is missing or in another currency)."""
         from paymsg.validation.findings import Finding
+        from paymsg.validation.registry import rules_for
 
-        checks = (
-            ("count", self.layout.count_rule, str(self.count)),
-            ("sum", self.layout.sum_rule, self._sum),
-            ("total", self.layout.total_rule, self._sum),
-        )
-        for key, rule, actual in checks:
-            stated, path, line = self._stated.get(key, (None, None, None))
-            if rule is None or stated is None:
-                continue
-            ok = stated == actual if key == "count" else _decimal_text(stated) == actual
-            if not ok:
-                self.report.findings.append(
-                    Finding(
-                        rule=rule,
-                        layer="rule",
-                        severity="error",
-                        path=path,
-                        line=line,
-                        value=stated,
-                        message=f"the header states {stated}, the stream has {actual}",
-                        message_zh=f"报文头声明为 {stated}，实际为 {actual}",
-                    )
-                )
-        if self.type.id.startswith("camt.053"):
+        if any(r.id in STATEMENT_RULES for r in rules_for(self.type, self._packs())):
             self.report.findings.append(
                 Finding(
                     rule="iso.stmt.balance",
                     layer="rule",
                     severity="info",
-                    message="statement balances are not checked in streaming mode",
-                    message_zh="流式模式下不核对对账单余额",
+                    message="statement balances and totals are not checked in streaming mode",
+                    message_zh="流式模式下不核对对账单余额和汇总",
                 )
             )
+        layout, count = self.layout, self.count
+        element, stated, _ = self._stated.get("count", (None, None, None))
+        wrong_count = stated is not None and (not stated.isdigit() or int(stated) != count)
+        if layout.count_rule and element is not None and wrong_count:
+            self._total_finding(
+                layout.count_rule,
+                "count",
+                f"NbOfTxs is {stated}, but the message has {count} {layout.transaction}",
+                f"NbOfTxs 为 {stated}，但报文实际有 {count} 笔 {layout.transaction}",
+            )
+        if not count or not self._sum_complete:
+            return
+        actual = format(self._sum, "f")
+        for key, rule in (("sum", layout.sum_rule), ("total", layout.total_rule)):
+            element, stated, _ = self._stated.get(key, (None, None, None))
+            value = _decimal_text(stated) if stated is not None else None
+            if rule is None or element is None or value is None or value == self._sum:
+                continue
+            if key == "total" and self._currencies != {element.get("Ccy")}:
+                continue  # the rule reports each transaction in another currency instead
+            name = local_name(element.tag)
+            self._total_finding(
+                rule,
+                key,
+                f"{name} is {stated}, but the {count} amounts add up to {actual}",
+                f"{name} 为 {stated}，但 {count} 笔金额合计为 {actual}",
+            )
+
+    def _packs(self) -> tuple[str, ...]:
+        from paymsg.validation.config import profile
+
+        return tuple(profile(self.profile).packs)
+
+    def _total_finding(self, rule: str, key: str, message: str, message_zh: str) -> None:
+        from paymsg.validation.findings import Finding
+
+        element, stated, line = self._stated[key]
+        assert element is not None
+        self.report.findings.append(
+            Finding(
+                rule=rule,
+                layer="rule",
+                severity="error",
+                path=element_path(element),
+                line=line + self.line_offset if line else None,
+                value=stated,
+                message=message,
+                message_zh=message_zh,
+            )
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -279,61 +355,62 @@ def _decimal(element: etree._Element | None) -> Decimal | None:
 
 def _decimal_text(text: str) -> Decimal | None:
     try:
-        return Decimal(text.strip())
+        value = Decimal(text.strip())
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None
 
 
-def _find_local(root: etree._Element, name: str) -> etree._Element:
-    found = root.find(".//{*}" + name)
-    if found is None:
-        raise UnknownMessageTypeError(f"no {name} element")
-    return found
+def _same_place(element: etree._Element, copy_root: etree._Element) -> etree._Element:
+    """The element of ``copy_root`` (a deep copy of ``element``'s tree) at its place."""
+    steps = []
+    node = element
+    while (parent := node.getparent()) is not None:
+        steps.append(parent.index(node))
+        node = parent
+    target = copy_root
+    for index in reversed(steps):
+        target = target[index]
+    return target
 
 
-def _skeleton_of(first_transaction: etree._Element) -> etree._Element:
-    """Everything read before the first transaction (headers included), without it."""
-    skeleton = copy.deepcopy(first_transaction.getroottree().getroot())
-    partial = skeleton.find(".//{*}" + local_name(first_transaction.tag))
-    parent = partial.getparent() if partial is not None else None
-    if partial is not None and parent is not None:
-        # the parser reads ahead of its events: drop the transaction and what follows
-        for extra in list(parent)[parent.index(partial) :]:
-            parent.remove(extra)
-    return skeleton
-
-
-def _restate(document: etree._Element, layout: Layout, count: int, total: Decimal) -> None:
-    header = document.find(".//{*}" + layout.header)
-    if header is None:
-        return
-    for tag, value in ((layout.count, str(count)), (layout.sum, total), (layout.total, total)):
-        child = header.find("{*}" + tag) if tag else None
-        if child is not None:
-            child.text = str(value)
+def _cut_after(parent: etree._Element, position: int) -> None:
+    """Remove what follows child ``position`` of ``parent`` (and of its ancestors) in
+    document order."""
+    node: etree._Element | None = parent
+    keep = position
+    while node is not None:
+        for extra in list(node)[keep:]:
+            node.remove(extra)
+        up = node.getparent()
+        keep = up.index(node) + 1 if up is not None else 0
+        node = up
 
 
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
-def _shift(finding: Any, tx_name: str, offset: int) -> Any:
-    """Renumber ``/<tx>[i]`` in a chunk finding's path to the transaction's place overall."""
-    if not finding.path or offset == 0:
-        return finding
-    marker = f"/{tx_name}"
-    if marker not in finding.path:
-        return finding
-    head, _, tail = finding.path.partition(marker)
-    match = re.match(r"\[(\d+)\]", tail)
-    index = int(match.group(1)) if match else 1
-    rest = tail[match.end() :] if match else tail
-    return finding.model_copy(update={"path": f"{head}{marker}[{index + offset}]{rest}"})
+def _renumber(finding: Any, offsets: dict[str, int]) -> tuple[Any, bool]:
+    """A chunk finding with its transaction's index overall, and whether it lies in one of
+    the chunk's transactions (``offsets``: the path of each parent's transactions, up to
+    the ``[`` of the index → how many of them came before the chunk)."""
+    path = finding.path or ""
+    for prefix, offset in offsets.items():
+        if path.startswith(prefix):
+            match = _INDEX.match(path, len(prefix) - 1)
+            if match is None:
+                break
+            if offset:
+                renumbered = f"{prefix}{int(match.group(1)) + offset}]{path[match.end() :]}"
+                finding = finding.model_copy(update={"path": renumbered})
+            return finding, True
+    return finding, False
 
 
-def _xsd_finding(problem: Any) -> Any:
-    from paymsg.validation.engine import _xsd
+def _xsd(problem: Any, line_offset: int) -> Any:
+    from paymsg.validation.engine import _xsd as xsd_finding
 
-    return _xsd(problem, 0)
+    return xsd_finding(problem, line_offset)
 
 
 def iter_transactions(
@@ -372,10 +449,12 @@ def _open(
 ) -> TransactionStream:
     head = stream.read(4096)
     header = None
+    line_offset = 0
     if cnaps2.looks_like_cnaps2(head):
         envelope, offset = cnaps2.split_envelope(head)
         header = envelope.header
         type_id = type_id or header.mesg_type
+        line_offset = head.count(b"\n", 0, offset)
         head = head[offset:]
     probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name, head=head)
     try:
@@ -391,16 +470,25 @@ def _open(
             hint=f"streamable: {supported}",
         )
     layout = LAYOUTS[mtype.id]
-    # only the header and transaction events reach Python
+    # only the ends of the header and of the transactions reach Python
     events = iterparse(
         _Prefixed(head, stream),
-        events=("start", "end"),
+        events=("end",),
         tag=[f"{{{mtype.namespace}}}{layout.header}", f"{{{mtype.namespace}}}{layout.transaction}"],
         name=name,
         head=head,
     )
     return TransactionStream(
-        mtype, layout, name, events, validate, profile, config, cnaps_header=header, _file=stream
+        mtype,
+        layout,
+        name,
+        events,
+        validate,
+        profile,
+        config,
+        cnaps_header=header,
+        _file=stream,
+        line_offset=line_offset,
     )
 
 

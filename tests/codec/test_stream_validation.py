@@ -1,0 +1,175 @@
+"""Streaming validation reports what validating the whole message reports.
+
+The stream validates in chunks, each a small document made of the headers and some
+transactions; the findings must still be the whole message's: per-transaction paths and
+lines into the input, header findings once (not once per chunk), package totals once, at
+the end. Chunks are made small here so that a few dozen transactions span several.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import paymsg
+from benchmarks.messages import beps121, camt053
+from paymsg.codec import stream
+from tests.conftest import EXAMPLES, ROOT
+
+#: rules whose streamed form is documented to differ (statement balances need every entry)
+NOT_STREAMED = {"iso.stmt.balance", "iso.stmt.txs-summry"}
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "CHUNK", 7)
+
+
+def _key(finding: paymsg.Finding) -> tuple[object, ...]:
+    return (
+        finding.rule,
+        finding.layer,
+        finding.severity,
+        finding.path,
+        finding.line,
+        finding.value,
+    )
+
+
+def _compare(data: bytes) -> list[tuple[object, ...]]:
+    whole = paymsg.validate(data)
+    streamed = paymsg.iter_transactions(data, validate=True)
+    list(streamed)
+    expected = sorted((_key(f) for f in whole.findings if f.rule not in NOT_STREAMED), key=str)
+    got = sorted((_key(f) for f in streamed.report.findings if f.rule not in NOT_STREAMED), key=str)
+    assert got == expected
+    return got
+
+
+def _nth(data: bytes, pattern: bytes, n: int, replacement: bytes) -> bytes:
+    """``data`` with the ``n``-th (0-based) match of ``pattern`` replaced."""
+    match = list(re.finditer(pattern, data))[n]
+    return data[: match.start()] + replacement + data[match.end() :]
+
+
+BEPS = beps121(40)
+BEPS_CASES = {
+    "header MsgId": (rb"<MsgId>\d+</MsgId>", 0, b"<MsgId>X024031500305218</MsgId>"),
+    "header participant": (
+        rb"<InstgDrctPty>\d+</InstgDrctPty>",
+        0,
+        b"<InstgDrctPty>1</InstgDrctPty>",
+    ),
+    "header currency": (rb'<CtrlSum Ccy="CNY">', 0, b'<CtrlSum Ccy="USD">'),
+    "stated count": (rb"<NbOfTxs>40</NbOfTxs>", 0, b"<NbOfTxs>41</NbOfTxs>"),
+    "stated sum": (rb"<CtrlSum Ccy=\"CNY\">[\d.]+<", 0, b'<CtrlSum Ccy="CNY">1.00<'),
+    "detail schema": (rb"<TxId>\d+</TxId>", 23, b"<TxId>X</TxId>"),
+    "detail currency": (rb'<Amt Ccy="CNY">', 31, b'<Amt Ccy="USD">'),
+    "detail over the limit": (rb'<Amt Ccy="CNY">[\d.]+<', 15, b'<Amt Ccy="CNY">60000.00<'),
+    "detail fen": (rb'<Amt Ccy="CNY">[\d.]+<', 8, b'<Amt Ccy="CNY">100.123<'),
+    "detail branch": (rb"<BrnchId>\s*<Id>\d+</Id>", 39, b"<BrnchId><Id>12</Id>"),
+}
+
+
+def test_a_clean_package_is_clean() -> None:
+    assert _compare(BEPS) == []
+
+
+@pytest.mark.parametrize("case", BEPS_CASES, ids=list(BEPS_CASES))
+def test_beps_package_findings_equal_the_whole_messages(case: str) -> None:
+    pattern, n, replacement = BEPS_CASES[case]
+    assert _compare(_nth(BEPS, pattern, n, replacement)), "the mutation must be reported"
+
+
+def test_header_findings_are_reported_once_however_many_chunks() -> None:
+    bad = _nth(BEPS, rb"<MsgId>\d+</MsgId>", 0, b"<MsgId>bad</MsgId>")
+    streamed = paymsg.iter_transactions(bad, validate=True)
+    list(streamed)
+    paths = [f.path for f in streamed.report.findings]
+    assert len(paths) == len(set(paths)), streamed.report.findings
+
+
+def test_cnaps2_text_lines_count_from_the_top_of_the_text() -> None:
+    text = (EXAMPLES / "cnaps2/beps.121.001.01/customer-credit-package.txt").read_bytes()
+    assert _compare(text) == []
+    assert _compare(_nth(text, rb"<TxId>\d+</TxId>", 2, b"<TxId>X</TxId>"))
+    assert _compare(_nth(text, rb'<Amt Ccy="CNY">', 1, b'<Amt Ccy="EUR">'))
+
+
+def test_iso_batch_findings_equal_the_whole_messages() -> None:
+    batch = (EXAMPLES / "iso20022/pacs.008.001.08/cips-cny-batch.xml").read_bytes()
+    assert _compare(batch) == []
+    assert _compare(_nth(batch, rb"<BICFI>[A-Z0-9]+</BICFI>", 3, b"<BICFI>BADBIC</BICFI>"))
+    assert _compare(_nth(batch, rb"<NbOfTxs>\d+</NbOfTxs>", 0, b"<NbOfTxs>9</NbOfTxs>"))
+
+
+def test_statement_entry_findings_equal_the_whole_messages() -> None:
+    statement = camt053(30)
+    assert _compare(_nth(statement, rb'<Amt Ccy="CNY">', 20, b'<Amt Ccy="XXQ">'))
+
+
+def test_content_after_the_transactions_is_validated_once() -> None:
+    batch = (EXAMPLES / "iso20022/pacs.008.001.08/cips-cny-batch.xml").read_bytes()
+    trailing = b"<SplmtryData><PlcAndNm>no envelope</PlcAndNm></SplmtryData></FIToFICstmrCdtTrf>"
+    bad = batch.replace(b"</FIToFICstmrCdtTrf>", trailing)
+    findings = _compare(bad)
+    assert [f[0] for f in findings] == ["xsd.content"]
+
+
+def test_several_statements_keep_their_own_entry_numbers() -> None:
+    root = etree.fromstring(camt053(12))
+    statement = root.find(".//{*}Stmt")
+    assert statement is not None
+    second = copy.deepcopy(statement)
+    statement.addnext(second)
+    for number, stmt in enumerate((statement, second), 1):
+        stmt.find("{*}Id").text = f"STATEMENT-{number}"  # type: ignore[union-attr]
+        extra = etree.SubElement(stmt, f"{{{etree.QName(stmt).namespace}}}AddtlStmtInf")
+        extra.text = "x" * (501 if number == 1 else 10)  # Max500Text: the first is too long
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    findings = _compare(_nth(data, rb'<Amt Ccy="CNY">', 40, b'<Amt Ccy="XXQ">'))
+    paths = {f[3] for f in findings}
+    assert "/Document/BkToCstmrStmt/Stmt[1]/AddtlStmtInf" in paths
+    assert any(str(p).startswith("/Document/BkToCstmrStmt/Stmt[2]/Ntry[") for p in paths)
+
+
+def test_a_package_without_transactions_is_still_validated() -> None:
+    root = etree.fromstring(beps121(2))
+    for detail in root.findall(".//{*}CstmrCdtTrfInf"):
+        detail.getparent().remove(detail)  # type: ignore[union-attr]
+    findings = _compare(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    assert "xsd.content" in {f[0] for f in findings}
+
+
+def test_a_last_chunk_that_is_full_leaves_nothing_to_report() -> None:
+    assert _compare(beps121(14)) == []  # two full chunks of 7
+
+
+def test_validating_stream_memory_is_flat(tmp_path: Path) -> None:
+    """Peak RSS (VmHWM, which counts libxml2's memory) of validating 1,000 and 20,000 details:
+    chunks are validated and dropped, so the larger package costs no more memory."""
+
+    def peak(details: int) -> int:
+        path = tmp_path / f"b{details}.xml"
+        path.write_bytes(beps121(details))
+        code = (
+            "import sys; from paymsg import iter_transactions\n"
+            "s = iter_transactions(sys.argv[1], validate=True)\n"
+            "for _ in s: pass\n"
+            "assert s.report.ok, s.report.findings\n"
+            "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT
+        )
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.strip())
+
+    small, large = peak(1_000), peak(20_000)  # about 1.2 MB and 24 MB of XML
+    assert large - small < 8 * 1024  # KiB
