@@ -111,11 +111,22 @@ def test_large_files_are_streamed(tmp_path: Path, monkeypatch) -> None:  # type:
     from benchmarks.messages import beps121
     from paymsg.cli import validate as validate_cli
 
+    from paymsg.codec import stream
+
     monkeypatch.setattr(validate_cli, "STREAM_FROM", 10_000)
+    streamed: list[object] = []
+    original = stream.iter_transactions
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        streamed.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(stream, "iter_transactions", spy)
     big = tmp_path / "big.xml"
     big.write_bytes(beps121(300).replace(b"<NbOfTxs>300</NbOfTxs>", b"<NbOfTxs>299</NbOfTxs>"))
     result = run("validate", big, "--json")
     assert result.exit_code == 1
     [report] = json.loads(result.stdout)
     assert [f["rule"] for f in report["findings"]] == ["cnaps2.beps.nb-of-txs"]
-    assert "the stream has 300" in report["findings"][0]["message"]
+    assert "has 300" in report["findings"][0]["message"]
+    assert streamed == [big]
