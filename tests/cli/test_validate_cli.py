@@ -110,7 +110,6 @@ def test_rules_list() -> None:
 def test_large_files_are_streamed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from benchmarks.messages import beps121
     from paymsg.cli import validate as validate_cli
-
     from paymsg.codec import stream
 
     monkeypatch.setattr(validate_cli, "STREAM_FROM", 10_000)
