@@ -82,9 +82,10 @@ def _validate_one(
         try:
             stream = iter_transactions(path, type_id, validate=True, profile=profile, config=config)
             with Progress(console=err_console, transient=True) as bar:
-                task = bar.add_task(f"streaming {path.name}", total=None)
-                for _ in stream:
-                    bar.advance(task)
+                task = bar.add_task(f"streaming {path.name}", total=path.stat().st_size)
+                for count, _ in enumerate(stream, 1):
+                    if count % 256 == 0:
+                        bar.update(task, completed=stream.bytes_read)
             report: Report = stream.report
             return report
         except PaymsgError:

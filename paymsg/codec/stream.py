@@ -109,6 +109,8 @@ class TransactionStream:
     _file: Any = field(default=None, repr=False)
     #: lines before the XML body (the CNAPS2 header and signature), added to every line
     line_offset: int = 0
+    _reader: Any = field(default=None, repr=False)
+    _skipped: int = 0  # bytes before the XML body
     header: Any = None
     count: int = 0
     report: Any = None
@@ -126,6 +128,12 @@ class TransactionStream:
     )
     #: findings outside the transactions reported so far (every chunk repeats the headers)
     _outside: set[tuple[Any, ...]] = field(default_factory=set, repr=False)
+
+    @property
+    def bytes_read(self) -> int:
+        """How far into the input the parser has read (for progress bars)."""
+        delivered = self._reader.delivered if self._reader is not None else 0
+        return int(self._skipped + delivered)
 
     def __iter__(self) -> Iterator[Any]:
         from paymsg.validation.findings import Report
@@ -449,13 +457,13 @@ def _open(
 ) -> TransactionStream:
     head = stream.read(4096)
     header = None
-    line_offset = 0
+    line_offset = skipped = 0
     if cnaps2.looks_like_cnaps2(head):
         envelope, offset = cnaps2.split_envelope(head)
         header = envelope.header
         type_id = type_id or header.mesg_type
         line_offset = head.count(b"\n", 0, offset)
-        head = head[offset:]
+        head, skipped = head[offset:], offset
     probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name, head=head)
     try:
         _, root = next(probe)
@@ -471,8 +479,9 @@ def _open(
         )
     layout = LAYOUTS[mtype.id]
     # only the ends of the header and of the transactions reach Python
+    reader = _Prefixed(head, stream)
     events = iterparse(
-        _Prefixed(head, stream),
+        reader,
         events=("end",),
         tag=[f"{{{mtype.namespace}}}{layout.header}", f"{{{mtype.namespace}}}{layout.transaction}"],
         name=name,
@@ -489,6 +498,8 @@ def _open(
         cnaps_header=header,
         _file=stream,
         line_offset=line_offset,
+        _reader=reader,
+        _skipped=skipped,
     )
 
 
@@ -498,6 +509,7 @@ class _Prefixed(io.RawIOBase):
     def __init__(self, prefix: bytes, stream: Any) -> None:
         self._prefix = prefix
         self._stream = stream
+        self.delivered = 0  # bytes handed to the parser so far
 
     def readable(self) -> bool:
         return True
@@ -507,10 +519,12 @@ class _Prefixed(io.RawIOBase):
             size = min(len(buffer), len(self._prefix))
             buffer[:size] = self._prefix[:size]
             self._prefix = self._prefix[size:]
-            return size
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        else:
+            data = self._stream.read(len(buffer))
+            size = len(data)
+            buffer[:size] = data
+        self.delivered += size
+        return size
 
     def close(self) -> None:
         if hasattr(self._stream, "close"):

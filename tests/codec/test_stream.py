@@ -54,3 +54,14 @@ def test_refuses_what_it_cannot_stream() -> None:
         paymsg.iter_transactions(EXAMPLES / "iso20022/camt.056.001.08/cny-cips-cust-bare.xml")
     with pytest.raises(paymsg.UnsafeXMLError):
         paymsg.iter_transactions(b'<!DOCTYPE d [<!ENTITY x "y">]><d>&x;</d>')
+
+
+def test_bytes_read_tells_how_far_the_stream_is() -> None:
+    text = EXAMPLES / "cnaps2/beps.121.001.01/customer-credit-package.txt"
+    stream = paymsg.iter_transactions(text)
+    positions = [stream.bytes_read]
+    for _ in stream:
+        positions.append(stream.bytes_read)
+    assert positions[0] > 0  # the CNAPS2 header is read to know the type
+    assert positions == sorted(positions)
+    assert positions[-1] == text.stat().st_size
