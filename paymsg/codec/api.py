@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,12 @@ def _located(exc: PaymsgError, source: str | None, line_offset: int) -> PaymsgEr
     return exc
 
 
+_LEADING = re.compile(rb"[\xef\xbb\xbf \t\r\n]*")
+
+
 def _is_json(raw: bytes) -> bool:
-    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:3]
-    return head[:1] == b"{" and head != b"{H:"
+    start = _LEADING.match(raw).end()  # type: ignore[union-attr]  # matches the empty run
+    return raw.startswith(b"{", start) and not raw.startswith(b"{H:", start)
 
 
 # --------------------------------------------------------------------------- detect
