@@ -32,7 +32,7 @@ from paymsg.catalog import MessageType, catalog
 from paymsg.codec import cnaps2, fast
 from paymsg.codec.api import Source
 from paymsg.codec.binding import CONTEXT, schema_errors
-from paymsg.codec.xmlsafe import element_path, iterparse, local_name, namespace_of
+from paymsg.codec.xmlsafe import element_path, find, iterparse, local_name, namespace_of
 from paymsg.errors import (
     BindingError,
     InputError,
@@ -40,7 +40,6 @@ from paymsg.errors import (
     PaymsgError,
     UnknownMessageTypeError,
 )
-from paymsg.validation.registry import find
 
 
 @dataclass(frozen=True)

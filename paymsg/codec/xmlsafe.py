@@ -165,6 +165,50 @@ def syntax_error(
     return MalformedXMLError(f"not well-formed XML: {msg}", source=source, line=at, column=column)
 
 
+# --------------------------------------------------------------------------- lookups
+
+
+@cache
+def _path(tag: str, path: str) -> etree.XPath:
+    """``path`` (child steps by local name, ``"GrpHdr/NbOfTxs"``) compiled for elements in
+    the namespace of an element tagged ``tag``.
+
+    Message parts keep one namespace throughout, so lookups use the namespace of the element
+    they start from; a compiled path is evaluated in C without parsing tag names again.
+    """
+    steps = path.split("/")
+    if any(not step.isalnum() for step in steps):
+        raise ValueError(f"rule paths are child steps by local name, not {path!r}")
+    if tag[:1] != "{":
+        return etree.XPath(path)
+    namespace = tag[1 : tag.index("}")]
+    return etree.XPath("/".join(f"m:{step}" for step in steps), namespaces={"m": namespace})
+
+
+def find(element: etree._Element | None, path: str) -> etree._Element | None:
+    """The first element at ``path`` (child steps by local name) below ``element``."""
+    if element is None:
+        return None
+    found = _path(element.tag, path)(element)
+    return found[0] if found else None
+
+
+def findall(element: etree._Element | None, path: str) -> list[etree._Element]:
+    """Every element at ``path`` (child steps by local name) below ``element``, in order."""
+    if element is None:
+        return []
+    found: list[etree._Element] = _path(element.tag, path)(element)
+    return found
+
+
+def text(element: etree._Element | None, path: str | None = None) -> str | None:
+    """The stripped text of ``element`` (or of the element at ``path`` below it)."""
+    target = element if path is None else find(element, path)
+    if target is None or target.text is None:
+        return None
+    return str(target.text).strip()
+
+
 def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 

@@ -10,6 +10,7 @@ from lxml import etree
 
 import paymsg
 from paymsg.catalog import catalog
+from paymsg.codec import xmlsafe
 from paymsg.codec.api import open_cnaps2
 from paymsg.codec.envelope import split_parts
 from paymsg.codec.xmlsafe import DEFAULT_LIMITS, parse_xml
@@ -36,28 +37,28 @@ def _texts(elements: list[etree._Element]) -> list[str | None]:
 @pytest.mark.parametrize("path", ["A", "A/B", "A/C", "X/B", "A/Missing", "Missing/B", "B"])
 def test_find_and_findall_agree_with_elementpath(path: str) -> None:
     expected = TREE.findall("/".join(f"{{{NS}}}{step}" for step in path.split("/")))
-    assert registry.findall(TREE, path) == expected
-    assert registry.find(TREE, path) is (expected[0] if expected else None)
+    assert xmlsafe.findall(TREE, path) == expected
+    assert xmlsafe.find(TREE, path) is (expected[0] if expected else None)
 
 
 def test_find_searches_later_branches() -> None:
     # the first A has no B: the match is in the second A, as ElementPath finds it
-    assert registry.text(TREE, "A/B") == "first"
-    assert _texts(registry.findall(TREE, "A/B")) == ["first", "second", "third"]
+    assert xmlsafe.text(TREE, "A/B") == "first"
+    assert _texts(xmlsafe.findall(TREE, "A/B")) == ["first", "second", "third"]
 
 
 def test_lookups_stay_in_the_namespace_of_their_start() -> None:
     mixed = etree.fromstring(b'<R xmlns="urn:a"><B xmlns="urn:b">other</B><B>own</B></R>')
-    assert registry.text(mixed, "B") == "own"
+    assert xmlsafe.text(mixed, "B") == "own"
     plain = etree.fromstring(b"<R><B>plain</B></R>")
-    assert registry.text(plain, "B") == "plain"
-    assert registry.find(None, "B") is None and registry.findall(None, "B") == []
+    assert xmlsafe.text(plain, "B") == "plain"
+    assert xmlsafe.find(None, "B") is None and xmlsafe.findall(None, "B") == []
 
 
 @pytest.mark.parametrize("path", ["", "A//B", "../A", "A/*", "A[1]", "A/"])
 def test_only_child_steps_are_accepted(path: str) -> None:
     with pytest.raises(ValueError, match="child steps"):
-        registry.find(TREE, path)
+        xmlsafe.find(TREE, path)
 
 
 def test_context_lookups_are_cached_per_validation_and_kept_apart() -> None:
@@ -98,3 +99,11 @@ def test_typed_walk_shortcuts_give_the_types_of_the_full_resolution(path: Path) 
         # naming the root as opaque content forces the ancestor-by-ancestor resolution
         full = dataclasses.replace(index, opaque_tags=(root.tag,))
         assert typed_walk(root, index) == typed_walk(root, full)
+
+
+def test_a_comment_before_the_message_element_does_not_hide_it() -> None:
+    batch = (EXAMPLES / "iso20022/pacs.008.001.08/cips-cny-batch.xml").read_bytes()
+    bad = batch.replace(b"<NbOfTxs>", b"<NbOfTxs>9", 1)
+    commented = bad.replace(b"<FIToFICstmrCdtTrf>", b"<!-- routed --><FIToFICstmrCdtTrf>", 1)
+    rules = [f.rule for f in paymsg.validate(commented).findings]
+    assert rules == [f.rule for f in paymsg.validate(bad).findings] == ["iso.grphdr.nb-of-txs"]

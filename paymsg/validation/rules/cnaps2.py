@@ -31,10 +31,10 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from paymsg.cnaps2_facts import BANK_CODE, MSG_ID, NPC, PRIORITY_BY_SETTLEMENT, TAG_LINE
+from paymsg.codec import xmlsafe
 from paymsg.codec.cnaps2 import looks_like_cnaps2, split_envelope
 from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import ConfigError, PaymsgError
-from paymsg.validation import registry
 from paymsg.validation.findings import Finding, Severity
 from paymsg.validation.registry import Findings, RuleContext, rule
 
@@ -323,7 +323,7 @@ def _from_toml(raw: bytes, source: str) -> CodeTable:
 
 
 def _child_text(element: Element, path: str) -> str | None:
-    return registry.text(element, path) or None
+    return xmlsafe.text(element, path) or None
 
 
 def _from_ccms906(raw: bytes, source: str) -> CodeTable:
@@ -357,7 +357,7 @@ def _from_ccms906(raw: bytes, source: str) -> CodeTable:
     categories: dict[str, CodeEntry] = {}
     usage: dict[str, dict[str, Confidence]] = {}
     combinations: dict[str, dict[str | None, dict[str, Confidence]]] = {}
-    for change in registry.findall(message, "ChngInf"):
+    for change in xmlsafe.findall(message, "ChngInf"):
         mt = _child_text(change, "MT")
         business_type = _child_text(change, "TxTpCd")
         category = _child_text(change, "CtgyPurpCd")
