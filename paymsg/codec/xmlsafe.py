@@ -124,7 +124,8 @@ def iterparse(
         no_network=True,
         load_dtd=False,
         huge_tree=False,
-        remove_comments=True,
+        remove_comments=True,  # not data; libxml2 then joins the text around them
+        remove_pis=True,
         **options,
     )
     checked = False

@@ -145,10 +145,19 @@ def _locate(raw: bytes, limits: Limits, source: str | None) -> _Located:
     if cnaps2.looks_like_cnaps2(raw):
         opened = open_cnaps2(raw, limits, source)
         header = opened.envelope.header
-        return _Located(opened.mtype, opened.root, None, None, header, opened.line_offset)
-    root = parse_xml(raw, source=source, limits=limits)
-    parts = split_parts(root, source=source)
-    return _Located(parts.document_type, parts.document, parts.header, parts.header_type, None, 0)
+        located = _Located(opened.mtype, opened.root, None, None, header, opened.line_offset)
+    else:
+        root = parse_xml(raw, source=source, limits=limits)
+        parts = split_parts(root, source=source)
+        located = _Located(
+            parts.document_type, parts.document, parts.header, parts.header_type, None, 0
+        )
+    # comments and processing instructions are not data, but split a value in two
+    # ("1<!-- c -->0" is 10): merge them away, as binding does, so rules read whole values
+    for part in (located.document, located.app_header):
+        if part is not None:
+            etree.strip_tags(part, etree.Comment, etree.ProcessingInstruction)
+    return located
 
 
 def validate(

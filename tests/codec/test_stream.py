@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import paymsg
@@ -65,3 +67,13 @@ def test_bytes_read_tells_how_far_the_stream_is() -> None:
     assert positions[0] > 0  # the CNAPS2 header is read to know the type
     assert positions == sorted(positions)
     assert positions[-1] == text.stat().st_size
+
+
+def test_comments_and_instructions_inside_values_are_not_data() -> None:
+    data = beps121(3)
+    split = re.sub(rb"<TxId>(\d)(\d+)</TxId>", rb"<TxId>\1<?hub seen?><!-- c -->\2</TxId>", data)
+    assert split != data
+    assert list(paymsg.iter_transactions(split)) == list(paymsg.iter_transactions(data))
+    stream = paymsg.iter_transactions(split, validate=True)
+    list(stream)
+    assert stream.report.ok, stream.report.findings

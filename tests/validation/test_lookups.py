@@ -107,3 +107,37 @@ def test_a_comment_before_the_message_element_does_not_hide_it() -> None:
     commented = bad.replace(b"<FIToFICstmrCdtTrf>", b"<!-- routed --><FIToFICstmrCdtTrf>", 1)
     rules = [f.rule for f in paymsg.validate(commented).findings]
     assert rules == [f.rule for f in paymsg.validate(bad).findings] == ["iso.grphdr.nb-of-txs"]
+
+
+def _split_by_comments(raw: bytes) -> bytes:
+    """``raw`` with every element's text split in two by a comment (``1<!--…-->0``), and a
+    comment and a processing instruction before every element's first child."""
+    root = etree.fromstring(raw)
+    for element in list(root.iter(etree.Element)):
+        text = element.text
+        if len(element) == 0 and text and len(text) > 1:
+            element.text = text[:1]
+            element.append(etree.Comment(" split "))
+            element[-1].tail = text[1:]
+        elif len(element):
+            element.insert(0, etree.ProcessingInstruction("hub", "seen"))
+            element.insert(0, etree.Comment(" added "))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in EXAMPLE_FILES if p.suffix == ".xml"],
+    ids=lambda p: str(p.relative_to(EXAMPLES)),
+)
+def test_comments_and_instructions_change_no_finding(path: Path) -> None:
+    """Comments and processing instructions are not data: the schema ignores them, and so
+    must the rules, also where one splits a value in two."""
+    raw = path.read_bytes()
+    broken = raw.replace(b"<NbOfTxs>", b"<NbOfTxs>9", 1)  # a rule finding where there is one
+
+    def keys(data: bytes) -> list[tuple[str, str | None]]:
+        return sorted((f.rule, f.path) for f in paymsg.validate(data).findings)
+
+    assert keys(_split_by_comments(raw)) == keys(raw)
+    assert keys(_split_by_comments(broken)) == keys(broken)
