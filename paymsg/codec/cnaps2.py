@@ -439,7 +439,8 @@ class Cnaps2Header(BaseModel):
         text = text.rstrip("\r\n")
         if len(text) != HEADER_LENGTH:
             raise _length_error(text, offset)
-        for index, ch in enumerate(text):
+        printable = text.isascii() and text.isprintable()  # in C; the loop only to say where
+        for index, ch in enumerate("" if printable else text):
             if not " " <= ch <= "~":
                 spec = field_at(index)
                 kind = "non-ASCII" if ord(ch) > 0x7F else "control"

@@ -23,7 +23,7 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from lxml import etree
@@ -143,7 +143,7 @@ class RuleContext:
             self._memo[key] = factory()
         return self._memo[key]
 
-    @property
+    @cached_property
     def message(self) -> etree._Element | None:
         """The message element under ``Document`` (e.g. ``FIToFICstmrCdtTrf``)."""
         return next(self.document.iterchildren(etree.Element), None)  # not a comment
