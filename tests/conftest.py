@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,17 @@ def ids(paths: list[Path]) -> list[str]:
 @pytest.fixture
 def pacs008_with_bah() -> Path:
     return EXAMPLES / "iso20022" / "pacs.008.001.08" / "cbpr-usd-with-bah.xml"
+
+
+def peak_rss_kib(code: str, *args: str) -> int:
+    """Peak resident memory (VmHWM, which counts libxml2's memory) of ``code`` run in a fresh
+    interpreter with ``args`` as ``sys.argv[1:]``."""
+    probe = (
+        code
+        + "\nprint([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip().splitlines()[-1])
