@@ -111,11 +111,14 @@ def iterparse(
     tag: Any = None,
     name: str | None = None,
     head: bytes = b"",
+    keep_comments: bool = False,
 ) -> Iterator[tuple[str, etree._Element]]:
-    """lxml ``iterparse`` with the safe settings; refuses a DOCTYPE at the first event and
-    turns syntax errors into paymsg errors (``name`` is the input's display name, ``head``
-    the first bytes of the input, which name a DOCTYPE that libxml2 gave up on before the
-    first event, as newer libxml2 does on an entity bomb)."""
+    """lxml ``iterparse`` with the safe settings; refuses a DOCTYPE (at the first event, or
+    at the end when no event came) and turns syntax errors into paymsg errors (``name`` is
+    the input's display name, ``head`` the first bytes of the input, which name a DOCTYPE
+    that libxml2 gave up on before the first event, as newer libxml2 does on an entity
+    bomb). Comments and processing instructions are dropped unless ``keep_comments``: they
+    are not data, and libxml2 then joins the text around them."""
     options: dict[str, Any] = {"tag": tag} if tag is not None else {}
     events_iter = etree.iterparse(
         source,
@@ -124,8 +127,8 @@ def iterparse(
         no_network=True,
         load_dtd=False,
         huge_tree=False,
-        remove_comments=True,  # not data; libxml2 then joins the text around them
-        remove_pis=True,
+        remove_comments=not keep_comments,
+        remove_pis=not keep_comments,
         **options,
     )
     checked = False
@@ -133,16 +136,23 @@ def iterparse(
         for event, element in events_iter:
             if not checked:
                 checked = True
-                docinfo = element.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None:
-                    raise UnsafeXMLError(
-                        "DOCTYPE and entity declarations are not allowed in payment messages",
-                        source=name,
-                        line=1,
-                    )
+                _refuse_doctype(element.getroottree(), name)
             yield event, element
     except etree.XMLSyntaxError as exc:
         raise syntax_error(exc, head, name) from None
+    root = getattr(events_iter, "root", None)
+    if not checked and root is not None:
+        _refuse_doctype(root.getroottree(), name)
+
+
+def _refuse_doctype(tree: etree._ElementTree, name: str | None) -> None:
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise UnsafeXMLError(
+            "DOCTYPE and entity declarations are not allowed in payment messages",
+            source=name,
+            line=1,
+        )
 
 
 _POSITION = re.compile(r",? line \d+, column \d+")
