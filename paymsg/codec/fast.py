@@ -3,16 +3,22 @@
 For each generated class a :class:`Plan` is built once from xsdata's own metadata (so
 names, order and types cannot drift from the generic binder): a tag → field table for
 children, the attributes, the text field and a converter per simple type. Decoding
-walks the lxml tree once with plain dict lookups; encoding writes the indented XML
-text directly. Anything the plans do not cover — an unknown element, a missing required
-field, content under an ``xs:any`` wildcard — raises :class:`Unsupported`, and the
-caller falls back to xsdata's generic binder, which is the oracle (a differential test
-checks that both engines give equal objects and equal XML).
+runs a decoder function generated from the plan (Python source built and compiled at
+run time, once per class, see :func:`_compile`), which walks the lxml tree once;
+encoding writes the indented XML text directly. Anything the plans do not cover — an
+unknown element, a missing required field, content under an ``xs:any`` wildcard —
+raises :class:`Unsupported`, and the caller falls back to xsdata's generic binder,
+which is the oracle (a differential test checks that both engines give equal objects
+and equal XML).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import itertools
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +39,10 @@ class Unsupported(Exception):
 
 Decoder = Callable[[str], Any]
 Encoder = Callable[[Any], str]
+
+
+def _text(text: str) -> str:
+    return text
 
 
 def _decimal(text: str) -> Decimal:
@@ -95,12 +105,30 @@ def _date_time(text: str) -> XmlDateTime:
     return XmlDateTime(year, month, day, hour, minute, second, fraction, _offset(match[8]))
 
 
+def _memo(parse: Decoder, size: int = 4096) -> Decoder:
+    """``parse`` with a bounded cache of its results, for dates: their values are
+    immutable (``XmlDate`` is a named tuple) and their texts repeat a lot (settlement,
+    booking and value dates of one day). A text that fails is never cached."""
+    cache: dict[str, Any] = {}
+
+    def cached(text: str) -> Any:
+        value = cache.get(text)
+        if value is None:
+            value = parse(text)
+            if len(cache) >= size:
+                cache.clear()
+            cache[text] = value
+        return value
+
+    return cached
+
+
 _DECODERS: dict[type, Decoder] = {
-    str: lambda text: text,
+    str: _text,
     Decimal: _decimal,
     int: lambda text: int(text),
     bool: _bool,
-    XmlDate: _date,
+    XmlDate: _memo(_date),
     XmlDateTime: _date_time,
     XmlTime: XmlTime.from_string,
     XmlDuration: XmlDuration,
@@ -108,20 +136,27 @@ _DECODERS: dict[type, Decoder] = {
 }
 
 
+class _EnumDecoder:
+    """Text → member of an enumeration; the generated decoders use ``members`` inline."""
+
+    __slots__ = ("members",)
+
+    def __init__(self, kind: type[Enum]) -> None:
+        self.members: dict[Any, Enum] = {member.value: member for member in kind}
+
+    def __call__(self, text: str) -> Any:
+        try:
+            return self.members[text]
+        except KeyError:
+            raise Unsupported(text) from None
+
+
 def _decoder(types: tuple[type, ...]) -> Decoder:
     if len(types) != 1:
         raise Unsupported(f"union of simple types {types}")
     kind = types[0]
     if isinstance(kind, type) and issubclass(kind, Enum):
-        members = {member.value: member for member in kind}
-
-        def enum(text: str) -> Any:
-            try:
-                return members[text]
-            except KeyError:
-                raise Unsupported(text) from None
-
-        return enum
+        return _EnumDecoder(kind)
     if kind in _DECODERS:
         return _DECODERS[kind]
     raise Unsupported(f"simple type {kind}")
@@ -159,8 +194,9 @@ class Plan:
     attributes: list[tuple[str, str, Decoder, Encoder]]  # qname, field, decode, encode
     text: tuple[str, Decoder, Encoder] | None
     wildcard: bool
-    #: tag → (field, repeated, plan of a complex child, decoder of a simple child)
-    dispatch: dict[str, tuple[str, bool, Plan | None, Decoder | None]]
+    #: the generated decoder (element → instance) and its name, made on first use
+    decoder: Callable[[etree._Element], Any] | None = None
+    decoder_name: str = ""
 
 
 _PLANS: dict[type, Plan] = {}
@@ -175,7 +211,7 @@ def plan_for(cls: type) -> Plan:
     if cls in _UNSUPPORTED:
         raise Unsupported(cls.__name__)
     meta = CONTEXT.build(cls)
-    plan = Plan(cls, meta.qname, {}, [], [], None, False, {})
+    plan = Plan(cls, meta.qname, {}, [], [], None, False)
     _PLANS[cls] = plan  # before recursing: message components are recursive in places
     try:
         _build(plan, meta)
@@ -209,7 +245,6 @@ def _build(plan: Plan, meta: Any) -> None:
                     _encoder(var.types),
                 )
             plan.children[var.qname] = child
-            plan.dispatch[var.qname] = (child.name, child.repeated, child.plan, child.decode)
             plan.order.append(child)
         else:
             raise Unsupported(f"{cls.__name__}.{var.name}")
@@ -219,44 +254,277 @@ def _build(plan: Plan, meta: Any) -> None:
 
 
 def decode(element: etree._Element, plan: Plan) -> Any:
-    """Bind ``element`` with ``plan``; :class:`Unsupported` when the generic binder is needed."""
-    kwargs: dict[str, Any] = {}
-    for qname, name, conv, _ in plan.attributes:
-        value = element.get(qname)
-        if value is not None:
-            kwargs[name] = conv(value)
-    dispatch = plan.dispatch
-    for node in element:
-        entry = dispatch.get(node.tag)
-        if entry is None:
-            if isinstance(node.tag, str):
-                raise Unsupported(node.tag)  # unknown element or wildcard content
-            continue  # comments and processing instructions
-        name, repeated, sub, text_of = entry
-        if sub is not None:
-            value = decode(node, sub)
-        elif len(node):
-            raise Unsupported(f"{node.tag} has child elements but a simple type")
+    """Bind ``element`` with ``plan``; :class:`Unsupported` when the generic binder is needed.
+
+    A decoder accepts exactly what the plan describes: attributes and text where the
+    class has them, each child element known by its tag and converted by its field's
+    type, repeated only where the field is a list, with every required field present.
+    Comments and processing instructions are skipped; any other element, a child with
+    element content where a simple value belongs, a second occurrence of a single
+    field, a missing required field or a value its type rejects raises
+    :class:`Unsupported` (or the converter's ``ValueError``/``TypeError``).
+    """
+    decoder = plan.decoder
+    if decoder is None:
+        decoder = _compile(plan)
+    return decoder(element)
+
+
+#: The globals of all generated decoders: each refers to its constants (tags, classes,
+#: converters, enum tables) and to the decoders of its complex children by name, so that
+#: recursive types need no forward references.
+_ENV: dict[str, Any] = {
+    "__builtins__": {"len": len, "isinstance": isinstance, "str": str, "TypeError": TypeError},
+    "Unsupported": Unsupported,
+    "new": object.__new__,
+}
+_COMPILE_LOCK = threading.Lock()
+_SERIAL = itertools.count()
+#: plans with at most this many child tags compare tags directly instead of a dict lookup
+_LINEAR_DISPATCH = 8
+
+
+def _compile(root: Plan) -> Callable[[etree._Element], Any]:
+    """Generate, compile and attach the decoders of ``root`` and of every plan it reaches."""
+    with _COMPILE_LOCK:
+        if root.decoder is None:
+            pending: list[Plan] = []
+            stack = [root]
+            while stack:
+                plan = stack.pop()
+                if plan.decoder is not None or plan.decoder_name:
+                    continue
+                plan.decoder_name = f"_decode_{next(_SERIAL)}_{plan.cls.__name__}"
+                pending.append(plan)
+                stack.extend(child.plan for child in plan.order if child.plan is not None)
+            try:
+                source = "\n".join(_source(plan) for plan in pending)
+                exec(compile(source, "<paymsg.codec.fast decoders>", "exec"), _ENV)
+            except BaseException:
+                for plan in pending:
+                    plan.decoder_name = ""
+                raise
+            for plan in pending:
+                plan.decoder = _ENV[plan.decoder_name]
+    assert root.decoder is not None
+    return root.decoder
+
+
+def _plain_init(cls: type) -> bool:
+    """True when ``cls(**kwargs)`` only stores each field (the arguments, or the field's
+    default / ``default_factory()``), so an instance can be made with ``object.__new__``
+    and one attribute store per field, every field set exactly as ``__init__`` sets it."""
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        return False
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    if not params.init or params.frozen or hasattr(cls, "__post_init__"):
+        return False
+    if cls.__new__ is not object.__new__ or cls.__setattr__ is not object.__setattr__:
+        return False
+    init = cls.__init__
+    if getattr(getattr(init, "__code__", None), "co_filename", None) != "<string>":
+        return False  # not the __init__ that dataclasses generated
+    fields = dataclasses.fields(cls)
+    if not all(f.init for f in fields):
+        return False
+    parameters = list(inspect.signature(init).parameters)[1:]
+    return sorted(parameters) == sorted(f.name for f in fields)  # no InitVar
+
+
+class _Source:
+    """The source of one plan's decoder; constants go into :data:`_ENV` under its name."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.name = plan.decoder_name
+        self.lines: list[str] = []
+        self.count = 0
+
+    def const(self, value: Any) -> str:
+        key = f"{self.name}_{self.count}"
+        self.count += 1
+        _ENV[key] = value
+        return key
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def fail(self, depth: int, message: str) -> None:
+        self.emit(depth, f"raise Unsupported({message!r})")
+
+
+def _source(plan: Plan) -> str:
+    """``def <name>(el): ... return o``: element ``el`` decoded with ``plan`` into ``o``.
+
+    Field values live in locals ``v0``, ``v1``, … (``None`` until seen, lists start
+    empty); attributes are read only where the plan has them, the text only where the
+    class has a text field; children go through a tag dispatch (``if``/``elif`` on the
+    tag for a few, else a tag → index table and a binary search on the index) to code
+    specialised per field: a call to the child plan's decoder, or the text converted
+    inline (``str``: as is; enumerations: a table lookup; others: their converter).
+    """
+    src = _Source(plan)
+    src.emit(0, f"def {src.name}(el):")
+    local: dict[str, str] = {}  # field name → local variable
+    lists: set[str] = set()
+    for qname, field_name, conv, _ in plan.attributes:
+        var = local[field_name] = f"v{len(local)}"
+        src.emit(1, f"{var} = el.get({src.const(qname)})")
+        if conv is not _text:
+            src.emit(1, f"if {var} is not None:")
+            src.emit(2, f"{var} = {src.const(conv)}({var})")
+    for child in plan.order:
+        var = local[child.name] = f"v{len(local)}"
+        if child.repeated:
+            lists.add(child.name)
+            src.emit(1, f"{var} = []")
         else:
-            assert text_of is not None
-            value = text_of(node.text or "")
-        if repeated:
-            bucket = kwargs.get(name)
-            if bucket is None:
-                kwargs[name] = [value]
+            src.emit(1, f"{var} = None")
+    if plan.children:
+        src.emit(1, "for node in el[:]:")  # a slice is cheaper than iterating the element
+        _dispatch(src, plan, local)
+    else:  # no child elements belong here: any element is unknown content
+        src.emit(1, "if len(el):")
+        src.emit(2, "for node in el:")
+        src.emit(3, "if isinstance(node.tag, str):")
+        src.emit(4, "raise Unsupported(node.tag)")
+    if plan.text is not None:
+        field_name, conv, _ = plan.text
+        var = local[field_name] = f"v{len(local)}"
+        src.emit(1, f"{var} = el.text")
+        if conv is not _text:
+            src.emit(1, f"if {var} is not None:")
+            src.emit(2, f"{var} = {src.const(conv)}({var})")
+    _construct(src, plan, local, lists)
+    src.emit(1, "return o")
+    return "\n".join(src.lines) + "\n"
+
+
+def _dispatch(src: _Source, plan: Plan, local: dict[str, str]) -> None:
+    entries = list(plan.children.items())
+    if len(entries) <= _LINEAR_DISPATCH:
+        src.emit(2, "tag = node.tag")
+        for index, (qname, child) in enumerate(entries):
+            src.emit(2, f"{'if' if index == 0 else 'elif'} tag == {src.const(qname)}:")
+            _handle(src, 3, child, local[child.name])
+        src.emit(2, "elif isinstance(tag, str):")
+        src.emit(3, "raise Unsupported(tag)  # unknown element or wildcard content")
+        return  # else a comment or a processing instruction: skipped
+    table = {qname: index for index, (qname, _) in enumerate(entries)}
+    src.emit(2, f"k = {src.const(table.get)}(node.tag)")
+    src.emit(2, "if k is None:")
+    src.emit(3, "if isinstance(node.tag, str):")
+    src.emit(4, "raise Unsupported(node.tag)  # unknown element or wildcard content")
+    src.emit(3, "continue  # comments and processing instructions")
+    _tree(src, 2, entries, 0, len(entries), local)
+
+
+def _tree(
+    src: _Source,
+    depth: int,
+    entries: list[tuple[str, Child]],
+    low: int,
+    high: int,
+    local: dict[str, str],
+) -> None:
+    """A binary search on the child index ``k`` (``low <= k < high``)."""
+    if high - low <= 3:
+        for index in range(low, high):
+            if index == low:
+                src.emit(depth, f"if k == {index}:" if high - low > 1 else "if True:")
+            elif index < high - 1:
+                src.emit(depth, f"elif k == {index}:")
             else:
-                bucket.append(value)
-        elif name in kwargs:
-            raise Unsupported(f"{node.tag} repeated")
+                src.emit(depth, "else:")
+            child = entries[index][1]
+            _handle(src, depth + 1, child, local[child.name])
+        return
+    middle = (low + high) // 2
+    src.emit(depth, f"if k < {middle}:")
+    _tree(src, depth + 1, entries, low, middle, local)
+    src.emit(depth, "else:")
+    _tree(src, depth + 1, entries, middle, high, local)
+
+
+def _handle(src: _Source, depth: int, child: Child, var: str) -> None:
+    """Child element ``node`` bound to field variable ``var``, with the checks in the order
+    of the interpreted engine: content, conversion, then repetition."""
+    if child.plan is not None:
+        src.emit(depth, f"value = {child.plan.decoder_name}(node)")
+    else:
+        src.emit(depth, "if len(node):")
+        src.fail(depth + 1, f"{child.qname} has child elements but a simple type")
+        conv = child.decode
+        text = 'node.text or ""'
+        if conv is _text:
+            if not child.repeated:  # cannot fail: check repetition first, store directly
+                src.emit(depth, f"if {var} is not None:")
+                src.fail(depth + 1, f"{child.qname} repeated")
+                src.emit(depth, f"{var} = {text}")
+                return
+            src.emit(depth, f"value = {text}")
+        elif isinstance(conv, _EnumDecoder):
+            src.emit(depth, f"value = {src.const(conv.members.get)}({text})")
+            src.emit(depth, "if value is None:")
+            src.emit(depth + 1, f"raise Unsupported({text})")
         else:
-            kwargs[name] = value
-    if plan.text is not None and element.text is not None:
-        name, conv, _ = plan.text
-        kwargs[name] = conv(element.text)
-    try:
-        return plan.cls(**kwargs)
-    except TypeError as exc:  # a required field is missing
-        raise Unsupported(str(exc)) from None
+            src.emit(depth, f"value = {src.const(conv)}({text})")
+    if child.repeated:
+        src.emit(depth, f"{var}.append(value)")
+        return
+    src.emit(depth, f"if {var} is not None:")
+    src.fail(depth + 1, f"{child.qname} repeated")
+    src.emit(depth, f"{var} = value")
+
+
+def _construct(src: _Source, plan: Plan, local: dict[str, str], lists: set[str]) -> None:
+    """The instance into ``o``: fields stored directly when ``__init__`` is plain, else
+    ``cls(**kw)``. Absent values are ``None`` (no converter returns ``None``) and absent
+    lists are empty, exactly as the interpreted engine left them out of the arguments."""
+    cls = plan.cls
+    cls_name = src.const(cls)
+    if not _plain_init(cls):
+        src.emit(1, "kw = {}")
+        for field_name, name in local.items():
+            src.emit(1, f"if {name}:" if field_name in lists else f"if {name} is not None:")
+            src.emit(2, f"kw[{field_name!r}] = {name}")
+        src.emit(1, "try:")
+        src.emit(2, f"o = {cls_name}(**kw)")
+        src.emit(1, "except TypeError as exc:  # a required field is missing")
+        src.emit(2, "raise Unsupported(str(exc)) from None")
+        return
+    stores: list[str] = []
+    for f in dataclasses.fields(cls):
+        var = local.get(f.name)
+        if f.default is not dataclasses.MISSING:
+            default = "None" if f.default is None else src.const(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            default = "[]" if f.default_factory is list else f"{src.const(f.default_factory)}()"
+        else:
+            default = ""  # required
+        if var is None:  # a field the plan does not bind (wildcard content)
+            if not default:
+                src.fail(1, f"{cls.__name__}.{f.name} is required")
+                return
+            stores.append(f"o.{f.name} = {default}")
+        elif f.name in lists:
+            if not default:
+                src.emit(1, f"if not {var}:")
+                src.fail(2, f"{cls.__name__}.{f.name} is required")
+            if default in ("", "[]"):
+                stores.append(f"o.{f.name} = {var}")
+            else:
+                stores.append(f"o.{f.name} = {var} if {var} else {default}")
+        else:
+            if not default:
+                src.emit(1, f"if {var} is None:")
+                src.fail(2, f"{cls.__name__}.{f.name} is required")
+            if default in ("", "None"):
+                stores.append(f"o.{f.name} = {var}")
+            else:
+                stores.append(f"o.{f.name} = {var} if {var} is not None else {default}")
+    src.emit(1, f"o = new({cls_name})")
+    for line in stores:
+        src.emit(1, line)
 
 
 # --------------------------------------------------------------------------- text output
