@@ -17,7 +17,7 @@ import typer
 from rich.progress import Progress
 
 from paymsg.catalog import catalog
-from paymsg.cli.files import gather, load
+from paymsg.cli.files import gather
 from paymsg.cli.output import (
     EXIT_FINDINGS,
     EXIT_INPUT,
@@ -29,7 +29,7 @@ from paymsg.cli.output import (
     table,
 )
 from paymsg.cli.validate import STREAM_FROM as _VALIDATE_STREAM_FROM
-from paymsg.codec.api import serialize
+from paymsg.codec.api import load_file, serialize
 from paymsg.codec.json import to_json
 from paymsg.codec.stream_write import Format, convert_file
 from paymsg.errors import ConversionLossError, InputError, PaymsgError
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
                     if to in FORMATS and _size(path) > STREAM_FROM:
                         type_name, loss = _convert_large(path, as_text, type_id, destination, bar)
                     else:
-                        message = load(path, type_id)
+                        message = load_file(path, type_id)
                         loss = []
                         if to not in FORMATS:
                             from paymsg.convert import convert as hub_convert

@@ -6,11 +6,6 @@ import glob
 from collections.abc import Iterator
 from pathlib import Path
 
-from paymsg.codec.api import _is_json, parse, read_input
-from paymsg.codec.json import from_json
-from paymsg.codec.message import Message
-from paymsg.errors import PaymsgError
-
 MESSAGE_SUFFIXES = {".xml", ".txt", ".json", ".dat", ".msg"}
 
 
@@ -62,12 +57,3 @@ def gather(paths: list[str]) -> list[Path]:
     if not files:
         fail(InputError("no message files found"))
     return files
-
-
-def load(path: Path, type_id: str | None = None) -> Message:
-    """A message from a file: XML, CNAPS2 text, or paymsg JSON."""
-    raw, _ = read_input(path)
-    try:
-        return from_json(raw) if _is_json(raw) else parse(raw, type=type_id)
-    except PaymsgError as exc:
-        raise exc.with_source(str(path)) from None

@@ -8,10 +8,9 @@ import typer
 from rich.console import Group
 
 from paymsg.catalog import catalog
-from paymsg.cli.files import load
 from paymsg.cli.output import console, emit, fail, report_error, reported, table
 from paymsg.codec import cnaps2
-from paymsg.codec.api import detect, parse, read_input
+from paymsg.codec.api import detect, load_file, parse, read_input
 from paymsg.errors import InputError, PaymsgError, SignatureError
 from paymsg.summary import summarize
 
@@ -79,7 +78,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """A readable summary: type, ids, parties, agents, amounts, dates, and the envelope."""
         with reported():
-            message = load(file)
+            message = load_file(file)
             summary = summarize(message)
         mtype = catalog().get(message.type)
         envelope = message.envelope

@@ -182,6 +182,21 @@ def parse(
         raise _located(exc, source, 0) from None
 
 
+def load_file(
+    path: str | os.PathLike[str], type_id: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Message:
+    """A message from a file of XML, CNAPS2 text or paymsg JSON; errors name the file."""
+    raw, source = read_input(Path(path))
+    try:
+        if _is_json(raw):
+            from paymsg.codec.json import from_json
+
+            return from_json(raw, limits=limits)
+        return parse(raw, type=type_id, limits=limits)
+    except PaymsgError as exc:
+        raise exc.with_source(str(source)) from None
+
+
 def _check_body(root: etree._Element, mtype: MessageType, how: str) -> None:
     ns = namespace_of(root.tag)
     if ns != mtype.namespace or local_name(root.tag) != mtype.root:

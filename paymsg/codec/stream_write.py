@@ -54,10 +54,10 @@ from lxml import etree
 
 from paymsg.catalog import MessageType, catalog
 from paymsg.codec import cnaps2, fast
-from paymsg.codec.api import XML_DECLARATION, _is_json, document_xml, parse, read_input, serialize
+from paymsg.codec.api import XML_DECLARATION, _is_json, document_xml, load_file, serialize
 from paymsg.codec.binding import _PARSER_CONFIG, CONTEXT, bind
 from paymsg.codec.envelope import DEFAULT_WRAPPER, fill_wrapper, split_parts
-from paymsg.codec.json import _value_out, from_json, message_to_data, to_json
+from paymsg.codec.json import _value_out, message_to_data, to_json
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.stream import LAYOUTS
 from paymsg.codec.xmlsafe import (
@@ -174,25 +174,12 @@ def convert_file(
         reason = exc.reason
         if exc.error is not None and _size(path) > limits.max_bytes:
             raise exc.error from None
-    message = load_message(path, type_id, limits)
+    message = load_file(path, type_id, limits)
     data = to_json(message).encode() + b"\n" if to == "json" else serialize(message)
     out.seek(0)
     out.truncate()
     out.write(data)
     return Converted(message.type, streamed=False, reason=reason)
-
-
-def load_message(
-    path: Path, type_id: str | None = None, limits: Limits = DEFAULT_LIMITS
-) -> Message:
-    """The in-memory reading of a file: XML, CNAPS2 text, or paymsg JSON."""
-    raw, _ = read_input(path)
-    try:
-        if _is_json(raw):
-            return from_json(raw, limits=limits)
-        return parse(raw, type=type_id, limits=limits)
-    except PaymsgError as exc:
-        raise exc.with_source(str(path)) from None
 
 
 def _size(path: Path) -> int:
