@@ -35,6 +35,7 @@ from paymsg.codec.binding import CONTEXT, schema_errors
 from paymsg.codec.xmlsafe import element_path, find, iterparse, local_name, namespace_of
 from paymsg.errors import (
     BindingError,
+    EnvelopeError,
     InputError,
     MalformedXMLError,
     PaymsgError,
@@ -127,6 +128,8 @@ class TransactionStream:
     )
     #: findings outside the transactions reported so far (every chunk repeats the headers)
     _outside: set[tuple[Any, ...]] = field(default_factory=set, repr=False)
+    #: the Document in the tree being parsed (the root, or inside a wrapper)
+    _document: etree._Element | None = field(default=None, repr=False)
 
     @property
     def bytes_read(self) -> int:
@@ -146,11 +149,18 @@ class TransactionStream:
             for _, element in self._events:
                 if root is None:
                     root = element.getroottree().getroot()
-                if element.tag.endswith("}" + self.layout.header) and self.header is None:
+                    self._document = _document_of(element, self.type)
+                if element.tag.endswith("}" + self.layout.header):
+                    if self.header is not None:  # a Document has one group header
+                        raise EnvelopeError(
+                            "the wrapper holds more than one Document; one message per input",
+                            source=self.source,
+                            line=element.sourceline,
+                        )
                     self._remember_header(element)
                     continue
                 if tx_cls is None:
-                    tx_cls = _class_of(self.type, element)
+                    tx_cls = _class_of(self.type, element, self._document)
                 item = _bind(element, tx_cls, self.source)
                 self.count += 1
                 amount_el = find(element, self.layout.amount)
@@ -171,7 +181,13 @@ class TransactionStream:
                 else:
                     _release(element)
                 yield item
-            if self.validate and root is not None:
+            if root is None:
+                raise UnknownMessageTypeError(
+                    f"no {self.layout.header} and no {self.layout.transaction} in the "
+                    f"{self.type.id} document",
+                    source=self.source,
+                )
+            if self.validate:
                 self._flush(root, final=True)
                 self._package_checks()
         except PaymsgError as exc:
@@ -185,7 +201,7 @@ class TransactionStream:
     # -- header -------------------------------------------------------------------------
 
     def _remember_header(self, element: etree._Element) -> None:
-        cls = _class_of(self.type, element)
+        cls = _class_of(self.type, element, self._document)
         self.header = _bind(element, cls, self.source)
         for key in ("count", "sum", "total"):
             tag = getattr(self.layout, key)
@@ -201,11 +217,14 @@ class TransactionStream:
         from paymsg.validation.config import ValidationConfig
         from paymsg.validation.registry import RuleContext, run_rules
 
-        document = copy.deepcopy(root)
+        assert self._document is not None
+        header, header_type = _app_header(root, self._document, final=final)
+        tree = copy.deepcopy(root)
+        document = _same_place(self._document, tree)
         places: dict[etree._Element, etree._Element] = {}  # parent in the tree → in the copy
         for parent, _, _ in self._chunk:
             if parent not in places:
-                places[parent] = _same_place(parent, document)
+                places[parent] = _same_place(parent, tree)
         if not final:
             # the parser reads ahead of its events: what follows the chunk is not complete
             parent, position, _ = self._chunk[-1]
@@ -225,10 +244,14 @@ class TransactionStream:
         self._chunk = []
 
         found = [_xsd(p, self.line_offset) for p in schema_errors(document, self.type)]
+        app_header = _same_place(header, tree) if header is not None else None
+        if app_header is not None and header_type is not None:
+            found += [_xsd(p, 0) for p in schema_errors(app_header, header_type)]
         ctx = RuleContext(
             type=self.type,
             document=document,
             config=self.config or ValidationConfig(),
+            app_header=app_header,
             cnaps_header=self.cnaps_header,
             line_offset=self.line_offset,
         )
@@ -315,13 +338,25 @@ class TransactionStream:
 # --------------------------------------------------------------------------- helpers
 
 
-def _class_of(mtype: MessageType, element: etree._Element) -> type:
+def _document_of(element: etree._Element, mtype: MessageType) -> etree._Element:
+    """The ``Document`` that ``element`` is part of (the root, or inside a wrapper)."""
+    tag = f"{{{mtype.namespace}}}{mtype.root}"
+    for candidate in (element, *element.iterancestors()):
+        if candidate.tag == tag:
+            return candidate
+    raise UnknownMessageTypeError(f"{local_name(element.tag)} is outside the {mtype.root}")
+
+
+def _class_of(mtype: MessageType, element: etree._Element, document: etree._Element) -> type:
     """The generated class bound to ``element``'s position (found through the plans)."""
-    ancestors = [local_name(e.tag) for e in element.iterancestors()][::-1]
-    names = [*ancestors[1:], local_name(element.tag)]
+    names = [local_name(element.tag)]
+    for ancestor in element.iterancestors():
+        if ancestor is document:
+            break
+        names.append(local_name(ancestor.tag))
     plan = fast.plan_for(mtype.root_class)
     ns = mtype.namespace
-    for name in names:
+    for name in reversed(names):
         child = plan.children.get(f"{{{ns}}}{name}")
         if child is None or child.plan is None:
             raise UnknownMessageTypeError(f"{name} is not part of {mtype.id}")
@@ -366,6 +401,30 @@ def _decimal_text(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def _app_header(
+    root: etree._Element, document: etree._Element, *, final: bool
+) -> tuple[etree._Element | None, MessageType | None]:
+    """The business application header beside a wrapped ``document`` (read so far), and
+    its type. At the end of the input, a wrapper holding a second Document or AppHdr is
+    refused, as reading the whole message refuses it."""
+    if document is root:
+        return None, None
+    found: dict[str, list[tuple[etree._Element, MessageType]]] = {"AppHdr": [], "Document": []}
+    for element in root.iter("{*}AppHdr", "{*}Document"):
+        name = local_name(element.tag)
+        mtype = catalog().by_namespace(namespace_of(element.tag))
+        if mtype is not None and mtype.root == name:
+            found[name].append((element, mtype))
+    if final:
+        for name, parts in found.items():
+            if len(parts) > 1:
+                raise EnvelopeError(
+                    f"the wrapper holds more than one {name}; one message per input",
+                    line=parts[1][0].sourceline,
+                )
+    return found["AppHdr"][0] if found["AppHdr"] else (None, None)
 
 
 def _same_place(element: etree._Element, copy_root: etree._Element) -> etree._Element:
@@ -454,7 +513,7 @@ def iter_transactions(
 def _open(
     stream: Any, name: str | None, type_id: str | None, validate: bool, profile: Any, config: Any
 ) -> TransactionStream:
-    head = stream.read(4096)
+    head = stream.read(HEAD)
     header = None
     line_offset = skipped = 0
     if cnaps2.looks_like_cnaps2(head):
@@ -463,16 +522,18 @@ def _open(
         type_id = type_id or header.mesg_type
         line_offset = head.count(b"\n", 0, offset)
         head, skipped = head[offset:], offset
-    probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name, head=head)
-    try:
-        _, root = next(probe)
-    except StopIteration:
-        raise MalformedXMLError("no XML body", source=name) from None
-    mtype = catalog().get(type_id) if type_id else catalog().by_namespace(namespace_of(root.tag))
+    found = _find_document(head, name, complete=len(head) < HEAD)
+    mtype = catalog().get(type_id) if type_id else found
+    if mtype is not None and found is not None and found.namespace != mtype.namespace:
+        raise BindingError(
+            f"asked for {mtype.id}, whose body is in {mtype.namespace}, but the body is "
+            f"{found.id} ({found.namespace})",
+            source=name,
+        )
     if mtype is None or mtype.id not in LAYOUTS:
         supported = ", ".join(sorted(LAYOUTS))
         raise UnknownMessageTypeError(
-            f"cannot stream {mtype.id if mtype else local_name(root.tag)}",
+            f"cannot stream {mtype.id if mtype else 'this input'}",
             source=name,
             hint=f"streamable: {supported}",
         )
@@ -500,6 +561,30 @@ def _open(
         _reader=reader,
         _skipped=skipped,
     )
+
+
+HEAD = 64 * 1024  # read first: the CNAPS2 envelope, or a wrapper up to its Document
+
+
+def _find_document(head: bytes, name: str | None, *, complete: bool) -> MessageType | None:
+    """The type of the catalogued ``Document`` in ``head`` (the root, or inside a wrapper),
+    or None. ``complete`` says ``head`` is the whole input (else it may end mid-element)."""
+    probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name, head=head)
+    started = False
+    try:
+        for _, element in probe:
+            started = True
+            tag = element.tag
+            mtype = catalog().by_namespace(namespace_of(tag))
+            if mtype is not None and mtype.root == local_name(tag) == "Document":
+                return mtype
+    except MalformedXMLError:
+        if complete:
+            raise
+        return None  # the Document starts further in than the head: not streamed
+    if not started:
+        raise MalformedXMLError("no XML body", source=name)
+    return None
 
 
 class _Prefixed(io.RawIOBase):

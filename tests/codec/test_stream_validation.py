@@ -164,3 +164,45 @@ def test_validating_stream_memory_is_flat(tmp_path: Path) -> None:
         path.write_bytes(beps121(details))
         peaks.append(peak_rss_kib(code, str(path)))
     assert peaks[1] - peaks[0] < 8 * 1024  # KiB
+
+
+def _streamable_examples() -> list[Path]:
+    found = []
+    for path in sorted(EXAMPLES.rglob("*")):
+        if path.suffix not in (".xml", ".txt") or "keys" in path.parts:
+            continue
+        if paymsg.detect(path).type in stream.LAYOUTS:
+            found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("path", _streamable_examples(), ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_every_streamable_example_reports_as_a_whole(path: Path) -> None:
+    """Bare documents, CNAPS2 text and documents inside any ISO wrapper (with an AppHdr)."""
+    raw = path.read_bytes()
+    _compare(raw)
+    if stream.LAYOUTS[paymsg.detect(path).type].count is not None:  # a stated count
+        assert _compare(re.sub(rb"(<(?:\w+:)?NbOfTxs>)", rb"\g<1>9", raw, count=1))
+
+
+WRAPPED = (EXAMPLES / "iso20022/pacs.008.001.08/cbpr-usd-with-bah.xml").read_bytes()
+
+
+def test_wrapped_messages_keep_their_header_rules() -> None:
+    wrong = WRAPPED.replace(b"<MsgDefIdr>pacs.008.001.08", b"<MsgDefIdr>pacs.009.001.08", 1)
+    assert "iso.bah.msg-def-idr" in {f[0] for f in _compare(wrong)}
+    bad_bah = WRAPPED.replace(b"<BizMsgIdr>", b"<BizMsgIdr>" + b"X" * 40, 1)
+    assert "xsd.length" in {f[0] for f in _compare(bad_bah)}
+
+
+def test_a_wrapper_with_two_documents_is_refused() -> None:
+    document = WRAPPED[WRAPPED.index(b"<Document") : WRAPPED.index(b"</Document>") + 11]
+    doubled = WRAPPED.replace(b"</Document>", b"</Document>" + document, 1)
+    with pytest.raises(paymsg.EnvelopeError, match="more than one Document"):
+        list(paymsg.iter_transactions(doubled, validate=True))
+    assert [f.rule for f in paymsg.validate(doubled).findings] == ["safety.envelope"]
+
+
+def test_a_forced_type_must_match_the_body() -> None:
+    with pytest.raises(paymsg.BindingError, match=r"asked for pacs\.009\.001\.08"):
+        paymsg.iter_transactions(WRAPPED, type="pacs.009.001.08")
