@@ -120,6 +120,10 @@ class TransactionStream:
     )
     #: transactions already taken out of each parent (to number the later ones)
     _taken: dict[etree._Element, int] = field(default_factory=dict, repr=False)
+    #: transactions read in each parent so far
+    _seen: dict[etree._Element, int] = field(default_factory=dict, repr=False)
+    #: the chunk's transactions that do not fit the model (not yielded)
+    _unbound: list[BindingError] = field(default_factory=list, repr=False)
     _sum: Decimal = Decimal(0)
     _sum_complete: bool = True  # every transaction amount present and a number
     _currencies: set[str | None] = field(default_factory=set, repr=False)
@@ -161,7 +165,17 @@ class TransactionStream:
                     continue
                 if tx_cls is None:
                     tx_cls = _class_of(self.type, element, self._document)
-                item = _bind(element, tx_cls, self.source)
+                parent = element.getparent()
+                assert parent is not None
+                index = self._seen[parent] = self._seen.get(parent, 0) + 1
+                unbound: BindingError | None = None
+                try:
+                    item = _bind(element, tx_cls, self.source)
+                except BindingError as exc:
+                    exc.path = f"{element_path(parent)}/{local_name(element.tag)}[{index}]"
+                    if not self.validate:
+                        raise
+                    unbound, item = exc, _UNBOUND  # validated with its chunk, not yielded
                 self.count += 1
                 amount_el = find(element, self.layout.amount)
                 amount = _decimal(amount_el)
@@ -171,16 +185,17 @@ class TransactionStream:
                 else:
                     self._sum += amount
                 if self.validate:  # the chunk takes the transaction out of the tree
-                    parent = element.getparent()
-                    assert parent is not None
                     place = (parent, parent.index(element), element)
                     parent.remove(element)
                     if len(self._chunk) >= CHUNK:  # the last chunk is never empty
                         self._flush(root, final=False)
                     self._chunk.append(place)
+                    if unbound is not None:
+                        self._unbound.append(unbound)
                 else:
                     _release(element)
-                yield item
+                if item is not _UNBOUND:
+                    yield item
             if root is None:
                 raise UnknownMessageTypeError(
                     f"no {self.layout.header} and no {self.layout.transaction} in the "
@@ -256,8 +271,10 @@ class TransactionStream:
             line_offset=self.line_offset,
         )
         found += run_rules(ctx, self._packs())
+        paths: list[str] = []
         for finding in found:
             finding, inside = _renumber(finding, offsets)
+            paths.append(finding.path or "")
             if finding.rule in STATEMENT_RULES or (finding.rule in TOTAL_RULES and not inside):
                 continue
             if not inside:  # every chunk repeats the headers: report those findings once
@@ -266,6 +283,13 @@ class TransactionStream:
                     continue
                 self._outside.add(key)
             self.report.findings.append(finding)
+        # a transaction that does not bind has schema findings, as when validating the whole
+        # message; one that has none (the model refuses what the schema allows) says so
+        for error in self._unbound:
+            path = error.path or ""
+            if not any(p == path or p.startswith(path + "/") for p in paths):
+                self.report.findings.append(_unbound(error, self.line_offset))
+        self._unbound = []
 
     def _package_checks(self) -> None:
         """The header totals against every transaction (as the rule packs check a whole
@@ -380,6 +404,24 @@ def _bind(element: etree._Element, cls: type, source: str | None) -> Any:
             line=element.sourceline,
             path=element_path(element),
         ) from None
+
+
+_UNBOUND = object()  # a transaction that does not fit the model (validating: reported)
+
+
+def _unbound(error: BindingError, line_offset: int) -> Any:
+    """The finding for a transaction that does not bind: not yielded, not silently lost."""
+    from paymsg.validation.engine import _safety
+
+    finding = _safety(error)
+    line = finding.line + line_offset if finding.line else None
+    return finding.model_copy(
+        update={
+            "line": line,
+            "message": finding.message + "; the transaction is not yielded",
+            "message_zh": finding.message_zh + "；该笔交易未返回",
+        }
+    )
 
 
 def _release(element: etree._Element) -> None:

@@ -206,3 +206,39 @@ def test_a_wrapper_with_two_documents_is_refused() -> None:
 def test_a_forced_type_must_match_the_body() -> None:
     with pytest.raises(paymsg.BindingError, match=r"asked for pacs\.009\.001\.08"):
         paymsg.iter_transactions(WRAPPED, type="pacs.009.001.08")
+
+
+def test_a_transaction_that_does_not_bind_is_reported_not_raised_when_validating() -> None:
+    good = beps121(20)
+    bad = good.replace(b"<TxId>2024031500000007</TxId>", b"<TxId>2024031500000007</TxId><X/>", 1)
+    with pytest.raises(paymsg.BindingError) as raised:
+        list(paymsg.iter_transactions(bad))
+    assert raised.value.path == "/Document/CstmrCdtTrf/CstmrCdtTrfInf[8]"  # its place overall
+
+    streamed = paymsg.iter_transactions(bad, validate=True)
+    items = list(streamed)
+    assert len(items) == 19 and streamed.count == 20
+    assert [t.tx_id for t in items] == [
+        t.tx_id for i, t in enumerate(paymsg.iter_transactions(good)) if i != 7
+    ]
+    # the schema says why, as when validating the whole message
+    assert _compare(bad) == [
+        ("xsd.content", "xsd", "error", "/Document/CstmrCdtTrf/CstmrCdtTrfInf[8]/X", 375, None)
+    ]
+
+
+def test_a_transaction_only_the_model_refuses_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    bind = stream._bind
+
+    def refuse(element: etree._Element, cls: type, source: str | None) -> object:
+        if etree.QName(element).localname != "CstmrCdtTrfInf":
+            return bind(element, cls, source)
+        raise paymsg.BindingError("refused by the model", line=element.sourceline)
+
+    monkeypatch.setattr(stream, "_bind", refuse)
+    streamed = paymsg.iter_transactions(beps121(3), validate=True)
+    assert list(streamed) == []
+    assert [(f.rule, f.path) for f in streamed.report.findings] == [
+        ("safety.unknown-type", f"/Document/CstmrCdtTrf/CstmrCdtTrfInf[{n}]") for n in (1, 2, 3)
+    ]
+    assert all("not yielded" in f.message for f in streamed.report.findings)
