@@ -1,18 +1,18 @@
 """Streaming large messages: BEPS packages, multi-transaction pacs.008/009, camt.053 statements.
 
 ``iter_transactions(source)`` reads the XML incrementally (lxml ``iterparse``), clears
-what it has read, and yields typed transactions one by one; the group/package header
-(and the statement header for camt.053) is bound first and available as
-``stream.header``. Memory does not grow with the number of transactions.
+what it has read, and yields typed transactions one by one; the group/package header is
+bound first and available as ``stream.header``. Memory does not grow with the number of
+transactions.
 
-With ``validate=True`` the transactions are validated in chunks: each chunk becomes a
-small document (the header, the chunk's transactions, counts and sums restated for
-the chunk) that goes through the XSD layer and the rule packs like any message; paths
-and lines point into the original input. The package-level checks — stated
-``NbOfTxs`` / ``CtrlSum`` / total amount against the whole stream — run at the end,
-under the same rule ids the rule packs use. Statement balance checks
-(``iso.stmt.*``) need every entry and are not run in streaming mode (an ``info``
-finding says so).
+With ``validate=True`` the report is the one validating the whole message gives. The
+transactions are validated in chunks: each chunk is a document made of everything read so
+far except the other transactions (headers, AppHdr, earlier statements, and at the end
+what follows the transactions) with the chunk's transactions in their places, so paths and
+lines point into the input; findings outside the transactions are kept once. The header
+totals (``NbOfTxs``, ``CtrlSum``, ``TtlIntrBkSttlmAmt``) are compared with every
+transaction at the end, under the rule packs' ids and conditions. Statement balance checks
+(``iso.stmt.*``) need every entry at once and are not run (an ``info`` finding says so).
 """
 
 from __future__ import annotations
@@ -531,7 +531,10 @@ def iter_transactions(
 ) -> TransactionStream:
     """A :class:`TransactionStream` over ``source`` (a path, bytes, or a binary file object).
 
-    CNAPS2 text is accepted: its header names the type and the body is streamed.
+    CNAPS2 text is accepted (its header names the type), and so is a Document inside an
+    ISO wrapper with its AppHdr. With ``validate``, ``stream.report`` fills in as chunks
+    are validated (``profile`` and ``config`` as for :func:`paymsg.validate`), and a
+    transaction that does not fit the model is reported instead of raised, and not yielded.
     """
     stream: Any
     name: str | None = None
