@@ -124,6 +124,10 @@ class TransactionStream:
     _seen: dict[etree._Element, int] = field(default_factory=dict, repr=False)
     #: the chunk's transactions that do not fit the model (not yielded)
     _unbound: list[BindingError] = field(default_factory=list, repr=False)
+    #: parents of transactions (statements) validated whole: they leave the tree next
+    _complete: list[etree._Element] = field(default_factory=list, repr=False)
+    #: how many children of each tag left each element that way (to number the later ones)
+    _dropped: dict[tuple[etree._Element, str], int] = field(default_factory=dict, repr=False)
     _sum: Decimal = Decimal(0)
     _sum_complete: bool = True  # every transaction amount present and a number
     _currencies: set[str | None] = field(default_factory=set, repr=False)
@@ -233,6 +237,14 @@ class TransactionStream:
         from paymsg.validation.registry import RuleContext, run_rules
 
         assert self._document is not None
+        # statements validated whole in an earlier chunk leave the tree, so that each chunk
+        # costs the same however many came before (their findings are reported already)
+        for done in self._complete:
+            up = done.getparent()
+            if up is not None:
+                up.remove(done)
+                self._dropped[up, done.tag] = self._dropped.get((up, done.tag), 0) + 1
+        self._complete = []
         header, header_type = _app_header(root, self._document, final=final)
         tree = copy.deepcopy(root)
         document = _same_place(self._document, tree)
@@ -240,10 +252,12 @@ class TransactionStream:
         for parent, _, _ in self._chunk:
             if parent not in places:
                 places[parent] = _same_place(parent, tree)
-        if not final:
+        last = self._chunk[-1][0] if self._chunk else None
+        if not final and last is not None:
             # the parser reads ahead of its events: what follows the chunk is not complete
-            parent, position, _ = self._chunk[-1]
-            _cut_after(places[parent], position)
+            _cut_after(places[last], self._chunk[-1][1])
+        # the chunk's parents before the last one are complete in this chunk's document
+        self._complete = [p for p in places if final or p is not last]
         inserted: dict[etree._Element, int] = {}
         for parent, position, tx in self._chunk:
             done = inserted.get(parent, 0)
@@ -253,6 +267,10 @@ class TransactionStream:
         offsets = {
             f"{element_path(places[parent])}/{self.layout.transaction}[": self._taken.get(parent, 0)
             for parent in places
+        }
+        earlier = {  # containers that left the tree before the ones in this chunk
+            f"{element_path(_same_place(up, tree))}/{local_name(tag)}[": count
+            for (up, tag), count in self._dropped.items()
         }
         for parent, count in inserted.items():
             self._taken[parent] = self._taken.get(parent, 0) + count
@@ -274,6 +292,7 @@ class TransactionStream:
         paths: list[str] = []
         for finding in found:
             finding, inside = _renumber(finding, offsets)
+            finding = _renumber(finding, earlier)[0]
             paths.append(finding.path or "")
             if finding.rule in STATEMENT_RULES or (finding.rule in TOTAL_RULES and not inside):
                 continue

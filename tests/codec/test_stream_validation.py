@@ -242,3 +242,31 @@ def test_a_transaction_only_the_model_refuses_is_reported(monkeypatch: pytest.Mo
         ("safety.unknown-type", f"/Document/CstmrCdtTrf/CstmrCdtTrfInf[{n}]") for n in (1, 2, 3)
     ]
     assert all("not yielded" in f.message for f in streamed.report.findings)
+
+
+def _statements(count: int, entries: int) -> etree._Element:
+    root = etree.fromstring(camt053(entries))
+    statement = root.find(".//{*}Stmt")
+    assert statement is not None
+    for number in range(count - 1, 0, -1):
+        later = copy.deepcopy(statement)
+        later.find("{*}Id").text = f"STATEMENT-{number + 1}"  # type: ignore[union-attr]
+        statement.addnext(later)
+    return root
+
+
+def test_many_statements_number_and_report_as_a_whole() -> None:
+    """Statements validated whole leave the tree (so chunks stay small); what is reported
+    about the later ones keeps their places."""
+    root = _statements(6, 4)
+    ns = etree.QName(root).namespace
+    statements = root.findall(f".//{{{ns}}}Stmt")
+    for index in (1, 4):  # a bad statement field in the 2nd and the 5th
+        extra = etree.SubElement(statements[index], f"{{{ns}}}AddtlStmtInf")
+        extra.text = "x" * 501
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    data = _nth(data, rb'<Amt Ccy="CNY">', 45, b'<Amt Ccy="XXQ">')  # an entry of the 5th
+    paths = {str(f[3]) for f in _compare(data)}
+    assert "/Document/BkToCstmrStmt/Stmt[2]/AddtlStmtInf" in paths
+    assert "/Document/BkToCstmrStmt/Stmt[5]/AddtlStmtInf" in paths
+    assert any(p.startswith("/Document/BkToCstmrStmt/Stmt[5]/Ntry[") for p in paths)
