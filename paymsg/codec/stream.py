@@ -6,10 +6,11 @@ bound first and available as ``stream.header``. Memory does not grow with the nu
 transactions.
 
 With ``validate=True`` the report is the one validating the whole message gives. The
-transactions are validated in chunks: each chunk is a document made of everything read so
-far except the other transactions (headers, AppHdr, earlier statements, and at the end
-what follows the transactions) with the chunk's transactions in their places, so paths and
-lines point into the input; findings outside the transactions are kept once. The header
+transactions are validated in chunks: each chunk is a document made of what has been read
+so far except the other transactions (headers, AppHdr, the statements of the chunk's
+entries, and at the end what follows the transactions) with the chunk's transactions in
+their places, so paths and lines point into the input; findings outside the transactions
+are kept once, and a statement validated whole leaves the tree. The header
 totals (``NbOfTxs``, ``CtrlSum``, ``TtlIntrBkSttlmAmt``) are compared with every
 transaction at the end, under the rule packs' ids and conditions. Statement balance checks
 (``iso.stmt.*``) need every entry at once and are not run (an ``info`` finding says so).
