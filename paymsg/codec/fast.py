@@ -4,23 +4,20 @@ For each generated class a :class:`Plan` is built once from xsdata's own metadat
 names, order and types cannot drift from the generic binder): a tag → field table for
 children, the attributes, the text field and a converter per simple type. Decoding
 runs a decoder function generated from the plan (Python source built and compiled at
-run time, once per class, see :func:`_compile`), which walks the lxml tree once;
-encoding writes the indented XML text directly. Anything the plans do not cover — an
-unknown element, a missing required field, content under an ``xs:any`` wildcard —
-raises :class:`Unsupported`, and the caller falls back to xsdata's generic binder,
-which is the oracle (a differential test checks that both engines give equal objects
-and equal XML).
+run time, once per class, see :mod:`paymsg.codec.codegen_runtime`), which walks the
+lxml tree once; encoding writes the indented XML text directly. Anything the plans do
+not cover — an unknown element, a missing required field, content under an ``xs:any``
+wildcard — raises :class:`Unsupported`, and the caller falls back to xsdata's generic
+binder, which is the oracle (a differential test checks that both engines give equal
+objects and equal XML).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-import itertools
+import functools
 import re
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -31,6 +28,7 @@ from xsdata.formats.converter import converter
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
 from paymsg.codec.binding import CONTEXT
+from paymsg.codec.codegen_runtime import Slot, Source, compile_once, emit_construct, emit_dispatch
 
 
 class Unsupported(Exception):
@@ -136,7 +134,7 @@ _DECODERS: dict[type, Decoder] = {
 }
 
 
-class _EnumDecoder:
+class EnumDecoder:
     """Text → member of an enumeration; the generated decoders use ``members`` inline."""
 
     __slots__ = ("members",)
@@ -156,7 +154,7 @@ def _decoder(types: tuple[type, ...]) -> Decoder:
         raise Unsupported(f"union of simple types {types}")
     kind = types[0]
     if isinstance(kind, type) and issubclass(kind, Enum):
-        return _EnumDecoder(kind)
+        return EnumDecoder(kind)
     if kind in _DECODERS:
         return _DECODERS[kind]
     raise Unsupported(f"simple type {kind}")
@@ -195,8 +193,7 @@ class Plan:
     text: tuple[str, Decoder, Encoder] | None
     wildcard: bool
     #: the generated decoder (element → instance) and its name, made on first use
-    decoder: Callable[[etree._Element], Any] | None = None
-    decoder_name: str = ""
+    decoder: Slot = field(default_factory=Slot)
 
 
 _PLANS: dict[type, Plan] = {}
@@ -264,7 +261,7 @@ def decode(element: etree._Element, plan: Plan) -> Any:
     field, a missing required field or a value its type rejects raises
     :class:`Unsupported` (or the converter's ``ValueError``/``TypeError``).
     """
-    decoder = plan.decoder
+    decoder = plan.decoder.function
     if decoder is None:
         decoder = _compile(plan)
     return decoder(element)
@@ -278,81 +275,22 @@ _ENV: dict[str, Any] = {
     "Unsupported": Unsupported,
     "new": object.__new__,
 }
-_COMPILE_LOCK = threading.Lock()
-_SERIAL = itertools.count()
-#: plans with at most this many child tags compare tags directly instead of a dict lookup
-_LINEAR_DISPATCH = 8
 
 
 def _compile(root: Plan) -> Callable[[etree._Element], Any]:
     """Generate, compile and attach the decoders of ``root`` and of every plan it reaches."""
-    with _COMPILE_LOCK:
-        if root.decoder is None:
-            pending: list[Plan] = []
-            stack = [root]
-            while stack:
-                plan = stack.pop()
-                if plan.decoder is not None or plan.decoder_name:
-                    continue
-                plan.decoder_name = f"_decode_{next(_SERIAL)}_{plan.cls.__name__}"
-                pending.append(plan)
-                stack.extend(child.plan for child in plan.order if child.plan is not None)
-            try:
-                source = "\n".join(_source(plan) for plan in pending)
-                exec(compile(source, "<paymsg.codec.fast decoders>", "exec"), _ENV)
-            except BaseException:
-                for plan in pending:
-                    plan.decoder_name = ""
-                raise
-            for plan in pending:
-                plan.decoder = _ENV[plan.decoder_name]
-    assert root.decoder is not None
-    return root.decoder
+    return compile_once(
+        root,
+        slot=lambda plan: plan.decoder,
+        label=lambda plan: f"decode_{plan.cls.__name__}",
+        children=lambda plan: [child.plan for child in plan.order if child.plan is not None],
+        generate=_source,
+        env=_ENV,
+        filename="<paymsg.codec.fast decoders>",
+    )
 
 
-def _plain_init(cls: type) -> bool:
-    """True when ``cls(**kwargs)`` only stores each field (the arguments, or the field's
-    default / ``default_factory()``), so an instance can be made with ``object.__new__``
-    and one attribute store per field, every field set exactly as ``__init__`` sets it."""
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        return False
-    params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    if not params.init or params.frozen or hasattr(cls, "__post_init__"):
-        return False
-    if cls.__new__ is not object.__new__ or cls.__setattr__ is not object.__setattr__:
-        return False
-    init = cls.__init__
-    if getattr(getattr(init, "__code__", None), "co_filename", None) != "<string>":
-        return False  # not the __init__ that dataclasses generated
-    fields = dataclasses.fields(cls)
-    if not all(f.init for f in fields):
-        return False
-    parameters = list(inspect.signature(init).parameters)[1:]
-    return sorted(parameters) == sorted(f.name for f in fields)  # no InitVar
-
-
-class _Source:
-    """The source of one plan's decoder; constants go into :data:`_ENV` under its name."""
-
-    def __init__(self, plan: Plan) -> None:
-        self.name = plan.decoder_name
-        self.lines: list[str] = []
-        self.count = 0
-
-    def const(self, value: Any) -> str:
-        key = f"{self.name}_{self.count}"
-        self.count += 1
-        _ENV[key] = value
-        return key
-
-    def emit(self, depth: int, line: str) -> None:
-        self.lines.append("    " * depth + line)
-
-    def fail(self, depth: int, message: str) -> None:
-        self.emit(depth, f"raise Unsupported({message!r})")
-
-
-def _source(plan: Plan) -> str:
+def _source(plan: Plan, src: Source) -> None:
     """``def <name>(el): ... return o``: element ``el`` decoded with ``plan`` into ``o``.
 
     Field values live in locals ``v0``, ``v1``, … (``None`` until seen, lists start
@@ -362,7 +300,6 @@ def _source(plan: Plan) -> str:
     specialised per field: a call to the child plan's decoder, or the text converted
     inline (``str``: as is; enumerations: a table lookup; others: their converter).
     """
-    src = _Source(plan)
     src.emit(0, f"def {src.name}(el):")
     local: dict[str, str] = {}  # field name → local variable
     lists: set[str] = set()
@@ -381,7 +318,12 @@ def _source(plan: Plan) -> str:
             src.emit(1, f"{var} = None")
     if plan.children:
         src.emit(1, "for node in el[:]:")  # a slice is cheaper than iterating the element
-        _dispatch(src, plan, local)
+        src.emit(2, "tag = node.tag")
+        entries = [
+            (qname, functools.partial(_handle, src, child=child, var=local[child.name]))
+            for qname, child in plan.children.items()
+        ]
+        emit_dispatch(src, 2, "tag", entries, functools.partial(_unknown, src))
     else:  # no child elements belong here: any element is unknown content
         src.emit(1, "if len(el):")
         src.emit(2, "for node in el:")
@@ -394,75 +336,36 @@ def _source(plan: Plan) -> str:
         if conv is not _text:
             src.emit(1, f"if {var} is not None:")
             src.emit(2, f"{var} = {src.const(conv)}({var})")
-    _construct(src, plan, local, lists)
+    # Absent values are ``None`` (no converter returns ``None``) and absent lists are
+    # empty, exactly as the interpreted engine left them out of the arguments.
+    emit_construct(src, plan.cls, local, lists, "Unsupported", messages=True)
     src.emit(1, "return o")
-    return "\n".join(src.lines) + "\n"
 
 
-def _dispatch(src: _Source, plan: Plan, local: dict[str, str]) -> None:
-    entries = list(plan.children.items())
-    if len(entries) <= _LINEAR_DISPATCH:
-        src.emit(2, "tag = node.tag")
-        for index, (qname, child) in enumerate(entries):
-            src.emit(2, f"{'if' if index == 0 else 'elif'} tag == {src.const(qname)}:")
-            _handle(src, 3, child, local[child.name])
-        src.emit(2, "elif isinstance(tag, str):")
-        src.emit(3, "raise Unsupported(tag)  # unknown element or wildcard content")
-        return  # else a comment or a processing instruction: skipped
-    table = {qname: index for index, (qname, _) in enumerate(entries)}
-    src.emit(2, f"k = {src.const(table.get)}(node.tag)")
-    src.emit(2, "if k is None:")
-    src.emit(3, "if isinstance(node.tag, str):")
-    src.emit(4, "raise Unsupported(node.tag)  # unknown element or wildcard content")
-    src.emit(3, "continue  # comments and processing instructions")
-    _tree(src, 2, entries, 0, len(entries), local)
+def _unknown(src: Source, depth: int) -> None:
+    src.emit(depth, "if isinstance(tag, str):")
+    src.emit(depth + 1, "raise Unsupported(tag)  # unknown element or wildcard content")
+    src.emit(depth, "continue  # comments and processing instructions")
 
 
-def _tree(
-    src: _Source,
-    depth: int,
-    entries: list[tuple[str, Child]],
-    low: int,
-    high: int,
-    local: dict[str, str],
-) -> None:
-    """A binary search on the child index ``k`` (``low <= k < high``)."""
-    if high - low <= 3:
-        for index in range(low, high):
-            if index == low:
-                src.emit(depth, f"if k == {index}:" if high - low > 1 else "if True:")
-            elif index < high - 1:
-                src.emit(depth, f"elif k == {index}:")
-            else:
-                src.emit(depth, "else:")
-            child = entries[index][1]
-            _handle(src, depth + 1, child, local[child.name])
-        return
-    middle = (low + high) // 2
-    src.emit(depth, f"if k < {middle}:")
-    _tree(src, depth + 1, entries, low, middle, local)
-    src.emit(depth, "else:")
-    _tree(src, depth + 1, entries, middle, high, local)
-
-
-def _handle(src: _Source, depth: int, child: Child, var: str) -> None:
+def _handle(src: Source, depth: int, child: Child, var: str) -> None:
     """Child element ``node`` bound to field variable ``var``, with the checks in the order
     of the interpreted engine: content, conversion, then repetition."""
     if child.plan is not None:
-        src.emit(depth, f"value = {child.plan.decoder_name}(node)")
+        src.emit(depth, f"value = {child.plan.decoder.name}(node)")
     else:
         src.emit(depth, "if len(node):")
-        src.fail(depth + 1, f"{child.qname} has child elements but a simple type")
+        src.fail(depth + 1, "Unsupported", f"{child.qname} has child elements but a simple type")
         conv = child.decode
         text = 'node.text or ""'
         if conv is _text:
             if not child.repeated:  # cannot fail: check repetition first, store directly
                 src.emit(depth, f"if {var} is not None:")
-                src.fail(depth + 1, f"{child.qname} repeated")
+                src.fail(depth + 1, "Unsupported", f"{child.qname} repeated")
                 src.emit(depth, f"{var} = {text}")
                 return
             src.emit(depth, f"value = {text}")
-        elif isinstance(conv, _EnumDecoder):
+        elif isinstance(conv, EnumDecoder):
             src.emit(depth, f"value = {src.const(conv.members.get)}({text})")
             src.emit(depth, "if value is None:")
             src.emit(depth + 1, f"raise Unsupported({text})")
@@ -472,59 +375,8 @@ def _handle(src: _Source, depth: int, child: Child, var: str) -> None:
         src.emit(depth, f"{var}.append(value)")
         return
     src.emit(depth, f"if {var} is not None:")
-    src.fail(depth + 1, f"{child.qname} repeated")
+    src.fail(depth + 1, "Unsupported", f"{child.qname} repeated")
     src.emit(depth, f"{var} = value")
-
-
-def _construct(src: _Source, plan: Plan, local: dict[str, str], lists: set[str]) -> None:
-    """The instance into ``o``: fields stored directly when ``__init__`` is plain, else
-    ``cls(**kw)``. Absent values are ``None`` (no converter returns ``None``) and absent
-    lists are empty, exactly as the interpreted engine left them out of the arguments."""
-    cls = plan.cls
-    cls_name = src.const(cls)
-    if not _plain_init(cls):
-        src.emit(1, "kw = {}")
-        for field_name, name in local.items():
-            src.emit(1, f"if {name}:" if field_name in lists else f"if {name} is not None:")
-            src.emit(2, f"kw[{field_name!r}] = {name}")
-        src.emit(1, "try:")
-        src.emit(2, f"o = {cls_name}(**kw)")
-        src.emit(1, "except TypeError as exc:  # a required field is missing")
-        src.emit(2, "raise Unsupported(str(exc)) from None")
-        return
-    stores: list[str] = []
-    for f in dataclasses.fields(cls):
-        var = local.get(f.name)
-        if f.default is not dataclasses.MISSING:
-            default = "None" if f.default is None else src.const(f.default)
-        elif f.default_factory is not dataclasses.MISSING:
-            default = "[]" if f.default_factory is list else f"{src.const(f.default_factory)}()"
-        else:
-            default = ""  # required
-        if var is None:  # a field the plan does not bind (wildcard content)
-            if not default:
-                src.fail(1, f"{cls.__name__}.{f.name} is required")
-                return
-            stores.append(f"o.{f.name} = {default}")
-        elif f.name in lists:
-            if not default:
-                src.emit(1, f"if not {var}:")
-                src.fail(2, f"{cls.__name__}.{f.name} is required")
-            if default in ("", "[]"):
-                stores.append(f"o.{f.name} = {var}")
-            else:
-                stores.append(f"o.{f.name} = {var} if {var} else {default}")
-        else:
-            if not default:
-                src.emit(1, f"if {var} is None:")
-                src.fail(2, f"{cls.__name__}.{f.name} is required")
-            if default in ("", "None"):
-                stores.append(f"o.{f.name} = {var}")
-            else:
-                stores.append(f"o.{f.name} = {var} if {var} is not None else {default}")
-    src.emit(1, f"o = new({cls_name})")
-    for line in stores:
-        src.emit(1, line)
 
 
 # --------------------------------------------------------------------------- text output

@@ -12,8 +12,8 @@ object (``_generic_to_data`` / ``_generic_from_data``); it is the reference, and
 handles everything. The fast one works from a :class:`_Shape` per class, built once
 from the same metadata and from the class's :func:`paymsg.codec.fast.plan_for` plan
 (its JSON keys in output order, its fields, a converter per simple type): three
-functions are generated from each shape and compiled once, the way
-:mod:`paymsg.codec.fast` compiles its XML decoders:
+functions are generated from each shape and compiled once, as the XML decoders of
+:mod:`paymsg.codec.fast` are (both through :mod:`paymsg.codec.codegen_runtime`):
 
 - ``to_data``: the object as plain data (dicts, lists, strings, booleans);
 - ``write``: the object as indented JSON text, laid out byte for byte the way
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import json
 import keyword
 import threading
@@ -57,6 +56,13 @@ from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod,
 from paymsg.catalog import catalog
 from paymsg.codec import cnaps2, fast
 from paymsg.codec.binding import CONTEXT, _pause_gc, _resume_gc
+from paymsg.codec.codegen_runtime import (
+    Slot,
+    Source,
+    compile_once,
+    emit_construct,
+    emit_dispatch,
+)
 from paymsg.codec.envelope import fill_wrapper
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, parse_xml
@@ -234,12 +240,10 @@ class _Shape:
     fields: list[_Field]  # in output order: attributes first, then the rest in schema order
     #: xs:any fields (name, is a list): an object with such content goes to the generic engine
     wildcards: list[tuple[str, bool]]
-    #: how each field is set when its member is absent: (field name, how, value), how being
-    #: "required", "none", "list" (a new empty list), "factory" (called) or "const"
-    defaults: list[tuple[str, str, Any]]
-    plain_init: bool  # built with ``object.__new__`` and one store per field (see fast.py)
-    names: dict[str, str] = dataclasses.field(default_factory=dict)  # kind → function name
-    functions: dict[str, Callable[..., Any]] = dataclasses.field(default_factory=dict)
+    #: kind → the generated function (and its name), made on first use
+    slots: dict[str, Slot] = dataclasses.field(
+        default_factory=lambda: {kind: Slot() for kind in ("data", "write", "load")}
+    )
 
 
 _SHAPES: dict[type, _Shape | None] = {}
@@ -286,7 +290,7 @@ def _build_shape(cls: type, building: dict[type, _Shape | None]) -> _Shape | Non
     wildcards: list[tuple[str, bool]] = []
     keys: set[str] = set()
     for var in sorted(meta.get_all_vars(), key=lambda v: not v.is_attribute):
-        if not var.name.isidentifier() or keyword.iskeyword(var.name):
+        if not _writable(var.name):
             return None
         if var.is_wildcard or var.is_attributes:
             wildcards.append((var.name, var.list_element))
@@ -296,16 +300,15 @@ def _build_shape(cls: type, building: dict[type, _Shape | None]) -> _Shape | Non
             return None  # e.g. two fields under one key: the generic engine decides
         keys.add(key)
         specs.append((var, key))
-    defaults = _defaults(cls)
-    if defaults is None:
-        return None
-    shape = _Shape(cls, [], wildcards, defaults, fast._plain_init(cls))
+    if not is_dataclass(cls) or not all(_writable(f.name) for f in fields(cls)):
+        return None  # generated code could not build it
+    shape = _Shape(cls, [], wildcards)
     building[cls] = shape  # before recursing: message components are recursive in places
     for var, key in specs:
         kind = var.types[0] if var.clazz is None and len(var.types) == 1 else None
         decode = decoders.get(var.name) if kind is not None else None
         members = _members(kind, decode)
-        if isinstance(decode, fast._EnumDecoder) and members is None:
+        if isinstance(decode, fast.EnumDecoder) and members is None:
             decode = None  # an exact match might not be the converter's answer
         shape.fields.append(
             _Field(
@@ -325,32 +328,16 @@ def _build_shape(cls: type, building: dict[type, _Shape | None]) -> _Shape | Non
     return shape
 
 
-def _defaults(cls: type) -> list[tuple[str, str, Any]] | None:
-    """How each field of ``cls`` is set when its member is absent, as ``cls(**kwargs)``
-    sets it: ``None``, a new empty list, another default, or required."""
-    if not dataclasses.is_dataclass(cls):
-        return None
-    out: list[tuple[str, str, Any]] = []
-    for f in dataclasses.fields(cls):
-        if not f.name.isidentifier() or keyword.iskeyword(f.name):
-            return None
-        if f.default is not dataclasses.MISSING:
-            out.append((f.name, "none" if f.default is None else "const", f.default))
-        elif f.default_factory is not dataclasses.MISSING:
-            if f.default_factory is list:
-                out.append((f.name, "list", None))
-            else:
-                out.append((f.name, "factory", f.default_factory))
-        else:
-            out.append((f.name, "required", None))
-    return out
+def _writable(name: str) -> bool:
+    """``name`` can stand in generated code as an attribute (``o.name``)."""
+    return name.isidentifier() and not keyword.iskeyword(name)
 
 
 def _members(kind: type | None, decode: fast.Decoder | None) -> dict[str, Enum] | None:
     """The fast engine's value → member table of an enumeration, when a hit in it is
     certainly what xsdata's converter gives: every value a plain string with no leading,
     trailing or repeated spaces (the converter strips the text and joins its words)."""
-    if not isinstance(decode, fast._EnumDecoder):
+    if not isinstance(decode, fast.EnumDecoder):
         return None
     if not (isinstance(kind, type) and issubclass(kind, Enum)) or issubclass(kind, str):
         return None
@@ -396,32 +383,6 @@ _ENV: dict[str, Any] = {
     "serialize": converter.serialize,
     "encode": encode_basestring,
 }
-_COMPILE_LOCK = threading.Lock()
-_SERIAL = itertools.count()
-#: classes with at most this many keys compare keys directly instead of a dict lookup
-_LINEAR_DISPATCH = 8
-
-
-class _Source:
-    """The source of one generated function; constants go into :data:`_ENV`."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.lines: list[str] = []
-        self.consts: dict[int, str] = {}  # id of a value → its name (one name per value)
-
-    def const(self, value: Any) -> str:
-        key = self.consts.get(id(value))
-        if key is None:
-            key = self.consts[id(value)] = f"{self.name}_{len(self.consts)}"
-            _ENV[key] = value  # which also keeps the value alive, so its id stays its own
-        return key
-
-    def emit(self, depth: int, line: str) -> None:
-        self.lines.append("    " * depth + line)
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
 
 
 Kind = Literal["data", "write", "load"]
@@ -429,39 +390,25 @@ Kind = Literal["data", "write", "load"]
 
 def _function(shape: _Shape, kind: Kind) -> Callable[..., Any]:
     """The generated ``kind`` function of ``shape`` (and of every shape it reaches)."""
-    function = shape.functions.get(kind)
+    function = shape.slots[kind].function
     if function is not None:
         return function
-    with _COMPILE_LOCK:
-        if kind not in shape.functions:
-            pending: list[_Shape] = []
-            stack = [shape]
-            while stack:
-                current = stack.pop()
-                if kind in current.functions or kind in current.names:
-                    continue
-                current.names[kind] = f"_{kind}_{next(_SERIAL)}_{current.cls.__name__}"
-                pending.append(current)
-                stack.extend(f.shape for f in current.fields if f.shape is not None)
-            generate = {"data": _data_source, "write": _write_source, "load": _load_source}[kind]
-            try:
-                source = "".join(generate(current) for current in pending)
-                exec(compile(source, f"<paymsg.codec.json {kind}>", "exec"), _ENV)
-            except BaseException:
-                for current in pending:
-                    del current.names[kind]
-                raise
-            for current in pending:
-                current.functions[kind] = _ENV[current.names[kind]]
-    return shape.functions[kind]
+    return compile_once(
+        shape,
+        slot=lambda current: current.slots[kind],
+        label=lambda current: f"{kind}_{current.cls.__name__}",
+        children=lambda current: [f.shape for f in current.fields if f.shape is not None],
+        generate={"data": _data_source, "write": _write_source, "load": _load_source}[kind],
+        env=_ENV,
+        filename=f"<paymsg.codec.json {kind}>",
+    )
 
 
 # -- to_data -----------------------------------------------------------------------------
 
 
-def _data_source(shape: _Shape) -> str:
+def _data_source(shape: _Shape, src: Source) -> None:
     """``def <name>(o): … return d``: the plain data of ``o``, as ``_generic_to_data``."""
-    src = _Source(shape.names["data"])
     src.emit(0, f"def {src.name}(o):")
     _wildcard_guard(src, shape, [f"return {src.const(_generic_to_data)}(o)"])
     src.emit(1, "d = {}")
@@ -473,10 +420,9 @@ def _data_source(shape: _Shape) -> str:
         else:
             src.emit(2, f"d[{f.key!r}] = {_data_expr(src, f, 'v')}")
     src.emit(1, "return d")
-    return src.text()
 
 
-def _wildcard_guard(src: _Source, shape: _Shape, action: list[str]) -> None:
+def _wildcard_guard(src: Source, shape: _Shape, action: list[str]) -> None:
     """``action`` when ``o`` has xs:any content (the generic engine writes ``#any``), with
     the test ``_generic_to_data`` makes: a list when not empty, else when not ``None``."""
     for name, repeated in shape.wildcards:
@@ -485,13 +431,15 @@ def _wildcard_guard(src: _Source, shape: _Shape, action: list[str]) -> None:
             src.emit(2, line)
 
 
-def _data_expr(src: _Source, f: _Field, var: str) -> str:
+def _data_expr(src: Source, f: _Field, var: str) -> str:
     """``_value_out(var)``, with the work done inline for the type the field expects."""
     other = f"{src.const(_value_out)}({var})"
     if f.cls is not None:
         if f.shape is None:
             return other
-        return f"{f.shape.names['data']}({var}) if type({var}) is {src.const(f.cls)} else {other}"
+        return (
+            f"{f.shape.slots['data'].name}({var}) if type({var}) is {src.const(f.cls)} else {other}"
+        )
     kind = f.kind
     if kind is str or kind is bool:
         return f"{var} if type({var}) is {kind.__name__} else {other}"
@@ -540,17 +488,16 @@ def _dump_value(value: Any, level: int, pads: _Pads) -> str:
     return _dump(_value_out(value), level, pads)
 
 
-def _write_source(shape: _Shape) -> str:
+def _write_source(shape: _Shape, src: Source) -> None:
     """``def <name>(o, out, lv, P):`` appends to ``out`` the JSON text of ``o`` at
     nesting level ``lv`` (``P``: the pads), as ``json.dumps(to_data(o), indent=…)``."""
-    src = _Source(shape.names["write"])
     src.emit(0, f"def {src.name}(o, out, lv, P):")
     dump = src.const(_dump)
     generic = f"out.append({dump}({src.const(_generic_to_data)}(o), lv, P))"
     _wildcard_guard(src, shape, [generic, "return"])
     if not shape.fields:
         src.emit(1, 'out.append("{}")')
-        return src.text()
+        return
     src.emit(1, "n = len(out)")
     src.emit(1, "c = ',' + P[lv + 1]")
     for f in shape.fields:
@@ -578,10 +525,9 @@ def _write_source(shape: _Shape) -> str:
     src.emit(1, "else:")
     src.emit(2, "out[n] = '{' + P[lv + 1]")
     src.emit(2, "out.append(P[lv] + '}')")
-    return src.text()
 
 
-def _write_value(src: _Source, depth: int, f: _Field, var: str, level: str) -> None:
+def _write_value(src: Source, depth: int, f: _Field, var: str, level: str) -> None:
     """Append the JSON text of ``var``, a value of field ``f``, at nesting ``level``."""
     other = f"{src.const(_dump_value)}({var}, {level}, P)"
     if f.cls is not None:
@@ -589,7 +535,7 @@ def _write_value(src: _Source, depth: int, f: _Field, var: str, level: str) -> N
             src.emit(depth, f"out.append({other})")
             return
         src.emit(depth, f"if type({var}) is {src.const(f.cls)}:")
-        src.emit(depth + 1, f"{f.shape.names['write']}({var}, out, {level}, P)")
+        src.emit(depth + 1, f"{f.shape.slots['write'].name}({var}, out, {level}, P)")
         src.emit(depth, "else:")
         src.emit(depth + 1, f"out.append({other})")
         return
@@ -625,11 +571,10 @@ def _slow(f: _Field) -> Callable[[str], Any]:
     return convert
 
 
-def _load_source(shape: _Shape) -> str:
+def _load_source(shape: _Shape, src: Source) -> None:
     """``def <name>(d): … return o``: an instance from plain data ``d``, equal to what
     ``_generic_from_data`` builds; :class:`_Fallback` (or a converter's error) for
     anything the generic engine must look at."""
-    src = _Source(shape.names["load"])
     src.emit(0, f"def {src.name}(d):")
     src.emit(1, "if type(d) is not dict:")
     src.emit(2, "raise Fallback")
@@ -643,59 +588,17 @@ def _load_source(shape: _Shape) -> str:
     # xs:any content, or "#any" where the class has none: the generic engine decides
     entries.append((ANY, functools.partial(src.emit, line=generic)))
     src.emit(1, "for k, x in d.items():")
-    _dispatch(src, entries)
-    _construct(src, shape, local)
+    emit_dispatch(src, 2, "k", entries, functools.partial(src.fail, exception="Fallback"))
+    # a field whose member is absent gets its default; a required one makes it fall back
+    emit_construct(src, shape.cls, local, set(), "Fallback", messages=False)
     src.emit(1, "return o")
-    return src.text()
 
 
-def _dispatch(src: _Source, entries: list[tuple[str, Callable[[int], None]]]) -> None:
-    """Code for member ``k`` (value ``x``): a comparison chain for a few keys, a table
-    lookup and a binary search on the index for more; an unknown key falls back."""
-    if len(entries) <= _LINEAR_DISPATCH:
-        for index, (key, handle) in enumerate(entries):
-            src.emit(2, f"{'if' if index == 0 else 'elif'} k == {key!r}:")
-            handle(3)
-        src.emit(2, "else:")
-        src.emit(3, "raise Fallback")
-        return
-    table = {key: index for index, (key, _) in enumerate(entries)}
-    src.emit(2, f"i = {src.const(table.get)}(k)")
-    src.emit(2, "if i is None:")
-    src.emit(3, "raise Fallback")
-    _tree(src, 2, entries, 0, len(entries))
-
-
-def _tree(
-    src: _Source,
-    depth: int,
-    entries: list[tuple[str, Callable[[int], None]]],
-    low: int,
-    high: int,
-) -> None:
-    """A binary search on the member index ``i`` (``low <= i < high``)."""
-    if high - low <= 3:
-        for index in range(low, high):
-            if index == low:
-                src.emit(depth, f"if i == {index}:" if high - low > 1 else "if True:")
-            elif index < high - 1:
-                src.emit(depth, f"elif i == {index}:")
-            else:
-                src.emit(depth, "else:")
-            entries[index][1](depth + 1)
-        return
-    middle = (low + high) // 2
-    src.emit(depth, f"if i < {middle}:")
-    _tree(src, depth + 1, entries, low, middle)
-    src.emit(depth, "else:")
-    _tree(src, depth + 1, entries, middle, high)
-
-
-def _load_member(src: _Source, f: _Field, var: str, depth: int) -> None:
+def _load_member(src: Source, f: _Field, var: str, depth: int) -> None:
     """Member value ``x`` of field ``f`` into local ``var``."""
     if f.cls is not None:
         if f.shape is not None:
-            load = f.shape.names["load"]
+            load = f.shape.slots["load"].name
         else:  # a class without a shape: its objects are read generically
             generic = src.const(_generic_from_data)
             cls = src.const(f.cls)
@@ -718,7 +621,7 @@ def _load_member(src: _Source, f: _Field, var: str, depth: int) -> None:
     src.emit(depth + 1, f"{var}.append(z)")
 
 
-def _load_simple(src: _Source, depth: int, f: _Field, value: str, target: str) -> None:
+def _load_simple(src: Source, depth: int, f: _Field, value: str, target: str) -> None:
     """Simple value ``value`` (a JSON string, or a boolean where ``bool`` is a type)
     converted into ``target``: fast where the fast decoder takes it, else by xsdata's
     converter exactly as the generic engine converts it (its errors fall back)."""
@@ -742,50 +645,6 @@ def _load_simple(src: _Source, depth: int, f: _Field, value: str, target: str) -
         src.emit(depth + 1, f"{target} = {value}")
     src.emit(depth, "else:")
     src.emit(depth + 1, "raise Fallback")
-
-
-def _construct(src: _Source, shape: _Shape, local: dict[str, str]) -> None:
-    """The instance into ``o``, equal to ``cls(**kwargs)`` with the members present: a
-    field whose member is absent gets its default; a required one makes it fall back."""
-    cls_name = src.const(shape.cls)
-    if not shape.plain_init:
-        src.emit(1, "kw = {}")
-        for field_name, name in local.items():
-            src.emit(1, f"if {name} is not None:")
-            src.emit(2, f"kw[{field_name!r}] = {name}")
-        src.emit(1, "try:")
-        src.emit(2, f"o = {cls_name}(**kw)")
-        src.emit(1, "except TypeError:  # a required field is missing")
-        src.emit(2, "raise Fallback from None")
-        return
-    stores: list[str] = []
-    for field_name, how, default in shape.defaults:
-        var = local.get(field_name)
-        if how == "required":
-            if var is None:  # a field no member sets (xs:any content): generic
-                src.emit(1, "raise Fallback")
-                return
-            src.emit(1, f"if {var} is None:")
-            src.emit(2, "raise Fallback")
-            stores.append(f"o.{field_name} = {var}")
-            continue
-        if how == "none":
-            fill = "None"
-        elif how == "list":
-            fill = "[]"
-        elif how == "factory":
-            fill = f"{src.const(default)}()"
-        else:
-            fill = src.const(default)
-        if var is None:
-            stores.append(f"o.{field_name} = {fill}")
-        elif how == "none":
-            stores.append(f"o.{field_name} = {var}")
-        else:
-            stores.append(f"o.{field_name} = {var} if {var} is not None else {fill}")
-    src.emit(1, f"o = new({cls_name})")
-    for line in stores:
-        src.emit(1, line)
 
 
 # --------------------------------------------------------------------------- plain data

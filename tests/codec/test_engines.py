@@ -31,6 +31,7 @@ from paymsg.catalog import MessageType, catalog
 from paymsg.codec import cnaps2, fast
 from paymsg.codec.api import read_input
 from paymsg.codec.binding import CONTEXT, bind, render
+from paymsg.codec.codegen_runtime import plain_init
 from paymsg.codec.envelope import split_parts
 from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import BindingError
@@ -312,13 +313,13 @@ def test_every_generated_class_is_built_without_calling_init() -> None:
     generated class; the ``cls(**kw)`` path exists for classes that do not qualify."""
     for mtype in TYPES:
         fast.plan_for(mtype.root_class)
-    assert all(fast._plain_init(cls) for cls in fast._PLANS)
+    assert all(plain_init(cls) for cls in fast._PLANS)
 
     class Checked:
         def __init__(self, value: int) -> None:
             self.value = value
 
-    assert not fast._plain_init(Checked)
+    assert not plain_init(Checked)
 
 
 NS_TEST = "urn:example:paymsg:fast-test"
@@ -367,7 +368,7 @@ class _PostInit(_Defaults):
 )
 def test_construction_paths(cls: type, children: str) -> None:
     plan = fast.plan_for(cls)
-    assert fast._plain_init(cls) is (cls is _Defaults)
+    assert plain_init(cls) is (cls is _Defaults)
     name = cls.Meta.name  # type: ignore[attr-defined]
     xml = f'<{name} xmlns="{NS_TEST}">{children}</{name}>'
     quick = _outcome(lambda: fast.decode(etree.fromstring(xml), plan))
