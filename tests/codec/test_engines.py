@@ -14,7 +14,6 @@ import copy
 import gc
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -35,6 +34,7 @@ from paymsg.codec.codegen_runtime import plain_init
 from paymsg.codec.envelope import split_parts
 from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import BindingError
+from tests.codec.odd_models import NS_TEST, Defaults, PostInit
 from tests.conftest import example_files, ids
 
 FILES = example_files("*/*/*.xml") + example_files("cnaps2/*/*.txt")
@@ -322,38 +322,7 @@ def test_every_generated_class_is_built_without_calling_init() -> None:
     assert not plain_init(Checked)
 
 
-NS_TEST = "urn:example:paymsg:fast-test"
-
-
-@dataclass(kw_only=True)
-class _Defaults:
-    """Construction cases the generated models do not have: non-``None`` defaults and a
-    list whose factory is not ``list``."""
-
-    class Meta:
-        name = "Defaults"
-        namespace = NS_TEST
-
-    req: str = field(metadata={"type": "Element"})
-    opt: str = field(default="fallback", metadata={"type": "Element"})
-    num: int | None = field(default=None, metadata={"type": "Element"})
-    many: list[str] = field(default_factory=lambda: ["seed"], metadata={"type": "Element"})
-    needed: list[str] = field(metadata={"type": "Element"})
-
-
-@dataclass(kw_only=True)
-class _PostInit(_Defaults):
-    """``__post_init__`` makes ``__init__`` more than stores: ``cls(**kw)`` is used."""
-
-    class Meta:
-        name = "PostInit"
-        namespace = NS_TEST
-
-    def __post_init__(self) -> None:
-        self.req = self.req.upper()
-
-
-@pytest.mark.parametrize("cls", [_Defaults, _PostInit])
+@pytest.mark.parametrize("cls", [Defaults, PostInit])
 @pytest.mark.parametrize(
     "children",
     [
@@ -368,7 +337,7 @@ class _PostInit(_Defaults):
 )
 def test_construction_paths(cls: type, children: str) -> None:
     plan = fast.plan_for(cls)
-    assert plain_init(cls) is (cls is _Defaults)
+    assert plain_init(cls) is (cls is Defaults)
     name = cls.Meta.name  # type: ignore[attr-defined]
     xml = f'<{name} xmlns="{NS_TEST}">{children}</{name}>'
     quick = _outcome(lambda: fast.decode(etree.fromstring(xml), plan))

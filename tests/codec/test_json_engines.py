@@ -37,6 +37,7 @@ from paymsg.codec.binding import CONTEXT
 from paymsg.codec.message import Message
 from paymsg.codec.xmlsafe import DEFAULT_LIMITS
 from paymsg.errors import BindingError
+from tests.codec.odd_models import NS_TEST, Defaults, PostInit
 from tests.conftest import example_files, ids
 
 FILES = example_files("*/*/*.xml") + example_files("cnaps2/*/*.txt")
@@ -550,36 +551,6 @@ def test_fast_decoders_agree_with_the_converter(text: str) -> None:
 
 # --------------------------------------------------------------------------- other classes
 
-NS_TEST = "urn:example:paymsg:json-test"
-
-
-@dataclass(kw_only=True)
-class _Defaults:
-    """Construction cases the generated models do not have: non-``None`` defaults, a list
-    whose factory is not ``list``, a required list."""
-
-    class Meta:
-        name = "Defaults"
-        namespace = NS_TEST
-
-    req: str = field(metadata={"type": "Element"})
-    opt: str = field(default="fallback", metadata={"type": "Element"})
-    num: int | None = field(default=None, metadata={"type": "Element"})
-    many: list[str] = field(default_factory=lambda: ["seed"], metadata={"type": "Element"})
-    needed: list[str] = field(metadata={"type": "Element"})
-
-
-@dataclass(kw_only=True)
-class _PostInit(_Defaults):
-    """``__post_init__``: instances are built with ``cls(**kwargs)``."""
-
-    class Meta:
-        name = "PostInit"
-        namespace = NS_TEST
-
-    def __post_init__(self) -> None:
-        self.req = self.req.upper()
-
 
 @dataclass(kw_only=True)
 class _Twice:
@@ -637,7 +608,7 @@ class _Coded:
 
 @pytest.mark.parametrize(
     ("cls", "has_shape"),
-    [(_Defaults, True), (_PostInit, True), (_Coded, True), (_Twice, False), (_Union, False)],
+    [(Defaults, True), (PostInit, True), (_Coded, True), (_Twice, False), (_Union, False)],
 )
 @pytest.mark.parametrize(
     "data",
