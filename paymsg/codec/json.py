@@ -190,14 +190,22 @@ def _generic_value_in(var: XmlVar, value: Any, path: str) -> Any:
 
 
 def _wildcards_in(cls: type, meta: XmlMeta, fragments: Any, path: str) -> dict[str, Any]:
+    wildcards = [var.name for var in meta.get_all_vars() if var.is_wildcard]
+    if not wildcards:
+        raise BindingError(
+            f"{cls.__name__} takes no xs:any content: unknown member {ANY!r}", path=path
+        )
     if not isinstance(fragments, list) or not all(isinstance(f, str) for f in fragments):
         raise BindingError("#any must be an array of XML strings", path=path)
     ns = meta.namespace or ""
     wrapper = etree.Element(f"{{{ns}}}{meta.qname.rsplit('}', 1)[-1]}" if ns else meta.qname)
     for fragment in fragments:
         wrapper.append(parse_xml(fragment.encode("utf-8"), source=path))
-    parsed: Any = XmlParser(context=CONTEXT).from_bytes(etree.tostring(wrapper), cls)
-    return {var.name: getattr(parsed, var.name) for var in meta.get_all_vars() if var.is_wildcard}
+    try:
+        parsed: Any = XmlParser(context=CONTEXT).from_bytes(etree.tostring(wrapper), cls)
+    except Exception as exc:  # xsdata's ParserError, or a class that needs more than #any
+        raise BindingError(f"#any content does not fit {cls.__name__}: {exc}", path=path) from None
+    return {name: getattr(parsed, name) for name in wildcards}
 
 
 # --------------------------------------------------------------------------- fast engine: shapes

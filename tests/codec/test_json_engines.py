@@ -338,8 +338,6 @@ CASES: list[tuple[str, tuple[Any, ...], Any, str]] = [
     (PACS, (*ENVLP, "#any"), ['<n:X xmlns:n="urn:example:x">1</n:X>'], "ok"),
     (PACS, (*ENVLP, "Other"), "x", "error"),
     (PACS, (*GRP, "#any"), ['<n:X xmlns:n="urn:example:x"/>'], "error"),  # no xs:any here
-    # the generic engine parses even an empty "#any" into the class, which has required
-    # fields: a raw TypeError (not a BindingError), kept as it is
     (PACS, (*GRP, "#any"), [], "error"),
     (FEDNOW, ("envelope", "AppHdr", "CreDt"), "yesterday", "error"),
     (FEDNOW, ("envelope", "AppHdr", "Bogus"), {}, "error"),
@@ -366,6 +364,15 @@ def test_malformed_documents(name: str, path: tuple[Any, ...], value: Any, expec
     quick, oracle = _both_from_json(json.dumps(data, ensure_ascii=False))
     assert quick == oracle
     assert quick[0] == expected, quick
+
+
+def test_any_where_the_class_takes_none_is_a_binding_error() -> None:
+    data = json.loads(_example_json(PACS))
+    for fragments in ([], ['<n:X xmlns:n="urn:example:x"/>']):
+        _edit(data, (*GRP, "#any"), fragments)
+        with pytest.raises(BindingError, match="takes no xs:any content") as caught:
+            paymsg.from_json(json.dumps(data))
+        assert caught.value.path == "/Document/FIToFICstmrCdtTrf/GrpHdr/#any"
 
 
 def test_malformed_errors_are_located() -> None:
