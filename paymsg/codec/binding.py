@@ -11,7 +11,8 @@ from __future__ import annotations
 import gc
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -117,21 +118,23 @@ _gc_pauses = 0
 _gc_was_enabled = False
 
 
-def _pause_gc() -> None:
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic collector paused while the block runs (for work that builds a large tree
+    of objects and no cycles), its previous state restored after, also on error."""
     global _gc_pauses, _gc_was_enabled
     with _GC_LOCK:
         if _gc_pauses == 0:
             _gc_was_enabled = gc.isenabled()
             gc.disable()
         _gc_pauses += 1
-
-
-def _resume_gc() -> None:
-    global _gc_pauses
-    with _GC_LOCK:
-        _gc_pauses -= 1
-        if _gc_pauses == 0 and _gc_was_enabled:
-            gc.enable()
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def bind(
@@ -160,11 +163,8 @@ def bind(
     # comments and processing instructions inside the message are not data, but would cut a
     # value in two ("text<!-- c -->more" is one value): remove them, merging the text
     etree.strip_tags(element, etree.Comment, etree.ProcessingInstruction)
-    _pause_gc()
-    try:
+    with paused_gc():
         return _bind(element, mtype, source, pristine, engine)
-    finally:
-        _resume_gc()
 
 
 def _bind(

@@ -353,6 +353,9 @@ def test_construction_paths(cls: type, children: str) -> None:
 def test_bound_objects_form_no_reference_cycles() -> None:
     """Why pausing the cyclic collector during a bind is safe: neither engine leaves
     anything only the collector could free."""
+    for xml, mtype, _ in PARTS:  # first binds build plans, decoders and xsdata's metadata
+        for engine in ("fast", "xsdata"):
+            bind(parse_xml(xml), mtype, engine=engine)
     objects = []
     gc.collect()
     gc.disable()
@@ -411,12 +414,9 @@ def test_collector_pauses_nest_across_threads() -> None:
     release = threading.Event()
 
     def long_bind() -> None:
-        binding._pause_gc()
-        try:
+        with binding.paused_gc():
             inside.set()
             release.wait(5)
-        finally:
-            binding._resume_gc()
 
     worker = threading.Thread(target=long_bind)
     worker.start()
