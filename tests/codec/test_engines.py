@@ -35,6 +35,7 @@ from paymsg.codec.envelope import split_parts
 from paymsg.codec.xmlsafe import parse_xml
 from paymsg.errors import BindingError
 from tests.codec.odd_models import NS_TEST, Defaults, PostInit
+from tests.codec.strategies import instances
 from tests.conftest import example_files, ids
 
 FILES = example_files("*/*/*.xml") + example_files("cnaps2/*/*.txt")
@@ -82,7 +83,7 @@ TEXT = st.text(
 )
 
 
-def _simple(kind: Any, var: Any) -> st.SearchStrategy[Any]:
+def _simple(kind: Any) -> st.SearchStrategy[Any]:
     if isinstance(kind, type) and issubclass(kind, Enum):
         return st.sampled_from(list(kind))
     if kind is Decimal:
@@ -104,31 +105,11 @@ def _simple(kind: Any, var: Any) -> st.SearchStrategy[Any]:
     return TEXT
 
 
-def instances(cls: type, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Random instances of a generated class, required fields always set, depth-limited."""
-    meta = CONTEXT.build(cls)
-    fields: dict[str, st.SearchStrategy[Any]] = {}
-    for var in meta.get_all_vars():
-        if var.is_wildcard or var.is_attributes:
-            continue
-        if var.clazz is not None:
-            value = st.deferred(lambda c=var.clazz: instances(c, depth + 1))
-        else:
-            value = _simple(var.types[0], var)
-        if var.list_element:
-            value = st.lists(value, min_size=1 if var.required else 0, max_size=2)
-        optional = not var.required and not var.list_element
-        if optional and depth >= 3:
-            continue
-        fields[var.name] = st.one_of(st.none(), value) if optional else value
-    return st.fixed_dictionaries(fields).map(lambda kw: cls(**kw))
-
-
 @pytest.mark.parametrize("mtype", TYPES, ids=[t.id for t in TYPES])
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_generated_instances(mtype: MessageType, data: st.DataObject) -> None:
-    obj = data.draw(instances(mtype.root_class))
+    obj = data.draw(instances(mtype.root_class, _simple))
     fast_xml = render(obj, mtype.namespace, "fast")
     assert fast_xml == render(obj, mtype.namespace, "xsdata")
     quick, oracle = _both(fast_xml.encode(), mtype)

@@ -33,11 +33,11 @@ from xsdata.models.datatype import XmlDate, XmlDateTime, XmlPeriod, XmlTime
 import paymsg
 from paymsg.catalog import MessageType, catalog
 from paymsg.codec import json as pj
-from paymsg.codec.binding import CONTEXT
 from paymsg.codec.message import Message
 from paymsg.codec.xmlsafe import DEFAULT_LIMITS
 from paymsg.errors import BindingError
 from tests.codec.odd_models import NS_TEST, Defaults, PostInit
+from tests.codec.strategies import instances
 from tests.conftest import example_files, ids
 
 FILES = example_files("*/*/*.xml") + example_files("cnaps2/*/*.txt")
@@ -185,32 +185,11 @@ def _simple(kind: Any) -> st.SearchStrategy[Any]:
     return TEXT
 
 
-def instances(cls: type, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Random instances of a generated class, required fields always set, depth-limited;
-    optional lists may be empty (written as nothing, read back as an empty list)."""
-    meta = CONTEXT.build(cls)
-    members: dict[str, st.SearchStrategy[Any]] = {}
-    for var in meta.get_all_vars():
-        if var.is_wildcard or var.is_attributes:
-            continue
-        if var.clazz is not None:
-            value = st.deferred(lambda c=var.clazz: instances(c, depth + 1))
-        else:
-            value = _simple(var.types[0])
-        if var.list_element:
-            value = st.lists(value, min_size=1 if var.required else 0, max_size=2)
-        optional = not var.required and not var.list_element
-        if (optional or (var.list_element and not var.required)) and depth >= 3:
-            continue
-        members[var.name] = st.one_of(st.none(), value) if optional else value
-    return st.fixed_dictionaries(members).map(lambda kw: cls(**kw))
-
-
 @pytest.mark.parametrize("mtype", TYPES, ids=[t.id for t in TYPES])
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_generated_instances(mtype: MessageType, data: st.DataObject) -> None:
-    document = data.draw(instances(mtype.root_class))
+    document = data.draw(instances(mtype.root_class, _simple, trim_lists=True))
     _check_message(Message(mtype.id, document))
 
 
@@ -260,7 +239,7 @@ def _slots(obj: Any) -> list[tuple[Any, str]]:
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_values_of_unexpected_types(mtype: MessageType, data: st.DataObject) -> None:
-    document = data.draw(instances(mtype.root_class))
+    document = data.draw(instances(mtype.root_class, _simple, trim_lists=True))
     spots = _slots(document)
     for _ in range(data.draw(st.integers(1, 3))):
         node, name = spots[data.draw(st.integers(0, len(spots) - 1))]
