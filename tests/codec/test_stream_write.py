@@ -57,6 +57,13 @@ def streamed(path: Path, fmt: str) -> bytes:
     return out.getvalue()
 
 
+def assert_streams_as_in_memory(path: Path, data: bytes) -> None:
+    """``data``, written to ``path``, streams to the in-memory bytes in both formats."""
+    path.write_bytes(data)
+    for fmt in FORMATS:
+        assert streamed(path, fmt) == in_memory(path, fmt)
+
+
 def converted(path: Path, fmt: str, **options: object) -> tuple[bytes, sw.Converted]:
     out = io.BytesIO()
     done = convert_file(path, fmt, out, **options)  # type: ignore[arg-type]
@@ -288,10 +295,7 @@ def packages(draw: st.DrawFn) -> bytes:
 def test_varied_packages_stream_to_the_in_memory_bytes(
     data: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    path = tmp_path_factory.mktemp("varied") / "package.txt"
-    path.write_bytes(data)
-    for fmt in FORMATS:
-        assert streamed(path, fmt) == in_memory(path, fmt)
+    assert_streams_as_in_memory(tmp_path_factory.mktemp("varied") / "package.txt", data)
 
 
 # --------------------------------------------------------------------------- fallbacks
@@ -536,10 +540,7 @@ def statements(draw: st.DrawFn) -> bytes:
 def test_varied_statements_stream_to_the_in_memory_bytes(
     data: bytes, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    path = tmp_path_factory.mktemp("statements") / "camt.xml"
-    path.write_bytes(data)
-    for fmt in FORMATS:
-        assert streamed(path, fmt) == in_memory(path, fmt)
+    assert_streams_as_in_memory(tmp_path_factory.mktemp("statements") / "camt.xml", data)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
