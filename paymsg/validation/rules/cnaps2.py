@@ -30,6 +30,7 @@ from typing import Literal, TypeAlias
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from paymsg.catalog import catalog
 from paymsg.cnaps2_facts import (
     BANK_CODE,
     MSG_ID,
@@ -1782,8 +1783,6 @@ def _embedded(text: str) -> tuple[str | None, str, str | None, str]:
 def _types_of_namespace(namespace: str) -> set[str]:
     """Type ids whose body lives in ``namespace``: the native type, or the CNAPS2 types that
     reuse that ISO body (hvps.111 for pacs.008.001.02)."""
-    from paymsg.catalog import catalog
-
     found = {t.id for t in catalog() if t.namespace == namespace}
     iso = {t.id for t in catalog() if t.namespace == namespace and t.standard == "iso20022"}
     found |= {t.id for t in catalog() if t.body is not None and t.body in iso}
