@@ -84,7 +84,19 @@ def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
     CNAPS2 text is recognised by its header ``MesgType`` (never by the body namespace:
     an hvps.111 body is an ISO pacs.008.001.02 document). XML is recognised by the
     namespace and name of the ``Document`` (or ``AppHdr``), inside any wrapper.
+
+    A file is not read whole: detection reads its beginning (XML as a stream, up to the
+    ``Document``), so a package too large to load is named like any other message.
     """
+    if _is_path(data):
+        path = Path(data)  # type: ignore[arg-type]
+        try:
+            with path.open("rb") as file:
+                return _detect_file(file, limits, str(path))
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror or exc}", source=str(path)) from None
+        except PaymsgError as exc:
+            raise _located(exc, str(path), 0) from None
     raw, source = read_input(data)
     try:
         return _detect(raw, limits, source)
@@ -92,33 +104,69 @@ def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
         raise _located(exc, source, 0) from None
 
 
+def _is_path(data: Source) -> bool:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return False
+    return not (isinstance(data, str) and data.lstrip("\ufeff \t\r\n")[:1] in ("<", "{"))
+
+
+#: what detection reads of a file before deciding how to read on: the CNAPS2 envelope
+#: (header and signature are at most a few KiB) or the start of the XML
+DETECT_HEAD = 64 * 1024
+
+
+def _detect_file(file: io.BufferedReader, limits: Limits, source: str) -> Detection:
+    head = file.read(DETECT_HEAD)
+    # leading white space (tolerated before a CNAPS2 header) does not count towards the head
+    while head and len(head) <= limits.max_bytes:
+        leading = _LEADING.match(head).end()  # type: ignore[union-attr]  # matches the empty run
+        if len(head) - leading >= DETECT_HEAD:
+            break
+        more = file.read(DETECT_HEAD)
+        if not more:
+            return _detect(head, limits, source)  # the whole file is in the head
+        head += more
+    if _is_json(head):  # JSON names its type anywhere in it: read whole, within the limit
+        return _detect(head + file.read(limits.max_bytes), limits, source)
+    if cnaps2.looks_like_cnaps2(head):
+        return _detect_cnaps2(head)  # the envelope is a few KiB at most
+    file.seek(0)
+    return _detect_xml(file, head, source)
+
+
+def _detect_cnaps2(raw: bytes) -> Detection:
+    envelope, _ = cnaps2.split_envelope(raw)
+    mt = envelope.header.mesg_type
+    mtype = catalog().get(mt)
+    return Detection(
+        type=mtype.id,
+        method="header",
+        namespace=mtype.namespace,
+        root=mtype.root,
+        element=mtype.element or None,
+        detail=f"CNAPS2 header MesgType {mt}",
+    )
+
+
 def _detect(raw: bytes, limits: Limits, source: str | None) -> Detection:
     check_size(raw, limits, source)
     if cnaps2.looks_like_cnaps2(raw):
-        envelope, _ = cnaps2.split_envelope(raw)
-        mt = envelope.header.mesg_type
-        mtype = catalog().get(mt)
-        return Detection(
-            type=mtype.id,
-            method="header",
-            namespace=mtype.namespace,
-            root=mtype.root,
-            element=mtype.element or None,
-            detail=f"CNAPS2 header MesgType {mt}",
-        )
+        return _detect_cnaps2(raw)
     if _is_json(raw):
         from paymsg.codec.json import json_type
 
         type_id = json_type(raw, source)
         return Detection(type=type_id, method="json", detail='"type" member of paymsg JSON')
-    return _detect_xml(raw, limits, source)
+    return _detect_xml(io.BytesIO(raw), raw, source)
 
 
-def _detect_xml(raw: bytes, limits: Limits, source: str | None) -> Detection:
+def _detect_xml(stream: Any, head: bytes, source: str | None) -> Detection:
+    """The type of the XML read from ``stream`` (``head``: its first bytes), read only as
+    far as the ``Document`` or ``AppHdr`` that names it."""
     wrapper: str | None = None
     found: MessageType | None = None
     for count, (_, element) in enumerate(
-        iterparse(io.BytesIO(raw), events=("start",), name=source, head=raw)
+        iterparse(stream, events=("start",), name=source, head=head)
     ):
         if found is not None:
             element_name = local_name(element.tag)

@@ -50,13 +50,12 @@ from lxml import etree
 from pydantic import ValidationError
 from xsdata.formats.converter import converter
 from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
-from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
 from paymsg.catalog import MessageType, catalog
 from paymsg.codec import cnaps2, fast
-from paymsg.codec.binding import CONTEXT, paused_gc
+from paymsg.codec.binding import CONTEXT, generic_parser, paused_gc
 from paymsg.codec.codegen_runtime import (
     Slot,
     Source,
@@ -203,7 +202,7 @@ def _wildcards_in(cls: type, meta: XmlMeta, fragments: Any, path: str) -> dict[s
     for fragment in fragments:
         wrapper.append(parse_xml(fragment.encode("utf-8"), source=path))
     try:
-        parsed: Any = XmlParser(context=CONTEXT).from_bytes(etree.tostring(wrapper), cls)
+        parsed: Any = generic_parser().from_bytes(etree.tostring(wrapper), cls)
     except Exception as exc:  # xsdata's ParserError, or a class that needs more than #any
         raise BindingError(f"#any content does not fit {cls.__name__}: {exc}", path=path) from None
     return {name: getattr(parsed, name) for name in wildcards}
