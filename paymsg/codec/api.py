@@ -289,6 +289,11 @@ def open_cnaps2(
 def _parse_cnaps2(
     raw: bytes, type_id: str | None, limits: Limits, source: str | None, verifier: Any, profile: Any
 ) -> Message:
+    if verifier is None:  # a signature is checked on the whole tree
+        try:
+            return _parse_cnaps2_in_pieces(raw, type_id, limits, source)
+        except _PIECES_FAILED:
+            pass
     opened = open_cnaps2(raw, limits, source, type_id)
     envelope, mtype, root, body = opened.envelope, opened.mtype, opened.root, opened.body
     line_offset = opened.line_offset
@@ -305,15 +310,79 @@ def _parse_cnaps2(
     return Message(mtype.id, document, envelope, original=body)
 
 
+def _in_pieces(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None
+) -> tuple[etree._Element, Any]:
+    """The parsed tree of ``raw``, and (for a large message whose type streams) the
+    transactions bound as they were read, which then are no longer in the tree."""
+    from paymsg.codec import stream
+
+    check_size(raw, limits, source)
+    if len(raw) >= stream.PIECES_FROM:
+        found = stream.find_document(raw[: stream.HEAD], source, complete=False)
+        mtype = catalog().get(type_id) if type_id else found
+        if mtype is not None and found is not None and mtype.namespace == found.namespace:
+            pieces = stream.read_in_pieces(raw, mtype, limits, source)
+            if pieces is not None:
+                return pieces.root, pieces
+    return parse_xml(raw, source=source, limits=limits), None
+
+
+def _bound(
+    element: etree._Element, mtype: MessageType, source: str | None, raw: Any, pieces: Any
+) -> Any:
+    """``bind`` of a Document, with the transactions read in pieces put back in place."""
+    document = bind(element, mtype, source=source, pristine=raw)
+    if pieces is not None:
+        pieces.put_back(document, element)
+    return document
+
+
+def _parse_cnaps2_in_pieces(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None
+) -> Message:
+    """CNAPS2 text as :func:`open_cnaps2` and ``bind`` read it, a large body in pieces."""
+    check_size(raw, limits, source)
+    envelope, offset = cnaps2.split_envelope(raw)
+    mtype = catalog().get(type_id or envelope.header.mesg_type)
+    body = raw[offset:]
+    line_offset = _lines_before(raw, offset)
+    try:
+        root, read = _in_pieces(body, mtype.id, limits, source)
+        how = "asked for" if type_id else f"the header says {envelope.header.mesg_type}, i.e."
+        _check_body(root, mtype, how)
+        document = _bound(root, mtype, source, lambda: parse_xml(body), read)
+    except PaymsgError as exc:
+        raise _located(exc, source, line_offset) from None
+    return Message(mtype.id, document, envelope, original=body)
+
+
 def _parse_xml(raw: bytes, type_id: str | None, limits: Limits, source: str | None) -> Message:
-    root = parse_xml(raw, source=source, limits=limits)
+    try:
+        return _parse_xml_tree(raw, type_id, limits, source, pieces=True)
+    except _PIECES_FAILED:  # the pieces do not fit back: the whole tree decides
+        return _parse_xml_tree(raw, type_id, limits, source, pieces=False)
+
+
+#: what putting transactions read in pieces back can raise when their places are not the
+#: model's (the whole-tree reader then gives the result, or the located error)
+_PIECES_FAILED = (KeyError, IndexError, StopIteration, AttributeError, ValueError)
+
+
+def _parse_xml_tree(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None, *, pieces: bool
+) -> Message:
+    if pieces:
+        root, read = _in_pieces(raw, type_id, limits, source)
+    else:
+        root, read = parse_xml(raw, source=source, limits=limits), None
     parts = split_parts(root, source=source)
     mtype = parts.document_type
     if type_id is not None and type_id != mtype.id:
         forced = catalog().get(type_id)
         _check_body(parts.document, forced, "asked for")
         mtype = forced
-    document = bind(parts.document, mtype, source=source, pristine=lambda: _fresh(raw).document)
+    document = _bound(parts.document, mtype, source, lambda: _fresh(raw).document, read)
     envelope = None
     if parts.header is not None or parts.wrapper is not None:
         header = header_type = None

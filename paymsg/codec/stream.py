@@ -181,7 +181,7 @@ class TransactionStream:
                     self._remember_header(element)
                     continue
                 if tx_cls is None:
-                    tx_cls = _class_of(self.type, element, self._document)
+                    tx_cls = class_at(self.type, element, self._document)
                 parent = element.getparent()
                 assert parent is not None
                 self._check_depth(element)
@@ -251,7 +251,7 @@ class TransactionStream:
 
     def _remember_header(self, element: etree._Element) -> None:
         self._check_depth(element)
-        cls = _class_of(self.type, element, self._document)
+        cls = class_at(self.type, element, self._document)
         self.header = _bind(element, cls, self.source)
         for key in ("count", "sum", "total"):
             tag = getattr(self.layout, key)
@@ -273,7 +273,7 @@ class TransactionStream:
         for done in self._complete:
             up = done.getparent()
             if up is not None:
-                _drop(done)
+                drop(done)
                 self._dropped[up, done.tag] = self._dropped.get((up, done.tag), 0) + 1
         self._complete = []
         header, header_type = _app_header(root, self._document, final=final)
@@ -298,7 +298,7 @@ class TransactionStream:
         chunk = [tx for _, tx in self._chunk]
         if not in_place:  # the copy has them in their places: they leave the tree now
             for tx in chunk:
-                _drop(tx)
+                drop(tx)
             chunk = []
         # a transaction's index overall: its index in the chunk + those taken out before it
         offsets = {
@@ -327,7 +327,7 @@ class TransactionStream:
         )
         found += run_rules(ctx, self._packs())
         for tx in chunk:  # validated in place: they leave the tree now
-            _drop(tx)
+            drop(tx)
         paths: list[str] = []
         for finding in found:
             finding, inside = _renumber(finding, offsets)
@@ -429,7 +429,7 @@ def _document_of(element: etree._Element, mtype: MessageType) -> etree._Element:
     raise UnknownMessageTypeError(f"{local_name(element.tag)} is outside the {mtype.root}")
 
 
-def _class_of(mtype: MessageType, element: etree._Element, document: etree._Element) -> type:
+def class_at(mtype: MessageType, element: etree._Element, document: etree._Element) -> type:
     """The generated class bound to ``element``'s position (found through the plans)."""
     names = [local_name(element.tag)]
     for ancestor in element.iterancestors():
@@ -483,7 +483,7 @@ def _unbound(error: BindingError, line_offset: int) -> Any:
     )
 
 
-def _drop(element: etree._Element) -> None:
+def drop(element: etree._Element) -> None:
     """Take ``element`` out of its tree. It is emptied first: lxml moves a subtree out
     node by node, in time quadratic in the number of siblings below it (200,000
     ``AdrLine`` in one transaction took seconds), while emptying it is linear."""
@@ -654,7 +654,7 @@ def _open(
         type_id = type_id or header.mesg_type
         line_offset = head.count(b"\n", 0, offset)
         head, skipped = head[offset:], offset
-    found = _find_document(head, name, complete=len(head) < HEAD)
+    found = find_document(head, name, complete=len(head) < HEAD)
     mtype = catalog().get(type_id) if type_id else found
     if mtype is not None and found is not None and found.namespace != mtype.namespace:
         raise BindingError(
@@ -698,7 +698,7 @@ def _open(
 HEAD = 64 * 1024  # read first: the CNAPS2 envelope, or a wrapper up to its Document
 
 
-def _find_document(head: bytes, name: str | None, *, complete: bool) -> MessageType | None:
+def find_document(head: bytes, name: str | None, *, complete: bool) -> MessageType | None:
     """The type of the catalogued ``Document`` in ``head`` (the root, or inside a wrapper),
     or None. ``complete`` says ``head`` is the whole input (else it may end mid-element)."""
     probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name, head=head)
@@ -746,3 +746,103 @@ class _Prefixed(io.RawIOBase):
         if hasattr(self._stream, "close"):
             self._stream.close()
         super().close()
+
+
+# --------------------------------------------------------------------------- whole, in pieces
+
+#: a message this large (bytes of XML) whose type has a streaming layout is bound in pieces
+PIECES_FROM = 1024 * 1024
+
+
+@dataclass(slots=True)
+class Pieces:
+    """A message read in pieces: the tree without its transactions, and the transactions
+    already bound, each list with the element they belong in (see :func:`read_in_pieces`)."""
+
+    root: etree._Element
+    #: the class the transactions are bound to
+    cls: type
+    transactions: list[tuple[etree._Element, list[Any]]]
+
+    def put_back(self, document: Any, document_element: etree._Element) -> None:
+        """Set the bound transactions into ``document`` (bound from ``document_element``,
+        the Document of :attr:`root`), each list in the place its element had."""
+        for parent, items in self.transactions:
+            holder: Any = document
+            plan = fast.plan_for(type(document))
+            chain = [parent, *parent.iterancestors()]
+            for node in reversed(chain[: chain.index(document_element)]):
+                child = plan.children[node.tag]
+                value = getattr(holder, child.name)
+                if child.repeated:
+                    up = node.getparent()
+                    assert up is not None
+                    value = value[[c for c in up if c.tag == node.tag].index(node)]
+                if child.plan is None:
+                    raise fast.Unsupported(child.name)
+                holder, plan = value, child.plan
+            name = next(
+                c.name
+                for c in plan.order
+                if c.repeated and c.plan is not None and c.plan.cls is self.cls
+            )
+            getattr(holder, name).extend(items)
+
+
+def read_in_pieces(
+    raw: bytes, mtype: MessageType, limits: Limits, source: str | None
+) -> Pieces | None:
+    """Read the XML ``raw`` (a ``mtype`` Document, bare or in a wrapper) binding each
+    transaction as soon as it is read and dropping its elements, so that the tree never
+    holds more than one transaction (a 100,000-transaction pacs.008 took 3.5 GB as one
+    tree). ``None`` when this cannot give exactly what binding the whole tree gives (a type
+    without a streaming layout, a transaction the binders refuse): the caller binds whole,
+    which also explains any error. Safety (DOCTYPE, depth) is checked as for the whole
+    message; the caller checks the size."""
+    layout = LAYOUTS.get(mtype.id)
+    if layout is None or len(raw) < PIECES_FROM:
+        return None
+    tag = f"{{{mtype.namespace}}}{layout.transaction}"
+    root: etree._Element | None = None
+    plan: fast.Plan | None = None
+    found: dict[etree._Element, list[Any]] = {}
+    with paused_gc():  # a tree of objects and no cycles, as in binding.bind
+        for _, element in iterparse(
+            io.BytesIO(raw), events=("end",), tag=tag, name=source, head=raw[:HEAD]
+        ):
+            parent = element.getparent()
+            assert parent is not None
+            if parent not in found:  # a new place for transactions: one the model has?
+                try:
+                    cls = class_at(mtype, element, _document_of(element, mtype))
+                except PaymsgError:
+                    return None  # e.g. inside xs:any content
+                if plan is None:
+                    root = element.getroottree().getroot()
+                    plan = fast.plan_for(cls)
+                elif cls is not plan.cls:
+                    return None
+            assert plan is not None
+            _refuse_depth(element, limits, source)
+            try:
+                item = fast.decode(element, plan)
+            except (fast.Unsupported, ValueError, TypeError):
+                try:
+                    item = generic_parser().parse(element, plan.cls)
+                except Exception:  # the whole-message binder explains it
+                    return None
+            found.setdefault(parent, []).append(item)
+            drop(element)
+    if root is None or plan is None:
+        return None
+    _refuse_depth(root, limits, source)
+    return Pieces(root, plan.cls, list(found.items()))
+
+
+def _refuse_depth(element: etree._Element, limits: Limits, source: str | None) -> None:
+    if too_deep_below(element, limits.max_depth):
+        raise UnsafeXMLError(  # as the whole-message reader says it
+            f"elements are nested deeper than {limits.max_depth} levels",
+            source=source,
+            hint="raise Limits.max_depth if this is a genuine message",
+        )
