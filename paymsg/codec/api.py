@@ -75,6 +75,11 @@ def _is_json(raw: bytes) -> bool:
     return raw.startswith(b"{", start) and not raw.startswith(b"{H:", start)
 
 
+def is_json(raw: bytes) -> bool:
+    """Whether ``raw`` (or its beginning) is paymsg JSON rather than XML or CNAPS2 text."""
+    return _is_json(raw)
+
+
 # --------------------------------------------------------------------------- detect
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from paymsg.codec import stream as codec_stream
+from paymsg.codec.api import is_json
 from paymsg.codec.xmlsafe import Limits
 from paymsg.errors import PaymsgError
 from paymsg.validation.config import ValidationConfig
@@ -25,9 +26,6 @@ Progress = Callable[[int, int], None]
 
 #: how often (in transactions) ``progress`` is called
 PROGRESS_EVERY = 256
-
-_LEADING = b"\xef\xbb\xbf \t\r\n"
-
 
 def input_size(data: bytes | str | os.PathLike[str]) -> int | None:
     """The size in bytes of message input given as bytes, text or a path (None when a
@@ -106,8 +104,7 @@ def _is_json_start(source: bytes | Path) -> bool:
             return False
     else:
         head = source[:4096]
-    head = head.lstrip(_LEADING)
-    return head.startswith(b"{") and not head.startswith(b"{H:")
+    return is_json(head)
 
 
 __all__ = ["PROGRESS_EVERY", "Progress", "input_size", "validate_streamed"]
