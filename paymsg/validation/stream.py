@@ -27,6 +27,7 @@ Progress = Callable[[int, int], None]
 #: how often (in transactions) ``progress`` is called
 PROGRESS_EVERY = 256
 
+
 def input_size(data: bytes | str | os.PathLike[str]) -> int | None:
     """The size in bytes of message input given as bytes, text or a path (None when a
     path cannot be read: whole-message validation reports that)."""
