@@ -136,7 +136,7 @@ if {kind!r} == "stream":
     count = sum(1 for _ in stream)
     errors = stream.report.counts["error"]
 else:  # the whole document at once, as paymsg.validate does below the streaming threshold
-    report = paymsg.validate(path)
+    report = paymsg.validate(path, config=paymsg.ValidationConfig(stream_from_bytes=None))
     count = {size}
     errors = report.counts["error"]
 elapsed = time.perf_counter() - t0
@@ -150,6 +150,79 @@ print(json.dumps({{"count": count, "seconds": elapsed, "peak_rss_mb": peak / 102
         {"job": kind, "details": size, "tx_per_second": result["count"] / result["seconds"]}
     )
     return result
+
+
+def _built(name: str, builder: str) -> Path:
+    """A benchmark message written once to the temporary directory, built in its own
+    process (so that the measuring processes never held it)."""
+    path = Path(tempfile.gettempdir()) / f"paymsg-bench-{name}.xml"
+    if not path.exists():
+        build = f"from benchmarks import messages; open({str(path)!r}, 'wb').write({builder})"
+        subprocess.run([sys.executable, "-c", build], cwd=ROOT, check=True)
+    return path
+
+
+#: what a fresh interpreter runs for each job of :func:`job_probe` (``path`` is set)
+JOBS = {
+    # the whole message as typed objects (read in pieces above stream.PIECES_FROM)
+    "parse": "m = paymsg.parse(path, limits=BIG); n = len(m.document.fito_ficstmr_cdt_trf"
+    ".cdt_trf_tx_inf); errors = 0",
+    # the whole message as one tree, as parse read every message before issue 10
+    "parse (one tree)": "stream.PIECES_FROM = 1 << 62; m = paymsg.parse(path, limits=BIG); "
+    "n = len(m.document.fito_ficstmr_cdt_trf.cdt_trf_tx_inf); errors = 0",
+    # paymsg.validate as it is called: it streams above ValidationConfig.stream_from_bytes
+    "validate": "r = paymsg.validate(path, limits=BIG); n = None; errors = r.counts['error']",
+    # paymsg.validate held to the whole tree, as it was before issue 10
+    "validate (whole)": "r = paymsg.validate(path, limits=BIG, config=paymsg.ValidationConfig("
+    "stream_from_bytes=None)); n = None; errors = r.counts['error']",
+    # the streamed validation as the CLI ran it before issue 10 (binding each transaction)
+    "iter_transactions(validate=True)": "s = paymsg.iter_transactions(path, validate=True); "
+    "n = sum(1 for _ in s); errors = s.report.counts['error']",
+}
+
+
+def job_probe(job: str, name: str, builder: str) -> dict[str, Any]:
+    """Run ``JOBS[job]`` on a built message in a fresh interpreter: seconds, peak RSS."""
+    path = _built(name, builder)
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+import paymsg
+from paymsg.codec import stream
+BIG = paymsg.Limits(max_bytes=1 << 31)
+path = {str(path)!r}
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+base = hwm()
+t0 = time.perf_counter()
+{JOBS[job]}
+elapsed = time.perf_counter() - t0
+print(json.dumps({{"seconds": elapsed, "peak_rss_mb": hwm() / 1024,
+                   "baseline_rss_mb": base / 1024, "errors": errors, "count": n}}))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result.update({"job": job, "message": name, "bytes": path.stat().st_size})
+    return result
+
+
+#: the whole-message memory probes (issue 10, item 10): a pacs.008 of 100,000 transactions
+PACS008_JOBS = ("parse", "parse (one tree)", "validate", "validate (whole)")
+#: hostile shapes for streaming (issue 10, item 5): (message, builder, jobs)
+SHAPES = (
+    (
+        "pacs008-adrline-200000",
+        "messages.pacs008_siblings(200_000)",
+        ("validate", "validate (whole)", "iter_transactions(validate=True)"),
+    ),
+    (
+        "pacs008-any-1000000",
+        "messages.pacs008_wildcard(1_000_000)",
+        ("validate", "validate (whole)", "iter_transactions(validate=True)"),
+    ),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,6 +248,16 @@ def main(argv: list[str] | None = None) -> int:
         rows.extend(bench_message(label, data, type_id, budget))
     print(f"… validating beps.121 {big:,} details, streamed and whole", file=sys.stderr)
     memory = [memory_probe("stream", big), memory_probe("whole", big)]
+    print(f"… pacs.008 with {big:,} transactions: parse and validate", file=sys.stderr)
+    whole_jobs = [
+        job_probe(job, f"pacs008-{big}", f"messages.pacs008({big})") for job in PACS008_JOBS
+    ]
+    print("… hostile shapes for streaming", file=sys.stderr)
+    shapes = [
+        job_probe(job, name, builder)
+        for name, builder, jobs in (SHAPES[:1] if args.quick else SHAPES)
+        for job in jobs
+    ]
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -182,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         "paymsg": paymsg.__version__,
         "timings": rows,
         "memory": memory,
+        "whole_message": whole_jobs,
+        "stream_shapes": shapes,
     }
     header = (
         f"{'message':26} {'op':10} {'paymsg ms':>10} {'xsdata ms':>10} {'lxml ms':>9}"
@@ -201,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
             f"validate beps.121 {m['details']:,} details, {m['job']}:"
             f" {m['tx_per_second']:,.0f} tx/s,"
             f" peak RSS {m['peak_rss_mb']:.0f} MB, {m['errors']} errors"
+        )
+    for m in whole_jobs + shapes:
+        print(
+            f"{m['message']} ({m['bytes'] / 1e6:,.0f} MB) {m['job']}: {m['seconds']:.2f} s,"
+            f" peak RSS {m['peak_rss_mb']:,.0f} MB, {m['errors']} errors"
         )
     out = args.out or RESULTS / f"{result['when'].replace(':', '')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -67,3 +67,50 @@ def camt053(entries: int) -> bytes:
             ref.text = f"E{index:08d}"
         statement.insert(after + index, entry)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def pacs008(transactions: int) -> bytes:
+    """A bare pacs.008.001.08 with ``transactions`` transactions (the one of
+    :func:`pacs008_one` repeated with its own ids); NbOfTxs consistent."""
+    root = etree.fromstring(pacs008_one())
+    transfer = root[0]
+    template = transfer.find(f"{{{ISO_PACS008}}}CdtTrfTxInf")
+    assert template is not None
+    transfer.remove(template)
+    for index in range(transactions):
+        tx = copy.deepcopy(template)
+        tx.find(f"{{{ISO_PACS008}}}PmtId/{{{ISO_PACS008}}}EndToEndId").text = f"E2E{index:09d}"
+        amount = tx.find(f"{{{ISO_PACS008}}}IntrBkSttlmAmt")
+        amount.text = f"{Decimal(100 + index % 9_900) + Decimal(index % 100) / 100:.2f}"
+        transfer.append(tx)
+    header = transfer.find(f"{{{ISO_PACS008}}}GrpHdr")
+    header.find(f"{{{ISO_PACS008}}}NbOfTxs").text = str(transactions)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def pacs008_siblings(count: int) -> bytes:
+    """A pacs.008.001.08 whose first transaction's debtor has ``count`` more ``AdrLine``
+    (schema-invalid past 7: one finding); a hostile shape for streaming."""
+    root = etree.parse(str(EXAMPLES / "iso20022/pacs.008.001.08/cips-cny-batch.xml")).getroot()
+    address = root.find(f".//{{{ISO_PACS008}}}CdtTrfTxInf//{{{ISO_PACS008}}}PstlAdr")
+    assert address is not None
+    line = address.find(f"{{{ISO_PACS008}}}AdrLine")
+    assert line is not None
+    for index in range(count):
+        extra = copy.deepcopy(line)
+        extra.text = f"L{index}"
+        address.append(extra)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def pacs008_wildcard(count: int) -> bytes:
+    """A pacs.008.001.08 whose first transaction's supplementary data (``xs:any``) holds
+    ``count`` more foreign elements; schema-valid."""
+    path = EXAMPLES / "iso20022/pacs.008.001.08/eur-t2-supplementary-data.xml"
+    root = etree.parse(str(path)).getroot()
+    envelope = root.find(f".//{{{ISO_PACS008}}}CdtTrfTxInf//{{{ISO_PACS008}}}Envlp")
+    assert envelope is not None
+    holder = envelope[0]
+    for index in range(count):
+        etree.SubElement(holder, "{urn:example:paymsg:bulk}Item").text = str(index)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

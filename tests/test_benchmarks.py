@@ -36,3 +36,12 @@ def test_generated_messages_are_consistent() -> None:
 
     for data in (messages.beps121(30), messages.pacs008_one(), messages.hvps111_envelope()):
         assert paymsg.validate(data).ok
+
+
+@pytest.mark.parametrize("job", ["parse", "parse (one tree)", "validate", "validate (whole)"])
+def test_whole_message_probes_run_every_job(job: str) -> None:
+    from benchmarks.__main__ import job_probe
+
+    result = job_probe(job, "pacs008-40", "messages.pacs008(40)")
+    assert result["errors"] == 0 and result["peak_rss_mb"] > result["baseline_rss_mb"] > 0
+    assert result["count"] in (40, None)

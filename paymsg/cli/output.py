@@ -55,12 +55,26 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+#: longest cell a table shows in full; a longer value is cut with an explicit marker
+#: (rich lays a huge cell out in time quadratic in its length: a 9 MB text node took 54 s)
+MAX_CELL = 1000
+
+
+def cell(value: Any, limit: int = MAX_CELL) -> str:
+    """``value`` as table text: cut after ``limit`` characters, saying how long it was
+    (``--json`` output always has the whole value)."""
+    text = "" if value is None else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters; --json shows all)"
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
     t = Table(title=title, title_justify="left", show_lines=False)
     for index, column in enumerate(columns):
         t.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+        t.add_row(*(cell(v) for v in row))
     return t
 
 

@@ -70,27 +70,20 @@ STREAM_FROM = 32 * 1024 * 1024
 def _validate_one(
     path: Path, profile: str, config: ValidationConfig, type_id: str | None
 ) -> Report:
-    """Whole-document validation, or streaming for a large package/statement."""
+    """``paymsg.validate`` on one file; a file over ``STREAM_FROM`` bytes whose type
+    streams is validated as a stream, with a bar of the bytes read on stderr."""
+    config = config.model_copy(update={"stream_from_bytes": STREAM_FROM})
     try:
         large = path.stat().st_size > STREAM_FROM
     except OSError:
         large = False
-    if large:
-        from paymsg.codec.stream import iter_transactions
-        from paymsg.errors import PaymsgError
+    with Progress(console=err_console, transient=True, disable=not large) as bar:
+        task = bar.add_task(f"streaming {path.name}", total=None)
 
-        try:
-            stream = iter_transactions(path, type_id, validate=True, profile=profile, config=config)
-            with Progress(console=err_console, transient=True) as bar:
-                task = bar.add_task(f"streaming {path.name}", total=path.stat().st_size)
-                for count, _ in enumerate(stream, 1):
-                    if count % 256 == 0:
-                        bar.update(task, completed=stream.bytes_read)
-            report: Report = stream.report
-            return report
-        except PaymsgError:
-            pass  # not streamable (or unreadable): the whole-document path reports it
-    return validate(path, profile_name=profile, config=config, type=type_id)
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return validate(path, profile_name=profile, config=config, type=type_id, progress=advance)
 
 
 def _escape(text: str) -> str:

@@ -75,6 +75,11 @@ def _is_json(raw: bytes) -> bool:
     return raw.startswith(b"{", start) and not raw.startswith(b"{H:", start)
 
 
+def is_json(raw: bytes) -> bool:
+    """Whether ``raw`` (or its beginning) is paymsg JSON rather than XML or CNAPS2 text."""
+    return _is_json(raw)
+
+
 # --------------------------------------------------------------------------- detect
 
 
@@ -84,7 +89,19 @@ def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
     CNAPS2 text is recognised by its header ``MesgType`` (never by the body namespace:
     an hvps.111 body is an ISO pacs.008.001.02 document). XML is recognised by the
     namespace and name of the ``Document`` (or ``AppHdr``), inside any wrapper.
+
+    A file is not read whole: detection reads its beginning (XML as a stream, up to the
+    ``Document``), so a package too large to load is named like any other message.
     """
+    if _is_path(data):
+        path = Path(data)  # type: ignore[arg-type]
+        try:
+            with path.open("rb") as file:
+                return _detect_file(file, limits, str(path))
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror or exc}", source=str(path)) from None
+        except PaymsgError as exc:
+            raise _located(exc, str(path), 0) from None
     raw, source = read_input(data)
     try:
         return _detect(raw, limits, source)
@@ -92,33 +109,69 @@ def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
         raise _located(exc, source, 0) from None
 
 
+def _is_path(data: Source) -> bool:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return False
+    return not (isinstance(data, str) and data.lstrip("\ufeff \t\r\n")[:1] in ("<", "{"))
+
+
+#: what detection reads of a file before deciding how to read on: the CNAPS2 envelope
+#: (header and signature are at most a few KiB) or the start of the XML
+DETECT_HEAD = 64 * 1024
+
+
+def _detect_file(file: io.BufferedReader, limits: Limits, source: str) -> Detection:
+    head = file.read(DETECT_HEAD)
+    # leading white space (tolerated before a CNAPS2 header) does not count towards the head
+    while head and len(head) <= limits.max_bytes:
+        leading = _LEADING.match(head).end()  # type: ignore[union-attr]  # matches the empty run
+        if len(head) - leading >= DETECT_HEAD:
+            break
+        more = file.read(DETECT_HEAD)
+        if not more:
+            return _detect(head, limits, source)  # the whole file is in the head
+        head += more
+    if _is_json(head):  # JSON names its type anywhere in it: read whole, within the limit
+        return _detect(head + file.read(limits.max_bytes), limits, source)
+    if cnaps2.looks_like_cnaps2(head):
+        return _detect_cnaps2(head)  # the envelope is a few KiB at most
+    file.seek(0)
+    return _detect_xml(file, head, source)
+
+
+def _detect_cnaps2(raw: bytes) -> Detection:
+    envelope, _ = cnaps2.split_envelope(raw)
+    mt = envelope.header.mesg_type
+    mtype = catalog().get(mt)
+    return Detection(
+        type=mtype.id,
+        method="header",
+        namespace=mtype.namespace,
+        root=mtype.root,
+        element=mtype.element or None,
+        detail=f"CNAPS2 header MesgType {mt}",
+    )
+
+
 def _detect(raw: bytes, limits: Limits, source: str | None) -> Detection:
     check_size(raw, limits, source)
     if cnaps2.looks_like_cnaps2(raw):
-        envelope, _ = cnaps2.split_envelope(raw)
-        mt = envelope.header.mesg_type
-        mtype = catalog().get(mt)
-        return Detection(
-            type=mtype.id,
-            method="header",
-            namespace=mtype.namespace,
-            root=mtype.root,
-            element=mtype.element or None,
-            detail=f"CNAPS2 header MesgType {mt}",
-        )
+        return _detect_cnaps2(raw)
     if _is_json(raw):
         from paymsg.codec.json import json_type
 
         type_id = json_type(raw, source)
         return Detection(type=type_id, method="json", detail='"type" member of paymsg JSON')
-    return _detect_xml(raw, limits, source)
+    return _detect_xml(io.BytesIO(raw), raw, source)
 
 
-def _detect_xml(raw: bytes, limits: Limits, source: str | None) -> Detection:
+def _detect_xml(stream: Any, head: bytes, source: str | None) -> Detection:
+    """The type of the XML read from ``stream`` (``head``: its first bytes), read only as
+    far as the ``Document`` or ``AppHdr`` that names it."""
     wrapper: str | None = None
     found: MessageType | None = None
     for count, (_, element) in enumerate(
-        iterparse(io.BytesIO(raw), events=("start",), name=source, head=raw)
+        iterparse(stream, events=("start",), name=source, head=head)
     ):
         if found is not None:
             element_name = local_name(element.tag)
@@ -241,6 +294,11 @@ def open_cnaps2(
 def _parse_cnaps2(
     raw: bytes, type_id: str | None, limits: Limits, source: str | None, verifier: Any, profile: Any
 ) -> Message:
+    if verifier is None:  # a signature is checked on the whole tree
+        try:
+            return _parse_cnaps2_in_pieces(raw, type_id, limits, source)
+        except _PIECES_FAILED:
+            pass
     opened = open_cnaps2(raw, limits, source, type_id)
     envelope, mtype, root, body = opened.envelope, opened.mtype, opened.root, opened.body
     line_offset = opened.line_offset
@@ -257,15 +315,79 @@ def _parse_cnaps2(
     return Message(mtype.id, document, envelope, original=body)
 
 
+def _in_pieces(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None
+) -> tuple[etree._Element, Any]:
+    """The parsed tree of ``raw``, and (for a large message whose type streams) the
+    transactions bound as they were read, which then are no longer in the tree."""
+    from paymsg.codec import stream
+
+    check_size(raw, limits, source)
+    if len(raw) >= stream.PIECES_FROM:
+        found = stream.find_document(raw[: stream.HEAD], source, complete=False)
+        mtype = catalog().get(type_id) if type_id else found
+        if mtype is not None and found is not None and mtype.namespace == found.namespace:
+            pieces = stream.read_in_pieces(raw, mtype, limits, source)
+            if pieces is not None:
+                return pieces.root, pieces
+    return parse_xml(raw, source=source, limits=limits), None
+
+
+def _bound(
+    element: etree._Element, mtype: MessageType, source: str | None, raw: Any, pieces: Any
+) -> Any:
+    """``bind`` of a Document, with the transactions read in pieces put back in place."""
+    document = bind(element, mtype, source=source, pristine=raw)
+    if pieces is not None:
+        pieces.put_back(document, element)
+    return document
+
+
+def _parse_cnaps2_in_pieces(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None
+) -> Message:
+    """CNAPS2 text as :func:`open_cnaps2` and ``bind`` read it, a large body in pieces."""
+    check_size(raw, limits, source)
+    envelope, offset = cnaps2.split_envelope(raw)
+    mtype = catalog().get(type_id or envelope.header.mesg_type)
+    body = raw[offset:]
+    line_offset = _lines_before(raw, offset)
+    try:
+        root, read = _in_pieces(body, mtype.id, limits, source)
+        how = "asked for" if type_id else f"the header says {envelope.header.mesg_type}, i.e."
+        _check_body(root, mtype, how)
+        document = _bound(root, mtype, source, lambda: parse_xml(body), read)
+    except PaymsgError as exc:
+        raise _located(exc, source, line_offset) from None
+    return Message(mtype.id, document, envelope, original=body)
+
+
 def _parse_xml(raw: bytes, type_id: str | None, limits: Limits, source: str | None) -> Message:
-    root = parse_xml(raw, source=source, limits=limits)
+    try:
+        return _parse_xml_tree(raw, type_id, limits, source, pieces=True)
+    except _PIECES_FAILED:  # the pieces do not fit back: the whole tree decides
+        return _parse_xml_tree(raw, type_id, limits, source, pieces=False)
+
+
+#: what putting transactions read in pieces back can raise when their places are not the
+#: model's (the whole-tree reader then gives the result, or the located error)
+_PIECES_FAILED = (KeyError, IndexError, StopIteration, AttributeError, ValueError)
+
+
+def _parse_xml_tree(
+    raw: bytes, type_id: str | None, limits: Limits, source: str | None, *, pieces: bool
+) -> Message:
+    if pieces:
+        root, read = _in_pieces(raw, type_id, limits, source)
+    else:
+        root, read = parse_xml(raw, source=source, limits=limits), None
     parts = split_parts(root, source=source)
     mtype = parts.document_type
     if type_id is not None and type_id != mtype.id:
         forced = catalog().get(type_id)
         _check_body(parts.document, forced, "asked for")
         mtype = forced
-    document = bind(parts.document, mtype, source=source, pristine=lambda: _fresh(raw).document)
+    document = _bound(parts.document, mtype, source, lambda: _fresh(raw).document, read)
     envelope = None
     if parts.header is not None or parts.wrapper is not None:
         header = header_type = None

@@ -43,6 +43,12 @@ _PARSER_CONFIG = ParserConfig(
 _SERIALIZER_CONFIG = SerializerConfig(indent="  ", xml_declaration=False)
 
 
+def generic_parser() -> XmlParser:
+    """xsdata's binder as paymsg configures it: unknown elements and values it cannot
+    convert are errors (not warnings on stderr and a value of the wrong type)."""
+    return XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
+
+
 @cache
 def compiled_schema(schema_path: str) -> etree.XMLSchema:
     """The lxml schema for a schema file, compiled once per process."""

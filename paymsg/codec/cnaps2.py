@@ -41,6 +41,8 @@ __all__ = [
     "field_at",
     "join_envelope",
     "looks_like_cnaps2",
+    "raw_matches",
+    "read_envelope",
     "split_envelope",
 ]
 
@@ -580,6 +582,12 @@ class Cnaps2Envelope:
 def _check_signature_text(signature: str) -> None:
     if not signature:
         raise EnvelopeError("the signature is empty", field="Signature")
+    if len(signature) > MAX_SIGNATURE_BLOCK:  # the limit the text reader applies
+        raise EnvelopeError(
+            f"the signature is {len(signature):,} characters long; CNAPS2 signatures are "
+            f"about 100 base64 characters (limit {MAX_SIGNATURE_BLOCK:,})",
+            field="Signature",
+        )
     if _BASE64_TEXT.fullmatch(signature) is None:
         index, ch = next(
             (i, c)
@@ -753,18 +761,25 @@ def join_envelope(envelope: Cnaps2Envelope, body: bytes) -> bytes:
     original (LF line ends, wrapped signature, NPC reserve characters). Otherwise the
     canonical text is built: header, CR LF, ``{S:`` signature ``}`` CR LF when signed, body.
     """
-    if envelope.raw and _raw_matches(envelope):
+    if envelope.raw and raw_matches(envelope):
         return envelope.raw + body
     return envelope.encode() + body
 
 
-def _raw_matches(envelope: Cnaps2Envelope) -> bool:
+def read_envelope(raw: bytes) -> Cnaps2Envelope:
+    """An envelope from its text alone (header, optional signature, no body), read as
+    :func:`split_envelope` reads it: what that refuses raises :class:`EnvelopeError`."""
+    envelope, end = _parse_prefix(raw, require_body=False)
+    if end != len(raw):  # pragma: no cover - _parse_prefix refuses trailing content
+        raise EnvelopeError("unexpected content after the envelope", offset=end)
+    return envelope
+
+
+def raw_matches(envelope: Cnaps2Envelope) -> bool:
+    """Whether ``envelope.raw`` is an envelope text encoding exactly the envelope's header
+    and signature (then a relay reuses it byte for byte)."""
     try:
-        original, end = _parse_prefix(envelope.raw, require_body=False)
+        original = read_envelope(envelope.raw)
     except EnvelopeError:
         return False
-    return (
-        end == len(envelope.raw)
-        and original.header == envelope.header
-        and original.signature == envelope.signature
-    )
+    return original.header == envelope.header and original.signature == envelope.signature

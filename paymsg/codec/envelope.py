@@ -63,7 +63,11 @@ def split_parts(root: etree._Element, *, source: str | None = None) -> IsoParts:
         known = _known(element)
         if known is None:
             continue
-        if (name == "Document" and document is not None) or (name == "AppHdr" and header):
+        # ``is not None``: an element's truth value is whether it has children, so an empty
+        # first AppHdr must still count as found
+        if (name == "Document" and document is not None) or (
+            name == "AppHdr" and header is not None
+        ):
             raise EnvelopeError(
                 f"the wrapper holds more than one {name}; one message per input",
                 source=source,

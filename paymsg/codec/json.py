@@ -47,15 +47,15 @@ from json.encoder import encode_basestring
 from typing import Any, Literal
 
 from lxml import etree
+from pydantic import ValidationError
 from xsdata.formats.converter import converter
 from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
-from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
-from paymsg.catalog import catalog
+from paymsg.catalog import MessageType, catalog
 from paymsg.codec import cnaps2, fast
-from paymsg.codec.binding import CONTEXT, paused_gc
+from paymsg.codec.binding import CONTEXT, generic_parser, paused_gc
 from paymsg.codec.codegen_runtime import (
     Slot,
     Source,
@@ -66,7 +66,7 @@ from paymsg.codec.codegen_runtime import (
 from paymsg.codec.envelope import fill_wrapper
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, parse_xml
-from paymsg.errors import BindingError, InputError
+from paymsg.errors import BindingError, EnvelopeError, InputError
 
 TEXT = "#text"
 ANY = "#any"
@@ -202,7 +202,7 @@ def _wildcards_in(cls: type, meta: XmlMeta, fragments: Any, path: str) -> dict[s
     for fragment in fragments:
         wrapper.append(parse_xml(fragment.encode("utf-8"), source=path))
     try:
-        parsed: Any = XmlParser(context=CONTEXT).from_bytes(etree.tostring(wrapper), cls)
+        parsed: Any = generic_parser().from_bytes(etree.tostring(wrapper), cls)
     except Exception as exc:  # xsdata's ParserError, or a class that needs more than #any
         raise BindingError(f"#any content does not fit {cls.__name__}: {exc}", path=path) from None
     return {name: getattr(parsed, name) for name in wildcards}
@@ -726,7 +726,7 @@ def _message_head(message: Message, engine: Engine) -> dict[str, Any]:
         env = {"kind": "cnaps2", "header": envelope.header.model_dump(mode="json")}
         if envelope.signature is not None:
             env["signature"] = envelope.signature
-        if envelope.raw and envelope.raw != envelope.encode():
+        if envelope.raw and envelope.raw != envelope.encode() and cnaps2.raw_matches(envelope):
             env["raw"] = envelope.raw.decode("latin-1")  # the exact bytes received, for relay
         out["envelope"] = env
     return out
@@ -770,10 +770,32 @@ def message_from_data(data: Any, source: str | None = None) -> Message:
     return _message_from_data(data, source, "fast")
 
 
+#: the members of paymsg JSON, of a business envelope and of a CNAPS2 envelope
+_TOP_MEMBERS = ("type", "envelope", "document")
+_ENVELOPE_MEMBERS = {
+    "business": ("kind", "header_type", "AppHdr", "wrapper"),
+    "cnaps2": ("kind", "header", "signature", "raw"),
+}
+
+
+def _only(data: dict[str, Any], allowed: tuple[str, ...], where: str, source: str | None) -> None:
+    """Refuse a member of ``data`` that is not one of ``allowed`` (nothing is ignored)."""
+    for key in data:
+        if key not in allowed:
+            raise InputError(
+                f"unknown member {key!r}"
+                + (f" in {where.strip('/')}" if where else "")
+                + f"; expected only {', '.join(allowed)}",
+                source=source,
+                path=f"{where}/{key}",
+            )
+
+
 def _message_from_data(data: Any, source: str | None, engine: Engine) -> Message:
     load = _from_data(engine)
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise InputError('not paymsg JSON: expected an object with a "type" member', source=source)
+    _only(data, _TOP_MEMBERS, "", source)
     mtype = catalog().get(data["type"])
     if "document" not in data:
         raise InputError('paymsg JSON without a "document" member', source=source)
@@ -782,9 +804,17 @@ def _message_from_data(data: Any, source: str | None, engine: Engine) -> Message
     env = data.get("envelope")
     if env is not None:
         if not isinstance(env, dict):
-            raise InputError('"envelope" must be an object', source=source)
-        if env.get("kind") == "cnaps2":
-            envelope = _cnaps2_envelope(env, source)
+            raise InputError('"envelope" must be an object', source=source, path="/envelope")
+        kind = env.get("kind")
+        if not isinstance(kind, str) or kind not in _ENVELOPE_MEMBERS:
+            raise InputError(
+                f'envelope "kind" must be "business" or "cnaps2", not {json.dumps(kind)}',
+                source=source,
+                path="/envelope/kind",
+            )
+        _only(env, _ENVELOPE_MEMBERS[kind], "/envelope", source)
+        if kind == "cnaps2":
+            envelope = _cnaps2_envelope(env, mtype, source)
         else:
             header = None
             header_type = _optional_str(env, "header_type", source)
@@ -809,24 +839,83 @@ def _optional_str(env: dict[str, Any], key: str, source: str | None) -> str | No
     return value
 
 
-def _cnaps2_envelope(env: dict[str, Any], source: str | None) -> cnaps2.Cnaps2Envelope:
-    header_data = env.get("header")
-    if not isinstance(header_data, dict):
-        raise InputError('CNAPS2 envelope without a "header" object', source=source)
+def _cnaps2_header(data: Any, source: str | None) -> cnaps2.Cnaps2Header:
+    """The header of a CNAPS2 envelope in JSON; a bad one is one located line (the first
+    problem pydantic found, and how many more there are)."""
+    if not isinstance(data, dict):
+        raise InputError(
+            'CNAPS2 envelope without a "header" object', source=source, path="/envelope/header"
+        )
     try:
-        header = cnaps2.Cnaps2Header(**header_data)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"invalid CNAPS2 header in JSON: {exc}", source=source) from None
+        return cnaps2.Cnaps2Header(**data)
+    except ValidationError as exc:
+        problems = exc.errors(include_url=False)
+        first = problems[0]
+        where = "/".join(str(part) for part in first["loc"])
+        name = where.split("/", 1)[0]
+        spec = next((f for f in cnaps2.FIELDS if f.name == name), None)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if spec is not None and not message.startswith(spec.ref_name):
+            message = f"{spec.title}: {message}"
+        more = len(problems) - 1
+        raise InputError(
+            f"invalid CNAPS2 header in JSON: {message}"
+            + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""),
+            source=source,
+            path=f"/envelope/header/{where}" if where else "/envelope/header",
+            field=spec.ref_name if spec is not None else None,
+        ) from None
+    except TypeError as exc:  # e.g. a member name that is not a string
+        raise InputError(
+            f"invalid CNAPS2 header in JSON: {exc}", source=source, path="/envelope/header"
+        ) from None
+
+
+def _cnaps2_envelope(
+    env: dict[str, Any], mtype: MessageType, source: str | None
+) -> cnaps2.Cnaps2Envelope:
+    """A CNAPS2 envelope from JSON, refused where the CNAPS2 text reader refuses it."""
+    header = _cnaps2_header(env.get("header"), source)
+    if mtype.standard != "cnaps2" or header.mesg_type != mtype.id:
+        spec = next(f for f in cnaps2.FIELDS if f.name == "mesg_type")
+        raise EnvelopeError(
+            f"the CNAPS2 header's {spec.title} is {header.mesg_type!r}, but the message "
+            f"type is {mtype.id!r}"
+            + ("" if mtype.standard == "cnaps2" else ", which is not a CNAPS2 type")
+            + "; a CNAPS2 message's type is the one its header names",
+            source=source,
+            path="/envelope/header/mesg_type",
+            field=spec.ref_name,
+        )
     signature = _optional_str(env, "signature", source)
     raw = _optional_str(env, "raw", source)
     try:
         envelope = cnaps2.Cnaps2Envelope(header=header, signature=signature)
-        # raw holds the received envelope bytes one to one (latin-1), BOM included
-        envelope.raw = raw.encode("latin-1") if raw is not None else envelope.encode()
+    except EnvelopeError as exc:
+        exc.path, exc.source = "/envelope/signature", source
+        raise
+    if raw is None:
+        envelope.raw = envelope.encode()
+        return envelope
+    try:  # raw holds the received envelope bytes one to one (latin-1), BOM included
+        envelope.raw = raw.encode("latin-1")
     except UnicodeEncodeError:
         raise InputError(
-            'envelope "raw" holds characters that are not bytes', source=source
+            'envelope "raw" holds characters that are not bytes',
+            source=source,
+            path="/envelope/raw",
         ) from None
+    try:
+        cnaps2.read_envelope(envelope.raw)
+    except EnvelopeError as exc:
+        exc.path, exc.source = "/envelope/raw", source
+        raise
+    if not cnaps2.raw_matches(envelope):
+        raise EnvelopeError(
+            'envelope "raw" is not the text of the envelope\'s header and signature',
+            source=source,
+            path="/envelope/raw",
+        )
     return envelope
 
 
@@ -850,12 +939,65 @@ def _load(text: str | bytes, limits: Limits, source: str | None) -> Any:
     if size > limits.max_bytes:
         raise InputError(f"input is {size:,} bytes, over the limit of {limits.max_bytes:,}")
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique)
+    except _DuplicateKey:
+        path = _duplicate_path(json.loads(text, object_pairs_hook=_Marked.of))
+        raise InputError(
+            f"duplicate member {path.rsplit('/', 1)[-1]!r} in a JSON object; each member "
+            "may appear once (JSON readers disagree about which one counts)",
+            source=source,
+            path=path,
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise InputError(f"not valid JSON: {exc}", source=source, line=line) from None
     except RecursionError:
         raise InputError("JSON nested too deeply", source=source) from None
+
+
+class _DuplicateKey(Exception):
+    """A JSON object holds a member twice (located by a second reading)."""
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' object hook: a dict, refusing a member that appears twice."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise _DuplicateKey
+    return data
+
+
+class _Marked(dict[str, Any]):
+    """A JSON object that remembers its first duplicated member (to locate it)."""
+
+    duplicate: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _Marked:
+        data = cls(pairs)
+        if len(data) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    data.duplicate = key
+                    break
+                seen.add(key)
+        return data
+
+
+def _duplicate_path(data: Any, path: str = "") -> str:
+    """The JSON path of the first duplicated member in ``data`` (read with ``_Marked``);
+    array items are numbered from 1, as in binding errors."""
+    pending: list[tuple[Any, str]] = [(data, path)]
+    while pending:
+        node, where = pending.pop()
+        if isinstance(node, _Marked):
+            if node.duplicate is not None:
+                return f"{where}/{node.duplicate}"
+            pending.extend((v, f"{where}/{k}") for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            pending.extend((v, f"{where}[{i + 1}]") for i, v in reversed(list(enumerate(node))))
+    return path or "/"  # pragma: no cover - only called after a duplicate was seen
 
 
 def json_type(raw: bytes, source: str | None) -> str:

@@ -36,6 +36,21 @@ def _too_deep(max_depth: int) -> etree.XPath:
     return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
 
 
+@cache
+def _deeper_than(steps: int) -> etree.XPath:
+    """True when an element has a descendant ``steps`` levels below it."""
+    return etree.XPath("boolean(" + "/".join(["*"] * steps) + ")")
+
+
+def too_deep_below(element: etree._Element, max_depth: int) -> bool:
+    """Whether ``element`` or an element below it sits deeper than ``max_depth`` levels in
+    its document (the root is level 1); only ``element``'s subtree is walked."""
+    level = 1 + sum(1 for _ in element.iterancestors())
+    if level > max_depth:
+        return True
+    return bool(_deeper_than(max_depth - level + 1)(element))
+
+
 _LOCAL = threading.local()
 
 

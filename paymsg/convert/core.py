@@ -622,6 +622,46 @@ def _load_mappings() -> None:
     from paymsg.convert import mappings  # noqa: F401  (registers the edges)
 
 
+#: CNAPS2 types with no conversion, and why (each decided against the unified catalogue)
+NOT_CONVERTED: dict[str, str] = {
+    "ccms.990.001.02": (
+        "a communication-level confirmation acknowledges an MQ message by its header "
+        "MesgID, not a payment: it belongs to the transport session (990 correlation), and "
+        "the catalogue has no ISO 20022 counterpart (that would be admi.007)"
+    ),
+    "ccms.911.001.02": (
+        "a discarded-message notification says the NPC threw a message away before any "
+        "business processing, naming it by header fields; a pacs.002 rejection would claim a "
+        "payment was processed and refused (the ISO counterpart, admi.002, is not catalogued)"
+    ),
+    "ccms.801.001.02": (
+        "a system status change (营业准备, 日切 …) concerns no payment; its ISO counterpart "
+        "(admi.004 system event notification) is not catalogued"
+    ),
+}
+#: conversions that exist one way only, and why the other way does not
+ONE_WAY: dict[tuple[str, str], str] = {
+    ("pacs.002.001.10", "saps.604.001.01"): (
+        "a settlement receipt is issued only by the NPC's clearing-account system and reports "
+        "the participant's clearing-account balance, which no status report holds"
+    ),
+}
+
+
+def targets_of(source: str) -> list[str]:
+    """Every type ``source`` converts to (directly or through the unified hub), sorted."""
+    _load_mappings()
+    direct = {b for a, b in _EDGES if a == source}
+    through = {c for b in direct for a, c in _EDGES if a == b and c != source}
+    return sorted(direct | through)
+
+
+def conversion_table() -> dict[str, list[str]]:
+    """Each type that converts → the types it converts to (what README states)."""
+    _load_mappings()
+    return {t: targets_of(t) for t in sorted({a for a, _ in _EDGES})}
+
+
 def route(source: str, target: str) -> list[tuple[str, str]]:
     """The hub edges from ``source`` to ``target``: direct, or through one unified type."""
     _load_mappings()
@@ -630,10 +670,22 @@ def route(source: str, target: str) -> list[tuple[str, str]]:
     for (a, hub), _ in list(_EDGES.items()):
         if a == source and (hub, target) in _EDGES:
             return [(source, hub), (hub, target)]
-    known = sorted(f"{a} → {b}" for a, b in _EDGES)
+    why = NOT_CONVERTED.get(source) or NOT_CONVERTED.get(target)
+    if why is None:
+        why = next(
+            (reason for (a, b), reason in ONE_WAY.items() if (a, b) == (source, target)),
+            None,
+        )
+    reachable = targets_of(source)
     raise ConversionError(
-        f"no conversion from {source} to {target}",
-        hint="conversions go through the unified hub; edges: " + "; ".join(known),
+        f"no conversion from {source} to {target}"
+        + (f": {why}" if why else "")
+        + (
+            f"; {source} converts to {', '.join(reachable)}"
+            if reachable
+            else f"; {source} converts to nothing"
+        ),
+        hint="types that convert: " + ", ".join(conversion_table()),
     )
 
 

@@ -66,3 +66,7 @@ class ValidationConfig(BaseModel):
     cnaps2_code_table: Path | None = None
     #: "today" for date rules (None: the machine's date)
     today: date | None = None
+    #: input larger than this many bytes is validated as a stream when its type streams
+    #: (pacs.008/009, beps.121/122, camt.053): memory stays flat, the findings are those of
+    #: whole-message validation (statement balances excepted). ``None``: never stream.
+    stream_from_bytes: int | None = Field(default=32 * 1024 * 1024, ge=0)

@@ -32,6 +32,7 @@ from paymsg.errors import (
 from paymsg.validation.config import ValidationConfig, profile
 from paymsg.validation.findings import Finding, Report
 from paymsg.validation.registry import RuleContext, run_rules
+from paymsg.validation.stream import Progress, input_size, validate_streamed
 
 #: libxml2 error kinds → (rule id, English title, Chinese title)
 _XSD_KINDS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
@@ -97,6 +98,16 @@ _SAFETY_RULES: tuple[tuple[type[PaymsgError] | UnionType, str, str, str], ...] =
 LAYER_RULES: tuple[tuple[str, str, str, str], ...] = tuple(
     (rule_id, "safety", en, zh) for _, rule_id, en, zh in _SAFETY_RULES
 ) + tuple((rule_id, "xsd", en, zh) for _, rule_id, en, zh in _XSD_KINDS)
+
+
+def safety_finding(error: PaymsgError) -> Finding:
+    """The ``safety`` finding for an error that stopped reading the message."""
+    return _safety(error)
+
+
+def xsd_finding(problem: SchemaProblem, line_offset: int) -> Finding:
+    """The ``xsd`` finding for a schema problem (``line_offset`` lines before the XML)."""
+    return _xsd(problem, line_offset)
 
 
 def _safety(error: PaymsgError) -> Finding:
@@ -167,13 +178,31 @@ def validate(
     config: ValidationConfig | None = None,
     limits: Limits = DEFAULT_LIMITS,
     type: str | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Validate one message (bytes, text, path, or a :class:`~paymsg.Message`).
 
     ``type`` forces the message type (a CNAPS2 body without its header, for example).
+    Input larger than ``config.stream_from_bytes`` whose type streams is validated as a
+    stream (:mod:`paymsg.validation.stream`), with ``progress(bytes_read, total)`` called
+    as it goes; ``limits.max_bytes`` bounds only what is validated whole.
     """
     chosen = profile(profile_name)
     config = config or ValidationConfig()
+    threshold = config.stream_from_bytes
+    if threshold is not None and not isinstance(data, Message):
+        size = input_size(data)
+        if size is not None and size > threshold:
+            streamed = validate_streamed(
+                data,
+                profile_name=chosen.name,
+                config=config,
+                limits=limits,
+                type=type,
+                progress=progress,
+            )
+            if streamed is not None:
+                return streamed
     from_json_input = False
     source = None
     try:

@@ -253,11 +253,13 @@ PACS002_LOSS: dict[str, list[tuple[str, str]]] = {
         ("TxInfAndSts[1]/AccptncDtTm", "dropped"),
         ("TxInfAndSts[1]/AcctSvcrRef", "dropped"),
         ("TxInfAndSts[1]/ClrSysRef", "dropped"),
+        ("TxInfAndSts[1]/FctvIntrBkSttlmDt/Dt", "moved"),  # → PrcDt
         ("TxInfAndSts[1]/OrgnlEndToEndId", "dropped"),
         ("TxInfAndSts[1]/OrgnlInstrId", "dropped"),
         ("TxInfAndSts[1]/OrgnlTxId", "dropped"),
         ("TxInfAndSts[1]/OrgnlUETR", "dropped"),
         ("TxInfAndSts[1]/StsId", "dropped"),
+        ("TxInfAndSts[1]/TxSts", "moved"),  # → PrcSts, back as GrpSts
         ("TxInfAndSts[2]/OrgnlEndToEndId", "dropped"),
         ("TxInfAndSts[2]/OrgnlInstrId", "dropped"),
         ("TxInfAndSts[2]/OrgnlTxId", "dropped"),
@@ -287,11 +289,15 @@ PACS002_LOSS: dict[str, list[tuple[str, str]]] = {
         ("GrpHdr/InstgAgt/FinInstnId/ClrSysMmbId/MmbId", "dropped"),
         ("GrpHdr/MsgId", "dropped"),
         ("TxInfAndSts[1]/AccptncDtTm", "dropped"),
+        ("TxInfAndSts[1]/FctvIntrBkSttlmDt/Dt", "moved"),
         ("TxInfAndSts[1]/OrgnlEndToEndId", "dropped"),
         ("TxInfAndSts[1]/OrgnlGrpInf", "defaulted"),  # OrgnlInstgPty
         ("TxInfAndSts[1]/OrgnlGrpInf/OrgnlCreDtTm", "dropped"),
+        ("TxInfAndSts[1]/OrgnlGrpInf/OrgnlMsgId", "moved"),  # back in OrgnlGrpInfAndSts
         ("TxInfAndSts[1]/OrgnlGrpInf/OrgnlMsgNmId", "defaulted"),  # SysCd
+        ("TxInfAndSts[1]/OrgnlGrpInf/OrgnlMsgNmId", "moved"),
         ("TxInfAndSts[1]/OrgnlUETR", "dropped"),
+        ("TxInfAndSts[1]/TxSts", "moved"),
     ],
 }
 PACS002_RESULT = {

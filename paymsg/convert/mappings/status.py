@@ -81,6 +81,10 @@ whichever of the two exists; "from CNAPS2" = the report carries CNAPS2 values)::
     L/StsRsnInf[1]/Rsn/Prtry (≤ 8 chars)     → CmonConf/CmonConfInf/PrcCd
     L/StsRsnInf[1]/AddtlInf[1]               → CmonConf/CmonConfInf/RjctInf
     T/FctvIntrBkSttlmDt/Dt (tx level)        → CmonConf/CmonConfInf/PrcDt (when none is carried)
+    (a transaction-level status, reason, date or original-message reference taken here is
+    reported ``moved``: ccms.900 answers the message, so converted back these land in
+    G/GrpSts, G/StsRsnInf, G/OrgnlMsgId/OrgnlMsgNmId and, for the date, the carried data;
+    see MOVED_FROM_TRANSACTION)
     carried values                           → their CNAPS2 place (GrpHdr / OrgnlGrpHdr components
                                                are shared by ccms.900 and saps.604;
                                                NPCPrcInf/NetgRnd → CmonConfInf/NetgRnd)
@@ -638,6 +642,41 @@ def _parties(
     return parties["Instg"], parties["Instd"]
 
 
+#: transaction-level fields of a pacs.002 that ccms.900 reports for the whole message:
+#: path below ``TX`` → (its ccms.900 place below ``CmonConf``, where ccms.900 → pacs.002
+#: puts it back), see :func:`_moved_from_transaction`
+MOVED_FROM_TRANSACTION: dict[str, tuple[str, str]] = {
+    "TxSts": ("CmonConfInf/PrcSts", f"{GRP}/GrpSts"),
+    "StsRsnInf[1]/Rsn/Prtry": ("CmonConfInf/PrcCd", f"{GRP}/StsRsnInf[1]/Rsn/Prtry"),
+    "StsRsnInf[1]/AddtlInf[1]": ("CmonConfInf/RjctInf", f"{GRP}/StsRsnInf[1]/AddtlInf[1]"),
+    "FctvIntrBkSttlmDt/Dt": (
+        "CmonConfInf/PrcDt",
+        f"{DOC}/SplmtryData (CNAPS2 data: a group status has no settlement date)",
+    ),
+    "OrgnlGrpInf/OrgnlMsgId": ("OrgnlGrpHdr/OrgnlMsgId", f"{GRP}/OrgnlMsgId"),
+    "OrgnlGrpInf/OrgnlMsgNmId": ("OrgnlGrpHdr/OrgnlMT", f"{GRP}/OrgnlMsgNmId"),
+}
+
+
+def _moved_from_transaction(
+    src: dict[str, Any], level: str | None, kept: dict[str, str]
+) -> dict[str, tuple[str, str, str]]:
+    """The first transaction's fields that ccms.900 may take as the message's (path →
+    value, ccms.900 place, place back in a pacs.002); the caller reports those it took as
+    moved: ISO → CNAPS2 → ISO puts them at the group level (issue 10). A report that came
+    from CNAPS2 (it carries the original values) is not moved: its values go back home."""
+    if kept:
+        return {}
+    found: dict[str, tuple[str, str, str]] = {}
+    for below, (target, back) in MOVED_FROM_TRANSACTION.items():
+        path = f"{TX}/{below}"
+        value = get(src, path)
+        status_like = below in ("TxSts", "StsRsnInf[1]/Rsn/Prtry", "StsRsnInf[1]/AddtlInf[1]")
+        if value is not None and (level == TX or not status_like):
+            found[path] = (value, target, back)
+    return found
+
+
 @mapping(PACS002, CCMS900)
 def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
     """Unified status report → 通用处理确认 (see the module table)."""
@@ -658,6 +697,7 @@ def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, A
     put(out, f"{hdr}/InstdPty", instd)
 
     level, status_path = _level(src)
+    moved = _moved_from_transaction(src, level, kept)
     orgnl_id, orgnl_mt, orgnl_path = _original(src, ctx)
     put(out, f"{org}/OrgnlMsgId", orgnl_id)
     put(out, f"{org}/OrgnlMT", orgnl_mt)
@@ -675,6 +715,17 @@ def pacs002_to_ccms900(data: dict[str, Any], ctx: MappingContext) -> dict[str, A
             notes[0] = None  # taken; the others keep their index for the loss report
         if level == TX and "CmonConfInf/PrcDt" not in kept:
             put(out, f"{inf}/PrcDt", take(src, f"{TX}/FctvIntrBkSttlmDt/Dt"))
+    for source_path, (value, target, back) in moved.items():
+        if get(src, source_path) is None:  # taken by the mapping above: it moved
+            ctx.lose(
+                _at(source_path),
+                "moved",
+                "ccms.900 answers the message, not a transaction: "
+                + f"the transaction's value becomes {target}, "
+                + f"which converts back to {back}",
+                value=value,
+                target_path=_at(f"CmonConf/{target}"),
+            )
 
     restore(  # carried CNAPS2 values to their place, where the mapping wrote nothing
         out,
