@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Literal
 
 from lxml import etree
@@ -43,11 +42,58 @@ _PARSER_CONFIG = ParserConfig(
 _SERIALIZER_CONFIG = SerializerConfig(indent="  ", xml_declaration=False)
 
 
-@cache
 def compiled_schema(schema_path: str) -> etree.XMLSchema:
-    """The lxml schema for a schema file, compiled once per process."""
+    """A newly compiled lxml schema for a schema file, the caller's own: an ``XMLSchema``
+    keeps its last error log, so one object must not validate in two threads at once
+    (paymsg's own validation borrows schemas from a pool, see :func:`schema_errors`)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     return etree.XMLSchema(etree.parse(schema_path, parser))
+
+
+class _SchemaPool:
+    """Compiled schemas of one schema file, each used by one call at a time.
+
+    An lxml ``XMLSchema`` keeps the error log of its last ``validate()`` on the object, so
+    a schema shared by two threads mixes their verdicts (one call reads the other's log,
+    or a log cleared by the other). A call therefore borrows a schema for the whole of
+    ``validate()`` + reading the log, and gives it back; when every schema is borrowed,
+    another is compiled (a few ms, once), so the pool grows to the greatest number of
+    threads validating this message type at once. Threads do not wait for each other
+    (libxml2 validates without the GIL, so validations run in parallel), and a thread
+    that ends costs no recompilation, unlike a schema per thread. Measured against one
+    schema behind a lock: the same throughput at 1, 2 and 4 threads on this machine.
+    """
+
+    def __init__(self, schema_path: str) -> None:
+        self.schema_path = schema_path
+        self.lock = threading.Lock()
+        self.free: list[etree.XMLSchema] = [compiled_schema(schema_path)]
+
+    @contextmanager
+    def borrow(self) -> Iterator[etree.XMLSchema]:
+        with self.lock:
+            schema = self.free.pop() if self.free else None
+        if schema is None:
+            schema = compiled_schema(self.schema_path)
+        try:
+            yield schema
+        finally:
+            with self.lock:
+                self.free.append(schema)
+
+
+_POOLS: dict[str, _SchemaPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(schema_path: str) -> _SchemaPool:
+    pool = _POOLS.get(schema_path)
+    if pool is None:
+        with _POOLS_LOCK:
+            pool = _POOLS.get(schema_path)
+            if pool is None:
+                pool = _POOLS[schema_path] = _SchemaPool(schema_path)
+    return pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +125,12 @@ def _target(element: etree._Element, log_path: str | None) -> etree._Element | N
 
 def schema_errors(element: etree._Element, mtype: MessageType) -> list[SchemaProblem]:
     """Every schema violation of ``element`` (validated in place; the tree must be intact)."""
-    schema = compiled_schema(str(mtype.schema_path))
-    if schema.validate(element):
-        return []
+    with _pool(str(mtype.schema_path)).borrow() as schema:
+        if schema.validate(element):
+            return []
+        entries = list(schema.error_log)  # this call's log, read before another call runs
     found = []
-    for entry in schema.error_log:
+    for entry in entries:
         target = _target(element, entry.path)
         path = element_path(target) if target is not None else (entry.path or "")
         value = None
