@@ -349,6 +349,7 @@ BAD_FIELDS: list[tuple[str, str, str]] = [
     ("MesgType", "", "empty"),
     ("MesgType", " hvps.111.001.01", "left-justified"),
     ("MesgType", "hvps 111.001.01", "space"),
+    ("MesgType", "pacs.008.001.02", "ISO 20022 message type id"),
     ("MesgID", "", "empty"),
     ("MesgID", "0000 0001", "space"),
     ("MesgID", " 00000001", "left-justified"),
@@ -808,3 +809,22 @@ def test_envelope_signature_is_checked_and_line_breaks_removed() -> None:
     for signature in bad:
         with pytest.raises(EnvelopeError):
             Cnaps2Envelope(header, signature)
+
+
+def test_header_mesg_type_that_is_an_iso_id_is_refused_not_accepted_with_no_findings() -> None:
+    """Issue 10 item 8: an hvps.111 whose header MesgType says ``pacs.008.001.02`` (its
+    body's ISO type) was read as a plain ISO message: parsed, and validated with 0 findings."""
+    import paymsg
+    from tests.conftest import EXAMPLES
+
+    good = (EXAMPLES / "cnaps2/hvps.111.001.01/customer-transfer-urgent.txt").read_bytes()
+    bad = good.replace(b"hvps.111.001.01     ", b"pacs.008.001.02     ", 1)
+    assert bad != good
+    offset = bad.index(b"pacs.008")
+    for read in (paymsg.parse, paymsg.detect):
+        with pytest.raises(EnvelopeError, match="ISO 20022 message type id") as info:
+            read(bad)
+        assert (info.value.offset, info.value.field) == (offset, "MesgType")
+    report = paymsg.validate(bad)
+    assert not report.ok
+    assert [(f.rule, f.value) for f in report.findings] == [("safety.envelope", f"offset {offset}")]
