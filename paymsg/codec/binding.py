@@ -221,13 +221,19 @@ def _bind(
     pristine: Callable[[], etree._Element] | None,
     engine: Engine,
 ) -> Any:
-    if engine == "fast":
-        from paymsg.codec import fast
+    from paymsg.codec import fast
 
+    if engine == "fast":
         try:
             return fast.decode(element, fast.plan_for(mtype.root_class))
         except (fast.Unsupported, ValueError, TypeError):
             pass  # the generic binder decides (and explains any error)
+    try:
+        plan = fast.plan_for(mtype.root_class)
+    except fast.Unsupported:
+        pass  # a model the plans cannot describe: the binder's own conversions apply
+    else:  # values the binder would read outside their lexical space
+        fast.check_values(element, plan, source=source)
     parser = XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
     try:
         return parser.parse(element, mtype.root_class)

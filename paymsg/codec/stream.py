@@ -416,6 +416,12 @@ def _bind(element: etree._Element, cls: type, source: str | None) -> Any:
     from xsdata.formats.dataclass.parsers import XmlParser
 
     try:
+        plan = fast.plan_for(cls)
+    except fast.Unsupported:
+        pass
+    else:  # values the binder would read outside their lexical space, as bind() refuses
+        fast.check_values(element, plan, source=source)
+    try:
         return XmlParser(context=CONTEXT).parse(copy.deepcopy(element), cls)
     except Exception as exc:  # xsdata's ParserError, ConverterError, …
         raise BindingError(

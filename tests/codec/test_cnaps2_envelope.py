@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from paymsg.catalog import catalog
 from paymsg.codec.cnaps2 import (
     CRLF,
     FIELDS,
@@ -274,6 +275,7 @@ _reserve = st.text(
     max_size=9,
 )
 _system = st.sampled_from(sorted(SYSTEM_CODES))
+ISO_TYPE_IDS = {t.id for t in catalog() if t.standard != "cnaps2"}
 
 headers = st.builds(
     Cnaps2Header,
@@ -284,7 +286,8 @@ headers = st.builds(
     orig_receiver_sid=_system,
     orig_send_date=st.dates().map(lambda d: d.strftime("%Y%m%d")).filter(lambda s: len(s) == 8),
     orig_send_time=st.times().map(lambda t: t.strftime("%H%M%S")),
-    mesg_type=_token,
+    # any token but an ISO 20022 type id (never a header MesgType)
+    mesg_type=_token.filter(lambda t: t not in ISO_TYPE_IDS),
     mesg_id=_token,
     mesg_ref_id=_token,
     mesg_priority=st.sampled_from(["1", "2", "3"]),
