@@ -155,33 +155,61 @@ def schema_errors(element: etree._Element, mtype: MessageType) -> list[SchemaPro
 # generations, 387 ms with the collector off; 36 ms either way for 1,000 entries). A bind
 # creates no reference cycles: the bound objects form a tree (dataclasses, lists, strings,
 # decimals, shared enum members and dates), and tests/codec/test_engines.py checks that
-# neither engine leaves garbage only the collector could free. So the collector is paused
-# while a bind runs and its state restored after (also when the bind fails); the objects
-# are still scanned once later, in time linear in their number. A counter keeps this right
-# across threads: the first pause records whether the collector was enabled, the last
-# resume restores that state.
+# neither engine leaves garbage only the collector could free. So automatic collection is
+# paused while a bind runs; the objects are still scanned later, in time linear in their
+# number.
+#
+# The pause belongs to the application as little as possible:
+# - it never calls gc.disable() or gc.enable(): it sets the young generation's threshold
+#   to 0 (which stops automatic collection) and puts the thresholds back after, so an
+#   application that disables or enables the collector meanwhile (from another thread)
+#   keeps its choice, and one that sets other thresholds meanwhile keeps those;
+# - pauses from several threads are counted: the first one saves the thresholds, the last
+#   one to end restores them;
+# - a long bind does not keep collection off for its whole length: the decoders call
+#   breathe() after every GC_CHUNK items of a repeated element, which runs one young
+#   collection (unless the application has disabled the collector), so cyclic garbage
+#   that other threads make meanwhile is still reclaimed. The older generations resume
+#   their normal schedule when the pause ends.
 _GC_LOCK = threading.Lock()
 _gc_pauses = 0
-_gc_was_enabled = False
+_gc_saved: tuple[int, int, int] | None = None
+_gc_paused: tuple[int, int, int] | None = None
+#: repeated elements decoded between two young collections during a pause (a power of 2)
+GC_CHUNK = 1024
 
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
-    """The cyclic collector paused while the block runs (for work that builds a large tree
-    of objects and no cycles), its previous state restored after, also on error."""
-    global _gc_pauses, _gc_was_enabled
+    """Automatic cyclic collection paused while the block runs (for work that builds a
+    large tree of objects and no cycles), the application's settings kept (see above),
+    also on error."""
+    global _gc_pauses, _gc_saved, _gc_paused
     with _GC_LOCK:
         if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
+            saved = gc.get_threshold()
+            _gc_saved = (saved[0], saved[1], saved[2])
+            _gc_paused = (0, saved[1], saved[2])
+            gc.set_threshold(*_gc_paused)
         _gc_pauses += 1
     try:
         yield
     finally:
         with _GC_LOCK:
             _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
+            if _gc_pauses == 0:
+                assert _gc_saved is not None
+                if gc.get_threshold() == _gc_paused:  # else the application set its own
+                    gc.set_threshold(*_gc_saved)
+                _gc_saved = _gc_paused = None
+
+
+def breathe() -> None:
+    """One young collection, during a long pause (the decoders call it every
+    :data:`GC_CHUNK` items of a repeated element); nothing if the application has
+    disabled the collector."""
+    if _gc_pauses and gc.isenabled():
+        gc.collect(0)
 
 
 def bind(
@@ -210,8 +238,7 @@ def bind(
     # comments and processing instructions inside the message are not data, but would cut a
     # value in two ("text<!-- c -->more" is one value): remove them, merging the text
     etree.strip_tags(element, etree.Comment, etree.ProcessingInstruction)
-    with paused_gc():
-        return _bind(element, mtype, source, pristine, engine)
+    return _bind(element, mtype, source, pristine, engine)
 
 
 def _bind(
@@ -225,9 +252,12 @@ def _bind(
 
     if engine == "fast":
         try:
-            return fast.decode(element, fast.plan_for(mtype.root_class))
+            with paused_gc():  # the decoders let the collector run every GC_CHUNK items
+                return fast.decode(element, fast.plan_for(mtype.root_class))
         except (fast.Unsupported, ValueError, TypeError):
             pass  # the generic binder decides (and explains any error)
+    # xsdata's binder has no place to let the collector run now and then, so it runs with
+    # the collector as the application has set it
     try:
         plan = fast.plan_for(mtype.root_class)
     except fast.Unsupported:

@@ -26,7 +26,7 @@ from xsdata.formats.converter import converter
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
 from paymsg.codec import lexical
-from paymsg.codec.binding import CONTEXT
+from paymsg.codec.binding import CONTEXT, GC_CHUNK, breathe
 from paymsg.codec.codegen_runtime import Slot, Source, compile_once, emit_construct, emit_dispatch
 from paymsg.codec.xmlsafe import element_path
 from paymsg.errors import BindingError
@@ -220,6 +220,7 @@ _ENV: dict[str, Any] = {
     "__builtins__": {"len": len, "isinstance": isinstance, "str": str, "TypeError": TypeError},
     "Unsupported": Unsupported,
     "new": object.__new__,
+    "breathe": breathe,
 }
 
 
@@ -319,6 +320,9 @@ def _handle(src: Source, depth: int, child: Child, var: str) -> None:
             src.emit(depth, f"value = {src.const(conv)}({text})")
     if child.repeated:
         src.emit(depth, f"{var}.append(value)")
+        if child.plan is not None:  # a long list: let the collector run now and then
+            src.emit(depth, f"if not len({var}) & {GC_CHUNK - 1}:")
+            src.emit(depth + 1, "breathe()")
         return
     src.emit(depth, f"if {var} is not None:")
     src.fail(depth + 1, "Unsupported", f"{child.qname} repeated")
