@@ -28,7 +28,8 @@ from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod,
 from paymsg.codec import lexical
 from paymsg.codec.binding import CONTEXT, GC_CHUNK, breathe
 from paymsg.codec.codegen_runtime import Slot, Source, compile_once, emit_construct, emit_dispatch
-from paymsg.codec.xmlsafe import element_path
+from paymsg.codec.lexical import XML_SPACE
+from paymsg.codec.xmlsafe import element_path, local_name
 from paymsg.errors import BindingError
 
 
@@ -263,8 +264,18 @@ def _source(plan: Plan, src: Source) -> None:
             src.emit(1, f"{var} = []")
         else:
             src.emit(1, f"{var} = None")
+    element_only = plan.text is None and not plan.wildcard
+    if element_only:  # character data here would be lost: not whitespace is refused
+        # (XML text has no ASCII control characters, so ASCII ``isspace`` is XML whitespace)
+        src.emit(1, "t = el.text")
+        src.emit(1, "if t is not None and not (t.isspace() and t.isascii()):")
+        src.fail(2, "Unsupported", "character data in element-only content")
     if plan.children:
         src.emit(1, "for node in el[:]:")  # a slice is cheaper than iterating the element
+        if element_only:
+            src.emit(2, "t = node.tail")
+            src.emit(2, "if t is not None and not (t.isspace() and t.isascii()):")
+            src.fail(3, "Unsupported", "character data in element-only content")
         src.emit(2, "tag = node.tag")
         entries = [
             (qname, functools.partial(_handle, src, child=child, var=local[child.name]))
@@ -347,6 +358,8 @@ def check_values(element: etree._Element, plan: Plan, *, source: str | None = No
     stack: list[tuple[etree._Element, Plan]] = [(element, plan)]
     while stack:
         node, node_plan = stack.pop()
+        if node_plan.text is None and not node_plan.wildcard:
+            _element_only(node, source)
         for qname, _, conv, _ in node_plan.attributes:
             value = node.get(qname)
             if value is not None and conv is not _text:
@@ -366,6 +379,22 @@ def check_values(element: etree._Element, plan: Plan, *, source: str | None = No
                 assert child.decode is not None
                 _check(child.decode, child_node.text or "", child_node, source)
         stack.extend(reversed(nested))
+
+
+def _element_only(node: etree._Element, source: str | None) -> None:
+    """Character data other than whitespace where only elements belong (it would be lost:
+    xsdata's binder drops it with a log message, libxml2 calls it an error)."""
+    pieces = [(node.text, node)] + [(child.tail, child) for child in node]
+    for text, where in pieces:
+        if text is not None and text.strip(XML_SPACE):
+            at = where if where is node else node
+            raise BindingError(
+                f"character data {text.strip(XML_SPACE)[:40]!r} where only elements are "
+                f"allowed" + ("" if where is node else f" (after <{local_name(where.tag)}>)"),
+                source=source,
+                line=where.sourceline if where is not node else node.sourceline,
+                path=element_path(at),
+            )
 
 
 def _check(

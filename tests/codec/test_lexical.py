@@ -290,3 +290,36 @@ def test_the_catalogue_uses_no_simple_type_without_a_lexical_reader() -> None:
     }
     allowed = {"EnumDecoder", *fast._DECODERS.values()}
     assert kinds <= allowed
+
+
+# --------------------------------------------------------------------------- character data
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "path"),
+    [
+        (b"<ChrgBr>", b",<ChrgBr>", "/CdtTrfTxInf[1]"),  # between two elements
+        (b"<PmtId>", b"<PmtId>junk", "/CdtTrfTxInf[1]/PmtId"),  # before the first one
+        (b"<PmtId>", "<PmtId>\u3000".encode(), "/CdtTrfTxInf[1]/PmtId"),  # not XML whitespace
+    ],
+)
+def test_character_data_in_element_only_content_is_refused_not_dropped(
+    before: bytes, after: bytes, path: str
+) -> None:
+    """Found by fuzzing the XML reader: text between elements of an element-only type was
+    dropped without a word (xsdata logs "Unassigned parsed object"; the plans ignored it),
+    so ``parse`` accepted a message and lost part of it."""
+    for source in (PACS008, WITH_ANY):
+        xml = source.read_bytes().replace(before, after, 1)
+        for engine in ("fast", "xsdata"):
+            parts = split_parts(parse_xml(xml))
+            with pytest.raises(BindingError, match="where only elements are allowed") as caught:
+                bind(parts.document, parts.document_type, engine=engine)  # type: ignore[arg-type]
+            assert caught.value.path is not None and caught.value.path.endswith(path)
+            assert caught.value.line is not None
+
+
+def test_whitespace_between_elements_is_still_just_layout() -> None:
+    xml = PACS008.read_bytes().replace(b"<ChrgBr>", b" \t\r\n<ChrgBr>", 1)
+    quick, oracle = _bind_both(xml)
+    assert quick == oracle == paymsg.parse(PACS008).document
