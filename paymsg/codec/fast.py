@@ -264,7 +264,7 @@ def _source(plan: Plan, src: Source) -> None:
             src.emit(1, f"{var} = []")
         else:
             src.emit(1, f"{var} = None")
-    element_only = plan.text is None and not plan.wildcard
+    element_only = plan.text is None  # no model type is mixed
     if element_only:  # character data here would be lost: not whitespace is refused
         # (XML text has no ASCII control characters, so ASCII ``isspace`` is XML whitespace)
         src.emit(1, "t = el.text")
@@ -358,7 +358,7 @@ def check_values(element: etree._Element, plan: Plan, *, source: str | None = No
     stack: list[tuple[etree._Element, Plan]] = [(element, plan)]
     while stack:
         node, node_plan = stack.pop()
-        if node_plan.text is None and not node_plan.wildcard:
+        if node_plan.text is None:  # no model type is mixed
             _element_only(node, source)
         for qname, _, conv, _ in node_plan.attributes:
             value = node.get(qname)

@@ -123,7 +123,7 @@ def _reference_decode(element: etree._Element, plan: fast.Plan) -> Any:
     """The interpreted decoder the generated ones replaced, verbatim but for the plan
     fields it reads: the behaviour they must keep (values, and when to refuse)."""
     kwargs: dict[str, Any] = {}
-    if plan.text is None and not plan.wildcard:  # character data would be lost
+    if plan.text is None:  # character data would be lost
         for text in [element.text] + [node.tail for node in element]:
             if text is not None and text.strip(" \t\r\n"):
                 raise fast.Unsupported("character data in element-only content")

@@ -323,3 +323,17 @@ def test_whitespace_between_elements_is_still_just_layout() -> None:
     xml = PACS008.read_bytes().replace(b"<ChrgBr>", b" \t\r\n<ChrgBr>", 1)
     quick, oracle = _bind_both(xml)
     assert quick == oracle == paymsg.parse(PACS008).document
+
+
+def test_character_data_around_xs_any_content_is_refused_but_kept_inside_it() -> None:
+    """Found by fuzzing: text after the wildcard element in ``Envlp`` was bound as the
+    element's tail, which the JSON form does not carry, so ``from_json(to_json(m)) != m``."""
+    xml = WITH_ANY.read_bytes()
+    outside = xml.replace(b"</inv:InvoiceContext>", b"</inv:InvoiceContext>'", 1)
+    with pytest.raises(BindingError, match="where only elements are allowed") as caught:
+        paymsg.parse(outside)
+    assert caught.value.path is not None and caught.value.path.endswith("/SplmtryData[1]/Envlp")
+    inside = xml.replace(b"<inv:Network>", b"free text <inv:Network>", 1)  # foreign: theirs
+    message = paymsg.parse(inside)
+    assert paymsg.from_json(paymsg.to_json(message)) == message
+    assert b">free text <" in paymsg.serialize(message)
