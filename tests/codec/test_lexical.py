@@ -336,4 +336,4 @@ def test_character_data_around_xs_any_content_is_refused_but_kept_inside_it() ->
     inside = xml.replace(b"<inv:Network>", b"free text <inv:Network>", 1)  # foreign: theirs
     message = paymsg.parse(inside)
     assert paymsg.from_json(paymsg.to_json(message)) == message
-    assert b">free text <" in paymsg.serialize(message)
+    assert b"free text <ns1:Network>" in paymsg.serialize(message)
