@@ -28,6 +28,7 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
+from paymsg.catalog import catalog
 from paymsg.errors import EnvelopeError
 
 __all__ = [
@@ -316,6 +317,19 @@ def _rule_token(limit: int) -> Callable[[str], str | None]:
     return rule
 
 
+def _rule_mesg_type(value: str) -> str | None:
+    """A token naming a CNAPS2 type: an ISO 20022 id (``pacs.008.001.02``) is the body's
+    type of some CNAPS2 messages, never a header MesgType (reference §3.2, §4.1), and a
+    header that says it would have its body read as a plain ISO message."""
+    problem = _rule_token(20)(value)
+    if problem is None and value in catalog() and catalog().get(value).standard != "cnaps2":
+        problem = (
+            "is an ISO 20022 message type id; the header MesgType must name a CNAPS2 type "
+            "(hvps.111.001.01, beps.121.001.01, …), whose body may reuse an ISO schema"
+        )
+    return problem
+
+
 def _rule_choice(allowed: dict[str, str]) -> Callable[[str], str | None]:
     def rule(value: str) -> str | None:
         if value in allowed:
@@ -347,7 +361,7 @@ _RULES: dict[str, Callable[[str], str | None]] = {
     "orig_send_date": _rule_date,
     "orig_send_time": _rule_time,
     "struct_type": _rule_literal("XML"),
-    "mesg_type": _rule_token(20),
+    "mesg_type": _rule_mesg_type,
     "mesg_id": _rule_token(20),
     "mesg_ref_id": _rule_token(20),
     "mesg_priority": _rule_choice({"1": "特急 urgent", "2": "紧急 high", "3": "普通 normal"}),

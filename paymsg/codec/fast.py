@@ -15,11 +15,9 @@ objects and equal XML).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -27,8 +25,12 @@ from lxml import etree
 from xsdata.formats.converter import converter
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
-from paymsg.codec.binding import CONTEXT
+from paymsg.codec import lexical
+from paymsg.codec.binding import CONTEXT, GC_CHUNK, breathe
 from paymsg.codec.codegen_runtime import Slot, Source, compile_once, emit_construct, emit_dispatch
+from paymsg.codec.lexical import XML_SPACE
+from paymsg.codec.xmlsafe import element_path, local_name
+from paymsg.errors import BindingError
 
 
 class Unsupported(Exception):
@@ -41,66 +43,6 @@ Encoder = Callable[[Any], str]
 
 def _text(text: str) -> str:
     return text
-
-
-def _decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise Unsupported(text) from None
-
-
-def _bool(text: str) -> bool:
-    value = text.strip()
-    if value in ("true", "1"):
-        return True
-    if value in ("false", "0"):
-        return False
-    raise Unsupported(text)
-
-
-_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
-_DATE_TIME = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)?"
-)
-
-
-def _offset(zone: str | None) -> int | None:
-    if zone is None:
-        return None
-    if zone == "Z":
-        return 0
-    minutes = int(zone[1:3]) * 60 + int(zone[4:6])
-    return -minutes if zone[0] == "-" else minutes
-
-
-def _date(text: str) -> XmlDate:
-    """The common ``YYYY-MM-DD`` form directly; anything else goes to xsdata's parser."""
-    match = _DATE.fullmatch(text)
-    if match is None:
-        return XmlDate.from_string(text)
-    year, month, day = int(match[1]), int(match[2]), int(match[3])
-    try:
-        date(year, month, day)
-    except ValueError:
-        raise Unsupported(text) from None
-    return XmlDate(year, month, day)
-
-
-def _date_time(text: str) -> XmlDateTime:
-    match = _DATE_TIME.fullmatch(text)
-    if match is None:
-        return XmlDateTime.from_string(text)
-    year, month, day = int(match[1]), int(match[2]), int(match[3])
-    hour, minute, second = int(match[4]), int(match[5]), int(match[6])
-    try:
-        date(year, month, day)
-    except ValueError:
-        raise Unsupported(text) from None
-    if hour > 23 or minute > 59 or second > 59:
-        raise Unsupported(text)
-    fraction = int(match[7].ljust(9, "0")) if match[7] else 0
-    return XmlDateTime(year, month, day, hour, minute, second, fraction, _offset(match[8]))
 
 
 def _memo(parse: Decoder, size: int = 4096) -> Decoder:
@@ -121,25 +63,30 @@ def _memo(parse: Decoder, size: int = 4096) -> Decoder:
     return cached
 
 
+#: the converter per simple type: each reads only its XSD lexical space (see
+#: :mod:`paymsg.codec.lexical`) and raises ``LexicalError`` (a ``ValueError``) otherwise
 _DECODERS: dict[type, Decoder] = {
     str: _text,
-    Decimal: _decimal,
-    int: lambda text: int(text),
-    bool: _bool,
-    XmlDate: _memo(_date),
-    XmlDateTime: _date_time,
-    XmlTime: XmlTime.from_string,
-    XmlDuration: XmlDuration,
-    XmlPeriod: XmlPeriod,
+    Decimal: lexical.decimal,
+    int: lexical.integer,
+    bool: lexical.boolean,
+    XmlDate: _memo(lexical.date),
+    XmlDateTime: lexical.date_time,
+    XmlTime: lexical.time,
+    XmlDuration: lexical.duration,
+    XmlPeriod: lexical.period,
 }
 
 
 class EnumDecoder:
-    """Text → member of an enumeration; the generated decoders use ``members`` inline."""
+    """Text → member of an enumeration, matched exactly (an enumeration's base is
+    xs:string, whose whitespace is preserved); the generated decoders use ``members``
+    inline."""
 
-    __slots__ = ("members",)
+    __slots__ = ("kind", "members")
 
     def __init__(self, kind: type[Enum]) -> None:
+        self.kind = kind
         self.members: dict[Any, Enum] = {member.value: member for member in kind}
 
     def __call__(self, text: str) -> Any:
@@ -274,6 +221,7 @@ _ENV: dict[str, Any] = {
     "__builtins__": {"len": len, "isinstance": isinstance, "str": str, "TypeError": TypeError},
     "Unsupported": Unsupported,
     "new": object.__new__,
+    "breathe": breathe,
 }
 
 
@@ -316,8 +264,18 @@ def _source(plan: Plan, src: Source) -> None:
             src.emit(1, f"{var} = []")
         else:
             src.emit(1, f"{var} = None")
+    element_only = plan.text is None  # no model type is mixed
+    if element_only:  # character data here would be lost: not whitespace is refused
+        # (XML text has no ASCII control characters, so ASCII ``isspace`` is XML whitespace)
+        src.emit(1, "t = el.text")
+        src.emit(1, "if t is not None and not (t.isspace() and t.isascii()):")
+        src.fail(2, "Unsupported", "character data in element-only content")
     if plan.children:
         src.emit(1, "for node in el[:]:")  # a slice is cheaper than iterating the element
+        if element_only:
+            src.emit(2, "t = node.tail")
+            src.emit(2, "if t is not None and not (t.isspace() and t.isascii()):")
+            src.fail(3, "Unsupported", "character data in element-only content")
         src.emit(2, "tag = node.tag")
         entries = [
             (qname, functools.partial(_handle, src, child=child, var=local[child.name]))
@@ -373,10 +331,89 @@ def _handle(src: Source, depth: int, child: Child, var: str) -> None:
             src.emit(depth, f"value = {src.const(conv)}({text})")
     if child.repeated:
         src.emit(depth, f"{var}.append(value)")
+        if child.plan is not None:  # a long list: let the collector run now and then
+            src.emit(depth, f"if not len({var}) & {GC_CHUNK - 1}:")
+            src.emit(depth + 1, "breathe()")
         return
     src.emit(depth, f"if {var} is not None:")
     src.fail(depth + 1, "Unsupported", f"{child.qname} repeated")
     src.emit(depth, f"{var} = value")
+
+
+# --------------------------------------------------------------------------- value check
+
+
+def check_values(element: etree._Element, plan: Plan, *, source: str | None = None) -> None:
+    """Raise a located :class:`~paymsg.errors.BindingError` for the first simple value of
+    ``element`` (in document order) that its type does not read: a text, attribute or
+    child value outside its XSD lexical space (:mod:`paymsg.codec.lexical`), an empty
+    element of a non-string type, a code outside its enumeration.
+
+    The generated decoders refuse such values as they go; xsdata's generic binder does
+    not (it reads ``１２`` or ``NaN`` as numbers, strips codes, and binds an empty element
+    of any type as ``""``), so every bind that ends in the generic binder is checked with
+    this first. Elements the plan does not know (``xs:any`` content, unknown elements)
+    are not looked into: the binder deals with them.
+    """
+    stack: list[tuple[etree._Element, Plan]] = [(element, plan)]
+    while stack:
+        node, node_plan = stack.pop()
+        if node_plan.text is None:  # no model type is mixed
+            _element_only(node, source)
+        for qname, _, conv, _ in node_plan.attributes:
+            value = node.get(qname)
+            if value is not None and conv is not _text:
+                _check(conv, value, node, source, "/@" + qname.rpartition("}")[2])
+        if node_plan.text is not None and node_plan.text[1] is not _text:
+            _check(node_plan.text[1], node.text or "", node, source)
+        if not node_plan.children:
+            continue
+        nested: list[tuple[etree._Element, Plan]] = []
+        for child_node in node:
+            child = node_plan.children.get(child_node.tag)
+            if child is None:
+                continue
+            if child.plan is not None:
+                nested.append((child_node, child.plan))
+            elif child.decode is not _text and not len(child_node):
+                assert child.decode is not None
+                _check(child.decode, child_node.text or "", child_node, source)
+        stack.extend(reversed(nested))
+
+
+def _element_only(node: etree._Element, source: str | None) -> None:
+    """Character data other than whitespace where only elements belong (it would be lost:
+    xsdata's binder drops it with a log message, libxml2 calls it an error)."""
+    pieces = [(node.text, node)] + [(child.tail, child) for child in node]
+    for text, where in pieces:
+        if text is not None and text.strip(XML_SPACE):
+            at = where if where is node else node
+            raise BindingError(
+                f"character data {text.strip(XML_SPACE)[:40]!r} where only elements are "
+                f"allowed" + ("" if where is node else f" (after <{local_name(where.tag)}>)"),
+                source=source,
+                line=where.sourceline if where is not node else node.sourceline,
+                path=element_path(at),
+            )
+
+
+def _check(
+    conv: Decoder, text: str, node: etree._Element, source: str | None, attribute: str = ""
+) -> None:
+    try:
+        conv(text)
+    except (Unsupported, ValueError, TypeError) as exc:
+        where = element_path(node) + attribute
+        if isinstance(exc, lexical.LexicalError):
+            what = str(exc)
+        elif isinstance(conv, EnumDecoder):
+            codes = ", ".join(sorted(conv.members))
+            what = f"{text!r} is not a code of {conv.kind.__name__} ({codes})"
+        else:
+            what = f"{text!r} is not a valid value here"
+        raise BindingError(
+            f"value {what}", source=source, line=node.sourceline, path=where
+        ) from None
 
 
 # --------------------------------------------------------------------------- text output

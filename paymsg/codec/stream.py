@@ -454,8 +454,13 @@ def _bind(element: etree._Element, cls: type, source: str | None, *, consume: bo
     except (fast.Unsupported, ValueError, TypeError):
         pass
     try:
-        with paused_gc():  # a tree of objects and no cycles, as in binding.bind
-            return generic_parser().parse(element if consume else copy.deepcopy(element), cls)
+        plan = fast.plan_for(cls)
+    except fast.Unsupported:
+        pass
+    else:  # values the binder would read outside their lexical space, as bind() refuses
+        fast.check_values(element, plan, source=source)
+    try:
+        return generic_parser().parse(element if consume else copy.deepcopy(element), cls)
     except Exception as exc:  # xsdata's ParserError, ConverterError, …
         raise BindingError(
             f"{local_name(element.tag)} does not fit the message model: {exc}",
@@ -827,7 +832,8 @@ def read_in_pieces(
             try:
                 item = fast.decode(element, plan)
             except (fast.Unsupported, ValueError, TypeError):
-                try:
+                try:  # values outside their lexical space, as bind() refuses them
+                    fast.check_values(element, plan, source=source)
                     item = generic_parser().parse(element, plan.cls)
                 except Exception:  # the whole-message binder explains it
                     return None

@@ -740,6 +740,10 @@ class _Run:
         # the binder consumes what it reads: keep the element to bind again (relay) or to
         # point at the problem (an error the stream reports itself)
         keep = self.relay or not self.exact_limits
+        try:  # values the binder would read outside their lexical space, as in memory
+            fast.check_values(element, plan)
+        except BindingError as refused:
+            raise NotStreamable(f"{path}: value not read", refused) from None
         try:
             return parser.parse(copy.deepcopy(element) if keep else element, plan.cls)
         except Exception as exc:  # xsdata's ParserError, ConverterError, …

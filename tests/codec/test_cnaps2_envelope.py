@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from paymsg.catalog import catalog
 from paymsg.codec.cnaps2 import (
     CRLF,
     FIELDS,
@@ -274,6 +275,7 @@ _reserve = st.text(
     max_size=9,
 )
 _system = st.sampled_from(sorted(SYSTEM_CODES))
+ISO_TYPE_IDS = {t.id for t in catalog() if t.standard != "cnaps2"}
 
 headers = st.builds(
     Cnaps2Header,
@@ -284,7 +286,8 @@ headers = st.builds(
     orig_receiver_sid=_system,
     orig_send_date=st.dates().map(lambda d: d.strftime("%Y%m%d")).filter(lambda s: len(s) == 8),
     orig_send_time=st.times().map(lambda t: t.strftime("%H%M%S")),
-    mesg_type=_token,
+    # any token but an ISO 20022 type id (never a header MesgType)
+    mesg_type=_token.filter(lambda t: t not in ISO_TYPE_IDS),
     mesg_id=_token,
     mesg_ref_id=_token,
     mesg_priority=st.sampled_from(["1", "2", "3"]),
@@ -349,6 +352,7 @@ BAD_FIELDS: list[tuple[str, str, str]] = [
     ("MesgType", "", "empty"),
     ("MesgType", " hvps.111.001.01", "left-justified"),
     ("MesgType", "hvps 111.001.01", "space"),
+    ("MesgType", "pacs.008.001.02", "ISO 20022 message type id"),
     ("MesgID", "", "empty"),
     ("MesgID", "0000 0001", "space"),
     ("MesgID", " 00000001", "left-justified"),
@@ -808,3 +812,22 @@ def test_envelope_signature_is_checked_and_line_breaks_removed() -> None:
     for signature in bad:
         with pytest.raises(EnvelopeError):
             Cnaps2Envelope(header, signature)
+
+
+def test_header_mesg_type_that_is_an_iso_id_is_refused_not_accepted_with_no_findings() -> None:
+    """Issue 10 item 8: an hvps.111 whose header MesgType says ``pacs.008.001.02`` (its
+    body's ISO type) was read as a plain ISO message: parsed, and validated with 0 findings."""
+    import paymsg
+    from tests.conftest import EXAMPLES
+
+    good = (EXAMPLES / "cnaps2/hvps.111.001.01/customer-transfer-urgent.txt").read_bytes()
+    bad = good.replace(b"hvps.111.001.01     ", b"pacs.008.001.02     ", 1)
+    assert bad != good
+    offset = bad.index(b"pacs.008")
+    for read in (paymsg.parse, paymsg.detect):
+        with pytest.raises(EnvelopeError, match="ISO 20022 message type id") as info:
+            read(bad)
+        assert (info.value.offset, info.value.field) == (offset, "MesgType")
+    report = paymsg.validate(bad)
+    assert not report.ok
+    assert [(f.rule, f.value) for f in report.findings] == [("safety.envelope", f"offset {offset}")]
