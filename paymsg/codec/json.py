@@ -54,7 +54,7 @@ from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
 from paymsg.catalog import MessageType, catalog
-from paymsg.codec import cnaps2, fast
+from paymsg.codec import cnaps2, fast, lexical
 from paymsg.codec.binding import CONTEXT, generic_parser, paused_gc
 from paymsg.codec.codegen_runtime import (
     Slot,
@@ -176,6 +176,24 @@ def _generic_from_data(cls: type, data: Any, path: str = "") -> Any:
         ) from None
 
 
+def deserialize(text: str, types: tuple[type, ...], format_: str | None) -> Any:
+    """A JSON string read as the XML reader reads the same text: a simple type only from
+    its XSD lexical space (full-width digits, ``NaN`` or an exponent are refused, as in
+    XML), an enumeration of strings matched exactly; anything else by xsdata's converter."""
+    if len(types) == 1:
+        kind = types[0]
+        reader = lexical.READERS.get(kind)
+        if reader is not None:
+            return reader(text)
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            values = [member.value for member in kind]
+            if all(isinstance(value, str) for value in values):
+                if text in values:
+                    return kind(text)
+                raise ValueError(f"{text!r} is not one of {', '.join(map(repr, values))}")
+    return converter.deserialize(text, types, format=format_)
+
+
 def _generic_value_in(var: XmlVar, value: Any, path: str) -> Any:
     if var.clazz is not None:
         return _generic_from_data(var.clazz, value, path)
@@ -184,7 +202,7 @@ def _generic_value_in(var: XmlVar, value: Any, path: str) -> Any:
     if not isinstance(value, str):
         raise BindingError(f"expected a string, found {json.dumps(value)}", path=path)
     try:
-        return converter.deserialize(value, var.types, format=var.format)
+        return deserialize(value, var.types, var.format)
     except Exception as exc:  # xsdata raises ConverterError and ValueError subclasses
         raise BindingError(f"invalid value {value!r}: {exc}", path=path) from None
 
@@ -574,7 +592,7 @@ def _slow(f: _Field) -> Callable[[str], Any]:
     types, format_ = f.types, f.format
 
     def convert(text: str) -> Any:
-        return converter.deserialize(text, types, format=format_)
+        return deserialize(text, types, format_)
 
     return convert
 

@@ -179,3 +179,18 @@ def period(text: str) -> XmlPeriod:
             f"YYYY, YYYY-MM, --MM, --MM-DD or ---DD in {_DIGITS}, optionally a zone",
         )
     return XmlPeriod(value)
+
+
+#: the reader of each simple Python type of the generated models (strings and
+#: enumerations aside), shared by the XML decoders and the JSON reader so that both read
+#: the same texts
+READERS = {
+    Decimal: decimal,
+    int: integer,
+    bool: boolean,
+    XmlDate: date,
+    XmlDateTime: date_time,
+    XmlTime: time,
+    XmlDuration: duration,
+    XmlPeriod: period,
+}

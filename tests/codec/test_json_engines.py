@@ -141,11 +141,10 @@ TEXT = st.one_of(
 DECIMALS = st.one_of(
     st.decimals(min_value=-(10**9), max_value=10**9, places=2),
     st.decimals(min_value=-(10**4), max_value=10**4, places=7),
+    # NaN and the infinities are outside xs:decimal's lexical space: both readers refuse
+    # them (tests/codec/test_json_strict.py), so they cannot round-trip
     st.sampled_from(
         [
-            Decimal("NaN"),
-            Decimal("Infinity"),
-            Decimal("-Infinity"),
             Decimal("1E+3"),
             Decimal("-0"),
             Decimal("0E-7"),
@@ -273,9 +272,9 @@ MISSING = object()  # delete the member
 CASES: list[tuple[str, tuple[Any, ...], Any, str]] = [
     (PACS, (*AMT, "#text"), 1842.19, "error"),  # a number, not a string
     (PACS, (*AMT, "#text"), "18,42", "error"),
-    (PACS, (*AMT, "#text"), "1E+3", "ok"),
+    (PACS, (*AMT, "#text"), "1E+3", "error"),  # no exponent in xs:decimal, as in XML
     (PACS, (*AMT, "#text"), " 1842.19 ", "ok"),
-    (PACS, (*AMT, "#text"), "NaN", "ok"),
+    (PACS, (*AMT, "#text"), "NaN", "error"),
     (PACS, (*AMT, "#text"), True, "error"),
     (PACS, AMT, "1842.19", "error"),  # a string where an object belongs
     (PACS, AMT, ["x"], "error"),
@@ -287,7 +286,7 @@ CASES: list[tuple[str, tuple[Any, ...], Any, str]] = [
     (PACS, (*TX, "IntrBkSttlmDt"), "2026-06-03+08:00", "ok"),
     (PACS, (*TX, "IntrBkSttlmDt"), "2026-06-03Z", "ok"),
     (PACS, (*TX, "IntrBkSttlmDt"), "03/06/2026", "error"),
-    (PACS, (*TX, "IntrBkSttlmDt"), "٢٠٢٦-٠٦-٠٣", "ok"),  # xsdata reads other digits too
+    (PACS, (*TX, "IntrBkSttlmDt"), "٢٠٢٦-٠٦-٠٣", "error"),  # ASCII digits only, as in XML
     (PACS, (*TX, "IntrBkSttlmDt"), 20260603, "error"),
     (PACS, (*GRP, "CreDtTm"), "2026-06-03T24:00:00", "ok"),
     (PACS, (*GRP, "CreDtTm"), "2026-06-03T14:42:05.123456789+14:00", "ok"),
@@ -298,7 +297,7 @@ CASES: list[tuple[str, tuple[Any, ...], Any, str]] = [
     (PACS, (*GRP, "NbOfTxs"), MISSING, "error"),  # required element
     (PACS, (*GRP, "Bogus"), "x", "error"),  # unknown member
     (PACS, (*TX, "ChrgBr"), "XXXX", "error"),  # not a code of the enumeration
-    (PACS, (*TX, "ChrgBr"), " SLEV ", "ok"),  # xsdata strips enumeration values
+    (PACS, (*TX, "ChrgBr"), " SLEV ", "error"),  # codes match exactly, as in XML
     (PACS, (*TX, "ChrgBr"), "slev", "error"),
     (PACS, (*TX, "ChrgBr"), None, "error"),
     (PACS, (*TX, "ChrgBr"), ["SLEV"], "error"),

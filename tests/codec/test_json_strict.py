@@ -61,7 +61,9 @@ def test_json_cnaps2_envelope_around_an_iso_type_is_refused() -> None:
     data = _data(HVPS)
     data["type"] = data["envelope"]["header"]["mesg_type"] = "pacs.008.001.02"
     error = _refused(data)
-    assert error.path == "/envelope/header/mesg_type" and "not a CNAPS2 type" in str(error)
+    # the header's own MesgType rule refuses it first (issue 10 item 8)
+    assert error.path == "/envelope/header/mesg_type"
+    assert "must name a CNAPS2 type" in str(error)
 
 
 @pytest.mark.parametrize("kind", ["weird", None, 5, "CNAPS2"])
@@ -190,3 +192,26 @@ def test_two_app_hdr_elements_are_refused_when_the_first_is_empty() -> None:
             with pytest.raises(paymsg.EnvelopeError, match="more than one AppHdr") as info:
                 paymsg.parse(doubled)
         assert info.value.line is not None
+
+
+@pytest.mark.parametrize(
+    "value", ["１２３.００", "١٢٣.٠٠", "1E5", "NaN", "sNaN", "Infinity", "1_000.00", ""]
+)
+def test_json_amount_outside_the_decimal_lexical_space_is_refused_as_in_xml(value: str) -> None:
+    """from_json read amounts through xsdata's converter, which takes full-width digits,
+    exponents and NaN that the XML reader refuses (issue 10 items 2 and 4)."""
+    message = paymsg.parse(EXAMPLES / "iso20022/pacs.008.001.08/cbpr-usd-with-bah.xml")
+    text = paymsg.to_json(message)
+    assert '"25000.00"' in text
+    with pytest.raises(paymsg.BindingError, match="IntrBkSttlmAmt") as refused:
+        paymsg.from_json(text.replace('"25000.00"', json.dumps(value), 1))
+    assert "xs:decimal" in str(refused.value)
+
+
+@pytest.mark.parametrize("value", [" SHAR ", "shar", ""])
+def test_json_code_is_matched_exactly_as_in_xml(value: str) -> None:
+    message = paymsg.parse(EXAMPLES / "iso20022/pacs.008.001.08/cbpr-usd-with-bah.xml")
+    text = paymsg.to_json(message)
+    assert '"ChrgBr": "SHAR"' in text
+    with pytest.raises(paymsg.BindingError, match="ChrgBr"):
+        paymsg.from_json(text.replace('"ChrgBr": "SHAR"', f'"ChrgBr": {json.dumps(value)}', 1))
