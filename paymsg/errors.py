@@ -121,3 +121,13 @@ class ConversionLossError(ConversionError):
     """``strict=True`` refused a conversion because it would lose the fields named."""
 
     exit_code = 1
+
+
+class TransportError(PaymsgError):
+    """A message channel (embedded queue, RabbitMQ, IBM MQ) failed: unreachable broker,
+    unconfirmed put, lost connection past the reconnect deadline.
+
+    An environment problem, not bad input: the CLI exits with 3, like :class:`ConfigError`.
+    """
+
+    exit_code = 3
