@@ -131,3 +131,14 @@ class TransportError(PaymsgError):
     """
 
     exit_code = 3
+
+
+class JournalError(PaymsgError):
+    """The message journal refused an operation or its database failed: an impossible
+    status transition (naming both states), an unknown entry id, a database at a schema
+    revision this paymsg does not know, an unreachable or locked database.
+
+    The CLI exits with 3 (an environment or state problem, like :class:`ConfigError`).
+    """
+
+    exit_code = 3
