@@ -142,3 +142,14 @@ class JournalError(PaymsgError):
     """
 
     exit_code = 3
+
+
+class ValidationFailedError(PaymsgError):
+    """A message was refused before sending because validation found errors; ``report``
+    holds every finding."""
+
+    exit_code = 1  # the message was read; the check failed
+
+    def __init__(self, message: str, *, report: object = None, **where: object) -> None:
+        super().__init__(message, **where)  # type: ignore[arg-type]
+        self.report = report
