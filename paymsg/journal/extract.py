@@ -25,7 +25,6 @@ which is enough to answer and to detect duplicates).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -130,16 +129,54 @@ def _from_header(envelope: Cnaps2Envelope, out: Extracted) -> None:
 # --------------------------------------------------------------------------- walking
 
 
-def _nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """Every element (dict) under ``node``, depth first, in document order."""
-    if isinstance(node, list):
-        for item in node:
-            yield from _nodes(item)
-    elif isinstance(node, dict):
-        yield node
-        for value in node.values():
-            if isinstance(value, dict | list):
-                yield from _nodes(value)
+class _Index:
+    """Every element of a body (JSON shape) by each of its keys, in document order: one
+    walk of the tree answers every lookup below."""
+
+    def __init__(self, root: Any) -> None:
+        self.by_key: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._count = 0
+        self._walk(root)
+
+    def _walk(self, node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                self._walk(item)
+        elif isinstance(node, dict):
+            self._count += 1
+            order = self._count
+            for key, value in node.items():
+                self.by_key.setdefault(key, []).append((order, node))
+                if isinstance(value, dict | list):
+                    self._walk(value)
+
+    def first_with(self, key: str) -> dict[str, Any] | None:
+        """The first element (document order) that has a child ``key``."""
+        found = self.by_key.get(key)
+        return found[0][1] if found else None
+
+    def first_text(self, *keys: str) -> str | None:
+        """The first scalar child named one of ``keys`` (document order)."""
+        best: tuple[int, str] | None = None
+        for key in keys:
+            for order, element in self.by_key.get(key, ()):
+                value = element[key]
+                if isinstance(value, str):
+                    if best is None or order < best[0]:
+                        best = (order, value)
+                    break
+        return best[1] if best else None
+
+    def all_texts(self, *path: str) -> list[str]:
+        """Every scalar at ``path`` below any element, in document order."""
+        found = []
+        for _, element in self.by_key.get(path[0], ()):
+            values = element[path[0]]
+            for value in values if isinstance(values, list) else [values]:
+                text = _text(value, *path[1:]) if len(path) > 1 else value
+                if isinstance(text, str):
+                    found.append(text)
+        return found
 
 
 def _at(node: Any, *path: str) -> Any:
@@ -157,35 +194,6 @@ def _at(node: Any, *path: str) -> Any:
 def _text(node: Any, *path: str) -> str | None:
     value = _at(node, *path)
     return value if isinstance(value, str) else None
-
-
-def _all_texts(node: Any, *path: str) -> list[str]:
-    """Every scalar at ``path`` below any element under ``node``, in document order."""
-    found = []
-    for element in _nodes(node):
-        if path[0] in element:
-            values = element[path[0]]
-            for value in values if isinstance(values, list) else [values]:
-                text = _text(value, *path[1:]) if len(path) > 1 else value
-                if isinstance(text, str):
-                    found.append(text)
-    return found
-
-
-def _first_with(node: Any, key: str) -> dict[str, Any] | None:
-    for element in _nodes(node):
-        if key in element:
-            return element
-    return None
-
-
-def _first_text(node: Any, *keys: str) -> str | None:
-    for element in _nodes(node):
-        for key in keys:
-            value = element.get(key)
-            if isinstance(value, str):
-                return value
-    return None
 
 
 def _distinct(values: list[str]) -> str | None:
@@ -237,6 +245,7 @@ def _from_body(data: dict[str, Any], out: Extracted) -> None:
     if isinstance(group, list):
         group = group[0] if group else None
     group = group if isinstance(group, dict) else {}
+    index = _Index(root)
 
     out.msg_id = _text(group, "MsgId")
     if "PKGGrpHdr" in root and out.msg_id:
@@ -246,35 +255,33 @@ def _from_body(data: dict[str, Any], out: Extracted) -> None:
     elif out.work_date is None:
         out.work_date = _iso_date(_text(group, "CreDtTm"))
     if out.sender is None:
-        out.sender = _text(group, "InstgPty", "InstgDrctPty") or _first_text(
-            _first_with(root, "InstgAgt") or {}, "MmbId"
-        )
+        out.sender = _text(group, "InstgPty", "InstgDrctPty") or _Index(
+            index.first_with("InstgAgt") or {}
+        ).first_text("MmbId")
     if out.receiver is None:
-        out.receiver = _text(group, "InstdPty", "InstdDrctPty") or _first_text(
-            _first_with(root, "InstdAgt") or {}, "MmbId"
-        )
+        out.receiver = _text(group, "InstdPty", "InstdDrctPty") or _Index(
+            index.first_with("InstdAgt") or {}
+        ).first_text("MmbId")
     if out.system is None:
         out.system = _text(group, "SysCd")
     nb = _text(group, "NbOfTxs")
     out.nb_of_txs = int(nb) if nb is not None and nb.isdigit() else None
 
-    _correlation(root, out)
-    _codes(root, out)
+    _correlation(root, index, out)
+    _codes(index, out)
     _amounts(root, group, out)
 
-    npc = _first_with(root, "NetgDt")
-    if npc is not None:
-        out.netting_date = _iso_date(_text(npc, "NetgDt"))
-    out.netting_round = _first_text(root, "NetgRnd")
+    out.netting_date = _iso_date(index.first_text("NetgDt"))
+    out.netting_round = index.first_text("NetgRnd")
     if out.netting_date is None and out.netting_round is not None:
         # ccms.900 about a netted package: CmonConfInf carries PrcDt with NetgRnd (§6.7)
-        out.netting_date = _iso_date(_text(_first_with(root, "NetgRnd"), "PrcDt"))
-    out.prc_sts = _first_text(root, "PrcSts")
-    out.prc_cd = _first_text(root, "MsgPrcCd", "PrcCd")
-    out.rjct_inf = _first_text(root, "RjctInf")
+        out.netting_date = _iso_date(_text(index.first_with("NetgRnd"), "PrcDt"))
+    out.prc_sts = index.first_text("PrcSts")
+    out.prc_cd = index.first_text("MsgPrcCd", "PrcCd")
+    out.rjct_inf = index.first_text("RjctInf")
 
 
-def _correlation(root: dict[str, Any], out: Extracted) -> None:
+def _correlation(root: dict[str, Any], index: _Index, out: Extracted) -> None:
     # business: a top-level OrgnlGrpHdr / OrgnlGrpInf first, else the first one anywhere
     original = None
     for key in ("OrgnlGrpHdr", "OrgnlGrpInf", "OrgnlGrpInfAndSts"):
@@ -282,26 +289,26 @@ def _correlation(root: dict[str, Any], out: Extracted) -> None:
             original = _at(root, key)
             break
     if original is None:
-        original = _first_with(root, "OrgnlMsgId")
+        original = index.first_with("OrgnlMsgId")
     if original is not None:
         out.orig_msg_id = _text(original, "OrgnlMsgId")
         out.orig_mt = _text(original, "OrgnlMT") or _text(original, "OrgnlMsgNmId")
         out.orig_sender = _text(original, "OrgnlInstgPty")
     # communication level: ccms.990 ConfInf, ccms.911 DscrdInf name the header MesgID
-    confirmed = _first_with(root, "OrigSndr")
+    confirmed = index.first_with("OrigSndr")
     if confirmed is not None:
         out.orig_sender = _text(confirmed, "OrigSndr")
         out.orig_mt = _text(confirmed, "MT") or out.orig_mt
         out.orig_mesg_id = _text(confirmed, "MsgId")
 
 
-def _codes(root: dict[str, Any], out: Extracted) -> None:
+def _codes(index: _Index, out: Extracted) -> None:
     out.tx_type = _distinct(
-        _all_texts(root, "PmtTpInf", "CtgyPurp", "Prtry")
-        + _all_texts(root, "PmtTpInf", "SvcLvl", "Prtry")
+        index.all_texts("PmtTpInf", "CtgyPurp", "Prtry")
+        + index.all_texts("PmtTpInf", "SvcLvl", "Prtry")
     )
-    categories = _all_texts(root, "Purp", "Prtry")
-    for line in _all_texts(root, "RmtInf", "Ustrd"):
+    categories = index.all_texts("Purp", "Prtry")
+    for line in index.all_texts("RmtInf", "Ustrd"):
         match = TAG_LINE.fullmatch(line)
         if match and match.group(1) == _CATEGORY_TAG:
             categories.append(match.group(2).strip())

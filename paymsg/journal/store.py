@@ -20,6 +20,7 @@ PostgreSQL (``postgresql://…``, psycopg 3; ``pip install "paymsg[postgres]"``)
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -250,10 +251,8 @@ class Journal:
     def _fetch(
         self, connection: sa.Connection, entry_id: int, *, lock: bool = False
     ) -> JournalEntry:
-        query = sa.select(entries).where(entries.c.id == entry_id)
-        if lock and connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = connection.execute(query).first()
+        query = _BY_ID_LOCKED if lock and connection.dialect.name == "postgresql" else _BY_ID
+        row = connection.execute(query, {"entry_id": entry_id}).first()
         if row is None:
             raise JournalError(f"no journal entry with id {entry_id}", field="entry_id")
         return self._entry(row)
@@ -294,31 +293,17 @@ class Journal:
         related_id: int | None = None,
     ) -> None:
         connection.execute(
-            sa.insert(status_history).values(
-                entry_id=entry_id,
-                at=_now(),
-                from_status=from_status,
-                to_status=to_status,
-                code=code,
-                detail=detail,
-                related_id=related_id,
-            )
+            _HISTORY,
+            {
+                "entry_id": entry_id,
+                "at": _now(),
+                "from_status": from_status,
+                "to_status": to_status,
+                "code": code,
+                "detail": detail,
+                "related_id": related_id,
+            },
         )
-
-    def _insert(self, connection: sa.Connection, values: dict[str, Any]) -> Any:
-        """``INSERT … ON CONFLICT`` for this dialect (the conflict target is chosen by caller)."""
-        if connection.dialect.name == "postgresql":
-            return pg_dialect.insert(entries).values(values)
-        return sqlite_dialect.insert(entries).values(values)
-
-    @staticmethod
-    def _conflict_target(values: dict[str, Any]) -> dict[str, Any]:
-        if values.get("mesg_id") is not None:
-            return {"index_elements": ["direction", "sender", "mesg_id"]}
-        return {
-            "index_elements": ["direction", "digest"],
-            "index_where": entries.c.mesg_id.is_(None),
-        }
 
     # ------------------------------------------------------------------ outbox / inbox
 
@@ -334,13 +319,11 @@ class Journal:
         values = self._values(ext, direction="out", queue=queue, status="created")
         values["raw"] = text
         with self._write() as connection:
-            statement = self._insert(connection, values).on_conflict_do_nothing(
-                **self._conflict_target(values)
-            )
-            inserted = connection.execute(statement.returning(entries.c.id)).first()
+            statement = _upsert(self.dialect, values["mesg_id"] is None, count_copies=False)
+            inserted = connection.execute(statement, values).first()
             if inserted is not None:
                 self._history(connection, inserted.id, None, "created")
-                return self._fetch(connection, inserted.id)
+                return self._entry(inserted)
             existing = self._find_key(connection, "out", values)
         if existing.digest != ext.digest:
             raise JournalError(
@@ -386,16 +369,12 @@ class Journal:
         if deliverable is not None and status == "received":
             values["deliverable"] = deliverable
         with self._write() as connection:
-            statement = self._insert(connection, values)
-            statement = statement.on_conflict_do_update(
-                **self._conflict_target(values),
-                set_={"copies": entries.c.copies + 1, "updated_at": values["updated_at"]},
-            ).returning(entries.c.id, entries.c.copies)
-            row = connection.execute(statement).one()
+            statement = _upsert(self.dialect, values["mesg_id"] is None, count_copies=True)
+            row = connection.execute(statement, values).one()
             is_new = row.copies == 1
             if is_new:
                 self._history(connection, row.id, None, status, detail=ext.read_error)
-            return self._fetch(connection, row.id), is_new
+            return self._entry(row), is_new
 
     def set_status(
         self,
@@ -790,6 +769,40 @@ class Journal:
             )
             for r in rows
         ]
+
+
+_HISTORY = sa.insert(status_history)
+_BY_ID = sa.select(entries).where(entries.c.id == sa.bindparam("entry_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+
+
+@functools.cache
+def _upsert(dialect: str, headerless: bool, *, count_copies: bool) -> Any:
+    """``INSERT … ON CONFLICT … RETURNING *`` of a journal entry, built once per variant.
+
+    The conflict target is the (direction, sender, MesgID) unique index, or for a text
+    without a readable header the (direction, digest) partial unique index. Outbound:
+    ``DO NOTHING`` (the caller then reads the existing row); inbound: ``DO UPDATE`` adding
+    one to ``copies`` — one atomic statement, whoever wins the race.
+    """
+    insert = pg_dialect.insert if dialect == "postgresql" else sqlite_dialect.insert
+    statement = insert(entries)
+    target: dict[str, Any]
+    if headerless:
+        target = {
+            "index_elements": ["direction", "digest"],
+            "index_where": entries.c.mesg_id.is_(None),
+        }
+    else:
+        target = {"index_elements": ["direction", "sender", "mesg_id"]}
+    if count_copies:
+        statement = statement.on_conflict_do_update(
+            **target,
+            set_={"copies": entries.c.copies + 1, "updated_at": statement.excluded.updated_at},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(**target)
+    return statement.returning(*entries.c)
 
 
 def _sum_amount(value: Any) -> Decimal:
