@@ -46,6 +46,7 @@ from sqlalchemy import (
     UniqueConstraint,
     case,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -157,6 +158,10 @@ payment_table = Table(
     Column("forward_message_id", Integer),
     Column("received_at", String(26), nullable=False),
     Column("settled_at", String(26)),
+    # fault "lose": the row is deleted from the books once the payment is final
+    Column("lost", Integer, nullable=False, default=0),
+    # scenario faults to apply to its forward: duplicate, reorder, corrupt_signature
+    Column("faults", String(60)),
     UniqueConstraint("sender", "mt", "msg_id", name="uq_sim_payment_key"),
 )
 Index("ix_sim_payment_day", payment_table.c.work_date, payment_table.c.system)
@@ -167,6 +172,16 @@ fault_table = Table(
     Column("idx", Integer, primary_key=True, autoincrement=False),
     Column("matched", Integer, nullable=False),
     Column("fired", Integer, nullable=False),
+)
+
+
+fault_hit_table = Table(
+    "sim_fault_hit",
+    metadata,
+    Column("idx", Integer, nullable=False),  # -1: the message was considered
+    Column("sender", String(14), nullable=False),
+    Column("mesg_id", String(20), nullable=False),
+    UniqueConstraint("idx", "sender", "mesg_id", name="uq_sim_fault_hit"),
 )
 
 
@@ -515,6 +530,26 @@ class Books:
             .where(fault_table.c.idx == index)
             .values(fired=fault_table.c.fired + 1)
         )
+
+    @staticmethod
+    def fault_hits(conn: Connection, sender: str, mesg_id: str) -> list[int] | None:
+        """The faults decided for a message before (None: never considered)."""
+        rows = conn.execute(
+            select(fault_hit_table.c.idx).where(
+                fault_hit_table.c.sender == sender, fault_hit_table.c.mesg_id == mesg_id
+            )
+        ).all()
+        if not rows:
+            return None
+        return [int(r[0]) for r in rows if r[0] >= 0]
+
+    @staticmethod
+    def add_fault_hit(conn: Connection, index: int, sender: str, mesg_id: str) -> None:
+        conn.execute(insert(fault_hit_table).values(idx=index, sender=sender, mesg_id=mesg_id))
+
+    @staticmethod
+    def delete_payment(conn: Connection, payment_id: int) -> None:
+        conn.execute(delete(payment_table).where(payment_table.c.id == payment_id))
 
     def fault_counts(self) -> dict[int, tuple[int, int]]:
         with self.begin() as conn:

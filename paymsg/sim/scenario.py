@@ -270,6 +270,9 @@ class Scenario(_Section):
     codes: Codes = Codes()
     #: validation profile the checks use (``default``, ``schema``…)
     profile: str = "default"
+    #: signing profiles (TOML laid out like ``xsd/cnaps2/signing.toml``) used to verify
+    #: the signatures of participants that have a ``public_key``; default: the shipped ones
+    signing_profiles: str | None = None
     #: HVPS detail answers (hvps.713) and pre-reconciliation (716/726) are split into
     #: parts of at most this many entries (Prttn)
     partition_size: Annotated[int, Field(ge=1)] = 500
