@@ -7,18 +7,24 @@
 from __future__ import annotations
 
 from paymsg.transport.channel import (
+    DEFAULT_DELIVERY_LIMIT,
     DLQ_SUFFIX,
     Channel,
     Delivery,
+    check_queue_name,
     dlq_name,
     mask_url,
     open_channel,
 )
+from paymsg.transport.sqlite import SqliteChannel
 
 __all__ = [
+    "DEFAULT_DELIVERY_LIMIT",
     "DLQ_SUFFIX",
     "Channel",
     "Delivery",
+    "SqliteChannel",
+    "check_queue_name",
     "dlq_name",
     "mask_url",
     "open_channel",

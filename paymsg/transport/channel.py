@@ -36,9 +36,26 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
-from paymsg.errors import ConfigError
+from paymsg.errors import ConfigError, InputError
 
-__all__ = ["DLQ_SUFFIX", "Channel", "Delivery", "dlq_name", "mask_url", "open_channel"]
+__all__ = [
+    "DEFAULT_DELIVERY_LIMIT",
+    "DLQ_SUFFIX",
+    "MAX_QUEUE_NAME",
+    "Channel",
+    "Delivery",
+    "check_message",
+    "check_queue_name",
+    "dlq_name",
+    "mask_url",
+    "open_channel",
+]
+
+#: deliveries of one message before it is dead-lettered instead of delivered again
+DEFAULT_DELIVERY_LIMIT = 5
+
+#: longest queue name every channel accepts (IBM MQ's MQ_Q_NAME_LENGTH is 48)
+MAX_QUEUE_NAME = 48
 
 #: suffix of the dead-letter queue of every queue
 DLQ_SUFFIX = ".dlq"
@@ -47,6 +64,48 @@ DLQ_SUFFIX = ".dlq"
 def dlq_name(queue: str) -> str:
     """The dead-letter queue of ``queue``."""
     return f"{queue}{DLQ_SUFFIX}"
+
+
+def check_queue_name(queue: str) -> str:
+    """Return ``queue`` if every channel can use it as a queue name, else raise InputError.
+
+    The common subset of RabbitMQ and IBM MQ names: 1-48 characters from ``A-Z a-z 0-9 . _ /
+    %`` and ``-`` is allowed by RabbitMQ but not IBM MQ, so it is refused (a name must work on
+    whichever channel the deployment uses). The dead-letter suffix counts toward the length.
+    """
+    if not isinstance(queue, str) or not queue:
+        raise InputError(f"queue name must be a non-empty string, got {queue!r}", field="queue")
+    if len(queue) > MAX_QUEUE_NAME:
+        raise InputError(
+            f"queue name {queue!r} is {len(queue)} characters; at most {MAX_QUEUE_NAME}",
+            field="queue",
+        )
+    bad = [c for c in queue if not (c.isascii() and (c.isalnum() or c in "._/%"))]
+    if bad:
+        raise InputError(
+            f"queue name {queue!r} contains {bad[0]!r}; use letters, digits, '.', '_', '/', '%'",
+            field="queue",
+        )
+    return queue
+
+
+def check_message(body: bytes, properties: Mapping[str, str] | None) -> dict[str, str]:
+    """Check a put's arguments; return the properties as a plain dict (InputError if bad)."""
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise InputError(
+            f"message body must be bytes, got {type(body).__name__}",
+            field="body",
+            hint="encode the CNAPS2 text as UTF-8 first",
+        )
+    props: dict[str, str] = {}
+    for key, value in (properties or {}).items():
+        if not isinstance(key, str) or not key or not isinstance(value, str):
+            raise InputError(
+                f"message property {key!r}={value!r}: names and values must be strings",
+                field="properties",
+            )
+        props[key] = value
+    return props
 
 
 @dataclass(frozen=True, slots=True)
