@@ -37,7 +37,7 @@ from sqlalchemy import Connection
 
 from paymsg.cnaps2_facts import NPC
 from paymsg.codec.api import parse
-from paymsg.codec.cnaps2 import Cnaps2Header, split_envelope
+from paymsg.codec.cnaps2 import Cnaps2Envelope, Cnaps2Header, split_envelope
 from paymsg.codec.json import to_data
 from paymsg.codec.message import Message
 from paymsg.codec.signing import SM2Verifier, load_signing_profiles, signing_profile
@@ -253,6 +253,11 @@ class Centre:
             number, end = start + 1, start + _ID_BLOCK + 1
         self._ids = (number + 1, end)
         return build.Ids.make(system, number, self.business_date)
+
+    @property
+    def pending(self) -> int:
+        """Outgoing messages written to the outbox and not yet put (delayed, held …)."""
+        return len(self._pending)
 
     # ------------------------------------------------------------------ the loop
 
@@ -870,11 +875,7 @@ class Centre:
         ).one()
         sender, receiver = row.sender, row.receiver
         balance = Books.balance(work.conn, sender)
-        inbound = Books.message_raw(work.conn, row.in_message_id)
-        assert inbound is not None
-        message = parse(inbound)
-        assert message.envelope is not None
-        header = message.envelope.header  # type: ignore[union-attr]
+        message, header = _stored(work.conn, row.in_message_id)
         amount = from_units(row.amount)
         codes = self.scenario.codes
         if balance < row.amount:
@@ -1015,11 +1016,7 @@ class Centre:
         round_no = f"{self.beps_round:02d}"
         packages = Books.waiting(work.conn, "round")
         for row in packages:
-            inbound = Books.message_raw(work.conn, row.in_message_id)
-            assert inbound is not None
-            message = parse(inbound)
-            assert message.envelope is not None
-            header = message.envelope.header  # type: ignore[union-attr]
+            message, header = _stored(work.conn, row.in_message_id)
             Books.move(work.conn, row.sender, row.receiver, row.amount)
             processing = build.npc_processing(
                 PR_NETTED,
@@ -1094,11 +1091,6 @@ class Centre:
         scheduled BEPS round closes, end of day, the business-date switch."""
         now = self.clock.now()
         day = self.scenario.day
-        if self._window_waiting and self.scenario.hvps.in_window(now):
-            self._release_window()
-        every = self.scenario.beps.round_seconds
-        if every > 0 and now >= self._round_started + timedelta(seconds=every):
-            self.close_round()
         if day.automatic:
             if not self._eod_done and now >= datetime.combine(
                 self.business_date, day.end_of_day_time()
@@ -1106,6 +1098,11 @@ class Centre:
                 self.end_of_day()
             if now >= datetime.combine(self.business_date, day.date_switch_time()):
                 self.switch_date()
+        if self._window_waiting and self.scenario.hvps.in_window(now):
+            self._release_window()
+        every = self.scenario.beps.round_seconds
+        if every > 0 and now >= self._round_started + timedelta(seconds=every):
+            self.close_round()
 
     def _release_window(self) -> None:
         with self.books.begin() as conn:
@@ -1269,6 +1266,17 @@ def _group_msg_id(message: Message) -> str | None:
         if isinstance(group, dict) and isinstance(group.get("MsgId"), str):
             return str(group["MsgId"])
     return None
+
+
+def _stored(conn: Connection, message_id: int) -> tuple[Message, Cnaps2Header]:
+    """An inbound message from the books, parsed again, with its header."""
+    raw = Books.message_raw(conn, message_id)
+    if raw is None:
+        raise ConfigError(f"the centre's books lost inbound message {message_id}")
+    message = parse(raw)
+    if not isinstance(message.envelope, Cnaps2Envelope):
+        raise ConfigError(f"inbound message {message_id} in the books has no CNAPS2 header")
+    return message, message.envelope.header
 
 
 def _moment(value: str | None) -> datetime | None:

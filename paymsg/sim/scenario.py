@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paymsg.cnaps2_facts import BANK_CODE, beijing_now
-from paymsg.errors import ConfigError
+from paymsg.errors import ConfigError, InputError
 
 __all__ = [
     "DEFAULT_BALANCE",
@@ -337,13 +337,13 @@ def parse_participant(spec: str, scenario: Scenario | None = None) -> Participan
     parts = spec.split(":")
     bank = parts[0]
     if not BANK_CODE.fullmatch(bank):
-        raise ConfigError(
+        raise InputError(
             f"participant {spec!r}: {bank!r} is not a 12-digit bank code",
             field="participant",
             hint="write BANKCODE or BANKCODE:IN_QUEUE:OUT_QUEUE",
         )
     if len(parts) not in (1, 3) or (len(parts) == 3 and not all(parts[1:])):
-        raise ConfigError(
+        raise InputError(
             f"participant {spec!r}: give both queues or neither",
             field="participant",
             hint="write BANKCODE or BANKCODE:IN_QUEUE:OUT_QUEUE",
