@@ -135,6 +135,7 @@ def test_a_message_on_another_banks_queue_is_refused(world: World) -> None:
     world.send(hvps(A, B), bank=B)
     world.run()
     ack, rejection = world.received(B)
+    assert ack.mt == "ccms.990.001.02"
     assert rejection.body()["CmonConfInf"]["PrcSts"] == "PR09"
     assert "queue" in rejection.body()["CmonConfInf"]["RjctInf"]
 
@@ -222,6 +223,7 @@ def test_short_balance_queues_with_604_pr12_then_settles(tmp_path: Path) -> None
     world.send(queued)
     world.run()
     ack, receipt = world.received(A)
+    _assert_990(ack, queued)
     assert receipt.body()["NPCPrcInf"]["PrcSts"] == "PR12"
     assert receipt.body()["AcctInf"]["Bal"] == "CNY+500.00"
     assert world.received(B) == []
