@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.cli import codegen, convert, messages, schemas, sim, validate
+from paymsg.cli import codegen, convert, messages, mq, schemas, sim, validate
 
 app = typer.Typer(
     name="paymsg",
@@ -37,6 +37,7 @@ app.add_typer(schemas.app, name="schemas")
 codegen.register(app)
 convert.register(app)
 validate.register(app)
+mq.register(app)
 sim.register(app)
 
 
