@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -100,6 +101,11 @@ class Journal:
     def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
         self.url = _masked(url)
         self._engine = self._make_engine(url)
+        # SQLite has one writer at a time: threads of this process queue on a lock instead
+        # of sleeping in SQLite's busy handler (other processes still meet busy_timeout)
+        self._writer: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self._engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
         try:
             if create:
                 self.revision = migrate.upgrade(self._engine)
@@ -200,7 +206,7 @@ class Journal:
     def _write(self) -> Iterator[sa.Connection]:
         """One write transaction (SQLite: holding the write lock from its start)."""
         try:
-            with self._engine.begin() as connection:
+            with self._writer, self._engine.begin() as connection:
                 yield connection
         except DBAPIError as exc:
             raise self._db_error("journal write failed", exc) from None
@@ -590,7 +596,14 @@ class Journal:
         If the handler raises, everything is rolled back, the entry's ``attempts`` grows by
         one and ``last_error`` records the exception, and the exception propagates to the
         caller (who may quarantine the entry after N attempts).
+
+        The handler must do its database work through ``connection``, not through this
+        journal's methods (on SQLite another connection cannot write until it returns).
         """
+        with self._writer:
+            return self._deliver(entry_id, handler)
+
+    def _deliver(self, entry_id: int, handler: DeliveryHandler) -> bool:
         try:
             connection = self._engine.connect()
         except DBAPIError as exc:
@@ -617,13 +630,25 @@ class Journal:
                 transaction.rollback()
                 return False
             entry = self._fetch(connection, entry_id)
-            try:
-                handler(entry, connection)
-            except Exception as exc:
-                if transaction.is_active:
-                    transaction.rollback()
-                self._delivery_failed(entry_id, exc)
-                raise
+        except DBAPIError as exc:
+            connection.close()
+            raise self._db_error("journal delivery failed", exc) from None
+        except BaseException:
+            connection.close()
+            raise
+        try:
+            handler(entry, connection)
+        except Exception as exc:
+            # the handler's own error (its database errors included) reaches the caller as is
+            with contextlib.suppress(DBAPIError):
+                transaction.rollback()
+            connection.close()
+            self._delivery_failed(entry_id, exc)
+            raise
+        except BaseException:
+            connection.close()  # closing rolls back
+            raise
+        try:
             self._history(connection, entry_id, "received", "delivered")
             transaction.commit()
             return True

@@ -75,3 +75,21 @@ def with_header(text: bytes, *, mesg_id: str, sender: str | None = None) -> byte
     if sender is not None:
         header = header[:5] + sender.ljust(14) + header[19:]
     return header.encode("ascii") + text[130:]
+
+
+def hvps111(
+    n: int,
+    *,
+    amount: str = "1280000.00",
+    tx_type: str = "A100",
+    day: str = "20240315",
+    sender: str = "102100099996",
+) -> bytes:
+    """A distinct hvps.111 text number ``n``: its own MesgID and MsgId, the given amount,
+    业务类型, work date (MsgId date) and sender."""
+    text = example("hvps.111.001.01/customer-transfer-urgent.txt")
+    text = with_header(text, mesg_id=f"{day}{n:012d}", sender=sender)
+    body = text[130:].decode("utf-8")
+    body = body.replace("2024031500001037", f"{day}{n:08d}")
+    body = body.replace(">1280000.00<", f">{amount}<").replace(">A100<", f">{tx_type}<")
+    return text[:130] + body.encode("utf-8")
