@@ -268,7 +268,7 @@ class Journal:
         amount = values.get("amount")
         if isinstance(amount, Decimal) and not fits_amount(amount):
             values["amount"] = None
-            note = f"amount {amount} not stored: more than 5 decimals or beyond ±9.2e13"
+            note = f"amount {amount} not stored: more than 2 decimals or beyond ±9.2e16"
             values["notes"] = f"{values['notes']}; {note}" if values["notes"] else note
         now = _now()
         values.update(

@@ -4,11 +4,14 @@ This is the *current* schema, used to build queries. The database gets it from t
 versioned migrations in ``paymsg/journal/migrations/versions``; a test checks that
 migrating an empty database to head gives exactly these tables.
 
-Amounts are stored as integers counting 10⁻⁵ units (:class:`ExactAmount`): exact on
-SQLite (whose NUMERIC would pass through a float) and on PostgreSQL alike, and summed
-exactly by SQL ``SUM``. Five decimals cover every ISO 20022 amount (fractionDigits 5);
-one amount may be up to 92,233,720,368,547.75807 (±9.2·10¹³), which is more than any
-ISO amount (totalDigits 18 with 5 decimals). Timestamps are UTC (:class:`UtcDateTime`).
+Amounts are stored as integer minor units of CNY, i.e. fen (分, 0.01) (:class:`ExactAmount`):
+exact on SQLite (whose NUMERIC would pass through a float) and on PostgreSQL alike, and
+summed exactly by SQL ``SUM``. Every CNAPS2 amount is CNY with at most 2 decimals, and
+one row holds up to ±92,233,720,368,547,758.07 (9.2·10¹⁶), which covers every value the
+CNAPS2 and ISO amount types allow with 2 decimals (totalDigits 18), and any daily sum. An
+amount with more decimals (an ISO message in a 3-decimal currency, a CtrlSum such as
+``1.0000001``) is not rounded: the column stays empty and the entry's ``notes`` say why.
+Timestamps are UTC (:class:`UtcDateTime`).
 """
 
 from __future__ import annotations
@@ -32,15 +35,14 @@ __all__ = [
     "status_history",
 ]
 
-#: amounts are stored as integer multiples of 10**-AMOUNT_SCALE
-AMOUNT_SCALE = 5
-#: the largest amount one row can hold (a signed 64-bit count of 10⁻⁵ units)
+#: amounts are stored as integer multiples of 10**-AMOUNT_SCALE (fen)
+AMOUNT_SCALE = 2
+#: the largest amount one row can hold (a signed 64-bit count of fen)
 MAX_AMOUNT = Decimal(2**63 - 1).scaleb(-AMOUNT_SCALE)
-_EXPONENTS = (Decimal("0.01"), Decimal("0.001"), Decimal("0.0001"))
 
 
 def fits_amount(value: Decimal) -> bool:
-    """Whether ``value`` can be stored exactly (≤ 5 decimals, within ±:data:`MAX_AMOUNT`)."""
+    """Whether ``value`` can be stored exactly (≤ 2 decimals, within ±:data:`MAX_AMOUNT`)."""
     if not value.is_finite() or abs(value) > MAX_AMOUNT:
         return False
     units = value.scaleb(AMOUNT_SCALE)
@@ -48,17 +50,14 @@ def fits_amount(value: Decimal) -> bool:
 
 
 def amount_from_units(units: int | Decimal) -> Decimal:
-    """The Decimal of a count of 10⁻⁵ units, with 2 decimals when that is exact."""
-    value = Decimal(units).scaleb(-AMOUNT_SCALE)
-    for exponent in _EXPONENTS:
-        rounded = value.quantize(exponent)
-        if rounded == value:
-            return rounded
-    return value
+    """The Decimal of a count of fen, with 2 decimals (``1280000.00``)."""
+    if isinstance(units, Decimal) and units != units.to_integral_value():
+        raise ValueError(f"{units} is not a whole number of fen")
+    return Decimal(int(units)).scaleb(-AMOUNT_SCALE)
 
 
 class ExactAmount(sa.TypeDecorator[Decimal]):
-    """A Decimal amount stored as a BIGINT count of 10⁻⁵ units; never a float."""
+    """A Decimal amount stored as a BIGINT count of fen (0.01); never a float."""
 
     impl = sa.BigInteger
     cache_ok = True
@@ -69,7 +68,7 @@ class ExactAmount(sa.TypeDecorator[Decimal]):
         if not isinstance(value, Decimal):
             raise TypeError(f"amounts are Decimal, not {type(value).__name__}")
         if not fits_amount(value):
-            raise ValueError(f"amount {value} cannot be stored exactly (5 decimals, ±9.2e13)")
+            raise ValueError(f"amount {value} cannot be stored exactly (2 decimals, ±9.2e16)")
         return int(value.scaleb(AMOUNT_SCALE))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
