@@ -41,7 +41,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from paymsg.errors import ConfigError
+from paymsg.errors import ConfigError, PaymsgError
+from paymsg.transport.channel import check_queue_name
 from paymsg.transport.session import ReplyCodes
 
 __all__ = ["ENV_PREFIX", "MQSettings", "load_handler", "load_settings"]
@@ -127,9 +128,10 @@ class MQSettings(BaseModel):
     @field_validator("out_queue", "in_queue")
     @classmethod
     def _queue(cls, value: str) -> str:
-        if not value or len(value) > 48 or not value.isascii() or " " in value:
-            raise ValueError(f"{value!r} is not a queue name (1-48 ASCII characters, no spaces)")
-        return value
+        try:
+            return check_queue_name(value)
+        except PaymsgError as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("handler")
     @classmethod

@@ -914,9 +914,16 @@ class Cnaps2Session:
                 continue
             key = (entry.sender or "", entry.mesg_id or "")
             waiter = _Waiter(entry=entry, key=key, wait=wait)
-            if entry.status != "sent" or force:
-                waiter.entry = self.journal.set_status(entry.id, "sent")
-                self.faults.hit("marked_sent")
+            # 'sent' before the put (a crash after it leaves an entry resume() finds);
+            # an entry that was put before (resume, replay) counts as resent
+            try:
+                waiter.entry = self.journal.set_status(
+                    entry.id, "sent", detail=None if entry.status == "created" else "resent"
+                )
+            except JournalError:  # its 990 was processed meanwhile: nothing to put
+                results[index] = self._result(self.journal.get(entry.id))
+                continue
+            self.faults.hit("marked_sent")
             with self._cond:
                 self._waiters[key] = waiter
                 early = self._unmatched.pop(key, None)
