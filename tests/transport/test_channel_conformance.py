@@ -404,3 +404,15 @@ def test_producer_and_consumer_keep_going_across_a_broker_restart(backend: Backe
     # a copy delivered again is flagged (delivery_count > 1) - except a publish whose confirm
     # was lost in the restart, which the producer publishes again (at least once): at most one
     assert unflagged_copies <= 1, received
+
+
+def test_put_to_an_undeclared_queue_is_an_error(backend: Backend) -> None:
+    if backend.fixed_queues:
+        pytest.skip("IBM MQ queues are defined by an administrator; none is undeclared here")
+    with backend.open() as ch:
+        with pytest.raises(TransportError):
+            ch.put(backend.queue(), b"nowhere")
+        queue = backend.queue()
+        ch.declare(queue)  # the channel is still usable
+        ch.put(queue, b"somewhere")
+        assert ch.depth(queue) == 1
