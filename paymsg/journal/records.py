@@ -8,7 +8,8 @@ outbound (``direction="out"``)
     ``refused`` (ccms.990 with an error processing code) | ``timed_out`` (no 990 after
     the last resend). After that the NPC's business answer: ``rejected`` (ccms.900 with a
     rejection, ccms.911 discard), ``receipt`` (saps.604 or another receipt that is not yet
-    final) → ``settled`` | ``rejected``.
+    final) → ``settled`` | ``rejected``. A business answer is accepted from ``sent`` and
+    ``timed_out`` too: it proves receipt when the 990 is late or was lost.
 inbound (``direction="in"``)
     ``received`` → ``delivered`` (handed to the application, exactly once) |
     ``quarantined`` (poison: the handler failed too often) → ``received`` (released);
@@ -57,10 +58,15 @@ INBOUND_STATUSES = ("received", "delivered", "quarantined", "unreadable")
 #: (direction, from status) → the statuses it may move to
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("out", "created"): frozenset({"sent"}),
-    # a 911 (discarded) may come instead of a 990; a late 990 may follow a resend
-    ("out", "sent"): frozenset({"sent", "confirmed", "refused", "timed_out", "rejected"}),
-    # a 990 may arrive after we gave up; an operator may replay (send again)
-    ("out", "timed_out"): frozenset({"sent", "confirmed", "refused", "rejected"}),
+    # a 911 (discarded) may come instead of a 990; a late 990 may follow a resend; a
+    # business answer (900, receipt) proves receipt even when its 990 is late or lost
+    ("out", "sent"): frozenset(
+        {"sent", "confirmed", "refused", "timed_out", "rejected", "receipt", "settled"}
+    ),
+    # a 990 or a business answer may arrive after we gave up; an operator may replay
+    ("out", "timed_out"): frozenset(
+        {"sent", "confirmed", "refused", "rejected", "receipt", "settled"}
+    ),
     # an operator may replay a refused message once the cause is fixed
     ("out", "refused"): frozenset({"sent"}),
     ("out", "confirmed"): frozenset({"receipt", "settled", "rejected"}),
