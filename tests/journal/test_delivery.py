@@ -164,3 +164,61 @@ def test_quarantine_unreadable_and_raw_bodies(app_journal: Journal) -> None:
     app_journal.deliver(delivered.id, book)
     with pytest.raises(JournalError, match="from 'delivered' to 'quarantined'"):
         app_journal.quarantine(queue="IN", body=b"x", reason="late", entry_id=delivered.id)
+
+
+def test_handler_database_error_reaches_the_caller_unchanged(app_journal: Journal) -> None:
+    entry, _ = app_journal.record_inbound(hvps111(1), queue="IN")
+
+    def bad_sql(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        connection.execute(sa.text("SELECT * FROM no_such_table"))
+
+    with pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
+        app_journal.deliver(entry.id, bad_sql)
+    after = app_journal.get(entry.id)
+    assert (
+        after.status == "received"
+        and after.attempts == 1
+        and "no_such_table" in (after.last_error or "")
+    )
+    assert bookings(app_journal) == []
+    assert app_journal.deliver(entry.id, book) is True
+
+
+CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+import sqlalchemy as sa
+from paymsg.journal import Journal
+from tests.journal.test_delivery import book
+journal = Journal(sys.argv[1])
+ids = [int(x) for x in sys.argv[2].split(",")]
+print(sum(journal.deliver(i, book) for i in ids))
+"""
+
+
+def test_two_processes_deliver_each_once(app_journal: Journal, journal_url: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.journal.conftest import ROOT
+
+    entries = [app_journal.record_inbound(hvps111(n), queue="IN")[0] for n in range(60)]
+    ids = ",".join(str(e.id) for e in entries)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD.format(root=str(ROOT)), journal_url, ids],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    delivered = 0
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        delivered += int(out.strip())
+    assert delivered == len(entries)
+    assert bookings(app_journal) == [(e.id, e.msg_id) for e in entries]

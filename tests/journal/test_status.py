@@ -126,3 +126,16 @@ def test_every_transition_target_is_a_known_status() -> None:
         known = OUTBOUND_STATUSES if direction == "out" else INBOUND_STATUSES
         assert status in known and targets <= set(known)
     assert allowed_next("out", "nonsense") == frozenset()
+
+
+def test_business_answer_before_the_990(journal: Journal) -> None:
+    # the 604 proves receipt: accepted while the entry still waits for its 990
+    entry = journal.record_outbound(hvps111(1), queue="OUT")
+    journal.set_status(entry.id, "sent")
+    assert journal.set_status(entry.id, "settled", code="PR04").status == "settled"
+    late = journal.record_outbound(hvps111(2), queue="OUT")
+    journal.set_status(late.id, "sent")
+    journal.set_status(late.id, "timed_out")
+    assert journal.set_status(late.id, "receipt", code="PR11").status == "receipt"
+    with pytest.raises(JournalError, match="from 'settled' to 'confirmed'"):
+        journal.set_status(entry.id, "confirmed")  # a 990 after settlement changes nothing
