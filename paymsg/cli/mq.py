@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from paymsg.cli.files import gather
-from paymsg.cli.output import EXIT_FINDINGS, console, emit, err_console, table
+from paymsg.cli.output import EXIT_FINDINGS, console, emit, err_console, reported, table
 
 app = typer.Typer(
     help="CNAPS2 messaging over MQ: send with ccms.990 correlation, listen, journal status.",
@@ -109,31 +109,32 @@ def send_cmd(
 ) -> None:
     """Send each file and wait for its ccms.990: exit 0 when all are confirmed, 1 when any
     is refused or timed out (the journal keeps each one's status)."""
-    from paymsg.codec.api import read_input
+    with reported():
+        from paymsg.codec.api import read_input
 
-    settings = _settings(
-        config,
-        channel=channel,
-        out_queue=queue,
-        in_queue=reply_queue,
-        journal=journal,
-        participant=participant,
-        confirm_timeout=timeout,
-        resend=resend,
-        validate=False if no_validate else None,
-    )
-    items: list[Any] = []
-    for path in gather(files):
-        text = read_input(path)[0]
-        if text.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{H:"):
-            items.append(text)
-        else:
-            from paymsg.codec.api import load_file
+        settings = _settings(
+            config,
+            channel=channel,
+            out_queue=queue,
+            in_queue=reply_queue,
+            journal=journal,
+            participant=participant,
+            confirm_timeout=timeout,
+            resend=resend,
+            validate=False if no_validate else None,
+        )
+        items: list[Any] = []
+        for path in gather(files):
+            text = read_input(path)[0]
+            if text.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{H:"):
+                items.append(text)
+            else:
+                from paymsg.codec.api import load_file
 
-            items.append(load_file(path))  # a bare CNAPS2 document: wrapped by the session
-    with _session(settings) as session:
-        results = session.send_many(items)
-    _results_out(results, as_json)
+                items.append(load_file(path))  # a bare CNAPS2 document: wrapped by the session
+        with _session(settings) as session:
+            results = session.send_many(items)
+        _results_out(results, as_json)
 
 
 @app.command("relay")
@@ -150,17 +151,18 @@ def relay_cmd(
 ) -> None:
     """Send again every outbox entry still 'created' or 'sent' without a 990 (after a
     crash) and wait for the 990s."""
-    settings = _settings(
-        config,
-        channel=channel,
-        out_queue=queue,
-        in_queue=reply_queue,
-        journal=journal,
-        confirm_timeout=timeout,
-    )
-    with _session(settings) as session:
-        results = session.resume()
-    _results_out(results, as_json)
+    with reported():
+        settings = _settings(
+            config,
+            channel=channel,
+            out_queue=queue,
+            in_queue=reply_queue,
+            journal=journal,
+            confirm_timeout=timeout,
+        )
+        with _session(settings) as session:
+            results = session.resume()
+        _results_out(results, as_json)
 
 
 @app.command("replay")
@@ -181,18 +183,19 @@ def replay_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Send a journaled outbound message again (same text, same MesgID) and wait for its 990."""
-    settings = _settings(
-        config,
-        channel=channel,
-        out_queue=queue,
-        in_queue=reply_queue,
-        journal=journal,
-        participant=participant,
-        confirm_timeout=timeout,
-    )
-    with _session(settings) as session:
-        result = session.replay(mesg_id, sender=sender)
-    _results_out([result], as_json)
+    with reported():
+        settings = _settings(
+            config,
+            channel=channel,
+            out_queue=queue,
+            in_queue=reply_queue,
+            journal=journal,
+            participant=participant,
+            confirm_timeout=timeout,
+        )
+        with _session(settings) as session:
+            result = session.replay(mesg_id, sender=sender)
+        _results_out([result], as_json)
 
 
 @app.command("listen")
@@ -215,27 +218,32 @@ def listen_cmd(
     """Answer every inbound message with a ccms.990, record it, and call the handler once
     per business message (also across restarts). Runs until interrupted (or --once,
     --max-messages, --idle-exit)."""
-    from paymsg.transport.config import load_handler
+    with reported():
+        from paymsg.transport.config import load_handler
 
-    settings = _settings(
-        config,
-        channel=channel,
-        in_queue=queue,
-        out_queue=reply_queue,
-        journal=journal,
-        participant=participant,
-        handler=handler,
-        workers=workers,
-    )
-    function = load_handler(settings.handler) if settings.handler else None
-    limit = 1 if once else max_messages
-    with _session(settings) as session:
-        try:
-            stats = session.listen(function, max_messages=limit, idle_exit=idle_exit)
-        except KeyboardInterrupt:
-            stats = session.stats
-    data = stats.model_dump()
-    emit(data, as_json, lambda: console.print(table(None, ["count", "value"], list(data.items()))))
+        settings = _settings(
+            config,
+            channel=channel,
+            in_queue=queue,
+            out_queue=reply_queue,
+            journal=journal,
+            participant=participant,
+            handler=handler,
+            workers=workers,
+        )
+        function = load_handler(settings.handler) if settings.handler else None
+        limit = 1 if once else max_messages
+        with _session(settings) as session:
+            try:
+                stats = session.listen(function, max_messages=limit, idle_exit=idle_exit)
+            except KeyboardInterrupt:
+                stats = session.stats
+        data = stats.model_dump()
+        emit(
+            data,
+            as_json,
+            lambda: console.print(table(None, ["count", "value"], list(data.items()))),
+        )
 
 
 @app.command("echo")
@@ -255,29 +263,34 @@ def echo_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """An echo peer standing in for the MBFE: answers every message with a ccms.990."""
-    from paymsg.transport.channel import open_channel
-    from paymsg.transport.echo import run_echo
+    with reported():
+        from paymsg.transport.channel import open_channel
+        from paymsg.transport.echo import run_echo
 
-    # the peer reads what the participant puts (out_queue) and answers on its in_queue
-    settings = _settings(config, channel=channel, out_queue=queue, in_queue=reply_queue)
-    codes = settings.codes.reply_codes()
-    if code is not None:
-        codes = codes.model_copy(update={"success": code})
-    with open_channel(settings.channel) as ch:
-        try:
-            stats = run_echo(
-                ch,
-                in_queue=settings.out_queue,
-                out_queue=settings.in_queue,
-                participant=participant,
-                codes=codes,
-                max_messages=max_messages,
-                idle_exit=idle_exit,
-            )
-        except KeyboardInterrupt:
-            return
-    data = stats.model_dump()
-    emit(data, as_json, lambda: console.print(table(None, ["count", "value"], list(data.items()))))
+        # the peer reads what the participant puts (out_queue) and answers on its in_queue
+        settings = _settings(config, channel=channel, out_queue=queue, in_queue=reply_queue)
+        codes = settings.codes.reply_codes()
+        if code is not None:
+            codes = codes.model_copy(update={"success": code})
+        with open_channel(settings.channel) as ch:
+            try:
+                stats = run_echo(
+                    ch,
+                    in_queue=settings.out_queue,
+                    out_queue=settings.in_queue,
+                    participant=participant,
+                    codes=codes,
+                    max_messages=max_messages,
+                    idle_exit=idle_exit,
+                )
+            except KeyboardInterrupt:
+                return
+        data = stats.model_dump()
+        emit(
+            data,
+            as_json,
+            lambda: console.print(table(None, ["count", "value"], list(data.items()))),
+        )
 
 
 @app.command("status")
@@ -287,22 +300,32 @@ def status_cmd(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Outbox and inbox by status, and the oldest outbound message without a 990."""
-    from paymsg.journal import Journal
+    with reported():
+        from paymsg.journal import Journal
 
-    settings = _settings(config, journal=journal)
-    counts = Journal(settings.journal, create=False).status_counts()
-
-    def human() -> None:
-        rows: list[tuple[Any, ...]] = []
-        for direction in ("out", "in"):
-            for status, count in (counts.get(direction) or {}).items():
-                rows.append(("outbox" if direction == "out" else "inbox", status, count))
-        console.print(table(None, ["", "status", "count"], rows))
+        settings = _settings(config, journal=journal)
+        counts = Journal(settings.journal, create=False).status_counts()
         oldest = counts.get("oldest_unconfirmed")
-        if oldest:
-            console.print(f"oldest unconfirmed: {oldest}")
+        if oldest is not None:
+            counts["oldest_unconfirmed"] = oldest.model_dump(
+                mode="json",
+                include={"id", "mesg_id", "sender", "mt", "status", "created_at", "resent"},
+            )
 
-    emit(counts, as_json, human)
+        def human() -> None:
+            rows: list[tuple[Any, ...]] = []
+            for direction in ("out", "in"):
+                for status, count in (counts.get(direction) or {}).items():
+                    rows.append(("outbox" if direction == "out" else "inbox", status, count))
+            console.print(table(None, ["", "status", "count"], rows))
+            if oldest is not None:
+                first = counts["oldest_unconfirmed"]
+                console.print(
+                    f"oldest unconfirmed: entry {first['id']} MesgID {first['mesg_id']} "
+                    f"({first['mt']}, {first['status']}, since {first['created_at']})"
+                )
+
+        emit(counts, as_json, human)
 
 
 @quarantine_app.command("list")
@@ -313,26 +336,27 @@ def quarantine_list(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Messages in quarantine, with their reason."""
-    from paymsg.journal import Journal
+    with reported():
+        from paymsg.journal import Journal
 
-    settings = _settings(config, journal=journal)
-    records = Journal(settings.journal, create=False).quarantined(released=released)
-    data = [
-        r.model_dump(exclude={"body"})
-        | {"size": len(r.body), "head": r.body[:130].decode("utf-8", "replace")}
-        for r in records
-    ]
+        settings = _settings(config, journal=journal)
+        records = Journal(settings.journal, create=False).quarantined(released=released)
+        data = [
+            r.model_dump(exclude={"body"})
+            | {"size": len(r.body), "head": r.body[:130].decode("utf-8", "replace")}
+            for r in records
+        ]
 
-    def human() -> None:
-        console.print(
-            table(
-                None,
-                ["id", "queue", "entry", "at", "reason"],
-                [(r.id, r.queue, r.entry_id, r.created_at, r.reason) for r in records],
+        def human() -> None:
+            console.print(
+                table(
+                    None,
+                    ["id", "queue", "entry", "at", "reason"],
+                    [(r.id, r.queue, r.entry_id, r.created_at, r.reason) for r in records],
+                )
             )
-        )
 
-    emit(data, as_json, human)
+        emit(data, as_json, human)
 
 
 @quarantine_app.command("retry")
@@ -346,10 +370,13 @@ def quarantine_retry(
 ) -> None:
     """Release a quarantined message: a business message is delivered again by the next
     listen; an unreadable text is put back on the inbound queue."""
-    settings = _settings(config, channel=channel, in_queue=queue, journal=journal)
-    with _session(settings) as session:
-        session.retry(quarantine_id)
-    emit({"released": quarantine_id}, as_json, lambda: console.print(f"released {quarantine_id}"))
+    with reported():
+        settings = _settings(config, channel=channel, in_queue=queue, journal=journal)
+        with _session(settings) as session:
+            session.retry(quarantine_id)
+        emit(
+            {"released": quarantine_id}, as_json, lambda: console.print(f"released {quarantine_id}")
+        )
 
 
 @config_app.command("check")
@@ -359,28 +386,29 @@ def config_check(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Read the settings (file + environment) and report them, or the first problem."""
-    from paymsg.transport.channel import mask_url
+    with reported():
+        from paymsg.transport.channel import mask_url
 
-    settings = _settings(config)
-    if settings.participant is None:
-        err_console.print(
-            "note: no participant set; our 990s will name the receiver of each message"
+        settings = _settings(config)
+        if settings.participant is None:
+            err_console.print(
+                "note: no participant set; our 990s will name the receiver of each message"
+            )
+        if connect:
+            from paymsg.journal import Journal
+            from paymsg.transport.channel import open_channel
+
+            with open_channel(settings.channel) as ch:
+                ch.declare(settings.out_queue)
+                ch.declare(settings.in_queue)
+            Journal(settings.journal)
+        data = settings.model_dump(by_alias=True)
+        data["channel"] = mask_url(settings.channel)
+        data["journal"] = mask_url(settings.journal)
+        emit(
+            data | {"ok": True},
+            as_json,
+            lambda: console.print(
+                table("MQ settings: ok", ["setting", "value"], [(k, v) for k, v in data.items()])
+            ),
         )
-    if connect:
-        from paymsg.journal import Journal
-        from paymsg.transport.channel import open_channel
-
-        with open_channel(settings.channel) as ch:
-            ch.declare(settings.out_queue)
-            ch.declare(settings.in_queue)
-        Journal(settings.journal)
-    data = settings.model_dump(by_alias=True)
-    data["channel"] = mask_url(settings.channel)
-    data["journal"] = mask_url(settings.journal)
-    emit(
-        data | {"ok": True},
-        as_json,
-        lambda: console.print(
-            table("MQ settings: ok", ["setting", "value"], [(k, v) for k, v in data.items()])
-        ),
-    )
