@@ -209,15 +209,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['case']:36} {row['msg_per_s']:9.1f} {row['p50_ms']:8.2f}"
             f" {row['p99_ms']:8.2f} {ratio:>7}"
         )
-    result = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    result: dict[str, Any] = {
+        "when": when,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "paymsg": paymsg.__version__,
         "mq": rows,
     }
-    out = args.out or RESULTS / f"mq-{result['when'].replace(':', '')}.json"
+    out = args.out or RESULTS / f"mq-{when.replace(':', '')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"results written to {out}", file=sys.stderr)
