@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.cli import codegen, convert, messages, mq, schemas, sim, validate
+from paymsg.cli import codegen, convert, journal, messages, mq, schemas, sim, validate
 
 app = typer.Typer(
     name="paymsg",
@@ -39,6 +39,7 @@ convert.register(app)
 validate.register(app)
 mq.register(app)
 sim.register(app)
+journal.register(app)
 
 
 def main() -> None:

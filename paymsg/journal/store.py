@@ -110,13 +110,19 @@ class Journal:
             if create:
                 self.revision = migrate.upgrade(self._engine)
             else:
+                database = self._engine.url.database
+                if self.dialect == "sqlite" and database and not Path(database).exists():
+                    raise JournalError(
+                        f"journal {self.url}: there is no database file {database}",
+                        hint="create it with paymsg journal upgrade (or Journal(url))",
+                    )
                 with self._engine.connect() as connection:
                     found = migrate.current(connection)
                 if found != migrate.head():
                     raise JournalError(
                         f"journal {self.url} is at schema revision {found or '(none)'}, this "
                         f"paymsg needs {migrate.head()}",
-                        hint="open it with create=True to migrate it",
+                        hint="migrate it with paymsg journal upgrade (or Journal(url))",
                     )
                 self.revision = found
         except SQLAlchemyError as exc:
