@@ -26,6 +26,7 @@ Tables (all prefixed ``sim_``):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -44,6 +45,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     case,
     create_engine,
     delete,
@@ -185,6 +187,37 @@ fault_hit_table = Table(
 )
 
 
+# statements built once (executed with parameters): no per-call compilation work
+_INSERT_MESSAGE = insert(message_table)
+_INSERT_PAYMENT = insert(payment_table)
+_FIND_INBOUND = select(message_table.c.id, message_table.c.code).where(
+    message_table.c.direction == "in",
+    message_table.c.sender == bindparam("p_sender"),
+    message_table.c.mesg_id == bindparam("p_mesg_id"),
+)
+_FIND_PAYMENT = select(payment_table.c.id).where(
+    payment_table.c.sender == bindparam("p_sender"),
+    payment_table.c.mt == bindparam("p_mt"),
+    payment_table.c.msg_id == bindparam("p_msg_id"),
+)
+_BALANCE = select(account_table.c.balance).where(account_table.c.bank == bindparam("p_bank"))
+_DEBIT = (
+    update(account_table)
+    .where(account_table.c.bank == bindparam("p_bank"))
+    .values(balance=account_table.c.balance - bindparam("p_units"))
+)
+_CREDIT = (
+    update(account_table)
+    .where(account_table.c.bank == bindparam("p_bank"))
+    .values(balance=account_table.c.balance + bindparam("p_units"))
+)
+_MARK_SENT = (
+    update(message_table)
+    .where(message_table.c.id.in_(bindparam("p_ids", expanding=True)))
+    .values(status="sent")
+)
+
+
 def _engine_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -204,24 +237,30 @@ class Books:
             raise ConfigError(f"cannot open the simulator's books {url!r}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
-                found = conn.execute(
-                    select(state_table.c.value).where(state_table.c.key == "schema_version")
-                ).scalar()
-                if found is None:
-                    conn.execute(
-                        insert(state_table).values(key="schema_version", value=SCHEMA_VERSION)
-                    )
-                elif found != SCHEMA_VERSION:
-                    raise ConfigError(
-                        f"the simulator's books {url!r} have schema version {found}, "
-                        f"this paymsg writes {SCHEMA_VERSION}",
-                        hint="use a fresh --journal URL",
-                    )
-        except SQLAlchemyError as exc:
-            raise ConfigError(f"cannot open the simulator's books {url!r}: {exc}") from None
+        for attempt in range(5):
+            try:
+                self._create(url)
+                break
+            except SQLAlchemyError as exc:
+                # another process may be creating the same tables at this moment
+                if attempt == 4:
+                    raise ConfigError(f"cannot open the simulator's books {url!r}: {exc}") from None
+                time.sleep(0.1 * (attempt + 1))
+
+    def _create(self, url: str) -> None:
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(state_table.c.value).where(state_table.c.key == "schema_version")
+            ).scalar()
+            if found is None:
+                conn.execute(insert(state_table).values(key="schema_version", value=SCHEMA_VERSION))
+            elif found != SCHEMA_VERSION:
+                raise ConfigError(
+                    f"the simulator's books {url!r} have schema version {found}, "
+                    f"this paymsg writes {SCHEMA_VERSION}",
+                    hint="use a fresh --journal URL",
+                )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -273,9 +312,7 @@ class Books:
 
     @staticmethod
     def balance(conn: Connection, bank: str) -> int:
-        value = conn.execute(
-            select(account_table.c.balance).where(account_table.c.bank == bank)
-        ).scalar()
+        value = conn.execute(_BALANCE, {"p_bank": bank}).scalar()
         if value is None:
             raise ConfigError(f"participant {bank} has no settlement account at this centre")
         return int(value)
@@ -283,16 +320,8 @@ class Books:
     @staticmethod
     def move(conn: Connection, debtor: str, creditor: str, units: int) -> None:
         """Debit ``debtor`` and credit ``creditor`` by ``units`` (in one transaction)."""
-        conn.execute(
-            update(account_table)
-            .where(account_table.c.bank == debtor)
-            .values(balance=account_table.c.balance - units)
-        )
-        conn.execute(
-            update(account_table)
-            .where(account_table.c.bank == creditor)
-            .values(balance=account_table.c.balance + units)
-        )
+        conn.execute(_DEBIT, {"p_bank": debtor, "p_units": units})
+        conn.execute(_CREDIT, {"p_bank": creditor, "p_units": units})
 
     def balances(self) -> dict[str, Decimal]:
         with self.begin() as conn:
@@ -303,17 +332,12 @@ class Books:
 
     @staticmethod
     def find_inbound(conn: Connection, sender: str, mesg_id: str) -> Any | None:
-        return conn.execute(
-            select(message_table).where(
-                message_table.c.direction == "in",
-                message_table.c.sender == sender,
-                message_table.c.mesg_id == mesg_id,
-            )
-        ).first()
+        """(id, code) of the inbound message with this sender and MesgID, or None."""
+        return conn.execute(_FIND_INBOUND, {"p_sender": sender, "p_mesg_id": mesg_id}).first()
 
     @staticmethod
     def add_message(conn: Connection, **values: Any) -> int:
-        result = conn.execute(insert(message_table).values(**values))
+        result = conn.execute(_INSERT_MESSAGE, values)
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
@@ -348,9 +372,12 @@ class Books:
         if not ids:
             return
         with self.begin() as conn:
-            conn.execute(
-                update(message_table).where(message_table.c.id.in_(ids)).values(status="sent")
-            )
+            self.mark_sent_in(conn, ids)
+
+    @staticmethod
+    def mark_sent_in(conn: Connection, ids: list[int]) -> None:
+        """Record as sent (inside the caller's transaction)."""
+        conn.execute(_MARK_SENT, {"p_ids": ids})
 
     def release_holds(self, queue: str) -> None:
         """A message was put on ``queue``: messages held back for reordering may follow."""
@@ -392,7 +419,7 @@ class Books:
 
     @staticmethod
     def add_payment(conn: Connection, **values: Any) -> int:
-        result = conn.execute(insert(payment_table).values(**values))
+        result = conn.execute(_INSERT_PAYMENT, values)
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
@@ -411,12 +438,9 @@ class Books:
 
     @staticmethod
     def find_payment(conn: Connection, sender: str, mt: str, msg_id: str) -> Any | None:
+        """(id,) of the payment with this business key (OrgnlGrpHdr), or None."""
         return conn.execute(
-            select(payment_table).where(
-                payment_table.c.sender == sender,
-                payment_table.c.mt == mt,
-                payment_table.c.msg_id == msg_id,
-            )
+            _FIND_PAYMENT, {"p_sender": sender, "p_mt": mt, "p_msg_id": msg_id}
         ).first()
 
     def payments(self, **where: Any) -> list[Any]:

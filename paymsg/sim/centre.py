@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -135,6 +136,8 @@ class _Work:
 
     conn: Connection
     now: datetime
+    #: sim_message id of the inbound message being handled (0 when none)
+    in_id: int = 0
     outs: list[_Out] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -359,13 +362,7 @@ class Centre:
     def _catch_up(self, work: _Work) -> None:
         """Record as sent what was put since the last transaction (saves a commit)."""
         if self._sent_unmarked:
-            from paymsg.sim.books import message_table
-
-            work.conn.execute(
-                message_table.update()
-                .where(message_table.c.id.in_(self._sent_unmarked))
-                .values(status="sent")
-            )
+            Books.mark_sent_in(work.conn, self._sent_unmarked)
             self._sent_unmarked = []
 
     def _finish(self, work: _Work) -> None:
@@ -627,7 +624,7 @@ class Centre:
             del in_id
             return
         msg_id = _group_msg_id(message)
-        self._record_in(work, participant, header, raw, msg_id=msg_id)
+        work.in_id = self._record_in(work, participant, header, raw, msg_id=msg_id)
         self._ack_990(work, participant, header, codes.received, decision)
         work.event("received", bank=participant.bank, mt=mt, mesg_id=header.mesg_id, msg_id=msg_id)
 
@@ -712,10 +709,12 @@ class Centre:
                 facts = payment_facts(message)
             except (KeyError, IndexError, TypeError, ValueError):
                 facts = None
-        if facts is not None and message is not None:
-            self._record_payment(
-                work, header, facts, status=PR_REJECTED, code=code, info=info, in_id=None
-            )
+        if (
+            facts is not None
+            and message is not None
+            and Books.find_payment(work.conn, header.orig_sender, mt, facts.msg_id) is None
+        ):
+            self._record_payment(work, header, facts, status=PR_REJECTED, code=code, info=info)
         built = build.common_confirmation_900(
             orgnl_msg_id=msg_id or header.mesg_id,
             orgnl_sender=header.orig_sender,
@@ -739,37 +738,34 @@ class Centre:
         facts: PaymentFacts,
         *,
         status: str,
-        in_id: int | None,
         waiting: str | None = None,
         code: str | None = None,
         info: str | None = None,
         lost: bool = False,
-    ) -> int | None:
-        """One row in sim_payment; None when the business key exists already."""
-        if Books.find_payment(work.conn, header.orig_sender, header.mesg_type, facts.msg_id):
-            return None
-        if in_id is None:
-            found = Books.find_inbound(work.conn, header.orig_sender, header.mesg_id)
-            in_id = found.id if found is not None else 0
-        return Books.add_payment(
-            work.conn,
-            system=header.orig_sender_sid,
-            mt=header.mesg_type,
-            msg_id=facts.msg_id,
-            sender=header.orig_sender,
-            receiver=header.orig_receiver,
-            tx_type=facts.tx_type[:6],
-            amount=to_units(facts.amount),
-            nb_of_txs=facts.nb_of_txs,
-            work_date=self.business_date.isoformat(),
-            status=status,
-            waiting=waiting,
-            code=code,
-            info=(info or "")[:105] or None,
-            in_message_id=in_id,
-            received_at=work.now.isoformat(),
-            lost=1 if lost else 0,
-        )
+        faults: str | None = None,
+    ) -> SimpleNamespace:
+        """One row in sim_payment (the caller made sure the business key is new)."""
+        values = {
+            "system": header.orig_sender_sid,
+            "mt": header.mesg_type,
+            "msg_id": facts.msg_id,
+            "sender": header.orig_sender,
+            "receiver": header.orig_receiver,
+            "tx_type": facts.tx_type[:6],
+            "amount": to_units(facts.amount),
+            "nb_of_txs": facts.nb_of_txs,
+            "work_date": self.business_date.isoformat(),
+            "status": status,
+            "waiting": waiting,
+            "code": code,
+            "info": (info or "")[:105] or None,
+            "in_message_id": work.in_id,
+            "received_at": work.now.isoformat(),
+            "lost": 1 if lost else 0,
+            "faults": faults,
+        }
+        payment_id = Books.add_payment(work.conn, **values)
+        return SimpleNamespace(id=payment_id, **values)
 
     def _payment_preamble(
         self, work: _Work, participant: Participant, header: Cnaps2Header, message: Message
@@ -820,6 +816,7 @@ class Centre:
         facts = self._payment_preamble(work, participant, header, message)
         if facts is None:
             return
+        lost = decision.get("lose") is not None
         if not hvps.in_window(work.now):
             if hvps.outside_window == "refuse":
                 self._refuse(
@@ -832,50 +829,36 @@ class Centre:
                     facts=facts,
                 )
                 return
-            payment_id = self._record_payment(
+            self._record_payment(
                 work,
                 header,
                 facts,
                 status=PR_RECEIVED,
-                in_id=None,
                 waiting="window",
-                lost=decision.get("lose") is not None,
+                lost=lost,
+                faults=_forward_faults(decision),
             )
             self._window_waiting = True
             work.event("queued", bank=participant.bank, msg_id=facts.msg_id, waiting="window")
-            self._remember_faults(work, payment_id, decision)
             return
-        payment_id = self._record_payment(
-            work,
-            header,
-            facts,
-            status=PR_RECEIVED,
-            in_id=None,
-            lost=decision.get("lose") is not None,
+        row = self._record_payment(
+            work, header, facts, status=PR_RECEIVED, lost=lost, faults=_forward_faults(decision)
         )
-        assert payment_id is not None
-        self._remember_faults(work, payment_id, decision)
-        self._settle(work, payment_id, first_attempt=True)
+        self._settle(work, row, first_attempt=True, message=message)
 
-    def _remember_faults(self, work: _Work, payment_id: int | None, decision: _Decision) -> None:
-        """Forward-side faults of a payment that is settled later are applied then."""
-        if payment_id is None:
-            return
-        kinds = {f.kind for f in decision.faults} & {"duplicate", "reorder", "corrupt_signature"}
-        if kinds:
-            Books.update_payment(work.conn, payment_id, faults=",".join(sorted(kinds)))
-
-    def _settle(self, work: _Work, payment_id: int, *, first_attempt: bool) -> bool:
-        """Settle one HVPS payment if the sender's balance covers it; else queue or refuse.
-        Returns True when it settled."""
-        from paymsg.sim.books import payment_table
-
-        row = work.conn.execute(
-            payment_table.select().where(payment_table.c.id == payment_id)
-        ).one()
+    def _settle(
+        self, work: _Work, row: Any, *, first_attempt: bool, message: Message | None = None
+    ) -> bool:
+        """Settle one HVPS payment (a sim_payment row) if the sender's balance covers it;
+        else queue or refuse it. Returns True when it settled."""
+        payment_id = row.id
         sender, receiver = row.sender, row.receiver
         balance = Books.balance(work.conn, sender)
-        message, header = _stored(work.conn, row.in_message_id)
+        if message is None:
+            message, header = _stored(work.conn, row.in_message_id)
+        else:
+            assert isinstance(message.envelope, Cnaps2Envelope)
+            header = message.envelope.header
         amount = from_units(row.amount)
         codes = self.scenario.codes
         if balance < row.amount:
@@ -970,7 +953,7 @@ class Centre:
         )
         # the receiver's balance grew: its queued payments may settle now (FIFO)
         for waiting in Books.waiting(work.conn, "balance", sender=receiver):
-            if not self._settle(work, waiting.id, first_attempt=False):
+            if not self._settle(work, waiting, first_attempt=False):
                 break
         return True
 
@@ -987,16 +970,15 @@ class Centre:
         facts = self._payment_preamble(work, participant, header, message)
         if facts is None:
             return
-        payment_id = self._record_payment(
+        self._record_payment(
             work,
             header,
             facts,
             status=PR_RECEIVED,
-            in_id=None,
             waiting="round",
             lost=decision.get("lose") is not None,
+            faults=_forward_faults(decision),
         )
-        self._remember_faults(work, payment_id, decision)
         work.event("accepted", bank=participant.bank, msg_id=facts.msg_id, round=self.beps_round)
 
     def close_round(self) -> int:
@@ -1110,7 +1092,7 @@ class Centre:
             self._catch_up(work)
             for row in Books.waiting(conn, "window"):
                 Books.update_payment(conn, row.id, waiting=None)
-                self._settle(work, row.id, first_attempt=True)
+                self._settle(work, row, first_attempt=True)
             self._window_waiting = False
         self._finish(work)
         self.flush()
@@ -1266,6 +1248,12 @@ def _group_msg_id(message: Message) -> str | None:
         if isinstance(group, dict) and isinstance(group.get("MsgId"), str):
             return str(group["MsgId"])
     return None
+
+
+def _forward_faults(decision: _Decision) -> str | None:
+    """The faults that act on a payment's forward, kept with it until it is forwarded."""
+    kinds = {f.kind for f in decision.faults} & {"duplicate", "reorder", "corrupt_signature"}
+    return ",".join(sorted(kinds)) or None
 
 
 def _stored(conn: Connection, message_id: int) -> tuple[Message, Cnaps2Header]:
