@@ -146,7 +146,8 @@ class Journal:
             if parsed.drivername != "postgresql+psycopg":
                 parsed = parsed.set(drivername="postgresql+psycopg")
             try:
-                return sa.create_engine(parsed, pool_pre_ping=True)
+                # a pool as large as the SQLite one: a session's worker threads each hold one
+                return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=24)
             except (NoSuchModuleError, ImportError) as exc:
                 raise ConfigError(
                     f"journal URL {self.url}: PostgreSQL needs psycopg 3 ({exc})",
@@ -449,7 +450,12 @@ class Journal:
                 values["resent"] = entries.c.resent + 1
             if repaired is not None:
                 values["repaired"] = repaired
-            connection.execute(sa.update(entries).where(entries.c.id == entry_id).values(values))
+            row = connection.execute(
+                sa.update(entries)
+                .where(entries.c.id == entry_id)
+                .values(values)
+                .returning(*entries.c)
+            ).one()
             self._history(
                 connection,
                 entry_id,
@@ -459,7 +465,7 @@ class Journal:
                 detail=detail,
                 related_id=related_id,
             )
-            return self._fetch(connection, entry_id)
+            return self._entry(row)
 
     def get(self, entry_id: int) -> JournalEntry:
         """The entry with id ``entry_id`` (:class:`JournalError` if there is none)."""
