@@ -44,12 +44,13 @@ import queue as queue_mod
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from paymsg.catalog import catalog
 from paymsg.cnaps2 import wrap
 from paymsg.cnaps2_facts import NPC, IdGenerator
 from paymsg.codec.api import parse, serialize
@@ -442,6 +443,7 @@ class Cnaps2Session:
         signer: Signer | None = None,
         signing_profile: SigningProfile | None = None,
         verifier: Verifier | None = None,
+        verify_profiles: Mapping[str, SigningProfile] | None = None,
         confirm_timeout: float = 60.0,
         resend: int = 3,
         resend_backoff: float = 2.0,
@@ -474,6 +476,7 @@ class Cnaps2Session:
         self.signer = signer
         self.signing_profile = signing_profile
         self.verifier = verifier
+        self.verify_profiles = dict(verify_profiles or {})
         self.confirm_timeout = confirm_timeout
         self.resend = resend
         self.resend_backoff = resend_backoff
@@ -670,8 +673,21 @@ class Cnaps2Session:
         if entry.read_error is None and entry.status != "unreadable":
             if self.verifier is None or not looks_like_cnaps2(body):
                 return None
+            envelope = split_envelope(body)[0]
+            if not envelope.signed:
+                # unsigned types (ccms.990, NPC notifications) pass; a type the catalogue
+                # marks as signed must carry its {S:} block
+                mt = envelope.header.mesg_type
+                if mt not in catalog() or not catalog().get(mt).signed:
+                    return None
+                return (
+                    self.codes.signature_invalid,
+                    f"{envelope.header.mesg_type} must be signed and has no {{S:}} block",
+                    envelope.header,
+                )
             try:
-                parse(body, verifier=self.verifier)
+                profile = self.verify_profiles.get(envelope.header.mesg_type)
+                parse(body, verifier=self.verifier, signing_profile=profile)
             except SignatureError as exc:
                 found = split_envelope(body)[0].header
                 return self.codes.signature_invalid, f"signature: {exc}", found
@@ -908,7 +924,36 @@ class Cnaps2Session:
         results: list[SendResult | None] = [None] * len(entries)
         waiters: list[tuple[int, _Waiter]] = []
         channel = self.channels.here()
+        first_index: dict[int, int] = {}
+        try:
+            self._launch(entries, results, waiters, first_index, channel, wait, force)
+            self._await(channel, [w for _, w in waiters])
+        finally:  # a put that failed (TransportError) leaves no waiter behind
+            with self._cond:
+                for _, waiter in waiters:
+                    if waiter.result is None and self._waiters.get(waiter.key) is waiter:
+                        del self._waiters[waiter.key]
+        for index, waiter in waiters:
+            results[index] = waiter.result
+        for index, entry in enumerate(entries):  # the same message twice in one batch
+            if results[index] is None and entry.id in first_index:
+                results[index] = results[first_index[entry.id]]
+        return [r for r in results if r is not None]
+
+    def _launch(
+        self,
+        entries: Sequence[JournalEntry],
+        results: list[SendResult | None],
+        waiters: list[tuple[int, _Waiter]],
+        first_index: dict[int, int],
+        channel: Any,
+        wait: float,
+        force: bool,
+    ) -> None:
         for index, entry in enumerate(entries):
+            if entry.id in first_index:
+                continue
+            first_index[entry.id] = index
             if not force and entry.status not in ("created", "sent", "timed_out"):
                 results[index] = self._result(entry)  # already answered: nothing to put
                 continue
@@ -938,12 +983,8 @@ class Cnaps2Session:
                 self._resolve(key, updated)
                 results[index] = waiter.result
                 continue
-            self._put(channel, waiter)
             waiters.append((index, waiter))
-        self._await(channel, [w for _, w in waiters])
-        for index, waiter in waiters:
-            results[index] = waiter.result
-        return [r for r in results if r is not None]
+            self._put(channel, waiter)
 
     def _put(self, channel: Any, waiter: _Waiter) -> None:
         now = time.monotonic()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -495,3 +496,59 @@ def test_npc_replies_advance_the_original_outbox_entry(
         after = s.journal.get(original.id)
         assert after.status == status
         assert s.journal.history(original.id)[-1].related_id is not None
+
+
+# --------------------------------------------------------------------------- signatures, batches
+
+KEY = tomllib.loads((EXAMPLES / "keys/test-sm2-key.toml").read_text(encoding="utf-8"))
+PROFILES = cnaps2.load_signing_profiles(EXAMPLES / "signing-example.toml")
+
+
+def test_inbound_signatures_are_verified_when_a_verifier_is_given(urls: tuple[str, str]) -> None:
+    signed = (EXAMPLES / "beps.121.001.01/customer-credit-package.signed.txt").read_bytes()
+    sender = split_envelope(signed)[0].header.orig_sender
+    tampered = signed.replace(b'Ccy="CNY">', b'Ccy="CNY">1', 1).replace(
+        split_envelope(signed)[0].header.mesg_id.encode(), b"TAMPERED000000000001"
+    )
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for text in (signed, tampered, hvps111(1, sender=OTHER, prefix="V")):
+            channel.put("IN", text)
+        seen: list[JournalEntry] = []
+        verifier = cnaps2.SM2Verifier({sender: KEY["public_key"], OTHER: KEY["public_key"]})
+        with session(urls, verifier=verifier, verify_profiles=PROFILES) as s:
+            stats = s.listen(effects_handler(seen), max_messages=3)
+            reasons = sorted(q.reason for q in s.journal.quarantined())
+        assert [e.mt for e in seen] == ["beps.121.001.01"]
+        assert stats.quarantined == 2 and len(reasons) == 2
+        assert any("does not verify" in r for r in reasons)
+        assert any("must be signed" in r for r in reasons)
+        codes = [r.document.com_conf.conf_inf.msg_prc_cd for r in confirmations(channel, "OUT")]
+    assert codes == ["PM1I0000", "PM1E0003", "PM1E0003"]
+
+
+def test_a_document_is_signed_when_the_session_has_a_signer(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["start"]()
+    document = paymsg.parse(
+        EXAMPLES / "beps.121.001.01/customer-credit-package.xml", type="beps.121.001.01"
+    )
+    signer = cnaps2.SM2Signer(KEY["private_key"])
+    with session(urls, signer=signer, signing_profile=PROFILES["beps.121.001.01"]) as s:
+        result = s.send(document)
+        assert result.status == "confirmed"
+        raw = s.journal.get(result.entry_id).raw
+    verifier = cnaps2.SM2Verifier({result.sender or "": KEY["public_key"]})
+    paymsg.parse(raw, verifier=verifier, signing_profile=PROFILES["beps.121.001.01"])
+
+
+def test_the_same_message_twice_in_one_batch_is_sent_once(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["start"]()
+    with session(urls) as s:
+        results = s.send_many([hvps111(1), hvps111(2), hvps111(1)])
+        assert [r.status for r in results] == ["confirmed"] * 3
+        assert results[0] == results[2] and results[0].puts == 1
+        assert s.journal.status_counts()["out"] == {"confirmed": 2}
