@@ -720,8 +720,14 @@ class Cnaps2Session:
             if reply.orig_sender is None or reply.orig_mesg_id is None:
                 return
             key = (reply.orig_sender, reply.orig_mesg_id)
-            original = self.journal.find(
-                direction="out", sender=reply.orig_sender, mesg_id=reply.orig_mesg_id
+            with self._cond:  # a message we are waiting for: its entry is at hand
+                waiting = self._waiters.get(key)
+            original = (
+                waiting.entry
+                if waiting is not None
+                else self.journal.find(
+                    direction="out", sender=reply.orig_sender, mesg_id=reply.orig_mesg_id
+                )
             )
             if reply.mt is not None and reply.mt.startswith("ccms.990"):
                 code = reply.prc_cd
