@@ -37,7 +37,11 @@ journal's SQLAlchemy URLs). Options, in the URL query or as keyword arguments to
 Thread safety: a :class:`SqliteChannel` may be shared by threads - every operation holds
 the channel's lock and ``get`` releases it while it waits - but operations on one
 channel are serialised, so give each worker thread its own channel for parallelism.
-Processes share a queue file safely (WAL, ``BEGIN IMMEDIATE`` for every take).
+Processes share a queue file safely (WAL, ``BEGIN IMMEDIATE`` for every take) when they
+run on one machine and in one PID namespace (lease owners are recognised by pid and
+process start time; a consumer in another container would look dead and lose its leases
+early - at least once still holds, its late ack fails). Never put the file on a network
+file system: SQLite's WAL needs shared memory.
 
 Fastest correct use (for benchmarks and busy consumers): open one channel per thread and
 keep it open; call ``declare`` once at start; ``get(queue, timeout=…)`` with a timeout
@@ -130,6 +134,20 @@ def _process_alive(pid: int, start: str) -> bool:
         if now and now != start:
             return False  # the pid was reused by a newer process
     return True
+
+
+def _release(db: sqlite3.Connection, owner: str) -> None:
+    """Give back every lease of ``owner`` and close ``db`` (close, finalizer, exit)."""
+    try:
+        db.execute(
+            "UPDATE paymsg_mq_messages SET owner = NULL, owner_pid = NULL, "
+            "owner_start = NULL, lease_until = NULL WHERE owner = ?",
+            (owner,),
+        )
+    except sqlite3.Error:
+        pass  # the leases expire, or are reclaimed once this process has ended
+    finally:
+        db.close()
 
 
 class _Waker:
@@ -275,6 +293,8 @@ class SqliteChannel:
             ) from None
         self._resolved = str(path.resolve())
         self._waker = _Waker.for_path(self._resolved)
+        # a channel dropped without close() - or open at interpreter exit - gives back its leases
+        self._finalizer = weakref.finalize(self, _release, self._db, self._owner)
 
     # ------------------------------------------------------------------ helpers
     def __repr__(self) -> str:
@@ -339,27 +359,34 @@ class SqliteChannel:
         self._waker.notify()
 
     def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
-        """Lease the oldest available message of ``queue``; wait up to ``timeout`` seconds."""
+        """Lease the oldest available message of ``queue``; wait up to ``timeout`` seconds.
+
+        While waiting, a put through any channel of this process on the same file wakes the
+        waiter at once; commits by other processes are seen through ``PRAGMA data_version``,
+        checked after pauses growing from 1 ms to ``poll``. Leases that expire, and leases of
+        consumers that died, are looked at every 0.25 s.
+        """
         deadline = time.monotonic() + max(0.0, timeout)
         pause = 0.001
         last_version = -1
         last_attempt = 0.0
+        force = True  # take at once on entry, and after every in-process wake-up
         while True:
             with self._lock:
                 self._check_open()
                 try:
                     self._require(queue)
+                    generation = self._waker.generation
+                    # this connection's own commits do not change data_version: the waker
+                    # (generation) covers them
                     version = self._db.execute("PRAGMA data_version").fetchone()[0]
                     now = time.monotonic()
-                    # own-connection commits do not change data_version: the waker covers them
-                    if version != last_version or now - last_attempt >= 0.25 or pause == 0.001:
+                    if force or version != last_version or now - last_attempt >= 0.25:
+                        force = False
                         last_version, last_attempt = version, now
-                        generation = self._waker.generation
                         delivery = self._take(queue)
                         if delivery is not None:
                             return delivery
-                    else:
-                        generation = self._waker.generation
                 except sqlite3.Error as exc:
                     raise self._fail(f"get from {queue!r}", exc) from None
             remaining = deadline - time.monotonic()
@@ -368,9 +395,10 @@ class SqliteChannel:
             with self._waker.cond:
                 if self._waker.generation == generation:
                     self._waker.cond.wait(min(pause, remaining))
-                    pause = min(pause * 2, self.poll)
+                if self._waker.generation != generation:
+                    force, pause = True, 0.001
                 else:
-                    pause = 0.001
+                    pause = min(pause * 2, self.poll)
 
     def _take(self, queue: str) -> Delivery | None:
         """One attempt to lease a message (caller holds the lock)."""
@@ -570,16 +598,7 @@ class SqliteChannel:
             if self._closed:
                 return
             self._closed = True
-            try:
-                self._db.execute(
-                    "UPDATE paymsg_mq_messages SET owner = NULL, owner_pid = NULL, "
-                    "owner_start = NULL, lease_until = NULL WHERE owner = ?",
-                    (self._owner,),
-                )
-            except sqlite3.Error:
-                pass  # the leases expire or are reclaimed when this process ends
-            finally:
-                self._db.close()
+            self._finalizer()
         self._waker.notify()
 
     def __enter__(self) -> SqliteChannel:

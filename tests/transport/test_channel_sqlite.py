@@ -173,3 +173,19 @@ def test_a_relative_path_is_relative_to_the_working_directory(
     with open_channel("sqlite:///rel-queues.db") as ch:
         ch.declare("IN")
     assert (tmp_path / "rel-queues.db").exists()
+
+
+def test_a_channel_dropped_without_close_gives_its_messages_back(tmp_path: Path) -> None:
+    import gc
+
+    url = _url(tmp_path)  # visibility 30 s: only the release makes it available now
+    with open_channel(url) as ch:
+        ch.declare("IN")
+        ch.put("IN", b"orphan")
+    dropped = open_channel(url)
+    assert dropped.get("IN") is not None
+    del dropped
+    gc.collect()
+    with open_channel(url) as ch:
+        again = ch.get("IN")
+        assert again is not None and (again.body, again.delivery_count) == (b"orphan", 2)
