@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -106,6 +108,10 @@ class Journal:
         self._writer: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if self._engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
+        # a forked child must not use the parent's pooled connections or a lock that a
+        # parent thread held at the fork: it starts with an empty pool and a free lock
+        reference = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _after_fork(reference))
         try:
             if create:
                 self.revision = migrate.upgrade(self._engine)
@@ -840,6 +846,14 @@ def _upsert(dialect: str, headerless: bool, *, count_copies: bool) -> Any:
     else:
         statement = statement.on_conflict_do_nothing(**target)
     return statement.returning(*entries.c)
+
+
+def _after_fork(reference: weakref.ref[Journal]) -> None:
+    journal = reference()
+    if journal is not None:
+        journal._engine.dispose(close=False)
+        if journal.dialect == "sqlite":
+            journal._writer = threading.RLock()
 
 
 def _sum_amount(value: Any) -> Decimal:

@@ -107,3 +107,22 @@ def test_distinct_messages_from_threads_all_recorded(journal: Journal) -> None:
         worker.join()
     assert len(set(results)) == 180
     assert len(journal.query(direction="in")) == 180
+
+
+def test_forked_child_uses_its_own_connections(journal: Journal) -> None:
+    import os
+
+    parent_entry, _ = journal.record_inbound(hvps111(1), queue="IN")
+    pid = os.fork()
+    if pid == 0:  # the child: record through the journal object it inherited
+        code = 1
+        try:
+            _, is_new = journal.record_inbound(hvps111(2), queue="IN")
+            again, _ = journal.record_inbound(hvps111(1), queue="IN")
+            code = 0 if is_new and again.id == parent_entry.id else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert journal.get(parent_entry.id).copies == 2
+    assert len(journal.query(direction="in")) == 2
