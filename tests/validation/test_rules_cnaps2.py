@@ -31,6 +31,7 @@ CNAPS2 = EXAMPLES / "cnaps2"
 HVPS111_TX = "/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]"
 HVPS112_TX = "/Document/FinInstnCdtTrf/CdtTrfTxInf[1]"
 BEPS121 = "/Document/CstmrCdtTrf"
+HVPS711_ROWS = "/Document/SummryFile/SummryFileInf/ChckPmtInfDtls"
 
 CNAPS2_FILES = sorted(p for p in CNAPS2.glob("*/*") if p.suffix in (".xml", ".txt") and p.is_file())
 
@@ -176,6 +177,48 @@ MUTATIONS: dict[str, Mutation] = {
         b"<Ustrd>/H01/",
         b"<Ustrd>/Z99/",
         f"{HVPS111_TX}/RmtInf/Ustrd[1]",
+        "warning",
+    ),
+    "cnaps2.recon.summary-amount": _m(
+        "hvps.711.001.01/ccb-day-summary.xml",
+        b"<SndgCtrlSum>CNY+2570000.00<",
+        b"<SndgCtrlSum>CNY2570000.00<",
+        f"{HVPS711_ROWS}[1]/SndgCtrlSum",
+    ),
+    "cnaps2.recon.counts": _m(
+        "hvps.711.001.01/ccb-day-summary.txt",
+        b"<TtlPmt>3</TtlPmt>",
+        b"<TtlPmt>4</TtlPmt>",
+        "/Document/SummryFile/SummryFileInf/TtlPmt",
+    ),
+    "cnaps2.recon.partition": _m(
+        "hvps.713.001.01/ccb-a100-details-part1.xml",
+        b"<EndNb>2</EndNb>",
+        b"<EndNb>6</EndNb>",
+        "/Document/DtlRspn/Prttn",
+        "error",
+        b"<Prttn>",
+    ),
+    "cnaps2.recon.original-content": _m(
+        "hvps.715.001.01/ccb-download-of-hvps111.txt",
+        b"<OrgnlMT>hvps.111.001.01</OrgnlMT>",
+        b"<OrgnlMT>hvps.112.001.01</OrgnlMT>",
+        "/Document/TxDwnldgRspn/TxDwnldgRspnInf/OrgnlMsgCntt/Cntt",
+        "error",
+        b"<Cntt>",
+    ),
+    "cnaps2.recon.dates": _m(
+        "beps.721.001.01/icbc-day-summary.xml",
+        b"<ChckDt>2024-03-15</ChckDt>",
+        b"<ChckDt>2024-03-18</ChckDt>",
+        "/Document/TtlChck/TtlChckInf/ChckDt",
+        "warning",
+    ),
+    "cnaps2.code.processing-status": _m(
+        "saps.604.001.01/settled-hvps111.txt",
+        b"<PrcSts>PR04</PrcSts>",
+        b"<PrcSts>PR44</PrcSts>",
+        "/Document/SttlmRtrRct/NPCPrcInf/PrcSts",
         "warning",
     ),
     "cnaps2.remittance.value-length": _m(
