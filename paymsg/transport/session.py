@@ -87,6 +87,7 @@ __all__ = [
     "ReplyCodes",
     "SendResult",
     "StatusRules",
+    "acknowledge",
     "build_confirmation",
     "read_header",
     "salvage_header",
@@ -294,6 +295,17 @@ def salvage_header(text: bytes) -> Cnaps2Header | None:
 
 
 # --------------------------------------------------------------------------- channels
+
+
+def acknowledge(channel: Any, delivery: Delivery) -> None:
+    """Acknowledge ``delivery``; when the channel cannot (its connection was lost after a
+    broker restart, the lease ended), log it and go on: the channel delivers the message
+    again, and everything done with it so far is idempotent (the journal finds the copy,
+    the copy is answered again, delivery happens once)."""
+    try:
+        channel.ack(delivery)
+    except TransportError as exc:
+        log.warning("not acknowledged, will be redelivered: %s", exc)
 
 
 class _LockedChannel:
@@ -631,7 +643,7 @@ class Cnaps2Session:
             self._count("confirmations")
             self._apply_reply(entry, communication=True)
             self.faults.hit("correlated")
-            channel.ack(delivery)
+            acknowledge(channel, delivery)
             return
         problem = self._unreadable(entry, body)
         if problem is not None:
@@ -641,7 +653,7 @@ class Cnaps2Session:
                 channel.put(self.out_queue, self._reply(header, code))
                 self._count("answered")
             self.faults.hit("answered")
-            channel.ack(delivery)
+            acknowledge(channel, delivery)
             return
         envelope, _ = split_envelope(body)
         channel.put(self.out_queue, self._reply(envelope.header, self.codes.success))
@@ -652,7 +664,7 @@ class Cnaps2Session:
         ):
             self._apply_reply(entry, communication=entry.mt.startswith(DISCARD_TYPE[:8]))
         self.faults.hit("correlated")
-        channel.ack(delivery)
+        acknowledge(channel, delivery)
         self.faults.hit("acked")
         if self._handler is not None and entry.deliverable:
             self._submit(entry)
