@@ -43,7 +43,6 @@ _TX_AMOUNTS = ("IntrBkSttlmAmt", "Amt")
 #: the remittance line tag that carries 业务种类 in a pacs.009-based message (§6.2)
 _CATEGORY_TAG = "F25"
 #: messages never handed to the application: communication-level confirmation, probes
-NOT_DELIVERABLE = frozenset({"ccms.990.001.02", "ccms.990.001.01", "ccms.991.001.01"})
 NOT_DELIVERABLE_PREFIXES = ("ccms.990.", "ccms.991.", "ccms.992.")
 
 
