@@ -131,8 +131,9 @@ class _Out:
 
 
 @dataclass(slots=True)
-class _Work:
-    """One transaction's worth of work: the connection, the time, and what it caused."""
+class Work:
+    """One books transaction's worth of work: the connection, the simulated time, and the
+    outgoing messages and events it caused (handed to the outbox after the commit)."""
 
     conn: Connection
     now: datetime
@@ -252,7 +253,7 @@ class Centre:
 
     # ------------------------------------------------------------------ ids
 
-    def _ids_for(self, conn: Connection, system: str) -> build.Ids:
+    def new_ids(self, conn: Connection, system: str) -> build.Ids:
         number, end = self._ids
         if number >= end:
             start = int(Books.get_state(conn, "counter") or "0")
@@ -359,7 +360,7 @@ class Centre:
         if not batch:
             return
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             for delivery, header in batch:
                 existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
@@ -387,7 +388,7 @@ class Centre:
         decision = self._decide(header) if self._faulty else _Decision()
         crash = decision.get("crash")
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
             if existing is not None:
@@ -404,13 +405,13 @@ class Centre:
             raise SimulatedCrash(f"scenario crash after the puts ({header.mesg_id})")
         self.channel.ack(delivery)
 
-    def _catch_up(self, work: _Work) -> None:
+    def _catch_up(self, work: Work) -> None:
         """Record as sent what was put since the last transaction (saves a commit)."""
         if self._sent_unmarked:
             Books.mark_sent_in(work.conn, self._sent_unmarked)
             self._sent_unmarked = []
 
-    def _finish(self, work: _Work) -> None:
+    def _finish(self, work: Work) -> None:
         """After the commit: the outbox rows go to the in-memory queue, events are emitted."""
         self._pending.extend(work.outs)
         for name, fields in work.events:
@@ -442,9 +443,9 @@ class Centre:
             )
         return _Decision(fired)
 
-    def _out(
+    def enqueue(
         self,
-        work: _Work,
+        work: Work,
         built: build.Built,
         bank: str,
         *,
@@ -483,7 +484,7 @@ class Centre:
 
     def _record_in(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         raw: bytes,
@@ -512,7 +513,7 @@ class Centre:
 
     def _ack_990(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         code: str,
@@ -526,11 +527,11 @@ class Centre:
         built = build.comconf_990(
             header,
             code,
-            ids=self._ids_for(work.conn, header.orig_sender_sid),
+            ids=self.new_ids(work.conn, header.orig_sender_sid),
             now=work.now,
             receiver=participant.bank,
         )
-        self._out(
+        self.enqueue(
             work,
             built,
             participant.bank,
@@ -539,7 +540,7 @@ class Centre:
             delay=delay.seconds if delay is not None else None,
         )
 
-    def _copy(self, work: _Work, participant: Participant, header: Cnaps2Header, row: Any) -> None:
+    def _copy(self, work: Work, participant: Participant, header: Cnaps2Header, row: Any) -> None:
         """A copy of a message already received: answered again, never processed again."""
         Books.count_copy(work.conn, row.id)
         work.event("duplicate", bank=participant.bank, mt=header.mesg_type, mesg_id=header.mesg_id)
@@ -552,7 +553,7 @@ class Centre:
             self._ack_990(work, participant, header, row.code or codes.received)
 
     def _discard(
-        self, work: _Work, participant: Participant, header: Cnaps2Header, reason: str
+        self, work: Work, participant: Participant, header: Cnaps2Header, reason: str
     ) -> None:
         built = build.discard_911(
             orig_sender=header.orig_sender,
@@ -563,11 +564,11 @@ class Centre:
             code=self.scenario.codes.discarded,
             info=reason,
             system=header.orig_sender_sid,
-            ids=self._ids_for(work.conn, header.orig_sender_sid),
+            ids=self.new_ids(work.conn, header.orig_sender_sid),
             now=work.now,
             receiver=participant.bank,
         )
-        self._out(work, built, participant.bank, reply_to=header.mesg_id)
+        self.enqueue(work, built, participant.bank, reply_to=header.mesg_id)
         work.event("discarded", bank=participant.bank, mesg_id=header.mesg_id, info=reason)
 
     def _unreadable_header(
@@ -580,7 +581,7 @@ class Centre:
         mt = text[58:78].strip() or "unknown"
         mesg_id = text[78:98].strip()
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             number = Books.next_number(conn, "unreadable")
             key = f"UNREADABLE{number:010d}"
@@ -612,11 +613,11 @@ class Centre:
                 code=self.scenario.codes.discarded,
                 info=f"unreadable header: {error.message}",
                 system="CCMS",
-                ids=self._ids_for(conn, "CCMS"),
+                ids=self.new_ids(conn, "CCMS"),
                 now=work.now,
                 receiver=participant.bank,
             )
-            self._out(work, built, participant.bank)
+            self.enqueue(work, built, participant.bank)
             work.event("unreadable", bank=participant.bank, info=error.message)
         self._finish(work)
         self.flush()
@@ -633,7 +634,7 @@ class Centre:
         except PaymsgError:
             confirmed, code = None, None
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
             if existing is not None:
@@ -649,7 +650,7 @@ class Centre:
 
     def _new_message(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         raw: bytes,
@@ -700,7 +701,7 @@ class Centre:
             else:
                 handler(work, participant, header, message)
 
-    def _handlers(self) -> dict[str, Callable[[_Work, Participant, Cnaps2Header, Message], None]]:
+    def _handlers(self) -> dict[str, Callable[[Work, Participant, Cnaps2Header, Message], None]]:
         """Information and reconciliation requests the centre answers (by MT)."""
         from paymsg.sim import recon
 
@@ -736,7 +737,7 @@ class Centre:
 
     def _refuse(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         message: Message | None,
@@ -768,17 +769,17 @@ class Centre:
             code=code,
             info=info,
             system=system,
-            ids=self._ids_for(work.conn, system),
+            ids=self.new_ids(work.conn, system),
             now=work.now,
             receiver=participant.bank,
             processing_date=self.business_date,
         )
-        self._out(work, built, participant.bank, reply_to=header.mesg_id, code=code)
+        self.enqueue(work, built, participant.bank, reply_to=header.mesg_id, code=code)
         work.event("rejected", bank=participant.bank, mt=mt, msg_id=msg_id, code=code, info=info)
 
     def _record_payment(
         self,
-        work: _Work,
+        work: Work,
         header: Cnaps2Header,
         facts: PaymentFacts,
         *,
@@ -813,7 +814,7 @@ class Centre:
         return SimpleNamespace(id=payment_id, **values)
 
     def _payment_preamble(
-        self, work: _Work, participant: Participant, header: Cnaps2Header, message: Message
+        self, work: Work, participant: Participant, header: Cnaps2Header, message: Message
     ) -> PaymentFacts | None:
         """Common checks of HVPS and BEPS payments: known receiver, new business key."""
         codes = self.scenario.codes
@@ -837,12 +838,12 @@ class Centre:
                 code=codes.check_failed,
                 info=f"MsgId {facts.msg_id} was processed already (a new MesgID, same payment)",
                 system=header.orig_sender_sid,
-                ids=self._ids_for(work.conn, header.orig_sender_sid),
+                ids=self.new_ids(work.conn, header.orig_sender_sid),
                 now=work.now,
                 receiver=participant.bank,
                 processing_date=self.business_date,
             )
-            self._out(work, built, participant.bank, reply_to=header.mesg_id)
+            self.enqueue(work, built, participant.bank, reply_to=header.mesg_id)
             work.event("rejected", bank=participant.bank, msg_id=facts.msg_id, info="repeat")
             return None
         return facts
@@ -851,7 +852,7 @@ class Centre:
 
     def _hvps(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         message: Message,
@@ -892,7 +893,7 @@ class Centre:
         self._settle(work, row, first_attempt=True, message=message)
 
     def _settle(
-        self, work: _Work, row: Any, *, first_attempt: bool, message: Message | None = None
+        self, work: Work, row: Any, *, first_attempt: bool, message: Message | None = None
     ) -> bool:
         """Settle one HVPS payment (a sim_payment row) if the sender's balance covers it;
         else queue or refuse it. Returns True when it settled."""
@@ -924,12 +925,12 @@ class Centre:
                     code=codes.short_balance,
                     info=f"balance {from_units(balance)} does not cover {amount}",
                     system="HVPS",
-                    ids=self._ids_for(work.conn, "HVPS"),
+                    ids=self.new_ids(work.conn, "HVPS"),
                     now=work.now,
                     receiver=sender,
                     processing_date=self.business_date,
                 )
-                self._out(work, built, sender, reply_to=header.mesg_id, code=codes.short_balance)
+                self.enqueue(work, built, sender, reply_to=header.mesg_id, code=codes.short_balance)
                 work.event("rejected", bank=sender, msg_id=row.msg_id, code=codes.short_balance)
                 return False
             if first_attempt or row.waiting != "balance":
@@ -943,21 +944,21 @@ class Centre:
                         PR_QUEUED, codes.settled, received=_moment(row.received_at)
                     ),
                     balance=from_units(balance),
-                    ids=self._ids_for(work.conn, "SAPS"),
+                    ids=self.new_ids(work.conn, "SAPS"),
                     now=work.now,
                     receiver=sender,
                 )
-                self._out(work, receipt, sender, reply_to=header.mesg_id)
+                self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
                 work.event("queued", bank=sender, msg_id=row.msg_id, waiting="balance")
             return False
         Books.move(work.conn, sender, receiver, row.amount)
         faults = set(row.faults.split(",")) if row.faults else set()
-        forward_ids = self._ids_for(work.conn, "HVPS")
+        forward_ids = self.new_ids(work.conn, "HVPS")
         forwarded = build.forward(message, mesg_id=forward_ids.mesg_id, now=work.now)
         text_fault = "corrupt_signature" in faults
         if text_fault:
             forwarded = _with_text(forwarded, build.corrupt_signature(forwarded.text))
-        forward_id = self._out(
+        forward_id = self.enqueue(
             work,
             forwarded,
             receiver,
@@ -977,11 +978,11 @@ class Centre:
             orgnl_mt=row.mt,
             processing=settled,
             balance=from_units(balance - row.amount),
-            ids=self._ids_for(work.conn, "SAPS"),
+            ids=self.new_ids(work.conn, "SAPS"),
             now=work.now,
             receiver=sender,
         )
-        self._out(work, receipt, sender, reply_to=header.mesg_id)
+        self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
         if row.lost:
             Books.delete_payment(work.conn, payment_id)
             work.event("lost", bank=sender, msg_id=row.msg_id)
@@ -1008,7 +1009,7 @@ class Centre:
 
     def _beps(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         message: Message,
@@ -1033,14 +1034,14 @@ class Centre:
         NetgRnd), confirm to each sender with ccms.900 PR03, settle the amounts, and open
         the next round. Returns the number of packages netted."""
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             netted = self._close_round(work)
         self._finish(work)
         self.flush()
         return netted
 
-    def _close_round(self, work: _Work) -> int:
+    def _close_round(self, work: Work) -> int:
         codes = self.scenario.codes
         round_no = f"{self.beps_round:02d}"
         packages = Books.waiting(work.conn, "round")
@@ -1055,14 +1056,14 @@ class Centre:
                 received=_moment(row.received_at),
                 sent=work.now,
             )
-            ids = self._ids_for(work.conn, "BEPS")
+            ids = self.new_ids(work.conn, "BEPS")
             forwarded = build.forward(
                 message, mesg_id=ids.mesg_id, now=work.now, processing=processing
             )
             faults = set(row.faults.split(",")) if row.faults else set()
             if "corrupt_signature" in faults:
                 forwarded = _with_text(forwarded, build.corrupt_signature(forwarded.text))
-            forward_id = self._out(
+            forward_id = self.enqueue(
                 work,
                 forwarded,
                 row.receiver,
@@ -1077,13 +1078,13 @@ class Centre:
                 code=codes.netted,
                 info=None,
                 system="BEPS",
-                ids=self._ids_for(work.conn, "BEPS"),
+                ids=self.new_ids(work.conn, "BEPS"),
                 now=work.now,
                 receiver=row.sender,
                 processing_date=self.business_date,
                 netting_round=round_no,
             )
-            self._out(work, confirmation, row.sender, reply_to=header.mesg_id)
+            self.enqueue(work, confirmation, row.sender, reply_to=header.mesg_id)
             if row.lost:
                 Books.delete_payment(work.conn, row.id)
                 work.event("lost", bank=row.sender, msg_id=row.msg_id)
@@ -1135,7 +1136,7 @@ class Centre:
 
     def _release_window(self) -> None:
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             for row in Books.waiting(conn, "window"):
                 Books.update_payment(conn, row.id, waiting=None)
@@ -1151,7 +1152,7 @@ class Centre:
 
         codes = self.scenario.codes
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             if Books.waiting(conn, "round"):
                 self._close_round(work)
@@ -1172,12 +1173,12 @@ class Centre:
                     code=codes.end_of_day,
                     info="still queued for funds at the end of the day",
                     system="HVPS",
-                    ids=self._ids_for(conn, "HVPS"),
+                    ids=self.new_ids(conn, "HVPS"),
                     now=work.now,
                     receiver=row.sender,
                     processing_date=self.business_date,
                 )
-                self._out(work, built, row.sender, code=codes.end_of_day)
+                self.enqueue(work, built, row.sender, code=codes.end_of_day)
                 work.event("rejected", bank=row.sender, msg_id=row.msg_id, code=codes.end_of_day)
             self._balance_waiting = False
             recon.push_pre_reconciliation(self, work)
@@ -1191,7 +1192,7 @@ class Centre:
         """Move to the next business date and announce it with ccms.801 (HVPS and BEPS)
         to every participant. Returns the new business date."""
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             previous = self.business_date
             current = previous + timedelta(days=1)
@@ -1207,11 +1208,11 @@ class Centre:
                         holiday_flag="HF01",
                         remark=f"{system}进入营业准备",
                         system=system,
-                        ids=self._ids_for(conn, system),
+                        ids=self.new_ids(conn, system),
                         now=work.now,
                         receiver=bank,
                     )
-                    self._out(work, built, bank)
+                    self.enqueue(work, built, bank)
             Books.set_state(conn, "business_date", current.isoformat())
             self.beps_round = 1
             Books.set_state(conn, "beps_round", "1")
