@@ -588,21 +588,29 @@ class Cnaps2Session:
         stop: threading.Event | None = None,
     ) -> ListenStats:
         """Receive until ``max_messages`` channel messages were processed, nothing came for
-        ``idle_exit`` seconds, or ``stop`` is set; then finish the queued deliveries."""
-        self._max_messages = max_messages
+        ``idle_exit`` seconds, or ``stop`` is set; then finish the queued deliveries. The
+        session can send (or listen) again afterwards."""
+        limit = None if max_messages is None else self._processed + max_messages
+        self._max_messages = limit
+        self._last_message = time.monotonic()
         self.start(handler)
-        while True:
-            self._check_error()
-            if stop is not None and stop.is_set():
-                break
-            if max_messages is not None and self._processed >= max_messages:
-                break
-            if idle_exit is not None and time.monotonic() - self._last_message >= idle_exit:
-                break
-            time.sleep(0.01)
-        self._stop.set()
-        if self._consumer is not None:
-            self._consumer.join()
+        try:
+            while True:
+                self._check_error()
+                if stop is not None and stop.is_set():
+                    break
+                if limit is not None and self._processed >= limit:
+                    break
+                if idle_exit is not None and time.monotonic() - self._last_message >= idle_exit:
+                    break
+                time.sleep(0.01)
+        finally:
+            self._stop.set()
+            if self._consumer is not None:
+                self._consumer.join()
+            self._consumer = None
+            self._stop.clear()
+            self._max_messages = None
         self._drain_deliveries()
         self._check_error()
         return self.stats.model_copy()
