@@ -533,16 +533,28 @@ class Journal:
         self, *, msg_id: str, mt: str, sender: str | None = None, direction: str = "out"
     ) -> JournalEntry | None:
         """The message a business reply answers: by its GrpHdr MsgId and type (the reply's
-        OrgnlMsgId and OrgnlMT), and the instructing party (OrgnlInstgPty) when given.
-        Outbound by default; the newest when several match."""
-        query = sa.select(entries).where(
-            entries.c.direction == direction, entries.c.msg_id == msg_id, entries.c.mt == mt
+        OrgnlMsgId and OrgnlMT) and, when given, the instructing party (OrgnlInstgPty).
+
+        Outbound by default; the newest when several match. OrgnlInstgPty is compared
+        with the header sender (the direct participant); when no entry of that sender
+        matches but exactly one entry has this MsgId and type, that one is returned — the
+        reply may name an indirect participant (行内机构) there ([S1]: the samples show
+        the direct participant). Several candidates of other senders: None (ambiguous).
+        """
+        query = (
+            sa.select(entries)
+            .where(entries.c.direction == direction, entries.c.msg_id == msg_id, entries.c.mt == mt)
+            .order_by(entries.c.id.desc())
         )
-        if sender is not None:
-            query = query.where(entries.c.sender == sender)
         with self._read() as connection:
-            row = connection.execute(query.order_by(entries.c.id.desc()).limit(1)).first()
-        return None if row is None else self._entry(row)
+            rows = connection.execute(query.limit(50)).all()
+        if sender is not None:
+            exact = [r for r in rows if r.sender == sender]
+            if exact:
+                return self._entry(exact[0])
+            senders = {r.sender for r in rows}
+            return self._entry(rows[0]) if len(senders) == 1 else None
+        return self._entry(rows[0]) if rows else None
 
     def history(self, entry_id: int) -> list[StatusChange]:
         """The status changes of an entry, oldest first."""
