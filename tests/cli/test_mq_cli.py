@@ -383,3 +383,27 @@ def test_listen_stops_cleanly_on_sigterm(tmp_path: Path, where: dict[str, str]) 
             listener.wait()
     assert listener.returncode == 0, err
     assert json.loads(out)["answered"] == 1
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        ("no_such_module_paymsg:run", "cannot import handler module"),
+        ("json:no_such_function", "has no function"),
+        ("missing-file.py:run", "not found"),
+        ("no-colon", "MODULE:FUNCTION"),
+    ],
+)
+def test_listen_names_a_bad_handler(where: dict[str, str], handler: str, message: str) -> None:
+    args = [
+        "--channel",
+        where["channel"],
+        "--journal",
+        where["journal"],
+        "--queue",
+        "BANK",
+        "--reply-queue",
+        "MBFE",
+    ]
+    result = run("mq", "listen", *args, "--handler", handler, "--once")
+    assert result.exit_code == 3 and message in result.output
