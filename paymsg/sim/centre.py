@@ -94,9 +94,11 @@ class PaymentFacts:
     nb_of_txs: int
 
 
-def payment_facts(message: Message) -> PaymentFacts:
-    """Business keys and totals of an hvps.111/112 or beps.121/122 document."""
-    data = to_data(message.document)
+def payment_facts(message: Message, data: dict[str, Any] | None = None) -> PaymentFacts:
+    """Business keys and totals of an hvps.111/112 or beps.121/122 document (``data``:
+    its :func:`~paymsg.codec.json.to_data` form, when the caller has it already)."""
+    if data is None:
+        data = to_data(message.document)
     root = data[next(iter(data))]
     if "PKGGrpHdr" in root:
         group = root["PKGGrpHdr"]
@@ -139,6 +141,8 @@ class Work:
     now: datetime
     #: sim_message id of the inbound message being handled (0 when none)
     in_id: int = 0
+    #: the to_data() form of the inbound document being handled
+    data: dict[str, Any] | None = None
     outs: list[_Out] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -669,7 +673,8 @@ class Centre:
                 self._ack_990(work, participant, header, codes.unreadable, decision)
             del in_id
             return
-        msg_id = _group_msg_id(message)
+        work.data = to_data(message.document)
+        msg_id = _group_msg_id(message, work.data)
         work.in_id = self._record_in(work, participant, header, raw, msg_id=msg_id)
         self._ack_990(work, participant, header, codes.received, decision)
         work.event("received", bank=participant.bank, mt=mt, mesg_id=header.mesg_id, msg_id=msg_id)
@@ -818,7 +823,7 @@ class Centre:
     ) -> PaymentFacts | None:
         """Common checks of HVPS and BEPS payments: known receiver, new business key."""
         codes = self.scenario.codes
-        facts = payment_facts(message)
+        facts = payment_facts(message, work.data)
         if header.orig_receiver not in self.participants:
             self._refuse(
                 work,
@@ -1286,9 +1291,10 @@ class Centre:
         }
 
 
-def _group_msg_id(message: Message) -> str | None:
+def _group_msg_id(message: Message, data: dict[str, Any] | None = None) -> str | None:
     """GrpHdr / PKGGrpHdr MsgId of a document, if it has one."""
-    data = to_data(message.document)
+    if data is None:
+        data = to_data(message.document)
     root = data.get(next(iter(data))) if data else None
     if not isinstance(root, dict):
         return None
