@@ -329,6 +329,11 @@ def status_cmd(
                 for status, count in (counts.get(direction) or {}).items():
                     rows.append(("outbox" if direction == "out" else "inbox", status, count))
             console.print(table(None, ["", "status", "count"], rows))
+            if (counts.get("in") or {}).get("received"):
+                console.print(
+                    "inbox 'received' counts the ccms.990s too, which are never delivered to "
+                    "the application"
+                )
             if oldest is not None:
                 first = counts["oldest_unconfirmed"]
                 console.print(
