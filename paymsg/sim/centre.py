@@ -356,17 +356,16 @@ class Centre:
             except EnvelopeError as exc:
                 self._unreadable_header(participant, delivery, exc)
                 continue
-            header = envelope.header
-            if header.mesg_type.startswith("ccms.990."):
-                self._participant_990(participant, delivery, header)
-                continue
-            batch.append((delivery, header))
+            batch.append((delivery, envelope.header))
         if not batch:
             return
         with self.books.begin() as conn:
             work = Work(conn, self.clock.now())
             self._catch_up(work)
             for delivery, header in batch:
+                if header.mesg_type.startswith("ccms.990."):
+                    self._record_990(work, participant, header, delivery.body)
+                    continue
                 existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
                 if existing is not None:
                     self._copy(work, participant, header, existing)
@@ -631,24 +630,30 @@ class Centre:
         self, participant: Participant, delivery: Delivery, header: Cnaps2Header
     ) -> None:
         """A participant confirms a message the centre sent it. Never answered."""
-        try:
-            document = parse(delivery.body).document
-            info = document.com_conf.conf_inf
-            confirmed, code = info.msg_id, info.msg_prc_cd
-        except PaymsgError:
-            confirmed, code = None, None
         with self.books.begin() as conn:
             work = Work(conn, self.clock.now())
             self._catch_up(work)
-            existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
-            if existing is not None:
-                Books.count_copy(conn, existing.id)
-            else:
-                self._record_in(work, participant, header, delivery.body)
-                if confirmed is not None and code is not None:
-                    Books.confirm_outbound(conn, confirmed, code)
+            self._record_990(work, participant, header, delivery.body)
         self._finish(work)
         self.channel.ack(delivery)
+
+    def _record_990(
+        self, work: Work, participant: Participant, header: Cnaps2Header, body: bytes
+    ) -> None:
+        """Record a participant's ccms.990 (inside the transaction) and mark the outbox
+        entry it confirms ``confirmed`` / ``refused``; a copy only counts."""
+        existing = Books.find_inbound(work.conn, header.orig_sender, header.mesg_id)
+        if existing is not None:
+            Books.count_copy(work.conn, existing.id)
+            return
+        try:
+            info = parse(body).document.com_conf.conf_inf
+            confirmed, code = info.msg_id, info.msg_prc_cd
+        except PaymsgError:
+            confirmed, code = None, None
+        self._record_in(work, participant, header, body)
+        if confirmed is not None and code is not None:
+            Books.confirm_outbound(work.conn, confirmed, code)
 
     # ------------------------------------------------------------------ new messages
 

@@ -383,3 +383,24 @@ def test_bad_participant_spec(spec: str) -> None:
 
     with pytest.raises(InputError, match="participant"):
         parse_participant(spec)
+
+
+def test_990s_in_a_batch_with_a_payment(world: World) -> None:
+    from paymsg.transport.session import build_confirmation
+
+    for amount in ("1.00", "2.00"):
+        world.send(hvps(A, B, amount))
+    world.run()
+    world.received(A)
+    forwards = world.received(B)
+    for forward in forwards:  # B confirms both forwards and pays A, all in one batch
+        world.send(build_confirmation(forward.header, "PM1I0000", participant=B), bank=B)
+    world.send(hvps(B, A, "3.00"), bank=B)
+    world.run()
+    assert [g.mt for g in world.received(B)] == ["ccms.990.001.02", "saps.604.001.01"]
+    statuses = {
+        row.status
+        for f in forwards
+        for row in world.books.messages(direction="out", mesg_id=f.header.mesg_id)
+    }
+    assert statuses == {"confirmed"}
