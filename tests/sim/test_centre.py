@@ -404,3 +404,28 @@ def test_990s_in_a_batch_with_a_payment(world: World) -> None:
         for row in world.books.messages(direction="out", mesg_id=f.header.mesg_id)
     }
     assert statuses == {"confirmed"}
+
+
+def test_signatures_are_checked_when_the_scenario_has_the_key(tmp_path: Path) -> None:
+    from .conftest import SIGNING_PROFILES, TEST_KEYS, signed
+
+    scenario = Scenario(
+        participants={A: ParticipantConfig(public_key=TEST_KEYS["public_key"])},
+        signing_profiles=str(SIGNING_PROFILES),
+    )
+    world = make_world(tmp_path, scenario)
+    good, _, _ = signed(hvps(A, B, "10.00"))
+    bad_text, _, _ = signed(hvps(A, B, "20.00"))
+    bad = bad_text.replace(b"20.00</IntrBkSttlmAmt>", b"21.00</IntrBkSttlmAmt>")  # tampered
+    world.send(good)
+    world.send(bad)
+    world.run()
+    got = [(g.mt, g.body().get("CmonConfInf", {}).get("PrcCd")) for g in world.received(A)]
+    assert got == [
+        ("ccms.990.001.02", None),
+        ("saps.604.001.01", None),
+        ("ccms.990.001.02", None),
+        ("ccms.900.001.02", "CC1E0005"),
+    ]
+    assert len(world.received(B)) == 1
+    world.close()
