@@ -1253,7 +1253,12 @@ class Centre:
         elif name == "date-switch":
             self.switch_date()
         elif name == "advance":
-            self.clock.advance(float(order.get("seconds", 0)))
+            try:
+                self.clock.advance(float(order.get("seconds", 0)))
+            except (TypeError, ValueError) as exc:
+                self.events.emit("bad_command", self.clock.now(), command=name, info=str(exc))
+                self.channel.reject(delivery, requeue=False)
+                return
         elif name == "stop":
             self.stopped = True
         else:

@@ -429,3 +429,16 @@ def test_signatures_are_checked_when_the_scenario_has_the_key(tmp_path: Path) ->
     ]
     assert len(world.received(B)) == 1
     world.close()
+
+
+def test_bad_control_commands_are_dead_lettered(world: World) -> None:
+    from paymsg.sim.centre import CONTROL_QUEUE
+
+    for body in (b"not json", b'{"command": "advance", "seconds": "soon"}', b'{"command": "fly"}'):
+        world.channel.put(CONTROL_QUEUE, body)
+    world.run()
+    assert world.channel.depth(f"{CONTROL_QUEUE}.dlq") == 3
+    assert world.centre.events.counts["bad_command"] == 3
+    world.channel.put(CONTROL_QUEUE, b'{"command": "advance", "seconds": 3600}')
+    world.run()
+    assert world.clock.now() >= datetime(2026, 12, 7, 10, 0)
