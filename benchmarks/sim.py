@@ -217,9 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     print(f"HVPS hvps.111, {args.n} messages, embedded SQLite channel (synchronous={args.sync})")
     print(f"  centre alone (990+checks+settle+forward+604): {alone['per_second']:8.0f} msg/s")
-    print(
-        f"  end to end, session → centre → 604 settled + forward: {e2e['per_second']:8.0f} msg/s"
-    )
+    print(f"  end to end, session → centre → 604 settled + forward: {e2e['per_second']:8.0f} msg/s")
     print(f"  floor, session → echo peer (send + 990):       {echo['per_second']:8.0f} msg/s")
     print(f"  ratio end to end / floor: {result['ratio_end_to_end_to_floor']:.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
