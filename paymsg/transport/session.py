@@ -515,7 +515,9 @@ class Cnaps2Session:
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._last_message = time.monotonic()
-        self._processed = 0
+        self._processed = 0  # channel messages handled completely
+        self._taken = 0  # channel messages taken (the one in hand included)
+        self._taken_lock = threading.Lock()
         self._declared = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -590,8 +592,9 @@ class Cnaps2Session:
         """Receive until ``max_messages`` channel messages were processed, nothing came for
         ``idle_exit`` seconds, or ``stop`` is set; then finish the queued deliveries. The
         session can send (or listen) again afterwards."""
-        limit = None if max_messages is None else self._processed + max_messages
-        self._max_messages = limit
+        with self._taken_lock:  # counts from what is taken now (a message in hand included)
+            limit = None if max_messages is None else self._taken + max_messages
+            self._max_messages = limit
         self._last_message = time.monotonic()
         self.start(handler)
         try:
@@ -621,12 +624,14 @@ class Cnaps2Session:
         try:
             channel = self.channels.here()
             while not self._stop.is_set():
-                if self._max_messages is not None and self._processed >= self._max_messages:
+                if self._max_messages is not None and self._taken >= self._max_messages:
                     return
                 delivery = channel.get(self.in_queue, self.poll_interval)
                 if delivery is None:
                     self._expire_unmatched()
                     continue
+                with self._taken_lock:
+                    self._taken += 1
                 self._last_message = time.monotonic()
                 try:
                     self._handle(channel, delivery)
