@@ -104,7 +104,7 @@ def run_cmd(
         def on_signal(_signum: int, _frame: Any) -> None:
             stop.set()
 
-        signal.signal(signal.SIGTERM, on_signal)
+        previous = signal.signal(signal.SIGTERM, on_signal)
         show = console.is_terminal if live is None else live
         last = [0.0]
         view: Live | None = None
@@ -145,6 +145,7 @@ def run_cmd(
         except KeyboardInterrupt:
             return
         finally:
+            signal.signal(signal.SIGTERM, previous)
             sink.close()
         emit(status, as_json, lambda: console.print(_status_table(status)))
 

@@ -11,7 +11,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from typer.testing import CliRunner
+
+from paymsg.cli import app
 from paymsg.sim.books import Books
 from paymsg.transport import open_channel
 
@@ -112,16 +116,26 @@ def test_run_with_mq_send_round_close_and_stop(tmp_path: Path) -> None:
     assert balances[A] == "3985.00"
 
 
+def _in_process(tmp: Path, *args: str) -> Any:
+    """Run a command in this process (typer's runner): no interpreter start-up."""
+    cwd = os.getcwd()
+    os.chdir(tmp)
+    try:
+        return CliRunner().invoke(app, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
 def test_bad_input_is_one_line_and_the_documented_exit(tmp_path: Path) -> None:
-    bad = _paymsg("sim", "run", "-p", "12345", "--duration", "1", cwd=tmp_path)
-    assert bad.returncode == 2
+    bad = _in_process(tmp_path, "sim", "run", "-p", "12345", "--duration", "1")
+    assert bad.exit_code == 2
     assert bad.stderr.count("\n") == 1 and "12-digit" in bad.stderr
     (tmp_path / "bad.toml").write_text("[hvps]\nshort_balance = 'maybe'\n", encoding="utf-8")
-    bad = _paymsg("sim", "run", "-p", A, "--scenario", "bad.toml", "--duration", "1", cwd=tmp_path)
-    assert bad.returncode == 3
+    bad = _in_process(tmp_path, "sim", "run", "-p", A, "--scenario", "bad.toml", "--duration", "1")
+    assert bad.exit_code == 3
     assert bad.stderr.count("\n") == 1 and "hvps.short_balance" in bad.stderr
-    bad = _paymsg("sim", "round-close", "--channel", "nonsense", cwd=tmp_path)
-    assert bad.returncode == 3 and "channel URL" in bad.stderr
+    bad = _in_process(tmp_path, "sim", "round-close", "--channel", "nonsense")
+    assert bad.exit_code == 3 and "channel URL" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -178,10 +192,10 @@ def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path) -> None:
 
 
 def test_live_view_and_duration(tmp_path: Path) -> None:
-    done = _paymsg(
+    done = _in_process(
+        tmp_path,
         "sim", "run", "-p", A, "-p", B, "--live", "--duration", "1.5",
         "--channel", "sqlite:///mq.db", "--journal", "sqlite:///sim.db",
-        cwd=tmp_path,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert "CNAPS2 centre" in done.stdout and A in done.stdout
