@@ -1,4 +1,5 @@
-"""paymsg benchmarks: ``python -m benchmarks [--quick] [--out FILE]``.
+"""paymsg benchmarks: ``python -m benchmarks [--quick] [--out FILE]``; ``python -m benchmarks mq``
+runs the MQ send + ccms.990 round trip (see ``benchmarks/mq.py``).
 
 Measures, in one process and on the same messages, paymsg against the alternatives a
 user would pick: xsdata's generic ``XmlParser`` / ``XmlSerializer`` on the same
@@ -226,6 +227,11 @@ SHAPES = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["mq"]:  # python -m benchmarks mq …: the MQ round trip (benchmarks/mq.py)
+        from benchmarks import mq
+
+        return mq.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller messages, shorter runs")
     parser.add_argument("--out", type=Path, default=None, help="result file (JSON)")

@@ -121,3 +121,35 @@ class ConversionLossError(ConversionError):
     """``strict=True`` refused a conversion because it would lose the fields named."""
 
     exit_code = 1
+
+
+class TransportError(PaymsgError):
+    """A message channel (embedded queue, RabbitMQ, IBM MQ) failed: unreachable broker,
+    unconfirmed put, lost connection past the reconnect deadline.
+
+    An environment problem, not bad input: the CLI exits with 3, like :class:`ConfigError`.
+    """
+
+    exit_code = 3
+
+
+class JournalError(PaymsgError):
+    """The message journal refused an operation or its database failed: an impossible
+    status transition (naming both states), an unknown entry id, a database at a schema
+    revision this paymsg does not know, an unreachable or locked database.
+
+    The CLI exits with 3 (an environment or state problem, like :class:`ConfigError`).
+    """
+
+    exit_code = 3
+
+
+class ValidationFailedError(PaymsgError):
+    """A message was refused before sending because validation found errors; ``report``
+    holds every finding."""
+
+    exit_code = 1  # the message was read; the check failed
+
+    def __init__(self, message: str, *, report: object = None, **where: object) -> None:
+        super().__init__(message, **where)  # type: ignore[arg-type]
+        self.report = report

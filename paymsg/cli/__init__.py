@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.cli import codegen, convert, messages, schemas, validate
+from paymsg.cli import codegen, convert, journal, messages, mq, schemas, sim, validate
 
 app = typer.Typer(
     name="paymsg",
@@ -37,6 +37,9 @@ app.add_typer(schemas.app, name="schemas")
 codegen.register(app)
 convert.register(app)
 validate.register(app)
+mq.register(app)
+sim.register(app)
+journal.register(app)
 
 
 def main() -> None:

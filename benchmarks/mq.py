@@ -1,0 +1,234 @@
+"""MQ benchmark: ``python -m benchmarks mq [--messages N] [--amqp URL] [--out FILE]``.
+
+Send + ccms.990 round trip through :class:`~paymsg.transport.Cnaps2Session`, every message
+journaled (outbox row, 'sent', the 990 in the inbox, 'confirmed') and put durably, against
+an echo peer (``paymsg mq echo``) running in another process:
+
+* the embedded channel (``sqlite:///…``, fsynced puts) with the journal fully synchronous
+  (every commit fsynced) and with ``synchronous=normal`` (survives a process crash, may
+  lose the last commits on power loss), and with neither fsyncing (the CPU ceiling);
+* RabbitMQ (publisher confirms, quorum queues) when ``--amqp URL`` or
+  ``$PAYMSG_TEST_AMQP_URL`` names a broker, and, on the same broker, the floor: bare pika
+  publishing the same bodies with confirms (no journal, no 990, no peer).
+
+It reports messages per second (wall time of ``send_many``, which pipelines the puts and
+awaits all 990s) and the p50/p99 latency from a message's put to its 990 being applied,
+and the ratio of the RabbitMQ session to the pika floor. Nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paymsg
+from paymsg import cnaps2
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+BANK = "102100099996"
+
+
+def texts(count: int, run: str) -> list[bytes]:
+    """``count`` distinct hvps.111 texts (about 2.6 KB each) with MesgIDs unique to ``run``."""
+    base = paymsg.parse(
+        ROOT / "examples/cnaps2/hvps.111.001.01/customer-transfer-urgent.xml",
+        type="hvps.111.001.01",
+    )
+    out = []
+    for index in range(count):
+        document = copy.deepcopy(base.document)
+        document.fito_ficstmr_cdt_trf.grp_hdr.msg_id = f"20240315{index:08d}"
+        message = cnaps2.wrap(document, type="hvps.111.001.01", mesg_id=f"{run}{index:012d}"[-20:])
+        out.append(paymsg.serialize(message))
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def session_round_trip(
+    channel_url: str, journal_url: str, count: int, *, window: int = 200
+) -> dict[str, Any]:
+    """Send ``count`` messages in pipelined windows against an echo peer process."""
+    from paymsg.journal import Journal
+    from paymsg.transport import open_channel
+    from paymsg.transport.session import Cnaps2Session
+
+    run = uuid.uuid4().hex[:8]
+    out_queue, in_queue = f"MBFE_{run}", f"BANK_{run}"
+    with open_channel(channel_url) as channel:
+        channel.declare(out_queue)
+        channel.declare(in_queue)
+    peer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "paymsg.cli",
+            "mq",
+            "echo",
+            "--channel",
+            channel_url,
+            "--queue",
+            out_queue,
+            "--reply-queue",
+            in_queue,
+            "--idle-exit",
+            "30",
+        ],
+        stdout=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PAYMSG_")},
+    )
+    bodies = texts(count + 50, run)
+    try:
+        session = Cnaps2Session(
+            lambda: open_channel(channel_url),
+            Journal(journal_url),
+            participant=BANK,
+            out_queue=out_queue,
+            in_queue=in_queue,
+            validate=False,
+            confirm_timeout=60.0,
+            poll_interval=0.05,
+        )
+        with session:
+            session.send_many(bodies[:50])  # warm-up: the peer is up, caches are filled
+            latencies: list[float] = []
+            statuses: set[str] = set()
+            started = time.perf_counter()
+            for first in range(50, len(bodies), window):
+                for result in session.send_many(bodies[first : first + window]):
+                    statuses.add(result.status)
+                    if result.seconds is not None:
+                        latencies.append(result.seconds)
+            seconds = time.perf_counter() - started
+    finally:
+        peer.terminate()
+        peer.wait(timeout=60)
+    return {
+        "messages": count,
+        "seconds": round(seconds, 3),
+        "msg_per_s": round(count / seconds, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+        "statuses": sorted(statuses),
+        "window": window,
+    }
+
+
+def pika_floor(amqp_url: str, count: int) -> dict[str, Any]:
+    """Bare pika: publish ``count`` persistent bodies with publisher confirms, one by one."""
+    import pika
+
+    bodies = texts(count, uuid.uuid4().hex[:8])
+    queue = f"FLOOR_{uuid.uuid4().hex[:8]}"
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        channel = connection.channel()
+        channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
+        channel.confirm_delivery()
+        properties = pika.BasicProperties(delivery_mode=2)
+        latencies = []
+        started = time.perf_counter()
+        for body in bodies:
+            t0 = time.perf_counter()
+            channel.basic_publish("", queue, body, properties, mandatory=True)
+            latencies.append(time.perf_counter() - t0)
+        seconds = time.perf_counter() - started
+        channel.queue_delete(queue)
+    finally:
+        connection.close()
+    return {
+        "messages": count,
+        "seconds": round(seconds, 3),
+        "msg_per_s": round(count / seconds, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks mq", description=__doc__)
+    parser.add_argument("--messages", type=int, default=2000, help="messages per case")
+    parser.add_argument("--amqp", default=os.environ.get("PAYMSG_TEST_AMQP_URL"))
+    parser.add_argument("--out", type=Path, default=None, help="result file (JSON)")
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="paymsg-mq-bench-") as tmp:
+        cases = [
+            ("embedded, journal fsync", f"sqlite:///{tmp}/q1.db", f"sqlite:///{tmp}/j1.db"),
+            (
+                "embedded, journal sync=normal",
+                f"sqlite:///{tmp}/q2.db",
+                f"sqlite:///{tmp}/j2.db?synchronous=normal",
+            ),
+            (
+                "embedded, no fsync anywhere",
+                f"sqlite:///{tmp}/q3.db?synchronous=normal",
+                f"sqlite:///{tmp}/j3.db?synchronous=normal",
+            ),
+        ]
+        if args.amqp:
+            cases += [
+                ("rabbitmq, journal fsync", args.amqp, f"sqlite:///{tmp}/j4.db"),
+                (
+                    "rabbitmq, journal sync=normal",
+                    args.amqp,
+                    f"sqlite:///{tmp}/j5.db?synchronous=normal",
+                ),
+            ]
+        for label, channel_url, journal_url in cases:
+            print(f"… {label}", file=sys.stderr)
+            rows.append(
+                {"case": label} | session_round_trip(channel_url, journal_url, args.messages)
+            )
+        floor = None
+        if args.amqp:
+            print("… bare pika, publisher confirms", file=sys.stderr)
+            floor = pika_floor(args.amqp, args.messages)
+            rows.append({"case": "floor: bare pika publish + confirm"} | floor)
+    if floor is not None:
+        for row in rows:
+            if row["case"].startswith("rabbitmq"):
+                row["ratio_to_pika"] = round(row["msg_per_s"] / floor["msg_per_s"], 3)
+    header = f"{'case':36} {'msg/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/ pika':>7}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        ratio = f"{row['ratio_to_pika']:.2f}" if "ratio_to_pika" in row else "-"
+        print(
+            f"{row['case']:36} {row['msg_per_s']:9.1f} {row['p50_ms']:8.2f}"
+            f" {row['p99_ms']:8.2f} {ratio:>7}"
+        )
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    result: dict[str, Any] = {
+        "when": when,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "paymsg": paymsg.__version__,
+        "mq": rows,
+    }
+    out = args.out or RESULTS / f"mq-{when.replace(':', '')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"results written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,364 @@
+"""Read the journal's columns out of a message text: ids, parties, codes, amounts, dates.
+
+The header (CNAPS2 ``{H:}`` block) is read with the codec's envelope reader, the body
+with :func:`paymsg.parse` and walked in its JSON shape (XML names as keys), the way
+:mod:`paymsg.summary` does, so one walker serves every catalogued type.
+
+Where the values live (reference ``cnaps2.md``):
+
+* 业务类型: ``PmtTpInf/CtgyPurp/Prtry`` (hvps.111, beps.121/122 details) or
+  ``PmtTpInf/SvcLvl/Prtry`` (hvps.112, a pacs.009 body) — §6.1–6.3;
+* 业务种类: ``Purp/Prtry``, or the ``/F25/`` remittance line of a pacs.009 body — §6.2;
+* amount: ``CtrlSum`` of a package (``PKGGrpHdr``) or ISO group header, else the group's
+  ``TtlIntrBkSttlmAmt``, else the sum of the transactions' ``IntrBkSttlmAmt`` / ``Amt``
+  (one currency) — for hvps.111/112 that is the single ``IntrBkSttlmAmt``;
+* correlation: ``OrgnlGrpHdr`` (OrgnlMsgId, OrgnlMT, OrgnlInstgPty; ISO ``OrgnlGrpInf``
+  with ``OrgnlMsgNmId``) for business replies, the ``ConfInf`` / ``DscrdInf`` block
+  (OrigSndr, MT, MsgId) of ccms.990 and ccms.911, which name the *header* MesgID;
+* netting: ``NPCPrcInf/NetgDt`` and ``NetgRnd`` (ccms.900: ``CmonConfInf/NetgRnd``).
+
+Reading never raises: a text that cannot be read fully gets ``read_error`` (the located
+paymsg error message) and whatever could be read before the failure (often the header,
+which is enough to answer and to detect duplicates).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from paymsg.cnaps2_facts import TAG_LINE, is_msg_id
+from paymsg.codec.api import parse
+from paymsg.codec.cnaps2 import Cnaps2Envelope, looks_like_cnaps2, split_envelope
+from paymsg.codec.json import message_to_data
+from paymsg.errors import PaymsgError
+
+__all__ = ["Extracted", "extract"]
+
+#: transaction-level amount elements (ISO pacs.008/009: IntrBkSttlmAmt; pacs.004:
+#: RtrdIntrBkSttlmAmt; BEPS details: Amt)
+_TX_AMOUNTS = ("IntrBkSttlmAmt", "RtrdIntrBkSttlmAmt", "Amt")
+#: group-level totals, in order of preference, when there is no CtrlSum
+_GROUP_TOTALS = ("TtlIntrBkSttlmAmt", "TtlRtrdIntrBkSttlmAmt")
+#: the remittance line tag that carries 业务种类 in a pacs.009-based message (§6.2)
+_CATEGORY_TAG = "F25"
+#: messages never handed to the application: communication-level confirmation, probes
+NOT_DELIVERABLE_PREFIXES = ("ccms.990.", "ccms.991.", "ccms.992.")
+
+
+@dataclass
+class Extracted:
+    """The columns read from one text; ``read_error`` says why reading stopped, if it did."""
+
+    sender: str | None = None
+    receiver: str | None = None
+    system: str | None = None
+    mt: str | None = None
+    mesg_id: str | None = None
+    mesg_ref_id: str | None = None
+    msg_id: str | None = None
+    orig_msg_id: str | None = None
+    orig_mt: str | None = None
+    orig_sender: str | None = None
+    orig_mesg_id: str | None = None
+    tx_type: str | None = None
+    category: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    nb_of_txs: int | None = None
+    work_date: date | None = None
+    netting_date: date | None = None
+    netting_round: str | None = None
+    package_id: str | None = None
+    prc_sts: str | None = None
+    prc_cd: str | None = None
+    rjct_inf: str | None = None
+    read_error: str | None = None
+    digest: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def deliverable(self) -> bool:
+        """Whether an inbound copy is for the application (not a ccms.990 or a probe)."""
+        if self.read_error is not None or self.mt is None:
+            return False
+        return not self.mt.startswith(NOT_DELIVERABLE_PREFIXES)
+
+    def columns(self) -> dict[str, Any]:
+        """The values as table columns (``notes`` joined into one text, or None)."""
+        values = {k: v for k, v in vars(self).items() if k != "notes"}
+        values["notes"] = "; ".join(self.notes) or None
+        return values
+
+
+def extract(text: bytes) -> Extracted:
+    """The journal columns of ``text``; never raises."""
+    out = Extracted(digest=hashlib.sha256(text).hexdigest())
+    try:
+        _read(text, out)
+    except PaymsgError as exc:
+        out.read_error = str(exc)
+    except Exception as exc:  # reading must never stop the recording; keep the reason
+        out.read_error = f"internal error while reading the text: {type(exc).__name__}: {exc}"
+    return out
+
+
+def _read(text: bytes, out: Extracted) -> None:
+    try:
+        message = parse(text)
+    except Exception:
+        # keep what the header says (enough to answer and to detect copies), if it reads
+        if looks_like_cnaps2(text):
+            with contextlib.suppress(Exception):
+                _from_header(split_envelope(text)[0], out)
+        raise
+    if isinstance(message.envelope, Cnaps2Envelope):
+        _from_header(message.envelope, out)
+    if out.mt is None:
+        out.mt = message.type
+    data = message_to_data(message).get("document") or {}
+    _from_body(data, out)
+
+
+def _from_header(envelope: Cnaps2Envelope, out: Extracted) -> None:
+    header = envelope.header
+    out.sender = header.orig_sender
+    out.receiver = header.orig_receiver
+    out.system = header.orig_sender_sid
+    out.mt = header.mesg_type
+    out.mesg_id = header.mesg_id
+    out.mesg_ref_id = header.mesg_ref_id
+    out.work_date = _yyyymmdd(header.orig_send_date)
+
+
+# --------------------------------------------------------------------------- walking
+
+
+class _Index:
+    """Every element of a body (JSON shape) by each of its keys, in document order: one
+    walk of the tree answers every lookup below."""
+
+    def __init__(self, root: Any) -> None:
+        self.by_key: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._count = 0
+        self._walk(root)
+
+    def _walk(self, node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                self._walk(item)
+        elif isinstance(node, dict):
+            self._count += 1
+            order = self._count
+            for key, value in node.items():
+                self.by_key.setdefault(key, []).append((order, node))
+                if isinstance(value, dict | list):
+                    self._walk(value)
+
+    def first_with(self, key: str) -> dict[str, Any] | None:
+        """The first element (document order) that has a child ``key``."""
+        found = self.by_key.get(key)
+        return found[0][1] if found else None
+
+    def first_text(self, *keys: str) -> str | None:
+        """The first scalar child named one of ``keys`` (document order)."""
+        best: tuple[int, str] | None = None
+        for key in keys:
+            for order, element in self.by_key.get(key, ()):
+                value = element[key]
+                if isinstance(value, str):
+                    if best is None or order < best[0]:
+                        best = (order, value)
+                    break
+        return best[1] if best else None
+
+    def all_texts(self, *path: str) -> list[str]:
+        """Every scalar at ``path`` below any element, in document order."""
+        found = []
+        for _, element in self.by_key.get(path[0], ()):
+            values = element[path[0]]
+            for value in values if isinstance(values, list) else [values]:
+                text = _text(value, *path[1:]) if len(path) > 1 else value
+                if isinstance(text, str):
+                    found.append(text)
+        return found
+
+
+def _at(node: Any, *path: str) -> Any:
+    """The value at ``path`` below ``node`` (first item of lists), or None."""
+    here = node
+    for key in path:
+        if isinstance(here, list):
+            here = here[0] if here else None
+        here = here.get(key) if isinstance(here, dict) else None
+    if isinstance(here, list):
+        return here[0] if here else None
+    return here
+
+
+def _text(node: Any, *path: str) -> str | None:
+    value = _at(node, *path)
+    return value if isinstance(value, str) else None
+
+
+def _distinct(values: list[str]) -> str | None:
+    """One value, or the distinct values joined by ``,`` when there are several."""
+    unique = list(dict.fromkeys(values))
+    return ",".join(unique) if unique else None
+
+
+def _yyyymmdd(value: str | None) -> date | None:
+    if not value or len(value) != 8 or not value.isdigit():
+        return None
+    try:
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None
+
+
+def _iso_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _amount(value: Any) -> tuple[Decimal, str | None] | None:
+    """``(amount, currency)`` of an amount element (``{"@Ccy", "#text"}``) or decimal text."""
+    if isinstance(value, dict) and "#text" in value:
+        text, currency = value["#text"], value.get("@Ccy")
+    elif isinstance(value, str):
+        text, currency = value, None
+    else:
+        return None
+    try:
+        return Decimal(text), currency
+    except (InvalidOperation, TypeError):
+        return None
+
+
+# --------------------------------------------------------------------------- the body
+
+
+def _from_body(data: dict[str, Any], out: Extracted) -> None:
+    root = next(iter(data.values()), None) if len(data) == 1 else data
+    if not isinstance(root, dict):
+        return
+    group = root.get("PKGGrpHdr") or root.get("GrpHdr")
+    if isinstance(group, list):
+        group = group[0] if group else None
+    group = group if isinstance(group, dict) else {}
+    index = _Index(root)
+
+    out.msg_id = _text(group, "MsgId")
+    if "PKGGrpHdr" in root and out.msg_id:
+        out.package_id = out.msg_id
+    if out.msg_id and is_msg_id(out.msg_id):
+        out.work_date = _yyyymmdd(out.msg_id[:8])
+    elif out.work_date is None:
+        out.work_date = _iso_date(_text(group, "CreDtTm"))
+    if out.sender is None:
+        out.sender = _text(group, "InstgPty", "InstgDrctPty") or _agent(index, "InstgAgt")
+    if out.receiver is None:
+        out.receiver = _text(group, "InstdPty", "InstdDrctPty") or _agent(index, "InstdAgt")
+    if out.system is None:
+        out.system = _text(group, "SysCd")
+    nb = _text(group, "NbOfTxs")
+    out.nb_of_txs = int(nb) if nb is not None and nb.isdigit() else None
+
+    _correlation(root, index, out)
+    _codes(index, out)
+    _amounts(root, group, out)
+
+    out.netting_date = _iso_date(index.first_text("NetgDt"))
+    out.netting_round = index.first_text("NetgRnd")
+    if out.netting_date is None and out.netting_round is not None:
+        # ccms.900 about a netted package: CmonConfInf carries PrcDt with NetgRnd (§6.7)
+        out.netting_date = _iso_date(_text(index.first_with("NetgRnd"), "PrcDt"))
+    out.prc_sts = index.first_text("PrcSts")
+    out.prc_cd = index.first_text("MsgPrcCd", "PrcCd")
+    out.rjct_inf = index.first_text("RjctInf")
+
+
+def _agent(index: _Index, key: str) -> str | None:
+    """The clearing member id (or else the BIC) of the first agent element ``key``."""
+    holder = index.first_with(key)
+    agent = holder[key] if holder is not None else None
+    if isinstance(agent, list):
+        agent = agent[0] if agent else None
+    return _Index(agent).first_text("MmbId", "BICFI") if isinstance(agent, dict) else None
+
+
+def _correlation(root: dict[str, Any], index: _Index, out: Extracted) -> None:
+    # business: a top-level OrgnlGrpHdr / OrgnlGrpInf first, else the first one anywhere
+    original = None
+    for key in ("OrgnlGrpHdr", "OrgnlGrpInf", "OrgnlGrpInfAndSts"):
+        if isinstance(_at(root, key), dict):
+            original = _at(root, key)
+            break
+    if original is None:
+        original = index.first_with("OrgnlMsgId")
+    if original is not None:
+        out.orig_msg_id = _text(original, "OrgnlMsgId")
+        out.orig_mt = _text(original, "OrgnlMT") or _text(original, "OrgnlMsgNmId")
+        out.orig_sender = _text(original, "OrgnlInstgPty")
+    # communication level: ccms.990 ConfInf, ccms.911 DscrdInf name the header MesgID
+    confirmed = index.first_with("OrigSndr")
+    if confirmed is not None:
+        out.orig_sender = _text(confirmed, "OrigSndr")
+        out.orig_mt = _text(confirmed, "MT") or out.orig_mt
+        out.orig_mesg_id = _text(confirmed, "MsgId")
+
+
+def _codes(index: _Index, out: Extracted) -> None:
+    out.tx_type = _distinct(
+        index.all_texts("PmtTpInf", "CtgyPurp", "Prtry")
+        + index.all_texts("PmtTpInf", "SvcLvl", "Prtry")
+    )
+    categories = index.all_texts("Purp", "Prtry")
+    for line in index.all_texts("RmtInf", "Ustrd"):
+        match = TAG_LINE.fullmatch(line)
+        if match and match.group(1) == _CATEGORY_TAG:
+            categories.append(match.group(2).strip())
+    out.category = _distinct(categories)
+
+
+def _transactions(root: dict[str, Any]) -> list[dict[str, Any]]:
+    """The transaction elements: the repeated children of the root that carry an amount."""
+    found: list[dict[str, Any]] = []
+    for key, value in root.items():
+        if key in {"GrpHdr", "PKGGrpHdr", "NPCPrcInf", "OrgnlGrpHdr"}:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and any(k in item for k in _TX_AMOUNTS):
+                found.append(item)
+    return found
+
+
+def _amounts(root: dict[str, Any], group: dict[str, Any], out: Extracted) -> None:
+    transactions = _transactions(root)
+    tx_amounts = [
+        a
+        for a in (_amount(next(tx[k] for k in _TX_AMOUNTS if k in tx)) for tx in transactions)
+        if a is not None
+    ]
+    currencies = {c for _, c in tx_amounts if c}
+    tx_currency = next(iter(currencies)) if len(currencies) == 1 else None
+    total = _amount(group.get("CtrlSum"))
+    for key in _GROUP_TOTALS:
+        total = total or _amount(group.get(key))
+    if total is not None:
+        out.amount, out.currency = total[0], total[1] or tx_currency
+    elif tx_amounts and len(currencies) <= 1:
+        out.amount = sum((a for a, _ in tx_amounts), Decimal(0))
+        out.currency = tx_currency
+    elif tx_amounts:
+        out.notes.append(f"transactions in several currencies ({', '.join(sorted(currencies))})")
+    if out.nb_of_txs is None and transactions:
+        out.nb_of_txs = len(transactions)

@@ -1,0 +1,939 @@
+"""The journal: one SQL store of every CNAPS2 message sent or received.
+
+:class:`Journal` is safe to share between threads (each call takes its own pooled
+connection and transaction) and between processes (the database arbitrates).
+
+SQLite (the default, ``sqlite:///PATH``)
+    WAL mode, ``busy_timeout`` (default 30 s), foreign keys on, and every write
+    transaction starts with ``BEGIN IMMEDIATE`` — it takes the write lock first, so two
+    writers never deadlock on a lock upgrade, and a read-check-write (dedupe, status
+    transition, delivery) is atomic across threads and processes. ``synchronous=FULL``
+    by default: WAL is synced at every commit, so a commit that returned survives a
+    ``kill -9`` *and* a power loss / OS crash. ``?synchronous=normal`` in the URL trades
+    the power-loss guarantee for speed (a committed row still survives ``kill -9``, since
+    the WAL is in the OS's cache; only the last transactions may be lost on power loss).
+PostgreSQL (``postgresql://…``, psycopg 3; ``pip install "paymsg[postgres]"``)
+    READ COMMITTED; atomicity comes from unique constraints (``INSERT … ON CONFLICT``),
+    conditional ``UPDATE`` (row locks) and ``SELECT … FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from paymsg.errors import ConfigError, JournalError
+from paymsg.journal import migrate
+from paymsg.journal.extract import Extracted, extract
+from paymsg.journal.records import (
+    INBOUND_STATUSES,
+    OUTBOUND_STATUSES,
+    AggregateRow,
+    JournalEntry,
+    QuarantineRecord,
+    StatusChange,
+    allowed_next,
+)
+from paymsg.journal.tables import (
+    UtcDateTime,
+    entries,
+    fits_amount,
+    quarantine,
+    status_history,
+)
+
+__all__ = ["DEFAULT_URL", "DeliveryHandler", "Journal", "normalize_url"]
+
+DEFAULT_URL = "sqlite:///paymsg-journal.db"
+#: a delivery handler: gets the entry and the connection of the delivery transaction
+DeliveryHandler = Callable[[JournalEntry, sa.Connection], None]
+
+#: outbound statuses that still wait for the communication-level answer
+UNCONFIRMED = ("created", "sent", "timed_out")
+_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL", "extra": "EXTRA"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` → ``postgresql+psycopg://``; others unchanged."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _masked(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+
+
+def _as_date(value: date | str | None, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    text = value.replace("-", "")
+    if len(text) == 8 and text.isdigit():
+        with contextlib.suppress(ValueError):
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    raise JournalError(f"{name}: {value!r} is not a date (YYYY-MM-DD or YYYYMMDD)", field=name)
+
+
+class Journal:
+    """The message store (see the module docstring for the database settings).
+
+    ``url``: ``sqlite:///PATH`` (default ``sqlite:///paymsg-journal.db``; query options
+    ``synchronous=full|normal``, ``busy_timeout=SECONDS``) or ``postgresql://…``.
+    ``create``: bring the schema to head (create it when the database is empty); with
+    ``False`` the database must already be at head, else :class:`JournalError`.
+    """
+
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+        self.url = _masked(url)
+        self._engine = self._make_engine(url)
+        # SQLite has one writer at a time: threads of this process queue on a lock instead
+        # of sleeping in SQLite's busy handler (other processes still meet busy_timeout)
+        self._writer: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self._engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+        # a forked child must not use the parent's pooled connections or a lock that a
+        # parent thread held at the fork: it starts with an empty pool and a free lock
+        self._local = threading.local()
+        reference = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _after_fork(reference))
+        try:
+            if create:
+                self.revision = migrate.upgrade(self._engine)
+            else:
+                database = self._engine.url.database
+                if self.dialect == "sqlite" and database and not Path(database).exists():
+                    raise JournalError(
+                        f"journal {self.url}: there is no database file {database}",
+                        hint="create it with paymsg journal upgrade (or Journal(url))",
+                    )
+                with self._engine.connect() as connection:
+                    found = migrate.current(connection)
+                if found != migrate.head():
+                    raise JournalError(
+                        f"journal {self.url} is at schema revision {found or '(none)'}, this "
+                        f"paymsg needs {migrate.head()}",
+                        hint="migrate it with paymsg journal upgrade (or Journal(url))",
+                    )
+                self.revision = found
+        except SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise self._db_error("cannot open the journal", exc) from None
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # ------------------------------------------------------------------ engine and transactions
+
+    def _make_engine(self, url: str) -> sa.Engine:
+        try:
+            parsed = make_url(normalize_url(url))
+        except ArgumentError as exc:
+            raise ConfigError(f"journal URL {self.url!r} is not a database URL: {exc}") from None
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            return self._sqlite_engine(parsed)
+        if backend == "postgresql":
+            if parsed.drivername != "postgresql+psycopg":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            try:
+                # a pool as large as the SQLite one: a session's worker threads each hold one
+                return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=24)
+            except (NoSuchModuleError, ImportError) as exc:
+                raise ConfigError(
+                    f"journal URL {self.url}: PostgreSQL needs psycopg 3 ({exc})",
+                    hint='pip install "paymsg[postgres]"',
+                ) from None
+        raise ConfigError(
+            f"journal URL {self.url!r}: unsupported database {backend!r}",
+            hint="use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB",
+        )
+
+    def _sqlite_engine(self, parsed: sa.URL) -> sa.Engine:
+        database = parsed.database
+        if not database or database == ":memory:" or database.startswith("file::memory"):
+            raise ConfigError(
+                f"journal URL {self.url!r}: an in-memory SQLite journal would not be durable",
+                hint="give a file: sqlite:///PATH",
+            )
+        options = dict(parsed.query)
+        sync_text = str(options.pop("synchronous", "full")).lower()
+        if sync_text not in _SYNCHRONOUS:
+            raise ConfigError(
+                f"journal URL {self.url!r}: synchronous={sync_text!r}; use full or normal"
+            )
+        synchronous = _SYNCHRONOUS[sync_text]
+        try:
+            busy = float(str(options.pop("busy_timeout", 30)))
+        except (TypeError, ValueError):
+            raise ConfigError(f"journal URL {self.url!r}: busy_timeout is not a number") from None
+        if options:
+            raise ConfigError(
+                f"journal URL {self.url!r}: unknown option(s) {', '.join(sorted(options))}",
+                hint="SQLite journal options are synchronous and busy_timeout",
+            )
+        parent = Path(database).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise ConfigError(f"journal URL {self.url!r}: directory {parent} does not exist")
+        engine = sa.create_engine(
+            parsed.set(query={}),
+            connect_args={"timeout": busy, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=24,
+            pool_timeout=busy,
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _configure(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # paymsg issues BEGIN itself
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            read_only = connection.get_execution_options().get("paymsg_read_only", False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+        return engine
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group this thread's journal calls inside the block into one database transaction.
+
+        They commit together when the block ends (one commit, one fsync), or none of them
+        does if it raises — e.g. recording a ccms.990 and confirming the entry it answers.
+        Other threads are not affected (on SQLite they wait for the block, as for any
+        write). Nested blocks join the outer one. :meth:`deliver` runs its own transaction
+        and is refused inside a block.
+        """
+        if self._current() is not None:
+            yield
+            return
+        try:
+            with self._writer, self._engine.begin() as connection:
+                self._local.connection = connection
+                try:
+                    yield
+                finally:
+                    self._local.connection = None
+        except DBAPIError as exc:
+            raise self._db_error("journal transaction failed", exc) from None
+
+    def _current(self) -> sa.Connection | None:
+        connection: sa.Connection | None = getattr(self._local, "connection", None)
+        return connection
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """One write transaction (SQLite: holding the write lock from its start), or the
+        thread's open :meth:`transaction`."""
+        current = self._current()
+        try:
+            if current is not None:
+                yield current
+                return
+            with self._writer, self._engine.begin() as connection:
+                yield connection
+        except DBAPIError as exc:
+            raise self._db_error("journal write failed", exc) from None
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        current = self._current()
+        try:
+            if current is not None:
+                yield current
+                return
+            with self._engine.connect() as connection:
+                connection = connection.execution_options(paymsg_read_only=True)
+                with connection.begin():
+                    yield connection
+        except DBAPIError as exc:
+            raise self._db_error("journal read failed", exc) from None
+
+    def _db_error(self, what: str, exc: SQLAlchemyError) -> JournalError:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return JournalError(f"{what} ({self.url}): {detail}")
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (for tools and tests that read the tables directly)."""
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({self.url!r})"
+
+    # ------------------------------------------------------------------ rows → records
+
+    @staticmethod
+    def _entry(row: sa.Row[Any]) -> JournalEntry:
+        return JournalEntry.model_validate(dict(row._mapping))
+
+    def _fetch(
+        self, connection: sa.Connection, entry_id: int, *, lock: bool = False
+    ) -> JournalEntry:
+        query = _BY_ID_LOCKED if lock and connection.dialect.name == "postgresql" else _BY_ID
+        row = connection.execute(query, {"entry_id": entry_id}).first()
+        if row is None:
+            raise JournalError(f"no journal entry with id {entry_id}", field="entry_id")
+        return self._entry(row)
+
+    def _values(self, ext: Extracted, *, direction: str, queue: str, status: str) -> dict[str, Any]:
+        values = ext.columns()
+        amount = values.get("amount")
+        if isinstance(amount, Decimal) and not fits_amount(amount):
+            values["amount"] = None
+            note = f"amount {amount} not stored: more than 2 decimals or beyond ±9.2e16"
+            values["notes"] = f"{values['notes']}; {note}" if values["notes"] else note
+        now = _now()
+        values.update(
+            direction=direction,
+            queue=queue,
+            status=status,
+            status_code=None,
+            status_detail=ext.read_error if status == "unreadable" else None,
+            repaired=False,
+            copies=1,
+            resent=0,
+            deliverable=direction == "in" and ext.deliverable,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+        return values
+
+    @staticmethod
+    def _history(
+        connection: sa.Connection,
+        entry_id: int,
+        from_status: str | None,
+        to_status: str,
+        *,
+        code: str | None = None,
+        detail: str | None = None,
+        related_id: int | None = None,
+    ) -> None:
+        connection.execute(
+            _HISTORY,
+            {
+                "entry_id": entry_id,
+                "at": _now(),
+                "from_status": from_status,
+                "to_status": to_status,
+                "code": code,
+                "detail": detail,
+                "related_id": related_id,
+            },
+        )
+
+    # ------------------------------------------------------------------ outbox / inbox
+
+    def record_outbound(self, text: bytes, *, queue: str) -> JournalEntry:
+        """Put ``text`` in the outbox (status ``created``) before it is sent.
+
+        Idempotent: the same (sender, MesgID) again returns the existing entry. The same
+        (sender, MesgID) with *different* text is refused (:class:`JournalError`): a
+        reused communication id would make the NPC discard a payment as a duplicate.
+        """
+        text = _bytes(text)
+        ext = extract(text)
+        values = self._values(ext, direction="out", queue=queue, status="created")
+        values["raw"] = text
+        with self._write() as connection:
+            statement = _upsert(self.dialect, values["mesg_id"] is None, count_copies=False)
+            inserted = connection.execute(statement, values).first()
+            if inserted is not None:
+                self._history(connection, inserted.id, None, "created")
+                return self._entry(inserted)
+            existing = self._find_key(connection, "out", values)
+        if existing.digest != ext.digest:
+            raise JournalError(
+                f"MesgID {ext.mesg_id!r} of sender {ext.sender!r} is already in the outbox "
+                f"(entry {existing.id}) with different content",
+                field="MesgID",
+                hint="every message needs a new communication-level id",
+            )
+        return existing
+
+    def _find_key(
+        self, connection: sa.Connection, direction: str, values: dict[str, Any]
+    ) -> JournalEntry:
+        query = sa.select(entries).where(entries.c.direction == direction)
+        if values.get("mesg_id") is not None:
+            query = query.where(
+                entries.c.sender == values["sender"], entries.c.mesg_id == values["mesg_id"]
+            )
+        else:
+            query = query.where(entries.c.mesg_id.is_(None), entries.c.digest == values["digest"])
+        row = connection.execute(query).first()
+        if row is None:  # pragma: no cover - the conflict proves the row exists
+            raise JournalError("journal entry vanished during a duplicate check")
+        return self._entry(row)
+
+    def record_inbound(
+        self, text: bytes, *, queue: str, deliverable: bool | None = None
+    ) -> tuple[JournalEntry, bool]:
+        """Record a received text; returns ``(entry, is_new)``.
+
+        Duplicates — the same (sender, MesgID), or for a text without a readable header
+        the same bytes — are detected atomically by a unique constraint: no new row, the
+        entry's ``copies`` grows by one. A text that cannot be read is stored raw with
+        status ``unreadable`` and the reason in ``read_error`` / ``status_detail``.
+        ``deliverable`` overrides whether the application gets it (default: every
+        readable message except ccms.990/991/992).
+        """
+        text = _bytes(text)
+        ext = extract(text)
+        status = "unreadable" if ext.read_error else "received"
+        values = self._values(ext, direction="in", queue=queue, status=status)
+        values["raw"] = text
+        if deliverable is not None and status == "received":
+            values["deliverable"] = deliverable
+        with self._write() as connection:
+            statement = _upsert(self.dialect, values["mesg_id"] is None, count_copies=True)
+            row = connection.execute(statement, values).one()
+            is_new = row.copies == 1
+            if is_new:
+                self._history(connection, row.id, None, status, detail=ext.read_error)
+            return self._entry(row), is_new
+
+    def set_status(
+        self,
+        entry_id: int,
+        status: str,
+        *,
+        code: str | None = None,
+        detail: str | None = None,
+        related_id: int | None = None,
+        repaired: bool | None = None,
+    ) -> JournalEntry:
+        """Move an entry to ``status`` and append the change to its history.
+
+        Refuses a transition the status machine does not allow (:class:`JournalError`
+        naming both states). Setting the status an entry already has is a no-op, except
+        ``sent`` → ``sent`` (a resend: ``resent`` grows) and ``receipt`` → ``receipt``.
+        ``delivered`` is reached only through :meth:`deliver`.
+        """
+        if status not in OUTBOUND_STATUSES and status not in INBOUND_STATUSES:
+            raise JournalError(
+                f"unknown journal status {status!r}",
+                field="status",
+                hint=f"one of {', '.join(OUTBOUND_STATUSES + INBOUND_STATUSES)}",
+            )
+        if status == "delivered":
+            raise JournalError(
+                "status 'delivered' is set by Journal.deliver(), which runs the handler",
+                field="status",
+            )
+        with self._write() as connection:
+            entry = self._fetch(connection, entry_id, lock=True)
+            allowed = allowed_next(entry.direction, entry.status)
+            if status == entry.status and status not in allowed:
+                if repaired is not None and repaired != entry.repaired:
+                    connection.execute(
+                        sa.update(entries)
+                        .where(entries.c.id == entry_id)
+                        .values(repaired=repaired, updated_at=_now())
+                    )
+                    return self._fetch(connection, entry_id)
+                return entry
+            if status not in allowed:
+                raise JournalError(
+                    f"journal entry {entry_id} ({entry.direction}bound) cannot go from "
+                    f"{entry.status!r} to {status!r}"
+                    + (
+                        f"; from {entry.status!r} it may go to {', '.join(sorted(allowed))}"
+                        if allowed
+                        else f"; {entry.status!r} is final"
+                    ),
+                    field="status",
+                )
+            row = connection.execute(
+                _SET_STATUS,
+                {
+                    "b_id": entry_id,
+                    "b_status": status,
+                    "b_code": code,
+                    "b_detail": detail,
+                    "b_updated_at": _now(),
+                    "b_resend": 1 if status == "sent" and entry.status != "created" else 0,
+                    "b_repaired": entry.repaired if repaired is None else repaired,
+                },
+            ).one()
+            self._history(
+                connection,
+                entry_id,
+                entry.status,
+                status,
+                code=code,
+                detail=detail,
+                related_id=related_id,
+            )
+            return self._entry(row)
+
+    def get(self, entry_id: int) -> JournalEntry:
+        """The entry with id ``entry_id`` (:class:`JournalError` if there is none)."""
+        with self._read() as connection:
+            return self._fetch(connection, entry_id)
+
+    def find(self, *, direction: str, sender: str, mesg_id: str) -> JournalEntry | None:
+        """The entry of the header ids (sender, MesgID) in ``direction``, or None."""
+        with self._read() as connection:
+            row = connection.execute(
+                sa.select(entries).where(
+                    entries.c.direction == direction,
+                    entries.c.sender == sender,
+                    entries.c.mesg_id == mesg_id,
+                )
+            ).first()
+        return None if row is None else self._entry(row)
+
+    def find_original(
+        self, *, msg_id: str, mt: str, sender: str | None = None, direction: str = "out"
+    ) -> JournalEntry | None:
+        """The message a business reply answers: by its GrpHdr MsgId and type (the reply's
+        OrgnlMsgId and OrgnlMT) and, when given, the instructing party (OrgnlInstgPty).
+
+        Outbound by default; the newest when several match. OrgnlInstgPty is compared
+        with the header sender (the direct participant); when no entry of that sender
+        matches but exactly one entry has this MsgId and type, that one is returned — the
+        reply may name an indirect participant (行内机构) there ([S1]: the samples show
+        the direct participant). Several candidates of other senders: None (ambiguous).
+        """
+        query = (
+            sa.select(entries)
+            .where(entries.c.direction == direction, entries.c.msg_id == msg_id, entries.c.mt == mt)
+            .order_by(entries.c.id.desc())
+        )
+        with self._read() as connection:
+            rows = connection.execute(query.limit(50)).all()
+        if sender is not None:
+            exact = [r for r in rows if r.sender == sender]
+            if exact:
+                return self._entry(exact[0])
+            senders = {r.sender for r in rows}
+            return self._entry(rows[0]) if len(senders) == 1 else None
+        return self._entry(rows[0]) if rows else None
+
+    def history(self, entry_id: int) -> list[StatusChange]:
+        """The status changes of an entry, oldest first."""
+        with self._read() as connection:
+            self._fetch(connection, entry_id)
+            rows = connection.execute(
+                sa.select(status_history)
+                .where(status_history.c.entry_id == entry_id)
+                .order_by(status_history.c.id)
+            ).all()
+        return [StatusChange.model_validate(dict(r._mapping)) for r in rows]
+
+    def query(
+        self,
+        *,
+        work_date: date | str | None = None,
+        mt: str | None = None,
+        tx_type: str | None = None,
+        status: str | None = None,
+        direction: str | None = None,
+        package: str | None = None,
+        sender: str | None = None,
+        receiver: str | None = None,
+        system: str | None = None,
+        limit: int | None = None,
+        after_id: int | None = None,
+    ) -> list[JournalEntry]:
+        """Entries matching every filter given, in id (arrival) order.
+
+        ``after_id`` + ``limit`` page through large results.
+        """
+        conditions: list[sa.ColumnElement[bool]] = []
+        day = _as_date(work_date, "work_date")
+        for column, value in (
+            (entries.c.work_date, day),
+            (entries.c.mt, mt),
+            (entries.c.tx_type, tx_type),
+            (entries.c.status, status),
+            (entries.c.direction, direction),
+            (entries.c.package_id, package),
+            (entries.c.sender, sender),
+            (entries.c.receiver, receiver),
+            (entries.c.system, system),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if after_id is not None:
+            conditions.append(entries.c.id > after_id)
+        query = sa.select(entries).where(*conditions).order_by(entries.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as connection:
+            return [self._entry(r) for r in connection.execute(query)]
+
+    def status_counts(self) -> dict[str, Any]:
+        """``{"out": {status: n}, "in": {status: n}, "oldest_unconfirmed": entry | None}``.
+
+        The oldest unconfirmed is the earliest outbound entry still ``created``, ``sent``
+        or ``timed_out``.
+        """
+        counts: dict[str, Any] = {"out": {}, "in": {}}
+        with self._read() as connection:
+            rows = connection.execute(
+                sa.select(entries.c.direction, entries.c.status, sa.func.count())
+                .group_by(entries.c.direction, entries.c.status)
+                .order_by(entries.c.direction, entries.c.status)
+            ).all()
+            for direction, status, count in rows:
+                counts.setdefault(direction, {})[status] = count
+            oldest = connection.execute(
+                sa.select(entries)
+                .where(entries.c.direction == "out", entries.c.status.in_(UNCONFIRMED))
+                .order_by(entries.c.id)
+                .limit(1)
+            ).first()
+        counts["oldest_unconfirmed"] = None if oldest is None else self._entry(oldest)
+        return counts
+
+    # ------------------------------------------------------------------ delivery to the application
+
+    def pending_deliveries(self, limit: int = 100) -> list[JournalEntry]:
+        """Inbound business messages not yet delivered, in arrival order."""
+        with self._read() as connection:
+            rows = connection.execute(
+                sa.select(entries)
+                .where(
+                    entries.c.direction == "in",
+                    entries.c.status == "received",
+                    entries.c.deliverable.is_(True),
+                )
+                .order_by(entries.c.id)
+                .limit(limit)
+            ).all()
+        return [self._entry(r) for r in rows]
+
+    def deliver(self, entry_id: int, handler: DeliveryHandler) -> bool:
+        """Hand an inbound entry to ``handler`` exactly once; True if delivered by this call.
+
+        In one database transaction: mark the entry delivered with a conditional
+        ``UPDATE`` (only if still ``received`` and deliverable: concurrent callers — other
+        threads, other processes — get False, on PostgreSQL after waiting for the first's
+        outcome on the row lock), call ``handler(entry, connection)``, commit. The handler
+        may write its own rows through ``connection``; they commit or roll back together
+        with the delivery mark. It must not commit or close the connection. On SQLite the
+        transaction holds the database's write lock while the handler runs: keep handlers
+        short.
+
+        If the handler raises, everything is rolled back, the entry's ``attempts`` grows by
+        one and ``last_error`` records the exception, and the exception propagates to the
+        caller (who may quarantine the entry after N attempts).
+
+        The handler must do its database work through ``connection``, not through this
+        journal's methods (on SQLite another connection cannot write until it returns).
+        """
+        if self._current() is not None:
+            raise JournalError(
+                "Journal.deliver() runs its own transaction: call it outside Journal.transaction()"
+            )
+        with self._writer:
+            return self._deliver(entry_id, handler)
+
+    def _deliver(self, entry_id: int, handler: DeliveryHandler) -> bool:
+        try:
+            connection = self._engine.connect()
+        except DBAPIError as exc:
+            raise self._db_error("journal delivery failed", exc) from None
+        try:
+            transaction = connection.begin()
+            marked = connection.execute(
+                sa.update(entries)
+                .where(
+                    entries.c.id == entry_id,
+                    entries.c.direction == "in",
+                    entries.c.status == "received",
+                    entries.c.deliverable.is_(True),
+                )
+                .values(
+                    status="delivered",
+                    delivered_at=_now(),
+                    updated_at=_now(),
+                    attempts=entries.c.attempts + 1,
+                )
+            )
+            if marked.rowcount == 0:
+                self._fetch(connection, entry_id)  # unknown id → JournalError
+                transaction.rollback()
+                return False
+            entry = self._fetch(connection, entry_id)
+        except DBAPIError as exc:
+            connection.close()
+            raise self._db_error("journal delivery failed", exc) from None
+        except BaseException:
+            connection.close()
+            raise
+        try:
+            handler(entry, connection)
+        except Exception as exc:
+            # the handler's own error (its database errors included) reaches the caller as is
+            with contextlib.suppress(DBAPIError):
+                transaction.rollback()
+            connection.close()
+            self._delivery_failed(entry_id, exc)
+            raise
+        except BaseException:
+            connection.close()  # closing rolls back
+            raise
+        try:
+            self._history(connection, entry_id, "received", "delivered")
+            transaction.commit()
+            return True
+        except DBAPIError as exc:
+            raise self._db_error("journal delivery failed", exc) from None
+        finally:
+            connection.close()
+
+    def _delivery_failed(self, entry_id: int, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        with self._write() as connection:
+            connection.execute(
+                sa.update(entries)
+                .where(entries.c.id == entry_id)
+                .values(attempts=entries.c.attempts + 1, last_error=message, updated_at=_now())
+            )
+
+    # ------------------------------------------------------------------ quarantine
+
+    def quarantine(
+        self, *, queue: str, body: bytes, reason: str, entry_id: int | None = None
+    ) -> int:
+        """Set a poison message aside with the reason; returns the quarantine id.
+
+        With ``entry_id``, the inbound entry moves to ``quarantined`` (it leaves the
+        pending deliveries) in the same transaction.
+        """
+        body = _bytes(body)
+        with self._write() as connection:
+            if entry_id is not None:
+                entry = self._fetch(connection, entry_id, lock=True)
+                if entry.status != "quarantined":
+                    if "quarantined" not in allowed_next(entry.direction, entry.status):
+                        raise JournalError(
+                            f"journal entry {entry_id} cannot go from {entry.status!r} to "
+                            "'quarantined'",
+                            field="entry_id",
+                        )
+                    connection.execute(
+                        sa.update(entries)
+                        .where(entries.c.id == entry_id)
+                        .values(status="quarantined", status_detail=reason, updated_at=_now())
+                    )
+                    self._history(connection, entry_id, entry.status, "quarantined", detail=reason)
+            result = connection.execute(
+                sa.insert(quarantine)
+                .values(queue=queue, body=body, reason=reason, entry_id=entry_id, created_at=_now())
+                .returning(quarantine.c.id)
+            )
+            return int(result.scalar_one())
+
+    def quarantined(self, *, released: bool = False) -> list[QuarantineRecord]:
+        """Quarantined messages not yet released (or, with ``released=True``, released)."""
+        condition = (
+            quarantine.c.released_at.is_not(None)
+            if released
+            else (quarantine.c.released_at.is_(None))
+        )
+        with self._read() as connection:
+            rows = connection.execute(
+                sa.select(quarantine).where(condition).order_by(quarantine.c.id)
+            ).all()
+        return [QuarantineRecord.model_validate(dict(r._mapping)) for r in rows]
+
+    def release(self, quarantine_id: int) -> QuarantineRecord:
+        """Mark a quarantined message released; its entry (if any) goes back to the status
+        it had before (``received``: it is delivered again, with ``attempts`` reset)."""
+        with self._write() as connection:
+            row = connection.execute(
+                sa.select(quarantine).where(quarantine.c.id == quarantine_id)
+            ).first()
+            if row is None:
+                raise JournalError(f"no quarantined message with id {quarantine_id}")
+            if row.released_at is not None:
+                raise JournalError(
+                    f"quarantined message {quarantine_id} was already released at "
+                    f"{row.released_at:%Y-%m-%d %H:%M:%S} UTC"
+                )
+            connection.execute(
+                sa.update(quarantine)
+                .where(quarantine.c.id == quarantine_id)
+                .values(released_at=_now())
+            )
+            if row.entry_id is not None:
+                entry = self._fetch(connection, row.entry_id, lock=True)
+                if entry.status == "quarantined":
+                    before = connection.execute(
+                        sa.select(status_history.c.from_status)
+                        .where(
+                            status_history.c.entry_id == entry.id,
+                            status_history.c.to_status == "quarantined",
+                        )
+                        .order_by(status_history.c.id.desc())
+                        .limit(1)
+                    ).scalar()
+                    back = before if before in ("received", "unreadable") else "received"
+                    connection.execute(
+                        sa.update(entries)
+                        .where(entries.c.id == entry.id)
+                        .values(status=back, attempts=0, updated_at=_now())
+                    )
+                    self._history(
+                        connection,
+                        entry.id,
+                        "quarantined",
+                        back,
+                        detail=f"released from quarantine {quarantine_id}",
+                    )
+            released = connection.execute(
+                sa.select(quarantine).where(quarantine.c.id == quarantine_id)
+            ).one()
+        return QuarantineRecord.model_validate(dict(released._mapping))
+
+    # ------------------------------------------------------------------ reconciliation
+
+    def aggregates(self, *, work_date: date | str, system: str) -> list[AggregateRow]:
+        """Count and exact sum of amounts by (direction, mt, tx_type, status) for one work
+        date and system, computed by the database (``GROUP BY``)."""
+        day = _as_date(work_date, "work_date")
+        keys = (entries.c.direction, entries.c.mt, entries.c.tx_type, entries.c.status)
+        query = (
+            sa.select(
+                *keys,
+                sa.func.count().label("n"),
+                sa.func.coalesce(sa.func.sum(entries.c.amount), 0).label("amount"),
+                (sa.func.count() - sa.func.count(entries.c.amount)).label("without_amount"),
+            )
+            .where(entries.c.work_date == day, entries.c.system == system)
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return [
+            AggregateRow(
+                direction=r.direction,
+                mt=r.mt,
+                tx_type=r.tx_type,
+                status=r.status,
+                count=r.n,
+                amount=_sum_amount(r.amount),
+                without_amount=r.without_amount,
+            )
+            for r in rows
+        ]
+
+
+_HISTORY = sa.insert(status_history)
+_BY_ID = sa.select(entries).where(entries.c.id == sa.bindparam("entry_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+#: one status transition (built once: bound parameters, no per-call statement building)
+_SET_STATUS = (
+    sa.update(entries)
+    .where(entries.c.id == sa.bindparam("b_id"))
+    .values(
+        status=sa.bindparam("b_status"),
+        status_code=sa.bindparam("b_code"),
+        status_detail=sa.bindparam("b_detail"),
+        updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
+        resent=entries.c.resent + sa.bindparam("b_resend", type_=sa.Integer()),
+        repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
+    )
+    .returning(*entries.c)
+)
+
+
+@functools.cache
+def _upsert(dialect: str, headerless: bool, *, count_copies: bool) -> Any:
+    """``INSERT … ON CONFLICT … RETURNING *`` of a journal entry, built once per variant.
+
+    The conflict target is the (direction, sender, MesgID) unique index, or for a text
+    without a readable header the (direction, digest) partial unique index. Outbound:
+    ``DO NOTHING`` (the caller then reads the existing row); inbound: ``DO UPDATE`` adding
+    one to ``copies`` — one atomic statement, whoever wins the race.
+    """
+    insert = pg_dialect.insert if dialect == "postgresql" else sqlite_dialect.insert
+    statement = insert(entries)
+    target: dict[str, Any]
+    if headerless:
+        target = {
+            "index_elements": ["direction", "digest"],
+            "index_where": entries.c.mesg_id.is_(None),
+        }
+    else:
+        target = {"index_elements": ["direction", "sender", "mesg_id"]}
+    if count_copies:
+        statement = statement.on_conflict_do_update(
+            **target,
+            set_={"copies": entries.c.copies + 1, "updated_at": statement.excluded.updated_at},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(**target)
+    return statement.returning(*entries.c)
+
+
+def _after_fork(reference: weakref.ref[Journal]) -> None:
+    journal = reference()
+    if journal is not None:
+        journal._engine.dispose(close=False)
+        journal._local = threading.local()
+        if journal.dialect == "sqlite":
+            journal._writer = threading.RLock()
+
+
+def _sum_amount(value: Any) -> Decimal:
+    # SUM keeps the column's type, so the database's integer already came back as Decimal
+    if not isinstance(value, Decimal):  # pragma: no cover - guarded by ExactAmount
+        raise JournalError(f"the database returned {value!r} for a sum of amounts")
+    return value
+
+
+def _bytes(text: bytes | bytearray | memoryview | str) -> bytes:
+    if isinstance(text, str):
+        return text.encode("utf-8")
+    return bytes(text)

@@ -1,0 +1,403 @@
+"""Every message the centre sends, built from the generated models and ``cnaps2.wrap``.
+
+Each builder takes plain values and returns the CNAPS2 text (bytes). Bodies are written
+as data keyed by XML names, bound into the generated dataclasses with
+:func:`paymsg.codec.json.from_data` (which refuses a value outside its lexical space),
+wrapped with :func:`paymsg.cnaps2.wrap` and serialized with :func:`paymsg.serialize` —
+never formatted as XML text by hand.
+
+Header facts (reference §2.2, §3.2–3.3): the NPC is participant ``0000``; NPC messages
+travel downwards (``D``) with priority 3; the NPC keeps the originating bank as
+``OrigSender`` of a message it forwards; NPC MesgIDs look like a 4-letter prefix and 16
+hex digits (``HVPD5DD96B7F19269652``, [S1]). The reserve characters of forwarded
+messages (``"XN       "`` on BEPS, ``"       X "`` on HVPS) are copied from the samples
+([S1]; their meaning is [NF]).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from paymsg import cnaps2
+from paymsg.catalog import catalog
+from paymsg.cnaps2_facts import NPC, beijing_now
+from paymsg.codec.api import serialize
+from paymsg.codec.cnaps2 import Cnaps2Envelope, Cnaps2Header, join_envelope
+from paymsg.codec.json import from_data, to_data
+from paymsg.codec.message import Message
+
+__all__ = [
+    "BEPS_FORWARD_RESERVE",
+    "HVPS_FORWARD_RESERVE",
+    "Built",
+    "Ids",
+    "build",
+    "comconf_990",
+    "common_confirmation_900",
+    "corrupt_signature",
+    "discard_911",
+    "forward",
+    "settlement_receipt_604",
+    "summary_amount",
+    "system_status_801",
+]
+
+#: reserve field of NPC-forwarded BEPS packages in both public samples ([S1])
+BEPS_FORWARD_RESERVE = "XN       "
+#: reserve field of the NPC-relayed hvps.111 sample ([S1])
+HVPS_FORWARD_RESERVE = "       X "
+
+#: longest RjctInf / 拒绝信息 (Max105Text)
+REJECT_INFO = 105
+
+
+@dataclass(frozen=True, slots=True)
+class Ids:
+    """The ids of one message the centre originates: header MesgID and GrpHdr MsgId."""
+
+    mesg_id: str
+    msg_id: str
+
+    @classmethod
+    def make(cls, system: str, number: int, work_date: date) -> Ids:
+        """NPC-style ids from a durable counter: ``HVPD`` + 16 hex digits, and the work
+        date + 8-digit sequence (§2.4)."""
+        prefix = (system[:3] + "D").upper()
+        return cls(f"{prefix}{number:016X}", f"{work_date:%Y%m%d}{number % 10**8:08d}")
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """One outgoing message: its text and the facts the books keep about it."""
+
+    text: bytes
+    mt: str
+    mesg_id: str
+    msg_id: str | None
+    sender: str
+    receiver: str
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()
+
+
+def summary_amount(amount: Decimal, currency: str = "CNY") -> str:
+    """SummaryAmountText ``CNY+123.45`` (§4.3): explicit sign, 2 decimals."""
+    sign = "-" if amount < 0 else "+"
+    return f"{currency}{sign}{abs(amount).quantize(Decimal('0.01'))}"
+
+
+def group_header(
+    msg_id: str, now: datetime, receiver: str, system: str, *, rmk: str | None = None
+) -> dict[str, Any]:
+    """A GroupHeader1 from the NPC to ``receiver``."""
+    header: dict[str, Any] = {
+        "MsgId": msg_id,
+        "CreDtTm": _stamp(now),
+        "InstgPty": {"InstgDrctPty": NPC, "InstgPty": NPC},
+        "InstdPty": {"InstdDrctPty": receiver, "InstdPty": receiver},
+        "SysCd": system,
+    }
+    if rmk:
+        header["Rmk"] = rmk
+    return header
+
+
+def build(
+    mt: str,
+    data: dict[str, Any],
+    *,
+    receiver: str,
+    system: str,
+    ids: Ids,
+    now: datetime,
+    msg_id: str | None = None,
+) -> Built:
+    """Bind ``data`` (XML names) into ``mt``'s generated model, wrap it as an NPC message
+    to ``receiver`` and serialize it."""
+    mtype = catalog().get(mt)
+    document = from_data(mtype.root_class, data)
+    message = cnaps2.wrap(
+        document,
+        type=mt,
+        sender=NPC,
+        receiver=receiver,
+        sender_system=system,
+        receiver_system=system,
+        priority="3",
+        direction="D",
+        mesg_id=ids.mesg_id,
+        mesg_ref_id=ids.mesg_id,
+        now=now,
+    )
+    return Built(serialize(message), mt, ids.mesg_id, msg_id, NPC, receiver)
+
+
+def comconf_990(
+    confirmed: Cnaps2Header, code: str, *, ids: Ids, now: datetime, receiver: str
+) -> Built:
+    """ccms.990 for a received message: echoes its header (§6.6)."""
+    info: dict[str, Any] = {
+        "OrigSndr": confirmed.orig_sender,
+        "OrigSndDt": confirmed.orig_send_date,
+        "MT": confirmed.mesg_type,
+        "MsgId": confirmed.mesg_id,
+        "MsgRefId": confirmed.mesg_ref_id,
+        "MsgPrcCd": code,
+    }
+    return build(
+        "ccms.990.001.02",
+        {"ComConf": {"ConfInf": info}},
+        receiver=receiver,
+        system=confirmed.orig_sender_sid,
+        ids=ids,
+        now=now,
+    )
+
+
+def discard_911(
+    *,
+    orig_sender: str,
+    orig_send_date: str,
+    mt: str,
+    mesg_id: str,
+    mesg_ref_id: str | None,
+    code: str,
+    info: str,
+    system: str,
+    ids: Ids,
+    now: datetime,
+    receiver: str,
+) -> Built:
+    """ccms.911 discard notice naming the dropped message by its header fields (§6.8)."""
+    discarded: dict[str, Any] = {
+        "OrigSndr": orig_sender[:12],
+        "OrigSndDt": orig_send_date[:8],
+        "MT": mt[:20],
+        "MsgId": mesg_id[:20],
+        "PrcCd": code,
+        "RjctInf": info[:REJECT_INFO],
+    }
+    if mesg_ref_id:
+        discarded["MsgRefId"] = mesg_ref_id[:20]
+    return build(
+        "ccms.911.001.02",
+        {"DscrdMsgNtfctn": {"DscrdInf": discarded}},
+        receiver=receiver,
+        system=system,
+        ids=ids,
+        now=now,
+    )
+
+
+def common_confirmation_900(
+    *,
+    orgnl_msg_id: str,
+    orgnl_sender: str,
+    orgnl_mt: str,
+    status: str,
+    code: str | None,
+    info: str | None,
+    system: str,
+    ids: Ids,
+    now: datetime,
+    receiver: str,
+    processing_date: date | None = None,
+    netting_round: str | None = None,
+) -> Built:
+    """ccms.900 (§6.7): OrgnlGrpHdr + PrcSts / PrcCd / RjctInf (+ PrcDt, NetgRnd)."""
+    conf: dict[str, Any] = {"PrcSts": status}
+    if code:
+        conf["PrcCd"] = code
+    if info:
+        conf["RjctInf"] = info[:REJECT_INFO]
+    if processing_date is not None:
+        conf["PrcDt"] = processing_date.isoformat()
+    if netting_round is not None:
+        conf["NetgRnd"] = netting_round
+    data = {
+        "CmonConf": {
+            "GrpHdr": group_header(ids.msg_id, now, receiver, system),
+            "OrgnlGrpHdr": {
+                "OrgnlMsgId": orgnl_msg_id[:35],
+                "OrgnlInstgPty": orgnl_sender[:14],
+                "OrgnlMT": orgnl_mt[:35],
+            },
+            "CmonConfInf": conf,
+        }
+    }
+    return build(
+        "ccms.900.001.02",
+        data,
+        receiver=receiver,
+        system=system,
+        ids=ids,
+        now=now,
+        msg_id=ids.msg_id,
+    )
+
+
+def npc_processing(
+    status: str,
+    code: str,
+    *,
+    received: datetime | None = None,
+    sent: datetime | None = None,
+    settlement_date: date | None = None,
+    netting_date: date | None = None,
+    netting_round: str | None = None,
+    info: str | None = None,
+) -> dict[str, Any]:
+    """NPCProcessInformation (§4.2) as data, elements in schema order."""
+    data: dict[str, Any] = {"PrcSts": status, "PrcCd": code}
+    if info:
+        data["RjctInf"] = info[:REJECT_INFO]
+    if netting_date is not None:
+        data["NetgDt"] = netting_date.isoformat()
+    if netting_round is not None:
+        data["NetgRnd"] = netting_round
+    if settlement_date is not None:
+        data["SttlmDt"] = settlement_date.isoformat()
+    if received is not None:
+        data["RcvTm"] = _stamp(received)
+    if sent is not None:
+        data["TrnsmtTm"] = _stamp(sent)
+    return data
+
+
+def settlement_receipt_604(
+    *,
+    orgnl_msg_id: str,
+    orgnl_sender: str,
+    orgnl_mt: str,
+    processing: dict[str, Any],
+    balance: Decimal,
+    ids: Ids,
+    now: datetime,
+    receiver: str,
+) -> Built:
+    """saps.604 清算回执 to the sender of an HVPS payment (§6.10), with its balance."""
+    data = {
+        "SttlmRtrRct": {
+            "GrpHdr": group_header(ids.msg_id, now, receiver, "SAPS"),
+            "OrgnlGrpHdr": {
+                "OrgnlMsgId": orgnl_msg_id,
+                "OrgnlInstgPty": orgnl_sender,
+                "OrgnlMT": orgnl_mt,
+            },
+            "NPCPrcInf": processing,
+            "AcctInf": {"Bal": summary_amount(balance)},
+        }
+    }
+    return build(
+        "saps.604.001.01",
+        data,
+        receiver=receiver,
+        system="SAPS",
+        ids=ids,
+        now=now,
+        msg_id=ids.msg_id,
+    )
+
+
+def system_status_801(
+    *,
+    previous_date: date,
+    previous_status: str,
+    current_date: date,
+    current_status: str,
+    next_date: date | None,
+    holiday_flag: str,
+    remark: str,
+    system: str,
+    ids: Ids,
+    now: datetime,
+    receiver: str,
+) -> Built:
+    """ccms.801 系统状态变更通知 announcing a business-date switch (§6.11)."""
+    info: dict[str, Any] = {
+        "OrgnlSysDt": previous_date.isoformat(),
+        "OrgnlSysSts": previous_status,
+        "CurSysDt": current_date.isoformat(),
+        "CurSysSts": current_status,
+        "HldayFlg": holiday_flag,
+    }
+    if next_date is not None:
+        info["NxtSysDt"] = next_date.isoformat()
+    data = {
+        "SysStsNtfctn": {
+            "GrpHdr": group_header(ids.msg_id, now, receiver, system, rmk=remark),
+            "SysStsInf": info,
+        }
+    }
+    return build(
+        "ccms.801.001.02",
+        data,
+        receiver=receiver,
+        system=system,
+        ids=ids,
+        now=now,
+        msg_id=ids.msg_id,
+    )
+
+
+def forward(
+    message: Message,
+    *,
+    mesg_id: str,
+    now: datetime,
+    processing: dict[str, Any] | None = None,
+) -> Built:
+    """The message as the NPC forwards it to its receiver.
+
+    The header is the received one with what the NPC changes (validated by
+    :meth:`Cnaps2Header.replace`): direction ``D``, a new MesgID (also the MesgRefID), the
+    NPC's send date and time and reserve characters; the originating bank stays
+    OrigSender (§3.3). The sender's ``{S:}`` block is carried over unchanged.
+
+    HVPS bodies are ISO pacs.008/pacs.009 documents, which have no NPCPrcInf element: the
+    body is relayed byte for byte as received. A BEPS package gets ``processing`` as its
+    ``NPCPrcInf`` and is serialized from the generated model again.
+    """
+    assert isinstance(message.envelope, Cnaps2Envelope)
+    original = message.envelope.header
+    stamp = beijing_now(now)
+    header = original.replace(
+        mesg_id=mesg_id,
+        mesg_ref_id=mesg_id,
+        mesg_direction="D",
+        orig_send_date=f"{stamp:%Y%m%d}",
+        orig_send_time=f"{stamp:%H%M%S}",
+        reserve=HVPS_FORWARD_RESERVE if processing is None else BEPS_FORWARD_RESERVE,
+    )
+    envelope = Cnaps2Envelope(header=header, signature=message.envelope.signature)
+    if processing is None and message.original is not None:
+        text = join_envelope(envelope, message.original)
+    else:
+        document = message.document
+        if processing is not None:
+            data = to_data(document)
+            root = next(iter(data))
+            data[root]["NPCPrcInf"] = processing
+            document = from_data(type(document), data)
+        text = serialize(Message(message.type, document, envelope))
+    return Built(text, message.type, mesg_id, None, original.orig_sender, original.orig_receiver)
+
+
+def corrupt_signature(text: bytes) -> bytes:
+    """The same text with its ``{S:}`` signature altered (one byte of the DER value
+    flipped), or a signature added when it has none — so that verification fails."""
+    envelope, offset = cnaps2.split_envelope(text)
+    if envelope.signature is not None:
+        raw = bytearray(base64.b64decode(envelope.signature))
+        raw[len(raw) // 2] ^= 0x01
+    else:
+        raw = bytearray(hashlib.sha256(text).digest() * 2)[:70]
+    bad = Cnaps2Envelope(header=envelope.header, signature=base64.b64encode(bytes(raw)).decode())
+    return bad.encode() + text[offset:]

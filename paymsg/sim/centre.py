@@ -1,0 +1,1340 @@
+"""The CNAPS2 centre (MBFE + NPC) for one or more participants, over any :class:`Channel`.
+
+For every message a participant puts on its IN queue the centre
+
+1. answers at communication level with a **ccms.990** on the participant's OUT queue,
+   echoing the header MesgType / MesgID / MesgRefID (reference §6.6); text whose body
+   cannot be read gets the configured error code, or a **ccms.911** discard notice; text
+   whose header cannot be read always gets a ccms.911 (there is no MesgID to confirm);
+2. checks it: the queue belongs to the header's sender; the signature when the scenario
+   gives the sender's public key; safety, XSD and ``cnaps2`` rules (``paymsg.validate``);
+   a failure gets a **ccms.900** PR09 with PrcCd and RjctInf;
+3. processes it: **HVPS** hvps.111/112 are settled against the sender's settlement
+   account, forwarded to the receiver (header direction ``D``, a new NPC MesgID) and
+   answered with a **saps.604**; **BEPS** beps.121/122 join the open netting round and
+   are forwarded with ``NPCPrcInf`` (PR03, NetgDt, NetgRnd) when the round closes, the
+   sender getting a ccms.900 PR03; **ccms.991** probes get a ccms.992; reconciliation
+   requests are answered from the books (see :mod:`paymsg.sim.recon`).
+
+Each inbound message is handled in one database transaction that writes its effects and
+every message it causes to the outbox; the outbox is put on the channel after the commit
+and the inbound message is acknowledged last. A crash at any point loses nothing: on
+restart the outbox is flushed, and the redelivered inbound message is recognised as a
+copy (same sender and MesgID) — answered with a 990 again, never processed twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection
+
+from paymsg.cnaps2_facts import NPC
+from paymsg.codec.api import parse
+from paymsg.codec.cnaps2 import Cnaps2Envelope, Cnaps2Header, split_envelope
+from paymsg.codec.json import to_data
+from paymsg.codec.message import Message
+from paymsg.codec.signing import SM2Verifier, load_signing_profiles, signing_profile
+from paymsg.errors import ConfigError, EnvelopeError, PaymsgError, SignatureError
+from paymsg.sim import build
+from paymsg.sim.books import Books, from_units, to_units
+from paymsg.sim.clock import SimClock
+from paymsg.sim.events import EventSink
+from paymsg.sim.scenario import DEFAULT_BALANCE, Fault, Participant, Scenario
+from paymsg.transport.channel import Channel, Delivery
+from paymsg.validation import validate
+
+__all__ = [
+    "BEPS_PAYMENTS",
+    "CONTROL_QUEUE",
+    "HVPS_PAYMENTS",
+    "Centre",
+    "PaymentFacts",
+    "SimulatedCrash",
+    "payment_facts",
+]
+
+#: the queue on which ``paymsg sim round-close`` / ``date-switch`` / ``stop`` talk to a
+#: running centre (JSON commands, never CNAPS2 text)
+CONTROL_QUEUE = "PAYMSG.SIM.CONTROL"
+
+HVPS_PAYMENTS = frozenset({"hvps.111.001.01", "hvps.112.001.01"})
+BEPS_PAYMENTS = frozenset({"beps.121.001.01", "beps.122.001.01"})
+
+#: NPC processing statuses used by the centre (reference §8.3)
+PR_RECEIVED = "PR00"  # [S1] usage: received, not final
+PR_NETTED = "PR03"  # 已轧差 [C2+]
+PR_SETTLED = "PR04"  # 已清算 [S1]
+PR_REJECTED = "PR09"  # 已拒绝 [C2+]
+PR_QUEUED = "PR12"  # 已清算排队 [S1]
+
+#: ids are reserved from the books' counter in blocks (one write per block)
+_ID_BLOCK = 1000
+
+
+class SimulatedCrash(Exception):
+    """Raised by a ``crash`` fault: the running centre is abandoned and restarted."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """What the centre needs from a payment message (one HVPS message or BEPS package)."""
+
+    msg_id: str
+    tx_type: str
+    amount: Decimal
+    currency: str
+    nb_of_txs: int
+
+
+def payment_facts(message: Message, data: dict[str, Any] | None = None) -> PaymentFacts:
+    """Business keys and totals of an hvps.111/112 or beps.121/122 document (``data``:
+    its :func:`~paymsg.codec.json.to_data` form, when the caller has it already)."""
+    if data is None:
+        data = to_data(message.document)
+    root = data[next(iter(data))]
+    if "PKGGrpHdr" in root:
+        group = root["PKGGrpHdr"]
+        details = root.get("CstmrCdtTrfInf") or root.get("FinCdtTrfInf") or [{}]
+        first = details[0] if isinstance(details, list) else details
+        tx_type = first.get("PmtTpInf", {}).get("CtgyPurp", {}).get("Prtry", "")
+        total = group["CtrlSum"]
+        return PaymentFacts(
+            group["MsgId"], tx_type, Decimal(total["#text"]), total["@Ccy"], int(group["NbOfTxs"])
+        )
+    group = root["GrpHdr"]
+    txs = root["CdtTrfTxInf"]
+    tx = txs[0] if isinstance(txs, list) else txs
+    kind = tx.get("PmtTpInf", {})
+    tx_type = kind.get("CtgyPurp", {}).get("Prtry") or kind.get("SvcLvl", {}).get("Prtry") or ""
+    amount = tx["IntrBkSttlmAmt"]
+    return PaymentFacts(
+        group["MsgId"], tx_type, Decimal(amount["#text"]), amount["@Ccy"], int(group["NbOfTxs"])
+    )
+
+
+@dataclass(slots=True)
+class _Out:
+    """An outbox row held in memory until it is put."""
+
+    id: int
+    queue: str
+    raw: bytes
+    not_before: float | None = None
+    hold: bool = False
+    put_copies: int = 1
+
+
+@dataclass(slots=True)
+class Work:
+    """One books transaction's worth of work: the connection, the simulated time, and the
+    outgoing messages and events it caused (handed to the outbox after the commit)."""
+
+    conn: Connection
+    now: datetime
+    #: sim_message id of the inbound message being handled (0 when none)
+    in_id: int = 0
+    #: the to_data() form of the inbound document being handled
+    data: dict[str, Any] | None = None
+    outs: list[_Out] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def event(self, name: str, **fields: Any) -> None:
+        self.events.append((name, fields))
+
+
+@dataclass(slots=True)
+class _Decision:
+    """The faults that apply to one inbound message."""
+
+    faults: list[Fault] = field(default_factory=list)
+
+    def get(self, kind: str) -> Fault | None:
+        return next((f for f in self.faults if f.kind == kind), None)
+
+
+class Centre:
+    """The simulated centre. Use :meth:`step` (one pass) or :meth:`run` (until told to
+    stop). One thread drives a centre; the books and the channel are its own."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        participants: list[Participant],
+        *,
+        books: Books,
+        scenario: Scenario | None = None,
+        clock: SimClock | None = None,
+        events: EventSink | None = None,
+        control_queue: str = CONTROL_QUEUE,
+        batch: int = 50,
+    ) -> None:
+        if not participants:
+            raise ConfigError("the centre needs at least one participant", field="participant")
+        self.channel = channel
+        self.books = books
+        self.scenario = scenario or Scenario()
+        self.clock = clock or SimClock(self.scenario.clock.start_at(), self.scenario.clock.speed)
+        self.events = events or EventSink()
+        self.control_queue = control_queue
+        self.participants = {p.bank: p for p in participants}
+        if len(self.participants) != len(participants):
+            raise ConfigError("a participant is given twice", field="participant")
+        queues = [q for p in participants for q in (p.in_queue, p.out_queue)] + [control_queue]
+        if len(set(queues)) != len(queues):
+            raise ConfigError(
+                "every participant needs its own IN and OUT queue, distinct from the control queue",
+                field="participant",
+            )
+        self.stopped = False
+        #: deliveries of one queue handled per books transaction
+        self.batch = max(1, batch)
+        self._pending: list[_Out] = []
+        self._sent_unmarked: list[int] = []
+        self._ids: tuple[int, int] = (0, 0)  # next, end (exclusive) of the reserved block
+        self._verifier, self._profiles = self._signature_checks()
+        self._faulty = bool(self.scenario.faults)
+        for queue in queues:
+            channel.declare(queue)
+        self._open_books()
+        self._pending = [
+            _Out(r.id, r.queue, r.raw, r.not_before, bool(r.hold), r.put_copies)
+            for r in books.pending_outbox()
+        ]
+        self.events.emit("started", self.clock.now(), pending=len(self._pending))
+
+    # ------------------------------------------------------------------ set-up
+
+    def _signature_checks(self) -> tuple[SM2Verifier | None, dict[str, Any] | None]:
+        keys = {
+            bank: cfg.public_key
+            for bank, cfg in self.scenario.participants.items()
+            if cfg.public_key and bank in self.participants
+        }
+        if not keys:
+            return None, None
+        profiles = None
+        if self.scenario.signing_profiles:
+            profiles = load_signing_profiles(self.scenario.signing_profiles)
+        return SM2Verifier(keys), profiles
+
+    def _open_books(self) -> None:
+        with self.books.begin() as conn:
+            for bank in self.participants:
+                configured = self.scenario.participants.get(bank)
+                balance = (
+                    configured.balance if configured and configured.balance is not None else None
+                )
+                Books.open_account(conn, bank, DEFAULT_BALANCE if balance is None else balance)
+            stored = Books.get_state(conn, "business_date")
+            if stored is None:
+                start = self.clock.now()
+                first = self.scenario.clock.business_date or (
+                    start.date()
+                    + timedelta(
+                        days=1 if start.time() >= self.scenario.day.date_switch_time() else 0
+                    )
+                )
+                Books.set_state(conn, "business_date", first.isoformat())
+                Books.set_state(conn, "beps_round", "1")
+                Books.set_state(conn, "round_started", start.isoformat())
+                stored = first.isoformat()
+            self.business_date = date.fromisoformat(stored)
+            self.beps_round = int(Books.get_state(conn, "beps_round") or "1")
+            self._round_started = datetime.fromisoformat(
+                Books.get_state(conn, "round_started") or self.clock.now().isoformat()
+            )
+            self._eod_done = Books.get_state(conn, "eod_done") == stored
+            self._window_waiting = bool(Books.waiting(conn, "window"))
+            self._balance_waiting = bool(Books.waiting(conn, "balance"))
+
+    # ------------------------------------------------------------------ ids
+
+    def new_ids(self, conn: Connection, system: str) -> build.Ids:
+        number, end = self._ids
+        if number >= end:
+            start = int(Books.get_state(conn, "counter") or "0")
+            Books.set_state(conn, "counter", str(start + _ID_BLOCK))
+            number, end = start + 1, start + _ID_BLOCK + 1
+        self._ids = (number + 1, end)
+        return build.Ids.make(system, number, self.business_date)
+
+    @property
+    def pending(self) -> int:
+        """Outgoing messages written to the outbox and not yet put (delayed, held …)."""
+        return len(self._pending)
+
+    # ------------------------------------------------------------------ the loop
+
+    def step(self) -> int:
+        """One pass: flush the outbox, run the clock's schedule, handle at most one
+        message per queue (control queue included). Returns the messages handled."""
+        self.flush()
+        self.tick()
+        handled = 0
+        for participant in self.participants.values():
+            deliveries: list[Delivery] = []
+            while len(deliveries) < self.batch:
+                delivery = self.channel.get(participant.in_queue)
+                if delivery is None:
+                    break
+                deliveries.append(delivery)
+            if deliveries:
+                self.handle_batch(participant, deliveries)
+                handled += len(deliveries)
+        control = self.channel.get(self.control_queue)
+        if control is not None:
+            self.command(control)
+            handled += 1
+        return handled
+
+    def run(
+        self,
+        *,
+        until: Callable[[], bool] | None = None,
+        idle: float = 0.005,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
+        """Serve until a ``stop`` command (or ``until()`` is true)."""
+        while not self.stopped and not (until is not None and until()):
+            if self.step() == 0:
+                self._mark_sent()
+                if on_idle is not None:
+                    on_idle()
+                time.sleep(idle)
+        self.flush()
+        self._mark_sent()
+
+    def flush(self) -> None:
+        """Put every due outbox message (delayed ones when their time comes; one held for
+        reordering after the next message to the same queue)."""
+        if not self._pending:
+            return
+        real_now = time.time()
+        keep: list[_Out] = []
+        released: set[str] = set()
+        for out in self._pending:
+            if out.hold or (out.not_before is not None and out.not_before > real_now):
+                keep.append(out)
+                continue
+            for _ in range(out.put_copies):
+                self.channel.put(out.queue, out.raw)
+            self._sent_unmarked.append(out.id)
+            released.add(out.queue)
+        for out in keep:
+            if out.hold and out.queue in released:
+                out.hold = False
+                self.books.release_holds(out.queue)
+        self._pending = keep
+
+    def _mark_sent(self) -> None:
+        if self._sent_unmarked:
+            self.books.mark_sent(self._sent_unmarked)
+            self._sent_unmarked = []
+
+    # ------------------------------------------------------------------ one message
+
+    def handle_batch(self, participant: Participant, deliveries: list[Delivery]) -> None:
+        """Handle several deliveries of one participant in one books transaction (one
+        commit), then put their answers and acknowledge them. With scenario faults each
+        message is handled on its own, so that crash points stay exact."""
+        if self._faulty or len(deliveries) == 1:
+            for delivery in deliveries:
+                self.handle(participant, delivery)
+            return
+        batch: list[tuple[Delivery, Cnaps2Header]] = []
+        for delivery in deliveries:
+            try:
+                envelope, _ = split_envelope(delivery.body)
+            except EnvelopeError as exc:
+                self._unreadable_header(participant, delivery, exc)
+                continue
+            batch.append((delivery, envelope.header))
+        if not batch:
+            return
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            for delivery, header in batch:
+                if header.mesg_type.startswith("ccms.990."):
+                    self._record_990(work, participant, header, delivery.body)
+                    continue
+                existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
+                if existing is not None:
+                    self._copy(work, participant, header, existing)
+                else:
+                    self._new_message(work, participant, header, delivery.body, _Decision())
+        self._finish(work)
+        self.flush()
+        for delivery, _ in batch:
+            self.channel.ack(delivery)
+
+    def handle(self, participant: Participant, delivery: Delivery) -> None:
+        """Handle one inbound delivery from ``participant`` (see the module docstring)."""
+        raw = delivery.body
+        try:
+            envelope, _ = split_envelope(raw)
+        except EnvelopeError as exc:
+            self._unreadable_header(participant, delivery, exc)
+            return
+        header = envelope.header
+        if header.mesg_type.startswith("ccms.990."):
+            self._participant_990(participant, delivery, header)
+            return
+        decision = self._decide(header) if self._faulty else _Decision()
+        crash = decision.get("crash")
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
+            if existing is not None:
+                self._copy(work, participant, header, existing)
+            else:
+                self._new_message(work, participant, header, raw, decision)
+            if crash is not None and crash.point == "before_commit":
+                raise SimulatedCrash(f"scenario crash before commit ({header.mesg_id})")
+        self._finish(work)
+        if crash is not None and crash.point == "after_commit":
+            raise SimulatedCrash(f"scenario crash after commit ({header.mesg_id})")
+        self.flush()
+        if crash is not None and crash.point == "after_put":
+            raise SimulatedCrash(f"scenario crash after the puts ({header.mesg_id})")
+        self.channel.ack(delivery)
+
+    def _catch_up(self, work: Work) -> None:
+        """Record as sent what was put since the last transaction (saves a commit)."""
+        if self._sent_unmarked:
+            Books.mark_sent_in(work.conn, self._sent_unmarked)
+            self._sent_unmarked = []
+
+    def _finish(self, work: Work) -> None:
+        """After the commit: the outbox rows go to the in-memory queue, events are emitted."""
+        self._pending.extend(work.outs)
+        for name, fields in work.events:
+            self.events.emit(name, work.now, **fields)
+
+    def _decide(self, header: Cnaps2Header) -> _Decision:
+        """The faults for this message, decided once and durably (a redelivered copy gets
+        the same decision; a crash fault never fires twice)."""
+        sender, mt = header.orig_sender, header.mesg_type
+        candidates = [(i, f) for i, f in enumerate(self.scenario.faults) if f.matches(mt, sender)]
+        if not candidates:
+            return _Decision()
+        faults = self.scenario.faults
+        with self.books.begin() as conn:
+            decided = Books.fault_hits(conn, sender, header.mesg_id)
+            if decided is not None:
+                return _Decision([faults[i] for i in decided if faults[i].kind != "crash"])
+            fired: list[Fault] = []
+            for index, fault in candidates:
+                number = Books.fault_match(conn, index)
+                if fault.fires_at(number):
+                    Books.add_fault_hit(conn, index, sender, header.mesg_id)
+                    Books.fault_fired(conn, index)
+                    fired.append(fault)
+            Books.add_fault_hit(conn, -1, sender, header.mesg_id)
+        for fault in fired:
+            self.events.emit(
+                "fault", self.clock.now(), kind=fault.kind, mt=mt, mesg_id=header.mesg_id
+            )
+        return _Decision(fired)
+
+    def enqueue(
+        self,
+        work: Work,
+        built: build.Built,
+        bank: str,
+        *,
+        reply_to: str | None = None,
+        code: str | None = None,
+        delay: float | None = None,
+        hold: bool = False,
+        copies: int = 1,
+    ) -> int:
+        """Write one outgoing message to the outbox (inside the transaction)."""
+        participant = self.participants[bank]
+        not_before = time.time() + delay if delay else None
+        row_id = Books.add_message(
+            work.conn,
+            direction="out",
+            bank=bank,
+            queue=participant.out_queue,
+            sender=built.sender,
+            receiver=built.receiver,
+            mt=built.mt,
+            mesg_id=built.mesg_id,
+            msg_id=built.msg_id,
+            reply_to=reply_to,
+            status="pending",
+            code=code,
+            copies=1,
+            not_before=not_before,
+            hold=1 if hold else 0,
+            put_copies=copies,
+            work_date=self.business_date.isoformat(),
+            created_at=work.now.isoformat(),
+            raw=built.text,
+        )
+        work.outs.append(_Out(row_id, participant.out_queue, built.text, not_before, hold, copies))
+        return row_id
+
+    def _record_in(
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        raw: bytes,
+        *,
+        status: str = "received",
+        msg_id: str | None = None,
+    ) -> int:
+        return Books.add_message(
+            work.conn,
+            direction="in",
+            bank=participant.bank,
+            queue=participant.in_queue,
+            sender=header.orig_sender,
+            receiver=header.orig_receiver,
+            mt=header.mesg_type,
+            mesg_id=header.mesg_id,
+            msg_id=msg_id,
+            status=status,
+            copies=1,
+            hold=0,
+            put_copies=1,
+            work_date=self.business_date.isoformat(),
+            created_at=work.now.isoformat(),
+            raw=raw,
+        )
+
+    def _ack_990(
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        code: str,
+        decision: _Decision | None = None,
+    ) -> None:
+        """The communication-level answer (unless a fault drops it)."""
+        if decision is not None and decision.get("drop_990") is not None:
+            work.event("990_dropped", bank=participant.bank, mesg_id=header.mesg_id)
+            return
+        delay = decision.get("delay_990") if decision is not None else None
+        built = build.comconf_990(
+            header,
+            code,
+            ids=self.new_ids(work.conn, header.orig_sender_sid),
+            now=work.now,
+            receiver=participant.bank,
+        )
+        self.enqueue(
+            work,
+            built,
+            participant.bank,
+            reply_to=header.mesg_id,
+            code=code,
+            delay=delay.seconds if delay is not None else None,
+        )
+
+    def _copy(self, work: Work, participant: Participant, header: Cnaps2Header, row: Any) -> None:
+        """A copy of a message already received: answered again, never processed again."""
+        Books.count_copy(work.conn, row.id)
+        work.event("duplicate", bank=participant.bank, mt=header.mesg_type, mesg_id=header.mesg_id)
+        codes = self.scenario.codes
+        if codes.duplicate_reply == "911":
+            self._discard(
+                work, participant, header, "a message with this sender and MesgID was received"
+            )
+        else:
+            self._ack_990(work, participant, header, row.code or codes.received)
+
+    def _discard(
+        self, work: Work, participant: Participant, header: Cnaps2Header, reason: str
+    ) -> None:
+        built = build.discard_911(
+            orig_sender=header.orig_sender,
+            orig_send_date=header.orig_send_date,
+            mt=header.mesg_type,
+            mesg_id=header.mesg_id,
+            mesg_ref_id=header.mesg_ref_id,
+            code=self.scenario.codes.discarded,
+            info=reason,
+            system=header.orig_sender_sid,
+            ids=self.new_ids(work.conn, header.orig_sender_sid),
+            now=work.now,
+            receiver=participant.bank,
+        )
+        self.enqueue(work, built, participant.bank, reply_to=header.mesg_id)
+        work.event("discarded", bank=participant.bank, mesg_id=header.mesg_id, info=reason)
+
+    def _unreadable_header(
+        self, participant: Participant, delivery: Delivery, error: EnvelopeError
+    ) -> None:
+        """Text whose header cannot be read: kept in the books, answered with a ccms.911
+        naming what could be read of it."""
+        raw = delivery.body
+        text = raw[:130].decode("latin-1")
+        mt = text[58:78].strip() or "unknown"
+        mesg_id = text[78:98].strip()
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            number = Books.next_number(conn, "unreadable")
+            key = f"UNREADABLE{number:010d}"
+            Books.add_message(
+                conn,
+                direction="in",
+                bank=participant.bank,
+                queue=participant.in_queue,
+                sender=participant.bank,
+                receiver=NPC,
+                mt=mt[:35] if mt.isprintable() and mt.isascii() else "unknown",
+                mesg_id=key,
+                status="unreadable",
+                code=self.scenario.codes.discarded,
+                copies=1,
+                hold=0,
+                put_copies=1,
+                work_date=self.business_date.isoformat(),
+                created_at=work.now.isoformat(),
+                raw=raw,
+            )
+            safe = mesg_id if mesg_id.isascii() and mesg_id.isprintable() and mesg_id else key
+            built = build.discard_911(
+                orig_sender=participant.bank,
+                orig_send_date=f"{work.now:%Y%m%d}",
+                mt=mt if mt.isascii() and mt.isprintable() else "unknown",
+                mesg_id=safe,
+                mesg_ref_id=None,
+                code=self.scenario.codes.discarded,
+                info=f"unreadable header: {error.message}",
+                system="CCMS",
+                ids=self.new_ids(conn, "CCMS"),
+                now=work.now,
+                receiver=participant.bank,
+            )
+            self.enqueue(work, built, participant.bank)
+            work.event("unreadable", bank=participant.bank, info=error.message)
+        self._finish(work)
+        self.flush()
+        self.channel.ack(delivery)
+
+    def _participant_990(
+        self, participant: Participant, delivery: Delivery, header: Cnaps2Header
+    ) -> None:
+        """A participant confirms a message the centre sent it. Never answered."""
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            self._record_990(work, participant, header, delivery.body)
+        self._finish(work)
+        self.channel.ack(delivery)
+
+    def _record_990(
+        self, work: Work, participant: Participant, header: Cnaps2Header, body: bytes
+    ) -> None:
+        """Record a participant's ccms.990 (inside the transaction) and mark the outbox
+        entry it confirms ``confirmed`` / ``refused``; a copy only counts."""
+        existing = Books.find_inbound(work.conn, header.orig_sender, header.mesg_id)
+        if existing is not None:
+            Books.count_copy(work.conn, existing.id)
+            return
+        try:
+            info = parse(body).document.com_conf.conf_inf
+            confirmed, code = info.msg_id, info.msg_prc_cd
+        except PaymsgError:
+            confirmed, code = None, None
+        self._record_in(work, participant, header, body)
+        if confirmed is not None and code is not None:
+            Books.confirm_outbound(work.conn, confirmed, code)
+
+    # ------------------------------------------------------------------ new messages
+
+    def _new_message(
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        raw: bytes,
+        decision: _Decision,
+    ) -> None:
+        codes = self.scenario.codes
+        mt = header.mesg_type
+        try:
+            message = parse(raw)
+        except PaymsgError as exc:
+            in_id = self._record_in(work, participant, header, raw, status="unreadable")
+            work.event("unreadable", bank=participant.bank, mesg_id=header.mesg_id, info=str(exc))
+            if codes.unreadable_reply == "911":
+                self._discard(work, participant, header, f"unreadable body: {exc.message}")
+            else:
+                self._ack_990(work, participant, header, codes.unreadable, decision)
+            del in_id
+            return
+        work.data = to_data(message.document)
+        msg_id = _group_msg_id(message, work.data)
+        work.in_id = self._record_in(work, participant, header, raw, msg_id=msg_id)
+        self._ack_990(work, participant, header, codes.received, decision)
+        work.event("received", bank=participant.bank, mt=mt, mesg_id=header.mesg_id, msg_id=msg_id)
+
+        reject = decision.get("reject")
+        if reject is not None:
+            self._refuse(work, participant, header, message, reject.code, reject.info)
+            return
+        problem = self._check(participant, header, raw, message)
+        if problem is not None:
+            code, info = problem
+            self._refuse(work, participant, header, message, code, info)
+            return
+        if mt in HVPS_PAYMENTS:
+            self._hvps(work, participant, header, message, decision)
+        elif mt in BEPS_PAYMENTS:
+            self._beps(work, participant, header, message, decision)
+        else:
+            handler = self._handlers().get(mt)
+            if handler is None:
+                self._refuse(
+                    work,
+                    participant,
+                    header,
+                    message,
+                    codes.unsupported,
+                    f"the simulator does not process {mt}",
+                )
+            else:
+                handler(work, participant, header, message)
+
+    def _handlers(self) -> dict[str, Callable[[Work, Participant, Cnaps2Header, Message], None]]:
+        """Information and reconciliation requests the centre answers (by MT)."""
+        from paymsg.sim import recon
+
+        return recon.handlers(self)
+
+    def _check(
+        self, participant: Participant, header: Cnaps2Header, raw: bytes, message: Message
+    ) -> tuple[str, str] | None:
+        """Queue ownership, signature, then safety / XSD / rules: (code, info) or None."""
+        codes = self.scenario.codes
+        if header.orig_sender != participant.bank:
+            return (
+                codes.check_failed,
+                f"sender {header.orig_sender} put the message on {participant.bank}'s queue",
+            )
+        if header.mesg_direction != "U":
+            return codes.check_failed, "a participant's message must have direction U"
+        if self._verifier is not None and header.orig_sender in {
+            b for b, c in self.scenario.participants.items() if c.public_key
+        }:
+            try:
+                profile = signing_profile(header.mesg_type, self._profiles)
+                parse(raw, verifier=self._verifier, signing_profile=profile)
+            except SignatureError as exc:
+                return codes.bad_signature, f"signature: {exc.message}"
+        report = validate(raw, profile_name=self.scenario.profile)
+        errors = [f for f in report.findings if f.severity == "error"]
+        if errors:
+            first = errors[0]
+            where = f" at {first.path}" if first.path else ""
+            return codes.check_failed, f"{first.rule}{where}: {first.message}"
+        return None
+
+    def _refuse(
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        message: Message | None,
+        code: str,
+        info: str,
+        *,
+        facts: PaymentFacts | None = None,
+    ) -> None:
+        """ccms.900 PR09 to the sender; a payment is recorded as rejected."""
+        mt = header.mesg_type
+        msg_id = (facts.msg_id if facts else None) or (_group_msg_id(message) if message else None)
+        system = header.orig_sender_sid
+        if facts is None and message is not None and mt in HVPS_PAYMENTS | BEPS_PAYMENTS:
+            try:
+                facts = payment_facts(message)
+            except (KeyError, IndexError, TypeError, ValueError):
+                facts = None
+        if (
+            facts is not None
+            and message is not None
+            and Books.find_payment(work.conn, header.orig_sender, mt, facts.msg_id) is None
+        ):
+            self._record_payment(work, header, facts, status=PR_REJECTED, code=code, info=info)
+        built = build.common_confirmation_900(
+            orgnl_msg_id=msg_id or header.mesg_id,
+            orgnl_sender=header.orig_sender,
+            orgnl_mt=mt,
+            status=PR_REJECTED,
+            code=code,
+            info=info,
+            system=system,
+            ids=self.new_ids(work.conn, system),
+            now=work.now,
+            receiver=participant.bank,
+            processing_date=self.business_date,
+        )
+        self.enqueue(work, built, participant.bank, reply_to=header.mesg_id, code=code)
+        work.event("rejected", bank=participant.bank, mt=mt, msg_id=msg_id, code=code, info=info)
+
+    def _record_payment(
+        self,
+        work: Work,
+        header: Cnaps2Header,
+        facts: PaymentFacts,
+        *,
+        status: str,
+        waiting: str | None = None,
+        code: str | None = None,
+        info: str | None = None,
+        lost: bool = False,
+        faults: str | None = None,
+    ) -> SimpleNamespace:
+        """One row in sim_payment (the caller made sure the business key is new)."""
+        values = {
+            "system": header.orig_sender_sid,
+            "mt": header.mesg_type,
+            "msg_id": facts.msg_id,
+            "sender": header.orig_sender,
+            "receiver": header.orig_receiver,
+            "tx_type": facts.tx_type[:6],
+            "amount": to_units(facts.amount),
+            "nb_of_txs": facts.nb_of_txs,
+            "work_date": self.business_date.isoformat(),
+            "status": status,
+            "waiting": waiting,
+            "code": code,
+            "info": (info or "")[:105] or None,
+            "in_message_id": work.in_id,
+            "received_at": work.now.isoformat(),
+            "lost": 1 if lost else 0,
+            "faults": faults,
+        }
+        payment_id = Books.add_payment(work.conn, **values)
+        return SimpleNamespace(id=payment_id, **values)
+
+    def _payment_preamble(
+        self, work: Work, participant: Participant, header: Cnaps2Header, message: Message
+    ) -> PaymentFacts | None:
+        """Common checks of HVPS and BEPS payments: known receiver, new business key."""
+        codes = self.scenario.codes
+        facts = payment_facts(message, work.data)
+        if header.orig_receiver not in self.participants:
+            self._refuse(
+                work,
+                participant,
+                header,
+                message,
+                codes.unknown_receiver,
+                f"receiver {header.orig_receiver} is not a participant of this centre",
+            )
+            return None
+        if Books.find_payment(work.conn, header.orig_sender, header.mesg_type, facts.msg_id):
+            built = build.common_confirmation_900(
+                orgnl_msg_id=facts.msg_id,
+                orgnl_sender=header.orig_sender,
+                orgnl_mt=header.mesg_type,
+                status=PR_REJECTED,
+                code=codes.check_failed,
+                info=f"MsgId {facts.msg_id} was processed already (a new MesgID, same payment)",
+                system=header.orig_sender_sid,
+                ids=self.new_ids(work.conn, header.orig_sender_sid),
+                now=work.now,
+                receiver=participant.bank,
+                processing_date=self.business_date,
+            )
+            self.enqueue(work, built, participant.bank, reply_to=header.mesg_id)
+            work.event("rejected", bank=participant.bank, msg_id=facts.msg_id, info="repeat")
+            return None
+        return facts
+
+    # ------------------------------------------------------------------ HVPS
+
+    def _hvps(
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        message: Message,
+        decision: _Decision,
+    ) -> None:
+        hvps = self.scenario.hvps
+        facts = self._payment_preamble(work, participant, header, message)
+        if facts is None:
+            return
+        lost = decision.get("lose") is not None
+        if not hvps.in_window(work.now):
+            if hvps.outside_window == "refuse":
+                self._refuse(
+                    work,
+                    participant,
+                    header,
+                    message,
+                    self.scenario.codes.outside_window,
+                    f"outside the HVPS operating window ({hvps.window_open}-{hvps.window_close})",
+                    facts=facts,
+                )
+                return
+            self._record_payment(
+                work,
+                header,
+                facts,
+                status=PR_RECEIVED,
+                waiting="window",
+                lost=lost,
+                faults=_forward_faults(decision),
+            )
+            self._window_waiting = True
+            work.event("queued", bank=participant.bank, msg_id=facts.msg_id, waiting="window")
+            return
+        row = self._record_payment(
+            work, header, facts, status=PR_RECEIVED, lost=lost, faults=_forward_faults(decision)
+        )
+        self._settle(work, row, first_attempt=True, message=message)
+
+    def _settle(
+        self, work: Work, row: Any, *, first_attempt: bool, message: Message | None = None
+    ) -> bool:
+        """Settle one HVPS payment (a sim_payment row) if the sender's balance covers it;
+        else queue or refuse it. Returns True when it settled."""
+        payment_id = row.id
+        sender, receiver = row.sender, row.receiver
+        balance = Books.balance(work.conn, sender)
+        if message is None:
+            message, header = _stored(work.conn, row.in_message_id)
+        else:
+            assert isinstance(message.envelope, Cnaps2Envelope)
+            header = message.envelope.header
+        amount = from_units(row.amount)
+        codes = self.scenario.codes
+        if balance < row.amount:
+            if self.scenario.hvps.short_balance == "refuse":
+                Books.update_payment(
+                    work.conn,
+                    payment_id,
+                    status=PR_REJECTED,
+                    waiting=None,
+                    code=codes.short_balance,
+                    info="insufficient balance",
+                )
+                built = build.common_confirmation_900(
+                    orgnl_msg_id=row.msg_id,
+                    orgnl_sender=sender,
+                    orgnl_mt=row.mt,
+                    status=PR_REJECTED,
+                    code=codes.short_balance,
+                    info=f"balance {from_units(balance)} does not cover {amount}",
+                    system="HVPS",
+                    ids=self.new_ids(work.conn, "HVPS"),
+                    now=work.now,
+                    receiver=sender,
+                    processing_date=self.business_date,
+                )
+                self.enqueue(work, built, sender, reply_to=header.mesg_id, code=codes.short_balance)
+                work.event("rejected", bank=sender, msg_id=row.msg_id, code=codes.short_balance)
+                return False
+            if first_attempt or row.waiting != "balance":
+                Books.update_payment(work.conn, payment_id, status=PR_QUEUED, waiting="balance")
+                self._balance_waiting = True
+                receipt = build.settlement_receipt_604(
+                    orgnl_msg_id=row.msg_id,
+                    orgnl_sender=sender,
+                    orgnl_mt=row.mt,
+                    processing=build.npc_processing(
+                        PR_QUEUED, codes.settled, received=_moment(row.received_at)
+                    ),
+                    balance=from_units(balance),
+                    ids=self.new_ids(work.conn, "SAPS"),
+                    now=work.now,
+                    receiver=sender,
+                )
+                self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
+                work.event("queued", bank=sender, msg_id=row.msg_id, waiting="balance")
+            return False
+        Books.move(work.conn, sender, receiver, row.amount)
+        faults = set(row.faults.split(",")) if row.faults else set()
+        forward_ids = self.new_ids(work.conn, "HVPS")
+        forwarded = build.forward(message, mesg_id=forward_ids.mesg_id, now=work.now)
+        text_fault = "corrupt_signature" in faults
+        if text_fault:
+            forwarded = _with_text(forwarded, build.corrupt_signature(forwarded.text))
+        forward_id = self.enqueue(
+            work,
+            forwarded,
+            receiver,
+            hold="reorder" in faults,
+            copies=2 if "duplicate" in faults else 1,
+        )
+        settled = build.npc_processing(
+            PR_SETTLED,
+            codes.settled,
+            received=_moment(row.received_at),
+            sent=work.now,
+            settlement_date=self.business_date,
+        )
+        receipt = build.settlement_receipt_604(
+            orgnl_msg_id=row.msg_id,
+            orgnl_sender=sender,
+            orgnl_mt=row.mt,
+            processing=settled,
+            balance=from_units(balance - row.amount),
+            ids=self.new_ids(work.conn, "SAPS"),
+            now=work.now,
+            receiver=sender,
+        )
+        self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
+        if row.lost:
+            Books.delete_payment(work.conn, payment_id)
+            work.event("lost", bank=sender, msg_id=row.msg_id)
+        else:
+            Books.update_payment(
+                work.conn,
+                payment_id,
+                status=PR_SETTLED,
+                waiting=None,
+                forward_message_id=forward_id,
+                settled_at=work.now.isoformat(),
+            )
+        work.event(
+            "settled", bank=sender, receiver=receiver, mt=row.mt, msg_id=row.msg_id, amount=amount
+        )
+        # the receiver's balance grew: its queued payments may settle now (FIFO)
+        if self._balance_waiting:
+            for waiting in Books.waiting(work.conn, "balance", sender=receiver):
+                if not self._settle(work, waiting, first_attempt=False):
+                    break
+        return True
+
+    # ------------------------------------------------------------------ BEPS
+
+    def _beps(
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        message: Message,
+        decision: _Decision,
+    ) -> None:
+        facts = self._payment_preamble(work, participant, header, message)
+        if facts is None:
+            return
+        self._record_payment(
+            work,
+            header,
+            facts,
+            status=PR_RECEIVED,
+            waiting="round",
+            lost=decision.get("lose") is not None,
+            faults=_forward_faults(decision),
+        )
+        work.event("accepted", bank=participant.bank, msg_id=facts.msg_id, round=self.beps_round)
+
+    def close_round(self) -> int:
+        """Net every package of the open round: forward each with NPCPrcInf (PR03, NetgDt,
+        NetgRnd), confirm to each sender with ccms.900 PR03, settle the amounts, and open
+        the next round. Returns the number of packages netted."""
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            netted = self._close_round(work)
+        self._finish(work)
+        self.flush()
+        return netted
+
+    def _close_round(self, work: Work) -> int:
+        codes = self.scenario.codes
+        round_no = f"{self.beps_round:02d}"
+        packages = Books.waiting(work.conn, "round")
+        for row in packages:
+            message, header = _stored(work.conn, row.in_message_id)
+            Books.move(work.conn, row.sender, row.receiver, row.amount)
+            processing = build.npc_processing(
+                PR_NETTED,
+                codes.netted,
+                netting_date=self.business_date,
+                netting_round=round_no,
+                received=_moment(row.received_at),
+                sent=work.now,
+            )
+            ids = self.new_ids(work.conn, "BEPS")
+            forwarded = build.forward(
+                message, mesg_id=ids.mesg_id, now=work.now, processing=processing
+            )
+            faults = set(row.faults.split(",")) if row.faults else set()
+            if "corrupt_signature" in faults:
+                forwarded = _with_text(forwarded, build.corrupt_signature(forwarded.text))
+            forward_id = self.enqueue(
+                work,
+                forwarded,
+                row.receiver,
+                hold="reorder" in faults,
+                copies=2 if "duplicate" in faults else 1,
+            )
+            confirmation = build.common_confirmation_900(
+                orgnl_msg_id=row.msg_id,
+                orgnl_sender=row.sender,
+                orgnl_mt=row.mt,
+                status=PR_NETTED,
+                code=codes.netted,
+                info=None,
+                system="BEPS",
+                ids=self.new_ids(work.conn, "BEPS"),
+                now=work.now,
+                receiver=row.sender,
+                processing_date=self.business_date,
+                netting_round=round_no,
+            )
+            self.enqueue(work, confirmation, row.sender, reply_to=header.mesg_id)
+            if row.lost:
+                Books.delete_payment(work.conn, row.id)
+                work.event("lost", bank=row.sender, msg_id=row.msg_id)
+            else:
+                Books.update_payment(
+                    work.conn,
+                    row.id,
+                    status=PR_NETTED,
+                    waiting=None,
+                    netting_date=self.business_date.isoformat(),
+                    netting_round=round_no,
+                    forward_message_id=forward_id,
+                    settled_at=work.now.isoformat(),
+                )
+            work.event(
+                "netted",
+                bank=row.sender,
+                receiver=row.receiver,
+                msg_id=row.msg_id,
+                round=round_no,
+                amount=from_units(row.amount),
+            )
+        work.event("round_closed", round=round_no, packages=len(packages))
+        self.beps_round += 1
+        self._round_started = work.now
+        Books.set_state(work.conn, "beps_round", str(self.beps_round))
+        Books.set_state(work.conn, "round_started", work.now.isoformat())
+        return len(packages)
+
+    # ------------------------------------------------------------------ the day
+
+    def tick(self) -> None:
+        """Run what the simulated clock says is due: HVPS payments waiting for the window,
+        scheduled BEPS round closes, end of day, the business-date switch."""
+        now = self.clock.now()
+        day = self.scenario.day
+        if day.automatic:
+            if not self._eod_done and now >= datetime.combine(
+                self.business_date, day.end_of_day_time()
+            ):
+                self.end_of_day()
+            if now >= datetime.combine(self.business_date, day.date_switch_time()):
+                self.switch_date()
+        if self._window_waiting and self.scenario.hvps.in_window(now):
+            self._release_window()
+        every = self.scenario.beps.round_seconds
+        if every > 0 and now >= self._round_started + timedelta(seconds=every):
+            self.close_round()
+
+    def _release_window(self) -> None:
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            for row in Books.waiting(conn, "window"):
+                Books.update_payment(conn, row.id, waiting=None)
+                self._settle(work, row, first_attempt=True)
+            self._window_waiting = False
+        self._finish(work)
+        self.flush()
+
+    def end_of_day(self) -> None:
+        """Close the open BEPS round, refuse HVPS payments still queued for funds, and
+        push the pre-reconciliation messages (hvps.716, beps.726) to every participant."""
+        from paymsg.sim import recon
+
+        codes = self.scenario.codes
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            if Books.waiting(conn, "round"):
+                self._close_round(work)
+            for row in Books.waiting(conn, "balance"):
+                Books.update_payment(
+                    conn,
+                    row.id,
+                    status=PR_REJECTED,
+                    waiting=None,
+                    code=codes.end_of_day,
+                    info="still queued for funds at the end of the day",
+                )
+                built = build.common_confirmation_900(
+                    orgnl_msg_id=row.msg_id,
+                    orgnl_sender=row.sender,
+                    orgnl_mt=row.mt,
+                    status=PR_REJECTED,
+                    code=codes.end_of_day,
+                    info="still queued for funds at the end of the day",
+                    system="HVPS",
+                    ids=self.new_ids(conn, "HVPS"),
+                    now=work.now,
+                    receiver=row.sender,
+                    processing_date=self.business_date,
+                )
+                self.enqueue(work, built, row.sender, code=codes.end_of_day)
+                work.event("rejected", bank=row.sender, msg_id=row.msg_id, code=codes.end_of_day)
+            self._balance_waiting = False
+            recon.push_pre_reconciliation(self, work)
+            Books.set_state(conn, "eod_done", self.business_date.isoformat())
+            self._eod_done = True
+            work.event("end_of_day", business_date=self.business_date.isoformat())
+        self._finish(work)
+        self.flush()
+
+    def switch_date(self) -> date:
+        """Move to the next business date and announce it with ccms.801 (HVPS and BEPS)
+        to every participant. Returns the new business date."""
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            previous = self.business_date
+            current = previous + timedelta(days=1)
+            self.business_date = current
+            for bank in self.participants:
+                for system in ("HVPS", "BEPS"):
+                    built = build.system_status_801(
+                        previous_date=previous,
+                        previous_status="40",
+                        current_date=current,
+                        current_status="00",
+                        next_date=current + timedelta(days=1),
+                        holiday_flag="HF01",
+                        remark=f"{system}进入营业准备",
+                        system=system,
+                        ids=self.new_ids(conn, system),
+                        now=work.now,
+                        receiver=bank,
+                    )
+                    self.enqueue(work, built, bank)
+            Books.set_state(conn, "business_date", current.isoformat())
+            self.beps_round = 1
+            Books.set_state(conn, "beps_round", "1")
+            self._eod_done = False
+            work.event("date_switch", previous=previous.isoformat(), current=current.isoformat())
+        self._finish(work)
+        self.flush()
+        return current
+
+    # ------------------------------------------------------------------ control
+
+    def command(self, delivery: Delivery) -> None:
+        """A JSON command from the control queue (``paymsg sim round-close`` …)."""
+        try:
+            order = json.loads(delivery.body)
+            name = order["command"]
+        except (ValueError, KeyError, TypeError):
+            self.events.emit(
+                "bad_command", self.clock.now(), info=delivery.body[:80].decode("latin-1")
+            )
+            self.channel.reject(delivery, requeue=False)
+            return
+        self.events.emit("command", self.clock.now(), command=name)
+        if name == "round-close":
+            self.close_round()
+        elif name == "end-of-day":
+            self.end_of_day()
+        elif name == "date-switch":
+            self.switch_date()
+        elif name == "advance":
+            try:
+                self.clock.advance(float(order.get("seconds", 0)))
+            except (TypeError, ValueError) as exc:
+                self.events.emit("bad_command", self.clock.now(), command=name, info=str(exc))
+                self.channel.reject(delivery, requeue=False)
+                return
+        elif name == "stop":
+            self.stopped = True
+        else:
+            self.events.emit("bad_command", self.clock.now(), command=name)
+            self.channel.reject(delivery, requeue=False)
+            return
+        self.channel.ack(delivery)
+
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot for the live view and ``--json``."""
+        balances = self.books.balances()
+        counts = self.books.counts()
+        rows = []
+        for bank, participant in self.participants.items():
+            c = counts.get(bank, {})
+            rows.append(
+                {
+                    "bank": bank,
+                    "in_queue": participant.in_queue,
+                    "out_queue": participant.out_queue,
+                    "balance": str(balances.get(bank, Decimal(0))),
+                    "received": c.get("in:received", 0),
+                    "unreadable": c.get("in:unreadable", 0),
+                    "sent": c.get("out:sent", 0) + c.get("out:confirmed", 0),
+                    "pending": c.get("out:pending", 0),
+                    "settled": c.get("paid:PR04", 0),
+                    "netted": c.get("paid:PR03", 0),
+                    "queued": c.get("paid:PR12", 0) + c.get("paid:PR00", 0),
+                    "rejected": c.get("paid:PR09", 0),
+                }
+            )
+        return {
+            "time": self.clock.now().isoformat(timespec="seconds"),
+            "business_date": self.business_date.isoformat(),
+            "beps_round": self.beps_round,
+            "participants": rows,
+            "events": dict(self.events.counts),
+        }
+
+
+def _group_msg_id(message: Message, data: dict[str, Any] | None = None) -> str | None:
+    """GrpHdr / PKGGrpHdr MsgId of a document, if it has one."""
+    if data is None:
+        data = to_data(message.document)
+    root = data.get(next(iter(data))) if data else None
+    if not isinstance(root, dict):
+        return None
+    for key in ("GrpHdr", "PKGGrpHdr"):
+        group = root.get(key)
+        if isinstance(group, dict) and isinstance(group.get("MsgId"), str):
+            return str(group["MsgId"])
+    return None
+
+
+def _forward_faults(decision: _Decision) -> str | None:
+    """The faults that act on a payment's forward, kept with it until it is forwarded."""
+    kinds = {f.kind for f in decision.faults} & {"duplicate", "reorder", "corrupt_signature"}
+    return ",".join(sorted(kinds)) or None
+
+
+def _stored(conn: Connection, message_id: int) -> tuple[Message, Cnaps2Header]:
+    """An inbound message from the books, parsed again, with its header."""
+    raw = Books.message_raw(conn, message_id)
+    if raw is None:
+        raise ConfigError(f"the centre's books lost inbound message {message_id}")
+    message = parse(raw)
+    if not isinstance(message.envelope, Cnaps2Envelope):
+        raise ConfigError(f"inbound message {message_id} in the books has no CNAPS2 header")
+    return message, message.envelope.header
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _with_text(built: build.Built, text: bytes) -> build.Built:
+    return build.Built(text, built.mt, built.mesg_id, built.msg_id, built.sender, built.receiver)

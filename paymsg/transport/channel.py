@@ -1,0 +1,215 @@
+"""The message channel contract: one durable queue interface, three implementations.
+
+A :class:`Channel` moves opaque byte bodies (a whole CNAPS2 text: header, optional
+signature, XML, UTF-8) between named queues with at-least-once semantics:
+
+* ``put`` returns only once the message is durable (SQLite commit, RabbitMQ publisher
+  confirm, IBM MQ syncpoint commit) and raises :class:`~paymsg.errors.TransportError`
+  otherwise;
+* ``get`` hands out the oldest available message of a queue (FIFO per queue) and hides
+  it from other consumers until it is acknowledged or rejected; if the consumer dies or
+  loses its connection first, the message becomes available again and its
+  ``delivery_count`` grows by one;
+* ``reject(requeue=False)`` - and exceeding the channel's delivery limit - moves the
+  message to the dead-letter queue ``f"{queue}.dlq"``: nothing is ever dropped.
+
+Channels are chosen by URL with :func:`open_channel`:
+
+``sqlite:///PATH[?visibility=30&delivery_limit=5&poll=0.005]``
+    the embedded default (standard library only); see :mod:`paymsg.transport.sqlite`.
+``amqp://user:password@host:port/vhost[?prefetch=…]`` / ``amqps://…``
+    RabbitMQ through pika (``pip install "paymsg[rabbitmq]"``); see
+    :mod:`paymsg.transport.rabbitmq`.
+``ibmmq://QMGR@host(port)/CHANNEL[?…]``
+    IBM MQ through IBM's ``ibmmq`` package (``pip install "paymsg[ibmmq]"`` plus IBM's MQ
+    client library); see :mod:`paymsg.transport.ibmmq`. Untested here.
+
+A channel object is used by one thread at a time unless its docstring says otherwise.
+Correlation of CNAPS2 replies is by the header MesgID inside the body, never by
+broker-level message ids, so channels carry no correlation fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from paymsg.errors import ConfigError, InputError
+
+__all__ = [
+    "DEFAULT_DELIVERY_LIMIT",
+    "DLQ_SUFFIX",
+    "MAX_QUEUE_NAME",
+    "Channel",
+    "Delivery",
+    "check_message",
+    "check_queue_name",
+    "dlq_name",
+    "mask_url",
+    "open_channel",
+]
+
+#: deliveries of one message before it is dead-lettered instead of delivered again
+DEFAULT_DELIVERY_LIMIT = 5
+
+#: longest queue name every channel accepts (IBM MQ's MQ_Q_NAME_LENGTH is 48)
+MAX_QUEUE_NAME = 48
+
+#: suffix of the dead-letter queue of every queue
+DLQ_SUFFIX = ".dlq"
+
+
+def dlq_name(queue: str) -> str:
+    """The dead-letter queue of ``queue``."""
+    return f"{queue}{DLQ_SUFFIX}"
+
+
+def check_queue_name(queue: str) -> str:
+    """Return ``queue`` if every channel can use it as a queue name, else raise InputError.
+
+    The common subset of RabbitMQ and IBM MQ names: 1-48 characters from ``A-Z a-z 0-9 . _ /
+    %`` and ``-`` is allowed by RabbitMQ but not IBM MQ, so it is refused (a name must work on
+    whichever channel the deployment uses). The dead-letter suffix counts toward the length.
+    """
+    if not isinstance(queue, str) or not queue:
+        raise InputError(f"queue name must be a non-empty string, got {queue!r}", field="queue")
+    if len(queue) > MAX_QUEUE_NAME:
+        raise InputError(
+            f"queue name {queue!r} is {len(queue)} characters; at most {MAX_QUEUE_NAME}",
+            field="queue",
+        )
+    bad = [c for c in queue if not (c.isascii() and (c.isalnum() or c in "._/%"))]
+    if bad:
+        raise InputError(
+            f"queue name {queue!r} contains {bad[0]!r}; use letters, digits, '.', '_', '/', '%'",
+            field="queue",
+        )
+    return queue
+
+
+def check_message(body: bytes, properties: Mapping[str, str] | None) -> dict[str, str]:
+    """Check a put's arguments; return the properties as a plain dict (InputError if bad)."""
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise InputError(
+            f"message body must be bytes, got {type(body).__name__}",
+            field="body",
+            hint="encode the CNAPS2 text as UTF-8 first",
+        )
+    props: dict[str, str] = {}
+    for key, value in (properties or {}).items():
+        if not isinstance(key, str) or not key or not isinstance(value, str):
+            raise InputError(
+                f"message property {key!r}={value!r}: names and values must be strings",
+                field="properties",
+            )
+        props[key] = value
+    return props
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message handed out by :meth:`Channel.get`, to be acked or rejected."""
+
+    queue: str
+    #: the whole text exactly as put (bytes, untouched)
+    body: bytes
+    #: opaque, channel-specific handle for ack/reject
+    tag: str
+    #: 1 on first delivery; more after a crash, lost connection or requeue
+    delivery_count: int
+    #: application properties given to put (may be empty)
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def redelivered(self) -> bool:
+        """True when this message was handed out before (and not acknowledged)."""
+        return self.delivery_count > 1
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A durable, at-least-once message queue connection (see the module docstring)."""
+
+    #: the URL the channel was opened with, any password masked
+    url: str
+
+    def declare(self, queue: str) -> None:
+        """Create ``queue`` and its dead-letter queue ``f"{queue}.dlq"`` (idempotent, durable)."""
+        ...
+
+    def put(self, queue: str, body: bytes, properties: Mapping[str, str] | None = None) -> None:
+        """Append ``body`` to ``queue``; return only once it is durable."""
+        ...
+
+    def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
+        """Take the oldest available message, waiting up to ``timeout`` seconds; None if none."""
+        ...
+
+    def ack(self, delivery: Delivery) -> None:
+        """Remove a delivered message for good."""
+        ...
+
+    def reject(self, delivery: Delivery, *, requeue: bool) -> None:
+        """Give a message back (``requeue=True``) or move it to the dead-letter queue."""
+        ...
+
+    def depth(self, queue: str) -> int:
+        """Messages waiting in ``queue`` (not counting those in flight)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection; un-acked deliveries become available again."""
+        ...
+
+    def __enter__(self) -> Channel: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for logs, status and errors)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    netloc, tail = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
+    if "@" not in netloc:
+        return url
+    userinfo, host = netloc.rsplit("@", 1)
+    user, colon, _password = userinfo.partition(":")
+    if not colon:
+        return url
+    return f"{scheme}://{user}:***@{host}{tail}"
+
+
+def open_channel(url: str, **options: Any) -> Channel:
+    """Open the channel named by ``url`` (``sqlite:``, ``amqp:``/``amqps:``, ``ibmmq:``).
+
+    ``options`` are passed to the implementation and override URL query settings.
+    A malformed or unknown URL raises :class:`~paymsg.errors.ConfigError` naming it.
+    """
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError(
+            f"not a channel URL: {url!r}",
+            field="channel",
+            hint="use sqlite:///PATH, amqp://user:pass@host:port/vhost or ibmmq://QMGR@host(port)/CHANNEL",
+        )
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "sqlite":
+        from paymsg.transport.sqlite import SqliteChannel
+
+        return SqliteChannel(url, **options)
+    if scheme in ("amqp", "amqps"):
+        from paymsg.transport.rabbitmq import RabbitMQChannel
+
+        return RabbitMQChannel(url, **options)
+    if scheme == "ibmmq":
+        from paymsg.transport.ibmmq import IBMMQChannel
+
+        return IBMMQChannel(url, **options)
+    raise ConfigError(
+        f"unknown channel URL scheme {scheme!r} in {mask_url(url)!r}",
+        field="channel",
+        hint="use sqlite:///PATH, amqp://…, amqps://… or ibmmq://…",
+    )

@@ -1,0 +1,1212 @@
+"""The CNAPS2 session: send with ccms.990 correlation, receive exactly once, on any channel.
+
+A :class:`Cnaps2Session` joins a :class:`~paymsg.transport.channel.Channel` (embedded
+SQLite, RabbitMQ, IBM MQ) and a :class:`~paymsg.journal.Journal`. The participant puts its
+messages on ``out_queue`` (``MSGMBFE_1`` towards the MBFE) and reads ``in_queue``, where
+both the ccms.990 confirmations of its own messages and the NPC's messages arrive.
+
+Sending (:meth:`Cnaps2Session.send`, :meth:`Cnaps2Session.send_many`)::
+
+    validate → wrap/sign (a document) → journal.record_outbound (commit) → status 'sent'
+    (commit) → register the 990 waiter → channel.put (durable) → wait for the ccms.990
+    whose ConfInf names (OrigSndr, MsgId = our header MesgID, MT)
+    → 'confirmed' (a success MsgPrcCd) | 'refused' (any other code, kept)
+    → no 990 within ``confirm_timeout``: put the same text again (same MesgID), waiting
+      ``confirm_timeout * resend_backoff**n`` each time, ``resend`` times; then 'timed_out'.
+
+One consumer thread reads ``in_queue`` and owns a map of waiters: no thread per wait. The
+waiter exists before the put, and the confirmation is applied to the journal by the
+consumer whether or not anyone waits, so a fast 990 is never lost; a 990 for a message the
+journal does not know yet is kept in memory (bounded) and in the inbox.
+
+Receiving (every message on ``in_queue``, in arrival order)::
+
+    journal.record_inbound (commit; a copy with a known (sender, MesgID) is counted, not
+    stored twice) → our ccms.990 on ``out_queue`` (success, or an error code when the text
+    cannot be read; never for a ccms.990) → correlation of replies to our outbox → ack
+    → journal.deliver(handler): the handler runs inside the journal's transaction and the
+    delivery mark commits with its writes, so each business message reaches it exactly once.
+
+A crash between any two steps is safe: before the ack the channel redelivers, the journal
+finds the copy, the copy is answered again and correlation is idempotent; after the ack the
+entry is still pending in the journal and :meth:`Cnaps2Session.start` delivers it.
+Unreadable text and handlers that fail ``handler_attempts`` times go to the journal's
+quarantine with the reason (the message is acknowledged only after that, so it is never
+lost and never blocks the queue); :meth:`Cnaps2Session.retry` takes it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import queue as queue_mod
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from paymsg.catalog import catalog
+from paymsg.cnaps2 import wrap
+from paymsg.cnaps2_facts import NPC, IdGenerator
+from paymsg.codec.api import parse, serialize
+from paymsg.codec.cnaps2 import FIELDS, Cnaps2Header, looks_like_cnaps2, split_envelope
+from paymsg.codec.message import Message
+from paymsg.errors import (
+    ConfigError,
+    EnvelopeError,
+    JournalError,
+    PaymsgError,
+    SignatureError,
+    TransportError,
+    ValidationFailedError,
+)
+from paymsg.journal import Journal, JournalEntry
+from paymsg.models.ccms_990_001_02 import (
+    CommunicationConfirmationV02,
+    ConfirmationInformation1,
+)
+from paymsg.models.ccms_990_001_02 import Document as Confirmation990
+from paymsg.transport.channel import Channel, Delivery, open_channel
+from paymsg.transport.faults import FaultPoints
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from paymsg.codec.signing import Signer, SigningProfile, Verifier
+    from paymsg.validation import ValidationConfig
+
+__all__ = [
+    "CONFIRMATION_TYPE",
+    "Cnaps2Session",
+    "ListenStats",
+    "ReplyCodes",
+    "SendResult",
+    "StatusRules",
+    "acknowledge",
+    "build_confirmation",
+    "read_header",
+    "salvage_header",
+]
+
+log = logging.getLogger("paymsg.transport")
+
+#: the communication-level confirmation (通信级确认)
+CONFIRMATION_TYPE = "ccms.990.001.02"
+#: the NPC's discard notification (报文丢弃通知)
+DISCARD_TYPE = "ccms.911.001.02"
+
+Handler = Callable[[JournalEntry, "Connection"], None]
+ChannelSource = Channel | str | Callable[[], Channel]
+
+
+class ReplyCodes(BaseModel):
+    """The ``MsgPrcCd`` values of the ccms.990 this session puts and accepts.
+
+    ``success`` (``PM1I0000``) is the value seen in every public sample [S1 for its
+    meaning, reference §6.6 / §8.4]. The error codes for text that cannot be read are not
+    public [NF]: these defaults follow the observed pattern (4-character prefix, then a
+    4-digit number that is ``0000`` only for success) and must be set to the values of the
+    bank's PBOC documentation.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: the code we put in a success 990
+    success: str = "PM1I0000"
+    #: codes accepted as success in a 990 we receive (our ``success`` is always included)
+    accepted: frozenset[str] = frozenset({"PM1I0000"})
+    #: the text has no readable ``{H:}`` header (answered when enough of it can be read) [NF]
+    header_unreadable: str = "PM1E0001"
+    #: the header is readable but the XML body is not (malformed, wrong schema) [NF]
+    body_unreadable: str = "PM1E0002"
+    #: the ``{S:}`` signature does not verify (only with a ``verifier``) [NF]
+    signature_invalid: str = "PM1E0003"
+
+    def is_success(self, code: str | None) -> bool:
+        return code is not None and (code == self.success or code in self.accepted)
+
+
+class StatusRules(BaseModel):
+    """How NPC processing statuses (``PrcSts``) in replies move an outbox entry on.
+
+    Reference §8.3: ``PR09`` 已拒绝 is a rejection [C2+]; ``PR04`` 已清算, ``PR05`` 已成功
+    and ``PR02`` 已付款 are final successes [S1]; anything else (``PR03`` 已轧差, queued,
+    …) is a receipt that is not final yet. A ccms.911 always rejects (the NPC dropped it).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rejected: frozenset[str] = frozenset({"PR09", "PR08", "PR21", "PR32"})
+    settled: frozenset[str] = frozenset({"PR02", "PR04", "PR05"})
+
+    def status_for(self, mt: str | None, prc_sts: str | None) -> str:
+        if mt is not None and mt.startswith("ccms.911"):
+            return "rejected"
+        if prc_sts in self.rejected:
+            return "rejected"
+        if prc_sts in self.settled:
+            return "settled"
+        return "receipt"
+
+
+class SendResult(BaseModel):
+    """How one send ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry_id: int
+    sender: str | None
+    mesg_id: str | None
+    mt: str | None
+    #: confirmed (990 success), refused (990 error code), timed_out (no 990 after the
+    #: resends), or a later status when the entry was already further along
+    status: str
+    #: the 990's MsgPrcCd (or the journal's status code)
+    code: str | None = None
+    detail: str | None = None
+    #: puts made by this call (0 when the journal already had the final answer)
+    puts: int = 0
+    #: seconds from the first put to the answer (None when nothing was put)
+    seconds: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("confirmed", "receipt", "settled")
+
+
+class ListenStats(BaseModel):
+    """What a session's consumer did (counts since the session started)."""
+
+    received: int = 0
+    duplicates: int = 0
+    answered: int = 0
+    confirmations: int = 0
+    correlated: int = 0
+    unmatched_confirmations: int = 0
+    unreadable: int = 0
+    quarantined: int = 0
+    delivered: int = 0
+    handler_failures: int = 0
+
+
+# --------------------------------------------------------------------------- 990s
+
+
+def build_confirmation(
+    header: Cnaps2Header,
+    code: str,
+    *,
+    participant: str,
+    header_ids: Literal["echo", "new"] = "echo",
+    id_generator: IdGenerator | None = None,
+) -> bytes:
+    """The ccms.990 text answering a message with ``header``, from ``participant``.
+
+    ``ConfInf`` echoes the confirmed header (OrigSndr, OrigSndDt, MT, MsgId = its MesgID,
+    MsgRefId) with ``MsgPrcCd`` = ``code`` (reference §6.6, [C2+]). Our header goes back to
+    the sender with the systems swapped; with ``header_ids="echo"`` its MesgID and
+    MesgRefID are the confirmed message's MesgID (what the public bank implementations do,
+    [S1]); with ``"new"`` they come from ``id_generator``. The direction is ``D`` when the
+    NPC (``0000``) answers, else ``U``.
+    """
+    document = Confirmation990(
+        com_conf=CommunicationConfirmationV02(
+            conf_inf=ConfirmationInformation1(
+                orig_sndr=header.orig_sender,
+                orig_snd_dt=header.orig_send_date,
+                mt=header.mesg_type,
+                msg_id=header.mesg_id,
+                msg_ref_id=header.mesg_ref_id or None,
+                msg_prc_cd=code,
+            )
+        )
+    )
+    echoed = header.mesg_id if header_ids == "echo" else None
+    message = wrap(
+        document,
+        type=CONFIRMATION_TYPE,
+        sender=participant,
+        receiver=header.orig_sender,
+        sender_system=header.orig_receiver_sid,
+        receiver_system=header.orig_sender_sid,
+        direction="D" if participant == NPC else "U",
+        priority="3",
+        mesg_id=echoed,
+        mesg_ref_id=echoed,
+        id_generator=id_generator,
+    )
+    return serialize(message)
+
+
+def read_header(text: bytes) -> tuple[Cnaps2Header | None, bool]:
+    """The header of a text, and whether it decoded cleanly: ``(header, True)`` when the
+    ``{H:}`` block is valid (whatever follows it), ``(salvaged, False)`` when only some
+    fields could be read at their fixed offsets (see :func:`salvage_header`), else
+    ``(None, False)``."""
+    try:
+        return split_envelope(text)[0].header, True
+    except EnvelopeError:
+        pass
+    start = text.find(b"{H:")
+    if start >= 0:
+        try:
+            head = text[start : start + 130].decode("ascii")
+            return Cnaps2Header.decode(head, offset=start), True
+        except (EnvelopeError, UnicodeDecodeError):
+            pass
+    return salvage_header(text), False
+
+
+def salvage_header(text: bytes) -> Cnaps2Header | None:
+    """The header fields of a text whose header does not decode, read at their fixed
+    offsets, when the ones a ccms.990 needs are usable; else None."""
+    try:
+        start = text.index(b"{H:")
+    except ValueError:
+        return None
+    head = text[start : start + 130].decode("latin-1")
+    values: dict[str, str] = {}
+    for spec in FIELDS:
+        raw = head[spec.offset : spec.end]
+        values[spec.name] = raw if spec.name == "reserve" else raw.strip()
+    # only what a 990 needs; the fields that broke the header (priority, direction,
+    # reserve, version …) take their defaults
+    wanted = (
+        "orig_sender",
+        "orig_sender_sid",
+        "orig_receiver_sid",
+        "orig_send_date",
+        "orig_send_time",
+        "mesg_type",
+        "mesg_id",
+    )
+    subset = {name: values[name] for name in wanted}
+    subset["orig_receiver"] = values["orig_receiver"] or NPC
+    subset["mesg_ref_id"] = values["mesg_ref_id"] or values["mesg_id"]
+    try:
+        return Cnaps2Header.model_validate(subset)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- channels
+
+
+def acknowledge(channel: Any, delivery: Delivery) -> None:
+    """Acknowledge ``delivery``; when the channel cannot (its connection was lost after a
+    broker restart, the lease ended), log it and go on: the channel delivers the message
+    again, and everything done with it so far is idempotent (the journal finds the copy,
+    the copy is answered again, delivery happens once)."""
+    try:
+        channel.ack(delivery)
+    except TransportError as exc:
+        log.warning("not acknowledged, will be redelivered: %s", exc)
+
+
+class _LockedChannel:
+    """One channel object shared by the session's threads, one call at a time."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+        self._lock = threading.Lock()
+        self.url = channel.url
+
+    def declare(self, queue: str) -> None:
+        with self._lock:
+            self._channel.declare(queue)
+
+    def put(self, queue: str, body: bytes, properties: Any = None) -> None:
+        with self._lock:
+            self._channel.put(queue, body, properties)
+
+    def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
+        # never hold the lock while waiting: others must be able to put meanwhile
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = self._channel.get(queue, 0.0)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
+
+    def ack(self, delivery: Delivery) -> None:
+        with self._lock:
+            self._channel.ack(delivery)
+
+    def reject(self, delivery: Delivery, *, requeue: bool) -> None:
+        with self._lock:
+            self._channel.reject(delivery, requeue=requeue)
+
+    def depth(self, queue: str) -> int:
+        with self._lock:
+            return self._channel.depth(queue)
+
+    def close(self) -> None:
+        with self._lock:
+            self._channel.close()
+
+
+class _Channels:
+    """A channel per thread from a factory or URL, or one shared channel behind a lock."""
+
+    def __init__(self, source: ChannelSource) -> None:
+        self._shared: _LockedChannel | None = None
+        self._factory: Callable[[], Channel] | None = None
+        if isinstance(source, str):
+            url = source
+            self._factory = lambda: open_channel(url)
+        elif hasattr(source, "put") and hasattr(source, "get"):
+            self._shared = _LockedChannel(source)  # type: ignore[arg-type]
+        elif callable(source):
+            self._factory = source
+        else:
+            raise ConfigError(
+                f"not a channel, channel URL or channel factory: {source!r}", field="channel"
+            )
+        self._local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> bool:
+        return self._shared is not None
+
+    def here(self) -> Any:
+        """The channel the calling thread uses."""
+        if self._shared is not None:
+            return self._shared
+        channel = getattr(self._local, "channel", None)
+        if channel is None:
+            assert self._factory is not None
+            channel = self._factory()
+            self._local.channel = channel
+            with self._lock:
+                self._opened.append(channel)
+        return channel
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for channel in opened:
+            with contextlib.suppress(Exception):
+                channel.close()
+        if self._shared is not None:
+            with contextlib.suppress(Exception):
+                self._shared.close()
+
+
+# --------------------------------------------------------------------------- waiters
+
+
+@dataclass
+class _Waiter:
+    entry: JournalEntry
+    key: tuple[str, str]
+    deadline: float = 0.0
+    wait: float = 0.0
+    puts: int = 0
+    first_put: float | None = None
+    result: SendResult | None = None
+
+
+@dataclass
+class _Confirmation:
+    """A ccms.990 (or 911) that arrived for a message the journal did not know."""
+
+    code: str | None
+    mt: str | None
+    related_id: int
+    at: float = field(default_factory=time.monotonic)
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class Cnaps2Session:
+    """CNAPS2 messaging over one channel and one journal (see the module docstring).
+
+    ``channel`` is a channel URL, a factory returning a new channel (one is opened per
+    thread: the consumer, each sending thread), or a channel object shared behind a lock.
+    ``participant`` is our bank code: the header OrigSender of our ccms.990s (when None,
+    the OrigReceiver of the message answered) and the default sender for :meth:`replay`.
+    ``workers`` handler threads deliver in parallel while keeping the order of each
+    sender's messages. ``handler_attempts`` failures of the handler on one message
+    quarantine it. ``reply_header_ids`` chooses the header ids of our 990s (see
+    :func:`build_confirmation`). ``faults`` is the crash-test hook (default: from
+    ``$PAYMSG_FAULT``, see :mod:`paymsg.transport.faults`).
+    """
+
+    def __init__(
+        self,
+        channel: ChannelSource,
+        journal: Journal | str,
+        *,
+        participant: str | None = None,
+        out_queue: str,
+        in_queue: str,
+        validate: bool = True,
+        validation_profile: str | None = None,
+        validation_config: ValidationConfig | None = None,
+        signer: Signer | None = None,
+        signing_profile: SigningProfile | None = None,
+        verifier: Verifier | None = None,
+        verify_profiles: Mapping[str, SigningProfile] | None = None,
+        confirm_timeout: float = 60.0,
+        resend: int = 3,
+        resend_backoff: float = 2.0,
+        workers: int = 1,
+        handler_attempts: int = 3,
+        handler_retry_delay: float = 0.1,
+        codes: ReplyCodes | None = None,
+        status_rules: StatusRules | None = None,
+        reply_header_ids: Literal["echo", "new"] = "echo",
+        id_generator: IdGenerator | None = None,
+        poll_interval: float = 0.2,
+        unmatched_keep: float = 600.0,
+        faults: FaultPoints | None = None,
+    ) -> None:
+        if confirm_timeout <= 0 or resend < 0 or resend_backoff < 1 or workers < 1:
+            raise ConfigError(
+                "confirm_timeout must be > 0, resend >= 0, resend_backoff >= 1, workers >= 1",
+                field="session",
+            )
+        if handler_attempts < 1:
+            raise ConfigError("handler_attempts must be >= 1", field="handler_attempts")
+        self.journal = Journal(journal) if isinstance(journal, str) else journal
+        self.channels = _Channels(channel)
+        self.participant = participant
+        self.out_queue = out_queue
+        self.in_queue = in_queue
+        self.validate = validate
+        self.validation_profile = validation_profile
+        self.validation_config = validation_config
+        self.signer = signer
+        self.signing_profile = signing_profile
+        self.verifier = verifier
+        self.verify_profiles = dict(verify_profiles or {})
+        self.confirm_timeout = confirm_timeout
+        self.resend = resend
+        self.resend_backoff = resend_backoff
+        self.workers = workers
+        self.handler_attempts = handler_attempts
+        self.handler_retry_delay = handler_retry_delay
+        self.codes = codes or ReplyCodes()
+        self.status_rules = status_rules or StatusRules()
+        self.reply_header_ids = reply_header_ids
+        self.id_generator = id_generator
+        self.poll_interval = poll_interval
+        self.unmatched_keep = unmatched_keep
+        self.faults = faults if faults is not None else FaultPoints.from_env()
+
+        self.stats = ListenStats()
+        self._stats_lock = threading.Lock()
+        self._waiters: dict[tuple[str, str], _Waiter] = {}
+        self._unmatched: OrderedDict[tuple[str, str], _Confirmation] = OrderedDict()
+        self._cond = threading.Condition()
+        self._handler: Handler | None = None
+        self._consumer: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
+        self._work: list[queue_mod.Queue[int | None]] = []
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._last_message = time.monotonic()
+        self._processed = 0  # channel messages handled completely
+        self._taken = 0  # channel messages taken (the one in hand included)
+        self._taken_lock = threading.Lock()
+        self._declared = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Cnaps2Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, handler: Handler | None = None) -> None:
+        """Start the consumer of ``in_queue`` (and, with a ``handler``, the delivery
+        workers, which first deliver what the journal still has pending)."""
+        if handler is not None and self._handler is None:
+            self._handler = handler
+            self._work = [queue_mod.Queue() for _ in range(self.workers)]
+            for index, work in enumerate(self._work):
+                thread = threading.Thread(
+                    target=self._deliver_loop, args=(work,), name=f"paymsg-deliver-{index}"
+                )
+                thread.daemon = True
+                thread.start()
+                self._workers.append(thread)
+            self._deliver_pending()
+        if self._consumer is None:
+            self._declare()
+            self._consumer = threading.Thread(
+                target=self._consume_loop, name="paymsg-consumer", daemon=True
+            )
+            self._consumer.start()
+
+    def close(self) -> None:
+        """Stop the consumer and the workers (after the deliveries queued) and close the
+        channels. Un-acknowledged messages stay on the channel."""
+        self._stop.set()
+        if self._consumer is not None:
+            self._consumer.join()
+        for work in self._work:
+            work.put(None)
+        for thread in self._workers:
+            thread.join()
+        self._workers = []
+        self.channels.close()
+
+    def _declare(self) -> None:
+        if not self._declared:
+            channel = self.channels.here()
+            channel.declare(self.out_queue)
+            channel.declare(self.in_queue)
+            self._declared = True
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._stats_lock:
+            setattr(self.stats, name, getattr(self.stats, name) + n)
+
+    def _check_error(self) -> None:
+        if self._error is not None:
+            if isinstance(self._error, PaymsgError):
+                raise self._error
+            raise TransportError(f"the session's consumer stopped: {self._error}")
+
+    # ------------------------------------------------------------------ listening
+
+    def listen(
+        self,
+        handler: Handler | None = None,
+        *,
+        max_messages: int | None = None,
+        idle_exit: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> ListenStats:
+        """Receive until ``max_messages`` channel messages were processed, nothing came for
+        ``idle_exit`` seconds, or ``stop`` is set; then finish the queued deliveries. The
+        session can send (or listen) again afterwards."""
+        with self._taken_lock:  # counts from what is taken now (a message in hand included)
+            limit = None if max_messages is None else self._taken + max_messages
+            self._max_messages = limit
+        self._last_message = time.monotonic()
+        self.start(handler)
+        try:
+            while True:
+                self._check_error()
+                if stop is not None and stop.is_set():
+                    break
+                if limit is not None and self._processed >= limit:
+                    break
+                if idle_exit is not None and time.monotonic() - self._last_message >= idle_exit:
+                    break
+                time.sleep(0.01)
+        finally:
+            self._stop.set()
+            if self._consumer is not None:
+                self._consumer.join()
+            self._consumer = None
+            self._stop.clear()
+            self._max_messages = None
+        self._drain_deliveries()
+        self._check_error()
+        return self.stats.model_copy()
+
+    _max_messages: int | None = None
+
+    def _consume_loop(self) -> None:
+        try:
+            channel = self.channels.here()
+            while not self._stop.is_set():
+                if self._max_messages is not None and self._taken >= self._max_messages:
+                    return
+                delivery = channel.get(self.in_queue, self.poll_interval)
+                if delivery is None:
+                    self._expire_unmatched()
+                    continue
+                with self._taken_lock:
+                    self._taken += 1
+                self._last_message = time.monotonic()
+                try:
+                    self._handle(channel, delivery)
+                except (TransportError, JournalError):
+                    raise  # the environment failed: stop, the message stays on the queue
+                except PaymsgError as exc:  # this message cannot be processed: set it aside
+                    self._set_aside(channel, delivery, exc)
+                self._processed += 1
+                self._last_message = time.monotonic()
+        except BaseException as exc:  # reported to listen() and to waiting senders
+            self._error = exc
+            log.error("consumer stopped: %s", exc)
+            with self._cond:
+                self._cond.notify_all()
+
+    def _handle(self, channel: Any, delivery: Delivery) -> None:
+        body = delivery.body
+        self.faults.hit("received")
+        self._count("received")
+        header, readable = read_header(body)
+        if readable and header is not None and header.mesg_type.startswith("ccms.990"):
+            # a confirmation of one of ours (never answered with a 990): recorded in the
+            # inbox and applied to its outbox entry in one journal transaction
+            resolved = None
+            with self.journal.transaction():
+                entry, is_new = self.journal.record_inbound(body, queue=delivery.queue)
+                if entry.read_error is None:
+                    self.faults.hit("confirmation_recorded")
+                    resolved = self._apply_reply(entry, communication=True)
+            if not is_new:
+                self._count("duplicates")
+            if entry.read_error is None:
+                self._count("confirmations")
+                if resolved is not None:
+                    self._resolve(*resolved)
+                self.faults.hit("correlated")
+                acknowledge(channel, delivery)
+                return
+        else:
+            entry, is_new = self.journal.record_inbound(body, queue=delivery.queue)
+            if not is_new:
+                self._count("duplicates")
+        self.faults.hit("recorded")
+        problem = self._unreadable(entry, body)
+        if problem is not None:
+            code, reason, header = problem
+            self._quarantine_once(entry, delivery, reason)
+            if header is not None and not header.mesg_type.startswith("ccms.990"):
+                channel.put(self.out_queue, self._reply(header, code))
+                self._count("answered")
+            self.faults.hit("answered")
+            acknowledge(channel, delivery)
+            return
+        envelope, _ = split_envelope(body)
+        channel.put(self.out_queue, self._reply(envelope.header, self.codes.success))
+        self._count("answered")
+        self.faults.hit("answered")
+        if entry.mt is not None and (
+            entry.orig_msg_id is not None or entry.mt.startswith(DISCARD_TYPE[:8])
+        ):
+            resolved = self._apply_reply(entry, communication=entry.mt.startswith(DISCARD_TYPE[:8]))
+            if resolved is not None:
+                self._resolve(*resolved)
+        self.faults.hit("correlated")
+        acknowledge(channel, delivery)
+        self.faults.hit("acked")
+        if self._handler is not None and entry.deliverable:
+            self._submit(entry)
+
+    def _set_aside(self, channel: Any, delivery: Delivery, error: PaymsgError) -> None:
+        """Quarantine a message that broke its processing, then acknowledge it: a poison
+        message never blocks the queue and is never lost."""
+        log.error("message quarantined: %s", error)
+        header, _ = read_header(delivery.body)
+        entry = None
+        if header is not None:  # its inbox entry, if recorded, is quarantined with it
+            entry = self.journal.find(
+                direction="in", sender=header.orig_sender, mesg_id=header.mesg_id
+            )
+        linked = entry is not None and entry.status in ("received", "unreadable")
+        self.journal.quarantine(
+            queue=delivery.queue,
+            body=delivery.body,
+            reason=f"could not be processed: {error}",
+            entry_id=entry.id if linked and entry is not None else None,
+        )
+        self._count("quarantined")
+        acknowledge(channel, delivery)
+
+    def _reply(self, header: Cnaps2Header, code: str) -> bytes:
+        return build_confirmation(
+            header,
+            code,
+            participant=self.participant or header.orig_receiver,
+            header_ids=self.reply_header_ids,
+            id_generator=self.id_generator,
+        )
+
+    def _unreadable(
+        self, entry: JournalEntry, body: bytes
+    ) -> tuple[str, str, Cnaps2Header | None] | None:
+        """(990 code, reason, header to answer) when the text cannot be used; else None."""
+        if entry.read_error is None and entry.status != "unreadable":
+            if self.verifier is None or not looks_like_cnaps2(body):
+                return None
+            envelope = split_envelope(body)[0]
+            if not envelope.signed:
+                # unsigned types (ccms.990, NPC notifications) pass; a type the catalogue
+                # marks as signed must carry its {S:} block
+                mt = envelope.header.mesg_type
+                if mt not in catalog() or not catalog().get(mt).signed:
+                    return None
+                return (
+                    self.codes.signature_invalid,
+                    f"{envelope.header.mesg_type} must be signed and has no {{S:}} block",
+                    envelope.header,
+                )
+            try:
+                profile = self.verify_profiles.get(envelope.header.mesg_type)
+                parse(body, verifier=self.verifier, signing_profile=profile)
+            except SignatureError as exc:
+                found = split_envelope(body)[0].header
+                return self.codes.signature_invalid, f"signature: {exc}", found
+            except PaymsgError as exc:
+                found = split_envelope(body)[0].header
+                return self.codes.body_unreadable, str(exc), found
+            return None
+        reason = entry.read_error or entry.status_detail or "the text could not be read"
+        header, readable = read_header(body)
+        code = self.codes.body_unreadable if readable else self.codes.header_unreadable
+        return code, reason, header
+
+    def _quarantine_once(self, entry: JournalEntry, delivery: Delivery, reason: str) -> None:
+        """Quarantine the text unless an earlier copy already is (a redelivery)."""
+        if entry.status == "quarantined":
+            return
+        if entry.status != "unreadable" and entry.status != "received":
+            return
+        self.journal.quarantine(
+            queue=delivery.queue, body=delivery.body, reason=reason, entry_id=entry.id
+        )
+        self._count("unreadable")
+        self._count("quarantined")
+
+    # ------------------------------------------------------------------ correlation
+
+    def _apply_reply(
+        self, reply: JournalEntry, *, communication: bool
+    ) -> tuple[tuple[str, str], JournalEntry] | None:
+        """Move the outbox entry a reply answers on (idempotent); returns the waiter key and
+        the updated entry, for :meth:`_resolve` once the journal has committed."""
+        if communication:
+            if reply.orig_sender is None or reply.orig_mesg_id is None:
+                return None
+            key = (reply.orig_sender, reply.orig_mesg_id)
+            with self._cond:  # a message we are waiting for: its entry is at hand
+                waiting = self._waiters.get(key)
+            original = (
+                waiting.entry
+                if waiting is not None
+                else self.journal.find(
+                    direction="out", sender=reply.orig_sender, mesg_id=reply.orig_mesg_id
+                )
+            )
+            if reply.mt is not None and reply.mt.startswith("ccms.990"):
+                code = reply.prc_cd
+                status = "confirmed" if self.codes.is_success(code) else "refused"
+                detail = None if status == "confirmed" else reply.rjct_inf
+            else:
+                code, status = reply.prc_cd, "rejected"
+                detail = f"discarded by the NPC (ccms.911): {reply.rjct_inf or code}"
+            if original is None or (reply.orig_mt and original.mt and original.mt != reply.orig_mt):
+                self._keep_unmatched(key, reply, code)
+                return None
+        else:
+            if reply.orig_msg_id is None or reply.orig_mt is None:
+                return None
+            original = self.journal.find_original(
+                msg_id=reply.orig_msg_id, mt=reply.orig_mt, sender=reply.orig_sender
+            )
+            if original is None:
+                return None
+            status = self.status_rules.status_for(reply.mt, reply.prc_sts)
+            code = reply.prc_cd or reply.prc_sts
+            detail = reply.rjct_inf
+            key = (original.sender or "", original.mesg_id or "")
+        updated = self._advance(original, status, code, detail, reply.id)
+        self._count("correlated")
+        return key, updated
+
+    def _advance(
+        self, entry: JournalEntry, status: str, code: str | None, detail: str | None, related: int
+    ) -> JournalEntry:
+        if entry.status == status:
+            return entry
+        try:
+            return self.journal.set_status(
+                entry.id, status, code=code, detail=detail, related_id=related
+            )
+        except JournalError as exc:
+            # e.g. a second, different 990 for an entry already answered: keep what we have
+            log.warning("entry %s stays %s: %s", entry.id, entry.status, exc)
+            return self.journal.get(entry.id)
+
+    def _keep_unmatched(self, key: tuple[str, str], reply: JournalEntry, code: str | None) -> None:
+        self._count("unmatched_confirmations")
+        with self._cond:
+            self._unmatched[key] = _Confirmation(code=code, mt=reply.orig_mt, related_id=reply.id)
+            self._unmatched.move_to_end(key)
+            while len(self._unmatched) > 100_000:
+                self._unmatched.popitem(last=False)
+
+    def _expire_unmatched(self) -> None:
+        limit = time.monotonic() - self.unmatched_keep
+        with self._cond:
+            while self._unmatched:
+                key, first = next(iter(self._unmatched.items()))
+                if first.at >= limit:
+                    break
+                del self._unmatched[key]
+
+    def _resolve(self, key: tuple[str, str], entry: JournalEntry) -> None:
+        with self._cond:
+            waiter = self._waiters.pop(key, None)
+            if waiter is None:
+                return
+            waiter.result = self._result(entry, waiter)
+            self._cond.notify_all()
+
+    def _result(self, entry: JournalEntry, waiter: _Waiter | None = None) -> SendResult:
+        seconds = None
+        if waiter is not None and waiter.first_put is not None:
+            seconds = time.monotonic() - waiter.first_put
+        return SendResult(
+            entry_id=entry.id,
+            sender=entry.sender,
+            mesg_id=entry.mesg_id,
+            mt=entry.mt,
+            status=entry.status,
+            code=entry.status_code,
+            detail=entry.status_detail,
+            puts=waiter.puts if waiter is not None else 0,
+            seconds=seconds,
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    def prepare(self, item: bytes | str | Message | Any) -> bytes:
+        """The CNAPS2 text to send for ``item``: the text itself (bytes or str), a parsed
+        CNAPS2 :class:`Message` serialized, or a document (or envelope-less message)
+        wrapped — and signed with the session's signer — by :func:`paymsg.cnaps2.wrap`.
+        With ``validate``, a message with errors raises :class:`ValidationFailedError`."""
+        if isinstance(item, str):
+            item = item.encode("utf-8")
+        if isinstance(item, bytes):
+            text = item
+            if not looks_like_cnaps2(text):
+                raise EnvelopeError(
+                    "a CNAPS2 session sends CNAPS2 text ({H:} header, optional {S:}, XML); "
+                    "this text has no header",
+                    offset=0,
+                    hint="pass the parsed document to send() to have it wrapped",
+                )
+        elif (
+            isinstance(item, Message)
+            and item.envelope is not None
+            and item.type.startswith(("hvps.", "beps.", "ccms.", "saps."))
+        ):
+            if self.signer is not None and not getattr(item.envelope, "signed", True):
+                item = wrap(
+                    item,
+                    signer=self.signer,
+                    profile=self.signing_profile,
+                    id_generator=self.id_generator,
+                )
+            text = serialize(item)
+        else:
+            message = wrap(
+                item,
+                signer=self.signer,
+                profile=self.signing_profile,
+                id_generator=self.id_generator,
+            )
+            text = serialize(message)
+        if self.validate:
+            from paymsg.validation import validate as run_validation
+
+            report = run_validation(
+                text, profile_name=self.validation_profile, config=self.validation_config
+            )
+            if not report.ok:
+                first = report.at_least("error")[0]
+                raise ValidationFailedError(
+                    f"not sent: {report.counts['error']} validation error(s); first: "
+                    f"[{first.rule}] {first.message}",
+                    path=first.path,
+                    line=first.line,
+                    report=report,
+                )
+        return text
+
+    def send(
+        self, item: bytes | str | Message | Any, *, timeout: float | None = None
+    ) -> SendResult:
+        """Send one message and wait for its ccms.990 (see the module docstring)."""
+        return self.send_many([item], timeout=timeout)[0]
+
+    def send_many(
+        self, items: Iterable[bytes | str | Message | Any], *, timeout: float | None = None
+    ) -> list[SendResult]:
+        """Send many messages pipelined (all put, then all 990s awaited together).
+
+        Everything is prepared (and validated) first: one bad item refuses the batch before
+        anything is journaled. ``timeout`` overrides ``confirm_timeout`` for this call.
+        """
+        texts = [self.prepare(item) for item in items]
+        with self.journal.transaction():  # one commit for the batch: all or nothing
+            entries = [self.journal.record_outbound(t, queue=self.out_queue) for t in texts]
+        for _ in entries:
+            self.faults.hit("recorded_out")
+        return self._send_entries(entries, timeout)
+
+    def resume(self, *, timeout: float | None = None) -> list[SendResult]:
+        """Send again every outbox entry that is ``created`` or ``sent`` but has no 990
+        (after a crash or restart), and wait for their 990s."""
+        entries: list[JournalEntry] = []
+        for status in ("created", "sent"):
+            entries.extend(self.journal.query(direction="out", status=status))
+        entries = [e for e in entries if e.queue == self.out_queue or not e.queue]
+        entries.sort(key=lambda e: e.id)
+        return self._send_entries(entries, timeout)
+
+    def replay(
+        self, mesg_id: str, *, sender: str | None = None, timeout: float | None = None
+    ) -> SendResult:
+        """Send an outbox entry again by its header MesgID (same text, same MesgID) and
+        wait for its 990 — e.g. after ``timed_out`` or ``refused`` once the cause is fixed."""
+        who = sender or self.participant
+        if who is None:
+            raise ConfigError(
+                "replay needs the sender of the message (our participant code)",
+                field="participant",
+            )
+        entry = self.journal.find(direction="out", sender=who, mesg_id=mesg_id)
+        if entry is None:
+            raise JournalError(
+                f"no outbound message from {who} with MesgID {mesg_id!r}", field="MesgID"
+            )
+        if entry.status not in ("created", "sent", "timed_out", "refused"):
+            raise JournalError(
+                f"outbound message {mesg_id!r} is {entry.status!r}: the CNAPS2 centre has it "
+                "already, and a copy would be discarded as a duplicate",
+                field="MesgID",
+                hint="replay is for messages that are created, sent, timed_out or refused",
+            )
+        return self._send_entries([entry], timeout, force=True)[0]
+
+    def _send_entries(
+        self, entries: Sequence[JournalEntry], timeout: float | None, *, force: bool = False
+    ) -> list[SendResult]:
+        self.start()
+        wait = timeout if timeout is not None else self.confirm_timeout
+        results: list[SendResult | None] = [None] * len(entries)
+        waiters: list[tuple[int, _Waiter]] = []
+        channel = self.channels.here()
+        first_index: dict[int, int] = {}
+        try:
+            self._launch(entries, results, waiters, first_index, channel, wait, force)
+            self._await(channel, [w for _, w in waiters])
+        finally:  # a put that failed (TransportError) leaves no waiter behind
+            with self._cond:
+                for _, waiter in waiters:
+                    if waiter.result is None and self._waiters.get(waiter.key) is waiter:
+                        del self._waiters[waiter.key]
+        for index, waiter in waiters:
+            results[index] = waiter.result
+        for index, entry in enumerate(entries):  # the same message twice in one batch
+            if results[index] is None and entry.id in first_index:
+                results[index] = results[first_index[entry.id]]
+        return [r for r in results if r is not None]
+
+    def _launch(
+        self,
+        entries: Sequence[JournalEntry],
+        results: list[SendResult | None],
+        waiters: list[tuple[int, _Waiter]],
+        first_index: dict[int, int],
+        channel: Any,
+        wait: float,
+        force: bool,
+    ) -> None:
+        # 1. 'sent' before any put, in one commit (a crash after it leaves entries that
+        #    resume() finds); an entry that was put before (resume, replay) counts as resent
+        marked: list[tuple[int, _Waiter]] = []
+        with self.journal.transaction():
+            for index, entry in enumerate(entries):
+                if entry.id in first_index:
+                    continue
+                first_index[entry.id] = index
+                if not force and entry.status not in ("created", "sent", "timed_out"):
+                    results[index] = self._result(entry)  # already answered: nothing to put
+                    continue
+                try:
+                    current = self.journal.set_status(
+                        entry.id, "sent", detail=None if entry.status == "created" else "resent"
+                    )
+                except JournalError:  # its 990 was processed meanwhile: nothing to put
+                    results[index] = self._result(self.journal.get(entry.id))
+                    continue
+                key = (entry.sender or "", entry.mesg_id or "")
+                marked.append((index, _Waiter(entry=current, key=key, wait=wait)))
+        # 2. register each waiter, then put: its 990 cannot come before it is awaited
+        for index, waiter in marked:
+            self.faults.hit("marked_sent")
+            with self._cond:
+                self._waiters[waiter.key] = waiter
+                early = self._unmatched.pop(waiter.key, None)
+            if early is not None:  # its 990 came before the journal knew the message
+                updated = self._advance(
+                    waiter.entry,
+                    "confirmed" if self.codes.is_success(early.code) else "refused",
+                    early.code,
+                    None,
+                    early.related_id,
+                )
+                self._resolve(waiter.key, updated)
+                results[index] = waiter.result
+                continue
+            waiters.append((index, waiter))
+            self._put(channel, waiter)
+
+    def _put(self, channel: Any, waiter: _Waiter) -> None:
+        now = time.monotonic()
+        if waiter.puts:
+            self.journal.set_status(waiter.entry.id, "sent", detail=f"resent ({waiter.puts})")
+        channel.put(self.out_queue, waiter.entry.raw)
+        self.faults.hit("put")
+        waiter.puts += 1
+        if waiter.first_put is None:
+            waiter.first_put = now
+        waiter.deadline = time.monotonic() + waiter.wait * self.resend_backoff ** (waiter.puts - 1)
+
+    def _await(self, channel: Any, waiters: list[_Waiter]) -> None:
+        pending = list(waiters)
+        while pending:
+            expired: list[_Waiter] = []
+            with self._cond:
+                pending = [w for w in pending if w.result is None]
+                if not pending:
+                    break
+                if self._error is not None:
+                    for w in pending:
+                        self._waiters.pop(w.key, None)
+                    self._check_error()
+                now = time.monotonic()
+                nearest = min(w.deadline for w in pending)
+                if nearest > now:
+                    self._cond.wait(nearest - now)
+                    continue
+                for w in pending:
+                    if w.deadline <= now:
+                        expired.append(w)
+            for w in expired:
+                if w.puts <= self.resend:
+                    self._put(channel, w)  # same text, same MesgID
+                    continue
+                with self._cond:
+                    if w.result is not None:
+                        continue
+                    self._waiters.pop(w.key, None)
+                entry = self.journal.get(w.entry.id)
+                if entry.status == "sent":
+                    entry = self._advance(
+                        entry,
+                        "timed_out",
+                        None,
+                        f"no ccms.990 after {w.puts} put(s)",
+                        entry.id,
+                    )
+                w.result = self._result(entry, w)
+
+    # ------------------------------------------------------------------ delivery
+
+    def _deliver_pending(self) -> None:
+        after = 0
+        while True:
+            batch = self.journal.pending_deliveries(limit=500)
+            batch = [e for e in batch if e.id > after]
+            if not batch:
+                return
+            for entry in batch:
+                self._submit(entry)
+            after = batch[-1].id
+            if len(batch) < 500:
+                return
+
+    def _submit(self, entry: JournalEntry) -> None:
+        key = entry.sender or ""
+        index = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big")
+        self._work[index % len(self._work)].put(entry.id)
+
+    def _deliver_loop(self, work: queue_mod.Queue[int | None]) -> None:
+        while True:
+            entry_id = work.get()
+            try:
+                if entry_id is None:
+                    return
+                self._deliver_one(entry_id)
+            except BaseException as exc:
+                self._error = exc
+                log.error("delivery stopped: %s", exc)
+            finally:
+                work.task_done()
+
+    def _drain_deliveries(self) -> None:
+        for work in self._work:
+            work.join()
+
+    def _deliver_one(self, entry_id: int) -> None:
+        handler = self._handler
+        assert handler is not None
+        last_error: list[str] = []
+
+        def run(entry: JournalEntry, conn: Connection) -> None:
+            self.faults.hit("in_handler")
+            try:
+                handler(entry, conn)
+            except Exception as exc:
+                last_error.append(f"{type(exc).__name__}: {exc}")
+                raise
+            self.faults.hit("handler_done")
+
+        while True:
+            entry = self.journal.get(entry_id)
+            if entry.status != "received" or entry.delivered_at is not None:
+                return
+            try:
+                delivered = self.journal.deliver(entry_id, run)
+            except JournalError:
+                raise
+            except Exception as exc:  # the journal passed the handler's failure on
+                delivered = False
+                if not last_error:
+                    last_error.append(f"{type(exc).__name__}: {exc}")
+            if delivered:
+                self.faults.hit("delivered")
+                self._count("delivered")
+                return
+            entry = self.journal.get(entry_id)
+            if entry.status != "received" or entry.delivered_at is not None:
+                return  # delivered by someone else, or quarantined
+            self._count("handler_failures")
+            if entry.attempts >= self.handler_attempts:
+                reason = (
+                    f"the handler failed {entry.attempts} time(s); last: "
+                    f"{entry.last_error or (last_error[-1] if last_error else 'unknown')}"
+                )
+                self.journal.quarantine(
+                    queue=entry.queue, body=entry.raw, reason=reason, entry_id=entry.id
+                )
+                self._count("quarantined")
+                return
+            time.sleep(self.handler_retry_delay * entry.attempts)
+
+    # ------------------------------------------------------------------ quarantine
+
+    def retry(self, quarantine_id: int) -> None:
+        """Take a message out of the quarantine: a business message whose handler failed
+        is delivered again (when a handler is running, now; else by the next ``listen``);
+        an unreadable text is put back on ``in_queue`` to be read again."""
+        record = self.journal.release(quarantine_id)
+        entry = self.journal.get(record.entry_id) if record.entry_id is not None else None
+        if entry is not None and entry.status == "received" and entry.deliverable:
+            if self._handler is not None:
+                self._submit(entry)
+            return
+        self._declare()
+        self.channels.here().put(record.queue or self.in_queue, record.body)

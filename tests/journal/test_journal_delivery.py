@@ -1,0 +1,224 @@
+"""Delivery to the application exactly once, in one transaction with the handler's writes;
+and the quarantine of poison messages."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from paymsg.errors import JournalError
+from paymsg.journal import Journal, JournalEntry
+from tests.journal.conftest import example, hvps111
+
+BOOKINGS = sa.Table(
+    "app_bookings",
+    sa.MetaData(),
+    sa.Column("entry_id", sa.Integer, nullable=False),
+    sa.Column("msg_id", sa.String, nullable=False),
+)
+
+
+@pytest.fixture
+def app_journal(journal: Journal) -> Journal:
+    """The journal plus an application table the handlers write to."""
+    BOOKINGS.metadata.create_all(journal.engine)
+    return journal
+
+
+def book(entry: JournalEntry, connection: sa.Connection) -> None:
+    connection.execute(sa.insert(BOOKINGS).values(entry_id=entry.id, msg_id=entry.msg_id or "-"))
+
+
+def bookings(journal: Journal) -> list[tuple[int, str]]:
+    with journal.engine.connect() as connection:
+        rows = connection.execute(sa.select(BOOKINGS).order_by(BOOKINGS.c.entry_id)).all()
+    return [(r.entry_id, r.msg_id) for r in rows]
+
+
+def test_pending_in_arrival_order_without_990(app_journal: Journal) -> None:
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in (3, 1, 2)]
+    app_journal.record_inbound(example("ccms.990.001.02/npc-confirms-hvps111.txt"), queue="IN")
+    app_journal.record_inbound(b"junk", queue="IN")
+    assert [e.id for e in app_journal.pending_deliveries()] == ids
+    assert [e.id for e in app_journal.pending_deliveries(limit=2)] == ids[:2]
+
+
+def test_deliver_once(app_journal: Journal) -> None:
+    entry, _ = app_journal.record_inbound(hvps111(1), queue="IN")
+    assert app_journal.deliver(entry.id, book) is True
+    assert app_journal.deliver(entry.id, book) is False
+    assert bookings(app_journal) == [(entry.id, entry.msg_id)]
+    after = app_journal.get(entry.id)
+    assert after.status == "delivered" and after.delivered_at is not None and after.attempts == 1
+    assert app_journal.pending_deliveries() == []
+    assert [s.to_status for s in app_journal.history(entry.id)] == ["received", "delivered"]
+
+
+def test_not_deliverable_entries_are_refused(app_journal: Journal) -> None:
+    confirm, _ = app_journal.record_inbound(
+        example("ccms.990.001.02/npc-confirms-hvps111.txt"), queue="IN"
+    )
+    assert app_journal.deliver(confirm.id, book) is False
+    sent = app_journal.record_outbound(hvps111(9), queue="OUT")
+    assert app_journal.deliver(sent.id, book) is False
+    with pytest.raises(JournalError, match="no journal entry with id 777"):
+        app_journal.deliver(777, book)
+    forced, _ = app_journal.record_inbound(
+        example("ccms.990.001.02/bank-confirms-npc-forwarded-beps121.txt"),
+        queue="IN",
+        deliverable=True,
+    )
+    assert app_journal.deliver(forced.id, book) is True
+
+
+def test_handler_failure_rolls_back_its_writes(app_journal: Journal) -> None:
+    entry, _ = app_journal.record_inbound(hvps111(1), queue="IN")
+
+    def failing(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        raise RuntimeError("core banking is down")
+
+    with pytest.raises(RuntimeError, match="core banking is down"):
+        app_journal.deliver(entry.id, failing)
+    assert bookings(app_journal) == []
+    after = app_journal.get(entry.id)
+    assert after.status == "received" and after.delivered_at is None
+    assert after.attempts == 1 and after.last_error == "RuntimeError: core banking is down"
+    assert [e.id for e in app_journal.pending_deliveries()] == [entry.id]
+    with pytest.raises(RuntimeError):
+        app_journal.deliver(entry.id, failing)
+    assert app_journal.get(entry.id).attempts == 2
+    assert app_journal.deliver(entry.id, book) is True
+    assert bookings(app_journal) == [(entry.id, entry.msg_id)]
+
+
+def test_concurrent_deliverers_deliver_each_once(app_journal: Journal) -> None:
+    entries = [app_journal.record_inbound(hvps111(n), queue="IN")[0] for n in range(40)]
+    results: list[tuple[int, bool]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        barrier.wait()
+        for entry in entries:
+            done = app_journal.deliver(entry.id, book)
+            with lock:
+                results.append((entry.id, done))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    delivered = sorted(entry_id for entry_id, done in results if done)
+    assert delivered == [e.id for e in entries]
+    assert bookings(app_journal) == [(e.id, e.msg_id) for e in entries]
+    assert app_journal.pending_deliveries() == []
+
+
+def test_quarantine_and_release(app_journal: Journal) -> None:
+    poison, _ = app_journal.record_inbound(hvps111(1), queue="IN")
+    other, _ = app_journal.record_inbound(hvps111(2), queue="IN")
+    qid = app_journal.quarantine(
+        queue="IN", body=poison.raw, reason="handler failed 5 times", entry_id=poison.id
+    )
+    assert app_journal.get(poison.id).status == "quarantined"
+    assert [e.id for e in app_journal.pending_deliveries()] == [
+        other.id
+    ]  # the queue is not blocked
+    assert app_journal.deliver(poison.id, book) is False
+    (record,) = app_journal.quarantined()
+    assert (record.id, record.queue, record.body, record.reason, record.entry_id) == (
+        qid,
+        "IN",
+        poison.raw,
+        "handler failed 5 times",
+        poison.id,
+    )
+    assert record.released_at is None
+    released = app_journal.release(qid)
+    assert released.released_at is not None
+    assert app_journal.quarantined() == [] and app_journal.quarantined(released=True) == [released]
+    back = app_journal.get(poison.id)
+    assert back.status == "received" and back.attempts == 0
+    assert app_journal.deliver(poison.id, book) is True
+    with pytest.raises(JournalError, match="already released"):
+        app_journal.release(qid)
+    with pytest.raises(JournalError, match="no quarantined message with id 99"):
+        app_journal.release(99)
+
+
+def test_quarantine_unreadable_and_raw_bodies(app_journal: Journal) -> None:
+    junk, _ = app_journal.record_inbound(b"\x00junk", queue="IN")
+    qid = app_journal.quarantine(
+        queue="IN", body=junk.raw, reason=junk.read_error or "", entry_id=junk.id
+    )
+    assert app_journal.get(junk.id).status == "quarantined"
+    app_journal.release(qid)
+    assert app_journal.get(junk.id).status == "unreadable"  # back where it was, not deliverable
+    loose = app_journal.quarantine(queue="IN", body=b"never journaled", reason="no entry")
+    assert app_journal.quarantined()[0].id == loose
+    delivered, _ = app_journal.record_inbound(hvps111(3), queue="IN")
+    app_journal.deliver(delivered.id, book)
+    with pytest.raises(JournalError, match="from 'delivered' to 'quarantined'"):
+        app_journal.quarantine(queue="IN", body=b"x", reason="late", entry_id=delivered.id)
+
+
+def test_handler_database_error_reaches_the_caller_unchanged(app_journal: Journal) -> None:
+    entry, _ = app_journal.record_inbound(hvps111(1), queue="IN")
+
+    def bad_sql(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        connection.execute(sa.text("SELECT * FROM no_such_table"))
+
+    with pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
+        app_journal.deliver(entry.id, bad_sql)
+    after = app_journal.get(entry.id)
+    assert (
+        after.status == "received"
+        and after.attempts == 1
+        and "no_such_table" in (after.last_error or "")
+    )
+    assert bookings(app_journal) == []
+    assert app_journal.deliver(entry.id, book) is True
+
+
+CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+import sqlalchemy as sa
+from paymsg.journal import Journal
+from tests.journal.test_journal_delivery import book
+journal = Journal(sys.argv[1])
+ids = [int(x) for x in sys.argv[2].split(",")]
+print(sum(journal.deliver(i, book) for i in ids))
+"""
+
+
+def test_two_processes_deliver_each_once(app_journal: Journal, journal_url: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.journal.conftest import ROOT
+
+    entries = [app_journal.record_inbound(hvps111(n), queue="IN")[0] for n in range(60)]
+    ids = ",".join(str(e.id) for e in entries)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD.format(root=str(ROOT)), journal_url, ids],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    delivered = 0
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+        delivered += int(out.strip())
+    assert delivered == len(entries)
+    assert bookings(app_journal) == [(e.id, e.msg_id) for e in entries]

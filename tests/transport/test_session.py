@@ -1,0 +1,600 @@
+"""The CNAPS2 session on the embedded channel: 990 correlation, receiving, poison, order.
+
+Each test runs a real SQLite channel and journal in ``tmp_path``; the far end is the echo
+peer (``paymsg.transport.echo``) in a thread, or the test itself putting texts.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import paymsg
+from paymsg import cnaps2
+from paymsg.codec.cnaps2 import split_envelope
+from paymsg.errors import EnvelopeError, JournalError, ValidationFailedError
+from paymsg.journal import Journal, JournalEntry
+from paymsg.transport import open_channel
+from paymsg.transport.echo import run_echo
+from paymsg.transport.session import Cnaps2Session, ReplyCodes, build_confirmation
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "cnaps2"
+BANK = "102100099996"
+OTHER = "313290000017"
+HVPS111 = paymsg.parse(
+    EXAMPLES / "hvps.111.001.01/customer-transfer-urgent.xml", type="hvps.111.001.01"
+)
+
+
+def hvps111(index: int, *, sender: str | None = None, prefix: str = "T") -> bytes:
+    """A distinct hvps.111 text: MesgID ``prefix`` + index, GrpHdr MsgId by index."""
+    document = copy.deepcopy(HVPS111.document)
+    document.fito_ficstmr_cdt_trf.grp_hdr.msg_id = f"20240315{index:08d}"
+    message = cnaps2.wrap(
+        document,
+        type="hvps.111.001.01",
+        sender=sender,
+        mesg_id=f"{prefix}{index:019d}"[:20],
+        now=None,
+    )
+    return paymsg.serialize(message)
+
+
+def confirmations(channel: Any, queue: str) -> list[Any]:
+    """Every ccms.990 waiting on ``queue``, parsed (and acknowledged)."""
+    found = []
+    while (delivery := channel.get(queue, 0.0)) is not None:
+        found.append(paymsg.parse(delivery.body))
+        channel.ack(delivery)
+    return found
+
+
+@pytest.fixture
+def urls(tmp_path: Path) -> tuple[str, str]:
+    return (
+        f"sqlite:///{tmp_path / 'mq.db'}?delivery_limit=50",
+        f"sqlite:///{tmp_path / 'journal.db'}?synchronous=normal",
+    )
+
+
+@pytest.fixture
+def echo(urls: tuple[str, str]) -> Iterator[dict[str, Any]]:
+    """An echo peer reading OUT and answering on IN; ``settings['code']`` is its answer."""
+    settings: dict[str, Any] = {"code": None}
+    stop = threading.Event()
+
+    def run() -> None:
+        codes = ReplyCodes() if settings["code"] is None else ReplyCodes(success=settings["code"])
+        with open_channel(urls[0]) as channel:
+            settings["stats"] = run_echo(
+                channel,
+                in_queue="OUT",
+                out_queue="IN",
+                codes=codes,
+                stop=stop,
+                poll_interval=0.02,
+            )
+
+    settings["start"] = lambda: threading.Thread(target=run, daemon=True).start()
+    yield settings
+    stop.set()
+
+
+def session(urls: tuple[str, str], **options: Any) -> Cnaps2Session:
+    options.setdefault("confirm_timeout", 10.0)
+    return Cnaps2Session(
+        lambda: open_channel(urls[0]),
+        Journal(urls[1]),
+        participant=BANK,
+        out_queue="OUT",
+        in_queue="IN",
+        poll_interval=0.02,
+        **options,
+    )
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def test_send_is_journaled_put_and_confirmed_by_the_990(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["start"]()
+    with session(urls) as s:
+        result = s.send(hvps111(1))
+        assert result.status == "confirmed" and result.code == "PM1I0000" and result.puts == 1
+        entry = s.journal.get(result.entry_id)
+        assert entry.direction == "out" and entry.status == "confirmed"
+        assert entry.mesg_id == "T0000000000000000001" and entry.mt == "hvps.111.001.01"
+        steps = [h.to_status for h in s.journal.history(entry.id)]
+        assert steps == ["created", "sent", "confirmed"]
+        # the 990 is in the inbox, linked from the status change, and not for the application
+        related = s.journal.history(entry.id)[-1].related_id
+        assert related is not None
+        reply = s.journal.get(related)
+        assert reply.mt == "ccms.990.001.02" and reply.orig_mesg_id == entry.mesg_id
+        assert not reply.deliverable
+
+
+def test_send_many_pipelines_and_every_entry_ends_confirmed(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["start"]()
+    with session(urls) as s:
+        results = s.send_many([hvps111(i) for i in range(40)])
+        assert [r.status for r in results] == ["confirmed"] * 40
+        assert [r.mesg_id for r in results] == [f"T{i:019d}" for i in range(40)]
+        assert s.journal.status_counts()["out"] == {"confirmed": 40}
+
+
+def test_sending_the_same_text_again_is_not_a_second_message(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["start"]()
+    with session(urls) as s:
+        first = s.send(hvps111(7))
+        again = s.send(hvps111(7))
+        assert again.entry_id == first.entry_id and again.status == "confirmed"
+        assert again.puts == 0  # already answered: nothing put
+        assert s.journal.status_counts()["out"] == {"confirmed": 1}
+
+
+class _AnsweringChannel:
+    """A channel whose put has the 990 on the reply queue *before* put returns: the
+    fastest possible peer. A session that subscribed after putting would lose it."""
+
+    def __init__(self, url: str) -> None:
+        self.inner = open_channel(url)
+        self.url = self.inner.url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def put(self, queue: str, body: bytes, properties: Any = None) -> None:
+        self.inner.put(queue, body, properties)
+        if queue == "OUT":
+            header = split_envelope(body)[0].header
+            self.inner.put(
+                "IN", build_confirmation(header, "PM1I0000", participant="0000", header_ids="new")
+            )
+
+
+def test_a_990_that_arrives_before_put_returns_is_not_lost(urls: tuple[str, str]) -> None:
+    s = Cnaps2Session(
+        lambda: _AnsweringChannel(urls[0]),
+        Journal(urls[1]),
+        participant=BANK,
+        out_queue="OUT",
+        in_queue="IN",
+        confirm_timeout=10.0,
+        resend=0,
+        poll_interval=0.01,
+    )
+    with s:
+        results = s.send_many([hvps111(i) for i in range(20)])
+    assert {r.status for r in results} == {"confirmed"}
+    assert {r.puts for r in results} == {1}
+
+
+def test_an_error_code_in_the_990_refuses_the_message_with_that_code(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["code"] = "CC1E0012"
+    echo["start"]()
+    with session(urls) as s:
+        result = s.send(hvps111(2))
+        assert result.status == "refused" and result.code == "CC1E0012" and not result.ok
+        assert s.journal.get(result.entry_id).status_code == "CC1E0012"
+
+
+def test_success_codes_are_configurable(urls: tuple[str, str], echo: dict[str, Any]) -> None:
+    echo["code"] = "0000"  # the IBPS-style success seen in one public log
+    echo["start"]()
+    codes = ReplyCodes(accepted=frozenset({"PM1I0000", "0000"}))
+    with session(urls, codes=codes) as s:
+        assert s.send(hvps111(3)).status == "confirmed"
+
+
+def test_no_990_resends_the_same_mesgid_with_backoff_then_times_out(urls: tuple[str, str]) -> None:
+    with session(urls, confirm_timeout=0.1, resend=2, resend_backoff=1.5) as s:
+        result = s.send(hvps111(4))
+        assert result.status == "timed_out" and result.puts == 3
+        entry = s.journal.get(result.entry_id)
+        assert entry.status == "timed_out" and entry.resent == 2
+        # three copies on the queue, all the same text (same MesgID)
+        with open_channel(urls[0]) as channel:
+            bodies = []
+            while (d := channel.get("OUT", 0.0)) is not None:
+                bodies.append(d.body)
+                channel.ack(d)
+        assert len(bodies) == 3 and len(set(bodies)) == 1
+
+
+def test_a_late_990_after_timing_out_still_confirms(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    with session(urls, confirm_timeout=0.05, resend=0) as s:
+        result = s.send(hvps111(5))
+        assert result.status == "timed_out"
+        echo["start"]()  # the peer comes up and answers the copy waiting on the queue
+        deadline = threading.Event()
+        for _ in range(200):
+            if s.journal.get(result.entry_id).status == "confirmed":
+                break
+            deadline.wait(0.05)
+        assert s.journal.get(result.entry_id).status == "confirmed"
+
+
+def test_resume_resends_every_unconfirmed_entry(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    journal = Journal(urls[1])
+    for i in range(5):
+        journal.record_outbound(hvps111(i), queue="OUT")  # a crash before anything was put
+    sent = journal.record_outbound(hvps111(9), queue="OUT")
+    journal.set_status(sent.id, "sent")  # a crash after 'sent'
+    echo["start"]()
+    with session(urls) as s:
+        results = s.resume()
+        assert len(results) == 6 and {r.status for r in results} == {"confirmed"}
+        assert s.resume() == []
+
+
+def test_replay_sends_a_timed_out_message_again(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    with session(urls, confirm_timeout=0.05, resend=0) as s:
+        first = s.send(hvps111(6))
+        assert first.status == "timed_out"
+        with open_channel(urls[0]) as channel:  # the copy put while nobody answered is gone
+            copy_ = channel.get("OUT", 0.0)
+            assert copy_ is not None
+            channel.ack(copy_)
+    echo["start"]()
+    with session(urls) as s:
+        again = s.replay("T0000000000000000006")
+        assert again.entry_id == first.entry_id and again.status == "confirmed" and again.puts == 1
+        with pytest.raises(JournalError, match="already"):
+            s.replay("T0000000000000000006")
+        with pytest.raises(JournalError, match="no outbound message"):
+            s.replay("NOSUCHID")
+
+
+def test_validation_refuses_before_anything_is_journaled(urls: tuple[str, str]) -> None:
+    bad = (
+        hvps111(8).replace(b"<Ccy>CNY</Ccy>", b"<Ccy>XXX</Ccy>").replace(b'Ccy="CNY"', b'Ccy="USD"')
+    )
+    with session(urls) as s:
+        with pytest.raises(ValidationFailedError) as caught:
+            s.send(bad)
+        assert caught.value.report is not None and not caught.value.report.ok
+        assert s.journal.status_counts()["out"] == {}
+        with pytest.raises(EnvelopeError, match="no header"):
+            s.send(b"<Document/>")
+
+
+def test_a_document_is_wrapped_and_sent(urls: tuple[str, str], echo: dict[str, Any]) -> None:
+    echo["start"]()
+    with session(urls) as s:
+        result = s.send(copy.deepcopy(HVPS111.document))
+        assert result.status == "confirmed" and result.mt == "hvps.111.001.01"
+        assert result.sender == BANK
+
+
+# --------------------------------------------------------------------------- receiving
+
+
+def effects_handler(seen: list[JournalEntry]) -> Any:
+    def handler(entry: JournalEntry, conn: sa.Connection) -> None:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS app_effects (mesg_id TEXT, sender TEXT)")
+        conn.exec_driver_sql("INSERT INTO app_effects VALUES (?, ?)", (entry.mesg_id, entry.sender))
+        seen.append(entry)
+
+    return handler
+
+
+def test_receive_answers_records_and_delivers_once(urls: tuple[str, str]) -> None:
+    texts = [hvps111(i, sender=OTHER, prefix="R") for i in range(5)]
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for text in texts:
+            channel.put("IN", text)
+        seen: list[JournalEntry] = []
+        with session(urls) as s:
+            stats = s.listen(effects_handler(seen), max_messages=5)
+        assert stats.received == 5 and stats.answered == 5 and stats.delivered == 5
+        assert [e.mesg_id for e in seen] == [f"R{i:019d}" for i in range(5)]
+        replies = confirmations(channel, "OUT")
+    assert [r.type for r in replies] == ["ccms.990.001.02"] * 5
+    info = [r.document.com_conf.conf_inf for r in replies]
+    assert [i.msg_id for i in info] == [f"R{i:019d}" for i in range(5)]
+    assert {(i.orig_sndr, i.mt, i.msg_prc_cd) for i in info} == {
+        (OTHER, "hvps.111.001.01", "PM1I0000")
+    }
+    header = replies[0].envelope.header
+    # our 990: from us, back to the sender, header ids echo the confirmed message (§6.6)
+    assert (header.orig_sender, header.orig_receiver, header.mesg_id) == (
+        BANK,
+        OTHER,
+        "R0000000000000000000",
+    )
+    assert header.mesg_direction == "U" and replies[0].envelope.signature is None
+
+
+def test_a_thousand_copies_of_one_mesgid_are_delivered_once_and_each_answered(
+    urls: tuple[str, str],
+) -> None:
+    text = hvps111(1, sender=OTHER, prefix="D")
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for _ in range(1000):
+            channel.put("IN", text)
+        seen: list[JournalEntry] = []
+        with session(urls) as s:
+            stats = s.listen(effects_handler(seen), max_messages=1000)
+            entry = s.journal.find(direction="in", sender=OTHER, mesg_id="D0000000000000000001")
+            with s.journal.engine.connect() as conn:
+                effects = conn.exec_driver_sql("SELECT count(*) FROM app_effects").scalar()
+        assert len(seen) == 1 and effects == 1
+        assert stats.duplicates == 999 and stats.answered == 1000
+        assert entry is not None and entry.copies == 1000 and entry.status == "delivered"
+        replies = confirmations(channel, "OUT")
+        assert len(replies) == 1000
+        assert {r.document.com_conf.conf_inf.msg_id for r in replies} == {"D0000000000000000001"}
+
+
+def test_a_990_is_never_answered_and_an_unknown_one_is_kept(urls: tuple[str, str]) -> None:
+    header = split_envelope(hvps111(3))[0].header
+    stray = build_confirmation(header, "PM1I0000", participant="0000", header_ids="new")
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        channel.put("IN", stray)
+        with session(urls) as s:
+            stats = s.listen(effects_handler([]), max_messages=1)
+            assert stats.confirmations == 1 and stats.unmatched_confirmations == 1
+            assert stats.answered == 0
+            assert s.journal.status_counts()["in"] == {"received": 1}
+        assert channel.depth("OUT") == 0
+
+
+def test_unreadable_text_is_answered_with_an_error_code_and_quarantined(
+    urls: tuple[str, str],
+) -> None:
+    good = hvps111(1, sender=OTHER, prefix="U")
+    broken_body = good.replace(b"</Document>", b"</Documnt>")
+    header_only = split_envelope(good)[0].raw + b"not xml at all"
+    no_header = b"this is not a CNAPS2 message"
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for text in (broken_body, no_header):
+            channel.put("IN", text)
+        channel.put("IN", header_only.replace(b"U0000000000000000001", b"U0000000000000000002"))
+        channel.put("IN", hvps111(3, sender=OTHER, prefix="U"))  # the queue is not blocked
+        seen: list[JournalEntry] = []
+        with session(urls) as s:
+            stats = s.listen(effects_handler(seen), max_messages=4)
+            held = s.journal.quarantined()
+        assert [e.mesg_id for e in seen] == ["U0000000000000000003"]
+        assert stats.unreadable == 3 and len(held) == 3
+        assert {h.body for h in held} >= {broken_body, no_header}
+        assert all(h.reason for h in held)
+        replies = confirmations(channel, "OUT")
+    codes = sorted(r.document.com_conf.conf_inf.msg_prc_cd for r in replies)
+    # the text without a header cannot be addressed: no 990 for it
+    assert codes == ["PM1E0002", "PM1E0002", "PM1I0000"]
+
+
+def test_a_failing_handler_is_retried_then_quarantined_and_retry_delivers_it(
+    urls: tuple[str, str],
+) -> None:
+    calls: list[str | None] = []
+    broken = {"on": True}
+
+    def handler(entry: JournalEntry, conn: sa.Connection) -> None:
+        calls.append(entry.mesg_id)
+        if broken["on"] and entry.mesg_id == "H0000000000000000001":
+            raise RuntimeError("ledger is down")
+
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for i in range(3):
+            channel.put("IN", hvps111(i, sender=OTHER, prefix="H"))
+    with session(urls, handler_attempts=3, handler_retry_delay=0.0) as s:
+        stats = s.listen(handler, max_messages=3)
+        assert calls.count("H0000000000000000001") == 3
+        assert stats.quarantined == 1 and stats.delivered == 2
+        (held,) = s.journal.quarantined()
+        assert "ledger is down" in held.reason and "3 time" in held.reason
+        assert s.journal.get(held.entry_id or 0).status == "quarantined"
+    broken["on"] = False
+    with session(urls) as s:
+        s.retry(held.id)
+        stats = s.listen(handler, idle_exit=0.3)
+        assert stats.delivered == 1
+        assert s.journal.get(held.entry_id or 0).status == "delivered"
+
+
+def test_workers_keep_each_senders_order(urls: tuple[str, str]) -> None:
+    senders = ["313290000017", "105100000017", "403100000004"]
+    order: list[tuple[str | None, str | None]] = []
+    lock = threading.Lock()
+
+    def handler(entry: JournalEntry, conn: sa.Connection) -> None:
+        with lock:
+            order.append((entry.sender, entry.mesg_id))
+
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for i in range(30):
+            channel.put("IN", hvps111(i, sender=senders[i % 3], prefix="W"))
+    with session(urls, workers=3) as s:
+        stats = s.listen(handler, max_messages=30)
+    assert stats.delivered == 30 and len(order) == 30
+    for sender in senders:
+        ids = [m for who, m in order if who == sender]
+        assert ids == sorted(ids) and len(ids) == 10
+
+
+def test_deliveries_pending_in_the_journal_are_made_at_start(urls: tuple[str, str]) -> None:
+    journal = Journal(urls[1])
+    for i in range(3):  # recorded and acknowledged by a process that died before delivering
+        journal.record_inbound(hvps111(i, sender=OTHER, prefix="P"), queue="IN")
+    seen: list[JournalEntry] = []
+    with session(urls) as s:
+        s.listen(effects_handler(seen), idle_exit=0.2)
+    assert [e.mesg_id for e in seen] == [f"P{i:019d}" for i in range(3)]
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def _reply_from_npc(example: str, original: JournalEntry) -> bytes:
+    """An example NPC reply rewritten to answer ``original``."""
+    text = (EXAMPLES / example).read_bytes()
+    message = paymsg.parse(text)
+    body = message.document
+    for name in ("cmon_conf", "sttlm_rtr_rct"):
+        part = getattr(body, name, None)
+        if part is not None:
+            part.orgnl_grp_hdr.orgnl_msg_id = original.msg_id
+            part.orgnl_grp_hdr.orgnl_instg_pty = original.sender
+    if hasattr(body, "dscrd_msg_ntfctn"):
+        info = body.dscrd_msg_ntfctn.dscrd_inf
+        info.orig_sndr, info.msg_id = original.sender, original.mesg_id
+    return paymsg.serialize(cnaps2.wrap(message, sender="0000", receiver=BANK))
+
+
+@pytest.mark.parametrize(
+    ("example", "status"),
+    [
+        ("ccms.900.001.02/reject-hvps111-not-logged-in.txt", "rejected"),
+        ("saps.604.001.01/settled-hvps111.txt", "settled"),
+        ("ccms.911.001.02/duplicate-hvps111.txt", "rejected"),
+    ],
+)
+def test_npc_replies_advance_the_original_outbox_entry(
+    urls: tuple[str, str], echo: dict[str, Any], example: str, status: str
+) -> None:
+    echo["start"]()
+    with session(urls) as s:
+        sent = s.send(hvps111(11))
+        original = s.journal.get(sent.entry_id)
+        with open_channel(urls[0]) as channel:
+            channel.put("IN", _reply_from_npc(example, original))
+        for _ in range(200):
+            if s.journal.get(original.id).status != "confirmed":
+                break
+            threading.Event().wait(0.02)
+        after = s.journal.get(original.id)
+        assert after.status == status
+        assert s.journal.history(original.id)[-1].related_id is not None
+
+
+# --------------------------------------------------------------------------- signatures, batches
+
+KEY = tomllib.loads((EXAMPLES / "keys/test-sm2-key.toml").read_text(encoding="utf-8"))
+PROFILES = cnaps2.load_signing_profiles(EXAMPLES / "signing-example.toml")
+
+
+def test_inbound_signatures_are_verified_when_a_verifier_is_given(urls: tuple[str, str]) -> None:
+    signed = (EXAMPLES / "beps.121.001.01/customer-credit-package.signed.txt").read_bytes()
+    sender = split_envelope(signed)[0].header.orig_sender
+    tampered = signed.replace(b'Ccy="CNY">', b'Ccy="CNY">1', 1).replace(
+        split_envelope(signed)[0].header.mesg_id.encode(), b"TAMPERED000000000001"
+    )
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for text in (signed, tampered, hvps111(1, sender=OTHER, prefix="V")):
+            channel.put("IN", text)
+        seen: list[JournalEntry] = []
+        verifier = cnaps2.SM2Verifier({sender: KEY["public_key"], OTHER: KEY["public_key"]})
+        with session(urls, verifier=verifier, verify_profiles=PROFILES) as s:
+            stats = s.listen(effects_handler(seen), max_messages=3)
+            reasons = sorted(q.reason for q in s.journal.quarantined())
+        assert [e.mt for e in seen] == ["beps.121.001.01"]
+        assert stats.quarantined == 2 and len(reasons) == 2
+        assert any("does not verify" in r for r in reasons)
+        assert any("must be signed" in r for r in reasons)
+        codes = [r.document.com_conf.conf_inf.msg_prc_cd for r in confirmations(channel, "OUT")]
+    assert codes == ["PM1I0000", "PM1E0003", "PM1E0003"]
+
+
+def test_a_document_is_signed_when_the_session_has_a_signer(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["start"]()
+    document = paymsg.parse(
+        EXAMPLES / "beps.121.001.01/customer-credit-package.xml", type="beps.121.001.01"
+    )
+    signer = cnaps2.SM2Signer(KEY["private_key"])
+    with session(urls, signer=signer, signing_profile=PROFILES["beps.121.001.01"]) as s:
+        result = s.send(document)
+        assert result.status == "confirmed"
+        raw = s.journal.get(result.entry_id).raw
+    verifier = cnaps2.SM2Verifier({result.sender or "": KEY["public_key"]})
+    paymsg.parse(raw, verifier=verifier, signing_profile=PROFILES["beps.121.001.01"])
+
+
+def test_the_same_message_twice_in_one_batch_is_sent_once(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    echo["start"]()
+    with session(urls) as s:
+        results = s.send_many([hvps111(1), hvps111(2), hvps111(1)])
+        assert [r.status for r in results] == ["confirmed"] * 3
+        assert results[0] == results[2] and results[0].puts == 1
+        assert s.journal.status_counts()["out"] == {"confirmed": 2}
+
+
+def test_a_session_sends_again_after_listening(urls: tuple[str, str], echo: dict[str, Any]) -> None:
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        channel.put("IN", hvps111(1, sender=OTHER, prefix="A"))
+    seen: list[JournalEntry] = []
+    with session(urls) as s:
+        assert s.listen(effects_handler(seen), max_messages=1).delivered == 1
+        echo["start"]()
+        assert s.send(hvps111(2)).status == "confirmed"
+        with open_channel(urls[0]) as channel:
+            channel.put("IN", hvps111(3, sender=OTHER, prefix="A"))
+        # the consumer started by send() may take it before listen() is called: either way
+        # it is answered and delivered once
+        assert s.listen(effects_handler(seen), idle_exit=0.5).delivered == 2
+    assert [e.mesg_id for e in seen] == ["A0000000000000000001", "A0000000000000000003"]
+
+
+def test_a_message_that_breaks_processing_is_set_aside_not_retried_forever(
+    urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the 990 of the first message cannot be built (the builder is made to fail for it):
+    # it is quarantined with its inbox entry and acknowledged; the next one goes through
+    import paymsg.transport.session as session_module
+
+    real = session_module.build_confirmation
+
+    def failing(header: Any, code: str, **options: Any) -> bytes:
+        if header.mesg_id == "B0000000000000000001":
+            raise EnvelopeError("cannot build the CNAPS2 header: test")
+        return real(header, code, **options)
+
+    monkeypatch.setattr(session_module, "build_confirmation", failing)
+    seen: list[JournalEntry] = []
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for i in (1, 2):
+            channel.put("IN", hvps111(i, sender=OTHER, prefix="B"))
+        with session(urls) as s:
+            stats = s.listen(effects_handler(seen), max_messages=2)
+            (held,) = s.journal.quarantined()
+            assert "could not be processed" in held.reason and held.entry_id is not None
+            assert s.journal.get(held.entry_id).status == "quarantined"
+        assert stats.quarantined == 1 and [e.mesg_id for e in seen] == ["B0000000000000000002"]
+        assert channel.depth("IN") == 0
