@@ -88,6 +88,8 @@ LAYOUTS: dict[str, Layout] = {
         count_rule="cnaps2.beps.nb-of-txs", sum_rule="cnaps2.beps.ctrl-sum", total_rule=None,
     ),
     "camt.053.001.08": Layout("Ntry", "GrpHdr", None, None, None, "Amt", None, None, None),
+    "camt.053.001.02": Layout("Ntry", "GrpHdr", None, None, None, "Amt", None, None, None),
+    "camt.052.001.08": Layout("Ntry", "GrpHdr", None, None, None, "Amt", None, None, None),
 }  # fmt: skip
 
 #: rules comparing a header total with every transaction: the stream checks the totals

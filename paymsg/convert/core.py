@@ -363,7 +363,7 @@ def carried(supplementary: Any, source: str | None = None) -> dict[str, str]:
 # --------------------------------------------------------------------------- restoring carriers
 
 
-def _var(cls: type, name: str) -> Any:
+def model_var(cls: type, name: str) -> Any:
     """The xsdata variable of ``cls`` a data-path step names (element, ``@attr``, ``#text``,
     ``#any``), or None."""
     for var in CONTEXT.build(cls).get_all_vars():
@@ -384,7 +384,7 @@ def _var(cls: type, name: str) -> Any:
 def model_at(cls: type, path: str) -> type:
     """The model class at ``path`` (element steps, no indexes) below ``cls``."""
     for step in path.split("/"):
-        var = _var(cls, step)
+        var = model_var(cls, step)
         if var is None or var.clazz is None:
             raise ValueError(f"{step} is not an element of {cls.__name__}")
         cls = var.clazz
@@ -406,7 +406,7 @@ def path_problem(cls: type, path: str) -> str | None:
         if node is None:
             return f"goes below a value ({'/'.join(steps[:position])})"
         name, index = match.group(1), match.group(2)
-        var = _var(node, name)
+        var = model_var(node, name)
         if var is None:
             return f"names {name}, which {node.__name__} does not have"
         repeated = bool(var.is_wildcard or (var.list_element and var.is_element))

@@ -1,3 +1,4 @@
-"""Hub edges, one module per CNAPS2 family; importing this package registers them all."""
+"""Hub edges, one module per CNAPS2 family plus the ISO 20022 version pairs (versions);
+importing this package registers them all."""
 
-from paymsg.convert.mappings import beps, hvps, status  # noqa: F401
+from paymsg.convert.mappings import beps, hvps, status, versions  # noqa: F401

@@ -54,6 +54,13 @@ SETTLEMENT = {
 
 PACS_TRANSFERS = ("pacs.008.001.08", "pacs.009.001.08", "pacs.008.001.02", "pacs.009.001.02")
 SETTLED_TYPES = (*PACS_TRANSFERS, "pacs.004.001.09")
+#: the versions of each message the per-type rules know: a version listed here gets the
+#: rules of its message (the element names those rules read are the same in every version)
+PAIN001_TYPES = ("pain.001.001.09", "pain.001.001.03")
+STATUS_REPORT_TYPES = ("pacs.002.001.10", "pain.002.001.10", "pain.002.001.03", "camt.029.001.09")
+STATEMENT_TYPES = ("camt.053.001.08", "camt.053.001.02")
+ACCOUNT_REPORT_TYPES = (*STATEMENT_TYPES, "camt.054.001.08", "camt.054.001.02", "camt.052.001.08")
+HEADER_TYPES = ("head.001.001.02", "head.001.001.04")
 
 #: the message types of SWIFT CBPR+ in the catalogue (2019 generation)
 CBPR_TYPES = frozenset(
@@ -62,6 +69,7 @@ CBPR_TYPES = frozenset(
         "pacs.009.001.08",
         "pacs.002.001.10",
         "pacs.004.001.09",
+        "camt.052.001.08",
         "camt.053.001.08",
         "camt.054.001.08",
         "camt.056.001.08",
@@ -344,7 +352,7 @@ def _pain001_amount(ctx: RuleContext, tx: etree._Element) -> Decimal | None:
     title="NbOfTxs equals the number of transactions",
     title_zh="NbOfTxs 等于报文中的交易笔数",
     standard="iso20022",
-    types={*SETTLED_TYPES, "pain.001.001.09", "camt.056.001.08"},
+    types={*SETTLED_TYPES, *PAIN001_TYPES, "camt.056.001.08"},
 )
 def nb_of_txs(ctx: RuleContext) -> Findings:
     """The group header states how many transactions the message carries (pacs.008/009/004
@@ -391,7 +399,7 @@ def nb_of_txs(ctx: RuleContext) -> Findings:
     title="CtrlSum equals the sum of the transaction amounts",
     title_zh="CtrlSum 等于各笔交易金额之和",
     standard="iso20022",
-    types={*SETTLED_TYPES, "pain.001.001.09", "camt.056.001.08"},
+    types={*SETTLED_TYPES, *PAIN001_TYPES, "camt.056.001.08"},
 )
 def ctrl_sum(ctx: RuleContext) -> Findings:
     """CtrlSum is the total of all individual amounts, irrespective of currency: the
@@ -489,7 +497,7 @@ def ttl_intr_bk_sttlm_amt(ctx: RuleContext) -> Findings:
     title="Per-status counts and sums add up to the original totals",
     title_zh="按状态统计的笔数和金额与原报文合计一致",
     standard="iso20022",
-    types={"pacs.002.001.10", "pain.002.001.10", "camt.029.001.09"},
+    types=STATUS_REPORT_TYPES,
 )
 def nb_of_txs_per_sts(ctx: RuleContext) -> Findings:
     """A status report (pacs.002, pain.002) or a resolution (camt.029) may break the original
@@ -797,7 +805,7 @@ def _entry_status(ctx: RuleContext, entry: etree._Element) -> str | None:
     title="Opening balance plus booked entries equals the closing balance",
     title_zh="期初余额加已记账分录等于期末余额",
     standard="iso20022",
-    types={"camt.053.001.08"},
+    types=STATEMENT_TYPES,
 )
 def statement_balance(ctx: RuleContext) -> Findings:
     """In a statement, the opening booked balance (OPBD, or PRCD when there is no OPBD) plus
@@ -870,7 +878,7 @@ def _single_page(ctx: RuleContext, message: etree._Element, report: etree._Eleme
     title="TxsSummry totals match the entries",
     title_zh="交易汇总（TxsSummry）与分录一致",
     standard="iso20022",
-    types={"camt.053.001.08", "camt.054.001.08"},
+    types=ACCOUNT_REPORT_TYPES,
 )
 def txs_summry(ctx: RuleContext) -> Findings:
     """TxsSummry states the number and sum of all entries, of the credit and of the debit
@@ -920,7 +928,10 @@ def txs_summry(ctx: RuleContext) -> Findings:
                     value=got,
                 )
         net_el = ctx.find(summary, "TtlNtries/TtlNetNtry")
-        if net_el is not None:
+        if net_el is None:
+            # 2009 generation (camt.05x.001.02): TtlNetNtryAmt and CdtDbtInd sit in TtlNtries
+            yield from _net_amount_2009(ctx, summary, credit_sum - debit_sum)
+        else:
             net = credit_sum - debit_sum
             stated = _signed(ctx, net_el)
             if stated is not None and stated != net:
@@ -933,6 +944,27 @@ def txs_summry(ctx: RuleContext) -> Findings:
                     f"但分录净额为 {_fmt(abs(net))} {direction}",
                     value=ctx.text(net_el, "Amt"),
                 )
+
+
+def _net_amount_2009(ctx: RuleContext, summary: etree._Element, net: Decimal) -> Findings:
+    totals = ctx.find(summary, "TtlNtries")
+    amount_el = ctx.find(totals, "TtlNetNtryAmt") if totals is not None else None
+    amount = ctx.decimal(amount_el)
+    if totals is None or amount_el is None or amount is None:
+        return
+    indicator = ctx.text(totals, "CdtDbtInd")
+    stated = -amount if indicator == "DBIT" else amount
+    if stated == net:
+        return
+    direction = "DBIT" if net < 0 else "CRDT"
+    yield ctx.finding(
+        amount_el,
+        f"TtlNetNtryAmt is {ctx.text(amount_el)} {indicator}, "
+        f"but the entries net to {_fmt(abs(net))} {direction}",
+        f"TtlNetNtryAmt 为 {ctx.text(amount_el)} {indicator}，"
+        f"但分录净额为 {_fmt(abs(net))} {direction}",
+        value=ctx.text(amount_el),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -1130,7 +1162,7 @@ def cbpr_bah_present(ctx: RuleContext) -> Findings:
     pack="cbpr",
     title="CBPR+: AppHdr/CreDt is in UTC with Z",
     title_zh="CBPR+：AppHdr/CreDt 必须为带 Z 的 UTC 时间",
-    types={*CBPR_TYPES, "head.001.001.02"},
+    types={*CBPR_TYPES, *HEADER_TYPES},
 )
 def cbpr_cre_dt_utc(ctx: RuleContext) -> Findings:
     """CBPR+ restricts the header's creation date-time (CreDt, also in a related header) to
@@ -1155,7 +1187,7 @@ def cbpr_cre_dt_utc(ctx: RuleContext) -> Findings:
     pack="cbpr",
     title="CBPR+: AppHdr/BizSvc is present",
     title_zh="CBPR+：AppHdr 必须包含 BizSvc",
-    types={*CBPR_TYPES, "head.001.001.02"},
+    types={*CBPR_TYPES, *HEADER_TYPES},
 )
 def cbpr_biz_svc(ctx: RuleContext) -> Findings:
     """CBPR+ requires the header's BizSvc, which names the usage guideline the message
