@@ -622,6 +622,15 @@ def _load_mappings() -> None:
     from paymsg.convert import mappings  # noqa: F401  (registers the edges)
 
 
+#: why the reconciliation messages (hvps.710–718, beps.720–726) do not convert
+RECONCILIATION = (
+    "a reconciliation message (对账) between a participant and the NPC about the NPC's "
+    "books of the day's CNAPS2 traffic, by message type, 业务类型, package and status; the "
+    "unified profile has no counterpart (camt.052/053 report an account, not a clearing "
+    "system's message books)"
+)
+#: why the link probe (ccms.991/992) does not convert
+PROBE = "a link probe between network nodes concerns no payment and has no ISO 20022 counterpart"
 #: CNAPS2 types with no conversion, and why (each decided against the unified catalogue)
 NOT_CONVERTED: dict[str, str] = {
     "ccms.990.001.02": (
@@ -638,6 +647,24 @@ NOT_CONVERTED: dict[str, str] = {
         "a system status change (营业准备, 日切 …) concerns no payment; its ISO counterpart "
         "(admi.004 system event notification) is not catalogued"
     ),
+    "hvps.710.001.01": RECONCILIATION,
+    "hvps.711.001.01": RECONCILIATION,
+    "hvps.712.001.01": RECONCILIATION,
+    "hvps.713.001.01": RECONCILIATION,
+    "hvps.714.001.01": RECONCILIATION,
+    "hvps.715.001.01": RECONCILIATION,
+    "hvps.716.001.01": RECONCILIATION,
+    "hvps.717.001.01": RECONCILIATION,
+    "hvps.718.001.01": RECONCILIATION,
+    "beps.720.001.01": RECONCILIATION,
+    "beps.721.001.01": RECONCILIATION,
+    "beps.722.001.01": RECONCILIATION,
+    "beps.723.001.01": RECONCILIATION,
+    "beps.724.001.01": RECONCILIATION,
+    "beps.725.001.01": RECONCILIATION,
+    "beps.726.001.01": RECONCILIATION,
+    "ccms.991.001.01": PROBE,
+    "ccms.992.001.01": PROBE,
 }
 #: conversions that exist one way only, and why the other way does not
 ONE_WAY: dict[tuple[str, str], str] = {
