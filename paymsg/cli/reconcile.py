@@ -1,0 +1,237 @@
+"""``paymsg reconcile …``: reconciliation (对账) with the NPC and with statements.
+
+* ``file SUMMARY.xml [DETAIL.xml…]``: offline, from saved NPC answers;
+* ``breaks list|accept``: the breaks kept in the journal database;
+* ``statement STATEMENT.xml``: camt.053/054 entries against the journal or a ledger CSV.
+
+Reports: a rich table, ``--json``, ``--csv FILE`` (the breaks) and ``--html FILE`` (a
+self-contained page). Exit codes: 0 reconciled; 1 breaks remain open (or a part of an
+NPC answer is missing); 2 bad usage or unreadable input; 3 journal or configuration
+problem.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from paymsg.cli.output import EXIT_FINDINGS, console, emit, reported, table
+from paymsg.errors import InputError
+
+app = typer.Typer(
+    help="Reconciliation (对账) with the NPC and with statements; breaks tracked to resolution.",
+    no_args_is_help=True,
+)
+breaks_app = typer.Typer(help="Breaks kept in the journal database.", no_args_is_help=True)
+app.add_typer(breaks_app, name="breaks")
+
+JOURNAL_OPT = typer.Option(
+    "sqlite:///paymsg-journal.db",
+    "--journal",
+    envvar="PAYMSG_JOURNAL",
+    help="Journal URL: sqlite:///PATH or postgresql://… (env PAYMSG_JOURNAL).",
+)
+JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
+HTML_OPT = typer.Option(None, "--html", help="Write a self-contained HTML report here.")
+CSV_OPT = typer.Option(None, "--csv", help="Write the breaks as CSV here.")
+CONFIG_OPT = typer.Option(None, "--config", help="Reconcile settings (TOML).")
+AS_OF_OPT = typer.Option(
+    None, "--as-of", help="Journal cut-off (ISO date-time with zone; default: now)."
+)
+
+
+def register(app_: typer.Typer) -> None:
+    app_.add_typer(app, name="reconcile")
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--as-of {value!r} is not an ISO date-time", field="--as-of") from None
+    if moment.tzinfo is None:
+        raise InputError(
+            "--as-of needs a time zone (e.g. 2024-03-15T18:00:00+08:00)", field="--as-of"
+        )
+    return moment.astimezone(UTC)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r} is not a date YYYY-MM-DD", field=option) from None
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is not None:
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from exc
+
+
+def _show_result(result: Any, as_json: bool, html: Path | None, csv_path: Path | None) -> None:
+    from paymsg.reconcile.report import breaks_csv, html_page, to_data
+
+    _write(html, html_page(result))
+    _write(csv_path, breaks_csv(result.breaks))
+
+    def human() -> None:
+        console.print(
+            table(
+                f"{result.scope} {result.check_date} — summary cells",
+                [
+                    "kind",
+                    "cell",
+                    "status",
+                    "sent NPC/ours",
+                    "sent sum NPC/ours",
+                    "recv NPC/ours",
+                    "recv sum NPC/ours",
+                    "",
+                ],
+                [
+                    [
+                        c.kind,
+                        " ".join(
+                            x for x in (c.mt, c.tx_type, c.netting_date, c.netting_round) if x
+                        ),
+                        c.status,
+                        f"{c.npc_sent_count}/{c.our_sent_count}",
+                        f"{c.npc_sent_amount}/{c.our_sent_amount}",
+                        f"{c.npc_recv_count}/{c.our_recv_count}",
+                        f"{c.npc_recv_amount}/{c.our_recv_amount}",
+                        "DIFFERS" if c.differs else "ok",
+                    ]
+                    for c in result.cells
+                ],
+            )
+        )
+        _breaks_table(result.breaks)
+        for problem in result.problems:
+            console.print(f"[bold red]problem:[/] {problem}", soft_wrap=True)
+        console.print(f"open breaks: {len(result.open_breaks)}")
+
+    emit(to_data(result), as_json, human)
+    if not result.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _breaks_table(found: list[Any]) -> None:
+    console.print(
+        table(
+            "breaks",
+            [
+                "id",
+                "status",
+                "kind",
+                "date",
+                "age",
+                "dir",
+                "MT",
+                "MsgId",
+                "amount",
+                "detail",
+                "note",
+            ],
+            [
+                [
+                    b.id,
+                    b.status,
+                    b.kind,
+                    b.check_date,
+                    f"{b.age_days} ({b.age_bucket})",
+                    b.direction,
+                    b.mt,
+                    b.msg_id,
+                    b.amount,
+                    b.detail,
+                    b.note,
+                ]
+                for b in found
+            ],
+        )
+    )
+
+
+@app.command("file")
+def file_(
+    messages: list[Path] = typer.Argument(
+        ...,
+        help="NPC answers: a summary (711/721) or a pre-reconciliation (716/726), and details (713/723).",
+    ),
+    journal: str = JOURNAL_OPT,
+    config: Path | None = CONFIG_OPT,
+    as_of: str | None = AS_OF_OPT,
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+    csv_path: Path | None = CSV_OPT,
+) -> None:
+    """Reconcile a day offline from saved NPC messages against the journal."""
+    with reported():
+        from paymsg.journal import Journal
+        from paymsg.reconcile import load_config, read_npc, reconcile_day
+
+        settings = load_config(config)
+        day = read_npc(list(messages))
+        moment = _as_of(as_of)
+        with Journal(journal) as opened:
+            result = reconcile_day(opened, day, config=settings, as_of=moment)
+        _show_result(result, as_json, html, csv_path)
+
+
+@breaks_app.command("list")
+def breaks_list(
+    journal: str = JOURNAL_OPT,
+    status: str | None = typer.Option(
+        None, "--status", help="new, persisting, resolved, accepted, or open."
+    ),
+    scope: str | None = typer.Option(None, "--scope", help="HVPS, BEPS or STATEMENT."),
+    check_date: str | None = typer.Option(None, "--date", help="Check date YYYY-MM-DD."),
+    as_json: bool = JSON_OPT,
+    csv_path: Path | None = CSV_OPT,
+) -> None:
+    """The breaks kept in the journal database, with their ages. Exit 1 if any is open."""
+    with reported():
+        from paymsg.journal import Journal
+        from paymsg.reconcile import BREAK_STATUSES, list_breaks
+        from paymsg.reconcile.report import breaks_csv
+
+        if status is not None and status not in (*BREAK_STATUSES, "open"):
+            raise InputError(
+                f"--status {status!r} is not one of {', '.join(BREAK_STATUSES)}, open",
+                field="--status",
+            )
+        with Journal(journal) as opened:
+            found = list_breaks(
+                opened, scope=scope, check_date=_date(check_date, "--date"), status=status
+            )
+        _write(csv_path, breaks_csv(found))
+        emit([b.model_dump(mode="json") for b in found], as_json, lambda: _breaks_table(found))
+        if any(b.open for b in found):
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@breaks_app.command("accept")
+def breaks_accept(
+    break_id: int = typer.Argument(..., metavar="ID"),
+    note: str = typer.Option(..., "--note", help="Why the break is accepted (required)."),
+    journal: str = JOURNAL_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Accept an open break with a note; accepted breaks are never reopened."""
+    with reported():
+        from paymsg.journal import Journal
+        from paymsg.reconcile import accept_break
+
+        with Journal(journal) as opened:
+            accepted = accept_break(opened, break_id, note)
+        emit(accepted.model_dump(mode="json"), as_json, lambda: _breaks_table([accepted]))
