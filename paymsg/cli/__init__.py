@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.cli import codegen, convert, journal, messages, mq, reconcile, schemas, sim, validate
+from paymsg.cli import codegen, convert, journal, messages, mq, reconcile, route, schemas, sim, validate
 
 app = typer.Typer(
     name="paymsg",
@@ -40,6 +40,7 @@ validate.register(app)
 mq.register(app)
 sim.register(app)
 journal.register(app)
+route.register(app)
 reconcile.register(app)
 
 

@@ -152,7 +152,8 @@ class Decision(BaseModel):
             )
         ]
         if self.rule:
-            lines.append(f"  matched rule: {self.rule} (rule set v{self.ruleset_version})")
+            version = f"v{self.ruleset_version}" if self.ruleset_version is not None else "from file"
+            lines.append(f"  matched rule: {self.rule} (rule set {version})")
         for item in self.refused:
             lines.append(f"  not matched: {item}")
         for verdict in self.verdicts:
