@@ -6,7 +6,7 @@ an echo peer (``paymsg mq echo``) running in another process:
 
 * the embedded channel (``sqlite:///…``, fsynced puts) with the journal fully synchronous
   (every commit fsynced) and with ``synchronous=normal`` (survives a process crash, may
-  lose the last commits on power loss);
+  lose the last commits on power loss), and with neither fsyncing (the CPU ceiling);
 * RabbitMQ (publisher confirms, quorum queues) when ``--amqp URL`` or
   ``$PAYMSG_TEST_AMQP_URL`` names a broker, and, on the same broker, the floor: bare pika
   publishing the same bodies with confirms (no journal, no 990, no peer).
@@ -176,14 +176,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"sqlite:///{tmp}/q2.db",
                 f"sqlite:///{tmp}/j2.db?synchronous=normal",
             ),
+            (
+                "embedded, no fsync anywhere",
+                f"sqlite:///{tmp}/q3.db?synchronous=normal",
+                f"sqlite:///{tmp}/j3.db?synchronous=normal",
+            ),
         ]
         if args.amqp:
             cases += [
-                ("rabbitmq, journal fsync", args.amqp, f"sqlite:///{tmp}/j3.db"),
+                ("rabbitmq, journal fsync", args.amqp, f"sqlite:///{tmp}/j4.db"),
                 (
                     "rabbitmq, journal sync=normal",
                     args.amqp,
-                    f"sqlite:///{tmp}/j4.db?synchronous=normal",
+                    f"sqlite:///{tmp}/j5.db?synchronous=normal",
                 ),
             ]
         for label, channel_url, journal_url in cases:

@@ -79,6 +79,9 @@ def run_cmd(
         None, "--live/--no-live", help="Refreshing status table (default: when a terminal)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the final status as JSON."),
+    batch: int = typer.Option(
+        50, "--batch", min=1, help="Messages of one queue handled per books transaction."
+    ),
 ) -> None:
     """Serve participants until `paymsg sim stop`, --duration, or Ctrl-C."""
     from paymsg.sim.centre import CONTROL_QUEUE
@@ -124,6 +127,7 @@ def run_cmd(
                         control_queue=control_queue or CONTROL_QUEUE,
                         until=until,
                         on_idle=refresh,
+                        batch=batch,
                     )
                     view.update(_status_table(status), refresh=True)
             else:
@@ -136,6 +140,7 @@ def run_cmd(
                     events=sink,
                     control_queue=control_queue or CONTROL_QUEUE,
                     until=until,
+                    batch=batch,
                 )
         except KeyboardInterrupt:
             return
@@ -207,19 +212,20 @@ def status_cmd(
         try:
             balances = books.balances()
             counts = books.counts()
-            data = {
+            rows: list[dict[str, Any]] = [
+                {"bank": bank, "balance": str(balance), **counts.get(bank, {})}
+                for bank, balance in sorted(balances.items())
+            ]
+            data: dict[str, Any] = {
                 "business_date": books.state("business_date"),
                 "beps_round": int(books.state("beps_round") or "1"),
-                "participants": [
-                    {"bank": bank, "balance": str(balance), **counts.get(bank, {})}
-                    for bank, balance in sorted(balances.items())
-                ],
+                "participants": rows,
             }
         finally:
             books.close()
 
     def human() -> None:
-        keys = sorted({k for p in data["participants"] for k in p} - {"bank", "balance"})
+        keys = sorted({k for p in rows for k in p} - {"bank", "balance"})
         console.print(
             table(
                 f"CNAPS2 centre books · business date {data['business_date']}",

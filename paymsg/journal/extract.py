@@ -38,12 +38,14 @@ from paymsg.errors import PaymsgError
 
 __all__ = ["Extracted", "extract"]
 
-#: transaction-level amount elements (ISO pacs.008/009: IntrBkSttlmAmt; BEPS details: Amt)
-_TX_AMOUNTS = ("IntrBkSttlmAmt", "Amt")
+#: transaction-level amount elements (ISO pacs.008/009: IntrBkSttlmAmt; pacs.004:
+#: RtrdIntrBkSttlmAmt; BEPS details: Amt)
+_TX_AMOUNTS = ("IntrBkSttlmAmt", "RtrdIntrBkSttlmAmt", "Amt")
+#: group-level totals, in order of preference, when there is no CtrlSum
+_GROUP_TOTALS = ("TtlIntrBkSttlmAmt", "TtlRtrdIntrBkSttlmAmt")
 #: the remittance line tag that carries 业务种类 in a pacs.009-based message (§6.2)
 _CATEGORY_TAG = "F25"
 #: messages never handed to the application: communication-level confirmation, probes
-NOT_DELIVERABLE = frozenset({"ccms.990.001.02", "ccms.990.001.01", "ccms.991.001.01"})
 NOT_DELIVERABLE_PREFIXES = ("ccms.990.", "ccms.991.", "ccms.992.")
 
 
@@ -255,13 +257,9 @@ def _from_body(data: dict[str, Any], out: Extracted) -> None:
     elif out.work_date is None:
         out.work_date = _iso_date(_text(group, "CreDtTm"))
     if out.sender is None:
-        out.sender = _text(group, "InstgPty", "InstgDrctPty") or _Index(
-            index.first_with("InstgAgt") or {}
-        ).first_text("MmbId")
+        out.sender = _text(group, "InstgPty", "InstgDrctPty") or _agent(index, "InstgAgt")
     if out.receiver is None:
-        out.receiver = _text(group, "InstdPty", "InstdDrctPty") or _Index(
-            index.first_with("InstdAgt") or {}
-        ).first_text("MmbId")
+        out.receiver = _text(group, "InstdPty", "InstdDrctPty") or _agent(index, "InstdAgt")
     if out.system is None:
         out.system = _text(group, "SysCd")
     nb = _text(group, "NbOfTxs")
@@ -279,6 +277,15 @@ def _from_body(data: dict[str, Any], out: Extracted) -> None:
     out.prc_sts = index.first_text("PrcSts")
     out.prc_cd = index.first_text("MsgPrcCd", "PrcCd")
     out.rjct_inf = index.first_text("RjctInf")
+
+
+def _agent(index: _Index, key: str) -> str | None:
+    """The clearing member id (or else the BIC) of the first agent element ``key``."""
+    holder = index.first_with(key)
+    agent = holder[key] if holder is not None else None
+    if isinstance(agent, list):
+        agent = agent[0] if agent else None
+    return _Index(agent).first_text("MmbId", "BICFI") if isinstance(agent, dict) else None
 
 
 def _correlation(root: dict[str, Any], index: _Index, out: Extracted) -> None:
@@ -336,7 +343,9 @@ def _amounts(root: dict[str, Any], group: dict[str, Any], out: Extracted) -> Non
     ]
     currencies = {c for _, c in tx_amounts if c}
     tx_currency = next(iter(currencies)) if len(currencies) == 1 else None
-    total = _amount(group.get("CtrlSum")) or _amount(group.get("TtlIntrBkSttlmAmt"))
+    total = _amount(group.get("CtrlSum"))
+    for key in _GROUP_TOTALS:
+        total = total or _amount(group.get(key))
     if total is not None:
         out.amount, out.currency = total[0], total[1] or tx_currency
     elif tx_amounts and len(currencies) <= 1:

@@ -110,6 +110,7 @@ class Journal:
         )
         # a forked child must not use the parent's pooled connections or a lock that a
         # parent thread held at the fork: it starts with an empty pool and a free lock
+        self._local = threading.local()
         reference = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _after_fork(reference))
         try:
@@ -216,9 +217,41 @@ class Journal:
         return engine
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        """One write transaction (SQLite: holding the write lock from its start)."""
+    def transaction(self) -> Iterator[None]:
+        """Group this thread's journal calls inside the block into one database transaction.
+
+        They commit together when the block ends (one commit, one fsync), or none of them
+        does if it raises — e.g. recording a ccms.990 and confirming the entry it answers.
+        Other threads are not affected (on SQLite they wait for the block, as for any
+        write). Nested blocks join the outer one. :meth:`deliver` runs its own transaction
+        and is refused inside a block.
+        """
+        if self._current() is not None:
+            yield
+            return
         try:
+            with self._writer, self._engine.begin() as connection:
+                self._local.connection = connection
+                try:
+                    yield
+                finally:
+                    self._local.connection = None
+        except DBAPIError as exc:
+            raise self._db_error("journal transaction failed", exc) from None
+
+    def _current(self) -> sa.Connection | None:
+        connection: sa.Connection | None = getattr(self._local, "connection", None)
+        return connection
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """One write transaction (SQLite: holding the write lock from its start), or the
+        thread's open :meth:`transaction`."""
+        current = self._current()
+        try:
+            if current is not None:
+                yield current
+                return
             with self._writer, self._engine.begin() as connection:
                 yield connection
         except DBAPIError as exc:
@@ -226,7 +259,11 @@ class Journal:
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[sa.Connection]:
+        current = self._current()
         try:
+            if current is not None:
+                yield current
+                return
             with self._engine.connect() as connection:
                 connection = connection.execution_options(paymsg_read_only=True)
                 with connection.begin():
@@ -618,6 +655,10 @@ class Journal:
         The handler must do its database work through ``connection``, not through this
         journal's methods (on SQLite another connection cannot write until it returns).
         """
+        if self._current() is not None:
+            raise JournalError(
+                "Journal.deliver() runs its own transaction: call it outside Journal.transaction()"
+            )
         with self._writer:
             return self._deliver(entry_id, handler)
 
@@ -852,6 +893,7 @@ def _after_fork(reference: weakref.ref[Journal]) -> None:
     journal = reference()
     if journal is not None:
         journal._engine.dispose(close=False)
+        journal._local = threading.local()
         if journal.dialect == "sqlite":
             journal._writer = threading.RLock()
 

@@ -443,6 +443,10 @@ class Books:
             _FIND_PAYMENT, {"p_sender": sender, "p_mt": mt, "p_msg_id": msg_id}
         ).first()
 
+    @staticmethod
+    def payment_row(conn: Connection, payment_id: int) -> Any:
+        return conn.execute(select(payment_table).where(payment_table.c.id == payment_id)).one()
+
     def payments(self, **where: Any) -> list[Any]:
         query = select(payment_table).order_by(payment_table.c.id)
         for name, value in where.items():

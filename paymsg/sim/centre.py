@@ -131,8 +131,9 @@ class _Out:
 
 
 @dataclass(slots=True)
-class _Work:
-    """One transaction's worth of work: the connection, the time, and what it caused."""
+class Work:
+    """One books transaction's worth of work: the connection, the simulated time, and the
+    outgoing messages and events it caused (handed to the outbox after the commit)."""
 
     conn: Connection
     now: datetime
@@ -169,6 +170,7 @@ class Centre:
         clock: SimClock | None = None,
         events: EventSink | None = None,
         control_queue: str = CONTROL_QUEUE,
+        batch: int = 50,
     ) -> None:
         if not participants:
             raise ConfigError("the centre needs at least one participant", field="participant")
@@ -188,6 +190,8 @@ class Centre:
                 field="participant",
             )
         self.stopped = False
+        #: deliveries of one queue handled per books transaction
+        self.batch = max(1, batch)
         self._pending: list[_Out] = []
         self._sent_unmarked: list[int] = []
         self._ids: tuple[int, int] = (0, 0)  # next, end (exclusive) of the reserved block
@@ -245,10 +249,11 @@ class Centre:
             )
             self._eod_done = Books.get_state(conn, "eod_done") == stored
             self._window_waiting = bool(Books.waiting(conn, "window"))
+            self._balance_waiting = bool(Books.waiting(conn, "balance"))
 
     # ------------------------------------------------------------------ ids
 
-    def _ids_for(self, conn: Connection, system: str) -> build.Ids:
+    def new_ids(self, conn: Connection, system: str) -> build.Ids:
         number, end = self._ids
         if number >= end:
             start = int(Books.get_state(conn, "counter") or "0")
@@ -271,10 +276,15 @@ class Centre:
         self.tick()
         handled = 0
         for participant in self.participants.values():
-            delivery = self.channel.get(participant.in_queue)
-            if delivery is not None:
-                self.handle(participant, delivery)
-                handled += 1
+            deliveries: list[Delivery] = []
+            while len(deliveries) < self.batch:
+                delivery = self.channel.get(participant.in_queue)
+                if delivery is None:
+                    break
+                deliveries.append(delivery)
+            if deliveries:
+                self.handle_batch(participant, deliveries)
+                handled += len(deliveries)
         control = self.channel.get(self.control_queue)
         if control is not None:
             self.command(control)
@@ -327,6 +337,42 @@ class Centre:
 
     # ------------------------------------------------------------------ one message
 
+    def handle_batch(self, participant: Participant, deliveries: list[Delivery]) -> None:
+        """Handle several deliveries of one participant in one books transaction (one
+        commit), then put their answers and acknowledge them. With scenario faults each
+        message is handled on its own, so that crash points stay exact."""
+        if self._faulty or len(deliveries) == 1:
+            for delivery in deliveries:
+                self.handle(participant, delivery)
+            return
+        batch: list[tuple[Delivery, Cnaps2Header]] = []
+        for delivery in deliveries:
+            try:
+                envelope, _ = split_envelope(delivery.body)
+            except EnvelopeError as exc:
+                self._unreadable_header(participant, delivery, exc)
+                continue
+            header = envelope.header
+            if header.mesg_type.startswith("ccms.990."):
+                self._participant_990(participant, delivery, header)
+                continue
+            batch.append((delivery, header))
+        if not batch:
+            return
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            for delivery, header in batch:
+                existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
+                if existing is not None:
+                    self._copy(work, participant, header, existing)
+                else:
+                    self._new_message(work, participant, header, delivery.body, _Decision())
+        self._finish(work)
+        self.flush()
+        for delivery, _ in batch:
+            self.channel.ack(delivery)
+
     def handle(self, participant: Participant, delivery: Delivery) -> None:
         """Handle one inbound delivery from ``participant`` (see the module docstring)."""
         raw = delivery.body
@@ -342,7 +388,7 @@ class Centre:
         decision = self._decide(header) if self._faulty else _Decision()
         crash = decision.get("crash")
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
             if existing is not None:
@@ -359,13 +405,13 @@ class Centre:
             raise SimulatedCrash(f"scenario crash after the puts ({header.mesg_id})")
         self.channel.ack(delivery)
 
-    def _catch_up(self, work: _Work) -> None:
+    def _catch_up(self, work: Work) -> None:
         """Record as sent what was put since the last transaction (saves a commit)."""
         if self._sent_unmarked:
             Books.mark_sent_in(work.conn, self._sent_unmarked)
             self._sent_unmarked = []
 
-    def _finish(self, work: _Work) -> None:
+    def _finish(self, work: Work) -> None:
         """After the commit: the outbox rows go to the in-memory queue, events are emitted."""
         self._pending.extend(work.outs)
         for name, fields in work.events:
@@ -397,9 +443,9 @@ class Centre:
             )
         return _Decision(fired)
 
-    def _out(
+    def enqueue(
         self,
-        work: _Work,
+        work: Work,
         built: build.Built,
         bank: str,
         *,
@@ -438,7 +484,7 @@ class Centre:
 
     def _record_in(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         raw: bytes,
@@ -467,7 +513,7 @@ class Centre:
 
     def _ack_990(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         code: str,
@@ -481,11 +527,11 @@ class Centre:
         built = build.comconf_990(
             header,
             code,
-            ids=self._ids_for(work.conn, header.orig_sender_sid),
+            ids=self.new_ids(work.conn, header.orig_sender_sid),
             now=work.now,
             receiver=participant.bank,
         )
-        self._out(
+        self.enqueue(
             work,
             built,
             participant.bank,
@@ -494,7 +540,7 @@ class Centre:
             delay=delay.seconds if delay is not None else None,
         )
 
-    def _copy(self, work: _Work, participant: Participant, header: Cnaps2Header, row: Any) -> None:
+    def _copy(self, work: Work, participant: Participant, header: Cnaps2Header, row: Any) -> None:
         """A copy of a message already received: answered again, never processed again."""
         Books.count_copy(work.conn, row.id)
         work.event("duplicate", bank=participant.bank, mt=header.mesg_type, mesg_id=header.mesg_id)
@@ -507,7 +553,7 @@ class Centre:
             self._ack_990(work, participant, header, row.code or codes.received)
 
     def _discard(
-        self, work: _Work, participant: Participant, header: Cnaps2Header, reason: str
+        self, work: Work, participant: Participant, header: Cnaps2Header, reason: str
     ) -> None:
         built = build.discard_911(
             orig_sender=header.orig_sender,
@@ -518,11 +564,11 @@ class Centre:
             code=self.scenario.codes.discarded,
             info=reason,
             system=header.orig_sender_sid,
-            ids=self._ids_for(work.conn, header.orig_sender_sid),
+            ids=self.new_ids(work.conn, header.orig_sender_sid),
             now=work.now,
             receiver=participant.bank,
         )
-        self._out(work, built, participant.bank, reply_to=header.mesg_id)
+        self.enqueue(work, built, participant.bank, reply_to=header.mesg_id)
         work.event("discarded", bank=participant.bank, mesg_id=header.mesg_id, info=reason)
 
     def _unreadable_header(
@@ -535,7 +581,7 @@ class Centre:
         mt = text[58:78].strip() or "unknown"
         mesg_id = text[78:98].strip()
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             number = Books.next_number(conn, "unreadable")
             key = f"UNREADABLE{number:010d}"
@@ -567,11 +613,11 @@ class Centre:
                 code=self.scenario.codes.discarded,
                 info=f"unreadable header: {error.message}",
                 system="CCMS",
-                ids=self._ids_for(conn, "CCMS"),
+                ids=self.new_ids(conn, "CCMS"),
                 now=work.now,
                 receiver=participant.bank,
             )
-            self._out(work, built, participant.bank)
+            self.enqueue(work, built, participant.bank)
             work.event("unreadable", bank=participant.bank, info=error.message)
         self._finish(work)
         self.flush()
@@ -588,7 +634,7 @@ class Centre:
         except PaymsgError:
             confirmed, code = None, None
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
             if existing is not None:
@@ -604,7 +650,7 @@ class Centre:
 
     def _new_message(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         raw: bytes,
@@ -655,7 +701,7 @@ class Centre:
             else:
                 handler(work, participant, header, message)
 
-    def _handlers(self) -> dict[str, Callable[[_Work, Participant, Cnaps2Header, Message], None]]:
+    def _handlers(self) -> dict[str, Callable[[Work, Participant, Cnaps2Header, Message], None]]:
         """Information and reconciliation requests the centre answers (by MT)."""
         from paymsg.sim import recon
 
@@ -691,7 +737,7 @@ class Centre:
 
     def _refuse(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         message: Message | None,
@@ -723,17 +769,17 @@ class Centre:
             code=code,
             info=info,
             system=system,
-            ids=self._ids_for(work.conn, system),
+            ids=self.new_ids(work.conn, system),
             now=work.now,
             receiver=participant.bank,
             processing_date=self.business_date,
         )
-        self._out(work, built, participant.bank, reply_to=header.mesg_id, code=code)
+        self.enqueue(work, built, participant.bank, reply_to=header.mesg_id, code=code)
         work.event("rejected", bank=participant.bank, mt=mt, msg_id=msg_id, code=code, info=info)
 
     def _record_payment(
         self,
-        work: _Work,
+        work: Work,
         header: Cnaps2Header,
         facts: PaymentFacts,
         *,
@@ -768,7 +814,7 @@ class Centre:
         return SimpleNamespace(id=payment_id, **values)
 
     def _payment_preamble(
-        self, work: _Work, participant: Participant, header: Cnaps2Header, message: Message
+        self, work: Work, participant: Participant, header: Cnaps2Header, message: Message
     ) -> PaymentFacts | None:
         """Common checks of HVPS and BEPS payments: known receiver, new business key."""
         codes = self.scenario.codes
@@ -792,12 +838,12 @@ class Centre:
                 code=codes.check_failed,
                 info=f"MsgId {facts.msg_id} was processed already (a new MesgID, same payment)",
                 system=header.orig_sender_sid,
-                ids=self._ids_for(work.conn, header.orig_sender_sid),
+                ids=self.new_ids(work.conn, header.orig_sender_sid),
                 now=work.now,
                 receiver=participant.bank,
                 processing_date=self.business_date,
             )
-            self._out(work, built, participant.bank, reply_to=header.mesg_id)
+            self.enqueue(work, built, participant.bank, reply_to=header.mesg_id)
             work.event("rejected", bank=participant.bank, msg_id=facts.msg_id, info="repeat")
             return None
         return facts
@@ -806,7 +852,7 @@ class Centre:
 
     def _hvps(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         message: Message,
@@ -847,7 +893,7 @@ class Centre:
         self._settle(work, row, first_attempt=True, message=message)
 
     def _settle(
-        self, work: _Work, row: Any, *, first_attempt: bool, message: Message | None = None
+        self, work: Work, row: Any, *, first_attempt: bool, message: Message | None = None
     ) -> bool:
         """Settle one HVPS payment (a sim_payment row) if the sender's balance covers it;
         else queue or refuse it. Returns True when it settled."""
@@ -879,16 +925,17 @@ class Centre:
                     code=codes.short_balance,
                     info=f"balance {from_units(balance)} does not cover {amount}",
                     system="HVPS",
-                    ids=self._ids_for(work.conn, "HVPS"),
+                    ids=self.new_ids(work.conn, "HVPS"),
                     now=work.now,
                     receiver=sender,
                     processing_date=self.business_date,
                 )
-                self._out(work, built, sender, reply_to=header.mesg_id, code=codes.short_balance)
+                self.enqueue(work, built, sender, reply_to=header.mesg_id, code=codes.short_balance)
                 work.event("rejected", bank=sender, msg_id=row.msg_id, code=codes.short_balance)
                 return False
             if first_attempt or row.waiting != "balance":
                 Books.update_payment(work.conn, payment_id, status=PR_QUEUED, waiting="balance")
+                self._balance_waiting = True
                 receipt = build.settlement_receipt_604(
                     orgnl_msg_id=row.msg_id,
                     orgnl_sender=sender,
@@ -897,21 +944,21 @@ class Centre:
                         PR_QUEUED, codes.settled, received=_moment(row.received_at)
                     ),
                     balance=from_units(balance),
-                    ids=self._ids_for(work.conn, "SAPS"),
+                    ids=self.new_ids(work.conn, "SAPS"),
                     now=work.now,
                     receiver=sender,
                 )
-                self._out(work, receipt, sender, reply_to=header.mesg_id)
+                self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
                 work.event("queued", bank=sender, msg_id=row.msg_id, waiting="balance")
             return False
         Books.move(work.conn, sender, receiver, row.amount)
         faults = set(row.faults.split(",")) if row.faults else set()
-        forward_ids = self._ids_for(work.conn, "HVPS")
+        forward_ids = self.new_ids(work.conn, "HVPS")
         forwarded = build.forward(message, mesg_id=forward_ids.mesg_id, now=work.now)
         text_fault = "corrupt_signature" in faults
         if text_fault:
             forwarded = _with_text(forwarded, build.corrupt_signature(forwarded.text))
-        forward_id = self._out(
+        forward_id = self.enqueue(
             work,
             forwarded,
             receiver,
@@ -931,11 +978,11 @@ class Centre:
             orgnl_mt=row.mt,
             processing=settled,
             balance=from_units(balance - row.amount),
-            ids=self._ids_for(work.conn, "SAPS"),
+            ids=self.new_ids(work.conn, "SAPS"),
             now=work.now,
             receiver=sender,
         )
-        self._out(work, receipt, sender, reply_to=header.mesg_id)
+        self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
         if row.lost:
             Books.delete_payment(work.conn, payment_id)
             work.event("lost", bank=sender, msg_id=row.msg_id)
@@ -952,16 +999,17 @@ class Centre:
             "settled", bank=sender, receiver=receiver, mt=row.mt, msg_id=row.msg_id, amount=amount
         )
         # the receiver's balance grew: its queued payments may settle now (FIFO)
-        for waiting in Books.waiting(work.conn, "balance", sender=receiver):
-            if not self._settle(work, waiting, first_attempt=False):
-                break
+        if self._balance_waiting:
+            for waiting in Books.waiting(work.conn, "balance", sender=receiver):
+                if not self._settle(work, waiting, first_attempt=False):
+                    break
         return True
 
     # ------------------------------------------------------------------ BEPS
 
     def _beps(
         self,
-        work: _Work,
+        work: Work,
         participant: Participant,
         header: Cnaps2Header,
         message: Message,
@@ -986,14 +1034,14 @@ class Centre:
         NetgRnd), confirm to each sender with ccms.900 PR03, settle the amounts, and open
         the next round. Returns the number of packages netted."""
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             netted = self._close_round(work)
         self._finish(work)
         self.flush()
         return netted
 
-    def _close_round(self, work: _Work) -> int:
+    def _close_round(self, work: Work) -> int:
         codes = self.scenario.codes
         round_no = f"{self.beps_round:02d}"
         packages = Books.waiting(work.conn, "round")
@@ -1008,14 +1056,14 @@ class Centre:
                 received=_moment(row.received_at),
                 sent=work.now,
             )
-            ids = self._ids_for(work.conn, "BEPS")
+            ids = self.new_ids(work.conn, "BEPS")
             forwarded = build.forward(
                 message, mesg_id=ids.mesg_id, now=work.now, processing=processing
             )
             faults = set(row.faults.split(",")) if row.faults else set()
             if "corrupt_signature" in faults:
                 forwarded = _with_text(forwarded, build.corrupt_signature(forwarded.text))
-            forward_id = self._out(
+            forward_id = self.enqueue(
                 work,
                 forwarded,
                 row.receiver,
@@ -1030,13 +1078,13 @@ class Centre:
                 code=codes.netted,
                 info=None,
                 system="BEPS",
-                ids=self._ids_for(work.conn, "BEPS"),
+                ids=self.new_ids(work.conn, "BEPS"),
                 now=work.now,
                 receiver=row.sender,
                 processing_date=self.business_date,
                 netting_round=round_no,
             )
-            self._out(work, confirmation, row.sender, reply_to=header.mesg_id)
+            self.enqueue(work, confirmation, row.sender, reply_to=header.mesg_id)
             if row.lost:
                 Books.delete_payment(work.conn, row.id)
                 work.event("lost", bank=row.sender, msg_id=row.msg_id)
@@ -1088,7 +1136,7 @@ class Centre:
 
     def _release_window(self) -> None:
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             for row in Books.waiting(conn, "window"):
                 Books.update_payment(conn, row.id, waiting=None)
@@ -1104,7 +1152,7 @@ class Centre:
 
         codes = self.scenario.codes
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             if Books.waiting(conn, "round"):
                 self._close_round(work)
@@ -1125,13 +1173,14 @@ class Centre:
                     code=codes.end_of_day,
                     info="still queued for funds at the end of the day",
                     system="HVPS",
-                    ids=self._ids_for(conn, "HVPS"),
+                    ids=self.new_ids(conn, "HVPS"),
                     now=work.now,
                     receiver=row.sender,
                     processing_date=self.business_date,
                 )
-                self._out(work, built, row.sender, code=codes.end_of_day)
+                self.enqueue(work, built, row.sender, code=codes.end_of_day)
                 work.event("rejected", bank=row.sender, msg_id=row.msg_id, code=codes.end_of_day)
+            self._balance_waiting = False
             recon.push_pre_reconciliation(self, work)
             Books.set_state(conn, "eod_done", self.business_date.isoformat())
             self._eod_done = True
@@ -1143,7 +1192,7 @@ class Centre:
         """Move to the next business date and announce it with ccms.801 (HVPS and BEPS)
         to every participant. Returns the new business date."""
         with self.books.begin() as conn:
-            work = _Work(conn, self.clock.now())
+            work = Work(conn, self.clock.now())
             self._catch_up(work)
             previous = self.business_date
             current = previous + timedelta(days=1)
@@ -1159,11 +1208,11 @@ class Centre:
                         holiday_flag="HF01",
                         remark=f"{system}进入营业准备",
                         system=system,
-                        ids=self._ids_for(conn, system),
+                        ids=self.new_ids(conn, system),
                         now=work.now,
                         receiver=bank,
                     )
-                    self._out(work, built, bank)
+                    self.enqueue(work, built, bank)
             Books.set_state(conn, "business_date", current.isoformat())
             self.beps_round = 1
             Books.set_state(conn, "beps_round", "1")

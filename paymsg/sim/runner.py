@@ -40,6 +40,7 @@ def serve(
     until: Callable[[], bool] | None = None,
     on_idle: Callable[[Centre], None] | None = None,
     max_restarts: int = 100,
+    batch: int = 50,
 ) -> dict[str, Any]:
     """Serve ``participants`` until a ``stop`` command or ``until()``; restart after a
     scenario crash (at most ``max_restarts`` times). Returns the final status."""
@@ -59,6 +60,7 @@ def serve(
                 clock=clock,
                 events=events,
                 control_queue=control_queue,
+                batch=batch,
             )
             idle = functools.partial(on_idle, centre) if on_idle is not None else None
             centre.run(until=until, on_idle=idle)

@@ -184,8 +184,10 @@ class Codes(_Section):
     settled: str = "CB1I0000"
     #: NPCPrcInf / ccms.900 PrcCd of a netted BEPS package ([S1]: FIB sample)
     netted: str = "NEZI0000"
-    #: ccms.900 PrcCd of a successfully processed information message [NF]
+    #: NPCPrcInf PrcCd of a processed reconciliation request [NF]
     processed: str = "CC1I0000"
+    #: NPCPrcInf PrcCd of a download (714/724) naming a message not in the books [NF]
+    not_found: str = "CC1E0401"
 
 
 class ParticipantConfig(_Section):

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from paymsg.cnaps2_facts import NPC, IdGenerator
 from paymsg.transport.channel import Channel
-from paymsg.transport.session import ReplyCodes, build_confirmation, read_header
+from paymsg.transport.session import ReplyCodes, acknowledge, build_confirmation, read_header
 
 __all__ = ["EchoStats", "run_echo"]
 
@@ -83,6 +83,6 @@ def run_echo(
             )
             channel.put(out_queue, reply)
             stats.answered += 1
-        channel.ack(delivery)
+        acknowledge(channel, delivery)
         last = time.monotonic()
     return stats

@@ -87,6 +87,7 @@ __all__ = [
     "ReplyCodes",
     "SendResult",
     "StatusRules",
+    "acknowledge",
     "build_confirmation",
     "read_header",
     "salvage_header",
@@ -294,6 +295,17 @@ def salvage_header(text: bytes) -> Cnaps2Header | None:
 
 
 # --------------------------------------------------------------------------- channels
+
+
+def acknowledge(channel: Any, delivery: Delivery) -> None:
+    """Acknowledge ``delivery``; when the channel cannot (its connection was lost after a
+    broker restart, the lease ended), log it and go on: the channel delivers the message
+    again, and everything done with it so far is idempotent (the journal finds the copy,
+    the copy is answered again, delivery happens once)."""
+    try:
+        channel.ack(delivery)
+    except TransportError as exc:
+        log.warning("not acknowledged, will be redelivered: %s", exc)
 
 
 class _LockedChannel:
@@ -576,21 +588,29 @@ class Cnaps2Session:
         stop: threading.Event | None = None,
     ) -> ListenStats:
         """Receive until ``max_messages`` channel messages were processed, nothing came for
-        ``idle_exit`` seconds, or ``stop`` is set; then finish the queued deliveries."""
-        self._max_messages = max_messages
+        ``idle_exit`` seconds, or ``stop`` is set; then finish the queued deliveries. The
+        session can send (or listen) again afterwards."""
+        limit = None if max_messages is None else self._processed + max_messages
+        self._max_messages = limit
+        self._last_message = time.monotonic()
         self.start(handler)
-        while True:
-            self._check_error()
-            if stop is not None and stop.is_set():
-                break
-            if max_messages is not None and self._processed >= max_messages:
-                break
-            if idle_exit is not None and time.monotonic() - self._last_message >= idle_exit:
-                break
-            time.sleep(0.01)
-        self._stop.set()
-        if self._consumer is not None:
-            self._consumer.join()
+        try:
+            while True:
+                self._check_error()
+                if stop is not None and stop.is_set():
+                    break
+                if limit is not None and self._processed >= limit:
+                    break
+                if idle_exit is not None and time.monotonic() - self._last_message >= idle_exit:
+                    break
+                time.sleep(0.01)
+        finally:
+            self._stop.set()
+            if self._consumer is not None:
+                self._consumer.join()
+            self._consumer = None
+            self._stop.clear()
+            self._max_messages = None
         self._drain_deliveries()
         self._check_error()
         return self.stats.model_copy()
@@ -621,18 +641,30 @@ class Cnaps2Session:
         body = delivery.body
         self.faults.hit("received")
         self._count("received")
-        entry, is_new = self.journal.record_inbound(body, queue=delivery.queue)
-        if not is_new:
-            self._count("duplicates")
+        header, readable = read_header(body)
+        if readable and header is not None and header.mesg_type.startswith("ccms.990"):
+            # a confirmation of one of ours (never answered with a 990): recorded in the
+            # inbox and applied to its outbox entry in one journal transaction
+            resolved = None
+            with self.journal.transaction():
+                entry, is_new = self.journal.record_inbound(body, queue=delivery.queue)
+                if entry.read_error is None:
+                    self.faults.hit("confirmation_recorded")
+                    resolved = self._apply_reply(entry, communication=True)
+            if not is_new:
+                self._count("duplicates")
+            if entry.read_error is None:
+                self._count("confirmations")
+                if resolved is not None:
+                    self._resolve(*resolved)
+                self.faults.hit("correlated")
+                acknowledge(channel, delivery)
+                return
+        else:
+            entry, is_new = self.journal.record_inbound(body, queue=delivery.queue)
+            if not is_new:
+                self._count("duplicates")
         self.faults.hit("recorded")
-        if entry.mt is not None and entry.mt.startswith("ccms.990") and entry.read_error is None:
-            # a confirmation of one of ours: never answered with a 990
-            self.faults.hit("confirmation_recorded")
-            self._count("confirmations")
-            self._apply_reply(entry, communication=True)
-            self.faults.hit("correlated")
-            channel.ack(delivery)
-            return
         problem = self._unreadable(entry, body)
         if problem is not None:
             code, reason, header = problem
@@ -641,7 +673,7 @@ class Cnaps2Session:
                 channel.put(self.out_queue, self._reply(header, code))
                 self._count("answered")
             self.faults.hit("answered")
-            channel.ack(delivery)
+            acknowledge(channel, delivery)
             return
         envelope, _ = split_envelope(body)
         channel.put(self.out_queue, self._reply(envelope.header, self.codes.success))
@@ -650,9 +682,11 @@ class Cnaps2Session:
         if entry.mt is not None and (
             entry.orig_msg_id is not None or entry.mt.startswith(DISCARD_TYPE[:8])
         ):
-            self._apply_reply(entry, communication=entry.mt.startswith(DISCARD_TYPE[:8]))
+            resolved = self._apply_reply(entry, communication=entry.mt.startswith(DISCARD_TYPE[:8]))
+            if resolved is not None:
+                self._resolve(*resolved)
         self.faults.hit("correlated")
-        channel.ack(delivery)
+        acknowledge(channel, delivery)
         self.faults.hit("acked")
         if self._handler is not None and entry.deliverable:
             self._submit(entry)
@@ -714,11 +748,14 @@ class Cnaps2Session:
 
     # ------------------------------------------------------------------ correlation
 
-    def _apply_reply(self, reply: JournalEntry, *, communication: bool) -> None:
-        """Move the outbox entry a reply answers on (idempotent)."""
+    def _apply_reply(
+        self, reply: JournalEntry, *, communication: bool
+    ) -> tuple[tuple[str, str], JournalEntry] | None:
+        """Move the outbox entry a reply answers on (idempotent); returns the waiter key and
+        the updated entry, for :meth:`_resolve` once the journal has committed."""
         if communication:
             if reply.orig_sender is None or reply.orig_mesg_id is None:
-                return
+                return None
             key = (reply.orig_sender, reply.orig_mesg_id)
             with self._cond:  # a message we are waiting for: its entry is at hand
                 waiting = self._waiters.get(key)
@@ -738,22 +775,22 @@ class Cnaps2Session:
                 detail = f"discarded by the NPC (ccms.911): {reply.rjct_inf or code}"
             if original is None or (reply.orig_mt and original.mt and original.mt != reply.orig_mt):
                 self._keep_unmatched(key, reply, code)
-                return
+                return None
         else:
             if reply.orig_msg_id is None or reply.orig_mt is None:
-                return
+                return None
             original = self.journal.find_original(
                 msg_id=reply.orig_msg_id, mt=reply.orig_mt, sender=reply.orig_sender
             )
             if original is None:
-                return
+                return None
             status = self.status_rules.status_for(reply.mt, reply.prc_sts)
             code = reply.prc_cd or reply.prc_sts
             detail = reply.rjct_inf
             key = (original.sender or "", original.mesg_id or "")
         updated = self._advance(original, status, code, detail, reply.id)
         self._count("correlated")
-        self._resolve(key, updated)
+        return key, updated
 
     def _advance(
         self, entry: JournalEntry, status: str, code: str | None, detail: str | None, related: int
@@ -881,9 +918,9 @@ class Cnaps2Session:
         anything is journaled. ``timeout`` overrides ``confirm_timeout`` for this call.
         """
         texts = [self.prepare(item) for item in items]
-        entries = []
-        for text in texts:
-            entries.append(self.journal.record_outbound(text, queue=self.out_queue))
+        with self.journal.transaction():  # one commit for the batch: all or nothing
+            entries = [self.journal.record_outbound(t, queue=self.out_queue) for t in texts]
+        for _ in entries:
             self.faults.hit("recorded_out")
         return self._send_entries(entries, timeout)
 
@@ -956,28 +993,32 @@ class Cnaps2Session:
         wait: float,
         force: bool,
     ) -> None:
-        for index, entry in enumerate(entries):
-            if entry.id in first_index:
-                continue
-            first_index[entry.id] = index
-            if not force and entry.status not in ("created", "sent", "timed_out"):
-                results[index] = self._result(entry)  # already answered: nothing to put
-                continue
-            key = (entry.sender or "", entry.mesg_id or "")
-            waiter = _Waiter(entry=entry, key=key, wait=wait)
-            # 'sent' before the put (a crash after it leaves an entry resume() finds);
-            # an entry that was put before (resume, replay) counts as resent
-            try:
-                waiter.entry = self.journal.set_status(
-                    entry.id, "sent", detail=None if entry.status == "created" else "resent"
-                )
-            except JournalError:  # its 990 was processed meanwhile: nothing to put
-                results[index] = self._result(self.journal.get(entry.id))
-                continue
+        # 1. 'sent' before any put, in one commit (a crash after it leaves entries that
+        #    resume() finds); an entry that was put before (resume, replay) counts as resent
+        marked: list[tuple[int, _Waiter]] = []
+        with self.journal.transaction():
+            for index, entry in enumerate(entries):
+                if entry.id in first_index:
+                    continue
+                first_index[entry.id] = index
+                if not force and entry.status not in ("created", "sent", "timed_out"):
+                    results[index] = self._result(entry)  # already answered: nothing to put
+                    continue
+                try:
+                    current = self.journal.set_status(
+                        entry.id, "sent", detail=None if entry.status == "created" else "resent"
+                    )
+                except JournalError:  # its 990 was processed meanwhile: nothing to put
+                    results[index] = self._result(self.journal.get(entry.id))
+                    continue
+                key = (entry.sender or "", entry.mesg_id or "")
+                marked.append((index, _Waiter(entry=current, key=key, wait=wait)))
+        # 2. register each waiter, then put: its 990 cannot come before it is awaited
+        for index, waiter in marked:
             self.faults.hit("marked_sent")
             with self._cond:
-                self._waiters[key] = waiter
-                early = self._unmatched.pop(key, None)
+                self._waiters[waiter.key] = waiter
+                early = self._unmatched.pop(waiter.key, None)
             if early is not None:  # its 990 came before the journal knew the message
                 updated = self._advance(
                     waiter.entry,
@@ -986,7 +1027,7 @@ class Cnaps2Session:
                     None,
                     early.related_id,
                 )
-                self._resolve(key, updated)
+                self._resolve(waiter.key, updated)
                 results[index] = waiter.result
                 continue
             waiters.append((index, waiter))

@@ -27,6 +27,7 @@ A = "102100099996"
 B = "105100000017"
 C = "313290000017"
 MORNING = datetime(2026, 12, 7, 9, 0, 0)
+PRE_RECONCILIATION = frozenset({"hvps.716.001.01", "beps.726.001.01"})
 
 _numbers = itertools.count(1)
 
@@ -169,16 +170,19 @@ class World:
                 if not self.centre.pending:
                     break
 
-    def received(self, bank: str = A) -> list[Got]:
-        """Everything on ``bank``'s OUT queue, acknowledged, in order."""
+    def received(self, bank: str = A, *, pre_reconciliation: bool = False) -> list[Got]:
+        """Everything on ``bank``'s OUT queue, acknowledged, in order (without the
+        end-of-day hvps.716 / beps.726 unless asked)."""
         out = []
         while (delivery := self.channel.get(f"MSGTOBANK.{bank}")) is not None:
             message = paymsg.parse(delivery.body)
             assert isinstance(message.envelope, cnaps2.Cnaps2Envelope)
+            self.channel.ack(delivery)
+            if not pre_reconciliation and message.type in PRE_RECONCILIATION:
+                continue
             out.append(
                 Got(delivery.body, message, message.envelope.header, to_data(message.document))
             )
-            self.channel.ack(delivery)
         return out
 
     def close(self) -> None:

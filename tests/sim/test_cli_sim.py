@@ -133,7 +133,7 @@ def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path) -> None:
             channel.put(f"MSGMBFE_1.{A}", text)
     scenario = str(_scenario(tmp_path).with_name("big.toml"))
     Path(scenario).write_text('[clock]\nstart = "2026-12-07T09:00:00"\n', encoding="utf-8")
-    centre = _centre(tmp_path, "--scenario", scenario)
+    centre = _centre(tmp_path, "--scenario", scenario, "--batch", "1")
     books_url = f"sqlite:///{tmp_path / 'sim.db'}"
 
     def settled() -> int:

@@ -552,3 +552,18 @@ def test_the_same_message_twice_in_one_batch_is_sent_once(
         assert [r.status for r in results] == ["confirmed"] * 3
         assert results[0] == results[2] and results[0].puts == 1
         assert s.journal.status_counts()["out"] == {"confirmed": 2}
+
+
+def test_a_session_sends_again_after_listening(urls: tuple[str, str], echo: dict[str, Any]) -> None:
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        channel.put("IN", hvps111(1, sender=OTHER, prefix="A"))
+    seen: list[JournalEntry] = []
+    with session(urls) as s:
+        assert s.listen(effects_handler(seen), max_messages=1).delivered == 1
+        echo["start"]()
+        assert s.send(hvps111(2)).status == "confirmed"
+        with open_channel(urls[0]) as channel:
+            channel.put("IN", hvps111(3, sender=OTHER, prefix="A"))
+        assert s.listen(effects_handler(seen), max_messages=1).delivered == 2
+    assert [e.mesg_id for e in seen] == ["A0000000000000000001", "A0000000000000000003"]
