@@ -58,6 +58,8 @@ packages = sa.Table(
     sa.Column("business_type", sa.String(4), nullable=False),
     sa.Column("message_type", sa.String(20), nullable=False),
     sa.Column("status", sa.String(8), nullable=False),  # open / closed / sent
+    # "receiver|业务类型|message type" while open, NULL once closed: one open package per key
+    sa.Column("open_key", sa.String(64), unique=True),
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("total", sa.String(24), nullable=False),  # Decimal as text: no float on the way
     sa.Column("opened_at", sa.DateTime, nullable=False),
@@ -65,7 +67,7 @@ packages = sa.Table(
     sa.Column("close_reason", sa.String(40)),
     sa.Column("text", sa.LargeBinary),
 )
-sa.Index("ix_routing_pkg_open", packages.c.status, packages.c.receiver, packages.c.business_type)
+sa.Index("ix_routing_pkg_status", packages.c.status)
 
 items = sa.Table(
     "routing_beps_items",
