@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.cli import codegen, convert, journal, messages, mq, reconcile, route, schemas, sim, validate
+from paymsg.cli import (
+    codegen,
+    convert,
+    hub,
+    journal,
+    messages,
+    mq,
+    reconcile,
+    route,
+    schemas,
+    sim,
+    validate,
+)
 
 app = typer.Typer(
     name="paymsg",
@@ -41,6 +53,7 @@ mq.register(app)
 sim.register(app)
 journal.register(app)
 route.register(app)
+hub.register(app)
 reconcile.register(app)
 
 

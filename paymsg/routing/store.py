@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from paymsg.errors import ConfigError
 from paymsg.routing.facts import Participant
+from paymsg.routing.model import Decision
 from paymsg.routing.rules import CompiledRuleSet, check, compile_rules, parse_rules
 
 __all__ = ["RoutingStore", "metadata"]
@@ -79,6 +80,21 @@ items = sa.Table(
     sa.Column("instruction", sa.Text, nullable=False),
 )
 sa.Index("ix_routing_items_pkg", items.c.package_id, items.c.seq)
+
+
+decisions = sa.Table(
+    "routing_decisions",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("payment_id", sa.String(35), nullable=False, unique=True),
+    sa.Column("channel", sa.String(8)),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("message_type", sa.String(20)),
+    sa.Column("rule", sa.String(64)),
+    sa.Column("ruleset_version", sa.Integer),
+    sa.Column("decided_at", sa.DateTime, nullable=False),
+    sa.Column("decision", sa.Text, nullable=False),
+)
 
 
 def _now() -> datetime:
@@ -156,6 +172,32 @@ class RoutingStore:
                 }
             )
         return out
+
+    # -- decisions ---------------------------------------------------------------------
+    def record_decision(self, decision: Decision, at: datetime) -> int:
+        """Keep ``decision`` (once per payment id: a second call returns the first one's
+        sequence number without changing it); the number is unique in this database and
+        gives the message ids built from it."""
+        with self.engine.begin() as conn:
+            seq = conn.execute(
+                sa.select(decisions.c.seq).where(decisions.c.payment_id == decision.payment_id)
+            ).scalar()
+            if seq is not None:
+                return int(seq)
+            result = conn.execute(
+                decisions.insert().values(
+                    payment_id=decision.payment_id,
+                    channel=decision.channel,
+                    status=decision.status,
+                    message_type=decision.message_type,
+                    rule=decision.rule,
+                    ruleset_version=decision.ruleset_version,
+                    decided_at=at,
+                    decision=decision.model_dump_json(),
+                )
+            )
+            assert result.inserted_primary_key is not None
+            return int(result.inserted_primary_key[0])
 
     # -- directory ---------------------------------------------------------------------
     def load_directory(self, rows: list[Participant]) -> int:

@@ -1,0 +1,350 @@
+"""The hub's business day, end to end: route → convert + wrap → transport → centre →
+990s, receipts, netting → end of day → reconciliation → day report.
+
+Where it sits: this module uses routing, transport, the simulator and reconciliation
+together, so it is on the top layer, beside ``cli`` (which is its only user); nothing
+below imports it.
+
+One day (``paymsg hub run --day examples/hub/day.toml``):
+
+1. the rule set is checked, stored and activated in the journal database (so every
+   decision names its version); the participant directory is loaded there;
+2. the CNAPS2 centre (:func:`paymsg.sim.runner.serve`) runs in a thread on the same
+   channel, serving us and every direct participant in the directory, its clock starting
+   at the day's start time; rounds and the end of day run on command;
+3. every payment is decided once (``routing_decisions``, keyed by payment id, so a
+   re-run after a crash decides nothing twice): BOOK transfers are booked; XBORDER
+   payments are written as unified pacs.008/009 files for the gateway; HVPS payments are
+   built as hvps.111/112; BEPS payments go to the batcher, whose closed packages are
+   beps.121/122; payments queued for the next HVPS opening and rejected ones are counted;
+4. our :class:`~paymsg.transport.session.Cnaps2Session` sends the messages pipelined and
+   takes the ccms.990s, saps.604s and ccms.900s (the journal moves each entry on);
+5. a round close, then the end of day: the centre pushes hvps.716 / beps.726, which our
+   session journals; they are reconciled against the journal with
+   :func:`paymsg.reconcile.reconcile_day`;
+6. the report: per channel routed / sent / settled / netted / rejected / queued /
+   booked, and each reconciliation's result.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tomllib
+from collections import Counter
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from paymsg.codec.api import serialize
+from paymsg.errors import ConfigError, TransportError
+from paymsg.journal import Journal
+from paymsg.routing import (
+    Decision,
+    Exposure,
+    Facts,
+    Instruction,
+    Router,
+    load_facts,
+    read_directory,
+    read_instructions,
+)
+from paymsg.routing.batching import BepsBatcher, ClosedPackage
+from paymsg.routing.build import build_cnaps2, unified
+from paymsg.routing.store import RoutingStore
+
+__all__ = ["DayConfig", "DayReport", "load_day", "run_day"]
+
+
+class DayConfig(BaseModel):
+    """``day.toml``: paths are relative to the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: date
+    start: str = "09:00"
+    payments: str
+    rules: str
+    facts: str
+    journal: str | None = None
+    channel: str | None = None
+    books: str | None = None
+    output_dir: str = "hub-out"
+    #: seconds to wait for the centre's answers before the day is reported as it stands
+    answer_timeout: float = Field(120.0, gt=0)
+
+
+def load_day(path: str | Path) -> DayConfig:
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the day file: {exc}", source=source) from None
+    try:
+        config = DayConfig.model_validate(data.get("day", data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"{field}: {first['msg']}", source=source, field=field) from None
+    base = Path(path).parent
+    for name in ("payments", "rules", "facts"):
+        value = getattr(config, name)
+        if not Path(value).is_absolute():
+            setattr(config, name, str(base / value))
+    return config
+
+
+class ChannelLine(BaseModel):
+    channel: str
+    routed: int = 0
+    amount: Decimal = Decimal("0.00")
+    messages: int = 0
+    sent: int = 0
+    settled: int = 0
+    netted: int = 0
+    rejected: int = 0
+    queued: int = 0
+    booked: int = 0
+    files: int = 0
+    unanswered: int = 0
+
+
+class DayReport(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    business_date: date
+    participant: str
+    ruleset_version: int
+    payments: int
+    channels: list[ChannelLine]
+    rejected_by_routing: int
+    reconciliation: list[dict[str, Any]]
+    journal: str
+    channel_url: str
+    seconds: float
+
+
+def _hhmm(value: str) -> dtime:
+    try:
+        return dtime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"start {value!r} is not HH:MM", field="start") from None
+
+
+def run_day(
+    config: DayConfig,
+    *,
+    journal_url: str,
+    channel_url: str,
+    books_url: str,
+    output_dir: Path,
+    progress: Any = None,
+) -> DayReport:
+    """Run one business day (see the module doc) and return its report."""
+    from paymsg.reconcile import reconcile_day, read_npc_texts
+    from paymsg.sim.runner import send_command, serve
+    from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant
+    from paymsg.sim.scenario import DayConfig as SimDay
+    from paymsg.transport.session import Cnaps2Session
+
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    facts_config = load_facts(config.facts)
+    directory = read_directory(facts_config.directory) if facts_config.directory else []
+    facts = Facts(facts_config, directory, business_date=config.date)
+    ours = facts.participant
+    now = datetime.combine(config.date, _hhmm(config.start))
+
+    journal = Journal(journal_url)
+    store = RoutingStore(journal.engine)
+    rules_text = Path(config.rules).read_text(encoding="utf-8")
+    version = store.store(rules_text, config.rules)
+    compiled = store.activate(version)
+    store.load_directory(directory)
+    router = Router(compiled, facts)
+    say(f"rule set {compiled.ruleset.name!r} v{version} active; {len(directory)} participants")
+
+    beps = facts_config.beps
+    batcher = BepsBatcher(
+        store,
+        participant=ours,
+        max_items=beps.package_max_items,
+        max_amount=beps.package_max_amount,
+    )
+    payments = read_instructions(config.payments)
+    lines = {c: ChannelLine(channel=c) for c in ("HVPS", "BEPS", "BOOK", "XBORDER")}
+    rejected = 0
+    texts: list[tuple[str, bytes]] = []  # (channel, text)
+    pkg_payments: dict[str, int] = {}
+    exposure = Exposure()
+    xdir = output_dir / "xborder"
+
+    def decided(ins: Instruction) -> tuple[Decision, int]:
+        d = router.decide(ins, now, exposure=exposure)
+        return d, store.record_decision(d, now)
+
+    closed: list[ClosedPackage] = []
+    for ins in payments:
+        d, seq = decided(ins)
+        if d.channel is None:
+            rejected += 1
+            continue
+        line = lines[d.channel]
+        line.routed += 1
+        line.amount += d.amount
+        if d.status == "queued":
+            line.queued += 1
+        elif d.channel == "BOOK":
+            line.booked += 1
+        elif d.channel == "XBORDER":
+            xdir.mkdir(parents=True, exist_ok=True)
+            msg = unified([ins], msg_id=ins.id, created=now, instructing=ours, instructed=None)
+            (xdir / f"{_safe(ins.id)}.xml").write_bytes(serialize(msg))
+            line.files += 1
+        elif d.channel == "HVPS":
+            assert d.message_type is not None and d.receiver is not None
+            built = build_cnaps2(
+                [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{seq % 10**8:08d}",
+                created=now, sender=ours, receiver=d.receiver,
+            )  # fmt: skip
+            texts.append(("HVPS", serialize(built.message)))
+        else:
+            closed += batcher.add(ins, d, now)
+    closed += batcher.close_all(now, "day file routed")
+    for package in closed:
+        texts.append(("BEPS", package.text))
+        pkg_payments[f"{package.id}"] = package.count
+    lines["BEPS"].messages = len(closed)
+    lines["HVPS"].messages = sum(1 for c, _ in texts if c == "HVPS")
+    say(f"{len(payments)} payments routed; {len(texts)} messages to send")
+
+    # -- the centre, and our session --------------------------------------------------
+    banks = sorted({ours, *(p.direct for p in directory if p.status == "active")})
+    scenario = Scenario(
+        clock=ClockConfig(start=now, speed=1.0, business_date=config.date),
+        beps=BepsConfig(round_seconds=0),
+        day=SimDay(automatic=False),
+    )
+    stop = threading.Event()
+    centre_error: list[BaseException] = []
+
+    def centre() -> None:
+        try:
+            serve(
+                channel_url,
+                [parse_participant(b) for b in banks],
+                books_url=books_url,
+                scenario=scenario,
+                until=stop.is_set,
+            )
+        except BaseException as exc:  # reported by the day, not lost in a thread
+            centre_error.append(exc)
+
+    thread = threading.Thread(target=centre, name="paymsg-centre", daemon=True)
+    thread.start()
+    inbound: Counter[str] = Counter()
+    session = Cnaps2Session(
+        channel_url,
+        journal,
+        participant=ours,
+        out_queue=f"MSGMBFE_1.{ours}",
+        in_queue=f"MSGTOBANK.{ours}",
+        confirm_timeout=10.0,
+        resend=3,
+        poll_interval=0.02,
+    )
+    recon: list[dict[str, Any]] = []
+    try:
+        session.start(lambda entry, _conn: inbound.update([entry.mt or "?"]))
+        results = session.send_many([t for _, t in texts]) if texts else []
+        by_entry = {r.entry_id: ch for r, (ch, _) in zip(results, texts, strict=True)}
+        for r, (channel, _) in zip(results, texts, strict=True):
+            if r.status in ("confirmed", "receipt", "settled"):
+                lines[channel].sent += 1
+        say(f"{len(results)} sent; waiting for settlement")
+        send_command(channel_url, "round-close")
+        _wait_final(journal, list(by_entry), config.answer_timeout, centre_error)
+        send_command(channel_url, "end-of-day")
+        _wait_inbound(journal, ("hvps.716.001.01", "beps.726.001.01"), config.answer_timeout, centre_error)
+        for entry_id, channel in by_entry.items():
+            entry = journal.get(entry_id)
+            count = 1 if channel == "HVPS" else _package_count(entry, pkg_payments)
+            if entry.status == "settled":
+                lines[channel].settled += count
+            elif entry.status == "receipt":
+                lines[channel].netted += count
+            elif entry.status in ("rejected", "refused"):
+                lines[channel].rejected += count
+            else:
+                lines[channel].unanswered += count
+        as_of = datetime.now(UTC)
+        for mt, system in (("hvps.716.001.01", "HVPS"), ("beps.726.001.01", "BEPS")):
+            found = journal.query(direction="in", mt=mt)
+            parts = [(e.raw, f"journal entry {e.id}") for e in found]
+            if not parts:
+                recon.append({"system": system, "ok": False, "problems": ["no pre-reconciliation message came"]})
+                continue
+            result = reconcile_day(journal, read_npc_texts(parts), as_of=as_of)
+            recon.append(
+                {
+                    "system": system,
+                    "check_date": result.check_date.isoformat(),
+                    "ok": result.ok,
+                    "cells": len(result.cells),
+                    "cells_differing": sum(1 for c in result.cells if c.differs),
+                    "breaks": len(result.open_breaks),
+                    "problems": result.problems,
+                }
+            )
+    finally:
+        session.close()
+        stop.set()
+        thread.join(timeout=30)
+        journal.close()
+    if centre_error:
+        raise TransportError(f"the centre stopped: {centre_error[0]}")
+    return DayReport(
+        business_date=config.date,
+        participant=ours,
+        ruleset_version=version,
+        payments=len(payments),
+        channels=list(lines.values()),
+        rejected_by_routing=rejected,
+        reconciliation=recon,
+        journal=journal_url,
+        channel_url=channel_url,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _package_count(entry: Any, counts: dict[str, int]) -> int:
+    return int(entry.nb_of_txs or 1)
+
+
+_FINAL = frozenset({"settled", "receipt", "rejected", "refused", "timed_out"})
+
+
+def _wait_final(journal: Journal, ids: list[int], timeout: float, errors: list[BaseException]) -> None:
+    end = time.monotonic() + timeout
+    pending = set(ids)
+    while pending and time.monotonic() < end and not errors:
+        pending = {i for i in pending if journal.get(i).status not in _FINAL}
+        if pending:
+            time.sleep(0.1)
+
+
+def _wait_inbound(journal: Journal, mts: tuple[str, ...], timeout: float, errors: list[BaseException]) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not errors:
+        if all(journal.query(direction="in", mt=mt, limit=1) for mt in mts):
+            time.sleep(0.5)  # the later parts of a partitioned answer follow the first
+            return
+        time.sleep(0.1)
