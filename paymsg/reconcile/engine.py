@@ -121,6 +121,7 @@ def _journal_view(
             e.amount,
             e.nb_of_txs,
             e.status,
+            e.copies,
             sa.case((e.amount.is_(None), "info"), else_="payment").label("kind"),
         )
         .where(
@@ -151,9 +152,14 @@ def reconcile_day(
     *,
     config: ReconcileConfig | None = None,
     as_of: datetime | None = None,
+    record: bool = True,
 ) -> RunResult:
     """Compare ``day`` (read by :func:`paymsg.reconcile.npc.read_npc`) with the journal,
-    record the run and settle the day's breaks; returns the result."""
+    record the run and settle the day's breaks; returns the result.
+
+    ``record=False`` is a dry run: everything runs the same way in one transaction that is
+    rolled back, so nothing is kept (the flows use it to decide what to ask the NPC).
+    """
     config = config or ReconcileConfig()
     as_of = as_of or _now()
     if as_of.tzinfo is None:
@@ -163,11 +169,13 @@ def reconcile_day(
     kind = "summary" if "status" in day.key_fields else "pre"
     netting = "netting_date" in day.key_fields
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, conn.begin() as transaction:
             run_id = _insert_run(conn, day, kind, as_of)
             jv = _journal_view(day.system, day.check_date, as_of, config, netting=netting)
             cell_results = _compare_cells(conn, run_id, day, jv, config)
             found = _compare_items(conn, run_id, day, jv, config) if day.scopes else {}
+            if config.flag_duplicate_copies:
+                found.update(_copies(conn, jv))
             for cell in cell_results:
                 if cell.differs and not _covered(cell, day, config):
                     found.update(_cell_break(cell, day))
@@ -189,6 +197,8 @@ def reconcile_day(
             conn.execute(
                 sa.update(runs).where(runs.c.id == run_id).values(report=result.model_dump_json())
             )
+            if not record:
+                transaction.rollback()
     except sa.exc.SQLAlchemyError as exc:
         raise JournalError(
             f"reconciliation failed in the database: {exc.__class__.__name__}: {exc}"
@@ -599,6 +609,31 @@ def _compare_items(
                 "detail": f"the journal has {who} ({r.amount}, {r.status}, entry {r.id}); the NPC does not list it",
             }
     return found
+
+
+def _copies(conn: sa.Connection, jv: sa.Subquery) -> dict[str, dict[str, Any]]:
+    """Inbound messages the NPC sent more than once (the journal booked them once)."""
+    query = (
+        sa.select(jv.c.id, jv.c.mt, jv.c.tx_type, jv.c.msg_id, jv.c.amount, jv.c.copies)
+        .where(jv.c.direction == "in", jv.c.copies > 1, jv.c.cls.is_not(None))
+        .order_by(jv.c.id)
+    )
+    return {
+        f"copies|in|{r.mt}|{r.msg_id}": {
+            "kind": "duplicate",
+            "direction": "in",
+            "mt": r.mt,
+            "tx_type": r.tx_type or None,
+            "msg_id": r.msg_id,
+            "amount": r.amount,
+            "entry_id": r.id,
+            "npc_value": f"{r.copies} copies",
+            "our_value": "booked once",
+            "detail": f"received {r.mt} {r.msg_id} {r.copies} times (entry {r.id}); "
+            "the journal kept one, check the NPC counts it once",
+        }
+        for r in conn.execute(query)
+    }
 
 
 def settle_breaks(
