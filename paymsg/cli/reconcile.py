@@ -235,3 +235,154 @@ def breaks_accept(
         with Journal(journal) as opened:
             accepted = accept_break(opened, break_id, note)
         emit(accepted.model_dump(mode="json"), as_json, lambda: _breaks_table([accepted]))
+
+
+def _flow(
+    system: str,
+    check_date: str,
+    journal: str | None,
+    channel: str | None,
+    participant: str | None,
+    out_queue: str | None,
+    in_queue: str | None,
+    mq_config: Path | None,
+    config: Path | None,
+    timeout: float,
+    as_json: bool,
+    html: Path | None,
+    csv_path: Path | None,
+) -> None:
+    with reported():
+        from paymsg.journal import Journal
+        from paymsg.reconcile import load_config
+        from paymsg.reconcile.flow import run_flow
+        from paymsg.transport.config import load_settings
+        from paymsg.transport.session import Cnaps2Session
+
+        day = _date(check_date, "--date")
+        assert day is not None
+        overrides = {
+            "channel": channel,
+            "journal": journal,
+            "participant": participant,
+            "out_queue": out_queue,
+            "in_queue": in_queue,
+        }
+        settings = load_settings(
+            mq_config, overrides={k: v for k, v in overrides.items() if v is not None}
+        )
+        if not settings.participant:
+            raise InputError(
+                "--participant is required (our 12-digit bank code)", field="--participant"
+            )
+        settings_data = load_config(config)
+        opened = Journal(settings.journal)
+        session = Cnaps2Session(
+            settings.channel,
+            opened,
+            participant=settings.participant,
+            out_queue=settings.out_queue,
+            in_queue=settings.in_queue,
+            validate=settings.validate_,
+            confirm_timeout=settings.confirm_timeout,
+            resend=settings.resend,
+            resend_backoff=settings.resend_backoff,
+            codes=settings.codes.reply_codes(),
+        )
+        try:
+            session.start()
+            flow = run_flow(
+                session,
+                opened,
+                system=system,
+                check_date=day,
+                participant=settings.participant,
+                config=settings_data,
+                timeout=timeout,
+            )
+        finally:
+            session.close()
+            opened.close()
+        _show_result(flow.result, as_json, html, csv_path)
+
+
+FLOW_OPTS: dict[str, Any] = {
+    "check_date": typer.Option(..., "--date", help="Check date YYYY-MM-DD."),
+    "journal": typer.Option(None, "--journal", envvar="PAYMSG_JOURNAL", help="Journal URL."),
+    "channel": typer.Option(
+        None, "--channel", help="Channel URL (sqlite:///…, amqp://…, ibmmq://…)."
+    ),
+    "participant": typer.Option(None, "--participant", help="Our bank code."),
+    "out_queue": typer.Option(None, "--queue", help="Queue towards CNAPS (default MSGMBFE_1)."),
+    "in_queue": typer.Option(None, "--reply-queue", help="Our queue (default MSGTOBANK_1)."),
+    "mq_config": typer.Option(
+        None, "--mq-config", help="MQ settings file (as paymsg mq --config)."
+    ),
+    "timeout": typer.Option(60.0, "--timeout", help="Seconds to wait for each NPC answer."),
+}
+
+
+@app.command("hvps")
+def hvps_cmd(
+    check_date: str = FLOW_OPTS["check_date"],
+    journal: str | None = FLOW_OPTS["journal"],
+    channel: str | None = FLOW_OPTS["channel"],
+    participant: str | None = FLOW_OPTS["participant"],
+    out_queue: str | None = FLOW_OPTS["out_queue"],
+    in_queue: str | None = FLOW_OPTS["in_queue"],
+    mq_config: Path | None = FLOW_OPTS["mq_config"],
+    config: Path | None = CONFIG_OPT,
+    timeout: float = FLOW_OPTS["timeout"],
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+    csv_path: Path | None = CSV_OPT,
+) -> None:
+    """HVPS reconciliation over MQ: 710→711, 712→713 for differing cells, 714→715 and repair."""
+    _flow(
+        "HVPS",
+        check_date,
+        journal,
+        channel,
+        participant,
+        out_queue,
+        in_queue,
+        mq_config,
+        config,
+        timeout,
+        as_json,
+        html,
+        csv_path,
+    )
+
+
+@app.command("beps")
+def beps_cmd(
+    check_date: str = FLOW_OPTS["check_date"],
+    journal: str | None = FLOW_OPTS["journal"],
+    channel: str | None = FLOW_OPTS["channel"],
+    participant: str | None = FLOW_OPTS["participant"],
+    out_queue: str | None = FLOW_OPTS["out_queue"],
+    in_queue: str | None = FLOW_OPTS["in_queue"],
+    mq_config: Path | None = FLOW_OPTS["mq_config"],
+    config: Path | None = CONFIG_OPT,
+    timeout: float = FLOW_OPTS["timeout"],
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+    csv_path: Path | None = CSV_OPT,
+) -> None:
+    """BEPS reconciliation over MQ: 720→721, 722→723 per netting round, 724→725 and repair."""
+    _flow(
+        "BEPS",
+        check_date,
+        journal,
+        channel,
+        participant,
+        out_queue,
+        in_queue,
+        mq_config,
+        config,
+        timeout,
+        as_json,
+        html,
+        csv_path,
+    )

@@ -82,3 +82,68 @@ def test_a_day_with_faults_is_reconciled_end_to_end(day: Day) -> None:
     amount_break = next(b for b in result.open_breaks if b.kind == "amount_differs")
     assert (amount_break.npc_value, amount_break.our_value) == ("300.00", "333.00")
     assert not result.ok
+
+
+def test_clean_day_beps_by_round_and_hvps_from_the_cli(day: Day, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from paymsg.cli import app
+    from paymsg.sim.runner import send_command
+    from tests.sim.conftest import beps
+
+    a = day.sessions[A]
+    assert all(
+        r.ok
+        for r in a.send_many([_today(hvps(A, B, "10.00")), _today(beps(A, B, ("1.00", "2.50")))])
+    )
+    send_command(day.channel_url, "end-of-day")  # nets the BEPS round
+    journal = day.journals[A]
+    _wait(
+        lambda: all(
+            e.status in ("settled", "receipt")
+            for e in journal.query(direction="out")
+            if e.mt in ("hvps.111.001.01", "beps.121.001.01")
+        ),
+        "A's settlements",
+    )
+    flow = run_flow(a, journal, system="BEPS", check_date=TODAY, participant=A, timeout=30)
+    assert [r.split()[0] for r in flow.requests] == ["beps.720.001.01"]
+    (cell,) = [c for c in flow.result.cells if c.kind == "payment"]
+    assert (cell.mt, cell.npc_sent_count, cell.npc_sent_amount, cell.differs) == (
+        "beps.121.001.01",
+        1,
+        Decimal("3.50"),
+        False,
+    )
+    assert cell.netting_round  # compared per netting date and round
+    assert flow.result.ok
+
+    a.close()  # the command line runs its own session on A's queues
+    result = CliRunner().invoke(
+        app,
+        [
+            "reconcile",
+            "hvps",
+            "--date",
+            TODAY.isoformat(),
+            "--journal",
+            journal.url,
+            "--channel",
+            day.channel_url,
+            "--participant",
+            A,
+            "--queue",
+            f"MSGMBFE_1.{A}",
+            "--reply-queue",
+            f"MSGTOBANK.{A}",
+            "--timeout",
+            "30",
+            "--json",
+        ],  # fmt: skip
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["open_breaks"] == 0 and [c["differs"] for c in data["cells"]] == [False]
