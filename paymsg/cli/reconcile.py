@@ -386,3 +386,71 @@ def beps_cmd(
         html,
         csv_path,
     )
+
+
+@app.command("statement")
+def statement_cmd(
+    statement: Path = typer.Argument(..., help="A camt.053 or camt.054 file."),
+    journal: str | None = typer.Option(
+        None,
+        "--journal",
+        envvar="PAYMSG_JOURNAL",
+        help="Journal URL (match against it; breaks are kept there).",
+    ),
+    ledger: Path | None = typer.Option(
+        None, "--ledger", help="A ledger extract CSV to match against instead."
+    ),
+    rules: Path | None = typer.Option(
+        None, "--rules", help="Matching rules (TOML: [[rules]] keys = [...])."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show the matches without recording anything (exit 0)."
+    ),
+    as_json: bool = JSON_OPT,
+    html: Path | None = HTML_OPT,
+    csv_path: Path | None = CSV_OPT,
+) -> None:
+    """Match statement entries 1:1, 1:N and N:1 against the journal or a ledger (in SQL)."""
+    with reported():
+        from paymsg.journal import Journal
+        from paymsg.reconcile.report import breaks_csv, html_page, to_data
+        from paymsg.reconcile.statement import load_config, reconcile_statement
+
+        config = load_config(rules)
+        opened = Journal(journal) if journal is not None else None
+        try:
+            result, run = reconcile_statement(
+                statement, journal=opened, ledger_path=ledger, config=config, dry_run=dry_run
+            )
+        finally:
+            if opened is not None:
+                opened.close()
+        _write(html, html_page(run))
+        _write(csv_path, breaks_csv(run.breaks))
+        data = to_data(run) | {
+            "recorded": run.run_id != 0,
+            "matches": result.model_dump(mode="json")["matches"],
+            "statement_rows": result.statement_rows,
+            "ledger_rows": result.ledger_rows,
+        }
+
+        def human() -> None:
+            console.print(
+                table(
+                    f"matches ({len(result.matches)} of {result.statement_rows} statement rows)",
+                    ["kind", "rule", "statement", "ledger", "amount"],
+                    [
+                        [m.kind, m.rule, " ".join(m.statement), " ".join(m.ledger), m.amount]
+                        for m in result.matches
+                    ],
+                )
+            )
+            _breaks_table(run.breaks)
+            console.print(
+                f"open breaks: {len(run.open_breaks)}"
+                + (" (dry run: nothing recorded)" if dry_run else "")
+            )
+
+        emit(data, as_json, human)
+        if run.open_breaks and not dry_run:
+            raise typer.Exit(EXIT_FINDINGS)
