@@ -133,8 +133,10 @@ def test_rules_are_configurable(files: tuple[Path, Path]) -> None:
         MatchRule(keys=())
 
 
-def test_against_the_journal_records_breaks_and_dry_run_keeps_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'journal.db'}"
+def test_against_the_journal_records_breaks_and_dry_run_keeps_nothing(
+    tmp_path: Path, journal_url: str
+) -> None:
+    url = journal_url  # SQLite and PostgreSQL: the date arithmetic differs
     with Journal(url) as journal:
         for n, amount in ((1, "100.00"), (2, "250.00")):
             entry = journal.record_outbound(hvps111(n, amount=amount), queue="Q")
