@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from paymsg.routing.facts import Exposure, Facts
-from paymsg.routing.model import ChannelVerdict, Decision, Instruction
+from paymsg.routing.model import ChannelVerdict, Decision, Instruction, make_decision, make_verdict
 from paymsg.routing.rules import CompiledRuleSet, Rule
 
 __all__ = ["MESSAGE_TYPES", "Router", "split_bucket"]
@@ -94,12 +94,20 @@ class Router:
         rules = self._rules  # one read: a swap during this decision does not affect it
         facts = self.facts
         moment = ins.requested_at if ins.requested_at is not None and ins.requested_at > now else now
-        f = self.features(ins, moment)
+        bank = ins.creditor_bank
+        kind = facts.creditor_kind(bank)
+        status = facts.status(bank)
+        minute = moment.hour * 60 + moment.minute
+        workday = facts.calendar.is_workday(moment.date())
         refused_rules: list[str] = []
         if explain:
+            f = self.features(ins, moment)
             index, refused_rules = rules.explain(f)
         else:
-            index = rules.match(**f)
+            index = rules.match(
+                ins.amount, ins.currency, ins.urgency, ins.purpose, ins.business_type,
+                kind, bank, status, minute, workday,
+            )  # fmt: skip
         row = facts.directory.get(ins.creditor_bank)
         receiver = row.direct if row is not None else None
         common: dict[str, Any] = {
@@ -114,13 +122,13 @@ class Router:
             common["refused"] = tuple(refused_rules)
             common["facts"] = self._facts_used(f, ins, moment)
         if index < 0:
-            return Decision(
+            return make_decision(
                 channel=None, message_type=None, status="rejected", execute_at=None, rule=None,
                 receiver=receiver, reason="no rule matches this payment", **common,
             )  # fmt: skip
         rule = rules.rules[index]
         if rule.then.reject is not None:
-            return Decision(
+            return make_decision(
                 channel=None, message_type=None, status="rejected", execute_at=None, rule=rule.name,
                 receiver=receiver, reason=f"rule {rule.name}: {rule.then.reject}", **common,
             )  # fmt: skip
@@ -140,7 +148,7 @@ class Router:
                 # with an explanation, say what the later channels would have said too
                 rest = order[order.index(channel) + 1 :]
                 verdicts.extend(
-                    ChannelVerdict(channel=c, verdict="ok", reason="not needed") for c in rest
+                    make_verdict(channel=c, verdict="ok", reason="not needed", opens_at=None) for c in rest
                 )
                 break
             if v.verdict == "closed" and closed is None:
@@ -151,7 +159,7 @@ class Router:
             chosen = closed
         if chosen is None:
             reason = "; ".join(f"{v.channel} refused: {v.reason}" for v in verdicts)
-            return Decision(
+            return make_decision(
                 channel=None, message_type=None, status="rejected", execute_at=None,
                 rule=rule.name, receiver=receiver, reason=reason, **common,
             )  # fmt: skip
@@ -159,7 +167,7 @@ class Router:
         if exposure is not None and receiver is not None and channel in ("HVPS", "BEPS"):
             exposure.add(receiver, ins.amount)
         queued = chosen.verdict == "closed"
-        return Decision(
+        return make_decision(
             channel=channel,  # type: ignore[arg-type]
             message_type=MESSAGE_TYPES[(channel, ins.kind)],
             status="queued" if queued else "now",

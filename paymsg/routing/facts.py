@@ -30,7 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paymsg.errors import ConfigError, InputError
-from paymsg.routing.model import ChannelVerdict, Instruction
+from paymsg.routing.model import ChannelVerdict, Instruction, make_verdict
 
 __all__ = [
     "Calendar",
@@ -51,6 +51,10 @@ def _time(value: str) -> time:
     if not m:
         raise ValueError(f"{value!r} is not HH:MM")
     return time(int(m.group(1)), int(m.group(2)))
+
+
+#: the verdict "usable now" per channel (immutable, shared)
+_OK = {c: ChannelVerdict(channel=c, verdict="ok") for c in ("HVPS", "BEPS", "BOOK", "XBORDER")}
 
 
 class Participant(BaseModel):
@@ -188,8 +192,17 @@ class Calendar:
     def __init__(self, holidays: tuple[date, ...] = (), workdays: tuple[date, ...] = ()) -> None:
         self._holidays = frozenset(holidays)
         self._workdays = frozenset(workdays)
+        self._known: dict[date, bool] = {}
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is not None:
+            return known
+        answer = self._lookup(day)
+        self._known[day] = answer  # a fact of the calendar, the same for every caller
+        return answer
+
+    def _lookup(self, day: date) -> bool:
         if day in self._holidays:
             return False
         if day in self._workdays:
@@ -251,9 +264,16 @@ class Facts:
         self.hvps_close = _time(config.hvps.close)
         self.beps_limit = config.limits.beps_single_item
         self.caps = dict(config.limits.counterparty)
+        self._kinds: dict[str, str] = {}
 
     # -- derived features --------------------------------------------------------------
     def creditor_kind(self, bank: str) -> str:
+        kind = self._kinds.get(bank)
+        if kind is None:
+            kind = self._kinds[bank] = self._kind(bank)  # derived from immutable facts
+        return kind
+
+    def _kind(self, bank: str) -> str:
         if bank in self.own_banks:
             return "own"
         row = self.directory.get(bank)
@@ -294,40 +314,40 @@ class Facts:
         creditor = ins.creditor_bank
         if channel == "BOOK":
             if self.creditor_kind(creditor) != "own":
-                return ChannelVerdict(
+                return make_verdict(
                     channel=channel, verdict="refused", reason=f"creditor bank {creditor} is not this bank"
                 )
-            return ChannelVerdict(channel=channel, verdict="ok")
+            return _OK[channel]
         if channel == "XBORDER":
             if ins.currency == "CNY" and self.creditor_kind(creditor) != "foreign":
-                return ChannelVerdict(
+                return make_verdict(
                     channel=channel,
                     verdict="refused",
                     reason="a CNY payment to a domestic bank is not cross-border",
                 )
-            return ChannelVerdict(channel=channel, verdict="ok")
+            return _OK[channel]
         # HVPS / BEPS
         if ins.currency != "CNY":
-            return ChannelVerdict(
+            return make_verdict(
                 channel=channel, verdict="refused", reason=f"{channel} settles CNY only, not {ins.currency}"
             )
         row = self.directory.get(creditor)
         if row is None:
-            return ChannelVerdict(
+            return make_verdict(
                 channel=channel,
                 verdict="refused",
                 reason=f"creditor bank {creditor} is not in the participant directory",
             )
         if row.status != "active":
-            return ChannelVerdict(
+            return make_verdict(
                 channel=channel, verdict="refused", reason=f"creditor bank {creditor} is {row.status}"
             )
         if channel not in row.channels:
-            return ChannelVerdict(
+            return make_verdict(
                 channel=channel, verdict="refused", reason=f"creditor bank {creditor} has not joined {channel}"
             )
         if channel == "BEPS" and ins.amount > self.beps_limit:
-            return ChannelVerdict(
+            return make_verdict(
                 channel=channel,
                 verdict="refused",
                 reason=f"{ins.amount:,.2f} > single-item limit {self.beps_limit:,.2f}",
@@ -336,16 +356,16 @@ class Facts:
         if cap is not None and exposure is not None:
             used = exposure.used(row.direct)
             if used + ins.amount > cap:
-                return ChannelVerdict(
+                return make_verdict(
                     channel=channel,
                     verdict="refused",
                     reason=f"cap for {row.direct}: {used:,.2f} sent + {ins.amount:,.2f} > {cap:,.2f}",
                 )
         if channel == "HVPS" and not self.hvps_is_open(moment):
-            return ChannelVerdict(
+            return make_verdict(
                 channel=channel,
                 verdict="closed",
                 reason=f"HVPS is closed at {moment:%Y-%m-%d %H:%M}",
                 opens_at=self.hvps_next_opening(moment),
             )
-        return ChannelVerdict(channel=channel, verdict="ok")
+        return _OK[channel]

@@ -164,3 +164,42 @@ class Decision(BaseModel):
         for key, value in self.facts.items():
             lines.append(f"  fact {key} = {value}")
         return "\n".join(lines)
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name, info in cls.model_fields.items():
+        if info.default_factory is None and not info.is_required():
+            out[name] = info.default
+    return out
+
+
+_DECISION_DEFAULTS = _defaults(Decision)
+_VERDICT_DEFAULTS = _defaults(ChannelVerdict)
+_DECISION_TEMPLATE = {name: _DECISION_DEFAULTS.get(name) for name in Decision.model_fields}
+_VERDICT_TEMPLATE = {name: _VERDICT_DEFAULTS.get(name) for name in ChannelVerdict.model_fields}
+
+
+def _assemble(cls: type[BaseModel], values: dict[str, object]) -> BaseModel:
+    # what ``model_construct`` does for trusted values, without its per-call default and
+    # signature lookups: the router builds every field itself from validated inputs
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def make_decision(**values: object) -> Decision:
+    """A :class:`Decision` from values the router computed (no validation pass)."""
+    full = dict(_DECISION_TEMPLATE)  # every field, in declaration order
+    full["facts"] = {}
+    full.update(values)
+    return _assemble(Decision, full)  # type: ignore[return-value]
+
+
+def make_verdict(**values: object) -> ChannelVerdict:
+    full = dict(_VERDICT_TEMPLATE)
+    full.update(values)
+    return _assemble(ChannelVerdict, full)  # type: ignore[return-value]

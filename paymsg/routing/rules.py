@@ -433,7 +433,11 @@ def check(ruleset: RuleSet, *, max_gaps: int = 20) -> CheckResult:
 # --- the compiled evaluator ---------------------------------------------------------------
 
 
-def _condition_source(c: Condition, consts: dict[str, Any], n: int) -> str:
+_SET_DIMS = ("currency", "urgency", "purpose", "business_type", "creditor", "creditor_bank",
+             "counterparty_status")  # fmt: skip
+
+
+def _condition_source(c: Condition, consts: dict[str, Any], n: int, skip: str | None = None) -> str:
     parts: list[str] = []
 
     def const(value: Any) -> str:
@@ -445,10 +449,9 @@ def _condition_source(c: Condition, consts: dict[str, Any], n: int) -> str:
         parts.append(f"amount >= {const(c.amount_min)}")
     if c.amount_max is not None:
         parts.append(f"amount <= {const(c.amount_max)}")
-    for dim in ("currency", "urgency", "purpose", "business_type", "creditor", "creditor_bank",
-                "counterparty_status"):  # fmt: skip
+    for dim in _SET_DIMS:
         values = getattr(c, dim)
-        if values is None:
+        if values is None or dim == skip:
             continue
         if len(values) == 1:
             parts.append(f"{dim} == {const(values[0])}")
@@ -460,6 +463,27 @@ def _condition_source(c: Condition, consts: dict[str, Any], n: int) -> str:
     if ranges != [(0, 1440)]:
         parts.append("(" + " or ".join(f"{a} <= minute < {b}" for a, b in ranges) + ")")
     return " and ".join(parts) or "True"
+
+
+def _chain(name: str, rules: Sequence[tuple[int, Rule]], consts: dict[str, Any], skip: str | None) -> list[str]:
+    lines = [f"def {name}({', '.join(_ARGS)}):"]
+    for i, rule in rules:
+        lines.append(f"    if {_condition_source(rule.when, consts, i, skip)}:")
+        lines.append(f"        return {i}")
+    lines.append("    return -1")
+    return lines
+
+
+def _dispatch_dim(rules: Sequence[Rule]) -> str | None:
+    """The set dimension that splits the rules most (≥ 3 values), for a dispatch table."""
+    best, best_n = None, 2
+    for dim in _SET_DIMS:
+        mentioned: set[Any] = set()
+        for rule in rules:
+            mentioned.update(getattr(rule.when, dim) or ())
+        if len(mentioned) > best_n:
+            best, best_n = dim, len(mentioned)
+    return best
 
 
 _ARGS = ("amount", "currency", "urgency", "purpose", "business_type", "creditor",
@@ -499,16 +523,33 @@ class CompiledRuleSet:
     version: int | None = None
     digest: str = ""
     source: str = field(default="", repr=False)
+    #: the dimension the matcher dispatches on (rules for other values are summarised)
+    dispatch: str | None = None
 
     def explain(self, features: dict[str, Any]) -> tuple[int, list[str]]:
-        """(index of the matching rule or -1, why each earlier rule did not match)."""
+        """(index of the matching rule or -1, why each earlier rule did not match).
+
+        Rules that name other values of the dispatch dimension (other creditor banks,
+        say) are given on one line together."""
         refused: list[str] = []
+        other: list[str] = []
+        dim = self.dispatch
+        value = features[dim] if dim is not None else None
+        found = -1
         for i, rule in enumerate(self.rules):
+            if dim is not None:
+                listed = getattr(rule.when, dim)
+                if listed is not None and value not in listed:
+                    other.append(rule.name)
+                    continue
             why = _refusal(rule.when, features)
             if why is None:
-                return i, refused
+                found = i
+                break
             refused.append(f"rule {rule.name}: {why}")
-        return -1, refused
+        if other:
+            refused.append(f"rules {', '.join(other)}: {dim} {value} not listed")
+        return found, refused
 
 
 def compile_rules(
@@ -525,14 +566,29 @@ def compile_rules(
             )
     rules = tuple(ruleset.ordered())
     consts: dict[str, Any] = {}
-    lines = [f"def match({', '.join(_ARGS)}):"]
-    for i, rule in enumerate(rules):
-        lines.append(f"    if {_condition_source(rule.when, consts, i)}:")
-        lines.append(f"        return {i}")
-    lines.append("    return -1")
+    indexed = list(enumerate(rules))
+    dim = _dispatch_dim(rules)
+    if dim is None:
+        lines = _chain("match", indexed, consts, None)
+    else:
+        # one chain per value of the most selective dimension (the rules that can match
+        # it, in order), and one for every other value: a one-level decision tree
+        values = sorted({v for r in rules for v in (getattr(r.when, dim) or ())}, key=str)
+        lines = []
+        table: dict[Any, str] = {}
+        for k, value in enumerate(values):
+            subset = [(i, r) for i, r in indexed if getattr(r.when, dim) is None or value in getattr(r.when, dim)]
+            lines += _chain(f"_m{k}", subset, consts, dim)
+            table[value] = f"_m{k}"
+        lines += _chain("_other", [(i, r) for i, r in indexed if getattr(r.when, dim) is None], consts, None)
+        consts["_table_keys"] = tuple(table)
+        lines.append(f"_dispatch = dict(zip(_table_keys, ({', '.join(table.values())},)))")
+        args = ", ".join(_ARGS)
+        lines.append(f"def match({args}):")
+        lines.append(f"    return _dispatch.get({dim}, _other)({args})")
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = dict(consts)
-    namespace["__builtins__"] = {}
+    namespace["__builtins__"] = {"dict": dict, "zip": zip}
     exec(compile(source, f"<rules {ruleset.name}>", "exec"), namespace)  # noqa: S102 - our own code
     digest = hashlib.sha256(ruleset.model_dump_json().encode()).hexdigest()[:16]
-    return CompiledRuleSet(ruleset, rules, namespace["match"], version, digest, source)
+    return CompiledRuleSet(ruleset, rules, namespace["match"], version, digest, source, dim)
