@@ -183,37 +183,40 @@ def run_day(
     exposure = Exposure()
     xdir = output_dir / "xborder"
 
-    def decided(ins: Instruction) -> tuple[Decision, int]:
-        d = router.decide(ins, now, exposure=exposure)
-        return d, store.record_decision(d, now)
-
     closed: list[ClosedPackage] = []
-    for ins in payments:
-        d, seq = decided(ins)
-        if d.channel is None:
-            rejected += 1
-            continue
-        line = lines[d.channel]
-        line.routed += 1
-        line.amount += d.amount
-        if d.status == "queued":
-            line.queued += 1
-        elif d.channel == "BOOK":
-            line.booked += 1
-        elif d.channel == "XBORDER":
-            xdir.mkdir(parents=True, exist_ok=True)
-            msg = unified([ins], msg_id=ins.id, created=now, instructing=ours, instructed=None)
-            (xdir / f"{_safe(ins.id)}.xml").write_bytes(serialize(msg))
-            line.files += 1
-        elif d.channel == "HVPS":
-            assert d.message_type is not None and d.receiver is not None
-            built = build_cnaps2(
-                [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{seq % 10**8:08d}",
-                created=now, sender=ours, receiver=d.receiver,
-            )  # fmt: skip
-            texts.append(("HVPS", serialize(built.message)))
-        else:
-            closed += batcher.add(ins, d, now)
+    chunk = 1000  # payments decided, recorded and batched per transaction
+    for start in range(0, len(payments), chunk):
+        part = payments[start : start + chunk]
+        made = [router.decide(ins, now, exposure=exposure) for ins in part]
+        seqs = store.record_decisions(made, now)
+        to_beps: list[tuple[Instruction, Decision]] = []
+        for ins, d in zip(part, made, strict=True):
+            if d.channel is None:
+                rejected += 1
+                continue
+            line = lines[d.channel]
+            line.routed += 1
+            line.amount += d.amount
+            if d.status == "queued":
+                line.queued += 1
+            elif d.channel == "BOOK":
+                line.booked += 1
+            elif d.channel == "XBORDER":
+                xdir.mkdir(parents=True, exist_ok=True)
+                msg = unified([ins], msg_id=ins.id, created=now, instructing=ours, instructed=None)
+                (xdir / f"{_safe(ins.id)}.xml").write_bytes(serialize(msg))
+                line.files += 1
+            elif d.channel == "HVPS":
+                assert d.message_type is not None and d.receiver is not None
+                built = build_cnaps2(
+                    [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{seqs[ins.id] % 10**8:08d}",
+                    created=now, sender=ours, receiver=d.receiver,
+                )  # fmt: skip
+                texts.append(("HVPS", serialize(built.message)))
+            else:
+                to_beps.append((ins, d))
+        if to_beps:
+            closed += batcher.add_many(to_beps, now)
     closed += batcher.close_all(now, "day file routed")
     for package in closed:
         texts.append(("BEPS", package.text))

@@ -74,62 +74,68 @@ class BepsBatcher:
     def add(self, ins: Instruction, decision: Decision, now: datetime) -> list[ClosedPackage]:
         """Put ``ins`` (routed to BEPS by ``decision``) into its package; returns the
         packages this closed (a full one, or the one the item did not fit in)."""
-        if decision.channel != "BEPS" or decision.receiver is None or decision.message_type is None:
-            raise ValueError(f"payment {ins.id} was not routed to BEPS")
-        key = f"{decision.receiver}|{ins.business_type}|{decision.message_type}"
+        return self.add_many([(ins, decision)], now)
+
+    def add_many(self, pairs: list[tuple[Instruction, Decision]], now: datetime) -> list[ClosedPackage]:
+        """:meth:`add` for many items in one transaction (all of them or none)."""
+        for ins, decision in pairs:
+            if decision.channel != "BEPS" or decision.receiver is None or decision.message_type is None:
+                raise ValueError(f"payment {ins.id} was not routed to BEPS")
         for _ in range(5):
             try:
-                return self._add(ins, decision, key, now)
+                closed: list[ClosedPackage] = []
+                with self.engine.begin() as conn:
+                    for ins, decision in pairs:
+                        key = f"{decision.receiver}|{ins.business_type}|{decision.message_type}"
+                        closed += self._add(conn, ins, decision, key, now)
+                self._notify(closed)
+                return closed
             except IntegrityError:
-                continue  # another writer opened the package first: use theirs
+                continue  # another writer opened a package first: use theirs
         raise RuntimeError("could not open a BEPS package after 5 attempts")
 
-    def _add(self, ins: Instruction, decision: Decision, key: str, now: datetime) -> list[ClosedPackage]:
+    def _add(
+        self, conn: sa.Connection, ins: Instruction, decision: Decision, key: str, now: datetime
+    ) -> list[ClosedPackage]:
         closed: list[ClosedPackage] = []
-        with self.engine.begin() as conn:
-            if conn.execute(sa.select(items.c.package_id).where(items.c.payment_id == ins.id)).first():
-                return []  # added before (a re-run after a crash)
-            pkg = conn.execute(
-                sa.select(packages).where(packages.c.open_key == key).with_for_update()
-            ).first()
-            if pkg is not None and Decimal(pkg.total) + ins.amount > self.max_amount:
-                closed.append(self._close(conn, pkg.id, "amount", now))
-                pkg = None
-            if pkg is None:
-                result = conn.execute(
-                    packages.insert().values(
-                        open_key=key,
-                        receiver=decision.receiver,
-                        business_type=ins.business_type,
-                        message_type=decision.message_type,
-                        status="open",
-                        count=0,
-                        total="0",
-                        opened_at=now,
-                    )
-                )
-                assert result.inserted_primary_key is not None
-                pkg_id, count, total = int(result.inserted_primary_key[0]), 0, Decimal(0)
-            else:
-                pkg_id, count, total = pkg.id, pkg.count, Decimal(pkg.total)
-            conn.execute(
-                items.insert().values(
-                    payment_id=ins.id,
-                    package_id=pkg_id,
-                    seq=count,
-                    amount=str(ins.amount),
-                    instruction=ins.model_dump_json(),
+        if conn.execute(sa.select(items.c.package_id).where(items.c.payment_id == ins.id)).first():
+            return []  # added before (a re-run after a crash)
+        pkg = conn.execute(sa.select(packages).where(packages.c.open_key == key).with_for_update()).first()
+        if pkg is not None and Decimal(pkg.total) + ins.amount > self.max_amount:
+            closed.append(self._close(conn, pkg.id, "amount", now))
+            pkg = None
+        if pkg is None:
+            result = conn.execute(
+                packages.insert().values(
+                    open_key=key,
+                    receiver=decision.receiver,
+                    business_type=ins.business_type,
+                    message_type=decision.message_type,
+                    status="open",
+                    count=0,
+                    total="0",
+                    opened_at=now,
                 )
             )
-            count, total = count + 1, total + ins.amount
-            conn.execute(
-                packages.update().where(packages.c.id == pkg_id).values(count=count, total=str(total))
+            assert result.inserted_primary_key is not None
+            pkg_id, count, total = int(result.inserted_primary_key[0]), 0, Decimal(0)
+        else:
+            pkg_id, count, total = pkg.id, pkg.count, Decimal(pkg.total)
+        conn.execute(
+            items.insert().values(
+                payment_id=ins.id,
+                package_id=pkg_id,
+                seq=count,
+                amount=str(ins.amount),
+                instruction=ins.model_dump_json(),
             )
-            if count >= self.max_items:
-                closed.append(self._close(conn, pkg_id, "count", now))
-            elif total >= self.max_amount:
-                closed.append(self._close(conn, pkg_id, "amount", now))
-        self._notify(closed)
+        )
+        count, total = count + 1, total + ins.amount
+        conn.execute(packages.update().where(packages.c.id == pkg_id).values(count=count, total=str(total)))
+        if count >= self.max_items:
+            closed.append(self._close(conn, pkg_id, "count", now))
+        elif total >= self.max_amount:
+            closed.append(self._close(conn, pkg_id, "amount", now))
         return closed
 
     # -- closing -----------------------------------------------------------------------

@@ -199,6 +199,45 @@ class RoutingStore:
             assert result.inserted_primary_key is not None
             return int(result.inserted_primary_key[0])
 
+    def record_decisions(self, made: list[Decision], at: datetime) -> dict[str, int]:
+        """:meth:`record_decision` for many decisions in one transaction; returns each
+        payment id's sequence number (the first decision's, for a payment seen before)."""
+        ids = [d.payment_id for d in made]
+        with self.engine.begin() as conn:
+            known: dict[str, int] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for pid, seq in conn.execute(
+                    sa.select(decisions.c.payment_id, decisions.c.seq).where(decisions.c.payment_id.in_(chunk))
+                ):
+                    known[pid] = int(seq)
+            new = [
+                {
+                    "payment_id": d.payment_id,
+                    "channel": d.channel,
+                    "status": d.status,
+                    "message_type": d.message_type,
+                    "rule": d.rule,
+                    "ruleset_version": d.ruleset_version,
+                    "decided_at": at,
+                    "decision": d.model_dump_json(),
+                }
+                for d in made
+                if d.payment_id not in known
+            ]
+            if new:
+                conn.execute(decisions.insert(), new)
+                fresh = [row["payment_id"] for row in new]
+                for start in range(0, len(fresh), 500):
+                    chunk = fresh[start : start + 500]
+                    for pid, seq in conn.execute(
+                        sa.select(decisions.c.payment_id, decisions.c.seq).where(
+                            decisions.c.payment_id.in_(chunk)
+                        )
+                    ):
+                        known[pid] = int(seq)
+        return known
+
     # -- directory ---------------------------------------------------------------------
     def load_directory(self, rows: list[Participant]) -> int:
         with self.engine.begin() as conn:
