@@ -127,3 +127,10 @@ def test_bad_day_file_is_one_line_exit_3(tmp_path: Path) -> None:
         capture_output=True, text=True,
     )  # fmt: skip
     assert out.returncode == 3 and "date" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_readme_first_command_runs_this_day() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "pip install ." in first and "paymsg hub run --day examples/hub/day.toml" in first
+    assert DAY.exists()
