@@ -30,7 +30,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from paymsg.routing import Facts, FactsConfig, Instruction, Participant, Router, compile_rules, parse_rules
+from paymsg.routing import (
+    Facts,
+    FactsConfig,
+    Instruction,
+    Participant,
+    Router,
+    compile_rules,
+    parse_rules,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -124,11 +132,15 @@ def payments(n: int, seed: int = 15) -> list[Instruction]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        amount = Decimal(rng.choice((rng.randint(100, 4_999_999), rng.randint(5_000_000, 900_000_000)))) / 100
+        amount = (
+            Decimal(rng.choice((rng.randint(100, 4_999_999), rng.randint(5_000_000, 900_000_000))))
+            / 100
+        )
         out.append(
             Instruction(
                 id=f"R{i:08d}", amount=amount, currency="CNY" if rng.random() < 0.97 else "USD",
-                debtor_bank=OURS, creditor_bank=rng.choice(BANKS), debtor_account="6222", creditor_account="6217",
+                debtor_bank=OURS, creditor_bank=rng.choice(BANKS),
+                debtor_account="6222", creditor_account="6217",
             )
         )  # fmt: skip
     return out
@@ -184,8 +196,12 @@ def day_file(path: Path, n: int) -> None:
                     "creditor_name", "creditor_account", "creditor_bank", "urgency"])  # fmt: skip
         for i in range(n):
             bank = rng.choices(banks, weights=(35, 35, 20, 5, 5))[0]
-            cents = rng.randint(100, 4_999_999) if rng.random() < 0.95 else rng.randint(5_000_000, 500_000_000)
-            w.writerow([f"Y{i:08d}", f"{Decimal(cents) / 100:.2f}", "CNY", "付款人", "6222020200112233445",
+            cents = (
+                rng.randint(100, 4_999_999)
+                if rng.random() < 0.95
+                else rng.randint(5_000_000, 500_000_000)
+            )
+            w.writerow([f"Y{i:08d}", f"{Decimal(cents) / 100:.2f}", "CNY", "付款人", "6222020",
                         "102100024015", "收款人", f"6217{i:012d}", bank, "normal"])  # fmt: skip
 
 
@@ -202,10 +218,12 @@ def whole_day(n: int, tmp: Path) -> dict[str, Any]:
         "from paymsg.cli import main\n"
         "t = time.perf_counter()\n"
         "try:\n    main()\nexcept SystemExit as e:\n    rc = e.code\n"
-        "print('BENCH', time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rc, file=sys.stderr)\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print('BENCH', time.perf_counter() - t, rss, rc, file=sys.stderr)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code, "hub", "run", "--day", str(day), "--work-dir", str(tmp / "w"), "--json"],
+        [sys.executable, "-c", code, "hub", "run", "--day", str(day),
+         "--work-dir", str(tmp / "w"), "--json"],
         capture_output=True, text=True, cwd=tmp,
     )  # fmt: skip
     line = [x for x in proc.stderr.splitlines() if x.startswith("BENCH")]
@@ -226,7 +244,9 @@ def whole_day(n: int, tmp: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks routing")
     parser.add_argument("--n", type=int, default=100_000, help="payments for the decision rates")
-    parser.add_argument("--day-payments", type=int, default=100_000, help="payments in the day (0: skip)")
+    parser.add_argument(
+        "--day-payments", type=int, default=100_000, help="payments in the day (0: skip)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     result: dict[str, Any] = {

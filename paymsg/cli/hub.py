@@ -10,7 +10,9 @@ import typer
 from paymsg.cli.output import EXIT_FINDINGS, console, emit, err_console, reported, table
 from paymsg.errors import InputError
 
-app = typer.Typer(help="The hub's business day: route, send, settle, reconcile.", no_args_is_help=True)
+app = typer.Typer(
+    help="The hub's business day: route, send, settle, reconcile.", no_args_is_help=True
+)
 
 
 def register(app_: typer.Typer) -> None:
@@ -20,12 +22,20 @@ def register(app_: typer.Typer) -> None:
 @app.command("run")
 def run_cmd(
     day: Path = typer.Option(..., "--day", help="The day file (TOML), e.g. examples/hub/day.toml."),
-    payments: Path | None = typer.Option(None, "--payments", help="Payments file instead of the day file's."),
-    work_dir: Path | None = typer.Option(
-        None, "--work-dir", help="Where the embedded databases and output go (default: a new hub-day-<time>/)."
+    payments: Path | None = typer.Option(
+        None, "--payments", help="Payments file instead of the day file's."
     ),
-    channel: str | None = typer.Option(None, "--channel", help="Channel URL (sqlite:///…, amqp://…)."),
-    journal: str | None = typer.Option(None, "--journal", help="Journal URL (sqlite:///…, postgresql://…)."),
+    work_dir: Path | None = typer.Option(
+        None,
+        "--work-dir",
+        help="Where the embedded databases and output go (default: a new hub-day-<time>/).",
+    ),
+    channel: str | None = typer.Option(
+        None, "--channel", help="Channel URL (sqlite:///…, amqp://…)."
+    ),
+    journal: str | None = typer.Option(
+        None, "--journal", help="Journal URL (sqlite:///…, postgresql://…)."
+    ),
     books: str | None = typer.Option(None, "--books", help="The simulator's books URL."),
     as_json: bool = typer.Option(False, "--json", help="Write the day report as JSON."),
 ) -> None:
@@ -76,7 +86,8 @@ def run_cmd(
             verdict = "agrees" if r["ok"] else "BREAKS"
             console.print(
                 f"reconciliation {r['system']} {r.get('check_date', '')}: {verdict} "
-                f"({r.get('cells', 0)} cells, {r.get('cells_differing', 0)} differ, {r.get('breaks', 0)} open breaks)"
+                f"({r.get('cells', 0)} cells, {r.get('cells_differing', 0)} differ, "
+                f"{r.get('breaks', 0)} open breaks)"
                 + ("; " + "; ".join(r["problems"]) if r.get("problems") else "")
             )
         console.print(f"journal {report.journal}")

@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -20,9 +19,7 @@ from paymsg.errors import ConfigError, InputError
 class _DefaultDecide(TyperGroup):
     """A group whose unknown first word is a FILE for ``decide``."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["decide", *args]
         return super().resolve_command(ctx, args)
@@ -33,8 +30,12 @@ app = typer.Typer(
     help="Route payments to HVPS, BEPS, book transfer or cross-border, from rules as data.",
     no_args_is_help=True,
 )
-rules_app = typer.Typer(help="Rule-set versions: check, store and activate, list.", no_args_is_help=True)
-directory_app = typer.Typer(help="The participant directory in the journal database.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Rule-set versions: check, store and activate, list.", no_args_is_help=True
+)
+directory_app = typer.Typer(
+    help="The participant directory in the journal database.", no_args_is_help=True
+)
 app.add_typer(rules_app, name="rules")
 app.add_typer(directory_app, name="directory")
 
@@ -54,16 +55,32 @@ def _journal_engine(url: str) -> Any:
 @app.command("decide")
 def decide_cmd(
     file: Path = typer.Argument(..., help="Payments: JSON, CSV, pain.001, pacs.008 or pacs.009."),
-    rules: Path | None = typer.Option(None, "--rules", help="Rule set TOML/YAML (default: the active one in --journal)."),
+    rules: Path | None = typer.Option(
+        None, "--rules", help="Rule set TOML/YAML (default: the active one in --journal)."
+    ),
     facts: Path = typer.Option(Path(DEFAULT_FACTS), "--facts", help="Facts TOML."),
-    journal: str | None = typer.Option(None, "--journal", help="Journal URL holding the active rule set and directory."),
-    at: str | None = typer.Option(None, "--at", help="Decide as of this Beijing time (YYYY-MM-DDTHH:MM); default now."),
-    explain: bool = typer.Option(False, "--explain", help="Say why: rules considered, refusals, facts."),
+    journal: str | None = typer.Option(
+        None, "--journal", help="Journal URL holding the active rule set and directory."
+    ),
+    at: str | None = typer.Option(
+        None, "--at", help="Decide as of this Beijing time (YYYY-MM-DDTHH:MM); default now."
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="Say why: rules considered, refusals, facts."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Write the decisions as JSON."),
 ) -> None:
     """Decide each payment's channel, message type and execution time."""
     from paymsg.cnaps2_facts import beijing_now
-    from paymsg.routing import Exposure, Facts, Router, compile_rules, load_facts, load_rules, read_instructions
+    from paymsg.routing import (
+        Exposure,
+        Facts,
+        Router,
+        compile_rules,
+        load_facts,
+        load_rules,
+        read_instructions,
+    )
     from paymsg.routing.store import RoutingStore
 
     with reported():
@@ -85,7 +102,10 @@ def decide_cmd(
         directory = store.directory() if store is not None else None
         router = Router(compiled, Facts(config, directory or None))
         exposure = Exposure()
-        decisions = [router.decide(p, now, explain=explain, exposure=exposure) for p in read_instructions(file)]
+        decisions = [
+            router.decide(p, now, explain=explain, exposure=exposure)
+            for p in read_instructions(file)
+        ]
 
     def human() -> None:
         if explain:
@@ -93,15 +113,20 @@ def decide_cmd(
                 console.print(d.explain(), markup=False, highlight=False)
             return
         rows = [
-            [d.payment_id, f"{d.amount:,} {d.currency}", d.channel or "-", d.message_type or "-",
-             d.status, f"{d.execute_at:%Y-%m-%d %H:%M}" if d.execute_at else "-", d.rule or "-", d.reason]
+            [d.payment_id, f"{d.amount:,} {d.currency}", d.channel or "-",
+             d.message_type or "-", d.status,
+             f"{d.execute_at:%Y-%m-%d %H:%M}" if d.execute_at else "-", d.rule or "-", d.reason]
             for d in decisions
         ]  # fmt: skip
         console.print(table(
-            f"{len(decisions)} payments", ["id", "amount", "channel", "message", "when", "at", "rule", "note"], rows
+            f"{len(decisions)} payments",
+            ["id", "amount", "channel", "message", "when", "at", "rule", "note"],
+            rows,
         ))  # fmt: skip
 
-    emit([d.model_dump(mode="json", exclude_defaults=not explain) for d in decisions], as_json, human)
+    emit(
+        [d.model_dump(mode="json", exclude_defaults=not explain) for d in decisions], as_json, human
+    )
 
 
 @rules_app.command("check")
@@ -118,7 +143,9 @@ def rules_check(
         {"ok": result.ok, "problems": result.problems()},
         as_json,
         lambda: console.print(
-            "\n".join(result.problems()) if not result.ok else f"{file}: ok", markup=False, highlight=False
+            "\n".join(result.problems()) if not result.ok else f"{file}: ok",
+            markup=False,
+            highlight=False,
         ),
     )
     if not result.ok:
@@ -128,7 +155,9 @@ def rules_check(
 @rules_app.command("activate")
 def rules_activate(
     file: Path | None = typer.Argument(None, help="Rule set to store and activate."),
-    version: int | None = typer.Option(None, "--version", help="Activate a stored version instead."),
+    version: int | None = typer.Option(
+        None, "--version", help="Activate a stored version instead."
+    ),
     journal: str = typer.Option("sqlite:///paymsg-journal.db", "--journal", help="Journal URL."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -149,9 +178,16 @@ def rules_activate(
         assert version is not None
         compiled = store.activate(version)
     emit(
-        {"version": version, "name": compiled.ruleset.name, "rules": len(compiled.rules), "digest": compiled.digest},
+        {
+            "version": version,
+            "name": compiled.ruleset.name,
+            "rules": len(compiled.rules),
+            "digest": compiled.digest,
+        },
         as_json,
-        lambda: console.print(f"rule set {compiled.ruleset.name!r} v{version} active ({len(compiled.rules)} rules)"),
+        lambda: console.print(
+            f"rule set {compiled.ruleset.name!r} v{version} active ({len(compiled.rules)} rules)"
+        ),
     )
 
 
@@ -168,11 +204,24 @@ def rules_list(
     emit(
         rows,
         as_json,
-        lambda: console.print(table(
-            "rule sets", ["version", "name", "active", "stored", "activated", "digest", "problems"],
-            [[r["version"], r["name"], "*" if r["active"] else "", r["stored_at"], r["activated_at"] or "-",
-              r["digest"], r["problems"]] for r in rows],
-        )),  # fmt: skip
+        lambda: console.print(
+            table(
+                "rule sets",
+                ["version", "name", "active", "stored", "activated", "digest", "problems"],
+                [
+                    [
+                        r["version"],
+                        r["name"],
+                        "*" if r["active"] else "",
+                        r["stored_at"],
+                        r["activated_at"] or "-",
+                        r["digest"],
+                        r["problems"],
+                    ]
+                    for r in rows
+                ],
+            )
+        ),
     )
 
 

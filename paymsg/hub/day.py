@@ -32,7 +32,7 @@ import threading
 import time
 import tomllib
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
@@ -145,7 +145,7 @@ def run_day(
     progress: Any = None,
 ) -> DayReport:
     """Run one business day (see the module doc) and return its report."""
-    from paymsg.reconcile import reconcile_day, read_npc_texts
+    from paymsg.reconcile import read_npc_texts, reconcile_day
     from paymsg.sim.runner import send_command, serve
     from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant
     from paymsg.sim.scenario import DayConfig as SimDay
@@ -174,6 +174,8 @@ def run_day(
         participant=ours,
         max_items=beps.package_max_items,
         max_amount=beps.package_max_amount,
+        max_age=timedelta(seconds=beps.package_max_age_seconds),
+        cutoffs=tuple(dtime.fromisoformat(c) for c in beps.cutoffs),
     )
     payments = read_instructions(config.payments)
     lines = {c: ChannelLine(channel=c) for c in ("HVPS", "BEPS", "BOOK", "XBORDER")}
@@ -272,7 +274,9 @@ def run_day(
         send_command(channel_url, "round-close")
         _wait_final(journal, list(by_entry), config.answer_timeout, centre_error)
         send_command(channel_url, "end-of-day")
-        _wait_inbound(journal, ("hvps.716.001.01", "beps.726.001.01"), config.answer_timeout, centre_error)
+        _wait_inbound(
+            journal, ("hvps.716.001.01", "beps.726.001.01"), config.answer_timeout, centre_error
+        )
         for entry_id, channel in by_entry.items():
             entry = journal.get(entry_id)
             count = 1 if channel == "HVPS" else _package_count(entry, pkg_payments)
@@ -289,7 +293,13 @@ def run_day(
             found = journal.query(direction="in", mt=mt)
             parts = [(e.raw, f"journal entry {e.id}") for e in found]
             if not parts:
-                recon.append({"system": system, "ok": False, "problems": ["no pre-reconciliation message came"]})
+                recon.append(
+                    {
+                        "system": system,
+                        "ok": False,
+                        "problems": ["no pre-reconciliation message came"],
+                    }
+                )
                 continue
             result = reconcile_day(journal, read_npc_texts(parts), as_of=as_of)
             recon.append(
@@ -335,7 +345,9 @@ def _package_count(entry: Any, counts: dict[str, int]) -> int:
 _FINAL = frozenset({"settled", "receipt", "rejected", "refused", "timed_out"})
 
 
-def _wait_final(journal: Journal, ids: list[int], timeout: float, errors: list[BaseException]) -> None:
+def _wait_final(
+    journal: Journal, ids: list[int], timeout: float, errors: list[BaseException]
+) -> None:
     end = time.monotonic() + timeout
     pending = set(ids)
     while pending and time.monotonic() < end and not errors:
@@ -344,7 +356,9 @@ def _wait_final(journal: Journal, ids: list[int], timeout: float, errors: list[B
             time.sleep(0.1)
 
 
-def _wait_inbound(journal: Journal, mts: tuple[str, ...], timeout: float, errors: list[BaseException]) -> None:
+def _wait_inbound(
+    journal: Journal, mts: tuple[str, ...], timeout: float, errors: list[BaseException]
+) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end and not errors:
         if all(journal.query(direction="in", mt=mt, limit=1) for mt in mts):

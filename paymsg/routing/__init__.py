@@ -5,7 +5,15 @@ rules kept as data, explain the choice, and batch BEPS items into packages.
 """
 
 from paymsg.routing.engine import MESSAGE_TYPES, Router, split_bucket
-from paymsg.routing.facts import Calendar, Exposure, Facts, FactsConfig, Participant, load_facts, read_directory
+from paymsg.routing.facts import (
+    Calendar,
+    Exposure,
+    Facts,
+    FactsConfig,
+    Participant,
+    load_facts,
+    read_directory,
+)
 from paymsg.routing.inputs import from_message, read_instructions
 from paymsg.routing.model import CHANNELS, ChannelVerdict, Decision, Instruction
 from paymsg.routing.rules import (

@@ -76,10 +76,16 @@ class BepsBatcher:
         packages this closed (a full one, or the one the item did not fit in)."""
         return self.add_many([(ins, decision)], now)
 
-    def add_many(self, pairs: list[tuple[Instruction, Decision]], now: datetime) -> list[ClosedPackage]:
+    def add_many(
+        self, pairs: list[tuple[Instruction, Decision]], now: datetime
+    ) -> list[ClosedPackage]:
         """:meth:`add` for many items in one transaction (all of them or none)."""
         for ins, decision in pairs:
-            if decision.channel != "BEPS" or decision.receiver is None or decision.message_type is None:
+            if (
+                decision.channel != "BEPS"
+                or decision.receiver is None
+                or decision.message_type is None
+            ):
                 raise ValueError(f"payment {ins.id} was not routed to BEPS")
         for _ in range(5):
             try:
@@ -100,7 +106,9 @@ class BepsBatcher:
         closed: list[ClosedPackage] = []
         if conn.execute(sa.select(items.c.package_id).where(items.c.payment_id == ins.id)).first():
             return []  # added before (a re-run after a crash)
-        pkg = conn.execute(sa.select(packages).where(packages.c.open_key == key).with_for_update()).first()
+        pkg = conn.execute(
+            sa.select(packages).where(packages.c.open_key == key).with_for_update()
+        ).first()
         if pkg is not None and Decimal(pkg.total) + ins.amount > self.max_amount:
             closed.append(self._close(conn, pkg.id, "amount", now))
             pkg = None
@@ -112,7 +120,7 @@ class BepsBatcher:
                     business_type=ins.business_type,
                     message_type=decision.message_type,
                     status="open",
-                    count=0,
+                    item_count=0,
                     total="0",
                     opened_at=now,
                 )
@@ -120,7 +128,7 @@ class BepsBatcher:
             assert result.inserted_primary_key is not None
             pkg_id, count, total = int(result.inserted_primary_key[0]), 0, Decimal(0)
         else:
-            pkg_id, count, total = pkg.id, pkg.count, Decimal(pkg.total)
+            pkg_id, count, total = pkg.id, pkg.item_count, Decimal(pkg.total)
         conn.execute(
             items.insert().values(
                 payment_id=ins.id,
@@ -131,7 +139,11 @@ class BepsBatcher:
             )
         )
         count, total = count + 1, total + ins.amount
-        conn.execute(packages.update().where(packages.c.id == pkg_id).values(count=count, total=str(total)))
+        conn.execute(
+            packages.update()
+            .where(packages.c.id == pkg_id)
+            .values(item_count=count, total=str(total))
+        )
         if count >= self.max_items:
             closed.append(self._close(conn, pkg_id, "count", now))
         elif total >= self.max_amount:
@@ -163,7 +175,7 @@ class BepsBatcher:
             .values(status="closed", open_key=None, closed_at=now, close_reason=reason, text=text)
         )
         return ClosedPackage(
-            pkg_id, pkg.receiver, pkg.business_type, pkg.message_type, pkg.count,
+            pkg_id, pkg.receiver, pkg.business_type, pkg.message_type, pkg.item_count,
             Decimal(pkg.total), reason, text, tuple(r.payment_id for r in rows),
         )  # fmt: skip
 
@@ -198,7 +210,11 @@ class BepsBatcher:
 
     def close_all(self, now: datetime, reason: str = "end of day") -> list[ClosedPackage]:
         with self.engine.connect() as conn:
-            ids = conn.execute(sa.select(packages.c.id).where(packages.c.status == "open")).scalars().all()
+            ids = (
+                conn.execute(sa.select(packages.c.id).where(packages.c.status == "open"))
+                .scalars()
+                .all()
+            )
         closed = [p for i in ids for p in self._close_one(i, reason, now)]
         self._notify(closed)
         return closed
@@ -226,11 +242,17 @@ class BepsBatcher:
             ).all()
             out = []
             for pkg in rows:
-                ids = conn.execute(
-                    sa.select(items.c.payment_id).where(items.c.package_id == pkg.id).order_by(items.c.seq)
-                ).scalars().all()
+                ids = (
+                    conn.execute(
+                        sa.select(items.c.payment_id)
+                        .where(items.c.package_id == pkg.id)
+                        .order_by(items.c.seq)
+                    )
+                    .scalars()
+                    .all()
+                )
                 out.append(ClosedPackage(
-                    pkg.id, pkg.receiver, pkg.business_type, pkg.message_type, pkg.count,
+                    pkg.id, pkg.receiver, pkg.business_type, pkg.message_type, pkg.item_count,
                     Decimal(pkg.total), pkg.close_reason or "", pkg.text, tuple(ids),
                 ))  # fmt: skip
         return out
@@ -248,6 +270,6 @@ class BepsBatcher:
             rows = conn.execute(sa.select(packages).where(packages.c.status == "open")).all()
         return [
             {"id": r.id, "receiver": r.receiver, "business_type": r.business_type,
-             "count": r.count, "total": r.total, "opened_at": r.opened_at}
+             "count": r.item_count, "total": r.total, "opened_at": r.opened_at}
             for r in rows
         ]  # fmt: skip

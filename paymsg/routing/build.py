@@ -119,7 +119,9 @@ def unified(
     mtype = "pacs.009.001.08" if institution else "pacs.008.001.08"
     root = "FICdtTrf" if institution else "FIToFICstmrCdtTrf"
     cls = catalog().get(mtype).root_class
-    return Message(mtype, from_data(cls, {root: {"GrpHdr": header, "CdtTrfTxInf": txs}}, "/Document"))
+    return Message(
+        mtype, from_data(cls, {root: {"GrpHdr": header, "CdtTrfTxInf": txs}}, "/Document")
+    )
 
 
 def build_cnaps2(
@@ -136,6 +138,11 @@ def build_cnaps2(
     with it."""
     system = "BEPS" if target.startswith("beps.") else None
     message = unified(
-        items, msg_id=msg_id, created=created, instructing=sender, instructed=receiver, system=system
+        items,
+        msg_id=msg_id,
+        created=created,
+        instructing=sender,
+        instructed=receiver,
+        system=system,
     )
     return convert(message, target, sender=sender, receiver=receiver, now=created)

@@ -93,7 +93,9 @@ class Router:
     ) -> Decision:
         rules = self._rules  # one read: a swap during this decision does not affect it
         facts = self.facts
-        moment = ins.requested_at if ins.requested_at is not None and ins.requested_at > now else now
+        moment = (
+            ins.requested_at if ins.requested_at is not None and ins.requested_at > now else now
+        )
         bank = ins.creditor_bank
         kind = facts.creditor_kind(bank)
         status = facts.status(bank)
@@ -118,7 +120,9 @@ class Router:
             "currency": ins.currency,
         }
         if explain:
-            common["considered"] = tuple(r.name for r in rules.rules[: index + 1 if index >= 0 else None])
+            common["considered"] = tuple(
+                r.name for r in rules.rules[: index + 1 if index >= 0 else None]
+            )
             common["refused"] = tuple(refused_rules)
             common["facts"] = self._facts_used(f, ins, moment)
         if index < 0:
@@ -148,7 +152,8 @@ class Router:
                 # with an explanation, say what the later channels would have said too
                 rest = order[order.index(channel) + 1 :]
                 verdicts.extend(
-                    make_verdict(channel=c, verdict="ok", reason="not needed", opens_at=None) for c in rest
+                    make_verdict(channel=c, verdict="ok", reason="not needed", opens_at=None)
+                    for c in rest
                 )
                 break
             if v.verdict == "closed" and closed is None:
@@ -168,7 +173,7 @@ class Router:
             exposure.add(receiver, ins.amount)
         queued = chosen.verdict == "closed"
         return make_decision(
-            channel=channel,  # type: ignore[arg-type]
+            channel=channel,
             message_type=MESSAGE_TYPES[(channel, ins.kind)],
             status="queued" if queued else "now",
             execute_at=chosen.opens_at if queued else moment,
@@ -186,7 +191,7 @@ class Router:
             "creditor": f"{f['creditor']} ({ins.creditor_bank})",
             "counterparty_status": f["counterparty_status"],
             "beps_single_item_limit": f"{facts.beps_limit:,.2f}",
-            "hvps_window": f"{facts.config.hvps.open}–{facts.config.hvps.close} (previous day's evening)",
+            "hvps_window": f"{facts.config.hvps.open} (previous day) – {facts.config.hvps.close}",
             "hvps_open_now": "yes" if facts.hvps_is_open(moment) else "no",
         }
         if facts.business_date is not None:

@@ -104,7 +104,9 @@ def read_directory(path: str | Path) -> list[Participant]:
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(x) for x in first["loc"])
-            raise InputError(f"field {field}: {first['msg']}", source=source, line=line, field=field) from None
+            raise InputError(
+                f"field {field}: {first['msg']}", source=source, line=line, field=field
+            ) from None
         if p.bank_code in seen:
             raise InputError(f"bank code {p.bank_code} appears twice", source=source, line=line)
         seen.add(p.bank_code)
@@ -128,9 +130,9 @@ class HvpsWindow(BaseModel):
 class BepsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cutoffs: tuple[str, ...] = ()
-    package_max_items: int = Field(1000, ge=1)
-    package_max_amount: Decimal = Field(Decimal("100000000.00"), gt=0)
-    package_max_age_seconds: int = Field(600, ge=1)
+    package_max_items: int = Field(default=1000, ge=1)
+    package_max_amount: Decimal = Field(default=Decimal("100000000.00"), gt=0)
+    package_max_age_seconds: int = Field(default=600, ge=1)
 
     @field_validator("cutoffs")
     @classmethod
@@ -315,7 +317,9 @@ class Facts:
         if channel == "BOOK":
             if self.creditor_kind(creditor) != "own":
                 return make_verdict(
-                    channel=channel, verdict="refused", reason=f"creditor bank {creditor} is not this bank"
+                    channel=channel,
+                    verdict="refused",
+                    reason=f"creditor bank {creditor} is not this bank",
                 )
             return _OK[channel]
         if channel == "XBORDER":
@@ -329,7 +333,9 @@ class Facts:
         # HVPS / BEPS
         if ins.currency != "CNY":
             return make_verdict(
-                channel=channel, verdict="refused", reason=f"{channel} settles CNY only, not {ins.currency}"
+                channel=channel,
+                verdict="refused",
+                reason=f"{channel} settles CNY only, not {ins.currency}",
             )
         row = self.directory.get(creditor)
         if row is None:
@@ -340,11 +346,15 @@ class Facts:
             )
         if row.status != "active":
             return make_verdict(
-                channel=channel, verdict="refused", reason=f"creditor bank {creditor} is {row.status}"
+                channel=channel,
+                verdict="refused",
+                reason=f"creditor bank {creditor} is {row.status}",
             )
         if channel not in row.channels:
             return make_verdict(
-                channel=channel, verdict="refused", reason=f"creditor bank {creditor} has not joined {channel}"
+                channel=channel,
+                verdict="refused",
+                reason=f"creditor bank {creditor} has not joined {channel}",
             )
         if channel == "BEPS" and ins.amount > self.beps_limit:
             return make_verdict(
@@ -359,7 +369,9 @@ class Facts:
                 return make_verdict(
                     channel=channel,
                     verdict="refused",
-                    reason=f"cap for {row.direct}: {used:,.2f} sent + {ins.amount:,.2f} > {cap:,.2f}",
+                    reason=(
+                        f"cap for {row.direct}: {used:,.2f} sent + {ins.amount:,.2f} > {cap:,.2f}"
+                    ),
                 )
         if channel == "HVPS" and not self.hvps_is_open(moment):
             return make_verdict(

@@ -45,8 +45,8 @@ def _pydantic_error(exc: ValidationError, source: str, line: int | None, item: s
     )
 
 
-def _reject_float(value: float) -> Any:
-    raise ValueError(f"amount {value!r} is a JSON number with a fraction; write it as a string")
+def _reject_float(value: str) -> Any:
+    raise ValueError(f"amount {value} is a JSON number with a fraction; write it as a string")
 
 
 def _read_json(raw: bytes, source: str) -> list[Instruction]:
@@ -124,7 +124,9 @@ def _account(node: Any) -> str:
     return str(_get(node, "Id", "Othr", "Id") or _get(node, "Id", "IBAN") or "")
 
 
-def _transactions(doc: dict[str, Any], mtype: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def _transactions(
+    doc: dict[str, Any], mtype: str
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(transaction, context) pairs; the context holds what a pain.001 states per PmtInf."""
     if mtype.startswith("pain.001"):
         for pmt in _get(doc, "CstmrCdtTrfInitn", "PmtInf") or []:
@@ -192,7 +194,9 @@ def from_message(message: Any, source: str = "<message>") -> list[Instruction]:
         if requested:
             values["requested_at"] = requested if "T" in str(requested) else f"{requested}T00:00:00"
         try:
-            out.append(Instruction.model_validate({k: v for k, v in values.items() if v is not None}))
+            out.append(
+                Instruction.model_validate({k: v for k, v in values.items() if v is not None})
+            )
         except ValidationError as exc:
             err = _pydantic_error(exc, source, None, where)
             err.path = where

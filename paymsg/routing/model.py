@@ -146,13 +146,16 @@ class Decision(BaseModel):
             f"{self.payment_id}: {self.amount:,} {self.currency} → "
             + (
                 f"{self.channel} ({self.message_type or 'internal book transfer'}), "
-                f"{self.status}" + (f" at {self.execute_at:%Y-%m-%d %H:%M}" if self.execute_at else "")
+                f"{self.status}"
+                + (f" at {self.execute_at:%Y-%m-%d %H:%M}" if self.execute_at else "")
                 if self.channel
                 else f"REJECTED: {self.reason}"
             )
         ]
         if self.rule:
-            version = f"v{self.ruleset_version}" if self.ruleset_version is not None else "from file"
+            version = (
+                f"v{self.ruleset_version}" if self.ruleset_version is not None else "from file"
+            )
             lines.append(f"  matched rule: {self.rule} (rule set {version})")
         for item in self.refused:
             lines.append(f"  not matched: {item}")

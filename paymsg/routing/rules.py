@@ -33,6 +33,7 @@ hand-written chain does. A compiled rule set is immutable; the router swaps it w
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -189,9 +190,11 @@ def parse_rules(text: str, source: str = "<rules>", *, fmt: str = "toml") -> Rul
     try:
         if fmt == "yaml":
             try:
-                import yaml  # type: ignore[import-untyped]
+                import yaml
             except ImportError:
-                raise ConfigError("YAML rule sets need PyYAML (pip install pyyaml)", source=source) from None
+                raise ConfigError(
+                    "YAML rule sets need PyYAML (pip install pyyaml)", source=source
+                ) from None
             data = yaml.safe_load(text)
         else:
             data = tomllib.loads(text)
@@ -294,7 +297,7 @@ def _atoms(dim: str, rules: Sequence[Rule]) -> _Atoms:
         for r in rules:
             cuts.update(_amount_range(r.when))
         ordered = sorted(cuts)
-        cells = list(zip(ordered, ordered[1:], strict=False))
+        cells = list(itertools.pairwise(ordered))
         labels = []
         for a, b in cells:
             left = "[" if a[1] == 0 else "("
@@ -306,13 +309,15 @@ def _atoms(dim: str, rules: Sequence[Rule]) -> _Atoms:
             covers.append([lo <= a and b <= hi for a, b in cells])
         return _Atoms(labels, covers)
     if dim == "time":
-        points = {0, 1440}
+        minutes = {0, 1440}
         for r in rules:
-            for a, b in _time_ranges(r.when):
-                points.update((a, b))
-        ordered_m = sorted(points)
-        tcells = list(zip(ordered_m, ordered_m[1:], strict=False))
-        labels = [f"time in [{a // 60:02d}:{a % 60:02d}, {b // 60:02d}:{b % 60:02d})" for a, b in tcells]
+            for x, y in _time_ranges(r.when):
+                minutes.update((x, y))
+        ordered_m = sorted(minutes)
+        tcells = list(itertools.pairwise(ordered_m))
+        labels = [
+            f"time in [{a // 60:02d}:{a % 60:02d}, {b // 60:02d}:{b % 60:02d})" for a, b in tcells
+        ]
         covers = []
         for r in rules:
             ranges = _time_ranges(r.when)
@@ -465,7 +470,9 @@ def _condition_source(c: Condition, consts: dict[str, Any], n: int, skip: str | 
     return " and ".join(parts) or "True"
 
 
-def _chain(name: str, rules: Sequence[tuple[int, Rule]], consts: dict[str, Any], skip: str | None) -> list[str]:
+def _chain(
+    name: str, rules: Sequence[tuple[int, Rule]], consts: dict[str, Any], skip: str | None
+) -> list[str]:
     lines = [f"def {name}({', '.join(_ARGS)}):"]
     for i, rule in rules:
         lines.append(f"    if {_condition_source(rule.when, consts, i, skip)}:")
@@ -577,10 +584,16 @@ def compile_rules(
         lines = []
         table: dict[Any, str] = {}
         for k, value in enumerate(values):
-            subset = [(i, r) for i, r in indexed if getattr(r.when, dim) is None or value in getattr(r.when, dim)]
+            subset = [
+                (i, r)
+                for i, r in indexed
+                if getattr(r.when, dim) is None or value in getattr(r.when, dim)
+            ]
             lines += _chain(f"_m{k}", subset, consts, dim)
             table[value] = f"_m{k}"
-        lines += _chain("_other", [(i, r) for i, r in indexed if getattr(r.when, dim) is None], consts, None)
+        lines += _chain(
+            "_other", [(i, r) for i, r in indexed if getattr(r.when, dim) is None], consts, None
+        )
         consts["_table_keys"] = tuple(table)
         lines.append(f"_dispatch = dict(zip(_table_keys, ({', '.join(table.values())},)))")
         args = ", ".join(_ARGS)
@@ -589,6 +602,6 @@ def compile_rules(
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = dict(consts)
     namespace["__builtins__"] = {"dict": dict, "zip": zip}
-    exec(compile(source, f"<rules {ruleset.name}>", "exec"), namespace)  # noqa: S102 - our own code
+    exec(compile(source, f"<rules {ruleset.name}>", "exec"), namespace)
     digest = hashlib.sha256(ruleset.model_dump_json().encode()).hexdigest()[:16]
     return CompiledRuleSet(ruleset, rules, namespace["match"], version, digest, source, dim)

@@ -61,7 +61,7 @@ packages = sa.Table(
     sa.Column("status", sa.String(8), nullable=False),  # open / closed / sent
     # "receiver|业务类型|message type" while open, NULL once closed: one open package per key
     sa.Column("open_key", sa.String(64), unique=True),
-    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("item_count", sa.Integer, nullable=False),
     sa.Column("total", sa.String(24), nullable=False),  # Decimal as text: no float on the way
     sa.Column("opened_at", sa.DateTime, nullable=False),
     sa.Column("closed_at", sa.DateTime),
@@ -208,7 +208,9 @@ class RoutingStore:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 for pid, seq in conn.execute(
-                    sa.select(decisions.c.payment_id, decisions.c.seq).where(decisions.c.payment_id.in_(chunk))
+                    sa.select(decisions.c.payment_id, decisions.c.seq).where(
+                        decisions.c.payment_id.in_(chunk)
+                    )
                 ):
                     known[pid] = int(seq)
             new = [
@@ -227,7 +229,7 @@ class RoutingStore:
             ]
             if new:
                 conn.execute(decisions.insert(), new)
-                fresh = [row["payment_id"] for row in new]
+                fresh = [str(row["payment_id"]) for row in new]
                 for start in range(0, len(fresh), 500):
                     chunk = fresh[start : start + 500]
                     for pid, seq in conn.execute(

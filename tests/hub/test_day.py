@@ -34,7 +34,19 @@ def _server(env: str) -> str:
 
 def _hub(tmp: Path, *extra: str) -> dict:  # type: ignore[type-arg]
     out = subprocess.run(
-        [sys.executable, "-m", "paymsg.cli", "hub", "run", "--day", str(DAY), "--work-dir", str(tmp), "--json", *extra],
+        [
+            sys.executable,
+            "-m",
+            "paymsg.cli",
+            "hub",
+            "run",
+            "--day",
+            str(DAY),
+            "--work-dir",
+            str(tmp),
+            "--json",
+            *extra,
+        ],
         capture_output=True,
         text=True,
         cwd=tmp,
@@ -111,7 +123,9 @@ def amqp() -> Iterator[str]:
     clean()
 
 
-def test_day_on_rabbitmq_and_postgresql(tmp_path: Path, pg_urls: tuple[str, str], amqp: str) -> None:
+def test_day_on_rabbitmq_and_postgresql(
+    tmp_path: Path, pg_urls: tuple[str, str], amqp: str
+) -> None:
     journal_url, books_url = pg_urls
     report = _hub(tmp_path, "--channel", amqp, "--journal", journal_url, "--books", books_url)
     assert report["journal"] == journal_url
@@ -121,12 +135,16 @@ def test_day_on_rabbitmq_and_postgresql(tmp_path: Path, pg_urls: tuple[str, str]
 
 def test_bad_day_file_is_one_line_exit_3(tmp_path: Path) -> None:
     bad = tmp_path / "day.toml"
-    bad.write_text('[day]\ndate = "2026-13-01"\npayments = "p.csv"\nrules = "r.toml"\nfacts = "f.toml"\n')
+    bad.write_text(
+        '[day]\ndate = "2026-13-01"\npayments = "p.csv"\nrules = "r.toml"\nfacts = "f.toml"\n'
+    )
     out = subprocess.run(
         [sys.executable, "-m", "paymsg.cli", "hub", "run", "--day", str(bad), "--work-dir", str(tmp_path / "w")],
         capture_output=True, text=True,
     )  # fmt: skip
-    assert out.returncode == 3 and "date" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert (
+        out.returncode == 3 and "date" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_readme_first_command_runs_this_day() -> None:

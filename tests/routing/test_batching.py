@@ -24,10 +24,14 @@ T0 = datetime(2026, 12, 7, 10, 0)
 
 
 def _router() -> Router:
-    return Router(compile_rules(load_rules(EX / "rules.toml")), Facts(load_facts(EX / "facts.toml")))
+    return Router(
+        compile_rules(load_rules(EX / "rules.toml")), Facts(load_facts(EX / "facts.toml"))
+    )
 
 
-def _pay(i: int, amount: str = "1000.00", bank: str = "105290036005", btype: str = "A100") -> Instruction:
+def _pay(
+    i: int, amount: str = "1000.00", bank: str = "105290036005", btype: str = "A100"
+) -> Instruction:
     return Instruction.model_validate(
         {"id": f"B{i:05d}", "amount": amount, "debtor_bank": "102100024015", "debtor_account": "62220202001",
          "debtor_name": "张三", "creditor_bank": bank, "creditor_account": "621700001", "creditor_name": "李四",

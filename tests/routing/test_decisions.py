@@ -103,7 +103,9 @@ def test_urgent_falls_back_when_hvps_is_closed_and_counterparty_not_in_beps(rout
 def test_counterparty_cap(router: Router) -> None:
     exposure = Exposure()
     exposure.add("103100000026", Decimal("9990000.00"))
-    d = router.decide(pay(amount="20000.00", creditor_bank="103100000026"), MONDAY_10, exposure=exposure)
+    d = router.decide(
+        pay(amount="20000.00", creditor_bank="103100000026"), MONDAY_10, exposure=exposure
+    )
     assert d.status == "rejected"
     assert "cap for 103100000026: 9,990,000.00 sent + 20,000.00 > 10,000,000.00" in d.reason
 
@@ -174,7 +176,9 @@ def test_json_float_amount_is_refused(tmp_path: Path) -> None:
     path.write_text('[{"id": "A", "amount": 0.1, "debtor_bank": "1", "creditor_bank": "2"}]')
     with pytest.raises(InputError, match="fraction"):
         read_instructions(path)
-    path.write_text('[{"id": "A", "amount": "1", "debtor_bank": "1", "creditor_bank": "2", "urgency": "now"}]')
+    path.write_text(
+        '[{"id": "A", "amount": "1", "debtor_bank": "1", "creditor_bank": "2", "urgency": "now"}]'
+    )
     with pytest.raises(InputError, match=r"payment #0: field urgency") as info:
         read_instructions(path)
     assert info.value.path == "[0]"
