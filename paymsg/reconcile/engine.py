@@ -134,6 +134,42 @@ def _journal_view(
     )
 
 
+def _materialize(conn: sa.Connection, view: sa.Subquery) -> sa.Table:
+    """The day's journal rows, computed once into an indexed temporary table: every later
+    comparison is an index lookup or one scan of it, never a join against the whole
+    journal."""
+    table = sa.Table(
+        "rec_journal_day",
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("direction", sa.String),
+        sa.Column("mt", sa.String),
+        sa.Column("tx_type", sa.String),
+        sa.Column("cls", sa.String),
+        sa.Column("netting_date", sa.String),
+        sa.Column("netting_round", sa.String),
+        sa.Column("msg_id", sa.String),
+        sa.Column("amount", entries.c.amount.type),
+        sa.Column("nb_of_txs", sa.Integer),
+        sa.Column("status", sa.String),
+        sa.Column("copies", sa.Integer),
+        sa.Column("kind", sa.String),
+        prefixes=["TEMPORARY"],
+    )
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    conn.execute(
+        sa.insert(table).from_select(
+            [c.name for c in table.c], sa.select(*[view.c[c.name] for c in table.c])
+        )
+    )
+    sa.Index("ix_rec_journal_day_msg", table.c.msg_id, table.c.mt, table.c.direction).create(conn)
+    sa.Index(
+        "ix_rec_journal_day_cell", table.c.direction, table.c.mt, table.c.tx_type, table.c.cls
+    ).create(conn)
+    return table
+
+
 def _key_fields(day: NpcDay, kind: str) -> tuple[str, ...]:
     if kind == "info" and day.system == "BEPS" and "status" in day.key_fields:
         return ("mt",)
@@ -169,9 +205,15 @@ def reconcile_day(
     kind = "summary" if "status" in day.key_fields else "pre"
     netting = "netting_date" in day.key_fields
     try:
-        with engine.connect() as conn, conn.begin() as transaction:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":  # the day's temporary table stays in memory
+                conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+                conn.commit()
+            transaction = conn.begin()
             run_id = _insert_run(conn, day, kind, as_of)
-            jv = _journal_view(day.system, day.check_date, as_of, config, netting=netting)
+            jv = _materialize(
+                conn, _journal_view(day.system, day.check_date, as_of, config, netting=netting)
+            )
             cell_results = _compare_cells(conn, run_id, day, jv, config)
             found = _compare_items(conn, run_id, day, jv, config) if day.scopes else {}
             if config.flag_duplicate_copies:
@@ -197,7 +239,10 @@ def reconcile_day(
             conn.execute(
                 sa.update(runs).where(runs.c.id == run_id).values(report=result.model_dump_json())
             )
-            if not record:
+            jv.drop(conn)
+            if record:
+                transaction.commit()
+            else:
                 transaction.rollback()
     except sa.exc.SQLAlchemyError as exc:
         raise JournalError(
@@ -229,7 +274,7 @@ def _insert_run(conn: sa.Connection, day: NpcDay, kind: str, as_of: datetime) ->
 
 
 def _compare_cells(
-    conn: sa.Connection, run_id: int, day: NpcDay, jv: sa.Subquery, config: ReconcileConfig
+    conn: sa.Connection, run_id: int, day: NpcDay, jv: sa.Table, config: ReconcileConfig
 ) -> list[CellResult]:
     rows = []
     for c in day.cells:
@@ -398,7 +443,7 @@ def _cell_break(cell: CellResult, day: NpcDay) -> dict[str, dict[str, Any]]:
 
 
 def _compare_items(
-    conn: sa.Connection, run_id: int, day: NpcDay, jv: sa.Subquery, config: ReconcileConfig
+    conn: sa.Connection, run_id: int, day: NpcDay, jv: sa.Table, config: ReconcileConfig
 ) -> dict[str, dict[str, Any]]:
     item_rows = [
         {
@@ -436,51 +481,37 @@ def _compare_items(
     conn.execute(sa.insert(scopes), scope_rows)
     found: dict[str, dict[str, Any]] = {}
     i = items.c
-    # the journal, one row per (direction, MsgId, MT): how many entries, and their values
-    ours = (
-        sa.select(
-            jv.c.direction,
-            jv.c.msg_id,
-            jv.c.mt,
-            sa.func.count().label("n"),
-            sa.func.min(jv.c.id).label("entry_id"),
-            sa.func.min(jv.c.amount).label("amin"),
-            sa.func.max(jv.c.amount).label("amax"),
-            sa.func.min(jv.c.cls).label("cmin"),
-            sa.func.max(jv.c.cls).label("cmax"),
-            sa.func.min(jv.c.status).label("status"),
-        )
-        .group_by(jv.c.direction, jv.c.msg_id, jv.c.mt)
-        .subquery("ours")
-    )
+    # each NPC item with the journal entries of the same (direction, MsgId, MT): an index
+    # lookup per item; only the items that differ come back
     joined = sa.and_(
-        ours.c.direction == i.direction, ours.c.msg_id == i.orig_msg_id, ours.c.mt == i.orig_mt
+        jv.c.msg_id == i.orig_msg_id, jv.c.mt == i.orig_mt, jv.c.direction == i.direction
     )
+    n = sa.func.count(jv.c.id)
+    amin, amax = sa.func.min(jv.c.amount), sa.func.max(jv.c.amount)
+    cmin, cmax = sa.func.min(jv.c.cls), sa.func.max(jv.c.cls)
     query = (
         sa.select(
             i,
-            ours.c.n,
-            ours.c.entry_id,
-            ours.c.amin,
-            ours.c.amax,
-            ours.c.cmin,
-            ours.c.cmax,
-            ours.c.status,
+            n.label("n"),
+            sa.func.min(jv.c.id).label("entry_id"),
+            amin.label("amin"),
+            amax.label("amax"),
+            cmin.label("cmin"),
+            cmax.label("cmax"),
+            sa.func.min(jv.c.status).label("status"),
         )
-        .select_from(items.outerjoin(ours, joined))
-        .where(
-            i.run_id == run_id,
+        .select_from(items.outerjoin(jv, joined))
+        .where(i.run_id == run_id)
+        .group_by(*items.c)
+        .having(
             sa.or_(
-                ours.c.n.is_(None),
-                ours.c.n > 1,
-                sa.and_(
-                    i.amount.is_not(None),
-                    sa.or_(ours.c.amin.is_(None), ours.c.amin != i.amount, ours.c.amax != i.amount),
-                ),
-                ours.c.cmin.is_(None),
-                ours.c.cmin != i.cls,
-                ours.c.cmax != i.cls,
-            ),
+                n == 0,
+                n > 1,
+                sa.and_(i.amount.is_not(None), sa.or_(amin != i.amount, amax != i.amount)),
+                cmin.is_(None),
+                cmin != i.cls,
+                cmax != i.cls,
+            )
         )
         .order_by(i.id)
     )
@@ -495,7 +526,7 @@ def _compare_items(
         }
         who = f"{'sent' if r.direction == 'out' else 'received'} {r.orig_mt} {r.orig_msg_id}"
         key = f"msg|{r.direction}|{r.orig_mt}|{r.orig_msg_id}"
-        if r.n is None:
+        if r.n == 0:
             found[key] = base | {
                 "kind": "missing_here",
                 "npc_value": f"{r.amount} {r.prc_sts}",
@@ -550,39 +581,41 @@ def _compare_items(
             "our_value": None,
             "detail": f"the NPC lists {r.orig_mt} {r.orig_msg_id} {r.n} times",
         }
-    # journal entries in the detailed groups that the NPC does not list
-    s = scopes.c
-    in_scope = sa.and_(
-        s.run_id == run_id,
-        s.direction == jv.c.direction,
-        sa.or_(s.mt.is_(None), s.mt == jv.c.mt),
-        sa.or_(s.tx_type.is_(None), s.tx_type == jv.c.tx_type),
-        sa.or_(s.cls.is_(None), s.cls == jv.c.cls),
-        sa.or_(s.netting_date.is_(None), s.netting_date == jv.c.netting_date),
-        sa.or_(s.netting_round.is_(None), s.netting_round == jv.c.netting_round),
-    )
+    # journal entries in the detailed groups that the NPC does not list: the scopes are
+    # joined by equality on the fields they carry (one query per set of fields)
+    sc = scopes.c
     listed = sa.exists().where(
         i.run_id == run_id,
         i.direction == jv.c.direction,
         i.orig_msg_id == jv.c.msg_id,
         i.orig_mt == jv.c.mt,
     )
-    missing = (
-        sa.select(
-            jv.c.id,
-            jv.c.direction,
-            jv.c.mt,
-            jv.c.tx_type,
-            jv.c.msg_id,
-            jv.c.amount,
-            jv.c.status,
-            jv.c.cls,
+    fields = ("mt", "tx_type", "cls", "netting_date", "netting_round")
+    shapes = {tuple(f for f in fields if row[f] is not None) for row in scope_rows}
+    rows_missing: list[Any] = []
+    for shape in sorted(shapes):
+        on = [sc.run_id == run_id, sc.direction == jv.c.direction]
+        on += [sc[f] == jv.c[f] for f in shape]
+        on += [sc[f].is_(None) for f in fields if f not in shape]
+        missing = (
+            sa.select(
+                jv.c.id,
+                jv.c.direction,
+                jv.c.mt,
+                jv.c.tx_type,
+                jv.c.msg_id,
+                jv.c.amount,
+                jv.c.status,
+                jv.c.cls,
+            )
+            .distinct()
+            .select_from(scopes.join(jv, sa.and_(*on)))
+            .where(jv.c.cls.is_not(None), ~listed)
+            .order_by(jv.c.id)
         )
-        .where(jv.c.cls.is_not(None), sa.exists().where(in_scope), ~listed)
-        .order_by(jv.c.id)
-    )
+        rows_missing += list(conn.execute(missing))
     per_key: dict[str, list[Any]] = defaultdict(list)
-    for r in conn.execute(missing):
+    for r in rows_missing:
         per_key[f"msg|{r.direction}|{r.mt}|{r.msg_id}"].append(r)
     for key, rows in per_key.items():
         r = rows[0]
@@ -611,7 +644,7 @@ def _compare_items(
     return found
 
 
-def _copies(conn: sa.Connection, jv: sa.Subquery) -> dict[str, dict[str, Any]]:
+def _copies(conn: sa.Connection, jv: sa.Table) -> dict[str, dict[str, Any]]:
     """Inbound messages the NPC sent more than once (the journal booked them once)."""
     query = (
         sa.select(jv.c.id, jv.c.mt, jv.c.tx_type, jv.c.msg_id, jv.c.amount, jv.c.copies)

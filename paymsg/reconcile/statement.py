@@ -24,6 +24,7 @@ amount (``amount_differs``). ``dry_run=True`` shows the matches without recordin
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -322,32 +323,44 @@ def _table(name: str, meta: sa.MetaData) -> sa.Table:
         sa.Column("vday", sa.Integer, nullable=False),
         *[sa.Column(k, sa.String) for k in KEYS],
         sa.Column("grp", sa.Integer),  # match group id; NULL while unmatched
+        *[sa.Index(f"ix_{name}_{k}", k) for k in KEYS],
         prefixes=["TEMPORARY"],
     )
 
 
-def _rows(rows: list[LedgerRow]) -> list[dict[str, Any]]:
-    return [
-        {
-            "n": n,
-            "ref": r.ref,
-            "units": _units(r.amount),
-            "currency": r.currency,
-            "dc": r.dc,
-            "vday": r.value_date.toordinal(),
-            "end_to_end_id": r.end_to_end_id,
-            "tx_id": r.tx_id,
-            "uetr": r.uetr,
-            "counterparty": r.counterparty,
-        }
-        for n, r in enumerate(rows, 1)
-    ]
+def _insert(conn: sa.Connection, table: sa.Table, rows: Iterable[LedgerRow], chunk: int = 20_000) -> int:
+    """Bulk-load ``rows`` (executemany, ``chunk`` rows at a time: memory stays flat)."""
+    batch: list[dict[str, Any]] = []
+    n = 0
+    statement = sa.insert(table)
+    for r in rows:
+        n += 1
+        batch.append(
+            {
+                "n": n,
+                "ref": r.ref,
+                "units": _units(r.amount),
+                "currency": r.currency,
+                "dc": r.dc,
+                "vday": r.value_date.toordinal(),
+                "end_to_end_id": r.end_to_end_id,
+                "tx_id": r.tx_id,
+                "uetr": r.uetr,
+                "counterparty": r.counterparty,
+            }
+        )
+        if len(batch) >= chunk:
+            conn.execute(statement, batch)
+            batch = []
+    if batch:
+        conn.execute(statement, batch)
+    return n
 
 
 def match_rows(
     conn: sa.Connection,
-    statement: list[LedgerRow],
-    ledger: list[LedgerRow] | None,
+    statement: Iterable[LedgerRow],
+    ledger: Iterable[LedgerRow] | None,
     *,
     config: StatementConfig,
     journal_window: tuple[date, date] | None = None,
@@ -359,11 +372,9 @@ def match_rows(
     for t in (s, led):
         t.drop(conn, checkfirst=True)
         t.create(conn)
-    if statement:
-        conn.execute(sa.insert(s), _rows(statement))
+    statement_count = _insert(conn, s, statement)
     if ledger is not None:
-        if ledger:
-            conn.execute(sa.insert(led), _rows(ledger))
+        _insert(conn, led, ledger)
     else:
         assert journal_window is not None
         j = journal_rows(conn, *journal_window).subquery()
@@ -425,7 +436,7 @@ def match_rows(
         seen = {(a, b) for a, b, _ in differs}
         differs += [(r.sref, r.lref, key) for r in conn.execute(q) if (r.sref, r.lref) not in seen]
     result = StatementResult(
-        statement_rows=len(statement),
+        statement_rows=statement_count,
         ledger_rows=int(conn.execute(sa.select(sa.func.count()).select_from(led)).scalar_one()),
         matches=matches,
         unmatched_statement=unmatched_s,
