@@ -207,8 +207,9 @@ def reconcile_day(
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "sqlite":  # the day's temporary table stays in memory
-                conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
-                conn.commit()
+                # (on the DBAPI connection: the journal's engine begins every SQLAlchemy
+                # transaction with BEGIN IMMEDIATE, and the pragma refuses a transaction)
+                conn.connection.driver_connection.execute("PRAGMA temp_store = MEMORY")  # type: ignore[union-attr]
             transaction = conn.begin()
             run_id = _insert_run(conn, day, kind, as_of)
             jv = _materialize(

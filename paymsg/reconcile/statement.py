@@ -328,7 +328,9 @@ def _table(name: str, meta: sa.MetaData) -> sa.Table:
     )
 
 
-def _insert(conn: sa.Connection, table: sa.Table, rows: Iterable[LedgerRow], chunk: int = 20_000) -> int:
+def _insert(
+    conn: sa.Connection, table: sa.Table, rows: Iterable[LedgerRow], chunk: int = 20_000
+) -> int:
     """Bulk-load ``rows`` (executemany, ``chunk`` rows at a time: memory stays flat)."""
     batch: list[dict[str, Any]] = []
     n = 0
