@@ -39,8 +39,6 @@ directory_app = typer.Typer(
 app.add_typer(rules_app, name="rules")
 app.add_typer(directory_app, name="directory")
 
-DEFAULT_FACTS = "examples/routing/facts.toml"
-
 
 def register(app_: typer.Typer) -> None:
     app_.add_typer(app, name="route")
@@ -58,7 +56,9 @@ def decide_cmd(
     rules: Path | None = typer.Option(
         None, "--rules", help="Rule set TOML/YAML (default: the active one in --journal)."
     ),
-    facts: Path = typer.Option(Path(DEFAULT_FACTS), "--facts", help="Facts TOML."),
+    facts: Path = typer.Option(
+        ..., "--facts", help="Facts TOML (e.g. examples/routing/facts.toml)."
+    ),
     journal: str | None = typer.Option(
         None, "--journal", help="Journal URL holding the active rule set and directory."
     ),
@@ -79,6 +79,7 @@ def decide_cmd(
         compile_rules,
         load_facts,
         load_rules,
+        npc_business_date,
         read_instructions,
     )
     from paymsg.routing.store import RoutingStore
@@ -100,7 +101,13 @@ def decide_cmd(
         else:
             raise InputError("give --rules FILE or --journal URL with an active rule set")
         directory = store.directory() if store is not None else None
-        router = Router(compiled, Facts(config, directory or None))
+        business_date = None
+        if journal and config.business_date is None:
+            from paymsg.journal import Journal
+
+            found = npc_business_date(Journal(journal))  # the newest inbound ccms.801
+            business_date = found[0] if found else None
+        router = Router(compiled, Facts(config, directory or None, business_date=business_date))
         exposure = Exposure()
         decisions = [
             router.decide(p, now, explain=explain, exposure=exposure)

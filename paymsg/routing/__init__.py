@@ -12,6 +12,7 @@ from paymsg.routing.facts import (
     FactsConfig,
     Participant,
     load_facts,
+    npc_business_date,
     read_directory,
 )
 from paymsg.routing.inputs import from_message, read_instructions
@@ -52,6 +53,7 @@ __all__ = [
     "from_message",
     "load_facts",
     "load_rules",
+    "npc_business_date",
     "parse_rules",
     "read_directory",
     "read_instructions",

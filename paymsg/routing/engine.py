@@ -68,6 +68,18 @@ class Router:
         old, self._rules = self._rules, rules
         return old
 
+    def reload(self, store: Any) -> bool:
+        """Swap in the store's active rule set when its version differs from ours
+        (decisions in flight finish on the old one); True when it changed."""
+        version = store.active_version()
+        if version is None or version == self._rules.version:
+            return False
+        active = store.active()
+        if active is None:
+            return False
+        self.swap(active)
+        return True
+
     def features(self, ins: Instruction, moment: datetime) -> dict[str, Any]:
         facts = self.facts
         return {

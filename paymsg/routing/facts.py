@@ -25,7 +25,7 @@ import tomllib
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -39,6 +39,7 @@ __all__ = [
     "FactsConfig",
     "Participant",
     "load_facts",
+    "npc_business_date",
     "read_directory",
 ]
 
@@ -381,3 +382,29 @@ class Facts:
                 opens_at=self.hvps_next_opening(moment),
             )
         return _OK[channel]
+
+
+def npc_business_date(journal: Any, system: str = "HVPS") -> tuple[date, int] | None:
+    """The NPC's current business date from the newest inbound ccms.801 of ``system`` in
+    the journal (``SysStsInf/CurSysDt``), with the journal entry id it came from; None
+    when the journal has no such 801."""
+    import paymsg
+    from paymsg.codec.json import to_data
+
+    newest = None
+    after: int | None = None
+    while True:  # page through: the newest 801 is the last one
+        page = journal.query(direction="in", mt="ccms.801.001.02", limit=500, after_id=after)
+        if not page:
+            break
+        for entry in page:
+            if entry.system in (None, system):
+                newest = entry
+        after = page[-1].id
+    if newest is None:
+        return None
+    data = to_data(paymsg.parse(newest.raw).document)
+    current = data.get("SysStsNtfctn", {}).get("SysStsInf", {}).get("CurSysDt")
+    if not current:
+        raise InputError("ccms.801 without SysStsInf/CurSysDt", source=f"journal entry {newest.id}")
+    return date.fromisoformat(str(current)), newest.id

@@ -187,3 +187,34 @@ def test_json_float_amount_is_refused(tmp_path: Path) -> None:
 def test_year_without_calendar_data_is_a_config_error(router: Router) -> None:
     with pytest.raises(ConfigError, match="no PRC calendar data for 2031"):
         router.decide(pay(), datetime(2031, 3, 3, 10, 0))
+
+
+def test_npc_business_date_from_the_journals_inbound_801(tmp_path: Path) -> None:
+    from paymsg.journal import Journal
+    from paymsg.routing import npc_business_date
+
+    journal = Journal(f"sqlite:///{tmp_path / 'j.db'}")
+    assert npc_business_date(journal) is None
+    text = (EX / "cnaps2" / "ccms.801.001.02" / "hvps-business-preparation.txt").read_bytes()
+    entry, _ = journal.record_inbound(text, queue="MSGTOBANK")
+    found = npc_business_date(journal)
+    assert found is not None and found[1] == entry.id
+    import paymsg
+    from paymsg.codec.json import to_data
+
+    expected = to_data(paymsg.parse(text).document)["SysStsNtfctn"]["SysStsInf"]["CurSysDt"]
+    assert found[0].isoformat() == expected
+
+
+def test_router_reloads_the_store_s_newly_activated_version(tmp_path: Path) -> None:
+    from paymsg.journal import Journal
+    from paymsg.routing.store import RoutingStore
+
+    store = RoutingStore(Journal(f"sqlite:///{tmp_path / 'j.db'}").engine)
+    v1 = store.store((EX / "routing" / "rules.toml").read_text(encoding="utf-8"))
+    r = Router(store.activate(v1), Facts(load_facts(EX / "routing" / "facts.toml")))
+    assert r.reload(store) is False
+    v2 = store.store('[[rules]]\nname = "all"\npriority = 1\nthen = { channels = ["HVPS"] }\n')
+    store.activate(v2)
+    assert r.reload(store) is True
+    assert r.decide(pay(), MONDAY_10).ruleset_version == v2
