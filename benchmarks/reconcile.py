@@ -120,30 +120,56 @@ def npc_day(n: int) -> Any:
         if key in differing:
             items.append(
                 Item(
-                    direction=e["direction"], orig_msg_id=e["msg_id"], orig_mt=e["mt"], orig_sender=e["sender"],
-                    mt=e["mt"], tx_type=e["tx_type"], prc_sts=NPC_CODE.get(cls, "PR04"), amount=amount, count=1,
+                    direction=e["direction"],
+                    orig_msg_id=e["msg_id"],
+                    orig_mt=e["mt"],
+                    orig_sender=e["sender"],
+                    mt=e["mt"],
+                    tx_type=e["tx_type"],
+                    prc_sts=NPC_CODE.get(cls, "PR04"),
+                    amount=amount,
+                    count=1,
                 )
-            )  # fmt: skip
+            )
     for number, key in enumerate(sorted(differing)):  # one message per cell missing here
         mt, tx, _ = key
         cells[key]["rn"] += 1
         cells[key]["ra"] += Decimal("5.00")
         items.append(
-            Item(direction="in", orig_msg_id=f"20240315{90_000_000 + number:08d}", orig_mt=mt, orig_sender=OTHER,
-                 mt=mt, tx_type=tx, prc_sts="PR04", amount=Decimal("5.00"), count=1)
-        )  # fmt: skip
+            Item(
+                direction="in",
+                orig_msg_id=f"20240315{90_000_000 + number:08d}",
+                orig_mt=mt,
+                orig_sender=OTHER,
+                mt=mt,
+                tx_type=tx,
+                prc_sts="PR04",
+                amount=Decimal("5.00"),
+                count=1,
+            )
+        )
     scopes = [
-        {"direction": d, "mt": mt, "tx_type": tx, "prc_sts": "PR04"} for mt, tx, _ in sorted(differing) for d in ("out", "in")
+        {"direction": d, "mt": mt, "tx_type": tx, "prc_sts": "PR04"}
+        for mt, tx, _ in sorted(differing)
+        for d in ("out", "in")
     ]
     return NpcDay(
         system="HVPS",
         check_date=DAY,
         key_fields=("mt", "tx_type", "status"),
         cells=[
-            Cell(kind="payment", mt=mt, tx_type=tx, prc_sts=NPC_CODE[cls], sent_count=c["sn"], sent_amount=c["sa"],
-                 recv_count=c["rn"], recv_amount=c["ra"])
+            Cell(
+                kind="payment",
+                mt=mt,
+                tx_type=tx,
+                prc_sts=NPC_CODE[cls],
+                sent_count=c["sn"],
+                sent_amount=c["sa"],
+                recv_count=c["rn"],
+                recv_amount=c["ra"],
+            )
             for (mt, tx, cls), c in sorted(cells.items())
-        ],  # fmt: skip
+        ],
         items=items,
         scopes=scopes,
     )
@@ -212,9 +238,17 @@ def _match_child(n: int, folder: str, queue: Any) -> None:
     config = StatementConfig(rules=(MatchRule(keys=("end_to_end_id",), date_tolerance_days=1),))
     start = time.perf_counter()
     with engine.connect() as conn, conn.begin():
-        result = match_rows(conn, _ledger(n, statement=True), _ledger(n, statement=False), config=config)
+        result = match_rows(
+            conn, _ledger(n, statement=True), _ledger(n, statement=False), config=config
+        )
     seconds = time.perf_counter() - start
-    queue.put({"seconds": round(seconds, 2), "peak_rss_mb": round(_peak_mb(), 1), "matched": len(result.matches)})
+    queue.put(
+        {
+            "seconds": round(seconds, 2),
+            "peak_rss_mb": round(_peak_mb(), 1),
+            "matched": len(result.matches),
+        }
+    )
 
 
 def _polars_child(n: int, queue: Any) -> None:
@@ -234,23 +268,37 @@ def _polars_child(n: int, queue: Any) -> None:
 
     s, led = frame(True), frame(False)
     start = time.perf_counter()
-    joined = s.join(led, on=["e2e", "units", "dc"], suffix="_l").filter((pl.col("vday") - pl.col("vday_l")).abs() <= 1)
+    joined = s.join(led, on=["e2e", "units", "dc"], suffix="_l").filter(
+        (pl.col("vday") - pl.col("vday_l")).abs() <= 1
+    )
     once_s = joined.group_by("ref").len().filter(pl.col("len") == 1).select("ref")
     once_l = joined.group_by("ref_l").len().filter(pl.col("len") == 1).select("ref_l")
     matched = joined.join(once_s, on="ref").join(once_l, on="ref_l")
     seconds = time.perf_counter() - start
-    queue.put({"seconds": round(seconds, 2), "peak_rss_mb": round(_peak_mb(), 1), "matched": matched.height})
+    queue.put(
+        {
+            "seconds": round(seconds, 2),
+            "peak_rss_mb": round(_peak_mb(), 1),
+            "matched": matched.height,
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks reconcile")
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--postgres", help="also run the day on this PostgreSQL URL (an empty database)")
+    parser.add_argument(
+        "--postgres", help="also run the day on this PostgreSQL URL (an empty database)"
+    )
     parser.add_argument("--skip-statement", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS / "reconcile.json")
     args = parser.parse_args(argv)
     n = args.entries
-    report: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "machine": platform.platform(), "entries": n}
+    report: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": platform.platform(),
+        "entries": n,
+    }
     with tempfile.TemporaryDirectory(prefix="paymsg-bench-") as folder:
         url = f"sqlite:///{folder}/journal.db?synchronous=normal"
         load = load_journal(url, n)
@@ -258,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         print("day, SQLite:", json.dumps(report["sqlite"]))
         if args.postgres:
             load = load_journal(args.postgres, n)
-            report["postgresql"] = {"load_seconds": round(load, 1), **_in_child(_day_child, args.postgres, n)}
+            report["postgresql"] = {
+                "load_seconds": round(load, 1),
+                **_in_child(_day_child, args.postgres, n),
+            }
             print("day, PostgreSQL:", json.dumps(report["postgresql"]))
         if not args.skip_statement:
             ours = _in_child(_match_child, n, folder)
@@ -272,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
                 base = _in_child(_polars_child, n)
                 print("statement matching, polars join:", json.dumps(base))
                 ratio = ours["seconds"] / base["seconds"] if base["seconds"] else None
-                report["statement"] = {"paymsg": ours, "polars": base, "ratio": round(ratio, 2) if ratio else None}
+                report["statement"] = {
+                    "paymsg": ours,
+                    "polars": base,
+                    "ratio": round(ratio, 2) if ratio else None,
+                }
                 print(f"ratio paymsg / polars: {report['statement']['ratio']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

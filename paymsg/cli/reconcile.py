@@ -166,7 +166,8 @@ def _breaks_table(found: list[Any]) -> None:
 def file_(
     messages: list[Path] = typer.Argument(
         ...,
-        help="NPC answers: a summary (711/721) or a pre-reconciliation (716/726), and details (713/723).",
+        help="NPC answers: a summary (711/721) or a pre-reconciliation (716/726), "
+        "and details (713/723).",
     ),
     journal: str = JOURNAL_OPT,
     config: Path | None = CONFIG_OPT,

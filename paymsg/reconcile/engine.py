@@ -363,7 +363,7 @@ def _compare_cells(
                 )
             results.append(
                 CellResult(
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     mt=r.mt,
                     tx_type=r.tx_type,
                     status=r.cls,
@@ -434,8 +434,10 @@ def _cell_break(cell: CellResult, day: NpcDay) -> dict[str, dict[str, Any]]:
             "mt": cell.mt or None,
             "tx_type": cell.tx_type or None,
             "msg_id": None,
-            "npc_value": f"sent {cell.npc_sent_count}/{cell.npc_sent_amount} received {cell.npc_recv_count}/{cell.npc_recv_amount}",
-            "our_value": f"sent {cell.our_sent_count}/{cell.our_sent_amount} received {cell.our_recv_count}/{cell.our_recv_amount}",
+            "npc_value": f"sent {cell.npc_sent_count}/{cell.npc_sent_amount} "
+            f"received {cell.npc_recv_count}/{cell.npc_recv_amount}",
+            "our_value": f"sent {cell.our_sent_count}/{cell.our_sent_amount} "
+            f"received {cell.our_recv_count}/{cell.our_recv_amount}",
             "amount": None,
             "entry_id": None,
             "detail": f"{cell.kind} cell {label} differs and the NPC gave no details for it",
@@ -492,7 +494,7 @@ def _compare_items(
     cmin, cmax = sa.func.min(jv.c.cls), sa.func.max(jv.c.cls)
     query = (
         sa.select(
-            i,
+            *items.c,
             n.label("n"),
             sa.func.min(jv.c.id).label("entry_id"),
             amin.label("amin"),
@@ -532,7 +534,8 @@ def _compare_items(
                 "kind": "missing_here",
                 "npc_value": f"{r.amount} {r.prc_sts}",
                 "our_value": None,
-                "detail": f"the NPC lists {who} ({r.amount}, {r.prc_sts}); the journal has no such message",
+                "detail": f"the NPC lists {who} ({r.amount}, {r.prc_sts}); "
+                "the journal has no such message",
             }
         elif r.n > 1:
             found[key] = base | {
@@ -553,7 +556,8 @@ def _compare_items(
                 "kind": "status_differs",
                 "npc_value": f"{r.prc_sts} ({r.cls})",
                 "our_value": f"{r.status} ({r.cmin or 'not at the NPC'})",
-                "detail": f"{who}: the NPC says {r.prc_sts} ({r.cls}), the journal {r.status} ({r.cmin or 'never reached the NPC'})",
+                "detail": f"{who}: the NPC says {r.prc_sts} ({r.cls}), the journal "
+                f"{r.status} ({r.cmin or 'never reached the NPC'})",
             }
     # the NPC lists one message more than once
     twice = (
@@ -634,13 +638,15 @@ def _compare_items(
             found[key] = base | {
                 "kind": "duplicate",
                 "our_value": f"{len(rows)} entries",
-                "detail": f"the journal has {len(rows)} entries for {who} (entries {', '.join(str(x.id) for x in rows)}); the NPC lists none",
+                "detail": f"the journal has {len(rows)} entries for {who} (entries "
+                f"{', '.join(str(x.id) for x in rows)}); the NPC lists none",
             }
         else:
             found[key] = base | {
                 "kind": "missing_at_npc",
                 "our_value": f"{r.amount} {r.status}",
-                "detail": f"the journal has {who} ({r.amount}, {r.status}, entry {r.id}); the NPC does not list it",
+                "detail": f"the journal has {who} ({r.amount}, {r.status}, entry {r.id}); "
+                "the NPC does not list it",
             }
     return found
 

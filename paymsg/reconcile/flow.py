@@ -45,10 +45,11 @@ from paymsg.reconcile.records import RunResult
 
 __all__ = ["FlowResult", "repair", "run_flow"]
 
+#: per system: summary request / answer, detail request / answer, download request / answer
 REQUESTS = {
-    "HVPS": ("hvps.710.001.01", "hvps.711.001.01", "hvps.712.001.01", "hvps.713.001.01", "hvps.714.001.01", "hvps.715.001.01"),
-    "BEPS": ("beps.720.001.01", "beps.721.001.01", "beps.722.001.01", "beps.723.001.01", "beps.724.001.01", "beps.725.001.01"),
-}  # fmt: skip
+    system: tuple(f"{system.lower()}.{first + n}.001.01" for n in range(6))
+    for system, first in (("HVPS", 710), ("BEPS", 720))
+}
 REPAIR_QUEUE = "RECONCILE-REPAIR"
 _sequence = itertools.count(1)
 
@@ -100,7 +101,8 @@ class _Requests:
         result = self.session.send(serialize(message))
         if not result.ok:
             raise TransportError(
-                f"the NPC did not accept our {mt} {msg_id}: {result.status} {result.code or ''}".strip()
+                f"the NPC did not accept our {mt} {msg_id}: "
+                f"{result.status} {result.code or ''}".strip()
             )
         self.sent.append(f"{mt} {msg_id}")
         return msg_id

@@ -286,7 +286,7 @@ def _check_parts(docs: list[_Doc], day: NpcDay, *, by_original: bool) -> None:
 def _ranges(numbers: list[int]) -> str:
     out: list[str] = []
     start = prev = numbers[0]
-    for n in numbers[1:] + [-1]:
+    for n in [*numbers[1:], -1]:
         if n == prev + 1:
             prev = n
             continue

@@ -70,7 +70,8 @@ def _aging_svg(found: list[Break]) -> str:
         parts.append(
             f'<rect x="{x}" y="{height - h + 10}" width="{bar}" height="{h}" fill="#4a78b5">'
             f"<title>{escape(name)} days: {n}</title></rect>"
-            f'<text x="{x + bar / 2}" y="{height - h + 5}" font-size="12" text-anchor="middle">{n}</text>'
+            f'<text x="{x + bar / 2}" y="{height - h + 5}" font-size="12" '
+            f'text-anchor="middle">{n}</text>'
             f'<text x="{x + bar / 2}" y="{height + 28}" font-size="12" text-anchor="middle">'
             f"{escape(name)} d</text>"
         )
@@ -85,7 +86,8 @@ def html_page(result: RunResult) -> str:
     for c in result.cells:
         key = " ".join(x for x in (c.mt, c.tx_type, c.netting_date, c.netting_round) if x)
         rows.append(
-            f'<tr class="{"bad" if c.differs else "ok"}"><td>{escape(c.kind)}</td><td>{escape(key)}</td>'
+            f'<tr class="{"bad" if c.differs else "ok"}"><td>{escape(c.kind)}</td>'
+            f"<td>{escape(key)}</td>"
             f"<td>{escape(c.status)}</td>"
             f'<td class="n">{c.npc_sent_count}</td><td class="n">{c.our_sent_count}</td>'
             f'<td class="n">{c.npc_sent_amount}</td><td class="n">{c.our_sent_amount}</td>'
@@ -108,9 +110,11 @@ def html_page(result: RunResult) -> str:
     npc_as_of = result.npc_as_of.isoformat() if result.npc_as_of else "–"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>对账 {escape(result.scope)} {result.check_date}</title><style>{_CSS}</style></head><body>"
+        f"<title>对账 {escape(result.scope)} {result.check_date}</title>"
+        f"<style>{_CSS}</style></head><body>"
         f"<h1>对账报告 Reconciliation — {escape(result.scope)} {result.check_date}</h1>"
-        f'<p class="meta">run {result.run_id} · {escape(result.kind)} · NPC as of {escape(npc_as_of)} · '
+        f'<p class="meta">run {result.run_id} · {escape(result.kind)} · '
+        f"NPC as of {escape(npc_as_of)} · "
         f"journal as of {escape(result.journal_as_of.isoformat())} · "
         f"{escape(', '.join(result.sources))}</p>"
         f'<p>Open breaks: <span class="count" id="open-breaks">{len(open_breaks)}</span> '

@@ -38,6 +38,7 @@ from paymsg.codec.api import parse
 from paymsg.codec.json import message_to_data
 from paymsg.errors import ConfigError, InputError, PaymsgError
 from paymsg.journal.tables import entries as journal_entries
+from paymsg.reconcile.records import RunResult
 
 __all__ = [
     "LedgerRow",
@@ -244,7 +245,7 @@ def load_ledger_csv(path: str | Path) -> list[LedgerRow]:
     parsed through a float); ``dc`` is CRDT or DBIT; dates are YYYY-MM-DD."""
     source = str(path)
     try:
-        handle = Path(path).open(encoding="utf-8", newline="")
+        handle = Path(path).open(encoding="utf-8", newline="")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=source) from exc
     with handle:
@@ -422,7 +423,7 @@ def match_rows(
         r.ref
         for r in conn.execute(sa.select(led.c.ref).where(led.c.grp.is_(None)).order_by(led.c.n))
     ]
-    differs = []
+    differs: list[tuple[str, str, str]] = []
     for key in ("uetr", "end_to_end_id", "tx_id"):
         q = (
             sa.select(s.c.ref.label("sref"), led.c.ref.label("lref"))
@@ -620,15 +621,13 @@ def reconcile_statement(
     config: StatementConfig | None = None,
     dry_run: bool = False,
     work: Path | None = None,
-) -> tuple[StatementResult, Any | None]:
+) -> tuple[StatementResult, RunResult]:
     """Match a statement against a ledger CSV or the journal; returns the matching and,
-    unless ``dry_run`` or without a journal, the recorded run (a
-    :class:`~paymsg.reconcile.records.RunResult` whose breaks are kept in the journal
-    database under scope ``STATEMENT``)."""
+    the run: recorded (breaks kept in the journal database under scope ``STATEMENT``), or
+    with ``dry_run`` or without a journal a transient one (``run_id`` 0, nothing kept)."""
     from paymsg.reconcile import store
     from paymsg.reconcile.config import ReconcileConfig
     from paymsg.reconcile.engine import settle_breaks
-    from paymsg.reconcile.records import RunResult
     from paymsg.reconcile.tables import runs
 
     config = config or StatementConfig()
@@ -711,7 +710,8 @@ def statement_breaks(
             found[f"stmt|{sref}"] = _break(
                 "missing_here",
                 entry,
-                f"statement entry {sref} ({entry.dc} {entry.amount}) has no counterpart in our books",
+                f"statement entry {sref} ({entry.dc} {entry.amount}) "
+                "has no counterpart in our books",
                 npc=str(entry.amount),
                 ours=None,
             )
@@ -762,11 +762,11 @@ def _transient(
     stmt_date: date,
     source: str,
     now: datetime,
-) -> Any:
+) -> RunResult:
     """A run that was not recorded (dry run, or no journal): its breaks numbered from 1,
     every one ``new``, nothing kept."""
     from paymsg.reconcile.config import ReconcileConfig
-    from paymsg.reconcile.records import Break, RunResult
+    from paymsg.reconcile.records import Break
 
     found = statement_breaks(result, rows, ledger)
     shown = [

@@ -136,7 +136,7 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             f"--user-data-dir={profile}",
             "--dump-dom",
             html.as_uri(),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -13,7 +13,8 @@ from paymsg.journal.tables import entries, status_history
 from paymsg.reconcile.flow import run_flow
 from paymsg.sim.scenario import ClockConfig, Fault, ParticipantConfig, Scenario
 from tests.sim.conftest import MORNING, A, B, hvps
-from tests.sim.test_session_day import Day, _wait, day
+from tests.sim.test_session_day import Day, _wait
+from tests.sim.test_session_day import day as day
 
 SCENARIO = Scenario(
     clock=ClockConfig(start=MORNING),
@@ -141,7 +142,7 @@ def test_clean_day_beps_by_round_and_hvps_from_the_cli(day: Day, tmp_path) -> No
             "--timeout",
             "30",
             "--json",
-        ],  # fmt: skip
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output

@@ -153,11 +153,11 @@ def test_against_the_journal_records_breaks_and_dry_run_keeps_nothing(
         dry, nothing = reconcile_statement(statement, journal=journal, dry_run=True)
         assert nothing is not None and nothing.run_id == 0  # not recorded
         assert [m.ledger for m in dry.matches] == [["1"]]
-        result, recorded = reconcile_statement(statement, journal=journal)
+        _, recorded = reconcile_statement(statement, journal=journal)
         assert recorded is not None
         kinds = sorted((b.kind, b.status) for b in recorded.breaks)
         assert kinds == [("missing_at_npc", "new"), ("missing_here", "new")]
-        again, recorded2 = reconcile_statement(statement, journal=journal)
+        _, recorded2 = reconcile_statement(statement, journal=journal)
         assert recorded2 is not None and {b.status for b in recorded2.breaks} == {"persisting"}
 
     out = runner.invoke(app, ["reconcile", "statement", str(statement), "--journal", url, "--json"])
