@@ -82,6 +82,12 @@ def run_cmd(
             rows,
         ))  # fmt: skip
         console.print(f"rejected by routing: {report.rejected_by_routing}")
+        for got in report.received:
+            if got.sent_by_peers:
+                console.print(
+                    f"received on {got.channel}: {got.items} of {got.sent_by_peers} payments "
+                    f"sent by other banks ({got.messages} messages, {got.amount:,.2f})"
+                )
         for r in report.reconciliation:
             verdict = "agrees" if r["ok"] else "BREAKS"
             console.print(

@@ -68,6 +68,9 @@ class DayConfig(BaseModel):
     date: date
     start: str = "09:00"
     payments: str
+    #: payments other banks send us (CSV/JSON); each peer bank routes them with the same
+    #: rules and sends them from its own session, so the centre forwards them to us
+    incoming: str | None = None
     rules: str
     facts: str
     journal: str | None = None
@@ -91,9 +94,9 @@ def load_day(path: str | Path) -> DayConfig:
         field = ".".join(str(x) for x in first["loc"])
         raise ConfigError(f"{field}: {first['msg']}", source=source, field=field) from None
     base = Path(path).parent
-    for name in ("payments", "rules", "facts"):
+    for name in ("payments", "incoming", "rules", "facts"):
         value = getattr(config, name)
-        if not Path(value).is_absolute():
+        if value is not None and not Path(value).is_absolute():
             setattr(config, name, str(base / value))
     return config
 
@@ -113,6 +116,16 @@ class ChannelLine(BaseModel):
     unanswered: int = 0
 
 
+class Received(BaseModel):
+    """Payments the centre forwarded to us (from the peers' sessions)."""
+
+    channel: str
+    sent_by_peers: int = 0
+    messages: int = 0
+    items: int = 0
+    amount: Decimal = Decimal("0.00")
+
+
 class DayReport(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -121,6 +134,7 @@ class DayReport(BaseModel):
     ruleset_version: int
     payments: int
     channels: list[ChannelLine]
+    received: list[Received] = []
     rejected_by_routing: int
     reconciliation: list[dict[str, Any]]
     journal: str
@@ -227,8 +241,14 @@ def run_day(
     lines["HVPS"].messages = sum(1 for c, _ in texts if c == "HVPS")
     say(f"{len(payments)} payments routed; {len(texts)} messages to send")
 
+    peers = _peer_messages(config, facts_config, directory, compiled, now, ours)
+    received = {c: Received(channel=c) for c in ("HVPS", "BEPS")}
+    for peer_texts in peers.values():
+        for channel, _text, count in peer_texts:
+            received[channel].sent_by_peers += count
+
     # -- the centre, and our session --------------------------------------------------
-    banks = sorted({ours, *(p.direct for p in directory if p.status == "active")})
+    banks = sorted({ours, *peers, *(p.direct for p in directory if p.status == "active")})
     scenario = Scenario(
         clock=ClockConfig(start=now, speed=1.0, business_date=config.date),
         beps=BepsConfig(round_seconds=0),
@@ -252,6 +272,17 @@ def run_day(
     thread = threading.Thread(target=centre, name="paymsg-centre", daemon=True)
     thread.start()
     inbound: Counter[str] = Counter()
+    forwarded: list[tuple[str, int, Decimal]] = []
+    forwarded_lock = threading.Lock()
+
+    def on_message(entry: Any, _conn: Any) -> None:
+        inbound.update([entry.mt or "?"])
+        if entry.mt in _FORWARDED:
+            with forwarded_lock:
+                forwarded.append(
+                    (_FORWARDED[entry.mt], int(entry.nb_of_txs or 1), entry.amount or Decimal(0))
+                )
+
     session = Cnaps2Session(
         channel_url,
         journal,
@@ -264,7 +295,8 @@ def run_day(
     )
     recon: list[dict[str, Any]] = []
     try:
-        session.start(lambda entry, _conn: inbound.update([entry.mt or "?"]))
+        session.start(on_message)
+        peer_sessions = _send_for_peers(peers, channel_url, output_dir, say)
         results = session.send_many([t for _, t in texts]) if texts else []
         by_entry = {r.entry_id: ch for r, (ch, _) in zip(results, texts, strict=True)}
         for r, (channel, _) in zip(results, texts, strict=True):
@@ -273,6 +305,12 @@ def run_day(
         say(f"{len(results)} sent; waiting for settlement")
         send_command(channel_url, "round-close")
         _wait_final(journal, list(by_entry), config.answer_timeout, centre_error)
+        expected = sum(1 for texts_ in peers.values() for _ in texts_)
+        _wait_until(lambda: len(forwarded) >= expected, config.answer_timeout, centre_error)
+        for channel, items_, amount in forwarded:
+            received[channel].messages += 1
+            received[channel].items += items_
+            received[channel].amount += amount
         send_command(channel_url, "end-of-day")
         _wait_inbound(
             journal, ("hvps.716.001.01", "beps.726.001.01"), config.answer_timeout, centre_error
@@ -314,6 +352,8 @@ def run_day(
                 }
             )
     finally:
+        for peer_session in locals().get("peer_sessions", []):
+            peer_session.close()
         session.close()
         stop.set()
         thread.join(timeout=30)
@@ -326,12 +366,109 @@ def run_day(
         ruleset_version=version,
         payments=len(payments),
         channels=list(lines.values()),
+        received=list(received.values()),
         rejected_by_routing=rejected,
         reconciliation=recon,
         journal=journal_url,
         channel_url=channel_url,
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+_FORWARDED = {
+    "hvps.111.001.01": "HVPS",
+    "hvps.112.001.01": "HVPS",
+    "beps.121.001.01": "BEPS",
+    "beps.122.001.01": "BEPS",
+}
+
+
+def _peer_messages(
+    config: DayConfig,
+    facts_config: Any,
+    directory: list[Any],
+    compiled: Any,
+    now: datetime,
+    ours: str,
+) -> dict[str, list[tuple[str, bytes, int]]]:
+    """The incoming file, routed by each sending bank with the same rules: per peer
+    direct participant, its (channel, text, payment count) messages to us."""
+    if not config.incoming:
+        return {}
+    by_code = {p.bank_code: p for p in directory}
+    grouped: dict[str, list[Instruction]] = {}
+    for ins in read_instructions(config.incoming):
+        row = by_code.get(ins.debtor_bank)
+        if row is None or row.direct == ours:
+            raise ConfigError(
+                f"incoming payment {ins.id}: debtor bank {ins.debtor_bank} is not another "
+                "participant in the directory",
+                source=config.incoming,
+            )
+        grouped.setdefault(row.direct, []).append(ins)
+    out: dict[str, list[tuple[str, bytes, int]]] = {}
+    # MsgIds are unique per sender in CNAPS2; they are also kept apart across peers here,
+    # because reconciliation matches the NPC's lists by MsgId (see docs/routing.md)
+    for p_index, (peer, items_) in enumerate(sorted(grouped.items())):
+        base = 80000000 + p_index * 100000
+        peer_facts = Facts(
+            facts_config.model_copy(update={"participant": peer, "own_banks": ()}), directory
+        )
+        router = Router(compiled, peer_facts)
+        messages: list[tuple[str, bytes, int]] = []
+        packages: dict[tuple[str, str], list[Instruction]] = {}
+        for n, ins in enumerate(items_, start=1):
+            d = router.decide(ins, now)
+            if d.status != "now" or d.receiver != ours or d.message_type is None:
+                continue  # not a payment the centre would forward to us today
+            if d.channel == "HVPS":
+                built = build_cnaps2(
+                    [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{base + 50000 + n:08d}",
+                    created=now, sender=peer, receiver=ours,
+                )  # fmt: skip
+                messages.append(("HVPS", serialize(built.message), 1))
+            elif d.channel == "BEPS":
+                packages.setdefault((d.message_type, ins.business_type), []).append(ins)
+        for k, ((mt, _btype), pkg) in enumerate(sorted(packages.items()), start=1):
+            built = build_cnaps2(
+                pkg, mt, msg_id=f"{config.date:%Y%m%d}{base + k:08d}",
+                created=now, sender=peer, receiver=ours,
+            )  # fmt: skip
+            messages.append(("BEPS", serialize(built.message), len(pkg)))
+        out[peer] = messages
+    return out
+
+
+def _send_for_peers(
+    peers: dict[str, list[tuple[str, bytes, int]]], channel_url: str, work: Path, say: Any
+) -> list[Any]:
+    """Each peer bank's session (journal in the work directory) sends its messages."""
+    from paymsg.transport.session import Cnaps2Session
+
+    sessions = []
+    for peer, messages in peers.items():
+        session = Cnaps2Session(
+            channel_url,
+            Journal(f"sqlite:///{work / f'peer-{peer}.db'}"),
+            participant=peer,
+            out_queue=f"MSGMBFE_1.{peer}",
+            in_queue=f"MSGTOBANK.{peer}",
+            confirm_timeout=10.0,
+            resend=3,
+            poll_interval=0.02,
+        )
+        sessions.append(session)
+        session.start(lambda _entry, _conn: None)
+        if messages:
+            session.send_many([text for _, text, _ in messages])
+            say(f"peer {peer} sent {len(messages)} messages to us")
+    return sessions
+
+
+def _wait_until(condition: Any, timeout: float, errors: list[BaseException]) -> None:
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end and not errors:
+        time.sleep(0.1)
 
 
 def _safe(name: str) -> str:

@@ -159,7 +159,8 @@ class BepsBatcher:
             .order_by(items.c.seq)
         ).all()
         instructions = [Instruction.model_validate_json(r.instruction) for r in rows]
-        msg_id = f"{now:%Y%m%d}{pkg_id % 10**8:08d}"
+        # package MsgIds from 50,000,000 up: single messages (decision numbers) stay below
+        msg_id = f"{now:%Y%m%d}{(50_000_000 + pkg_id) % 10**8:08d}"
         built = build_cnaps2(
             instructions,
             pkg.message_type,

@@ -67,6 +67,10 @@ def _check(report: dict, journal_url: str, tmp: Path) -> None:  # type: ignore[t
     assert beps["netted"] == beps["routed"] and beps["sent"] == beps["messages"] >= 1
     assert book["booked"] == book["routed"]
     assert report["rejected_by_routing"] > 0  # the suspended counterparty
+    # what the other banks sent us came through the centre, every payment of it
+    got = {r["channel"]: r for r in report["received"]}
+    assert got["HVPS"]["items"] == got["HVPS"]["sent_by_peers"] > 0
+    assert got["BEPS"]["items"] == got["BEPS"]["sent_by_peers"] > 0
     assert {r["system"]: r["ok"] for r in report["reconciliation"]} == {"HVPS": True, "BEPS": True}
     files = sorted((tmp / "xborder").glob("*.xml"))
     assert len(files) == xb["files"] == xb["routed"]
@@ -79,6 +83,9 @@ def _check(report: dict, journal_url: str, tmp: Path) -> None:  # type: ignore[t
         packages = journal.query(direction="out", mt="beps.121.001.01")
         assert sum(e.nb_of_txs or 0 for e in packages) == beps["routed"]
         assert journal.query(direction="in", mt="hvps.716.001.01")
+        forwarded = journal.query(direction="in", mt="hvps.111.001.01")
+        assert len(forwarded) == got["HVPS"]["messages"]
+        assert all(e.receiver == "102100099996" and e.status == "delivered" for e in forwarded)
 
 
 def test_day_on_the_embedded_defaults(tmp_path: Path) -> None:
