@@ -78,7 +78,10 @@ class DayConfig(BaseModel):
     books: str | None = None
     output_dir: str = "hub-out"
     #: seconds to wait for the centre's answers before the day is reported as it stands
-    answer_timeout: float = Field(120.0, gt=0)
+    answer_timeout: float = Field(default=120.0, gt=0)
+    #: the session's wait for a ccms.990 before it puts the same text again (the public
+    #: implementations wait 55–60 s; a large pipelined day needs at least that)
+    confirm_timeout: float = Field(default=60.0, gt=0)
 
 
 def load_day(path: str | Path) -> DayConfig:
@@ -289,14 +292,14 @@ def run_day(
         participant=ours,
         out_queue=f"MSGMBFE_1.{ours}",
         in_queue=f"MSGTOBANK.{ours}",
-        confirm_timeout=10.0,
+        confirm_timeout=config.confirm_timeout,
         resend=3,
         poll_interval=0.02,
     )
     recon: list[dict[str, Any]] = []
     try:
         session.start(on_message)
-        peer_sessions = _send_for_peers(peers, channel_url, output_dir, say)
+        peer_sessions = _send_for_peers(peers, channel_url, output_dir, say, config.confirm_timeout)
         results = session.send_many([t for _, t in texts]) if texts else []
         by_entry = {r.entry_id: ch for r, (ch, _) in zip(results, texts, strict=True)}
         for r, (channel, _) in zip(results, texts, strict=True):
@@ -440,7 +443,11 @@ def _peer_messages(
 
 
 def _send_for_peers(
-    peers: dict[str, list[tuple[str, bytes, int]]], channel_url: str, work: Path, say: Any
+    peers: dict[str, list[tuple[str, bytes, int]]],
+    channel_url: str,
+    work: Path,
+    say: Any,
+    confirm_timeout: float,
 ) -> list[Any]:
     """Each peer bank's session (journal in the work directory) sends its messages."""
     from paymsg.transport.session import Cnaps2Session
@@ -453,7 +460,7 @@ def _send_for_peers(
             participant=peer,
             out_queue=f"MSGMBFE_1.{peer}",
             in_queue=f"MSGTOBANK.{peer}",
-            confirm_timeout=10.0,
+            confirm_timeout=confirm_timeout,
             resend=3,
             poll_interval=0.02,
         )
@@ -479,7 +486,8 @@ def _package_count(entry: Any, counts: dict[str, int]) -> int:
     return int(entry.nb_of_txs or 1)
 
 
-_FINAL = frozenset({"settled", "receipt", "rejected", "refused", "timed_out"})
+#: a business answer (or a 990 refusal) ends the wait; a timed-out entry may still settle
+_FINAL = frozenset({"settled", "receipt", "rejected", "refused"})
 
 
 def _wait_final(
