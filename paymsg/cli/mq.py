@@ -9,6 +9,8 @@ usage; 3 configuration, channel (transport) or journal problem.
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -233,11 +235,20 @@ def listen_cmd(
         )
         function = load_handler(settings.handler) if settings.handler else None
         limit = 1 if once else max_messages
-        with _session(settings) as session:
-            try:
-                stats = session.listen(function, max_messages=limit, idle_exit=idle_exit)
-            except KeyboardInterrupt:
-                stats = session.stats
+        stop = threading.Event()
+        # SIGTERM (a service manager stopping us) ends the loop like Ctrl-C: the message in
+        # hand is finished, queued deliveries are made; anything else stays on the queue
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            with _session(settings) as session:
+                try:
+                    stats = session.listen(
+                        function, max_messages=limit, idle_exit=idle_exit, stop=stop
+                    )
+                except KeyboardInterrupt:
+                    stats = session.stats
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         data = stats.model_dump()
         emit(
             data,
@@ -318,6 +329,11 @@ def status_cmd(
                 for status, count in (counts.get(direction) or {}).items():
                     rows.append(("outbox" if direction == "out" else "inbox", status, count))
             console.print(table(None, ["", "status", "count"], rows))
+            if (counts.get("in") or {}).get("received"):
+                console.print(
+                    "inbox 'received' counts the ccms.990s too, which are never delivered to "
+                    "the application"
+                )
             if oldest is not None:
                 first = counts["oldest_unconfirmed"]
                 console.print(

@@ -24,6 +24,7 @@ which is enough to answer and to detect duplicates).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,10 +108,16 @@ def extract(text: bytes) -> Extracted:
 
 
 def _read(text: bytes, out: Extracted) -> None:
-    if looks_like_cnaps2(text):
-        envelope, _ = split_envelope(text)
-        _from_header(envelope, out)
-    message = parse(text)
+    try:
+        message = parse(text)
+    except Exception:
+        # keep what the header says (enough to answer and to detect copies), if it reads
+        if looks_like_cnaps2(text):
+            with contextlib.suppress(Exception):
+                _from_header(split_envelope(text)[0], out)
+        raise
+    if isinstance(message.envelope, Cnaps2Envelope):
+        _from_header(message.envelope, out)
     if out.mt is None:
         out.mt = message.type
     data = message_to_data(message).get("document") or {}

@@ -49,7 +49,13 @@ from paymsg.journal.records import (
     StatusChange,
     allowed_next,
 )
-from paymsg.journal.tables import entries, fits_amount, quarantine, status_history
+from paymsg.journal.tables import (
+    UtcDateTime,
+    entries,
+    fits_amount,
+    quarantine,
+    status_history,
+)
 
 __all__ = ["DEFAULT_URL", "DeliveryHandler", "Journal", "normalize_url"]
 
@@ -483,21 +489,17 @@ class Journal:
                     ),
                     field="status",
                 )
-            values: dict[str, Any] = {
-                "status": status,
-                "status_code": code,
-                "status_detail": detail,
-                "updated_at": _now(),
-            }
-            if status == "sent" and entry.status != "created":
-                values["resent"] = entries.c.resent + 1
-            if repaired is not None:
-                values["repaired"] = repaired
             row = connection.execute(
-                sa.update(entries)
-                .where(entries.c.id == entry_id)
-                .values(values)
-                .returning(*entries.c)
+                _SET_STATUS,
+                {
+                    "b_id": entry_id,
+                    "b_status": status,
+                    "b_code": code,
+                    "b_detail": detail,
+                    "b_updated_at": _now(),
+                    "b_resend": 1 if status == "sent" and entry.status != "created" else 0,
+                    "b_repaired": entry.repaired if repaired is None else repaired,
+                },
             ).one()
             self._history(
                 connection,
@@ -531,16 +533,28 @@ class Journal:
         self, *, msg_id: str, mt: str, sender: str | None = None, direction: str = "out"
     ) -> JournalEntry | None:
         """The message a business reply answers: by its GrpHdr MsgId and type (the reply's
-        OrgnlMsgId and OrgnlMT), and the instructing party (OrgnlInstgPty) when given.
-        Outbound by default; the newest when several match."""
-        query = sa.select(entries).where(
-            entries.c.direction == direction, entries.c.msg_id == msg_id, entries.c.mt == mt
+        OrgnlMsgId and OrgnlMT) and, when given, the instructing party (OrgnlInstgPty).
+
+        Outbound by default; the newest when several match. OrgnlInstgPty is compared
+        with the header sender (the direct participant); when no entry of that sender
+        matches but exactly one entry has this MsgId and type, that one is returned — the
+        reply may name an indirect participant (行内机构) there ([S1]: the samples show
+        the direct participant). Several candidates of other senders: None (ambiguous).
+        """
+        query = (
+            sa.select(entries)
+            .where(entries.c.direction == direction, entries.c.msg_id == msg_id, entries.c.mt == mt)
+            .order_by(entries.c.id.desc())
         )
-        if sender is not None:
-            query = query.where(entries.c.sender == sender)
         with self._read() as connection:
-            row = connection.execute(query.order_by(entries.c.id.desc()).limit(1)).first()
-        return None if row is None else self._entry(row)
+            rows = connection.execute(query.limit(50)).all()
+        if sender is not None:
+            exact = [r for r in rows if r.sender == sender]
+            if exact:
+                return self._entry(exact[0])
+            senders = {r.sender for r in rows}
+            return self._entry(rows[0]) if len(senders) == 1 else None
+        return self._entry(rows[0]) if rows else None
 
     def history(self, entry_id: int) -> list[StatusChange]:
         """The status changes of an entry, oldest first."""
@@ -858,6 +872,20 @@ class Journal:
 _HISTORY = sa.insert(status_history)
 _BY_ID = sa.select(entries).where(entries.c.id == sa.bindparam("entry_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
+#: one status transition (built once: bound parameters, no per-call statement building)
+_SET_STATUS = (
+    sa.update(entries)
+    .where(entries.c.id == sa.bindparam("b_id"))
+    .values(
+        status=sa.bindparam("b_status"),
+        status_code=sa.bindparam("b_code"),
+        status_detail=sa.bindparam("b_detail"),
+        updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
+        resent=entries.c.resent + sa.bindparam("b_resend", type_=sa.Integer()),
+        repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
+    )
+    .returning(*entries.c)
+)
 
 
 @functools.cache

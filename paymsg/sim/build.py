@@ -25,9 +25,9 @@ from typing import Any
 
 from paymsg import cnaps2
 from paymsg.catalog import catalog
-from paymsg.cnaps2_facts import NPC
+from paymsg.cnaps2_facts import NPC, beijing_now
 from paymsg.codec.api import serialize
-from paymsg.codec.cnaps2 import Cnaps2Envelope, Cnaps2Header
+from paymsg.codec.cnaps2 import Cnaps2Envelope, Cnaps2Header, join_envelope
 from paymsg.codec.json import from_data, to_data
 from paymsg.codec.message import Message
 
@@ -354,48 +354,40 @@ def forward(
     now: datetime,
     processing: dict[str, Any] | None = None,
 ) -> Built:
-    """The message as the NPC forwards it to its receiver: a new header (direction D, a
-    new MesgID, the originating bank kept as OrigSender) and, for a BEPS package,
-    ``NPCPrcInf`` filled in. HVPS bodies are ISO pacs.008/pacs.009 documents, which have
-    no NPCPrcInf element: they are relayed byte for byte. The sender's ``{S:}``
-    signature block is carried over unchanged."""
+    """The message as the NPC forwards it to its receiver.
+
+    The header is the received one with what the NPC changes (validated by
+    :meth:`Cnaps2Header.replace`): direction ``D``, a new MesgID (also the MesgRefID), the
+    NPC's send date and time and reserve characters; the originating bank stays
+    OrigSender (§3.3). The sender's ``{S:}`` block is carried over unchanged.
+
+    HVPS bodies are ISO pacs.008/pacs.009 documents, which have no NPCPrcInf element: the
+    body is relayed byte for byte as received. A BEPS package gets ``processing`` as its
+    ``NPCPrcInf`` and is serialized from the generated model again.
+    """
     assert isinstance(message.envelope, Cnaps2Envelope)
     original = message.envelope.header
-    document = message.document
-    body = message.original
-    reserve = HVPS_FORWARD_RESERVE
-    if processing is not None:
-        data = to_data(document)
-        root = next(iter(data))
-        data[root]["NPCPrcInf"] = processing
-        document = from_data(type(document), data)
-        body = None
-        reserve = BEPS_FORWARD_RESERVE
-    wrapped = cnaps2.wrap(
-        document,
-        type=message.type,
-        sender=original.orig_sender,
-        receiver=original.orig_receiver,
-        sender_system=original.orig_sender_sid,
-        receiver_system=original.orig_receiver_sid,
-        priority=original.mesg_priority,
-        direction="D",
+    stamp = beijing_now(now)
+    header = original.replace(
         mesg_id=mesg_id,
         mesg_ref_id=mesg_id,
-        reserve=reserve,
-        now=now,
+        mesg_direction="D",
+        orig_send_date=f"{stamp:%Y%m%d}",
+        orig_send_time=f"{stamp:%H%M%S}",
+        reserve=HVPS_FORWARD_RESERVE if processing is None else BEPS_FORWARD_RESERVE,
     )
-    assert isinstance(wrapped.envelope, Cnaps2Envelope)
-    envelope = Cnaps2Envelope(header=wrapped.envelope.header, signature=message.envelope.signature)
-    relayed = Message(message.type, document, envelope, original=body)
-    return Built(
-        serialize(relayed),
-        message.type,
-        mesg_id,
-        None,
-        original.orig_sender,
-        original.orig_receiver,
-    )
+    envelope = Cnaps2Envelope(header=header, signature=message.envelope.signature)
+    if processing is None and message.original is not None:
+        text = join_envelope(envelope, message.original)
+    else:
+        document = message.document
+        if processing is not None:
+            data = to_data(document)
+            root = next(iter(data))
+            data[root]["NPCPrcInf"] = processing
+            document = from_data(type(document), data)
+        text = serialize(Message(message.type, document, envelope))
+    return Built(text, message.type, mesg_id, None, original.orig_sender, original.orig_receiver)
 
 
 def corrupt_signature(text: bytes) -> bytes:

@@ -94,9 +94,11 @@ class PaymentFacts:
     nb_of_txs: int
 
 
-def payment_facts(message: Message) -> PaymentFacts:
-    """Business keys and totals of an hvps.111/112 or beps.121/122 document."""
-    data = to_data(message.document)
+def payment_facts(message: Message, data: dict[str, Any] | None = None) -> PaymentFacts:
+    """Business keys and totals of an hvps.111/112 or beps.121/122 document (``data``:
+    its :func:`~paymsg.codec.json.to_data` form, when the caller has it already)."""
+    if data is None:
+        data = to_data(message.document)
     root = data[next(iter(data))]
     if "PKGGrpHdr" in root:
         group = root["PKGGrpHdr"]
@@ -139,6 +141,8 @@ class Work:
     now: datetime
     #: sim_message id of the inbound message being handled (0 when none)
     in_id: int = 0
+    #: the to_data() form of the inbound document being handled
+    data: dict[str, Any] | None = None
     outs: list[_Out] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -352,17 +356,16 @@ class Centre:
             except EnvelopeError as exc:
                 self._unreadable_header(participant, delivery, exc)
                 continue
-            header = envelope.header
-            if header.mesg_type.startswith("ccms.990."):
-                self._participant_990(participant, delivery, header)
-                continue
-            batch.append((delivery, header))
+            batch.append((delivery, envelope.header))
         if not batch:
             return
         with self.books.begin() as conn:
             work = Work(conn, self.clock.now())
             self._catch_up(work)
             for delivery, header in batch:
+                if header.mesg_type.startswith("ccms.990."):
+                    self._record_990(work, participant, header, delivery.body)
+                    continue
                 existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
                 if existing is not None:
                     self._copy(work, participant, header, existing)
@@ -627,24 +630,30 @@ class Centre:
         self, participant: Participant, delivery: Delivery, header: Cnaps2Header
     ) -> None:
         """A participant confirms a message the centre sent it. Never answered."""
-        try:
-            document = parse(delivery.body).document
-            info = document.com_conf.conf_inf
-            confirmed, code = info.msg_id, info.msg_prc_cd
-        except PaymsgError:
-            confirmed, code = None, None
         with self.books.begin() as conn:
             work = Work(conn, self.clock.now())
             self._catch_up(work)
-            existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
-            if existing is not None:
-                Books.count_copy(conn, existing.id)
-            else:
-                self._record_in(work, participant, header, delivery.body)
-                if confirmed is not None and code is not None:
-                    Books.confirm_outbound(conn, confirmed, code)
+            self._record_990(work, participant, header, delivery.body)
         self._finish(work)
         self.channel.ack(delivery)
+
+    def _record_990(
+        self, work: Work, participant: Participant, header: Cnaps2Header, body: bytes
+    ) -> None:
+        """Record a participant's ccms.990 (inside the transaction) and mark the outbox
+        entry it confirms ``confirmed`` / ``refused``; a copy only counts."""
+        existing = Books.find_inbound(work.conn, header.orig_sender, header.mesg_id)
+        if existing is not None:
+            Books.count_copy(work.conn, existing.id)
+            return
+        try:
+            info = parse(body).document.com_conf.conf_inf
+            confirmed, code = info.msg_id, info.msg_prc_cd
+        except PaymsgError:
+            confirmed, code = None, None
+        self._record_in(work, participant, header, body)
+        if confirmed is not None and code is not None:
+            Books.confirm_outbound(work.conn, confirmed, code)
 
     # ------------------------------------------------------------------ new messages
 
@@ -669,7 +678,8 @@ class Centre:
                 self._ack_990(work, participant, header, codes.unreadable, decision)
             del in_id
             return
-        msg_id = _group_msg_id(message)
+        work.data = to_data(message.document)
+        msg_id = _group_msg_id(message, work.data)
         work.in_id = self._record_in(work, participant, header, raw, msg_id=msg_id)
         self._ack_990(work, participant, header, codes.received, decision)
         work.event("received", bank=participant.bank, mt=mt, mesg_id=header.mesg_id, msg_id=msg_id)
@@ -818,7 +828,7 @@ class Centre:
     ) -> PaymentFacts | None:
         """Common checks of HVPS and BEPS payments: known receiver, new business key."""
         codes = self.scenario.codes
-        facts = payment_facts(message)
+        facts = payment_facts(message, work.data)
         if header.orig_receiver not in self.participants:
             self._refuse(
                 work,
@@ -1243,7 +1253,12 @@ class Centre:
         elif name == "date-switch":
             self.switch_date()
         elif name == "advance":
-            self.clock.advance(float(order.get("seconds", 0)))
+            try:
+                self.clock.advance(float(order.get("seconds", 0)))
+            except (TypeError, ValueError) as exc:
+                self.events.emit("bad_command", self.clock.now(), command=name, info=str(exc))
+                self.channel.reject(delivery, requeue=False)
+                return
         elif name == "stop":
             self.stopped = True
         else:
@@ -1286,9 +1301,10 @@ class Centre:
         }
 
 
-def _group_msg_id(message: Message) -> str | None:
+def _group_msg_id(message: Message, data: dict[str, Any] | None = None) -> str | None:
     """GrpHdr / PKGGrpHdr MsgId of a document, if it has one."""
-    data = to_data(message.document)
+    if data is None:
+        data = to_data(message.document)
     root = data.get(next(iter(data))) if data else None
     if not isinstance(root, dict):
         return None

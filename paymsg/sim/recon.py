@@ -3,7 +3,8 @@
 * ccms.991 探测 → ccms.992 (the node/line names are the simulator's own queue names);
 * HVPS: hvps.710 → 711 summary per (MT, 业务类型, status), sent and received counts and
   sums; hvps.712 → 713 the messages behind the requested summary cells, partitioned;
-  hvps.714 → 715, one answer per requested message with its text (``OrgnlMsgCntt``);
+  hvps.714 → 715, one answer per requested message with its text (``OrgnlMsgCntt``),
+  whose ``OrgnlGrpHdr`` names that message (as the ``cnaps2.recon`` rules expect);
 * BEPS: beps.720 → 721 summary per (netting date, round, MT, status); beps.722 → 723
   the packages behind the requested cells, partitioned; beps.724 → 725 per package;
 * pre-reconciliation pushed at the end of the day: hvps.716 and beps.726 to every
@@ -85,6 +86,15 @@ def _original(header: Cnaps2Header, message: Message) -> dict[str, str]:
         "OrgnlMsgId": group.get("MsgId", header.mesg_id),
         "OrgnlInstgPty": header.orig_sender,
         "OrgnlMT": header.mesg_type,
+    }
+
+
+def _requested(key: dict[str, Any]) -> dict[str, str]:
+    """OrgnlGrpHdr of a download answer: the message downloaded, as the request named it."""
+    return {
+        "OrgnlMsgId": key["OrgnlMsgId"],
+        "OrgnlInstgPty": key["OrgnlInstgPty"],
+        "OrgnlMT": key["OrgnlMT"],
     }
 
 
@@ -330,7 +340,7 @@ def _hvps_download(
         data = {
             "TxDwnldgRspn": {
                 "GrpHdr": build.group_header(ids.msg_id, work.now, bank, "HVPS"),
-                "OrgnlGrpHdr": _original(header, message),
+                "OrgnlGrpHdr": _requested(item["OrgnlGrpHdr"]),
                 "TxDwnldgRspnInf": info,
             }
         }
@@ -476,7 +486,7 @@ def _beps_download(
         data = {
             "TxDwnldRspn": {
                 "GrpHdr": build.group_header(ids.msg_id, work.now, bank, "BEPS"),
-                "OrgnlGrpHdr": _original(header, message),
+                "OrgnlGrpHdr": _requested(item["OrgnlGrpHdr"]),
                 "TxDwnldRspnInf": info,
             }
         }

@@ -11,6 +11,7 @@ not the CNAPS2 centre (the simulator is) and checks nothing beyond readability.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Literal
@@ -18,10 +19,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from paymsg.cnaps2_facts import NPC, IdGenerator
+from paymsg.errors import PaymsgError
 from paymsg.transport.channel import Channel
 from paymsg.transport.session import ReplyCodes, acknowledge, build_confirmation, read_header
 
 __all__ = ["EchoStats", "run_echo"]
+
+log = logging.getLogger("paymsg.transport")
 
 
 class EchoStats(BaseModel):
@@ -74,15 +78,22 @@ def run_echo(
         if header is None or header.mesg_type.startswith("ccms.990"):
             stats.not_answered += 1
         else:
-            reply = build_confirmation(
-                header,
-                code,
-                participant=participant,
-                header_ids=header_ids,
-                id_generator=id_generator,
-            )
-            channel.put(out_queue, reply)
-            stats.answered += 1
+            try:
+                reply: bytes | None = build_confirmation(
+                    header,
+                    code,
+                    participant=participant,
+                    header_ids=header_ids,
+                    id_generator=id_generator,
+                )
+            except PaymsgError as exc:  # cannot be answered: counted, never blocks the queue
+                log.warning("not answered: %s", exc)
+                reply = None
+            if reply is None:
+                stats.not_answered += 1
+            else:
+                channel.put(out_queue, reply)
+                stats.answered += 1
         acknowledge(channel, delivery)
         last = time.monotonic()
     return stats

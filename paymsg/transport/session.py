@@ -628,7 +628,12 @@ class Cnaps2Session:
                     self._expire_unmatched()
                     continue
                 self._last_message = time.monotonic()
-                self._handle(channel, delivery)
+                try:
+                    self._handle(channel, delivery)
+                except (TransportError, JournalError):
+                    raise  # the environment failed: stop, the message stays on the queue
+                except PaymsgError as exc:  # this message cannot be processed: set it aside
+                    self._set_aside(channel, delivery, exc)
                 self._processed += 1
                 self._last_message = time.monotonic()
         except BaseException as exc:  # reported to listen() and to waiting senders
@@ -690,6 +695,26 @@ class Cnaps2Session:
         self.faults.hit("acked")
         if self._handler is not None and entry.deliverable:
             self._submit(entry)
+
+    def _set_aside(self, channel: Any, delivery: Delivery, error: PaymsgError) -> None:
+        """Quarantine a message that broke its processing, then acknowledge it: a poison
+        message never blocks the queue and is never lost."""
+        log.error("message quarantined: %s", error)
+        header, _ = read_header(delivery.body)
+        entry = None
+        if header is not None:  # its inbox entry, if recorded, is quarantined with it
+            entry = self.journal.find(
+                direction="in", sender=header.orig_sender, mesg_id=header.mesg_id
+            )
+        linked = entry is not None and entry.status in ("received", "unreadable")
+        self.journal.quarantine(
+            queue=delivery.queue,
+            body=delivery.body,
+            reason=f"could not be processed: {error}",
+            entry_id=entry.id if linked and entry is not None else None,
+        )
+        self._count("quarantined")
+        acknowledge(channel, delivery)
 
     def _reply(self, header: Cnaps2Header, code: str) -> bytes:
         return build_confirmation(

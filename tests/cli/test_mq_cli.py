@@ -336,3 +336,74 @@ def test_the_installed_command_runs_echo_and_send_as_separate_processes(
 def test_parsed_replies_are_990s() -> None:
     # guard for the helpers above: the test texts are valid CNAPS2 messages
     assert paymsg.validate(hvps111(0)).ok
+
+
+def test_listen_stops_cleanly_on_sigterm(tmp_path: Path, where: dict[str, str]) -> None:
+    import signal
+    import time
+
+    paymsg_bin = str(Path(sys.executable).with_name("paymsg"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMSG_MQ_", "PAYMSG_FAULT"))}
+    with open_channel(where["channel"]) as channel:
+        channel.declare("BANK")
+        channel.declare("MBFE")
+        channel.put("BANK", hvps111(1, sender=OTHER, prefix="Z"))
+    listener = subprocess.Popen(
+        [
+            paymsg_bin,
+            "mq",
+            "listen",
+            "--channel",
+            where["channel"],
+            "--journal",
+            where["journal"],
+            "--queue",
+            "BANK",
+            "--reply-queue",
+            "MBFE",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        with open_channel(where["channel"]) as channel:
+            for _ in range(600):  # until the message is answered
+                if channel.depth("MBFE") == 1:
+                    break
+                time.sleep(0.05)
+        listener.send_signal(signal.SIGTERM)
+        out, err = listener.communicate(timeout=60)
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.wait()
+    assert listener.returncode == 0, err
+    assert json.loads(out)["answered"] == 1
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        ("no_such_module_paymsg:run", "cannot import handler module"),
+        ("json:no_such_function", "has no function"),
+        ("missing-file.py:run", "not found"),
+        ("no-colon", "MODULE:FUNCTION"),
+    ],
+)
+def test_listen_names_a_bad_handler(where: dict[str, str], handler: str, message: str) -> None:
+    args = [
+        "--channel",
+        where["channel"],
+        "--journal",
+        where["journal"],
+        "--queue",
+        "BANK",
+        "--reply-queue",
+        "MBFE",
+    ]
+    result = run("mq", "listen", *args, "--handler", handler, "--once")
+    assert result.exit_code == 3 and message in result.output

@@ -4,6 +4,7 @@ embedded SQLite channel that the test steps by hand (deterministic)."""
 from __future__ import annotations
 
 import itertools
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ import pytest
 
 import paymsg
 from paymsg import cnaps2
+from paymsg.cnaps2 import SM2Signer, SM2Verifier, load_signing_profiles
 from paymsg.codec.json import from_data, to_data
 from paymsg.sim.books import Books
 from paymsg.sim.centre import Centre
@@ -101,6 +103,24 @@ def beps(sender: str = A, receiver: str = B, amounts: tuple[str, ...] = ("100.00
     group["CtrlSum"] = {"@Ccy": "CNY", "#text": str(sum(Decimal(a) for a in amounts))}
     document = from_data(type(_BEPS121.document), data)
     return _wrap(document, "beps.121.001.01", n, sender, receiver)
+
+
+TEST_KEYS = tomllib.loads((EXAMPLES / "keys/test-sm2-key.toml").read_text(encoding="utf-8"))
+SIGNING_PROFILES = EXAMPLES / "signing-example.toml"
+
+
+def signed(text: bytes) -> tuple[bytes, SM2Verifier, dict[str, Any]]:
+    """``text`` signed with the examples' test key (same MesgID), a verifier for A with
+    the matching public key, and the example signing profiles."""
+    profiles = load_signing_profiles(SIGNING_PROFILES)
+    message = paymsg.parse(text)
+    result = cnaps2.wrap(
+        message,
+        mesg_id=header_of(text).mesg_id,
+        signer=SM2Signer(TEST_KEYS["private_key"]),
+        profile=profiles[message.type],
+    )
+    return paymsg.serialize(result), SM2Verifier({A: TEST_KEYS["public_key"]}), profiles
 
 
 def header_of(text: bytes) -> Any:

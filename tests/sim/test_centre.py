@@ -383,3 +383,62 @@ def test_bad_participant_spec(spec: str) -> None:
 
     with pytest.raises(InputError, match="participant"):
         parse_participant(spec)
+
+
+def test_990s_in_a_batch_with_a_payment(world: World) -> None:
+    from paymsg.transport.session import build_confirmation
+
+    for amount in ("1.00", "2.00"):
+        world.send(hvps(A, B, amount))
+    world.run()
+    world.received(A)
+    forwards = world.received(B)
+    for forward in forwards:  # B confirms both forwards and pays A, all in one batch
+        world.send(build_confirmation(forward.header, "PM1I0000", participant=B), bank=B)
+    world.send(hvps(B, A, "3.00"), bank=B)
+    world.run()
+    assert [g.mt for g in world.received(B)] == ["ccms.990.001.02", "saps.604.001.01"]
+    statuses = {
+        row.status
+        for f in forwards
+        for row in world.books.messages(direction="out", mesg_id=f.header.mesg_id)
+    }
+    assert statuses == {"confirmed"}
+
+
+def test_signatures_are_checked_when_the_scenario_has_the_key(tmp_path: Path) -> None:
+    from .conftest import SIGNING_PROFILES, TEST_KEYS, signed
+
+    scenario = Scenario(
+        participants={A: ParticipantConfig(public_key=TEST_KEYS["public_key"])},
+        signing_profiles=str(SIGNING_PROFILES),
+    )
+    world = make_world(tmp_path, scenario)
+    good, _, _ = signed(hvps(A, B, "10.00"))
+    bad_text, _, _ = signed(hvps(A, B, "20.00"))
+    bad = bad_text.replace(b"20.00</IntrBkSttlmAmt>", b"21.00</IntrBkSttlmAmt>")  # tampered
+    world.send(good)
+    world.send(bad)
+    world.run()
+    got = [(g.mt, g.body().get("CmonConfInf", {}).get("PrcCd")) for g in world.received(A)]
+    assert got == [
+        ("ccms.990.001.02", None),
+        ("saps.604.001.01", None),
+        ("ccms.990.001.02", None),
+        ("ccms.900.001.02", "CC1E0005"),
+    ]
+    assert len(world.received(B)) == 1
+    world.close()
+
+
+def test_bad_control_commands_are_dead_lettered(world: World) -> None:
+    from paymsg.sim.centre import CONTROL_QUEUE
+
+    for body in (b"not json", b'{"command": "advance", "seconds": "soon"}', b'{"command": "fly"}'):
+        world.channel.put(CONTROL_QUEUE, body)
+    world.run()
+    assert world.channel.depth(f"{CONTROL_QUEUE}.dlq") == 3
+    assert world.centre.events.counts["bad_command"] == 3
+    world.channel.put(CONTROL_QUEUE, b'{"command": "advance", "seconds": 3600}')
+    world.run()
+    assert world.clock.now() >= datetime(2026, 12, 7, 10, 0)

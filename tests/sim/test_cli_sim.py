@@ -175,3 +175,13 @@ def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path) -> None:
             channel.ack(d)
     assert answered == {header_of(t).mesg_id for t in texts}  # every message got its 990
     assert len(forwards) == 40  # and was forwarded (copies carry the same MesgID)
+
+
+def test_live_view_and_duration(tmp_path: Path) -> None:
+    done = _paymsg(
+        "sim", "run", "-p", A, "-p", B, "--live", "--duration", "1.5",
+        "--channel", "sqlite:///mq.db", "--journal", "sqlite:///sim.db",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "CNAPS2 centre" in done.stdout and A in done.stdout

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 import paymsg
-from paymsg import cnaps2
-from paymsg.cnaps2 import SM2Signer, SM2Verifier, load_signing_profiles
 from paymsg.errors import SignatureError
 from paymsg.sim.centre import SimulatedCrash
 from paymsg.sim.scenario import DEFAULT_BALANCE, ClockConfig, Fault, Scenario, load_scenario
 
-from .conftest import EXAMPLES, MORNING, A, B, World, beps, header_of, hvps, make_world
+from .conftest import MORNING, A, B, World, beps, header_of, hvps, make_world, signed
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "examples" / "sim"
 
@@ -103,24 +100,11 @@ def test_reject_with_a_given_code(tmp_path: Path) -> None:
     world.close()
 
 
-def _signed(text: bytes) -> tuple[bytes, SM2Verifier, dict]:
-    keys = tomllib.loads((EXAMPLES / "keys/test-sm2-key.toml").read_text())
-    profiles = load_signing_profiles(EXAMPLES / "signing-example.toml")
-    message = paymsg.parse(text)
-    signed = cnaps2.wrap(
-        message,
-        mesg_id=header_of(text).mesg_id,
-        signer=SM2Signer(keys["private_key"]),
-        profile=profiles["hvps.111.001.01"],
-    )
-    return paymsg.serialize(signed), SM2Verifier({A: keys["public_key"]}), profiles
-
-
 def test_corrupt_signature(tmp_path: Path) -> None:
     world = _world(tmp_path, Fault(kind="corrupt_signature", nth=2))
     texts = []
     for _ in range(2):
-        text, verifier, profiles = _signed(hvps(A, B))
+        text, verifier, profiles = signed(hvps(A, B))
         texts.append(text)
         world.send(text)
     world.run()

@@ -567,3 +567,32 @@ def test_a_session_sends_again_after_listening(urls: tuple[str, str], echo: dict
             channel.put("IN", hvps111(3, sender=OTHER, prefix="A"))
         assert s.listen(effects_handler(seen), max_messages=1).delivered == 2
     assert [e.mesg_id for e in seen] == ["A0000000000000000001", "A0000000000000000003"]
+
+
+def test_a_message_that_breaks_processing_is_set_aside_not_retried_forever(
+    urls: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the 990 of the first message cannot be built (the builder is made to fail for it):
+    # it is quarantined with its inbox entry and acknowledged; the next one goes through
+    import paymsg.transport.session as session_module
+
+    real = session_module.build_confirmation
+
+    def failing(header: Any, code: str, **options: Any) -> bytes:
+        if header.mesg_id == "B0000000000000000001":
+            raise EnvelopeError("cannot build the CNAPS2 header: test")
+        return real(header, code, **options)
+
+    monkeypatch.setattr(session_module, "build_confirmation", failing)
+    seen: list[JournalEntry] = []
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for i in (1, 2):
+            channel.put("IN", hvps111(i, sender=OTHER, prefix="B"))
+        with session(urls) as s:
+            stats = s.listen(effects_handler(seen), max_messages=2)
+            (held,) = s.journal.quarantined()
+            assert "could not be processed" in held.reason and held.entry_id is not None
+            assert s.journal.get(held.entry_id).status == "quarantined"
+        assert stats.quarantined == 1 and [e.mesg_id for e in seen] == ["B0000000000000000002"]
+        assert channel.depth("IN") == 0

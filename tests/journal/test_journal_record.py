@@ -130,12 +130,23 @@ def test_find_and_find_original(journal: Journal) -> None:
         )
         == sent
     )
+    # OrgnlInstgPty naming someone else (an indirect participant): the only candidate
     assert (
         journal.find_original(
-            msg_id="2024031500001037", mt="hvps.111.001.01", sender="313290000017"
+            msg_id="2024031500001037", mt="hvps.111.001.01", sender="102100024015"
         )
-        is None
+        == sent
     )
+    # another bank's message with the same MsgId: now it takes the right sender
+    other = journal.record_outbound(
+        with_header(example(HVPS111), mesg_id="20240315000000000999", sender="313290000017"),
+        queue="Q",
+    )
+    find = journal.find_original
+    assert find(msg_id="2024031500001037", mt="hvps.111.001.01", sender="313290000017") == other
+    assert find(msg_id="2024031500001037", mt="hvps.111.001.01", sender="102100099996") == sent
+    assert find(msg_id="2024031500001037", mt="hvps.111.001.01", sender="102100024015") is None
+    assert find(msg_id="2024031500001037", mt="hvps.111.001.01") == other  # the newest
     assert journal.find_original(msg_id="2024031500001037", mt="hvps.112.001.01") is None
 
 

@@ -190,7 +190,7 @@ import sys
 sys.path.insert(0, {root!r})
 import sqlalchemy as sa
 from paymsg.journal import Journal
-from tests.journal.test_delivery import book
+from tests.journal.test_journal_delivery import book
 journal = Journal(sys.argv[1])
 ids = [int(x) for x in sys.argv[2].split(",")]
 print(sum(journal.deliver(i, book) for i in ids))
