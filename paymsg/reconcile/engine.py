@@ -448,27 +448,30 @@ def _cell_break(cell: CellResult, day: NpcDay) -> dict[str, dict[str, Any]]:
 def _compare_items(
     conn: sa.Connection, run_id: int, day: NpcDay, jv: sa.Table, config: ReconcileConfig
 ) -> dict[str, dict[str, Any]]:
-    item_rows = [
-        {
-            "run_id": run_id,
-            "direction": i.direction,
-            "orig_msg_id": i.orig_msg_id,
-            "orig_mt": i.orig_mt,
-            "orig_sender": i.orig_sender,
-            "mt": i.mt,
-            "tx_type": i.tx_type,
-            "prc_sts": i.prc_sts,
-            "cls": config.npc_class(i.prc_sts),
-            "netting_date": _norm(i.netting_date),
-            "netting_round": i.netting_round,
-            "dc": i.dc,
-            "amount": i.amount,
-            "count": i.count,
-        }
-        for i in day.items
-    ]
-    if item_rows:
-        conn.execute(sa.insert(items), item_rows)
+    chunk = 20_000  # executemany in chunks: memory stays flat for large detail answers
+    for start in range(0, len(day.items), chunk):
+        conn.execute(
+            sa.insert(items),
+            [
+                {
+                    "run_id": run_id,
+                    "direction": i.direction,
+                    "orig_msg_id": i.orig_msg_id,
+                    "orig_mt": i.orig_mt,
+                    "orig_sender": i.orig_sender,
+                    "mt": i.mt,
+                    "tx_type": i.tx_type,
+                    "prc_sts": i.prc_sts,
+                    "cls": config.npc_class(i.prc_sts),
+                    "netting_date": _norm(i.netting_date),
+                    "netting_round": i.netting_round,
+                    "dc": i.dc,
+                    "amount": i.amount,
+                    "count": i.count,
+                }
+                for i in day.items[start : start + chunk]
+            ],
+        )
     scope_rows = [
         {
             "run_id": run_id,
