@@ -198,7 +198,6 @@ def run_day(
     lines = {c: ChannelLine(channel=c) for c in ("HVPS", "BEPS", "BOOK", "XBORDER")}
     rejected = 0
     texts: list[tuple[str, bytes]] = []  # (channel, text)
-    pkg_payments: dict[str, int] = {}
     exposure = Exposure()
     xdir = output_dir / "xborder"
 
@@ -239,7 +238,6 @@ def run_day(
     closed += batcher.close_all(now, "day file routed")
     for package in closed:
         texts.append(("BEPS", package.text))
-        pkg_payments[f"{package.id}"] = package.count
     lines["BEPS"].messages = len(closed)
     lines["HVPS"].messages = sum(1 for c, _ in texts if c == "HVPS")
     say(f"{len(payments)} payments routed; {len(texts)} messages to send")
@@ -297,6 +295,7 @@ def run_day(
         poll_interval=0.02,
     )
     recon: list[dict[str, Any]] = []
+    peer_sessions: list[Any] = []
     try:
         session.start(on_message)
         peer_sessions = _send_for_peers(peers, channel_url, output_dir, say, config.confirm_timeout)
@@ -320,7 +319,7 @@ def run_day(
         )
         for entry_id, channel in by_entry.items():
             entry = journal.get(entry_id)
-            count = 1 if channel == "HVPS" else _package_count(entry, pkg_payments)
+            count = 1 if channel == "HVPS" else int(entry.nb_of_txs or 1)
             if entry.status == "settled":
                 lines[channel].settled += count
             elif entry.status == "receipt":
@@ -355,7 +354,7 @@ def run_day(
                 }
             )
     finally:
-        for peer_session in locals().get("peer_sessions", []):
+        for peer_session in peer_sessions:
             peer_session.close()
         session.close()
         stop.set()
@@ -480,10 +479,6 @@ def _wait_until(condition: Any, timeout: float, errors: list[BaseException]) -> 
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-
-
-def _package_count(entry: Any, counts: dict[str, int]) -> int:
-    return int(entry.nb_of_txs or 1)
 
 
 #: a business answer (or a 990 refusal) ends the wait; a timed-out entry may still settle

@@ -183,12 +183,13 @@ class Router:
         channel = chosen.channel
         if exposure is not None and receiver is not None and channel in ("HVPS", "BEPS"):
             exposure.add(receiver, ins.amount)
-        queued = chosen.verdict == "closed"
+        # closed now, or asked for later (requested_at): it waits for execute_at
+        queued = chosen.verdict == "closed" or moment > now
         return make_decision(
             channel=channel,
             message_type=MESSAGE_TYPES[(channel, ins.kind)],
             status="queued" if queued else "now",
-            execute_at=chosen.opens_at if queued else moment,
+            execute_at=chosen.opens_at if chosen.verdict == "closed" else moment,
             rule=rule.name,
             receiver=receiver if channel in ("HVPS", "BEPS") else None,
             reason=chosen.reason if queued else "",

@@ -218,3 +218,11 @@ def test_router_reloads_the_store_s_newly_activated_version(tmp_path: Path) -> N
     store.activate(v2)
     assert r.reload(store) is True
     assert r.decide(pay(), MONDAY_10).ruleset_version == v2
+
+
+def test_a_later_requested_time_is_decided_for_that_time_and_waits(router: Router) -> None:
+    d = router.decide(pay(requested_at="2026-12-07T19:00:00", amount="1280000"), MONDAY_10)
+    # at 19:00 HVPS is closed: it waits for the 20:30 opening
+    assert d.status == "queued" and d.execute_at == datetime(2026, 12, 7, 20, 30)
+    later = router.decide(pay(requested_at="2026-12-07T15:00:00"), MONDAY_10)
+    assert later.status == "queued" and later.execute_at == datetime(2026, 12, 7, 15, 0)
