@@ -226,9 +226,11 @@ def whole_day(n: int, tmp: Path) -> dict[str, Any]:
          "--work-dir", str(tmp / "w"), "--json"],
         capture_output=True, text=True, cwd=tmp,
     )  # fmt: skip
-    line = [x for x in proc.stderr.splitlines() if x.startswith("BENCH")]
+    lines = proc.stderr.splitlines()
+    line = [x for x in lines if x.startswith("BENCH")]
     if not line:
         return {"payments": n, "error": proc.stderr[-500:]}
+    errors = [x for x in lines if x.startswith("error")]
     _, seconds, rss_kb, rc = line[-1].split()
     report = json.loads(proc.stdout) if proc.stdout.strip() else {}
     return {
@@ -238,6 +240,9 @@ def whole_day(n: int, tmp: Path) -> dict[str, Any]:
         "exit": rc,
         "messages": sum(c.get("messages", 0) for c in report.get("channels", [])),
         "reconciliation_ok": [r.get("ok") for r in report.get("reconciliation", [])],
+        "channels": report.get("channels", []),
+        "received": report.get("received", []),
+        **({"error": errors[-1]} if errors else {}),
     }
 
 
