@@ -82,6 +82,9 @@ class DayConfig(BaseModel):
     #: the session's wait for a ccms.990 before it puts the same text again (the public
     #: implementations wait 55–60 s; a large pipelined day needs at least that)
     confirm_timeout: float = Field(default=60.0, gt=0)
+    #: messages put before their ccms.990s are awaited (a bounded window, so a big day
+    #: never waits longer than ``confirm_timeout`` for a 990 only because of its own queue)
+    send_window: int = Field(default=200, ge=1)
 
 
 def load_day(path: str | Path) -> DayConfig:
@@ -299,7 +302,10 @@ def run_day(
     try:
         session.start(on_message)
         peer_sessions = _send_for_peers(peers, channel_url, output_dir, say, config.confirm_timeout)
-        results = session.send_many([t for _, t in texts]) if texts else []
+        results = []
+        window = config.send_window
+        for start in range(0, len(texts), window):  # at most a window in flight
+            results += session.send_many([t for _, t in texts[start : start + window]])
         by_entry = {r.entry_id: ch for r, (ch, _) in zip(results, texts, strict=True)}
         for r, (channel, _) in zip(results, texts, strict=True):
             if r.status in ("confirmed", "receipt", "settled"):
