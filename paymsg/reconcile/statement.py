@@ -409,12 +409,12 @@ def match_rows(
         )
     group = _Groups()
     for index, rule in enumerate(config.rules, 1):
+        group.rule_starts(index)
         _one_to_one(conn, s, led, rule, group)
         if config.one_to_many:
             _grouped(conn, s, led, rule, group, many="ledger")
         if config.many_to_one:
             _grouped(conn, led, s, rule, group, many="statement")
-        group.rule_of_new(index)
     matches = _collect(conn, s, led, group)
     unmatched_s = [
         r.ref for r in conn.execute(sa.select(s.c.ref).where(s.c.grp.is_(None)).order_by(s.c.n))
@@ -459,20 +459,38 @@ def _ordinal(conn: sa.Connection, column: Any) -> Any:
 
 
 class _Groups:
+    """Match group ids: 1:1 pairs get a block of ids (``base + statement row number``),
+    grouped matches one id each; kinds and rules are kept per block, not per pair."""
+
     def __init__(self) -> None:
         self.next = 1
-        self.kinds: dict[int, str] = {}
-        self.rules: dict[int, int] = {}
+        self.blocks: list[tuple[int, int, str]] = []  # (first id, last id, kind)
+        self.rules: list[tuple[int, int]] = []  # (first id of the rule's groups, rule)
+
+    def block(self, size: int, kind: str) -> int:
+        first = self.next
+        self.next += size
+        self.blocks.append((first, self.next - 1, kind))
+        return first
 
     def new(self, kind: str) -> int:
-        gid = self.next
-        self.next += 1
-        self.kinds[gid] = kind
-        return gid
+        return self.block(1, kind)
 
-    def rule_of_new(self, rule: int) -> None:
-        for gid in self.kinds:
-            self.rules.setdefault(gid, rule)
+    def rule_starts(self, rule: int) -> None:
+        self.rules.append((self.next, rule))
+
+    def kind(self, gid: int) -> str:
+        for first, last, kind in reversed(self.blocks):
+            if first <= gid <= last:
+                return kind
+        raise KeyError(gid)  # pragma: no cover
+
+    def rule(self, gid: int) -> int:
+        found = self.rules[0][1]
+        for first, rule in self.rules:
+            if gid >= first:
+                found = rule
+        return found
 
 
 def _conditions(a: sa.Table, b: sa.Table, rule: MatchRule) -> list[Any]:
@@ -484,31 +502,53 @@ def _conditions(a: sa.Table, b: sa.Table, rule: MatchRule) -> list[Any]:
 def _one_to_one(
     conn: sa.Connection, s: sa.Table, led: sa.Table, rule: MatchRule, group: _Groups
 ) -> None:
-    cand = (
-        sa.select(s.c.n.label("sn"), led.c.n.label("ln"))
-        .select_from(s.join(led, sa.and_(*_conditions(s, led, rule), s.c.units == led.c.units)))
-        .where(s.c.grp.is_(None), led.c.grp.is_(None))
-        .subquery("cand")
+    """Candidate pairs into an indexed temporary table, then the pairs where neither row
+    has another candidate, set-based (no per-pair statement)."""
+    meta = sa.MetaData()
+    cand = sa.Table(
+        "rec_cand",
+        meta,
+        sa.Column("sn", sa.Integer, index=True),
+        sa.Column("ln", sa.Integer, index=True),
+        prefixes=["TEMPORARY"],
+    )
+    pairs = sa.Table(
+        "rec_pairs",
+        meta,
+        sa.Column("sn", sa.Integer, primary_key=True),
+        sa.Column("ln", sa.Integer, unique=True),
+        prefixes=["TEMPORARY"],
+    )
+    for t in (cand, pairs):
+        t.drop(conn, checkfirst=True)
+        t.create(conn)
+    conn.execute(
+        sa.insert(cand).from_select(
+            ["sn", "ln"],
+            sa.select(s.c.n, led.c.n)
+            .select_from(s.join(led, sa.and_(*_conditions(s, led, rule), s.c.units == led.c.units)))
+            .where(s.c.grp.is_(None), led.c.grp.is_(None)),
+        )
     )
     s_once = sa.select(cand.c.sn).group_by(cand.c.sn).having(sa.func.count() == 1)
     l_once = sa.select(cand.c.ln).group_by(cand.c.ln).having(sa.func.count() == 1)
-    pairs = conn.execute(
-        sa.select(cand.c.sn, cand.c.ln).where(cand.c.sn.in_(s_once), cand.c.ln.in_(l_once))
-    ).all()
-    if not pairs:
-        return
-    first = group.next
-    group.next += len(pairs)
-    for offset in range(len(pairs)):
-        group.kinds[first + offset] = "1:1"
     conn.execute(
-        sa.update(s).where(s.c.n == sa.bindparam("sn")).values(grp=sa.bindparam("g")),
-        [{"sn": p.sn, "g": first + i} for i, p in enumerate(pairs)],
+        sa.insert(pairs).from_select(
+            ["sn", "ln"],
+            sa.select(cand.c.sn, cand.c.ln).where(cand.c.sn.in_(s_once), cand.c.ln.in_(l_once)),
+        )
     )
-    conn.execute(
-        sa.update(led).where(led.c.n == sa.bindparam("ln")).values(grp=sa.bindparam("g")),
-        [{"ln": p.ln, "g": first + i} for i, p in enumerate(pairs)],
-    )
+    top = conn.execute(sa.select(sa.func.max(pairs.c.sn))).scalar()
+    if top is not None:
+        base = group.block(int(top), "1:1") - 1  # group id = base + statement row number
+        conn.execute(sa.update(s).where(s.c.n.in_(sa.select(pairs.c.sn))).values(grp=s.c.n + base))
+        conn.execute(
+            sa.update(led)
+            .where(led.c.n.in_(sa.select(pairs.c.ln)))
+            .values(grp=sa.select(pairs.c.sn + base).where(pairs.c.ln == led.c.n).scalar_subquery())
+        )
+    for t in (cand, pairs):
+        t.drop(conn)
 
 
 def _grouped(
@@ -587,8 +627,8 @@ def _collect(conn: sa.Connection, s: sa.Table, led: sa.Table, group: _Groups) ->
         cents = amount.quantize(Decimal("0.01"))
         out.append(
             Match(
-                kind=group.kinds[gid],  # type: ignore[arg-type]
-                rule=group.rules[gid],
+                kind=group.kind(gid),  # type: ignore[arg-type]
+                rule=group.rule(gid),
                 statement=m["statement"],
                 ledger=m["ledger"],
                 amount=cents if cents == amount else amount,
