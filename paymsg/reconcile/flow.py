@@ -108,17 +108,35 @@ class _Requests:
         return msg_id
 
 
-def _answers(journal: Journal, mt: str, request: str) -> list[bytes]:
+def _answers(
+    journal: Journal,
+    mt: str,
+    request: str,
+    *,
+    original: tuple[str, str] | None = None,
+    after_id: int = 0,
+) -> list[bytes]:
     """The texts of every answer of type ``mt`` to our request ``request`` (SQL on the
-    journal's orig index)."""
+    journal's orig index). A download answer (715/725) names the *downloaded* message in
+    its OrgnlGrpHdr (``original``: MsgId, MT), so it is also found by that, among the
+    entries recorded after the request (``after_id``)."""
     e = entries.c
-    query = (
-        sa.select(e.raw)
-        .where(e.direction == "in", e.mt == mt, e.orig_msg_id == request)
-        .order_by(e.id)
-    )
+    match = e.orig_msg_id == request
+    if original is not None:
+        match = sa.or_(
+            match,
+            sa.and_(e.orig_msg_id == original[0], e.orig_mt == original[1], e.id > after_id),
+        )
+    query = sa.select(e.raw).where(e.direction == "in", e.mt == mt, match).order_by(e.id)
     with journal.engine.connect() as conn:
         return [bytes(r.raw) for r in conn.execute(query)]
+
+
+def _last_id(journal: Journal) -> int:
+    with journal.engine.connect() as conn:
+        return int(
+            conn.execute(sa.select(sa.func.coalesce(sa.func.max(entries.c.id), 0))).scalar_one()
+        )
 
 
 def _complete(texts: list[bytes]) -> bool:
@@ -142,10 +160,12 @@ def _wait(
     expected: int | None,
     timeout: float,
     partitioned: bool,
+    original: tuple[str, str] | None = None,
+    after_id: int = 0,
 ) -> list[bytes]:
     deadline = time.monotonic() + timeout
     while True:
-        texts = _answers(journal, mt, request)
+        texts = _answers(journal, mt, request, original=original, after_id=after_id)
         if texts and (
             (partitioned and _complete(texts))
             or (not partitioned and (expected is None or len(texts) >= expected))
@@ -298,9 +318,17 @@ def run_flow(
                         }
                     }
                 }
+            mark = _last_id(journal)
             request = requests.send(req_download, body)
             answers = _wait(
-                journal, ans_download, request, expected=1, timeout=timeout, partitioned=False
+                journal,
+                ans_download,
+                request,
+                expected=1,
+                timeout=timeout,
+                partitioned=False,
+                original=(item.orig_msg_id, item.orig_mt),
+                after_id=mark,
             )
             if not answers:
                 refused.append(

@@ -63,11 +63,12 @@ def test_a_day_with_faults_is_reconciled_end_to_end(day: Day) -> None:
         conn.execute(sa.delete(status_history).where(status_history.c.entry_id == gone.id))
         conn.execute(sa.delete(entries).where(entries.c.id == gone.id))
 
-    flow = run_flow(a, journal, system="HVPS", check_date=TODAY, participant=A, timeout=30)
+    flow = run_flow(a, journal, system="HVPS", check_date=TODAY, participant=A, timeout=90)
     result = flow.result
     kinds = sorted(r.split()[0] for r in flow.requests)
     assert kinds == ["hvps.710.001.01", "hvps.712.001.01", "hvps.714.001.01"]
     # the message missing here was downloaded and put back, validated and marked repaired
+    assert len(flow.repaired) == 1, flow.refused_repairs
     (repaired_id,) = flow.repaired
     repaired = journal.get(repaired_id)
     assert (
