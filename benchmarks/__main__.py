@@ -232,6 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import mq
 
         return mq.main(argv[1:])
+    if argv[:1] == ["routing"]:  # python -m benchmarks routing …: decisions/s and the day
+        from benchmarks import routing
+
+        return routing.main(argv[1:])
+    if argv[:1] == ["reconcile"]:  # python -m benchmarks reconcile …: the day and statements
+        from benchmarks import reconcile
+
+        return reconcile.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller messages, shorter runs")
     parser.add_argument("--out", type=Path, default=None, help="result file (JSON)")

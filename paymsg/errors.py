@@ -153,3 +153,14 @@ class ValidationFailedError(PaymsgError):
     def __init__(self, message: str, *, report: object = None, **where: object) -> None:
         super().__init__(message, **where)  # type: ignore[arg-type]
         self.report = report
+
+
+class RuleSetError(ConfigError):
+    """A routing rule set was refused by its checks (conflicting rules, an unreachable
+    rule, payments no rule covers); ``problems`` lists each one, naming the rules."""
+
+    exit_code = 1  # the rule set was read; the check failed
+
+    def __init__(self, message: str, *, problems: list[str] | None = None, **where: object) -> None:
+        super().__init__(message, **where)  # type: ignore[arg-type]
+        self.problems = list(problems or [])

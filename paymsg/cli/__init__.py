@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.cli import codegen, convert, journal, messages, mq, schemas, sim, validate
+from paymsg.cli import (
+    codegen,
+    convert,
+    hub,
+    journal,
+    messages,
+    mq,
+    reconcile,
+    route,
+    schemas,
+    sim,
+    validate,
+)
 
 app = typer.Typer(
     name="paymsg",
@@ -40,6 +52,9 @@ validate.register(app)
 mq.register(app)
 sim.register(app)
 journal.register(app)
+route.register(app)
+hub.register(app)
+reconcile.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,513 @@
+"""The hub's business day, end to end: route → convert + wrap → transport → centre →
+990s, receipts, netting → end of day → reconciliation → day report.
+
+Where it sits: this module uses routing, transport, the simulator and reconciliation
+together, so it is on the top layer, beside ``cli`` (which is its only user); nothing
+below imports it.
+
+One day (``paymsg hub run --day examples/hub/day.toml``):
+
+1. the rule set is checked, stored and activated in the journal database (so every
+   decision names its version); the participant directory is loaded there;
+2. the CNAPS2 centre (:func:`paymsg.sim.runner.serve`) runs in a thread on the same
+   channel, serving us and every direct participant in the directory, its clock starting
+   at the day's start time; rounds and the end of day run on command;
+3. every payment is decided once (``routing_decisions``, keyed by payment id, so a
+   re-run after a crash decides nothing twice): BOOK transfers are booked; XBORDER
+   payments are written as unified pacs.008/009 files for the gateway; HVPS payments are
+   built as hvps.111/112; BEPS payments go to the batcher, whose closed packages are
+   beps.121/122; payments queued for the next HVPS opening and rejected ones are counted;
+4. our :class:`~paymsg.transport.session.Cnaps2Session` sends the messages pipelined and
+   takes the ccms.990s, saps.604s and ccms.900s (the journal moves each entry on);
+5. a round close, then the end of day: the centre pushes hvps.716 / beps.726, which our
+   session journals; they are reconciled against the journal with
+   :func:`paymsg.reconcile.reconcile_day`;
+6. the report: per channel routed / sent / settled / netted / rejected / queued /
+   booked, and each reconciliation's result.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tomllib
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from paymsg.codec.api import serialize
+from paymsg.errors import ConfigError, TransportError
+from paymsg.journal import Journal
+from paymsg.routing import (
+    Decision,
+    Exposure,
+    Facts,
+    Instruction,
+    Router,
+    load_facts,
+    read_directory,
+    read_instructions,
+)
+from paymsg.routing.batching import BepsBatcher, ClosedPackage
+from paymsg.routing.build import build_cnaps2, unified
+from paymsg.routing.store import RoutingStore
+
+__all__ = ["DayConfig", "DayReport", "load_day", "run_day"]
+
+
+class DayConfig(BaseModel):
+    """``day.toml``: paths are relative to the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: date
+    start: str = "09:00"
+    payments: str
+    #: payments other banks send us (CSV/JSON); each peer bank routes them with the same
+    #: rules and sends them from its own session, so the centre forwards them to us
+    incoming: str | None = None
+    rules: str
+    facts: str
+    journal: str | None = None
+    channel: str | None = None
+    books: str | None = None
+    output_dir: str = "hub-out"
+    #: seconds to wait for the centre's answers before the day is reported as it stands
+    answer_timeout: float = Field(default=120.0, gt=0)
+    #: the session's wait for a ccms.990 before it puts the same text again (the public
+    #: implementations wait 55–60 s; a large pipelined day needs at least that)
+    confirm_timeout: float = Field(default=60.0, gt=0)
+    #: messages put before their ccms.990s are awaited (a bounded window, so a big day
+    #: never waits longer than ``confirm_timeout`` for a 990 only because of its own queue)
+    send_window: int = Field(default=200, ge=1)
+
+
+def load_day(path: str | Path) -> DayConfig:
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the day file: {exc}", source=source) from None
+    try:
+        config = DayConfig.model_validate(data.get("day", data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"{field}: {first['msg']}", source=source, field=field) from None
+    base = Path(path).parent
+    for name in ("payments", "incoming", "rules", "facts"):
+        value = getattr(config, name)
+        if value is not None and not Path(value).is_absolute():
+            setattr(config, name, str(base / value))
+    return config
+
+
+class ChannelLine(BaseModel):
+    channel: str
+    routed: int = 0
+    amount: Decimal = Decimal("0.00")
+    messages: int = 0
+    sent: int = 0
+    settled: int = 0
+    netted: int = 0
+    rejected: int = 0
+    queued: int = 0
+    booked: int = 0
+    files: int = 0
+    unanswered: int = 0
+
+
+class Received(BaseModel):
+    """Payments the centre forwarded to us (from the peers' sessions)."""
+
+    channel: str
+    sent_by_peers: int = 0
+    messages: int = 0
+    items: int = 0
+    amount: Decimal = Decimal("0.00")
+
+
+class DayReport(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    business_date: date
+    participant: str
+    ruleset_version: int
+    payments: int
+    channels: list[ChannelLine]
+    received: list[Received] = []
+    rejected_by_routing: int
+    reconciliation: list[dict[str, Any]]
+    journal: str
+    channel_url: str
+    seconds: float
+
+
+def _hhmm(value: str) -> dtime:
+    try:
+        return dtime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"start {value!r} is not HH:MM", field="start") from None
+
+
+def run_day(
+    config: DayConfig,
+    *,
+    journal_url: str,
+    channel_url: str,
+    books_url: str,
+    output_dir: Path,
+    progress: Any = None,
+) -> DayReport:
+    """Run one business day (see the module doc) and return its report."""
+    from paymsg.reconcile import read_npc_texts, reconcile_day
+    from paymsg.sim.runner import send_command, serve
+    from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant
+    from paymsg.sim.scenario import DayConfig as SimDay
+    from paymsg.transport.session import Cnaps2Session
+
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    facts_config = load_facts(config.facts)
+    directory = read_directory(facts_config.directory) if facts_config.directory else []
+    facts = Facts(facts_config, directory, business_date=config.date)
+    ours = facts.participant
+    now = datetime.combine(config.date, _hhmm(config.start))
+
+    journal = Journal(journal_url)
+    store = RoutingStore(journal.engine)
+    rules_text = Path(config.rules).read_text(encoding="utf-8")
+    version = store.store(rules_text, config.rules)
+    compiled = store.activate(version)
+    store.load_directory(directory)
+    router = Router(compiled, facts)
+    say(f"rule set {compiled.ruleset.name!r} v{version} active; {len(directory)} participants")
+
+    beps = facts_config.beps
+    batcher = BepsBatcher(
+        store,
+        participant=ours,
+        max_items=beps.package_max_items,
+        max_amount=beps.package_max_amount,
+        max_age=timedelta(seconds=beps.package_max_age_seconds),
+        cutoffs=tuple(dtime.fromisoformat(c) for c in beps.cutoffs),
+    )
+    payments = read_instructions(config.payments)
+    lines = {c: ChannelLine(channel=c) for c in ("HVPS", "BEPS", "BOOK", "XBORDER")}
+    rejected = 0
+    texts: list[tuple[str, bytes]] = []  # (channel, text)
+    exposure = Exposure()
+    xdir = output_dir / "xborder"
+
+    closed: list[ClosedPackage] = []
+    chunk = 1000  # payments decided, recorded and batched per transaction
+    for start in range(0, len(payments), chunk):
+        part = payments[start : start + chunk]
+        made = [router.decide(ins, now, exposure=exposure) for ins in part]
+        seqs = store.record_decisions(made, now)
+        to_beps: list[tuple[Instruction, Decision]] = []
+        for ins, d in zip(part, made, strict=True):
+            if d.channel is None:
+                rejected += 1
+                continue
+            line = lines[d.channel]
+            line.routed += 1
+            line.amount += d.amount
+            if d.status == "queued":
+                line.queued += 1
+            elif d.channel == "BOOK":
+                line.booked += 1
+            elif d.channel == "XBORDER":
+                xdir.mkdir(parents=True, exist_ok=True)
+                msg = unified([ins], msg_id=ins.id, created=now, instructing=ours, instructed=None)
+                (xdir / f"{_safe(ins.id)}.xml").write_bytes(serialize(msg))
+                line.files += 1
+            elif d.channel == "HVPS":
+                assert d.message_type is not None and d.receiver is not None
+                built = build_cnaps2(
+                    [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{seqs[ins.id] % 10**8:08d}",
+                    created=now, sender=ours, receiver=d.receiver,
+                )  # fmt: skip
+                texts.append(("HVPS", serialize(built.message)))
+            else:
+                to_beps.append((ins, d))
+        if to_beps:
+            closed += batcher.add_many(to_beps, now)
+    closed += batcher.close_all(now, "day file routed")
+    for package in closed:
+        texts.append(("BEPS", package.text))
+    lines["BEPS"].messages = len(closed)
+    lines["HVPS"].messages = sum(1 for c, _ in texts if c == "HVPS")
+    say(f"{len(payments)} payments routed; {len(texts)} messages to send")
+
+    peers = _peer_messages(config, facts_config, directory, compiled, now, ours)
+    received = {c: Received(channel=c) for c in ("HVPS", "BEPS")}
+    for peer_texts in peers.values():
+        for channel, _text, count in peer_texts:
+            received[channel].sent_by_peers += count
+
+    # -- the centre, and our session --------------------------------------------------
+    banks = sorted({ours, *peers, *(p.direct for p in directory if p.status == "active")})
+    scenario = Scenario(
+        clock=ClockConfig(start=now, speed=1.0, business_date=config.date),
+        beps=BepsConfig(round_seconds=0),
+        day=SimDay(automatic=False),
+    )
+    stop = threading.Event()
+    centre_error: list[BaseException] = []
+
+    def centre() -> None:
+        try:
+            serve(
+                channel_url,
+                [parse_participant(b) for b in banks],
+                books_url=books_url,
+                scenario=scenario,
+                until=stop.is_set,
+            )
+        except BaseException as exc:  # reported by the day, not lost in a thread
+            centre_error.append(exc)
+
+    thread = threading.Thread(target=centre, name="paymsg-centre", daemon=True)
+    thread.start()
+    inbound: Counter[str] = Counter()
+    forwarded: list[tuple[str, int, Decimal]] = []
+    forwarded_lock = threading.Lock()
+
+    def on_message(entry: Any, _conn: Any) -> None:
+        inbound.update([entry.mt or "?"])
+        if entry.mt in _FORWARDED:
+            with forwarded_lock:
+                forwarded.append(
+                    (_FORWARDED[entry.mt], int(entry.nb_of_txs or 1), entry.amount or Decimal(0))
+                )
+
+    session = Cnaps2Session(
+        channel_url,
+        journal,
+        participant=ours,
+        out_queue=f"MSGMBFE_1.{ours}",
+        in_queue=f"MSGTOBANK.{ours}",
+        confirm_timeout=config.confirm_timeout,
+        resend=3,
+        poll_interval=0.02,
+    )
+    recon: list[dict[str, Any]] = []
+    peer_sessions: list[Any] = []
+    try:
+        session.start(on_message)
+        peer_sessions = _send_for_peers(peers, channel_url, output_dir, say, config.confirm_timeout)
+        results = []
+        window = config.send_window
+        for start in range(0, len(texts), window):  # at most a window in flight
+            results += session.send_many([t for _, t in texts[start : start + window]])
+        by_entry = {r.entry_id: ch for r, (ch, _) in zip(results, texts, strict=True)}
+        for r, (channel, _) in zip(results, texts, strict=True):
+            if r.status in ("confirmed", "receipt", "settled"):
+                lines[channel].sent += 1
+        say(f"{len(results)} sent; waiting for settlement")
+        send_command(channel_url, "round-close")
+        _wait_final(journal, list(by_entry), config.answer_timeout, centre_error)
+        expected = sum(1 for texts_ in peers.values() for _ in texts_)
+        _wait_until(lambda: len(forwarded) >= expected, config.answer_timeout, centre_error)
+        for channel, items_, amount in forwarded:
+            received[channel].messages += 1
+            received[channel].items += items_
+            received[channel].amount += amount
+        send_command(channel_url, "end-of-day")
+        _wait_inbound(
+            journal, ("hvps.716.001.01", "beps.726.001.01"), config.answer_timeout, centre_error
+        )
+        for entry_id, channel in by_entry.items():
+            entry = journal.get(entry_id)
+            count = 1 if channel == "HVPS" else int(entry.nb_of_txs or 1)
+            if entry.status == "settled":
+                lines[channel].settled += count
+            elif entry.status == "receipt":
+                lines[channel].netted += count
+            elif entry.status in ("rejected", "refused"):
+                lines[channel].rejected += count
+            else:
+                lines[channel].unanswered += count
+        as_of = datetime.now(UTC)
+        for mt, system in (("hvps.716.001.01", "HVPS"), ("beps.726.001.01", "BEPS")):
+            found = journal.query(direction="in", mt=mt)
+            parts = [(e.raw, f"journal entry {e.id}") for e in found]
+            if not parts:
+                recon.append(
+                    {
+                        "system": system,
+                        "ok": False,
+                        "problems": ["no pre-reconciliation message came"],
+                    }
+                )
+                continue
+            result = reconcile_day(journal, read_npc_texts(parts), as_of=as_of)
+            recon.append(
+                {
+                    "system": system,
+                    "check_date": result.check_date.isoformat(),
+                    "ok": result.ok,
+                    "cells": len(result.cells),
+                    "cells_differing": sum(1 for c in result.cells if c.differs),
+                    "breaks": len(result.open_breaks),
+                    "problems": result.problems,
+                }
+            )
+    finally:
+        for peer_session in peer_sessions:
+            peer_session.close()
+        session.close()
+        stop.set()
+        thread.join(timeout=30)
+        journal.close()
+    if centre_error:
+        raise TransportError(f"the centre stopped: {centre_error[0]}")
+    return DayReport(
+        business_date=config.date,
+        participant=ours,
+        ruleset_version=version,
+        payments=len(payments),
+        channels=list(lines.values()),
+        received=list(received.values()),
+        rejected_by_routing=rejected,
+        reconciliation=recon,
+        journal=journal_url,
+        channel_url=channel_url,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+_FORWARDED = {
+    "hvps.111.001.01": "HVPS",
+    "hvps.112.001.01": "HVPS",
+    "beps.121.001.01": "BEPS",
+    "beps.122.001.01": "BEPS",
+}
+
+
+def _peer_messages(
+    config: DayConfig,
+    facts_config: Any,
+    directory: list[Any],
+    compiled: Any,
+    now: datetime,
+    ours: str,
+) -> dict[str, list[tuple[str, bytes, int]]]:
+    """The incoming file, routed by each sending bank with the same rules: per peer
+    direct participant, its (channel, text, payment count) messages to us."""
+    if not config.incoming:
+        return {}
+    by_code = {p.bank_code: p for p in directory}
+    grouped: dict[str, list[Instruction]] = {}
+    for ins in read_instructions(config.incoming):
+        row = by_code.get(ins.debtor_bank)
+        if row is None or row.direct == ours:
+            raise ConfigError(
+                f"incoming payment {ins.id}: debtor bank {ins.debtor_bank} is not another "
+                "participant in the directory",
+                source=config.incoming,
+            )
+        grouped.setdefault(row.direct, []).append(ins)
+    out: dict[str, list[tuple[str, bytes, int]]] = {}
+    # MsgIds are unique per sender in CNAPS2; they are also kept apart across peers here,
+    # because reconciliation matches the NPC's lists by MsgId (see docs/routing.md)
+    for p_index, (peer, items_) in enumerate(sorted(grouped.items())):
+        base = 80000000 + p_index * 100000
+        peer_facts = Facts(
+            facts_config.model_copy(update={"participant": peer, "own_banks": ()}), directory
+        )
+        router = Router(compiled, peer_facts)
+        messages: list[tuple[str, bytes, int]] = []
+        packages: dict[tuple[str, str], list[Instruction]] = {}
+        for n, ins in enumerate(items_, start=1):
+            d = router.decide(ins, now)
+            if d.status != "now" or d.receiver != ours or d.message_type is None:
+                continue  # not a payment the centre would forward to us today
+            if d.channel == "HVPS":
+                built = build_cnaps2(
+                    [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{base + 50000 + n:08d}",
+                    created=now, sender=peer, receiver=ours,
+                )  # fmt: skip
+                messages.append(("HVPS", serialize(built.message), 1))
+            elif d.channel == "BEPS":
+                packages.setdefault((d.message_type, ins.business_type), []).append(ins)
+        for k, ((mt, _btype), pkg) in enumerate(sorted(packages.items()), start=1):
+            built = build_cnaps2(
+                pkg, mt, msg_id=f"{config.date:%Y%m%d}{base + k:08d}",
+                created=now, sender=peer, receiver=ours,
+            )  # fmt: skip
+            messages.append(("BEPS", serialize(built.message), len(pkg)))
+        out[peer] = messages
+    return out
+
+
+def _send_for_peers(
+    peers: dict[str, list[tuple[str, bytes, int]]],
+    channel_url: str,
+    work: Path,
+    say: Any,
+    confirm_timeout: float,
+) -> list[Any]:
+    """Each peer bank's session (journal in the work directory) sends its messages."""
+    from paymsg.transport.session import Cnaps2Session
+
+    sessions = []
+    for peer, messages in peers.items():
+        session = Cnaps2Session(
+            channel_url,
+            Journal(f"sqlite:///{work / f'peer-{peer}.db'}"),
+            participant=peer,
+            out_queue=f"MSGMBFE_1.{peer}",
+            in_queue=f"MSGTOBANK.{peer}",
+            confirm_timeout=confirm_timeout,
+            resend=3,
+            poll_interval=0.02,
+        )
+        sessions.append(session)
+        session.start(lambda _entry, _conn: None)
+        if messages:
+            session.send_many([text for _, text, _ in messages])
+            say(f"peer {peer} sent {len(messages)} messages to us")
+    return sessions
+
+
+def _wait_until(condition: Any, timeout: float, errors: list[BaseException]) -> None:
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end and not errors:
+        time.sleep(0.1)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+#: a business answer (or a 990 refusal) ends the wait; a timed-out entry may still settle
+_FINAL = frozenset({"settled", "receipt", "rejected", "refused"})
+
+
+def _wait_final(
+    journal: Journal, ids: list[int], timeout: float, errors: list[BaseException]
+) -> None:
+    end = time.monotonic() + timeout
+    pending = set(ids)
+    while pending and time.monotonic() < end and not errors:
+        pending = {i for i in pending if journal.get(i).status not in _FINAL}
+        if pending:
+            time.sleep(0.1)
+
+
+def _wait_inbound(
+    journal: Journal, mts: tuple[str, ...], timeout: float, errors: list[BaseException]
+) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not errors:
+        if all(journal.query(direction="in", mt=mt, limit=1) for mt in mts):
+            time.sleep(0.5)  # the later parts of a partitioned answer follow the first
+            return
+        time.sleep(0.1)

@@ -1,0 +1,161 @@
+"""The README's main job: ``paymsg hub run --day examples/hub/day.toml`` — on the embedded
+defaults, and on RabbitMQ + PostgreSQL (``.ci/with-servers``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+import paymsg
+from paymsg.journal import Journal
+
+ROOT = Path(__file__).resolve().parents[2]
+DAY = ROOT / "examples" / "hub" / "day.toml"
+BANKS = ("102100099996", "105100000017", "103100000026", "313100000013")
+
+
+def _server(env: str) -> str:
+    url = os.environ.get(env)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{env} is not set: server tests must run in CI")
+        pytest.skip(f"{env} is not set (run the tests under .ci/with-servers)")
+    return url
+
+
+def _hub(tmp: Path, *extra: str) -> dict:  # type: ignore[type-arg]
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "paymsg.cli",
+            "hub",
+            "run",
+            "--day",
+            str(DAY),
+            "--work-dir",
+            str(tmp),
+            "--json",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def _check(report: dict, journal_url: str, tmp: Path) -> None:  # type: ignore[type-arg]
+    lines = {c["channel"]: c for c in report["channels"]}
+    routed = sum(c["routed"] for c in lines.values()) + report["rejected_by_routing"]
+    assert routed == report["payments"] == 200
+    hvps, beps, book, xb = lines["HVPS"], lines["BEPS"], lines["BOOK"], lines["XBORDER"]
+    assert hvps["routed"] > 0 and beps["routed"] > 0 and book["routed"] > 0 and xb["routed"] > 0
+    # every HVPS message went out and settled; every BEPS item was netted in a package
+    assert hvps["sent"] == hvps["messages"] == hvps["settled"] == hvps["routed"] - hvps["queued"]
+    assert beps["netted"] == beps["routed"] and beps["sent"] == beps["messages"] >= 1
+    assert book["booked"] == book["routed"]
+    assert report["rejected_by_routing"] > 0  # the suspended counterparty
+    # what the other banks sent us came through the centre, every payment of it
+    got = {r["channel"]: r for r in report["received"]}
+    assert got["HVPS"]["items"] == got["HVPS"]["sent_by_peers"] > 0
+    assert got["BEPS"]["items"] == got["BEPS"]["sent_by_peers"] > 0
+    assert {r["system"]: r["ok"] for r in report["reconciliation"]} == {"HVPS": True, "BEPS": True}
+    files = sorted((tmp / "xborder").glob("*.xml"))
+    assert len(files) == xb["files"] == xb["routed"]
+    assert paymsg.parse(files[0]).type == "pacs.008.001.08"
+    # the journal holds what the report counts
+    with Journal(journal_url, create=False) as journal:
+        sent = journal.query(direction="out", mt="hvps.111.001.01")
+        assert len(sent) == hvps["messages"] and {e.status for e in sent} == {"settled"}
+        assert sum((e.amount or Decimal(0) for e in sent), Decimal(0)) <= Decimal(hvps["amount"])
+        packages = journal.query(direction="out", mt="beps.121.001.01")
+        assert sum(e.nb_of_txs or 0 for e in packages) == beps["routed"]
+        assert journal.query(direction="in", mt="hvps.716.001.01")
+        forwarded = journal.query(direction="in", mt="hvps.111.001.01")
+        assert len(forwarded) == got["HVPS"]["messages"]
+        assert all(e.receiver == "102100099996" and e.status == "delivered" for e in forwarded)
+
+
+def test_day_on_the_embedded_defaults(tmp_path: Path) -> None:
+    report = _hub(tmp_path)
+    _check(report, f"sqlite:///{tmp_path / 'journal.db'}", tmp_path)
+
+
+@pytest.fixture
+def pg_urls() -> Iterator[tuple[str, str]]:
+    import psycopg
+
+    base = _server("PAYMSG_TEST_POSTGRES_URL")
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    schemas = [f"hub_{uuid.uuid4().hex[:12]}" for _ in range(2)]
+    with psycopg.connect(plain, autocommit=True) as conn:
+        for s in schemas:
+            conn.execute(f'CREATE SCHEMA "{s}"')
+    sep = "&" if "?" in base else "?"
+    yield tuple(f"{base}{sep}options={quote(f'-csearch_path={s}')}" for s in schemas)  # type: ignore[misc]
+    with psycopg.connect(plain, autocommit=True) as conn:
+        for s in schemas:
+            conn.execute(f'DROP SCHEMA "{s}" CASCADE')
+
+
+@pytest.fixture
+def amqp() -> Iterator[str]:
+    import pika
+
+    url = _server("PAYMSG_TEST_AMQP_URL")
+
+    def clean() -> None:
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        channel = connection.channel()
+        for bank in BANKS:
+            for queue in (f"MSGMBFE_1.{bank}", f"MSGTOBANK.{bank}"):
+                channel.queue_delete(queue)
+        channel.queue_delete("PAYMSG.SIM.CONTROL")
+        connection.close()
+
+    clean()
+    yield url
+    clean()
+
+
+def test_day_on_rabbitmq_and_postgresql(
+    tmp_path: Path, pg_urls: tuple[str, str], amqp: str
+) -> None:
+    journal_url, books_url = pg_urls
+    report = _hub(tmp_path, "--channel", amqp, "--journal", journal_url, "--books", books_url)
+    assert report["journal"] == journal_url
+    _check(report, journal_url, tmp_path)
+    assert not (tmp_path / "journal.db").exists()
+
+
+def test_bad_day_file_is_one_line_exit_3(tmp_path: Path) -> None:
+    bad = tmp_path / "day.toml"
+    bad.write_text(
+        '[day]\ndate = "2026-13-01"\npayments = "p.csv"\nrules = "r.toml"\nfacts = "f.toml"\n'
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "paymsg.cli", "hub", "run", "--day", str(bad), "--work-dir", str(tmp_path / "w")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert (
+        out.returncode == 3 and "date" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    )
+
+
+def test_readme_first_command_runs_this_day() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "pip install ." in first and "paymsg hub run --day examples/hub/day.toml" in first
+    assert DAY.exists()
