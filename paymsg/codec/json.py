@@ -39,7 +39,7 @@ import functools
 import json
 import keyword
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal
 from enum import Enum
@@ -176,7 +176,7 @@ def _generic_from_data(cls: type, data: Any, path: str = "") -> Any:
         ) from None
 
 
-def deserialize(text: str, types: tuple[type, ...], format_: str | None) -> Any:
+def deserialize(text: str, types: Sequence[type], format_: str | None) -> Any:
     """A JSON string read as the XML reader reads the same text: a simple type only from
     its XSD lexical space (full-width digits, ``NaN`` or an exponent are refused, as in
     XML), an enumeration of strings matched exactly; anything else by xsdata's converter."""
