@@ -27,7 +27,12 @@ EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 
-console = Console(highlight=False)
+#: rich fits a table to the terminal, folding cells; with no terminal (a pipe, a file, a CI
+#: log) there is nothing to fit, and a folded amount (``96,`` / ``304`` / ``,57…``) misleads,
+#: so lines are as wide as their content (up to this many characters)
+UNFOLDED_WIDTH = 240
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else UNFOLDED_WIDTH)
 err_console = Console(stderr=True, highlight=False)
 
 
