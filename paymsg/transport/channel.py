@@ -31,7 +31,7 @@ broker-level message ids, so channels carry no correlation fields.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -141,6 +141,18 @@ class Channel(Protocol):
     def put(self, queue: str, body: bytes, properties: Mapping[str, str] | None = None) -> None:
         """Append ``body`` to ``queue``; return only once it is durable."""
         ...
+
+    def put_many(
+        self, queue: str, bodies: Sequence[bytes], properties: Mapping[str, str] | None = None
+    ) -> None:
+        """Append every body to ``queue`` in order; return only once all are durable.
+
+        A channel that can makes them durable together (one SQLite commit, one IBM MQ
+        syncpoint); this default puts them one by one. On an error some may have been put
+        (at-least-once: the caller puts the rest, or all, again).
+        """
+        for body in bodies:
+            self.put(queue, body, properties)
 
     def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
         """Take the oldest available message, waiting up to ``timeout`` seconds; None if none."""

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from paymsg.cnaps2_facts import NPC, IdGenerator
-from paymsg.errors import PaymsgError
+from paymsg.errors import ConfigError, PaymsgError
 from paymsg.transport.channel import Channel
 from paymsg.transport.session import ReplyCodes, acknowledge, build_confirmation, read_header
 
@@ -50,8 +50,14 @@ def run_echo(
     idle_exit: float | None = None,
     stop: threading.Event | None = None,
     poll_interval: float = 0.2,
+    batch_size: int = 256,
 ) -> EchoStats:
-    """Answer messages until ``max_messages``, ``idle_exit`` seconds of quiet, or ``stop``."""
+    """Answer messages until ``max_messages``, ``idle_exit`` seconds of quiet, or ``stop``.
+
+    Messages already waiting (up to ``batch_size``) are answered together: their 990s go
+    out in one :meth:`~paymsg.transport.channel.Channel.put_many`, then each is acked."""
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be >= 1, not {batch_size}", field="batch_size")
     codes = codes or ReplyCodes()
     stats = EchoStats()
     channel.declare(in_queue)
@@ -68,32 +74,53 @@ def run_echo(
         delivery = channel.get(in_queue, wait)
         if delivery is None:
             continue
+        # drain what is already waiting, answer it with one durable put, then ack it all:
+        # nothing is acknowledged before its answer is on the reply queue
+        batch = [delivery]
+        while len(batch) < batch_size and (
+            max_messages is None or stats.received + len(batch) < max_messages
+        ):
+            more = channel.get(in_queue, 0.0)
+            if more is None:
+                break
+            batch.append(more)
         last = time.monotonic()
-        stats.received += 1
-        header, readable = read_header(delivery.body)
-        code = codes.success
-        if not readable:
-            code = codes.header_unreadable
-            stats.errors += 1
-        if header is None or header.mesg_type.startswith("ccms.990"):
-            stats.not_answered += 1
-        else:
-            try:
-                reply: bytes | None = build_confirmation(
-                    header,
-                    code,
-                    participant=participant,
-                    header_ids=header_ids,
-                    id_generator=id_generator,
-                )
-            except PaymsgError as exc:  # cannot be answered: counted, never blocks the queue
-                log.warning("not answered: %s", exc)
-                reply = None
-            if reply is None:
-                stats.not_answered += 1
-            else:
-                channel.put(out_queue, reply)
-                stats.answered += 1
-        acknowledge(channel, delivery)
+        replies: list[bytes] = []
+        for taken in batch:
+            stats.received += 1
+            reply = _answer(taken.body, stats, codes, participant, header_ids, id_generator)
+            if reply is not None:
+                replies.append(reply)
+        channel.put_many(out_queue, replies)
+        stats.answered += len(replies)
+        for taken in batch:
+            acknowledge(channel, taken)
         last = time.monotonic()
     return stats
+
+
+def _answer(
+    body: bytes,
+    stats: EchoStats,
+    codes: ReplyCodes,
+    participant: str,
+    header_ids: Literal["echo", "new"],
+    id_generator: IdGenerator | None,
+) -> bytes | None:
+    """The ccms.990 answering ``body``, or None (a 990, or no usable header)."""
+    header, readable = read_header(body)
+    code = codes.success
+    if not readable:
+        code = codes.header_unreadable
+        stats.errors += 1
+    if header is None or header.mesg_type.startswith("ccms.990"):
+        stats.not_answered += 1
+        return None
+    try:
+        return build_confirmation(
+            header, code, participant=participant, header_ids=header_ids, id_generator=id_generator
+        )
+    except PaymsgError as exc:  # cannot be answered: counted, never blocks the queue
+        log.warning("not answered: %s", exc)
+        stats.not_answered += 1
+        return None

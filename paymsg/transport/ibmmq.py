@@ -79,7 +79,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
@@ -555,6 +555,14 @@ class IBMMQChannel:
         self._run(
             lambda: self._put_conn().put(queue, message, props, commit=True), f"put to {queue!r}"
         )
+
+    def put_many(
+        self, queue: str, bodies: Sequence[bytes], properties: Mapping[str, str] | None = None
+    ) -> None:
+        """``MQPUT`` each body and ``MQCMIT`` each, in order; returns after the last
+        commit. Untested here (no IBM MQ server)."""
+        for body in bodies:
+            self.put(queue, body, properties)
 
     def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
         """``MQGET`` under syncpoint on a connection of its own, waiting up to ``timeout``."""

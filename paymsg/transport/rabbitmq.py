@@ -68,7 +68,7 @@ import collections
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -394,6 +394,14 @@ class RabbitMQChannel:
     def _hand_out(self, delivery: Delivery) -> Delivery:
         self._unacked.add(delivery.tag)
         return delivery
+
+    def put_many(
+        self, queue: str, bodies: Sequence[bytes], properties: Mapping[str, str] | None = None
+    ) -> None:
+        """Publish each body persistently and wait for its confirm, in order (pika's
+        blocking channel confirms one publish at a time); returns when all are confirmed."""
+        for body in bodies:
+            self.put(queue, body, properties)
 
     def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
         """Take the next message of ``queue``, waiting up to ``timeout`` seconds."""

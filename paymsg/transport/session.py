@@ -324,6 +324,10 @@ class _LockedChannel:
         with self._lock:
             self._channel.put(queue, body, properties)
 
+    def put_many(self, queue: str, bodies: Sequence[bytes], properties: Any = None) -> None:
+        with self._lock:
+            self._channel.put_many(queue, bodies, properties)
+
     def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
         # never hold the lock while waiting: others must be able to put meanwhile
         deadline = time.monotonic() + timeout
@@ -633,12 +637,15 @@ class Cnaps2Session:
                 with self._taken_lock:
                     self._taken += 1
                 self._last_message = time.monotonic()
-                try:
-                    self._handle(channel, delivery)
-                except (TransportError, JournalError):
-                    raise  # the environment failed: stop, the message stays on the queue
-                except PaymsgError as exc:  # this message cannot be processed: set it aside
-                    self._set_aside(channel, delivery, exc)
+                if self._is_confirmation(delivery):
+                    # group commit: the 990s already waiting are recorded and applied in
+                    # one journal transaction (one fsync), and acked only after it commits
+                    batch = [delivery, *self._more_confirmations(channel)]
+                    self._handle_confirmations(channel, batch)
+                    self._processed += len(batch)
+                    self._last_message = time.monotonic()
+                    continue
+                self._handle_safely(channel, delivery)
                 self._processed += 1
                 self._last_message = time.monotonic()
         except BaseException as exc:  # reported to listen() and to waiting senders
@@ -646,6 +653,92 @@ class Cnaps2Session:
             log.error("consumer stopped: %s", exc)
             with self._cond:
                 self._cond.notify_all()
+
+    #: most ccms.990s recorded and applied in one journal transaction
+    confirmation_batch = 256
+
+    def _handle_safely(self, channel: Any, delivery: Delivery) -> None:
+        try:
+            self._handle(channel, delivery)
+        except (TransportError, JournalError):
+            raise  # the environment failed: stop, the message stays on the queue
+        except PaymsgError as exc:  # this message cannot be processed: set it aside
+            self._set_aside(channel, delivery, exc)
+
+    @staticmethod
+    def _is_confirmation(delivery: Delivery) -> bool:
+        header, readable = read_header(delivery.body)
+        return readable and header is not None and header.mesg_type.startswith("ccms.990")
+
+    def _more_confirmations(self, channel: Any) -> list[Delivery]:
+        """The ccms.990s waiting on ``in_queue`` right now (no wait), up to the batch size
+        and the ``max_messages`` of :meth:`listen`; stops at (and handles) the first message
+        that is not a 990, so arrival order is kept."""
+        more: list[Delivery] = []
+        while len(more) + 1 < self.confirmation_batch and not self._stop.is_set():
+            if self._max_messages is not None and self._taken >= self._max_messages:
+                break
+            found = channel.get(self.in_queue, 0.0)
+            if found is None:
+                break
+            with self._taken_lock:
+                self._taken += 1
+            if not self._is_confirmation(found):
+                self._pending_other = found
+                break
+            more.append(found)
+        return more
+
+    _pending_other: Delivery | None = None
+
+    def _handle_confirmations(self, channel: Any, batch: list[Delivery]) -> None:
+        """Record ``batch`` (all ccms.990s) in the inbox and apply each to its outbox entry
+        in ONE journal transaction, then resolve the waiters and ack them all. Nothing is
+        acked before that commit; if the transaction fails on one text, each is handled on
+        its own (which sets the bad one aside)."""
+        if len(batch) == 1:
+            self._handle_safely(channel, batch[0])
+        else:
+            self._record_confirmations(channel, batch)
+        # a message that is not a 990, taken while draining: next in arrival order (if the
+        # batch failed it stays leased and the channel delivers it again)
+        other, self._pending_other = self._pending_other, None
+        if other is not None:
+            self._handle_safely(channel, other)
+            self._processed += 1
+
+    def _record_confirmations(self, channel: Any, batch: list[Delivery]) -> None:
+        done: list[tuple[Delivery, JournalEntry, bool, Any]] = []
+        try:
+            for _ in batch:
+                self.faults.hit("received")
+            with self.journal.transaction():
+                for delivery in batch:
+                    entry, is_new = self.journal.record_inbound(delivery.body, queue=delivery.queue)
+                    resolved = None
+                    if entry.read_error is None:
+                        self.faults.hit("confirmation_recorded")
+                        resolved = self._apply_reply(entry, communication=True)
+                    done.append((delivery, entry, is_new, resolved))
+        except (TransportError, JournalError):
+            raise
+        except PaymsgError:  # rolled back: one at a time, the bad one is set aside
+            for delivery in batch:
+                self._handle_safely(channel, delivery)
+            return
+        for delivery, entry, is_new, resolved in done:
+            self._count("received")
+            if not is_new:
+                self._count("duplicates")
+            if entry.read_error is not None:  # unreadable after all: the usual path
+                self.faults.hit("recorded")
+                self._finish_unreadable(channel, delivery, entry)
+                continue
+            self._count("confirmations")
+            if resolved is not None:
+                self._resolve(*resolved)
+            self.faults.hit("correlated")
+            acknowledge(channel, delivery)
 
     def _handle(self, channel: Any, delivery: Delivery) -> None:
         body = delivery.body
@@ -675,15 +768,7 @@ class Cnaps2Session:
             if not is_new:
                 self._count("duplicates")
         self.faults.hit("recorded")
-        problem = self._unreadable(entry, body)
-        if problem is not None:
-            code, reason, header = problem
-            self._quarantine_once(entry, delivery, reason)
-            if header is not None and not header.mesg_type.startswith("ccms.990"):
-                channel.put(self.out_queue, self._reply(header, code))
-                self._count("answered")
-            self.faults.hit("answered")
-            acknowledge(channel, delivery)
+        if self._finish_unreadable(channel, delivery, entry):
             return
         envelope, _ = split_envelope(body)
         channel.put(self.out_queue, self._reply(envelope.header, self.codes.success))
@@ -700,6 +785,20 @@ class Cnaps2Session:
         self.faults.hit("acked")
         if self._handler is not None and entry.deliverable:
             self._submit(entry)
+
+    def _finish_unreadable(self, channel: Any, delivery: Delivery, entry: JournalEntry) -> bool:
+        """Quarantine, answer and ack a recorded text that cannot be used; False if usable."""
+        problem = self._unreadable(entry, delivery.body)
+        if problem is None:
+            return False
+        code, reason, header = problem
+        self._quarantine_once(entry, delivery, reason)
+        if header is not None and not header.mesg_type.startswith("ccms.990"):
+            channel.put(self.out_queue, self._reply(header, code))
+            self._count("answered")
+        self.faults.hit("answered")
+        acknowledge(channel, delivery)
+        return True
 
     def _set_aside(self, channel: Any, delivery: Delivery, error: PaymsgError) -> None:
         """Quarantine a message that broke its processing, then acknowledge it: a poison
@@ -1043,7 +1142,8 @@ class Cnaps2Session:
                     continue
                 key = (entry.sender or "", entry.mesg_id or "")
                 marked.append((index, _Waiter(entry=current, key=key, wait=wait)))
-        # 2. register each waiter, then put: its 990 cannot come before it is awaited
+        # 2. register each waiter before the put: its 990 cannot come before it is awaited
+        fresh: list[_Waiter] = []
         for index, waiter in marked:
             self.faults.hit("marked_sent")
             with self._cond:
@@ -1061,13 +1161,26 @@ class Cnaps2Session:
                 results[index] = waiter.result
                 continue
             waiters.append((index, waiter))
-            self._put(channel, waiter)
+            fresh.append(waiter)
+        # 3. every registered waiter's text in one durable put (one fsync on SQLite)
+        self._put_all(channel, fresh)
+
+    def _put_all(self, channel: Any, waiters: Sequence[_Waiter]) -> None:
+        if not waiters:
+            return
+        now = time.monotonic()
+        channel.put_many(self.out_queue, [w.entry.raw for w in waiters])
+        for waiter in waiters:
+            self._after_put(waiter, now)
 
     def _put(self, channel: Any, waiter: _Waiter) -> None:
         now = time.monotonic()
         if waiter.puts:
             self.journal.set_status(waiter.entry.id, "sent", detail=f"resent ({waiter.puts})")
         channel.put(self.out_queue, waiter.entry.raw)
+        self._after_put(waiter, now)
+
+    def _after_put(self, waiter: _Waiter, now: float) -> None:
         self.faults.hit("put")
         waiter.puts += 1
         if waiter.first_put is None:

@@ -60,7 +60,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -354,6 +354,44 @@ class SqliteChannel:
                 finally:
                     if self._fsync_puts:
                         self._db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise self._fail(f"put to {queue!r}", exc) from None
+        self._waker.notify()
+
+    def put_many(
+        self, queue: str, bodies: Sequence[bytes], properties: Mapping[str, str] | None = None
+    ) -> None:
+        """Append every body to ``queue`` in order in one transaction (one fsync); returns
+        after the commit. All or nothing: on an error none of them is in the queue."""
+        checked = [check_message(body, properties) for body in bodies]
+        if not checked:
+            return
+        props = json.dumps(checked[0], ensure_ascii=False)
+        rows = [bytes(body) for body in bodies]
+        with self._lock:
+            self._check_open()
+            db = self._db
+            try:
+                self._require(queue)
+                if self._fsync_puts:
+                    db.execute("PRAGMA synchronous=FULL")
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        now = time.time()
+                        db.executemany(
+                            "INSERT INTO paymsg_mq_messages (queue, body, properties, put_at) "
+                            "VALUES (?, ?, ?, ?)",
+                            [(queue, body, props, now) for body in rows],
+                        )
+                        db.execute("COMMIT")
+                    except BaseException:
+                        if db.in_transaction:
+                            db.execute("ROLLBACK")
+                        raise
+                finally:
+                    if self._fsync_puts:
+                        db.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
                 raise self._fail(f"put to {queue!r}", exc) from None
         self._waker.notify()

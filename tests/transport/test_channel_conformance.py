@@ -99,6 +99,29 @@ def test_put_get_ack(backend: Backend) -> None:
         assert ch.depth(queue) == 0
 
 
+def test_put_many_puts_every_body_in_order_durably(backend: Backend) -> None:
+    queue = backend.queue()
+    bodies = [f"m{i}".encode() for i in range(25)] + [b"\x00\xff binary"]
+    with backend.open() as ch:
+        ch.declare(queue)
+        ch.put(queue, b"first")
+        ch.put_many(queue, bodies, {"kind": "batch"})
+        ch.put_many(queue, [])  # nothing to put is not an error
+        ch.put(queue, b"last")
+    with backend.open() as ch:  # durable: a new connection sees them all, in order
+        got = _drain(ch, queue, len(bodies) + 2)
+        assert [d.body for d in got] == [b"first", *bodies, b"last"]
+        assert {d.properties.get("kind") for d in got[1:-1]} == {"batch"}
+
+
+def test_put_many_refuses_a_bad_body_with_a_clear_error(backend: Backend) -> None:
+    queue = backend.queue()
+    with backend.open() as ch:
+        ch.declare(queue)
+        with pytest.raises(InputError):
+            ch.put_many(queue, [b"good", "not bytes"])  # type: ignore[list-item]
+
+
 def test_fifo_per_queue(backend: Backend) -> None:
     first, second = backend.queue(0), backend.queue(1)
     with backend.open() as ch:

@@ -166,6 +166,22 @@ class _AnsweringChannel:
                 "IN", build_confirmation(header, "PM1I0000", participant="0000", header_ids="new")
             )
 
+    def put_many(self, queue: str, bodies: Any, properties: Any = None) -> None:
+        self.inner.put_many(queue, bodies, properties)
+        if queue == "OUT":
+            self.inner.put_many(
+                "IN",
+                [
+                    build_confirmation(
+                        split_envelope(body)[0].header,
+                        "PM1I0000",
+                        participant="0000",
+                        header_ids="new",
+                    )
+                    for body in bodies
+                ],
+            )
+
 
 def test_a_990_that_arrives_before_put_returns_is_not_lost(urls: tuple[str, str]) -> None:
     s = Cnaps2Session(
@@ -598,3 +614,37 @@ def test_a_message_that_breaks_processing_is_set_aside_not_retried_forever(
             assert s.journal.get(held.entry_id).status == "quarantined"
         assert stats.quarantined == 1 and [e.mesg_id for e in seen] == ["B0000000000000000002"]
         assert channel.depth("IN") == 0
+
+
+def test_waiting_990s_are_applied_together_and_a_bad_one_or_a_message_between_keeps_its_path(
+    urls: tuple[str, str],
+) -> None:
+    """The consumer records the ccms.990s already on the queue in one journal transaction
+    (group commit). Every one is applied and acknowledged; an unreadable 990 among them is
+    quarantined on its own; a business message between them is answered and delivered in
+    arrival order."""
+    with session(urls) as s:
+        entries = [s.journal.record_outbound(hvps111(i, prefix="G"), queue="OUT") for i in range(6)]
+        for e in entries:
+            s.journal.set_status(e.id, "sent")
+        replies = [
+            build_confirmation(
+                split_envelope(e.raw)[0].header, "PM1I0000", participant="0000", header_ids="new"
+            )
+            for e in entries
+        ]
+        broken = replies[5].replace(b"</Document>", b"</Documnt>")
+        business = hvps111(9, sender=OTHER, prefix="B")
+        with open_channel(urls[0]) as channel:
+            channel.declare("IN")
+            channel.put_many("IN", [*replies[:3], broken, business, *replies[3:5]])
+            seen: list[JournalEntry] = []
+            stats = s.listen(effects_handler(seen), max_messages=7)
+            assert channel.depth("IN") == 0 and channel.get("IN", 0.2) is None  # all acked
+            answered = confirmations(channel, "OUT")
+        statuses = [s.journal.get(e.id).status for e in entries]
+        assert statuses == ["confirmed"] * 5 + ["sent"]  # the broken 990 confirms nothing
+        assert stats.confirmations == 5 and stats.correlated == 5
+        assert stats.unreadable == 1 and len(s.journal.quarantined()) == 1
+        assert [e.mesg_id for e in seen] == ["B0000000000000000009"]
+        assert [r.document.com_conf.conf_inf.msg_id for r in answered] == ["B0000000000000000009"]
