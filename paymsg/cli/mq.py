@@ -39,6 +39,9 @@ CHANNEL_OPT = typer.Option(
 )
 JOURNAL_OPT = typer.Option(None, "--journal", help="Journal URL: sqlite:///PATH or postgresql://….")
 PARTICIPANT_OPT = typer.Option(None, "--participant", help="Our bank code (12 digits).")
+#: the sending commands' queues: where they put, and where the 990s come back
+SEND_QUEUE_OPT = typer.Option(None, "--queue", help="Queue to put on (towards CNAPS).")
+CONFIRM_QUEUE_OPT = typer.Option(None, "--reply-queue", help="Queue the 990s come back on.")
 
 
 def register(app_: typer.Typer) -> None:
@@ -97,10 +100,8 @@ def _results_out(results: list[Any], as_json: bool) -> None:
 def send_cmd(
     files: list[str] = typer.Argument(..., help="CNAPS2 texts (or CNAPS2 XML documents) to send."),
     channel: str | None = CHANNEL_OPT,
-    queue: str | None = typer.Option(None, "--queue", help="Queue to put on (towards CNAPS)."),
-    reply_queue: str | None = typer.Option(
-        None, "--reply-queue", help="Queue the 990s come back on."
-    ),
+    queue: str | None = SEND_QUEUE_OPT,
+    reply_queue: str | None = CONFIRM_QUEUE_OPT,
     journal: str | None = JOURNAL_OPT,
     participant: str | None = PARTICIPANT_OPT,
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for each 990."),
@@ -142,10 +143,8 @@ def send_cmd(
 @app.command("relay")
 def relay_cmd(
     channel: str | None = CHANNEL_OPT,
-    queue: str | None = typer.Option(None, "--queue", help="Queue to put on (towards CNAPS)."),
-    reply_queue: str | None = typer.Option(
-        None, "--reply-queue", help="Queue the 990s come back on."
-    ),
+    queue: str | None = SEND_QUEUE_OPT,
+    reply_queue: str | None = CONFIRM_QUEUE_OPT,
     journal: str | None = JOURNAL_OPT,
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for each 990."),
     config: Path | None = CONFIG_OPT,
@@ -174,10 +173,8 @@ def replay_cmd(
         None, "--sender", help="Its OrigSender (default: --participant)."
     ),
     channel: str | None = CHANNEL_OPT,
-    queue: str | None = typer.Option(None, "--queue", help="Queue to put on (towards CNAPS)."),
-    reply_queue: str | None = typer.Option(
-        None, "--reply-queue", help="Queue the 990s come back on."
-    ),
+    queue: str | None = SEND_QUEUE_OPT,
+    reply_queue: str | None = CONFIRM_QUEUE_OPT,
     journal: str | None = JOURNAL_OPT,
     participant: str | None = PARTICIPANT_OPT,
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for the 990."),

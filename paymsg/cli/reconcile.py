@@ -12,6 +12,7 @@ problem.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -323,70 +324,55 @@ FLOW_OPTS: dict[str, Any] = {
 }
 
 
-@app.command("hvps")
-def hvps_cmd(
-    check_date: str = FLOW_OPTS["check_date"],
-    journal: str | None = FLOW_OPTS["journal"],
-    channel: str | None = FLOW_OPTS["channel"],
-    participant: str | None = FLOW_OPTS["participant"],
-    out_queue: str | None = FLOW_OPTS["out_queue"],
-    in_queue: str | None = FLOW_OPTS["in_queue"],
-    mq_config: Path | None = FLOW_OPTS["mq_config"],
-    config: Path | None = CONFIG_OPT,
-    timeout: float = FLOW_OPTS["timeout"],
-    as_json: bool = JSON_OPT,
-    html: Path | None = HTML_OPT,
-    csv_path: Path | None = CSV_OPT,
-) -> None:
-    """HVPS reconciliation over MQ: 710→711, 712→713 for differing cells, 714→715 and repair."""
-    _flow(
+def _flow_command(system: str, summary: str) -> Callable[..., None]:
+    """The ``hvps`` and ``beps`` commands: one signature, one flow, their system apart."""
+
+    def command(
+        check_date: str = FLOW_OPTS["check_date"],
+        journal: str | None = FLOW_OPTS["journal"],
+        channel: str | None = FLOW_OPTS["channel"],
+        participant: str | None = FLOW_OPTS["participant"],
+        out_queue: str | None = FLOW_OPTS["out_queue"],
+        in_queue: str | None = FLOW_OPTS["in_queue"],
+        mq_config: Path | None = FLOW_OPTS["mq_config"],
+        config: Path | None = CONFIG_OPT,
+        timeout: float = FLOW_OPTS["timeout"],
+        as_json: bool = JSON_OPT,
+        html: Path | None = HTML_OPT,
+        csv_path: Path | None = CSV_OPT,
+    ) -> None:
+        _flow(
+            system,
+            check_date,
+            journal,
+            channel,
+            participant,
+            out_queue,
+            in_queue,
+            mq_config,
+            config,
+            timeout,
+            as_json,
+            html,
+            csv_path,
+        )
+
+    command.__doc__ = summary
+    return command
+
+
+app.command("hvps")(
+    _flow_command(
         "HVPS",
-        check_date,
-        journal,
-        channel,
-        participant,
-        out_queue,
-        in_queue,
-        mq_config,
-        config,
-        timeout,
-        as_json,
-        html,
-        csv_path,
+        "HVPS reconciliation over MQ: 710→711, 712→713 for differing cells, 714→715 and repair.",
     )
-
-
-@app.command("beps")
-def beps_cmd(
-    check_date: str = FLOW_OPTS["check_date"],
-    journal: str | None = FLOW_OPTS["journal"],
-    channel: str | None = FLOW_OPTS["channel"],
-    participant: str | None = FLOW_OPTS["participant"],
-    out_queue: str | None = FLOW_OPTS["out_queue"],
-    in_queue: str | None = FLOW_OPTS["in_queue"],
-    mq_config: Path | None = FLOW_OPTS["mq_config"],
-    config: Path | None = CONFIG_OPT,
-    timeout: float = FLOW_OPTS["timeout"],
-    as_json: bool = JSON_OPT,
-    html: Path | None = HTML_OPT,
-    csv_path: Path | None = CSV_OPT,
-) -> None:
-    """BEPS reconciliation over MQ: 720→721, 722→723 per netting round, 724→725 and repair."""
-    _flow(
+)
+app.command("beps")(
+    _flow_command(
         "BEPS",
-        check_date,
-        journal,
-        channel,
-        participant,
-        out_queue,
-        in_queue,
-        mq_config,
-        config,
-        timeout,
-        as_json,
-        html,
-        csv_path,
+        "BEPS reconciliation over MQ: 720→721, 722→723 per netting round, 724→725 and repair.",
     )
+)
 
 
 @app.command("statement")
