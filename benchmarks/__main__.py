@@ -31,8 +31,8 @@ from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
 import paymsg
 from benchmarks import messages
-from paymsg.catalog import catalog
-from paymsg.codec.binding import CONTEXT, compiled_schema
+from paymsg.codec.xml.binding import CONTEXT, compiled_schema
+from paymsg.schema.catalog import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -123,7 +123,7 @@ def memory_probe(kind: str, size: int) -> dict[str, Any]:
 import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 import paymsg
-from paymsg.codec.stream import iter_transactions
+from paymsg.codec.stream.reader import iter_transactions
 path = {str(path)!r}
 def hwm():
     # VmHWM belongs to this process image (ru_maxrss would carry the forking parent's)
@@ -189,7 +189,7 @@ def job_probe(job: str, name: str, builder: str) -> dict[str, Any]:
 import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 import paymsg
-from paymsg.codec import stream
+from paymsg.codec.stream import reader as stream
 BIG = paymsg.Limits(max_bytes=1 << 31)
 path = {str(path)!r}
 def hwm():

@@ -13,9 +13,9 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from paymsg.catalog import catalog
 from paymsg.codegen import generate_module, write_package
 from paymsg.errors import PaymsgError
+from paymsg.schema.catalog import catalog
 
 MODELS = Path(__file__).resolve().parent.parent / "paymsg" / "models"
 

@@ -10,13 +10,12 @@ Everything public is re-exported here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from paymsg import cnaps2
-from paymsg.catalog import Catalog, MessageType, catalog
 from paymsg.codec.api import detect, parse, serialize
-from paymsg.codec.json import from_json, to_json
+from paymsg.codec.envelope import wrap as cnaps2
+from paymsg.codec.json.engine import from_json, to_json
 from paymsg.codec.message import BusinessEnvelope, Detection, Message
-from paymsg.codec.stream import TransactionStream, iter_transactions
-from paymsg.codec.xmlsafe import Limits
+from paymsg.codec.stream.reader import TransactionStream, iter_transactions
+from paymsg.codec.xml.safe import Limits
 from paymsg.convert import Conversion, LossEntry, convert
 from paymsg.errors import (
     BindingError,
@@ -32,6 +31,7 @@ from paymsg.errors import (
     UnknownMessageTypeError,
     UnsafeXMLError,
 )
+from paymsg.schema.catalog import Catalog, MessageType, catalog
 from paymsg.validation import Finding, Report, ValidationConfig, validate
 
 try:

@@ -5,8 +5,8 @@ import dataclasses
 import pytest
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec.binding import compiled_schema
+from paymsg.codec.xml.binding import compiled_schema
+from paymsg.schema.catalog import catalog
 
 ROWS = list(catalog())
 

@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paymsg.cnaps2_facts import (
+from paymsg.errors import BindingError, PaymsgError
+from paymsg.reference.cnaps2 import (
     NPC_STATUSES,
     SUMMARY_AMOUNT,
     SummaryAmount,
     format_summary_amount,
     parse_summary_amount,
 )
-from paymsg.errors import BindingError, PaymsgError
 from tests.conftest import ROOT
 
 

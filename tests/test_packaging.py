@@ -34,6 +34,6 @@ def test_wheel_carries_schemas_and_catalogue(tmp_path: Path) -> None:
     assert "paymsg/xsd/iso20022/pacs/pacs.008.001.08.xsd" in names
     assert "paymsg/xsd/iso20022/common/components.xsd" in names
     assert "paymsg/models/pacs_008_001_08.py" in names
-    assert "paymsg/validation/data/iso4217.toml" in names
-    assert "paymsg/validation/data/cnaps2-codes.toml" in names
+    assert "paymsg/reference/data/iso4217.toml" in names
+    assert "paymsg/reference/data/cnaps2-codes.toml" in names
     assert not any(n.startswith(("tests/", "codegen/")) for n in names)

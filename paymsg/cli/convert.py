@@ -16,7 +16,6 @@ from typing import IO, Any
 import typer
 from rich.progress import Progress
 
-from paymsg.catalog import catalog
 from paymsg.cli.files import gather
 from paymsg.cli.output import (
     EXIT_FINDINGS,
@@ -30,9 +29,10 @@ from paymsg.cli.output import (
 )
 from paymsg.cli.validate import STREAM_FROM as _VALIDATE_STREAM_FROM
 from paymsg.codec.api import load_file, serialize
-from paymsg.codec.json import to_json
-from paymsg.codec.stream_write import Format, convert_file
+from paymsg.codec.json.engine import to_json
+from paymsg.codec.stream.writer import Format, convert_file
 from paymsg.errors import ConversionLossError, InputError, PaymsgError
+from paymsg.schema.catalog import catalog
 
 FORMATS = ("json", "xml")
 PROGRESS_FROM = 6
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
             fail(InputError(f"--priority must be 1, 2 or 3, not {priority!r}"))
         options: dict[str, Any] = {"sender": sender, "receiver": receiver, "priority": priority}
         if id_seed is not None:
-            from paymsg.cnaps2 import DailySequence
+            from paymsg.codec.envelope.wrap import DailySequence
 
             options["id_generator"] = DailySequence(id_seed)
         results: list[dict[str, Any]] = []

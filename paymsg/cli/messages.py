@@ -7,12 +7,12 @@ from pathlib import Path
 import typer
 from rich.console import Group
 
-from paymsg.catalog import catalog
 from paymsg.cli.output import console, emit, fail, report_error, reported, table
-from paymsg.codec import cnaps2
 from paymsg.codec.api import detect, load_file, parse, read_input
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.summary import summarize
 from paymsg.errors import InputError, PaymsgError, SignatureError
-from paymsg.summary import summarize
+from paymsg.schema.catalog import catalog
 
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 
@@ -27,7 +27,7 @@ def _header_rows(envelope: cnaps2.Cnaps2Envelope) -> list[tuple[str, str, str, s
 
 def verify(file: Path, env: cnaps2.Cnaps2Envelope, public_key: str, profiles: Path | None) -> None:
     """Verify ``file``'s signature with one SM2 public key, or raise SignatureError."""
-    from paymsg.codec import signing
+    from paymsg.codec.envelope import signing
 
     table_ = signing.load_signing_profiles(profiles) if profiles is not None else None
     try:

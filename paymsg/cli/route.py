@@ -71,7 +71,7 @@ def decide_cmd(
     as_json: bool = typer.Option(False, "--json", help="Write the decisions as JSON."),
 ) -> None:
     """Decide each payment's channel, message type and execution time."""
-    from paymsg.cnaps2_facts import beijing_now
+    from paymsg.reference.cnaps2 import beijing_now
     from paymsg.routing import (
         Exposure,
         Facts,

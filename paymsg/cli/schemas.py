@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from paymsg.catalog import catalog
 from paymsg.cli.output import console, emit, table
+from paymsg.schema.catalog import catalog
 
 app = typer.Typer(help="Catalogued message types and their schemas.", no_args_is_help=True)
 

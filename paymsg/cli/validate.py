@@ -9,7 +9,6 @@ from xml.sax.saxutils import quoteattr
 import typer
 from rich.progress import Progress
 
-from paymsg.catalog import catalog
 from paymsg.cli.files import gather
 from paymsg.cli.output import (
     EXIT_FINDINGS,
@@ -22,6 +21,7 @@ from paymsg.cli.output import (
     table,
 )
 from paymsg.errors import InputError
+from paymsg.schema.catalog import catalog
 from paymsg.validation import ValidationConfig, all_rules, validate
 from paymsg.validation.config import PROFILES
 from paymsg.validation.engine import LAYER_RULES

@@ -11,12 +11,11 @@ from typing import Any
 
 from lxml import etree
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec import cnaps2
-from paymsg.codec.binding import bind, render
-from paymsg.codec.envelope import DEFAULT_WRAPPER, IsoParts, fill_wrapper, split_parts
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, IsoParts, fill_wrapper, split_parts
 from paymsg.codec.message import BusinessEnvelope, Detection, Message
-from paymsg.codec.xmlsafe import (
+from paymsg.codec.xml.binding import bind, render
+from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
     Limits,
     check_size,
@@ -32,6 +31,7 @@ from paymsg.errors import (
     PaymsgError,
     UnknownMessageTypeError,
 )
+from paymsg.schema.catalog import MessageType, catalog
 
 Source = bytes | str | os.PathLike[str]
 
@@ -158,7 +158,7 @@ def _detect(raw: bytes, limits: Limits, source: str | None) -> Detection:
     if cnaps2.looks_like_cnaps2(raw):
         return _detect_cnaps2(raw)
     if _is_json(raw):
-        from paymsg.codec.json import json_type
+        from paymsg.codec.json.engine import json_type
 
         type_id = json_type(raw, source)
         return Detection(type=type_id, method="json", detail='"type" member of paymsg JSON')
@@ -242,7 +242,7 @@ def load_file(
     raw, source = read_input(Path(path))
     try:
         if _is_json(raw):
-            from paymsg.codec.json import from_json
+            from paymsg.codec.json.engine import from_json
 
             return from_json(raw, limits=limits)
         return parse(raw, type=type_id, limits=limits)
@@ -303,7 +303,7 @@ def _parse_cnaps2(
     envelope, mtype, root, body = opened.envelope, opened.mtype, opened.root, opened.body
     line_offset = opened.line_offset
     if verifier is not None:  # before binding, which consumes the tree
-        from paymsg.codec import signing
+        from paymsg.codec.envelope import signing
 
         signing.verify_envelope(
             envelope, root, profile or signing.signing_profile(mtype.id), verifier
@@ -320,7 +320,7 @@ def _in_pieces(
 ) -> tuple[etree._Element, Any]:
     """The parsed tree of ``raw``, and (for a large message whose type streams) the
     transactions bound as they were read, which then are no longer in the tree."""
-    from paymsg.codec import stream
+    from paymsg.codec.stream import reader as stream
 
     check_size(raw, limits, source)
     if len(raw) >= stream.PIECES_FROM:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from paymsg.codec.cnaps2 import Cnaps2Envelope
+    from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope
 
 SLOT_NS = "urn:paymsg:slot"
 
@@ -32,7 +32,7 @@ class BusinessEnvelope:
         """Clark name (``{namespace}local``) of the wrapper element, if any."""
         if self.wrapper is None:
             return None
-        from paymsg.codec.xmlsafe import parse_xml
+        from paymsg.codec.xml.safe import parse_xml
 
         return str(parse_xml(self.wrapper.encode("utf-8"), source="wrapper").tag)
 

@@ -2,7 +2,7 @@
 
 Mappings are plain functions registered for one ``(source type, target type)`` edge of
 the hub; they work on the JSON-shaped data of a message (XML names as keys, see
-:mod:`paymsg.codec.json`) and record every field they cannot carry in the
+:mod:`paymsg.codec.json.engine`) and record every field they cannot carry in the
 :class:`MappingContext`'s loss list. Any-to-any conversion goes through the hub
 (``beps.121 → pacs.008.001.08 → hvps.111``), never pairwise.
 
@@ -36,13 +36,13 @@ from typing import Any, Literal
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.cnaps2_facts import BEIJING
-from paymsg.codec.binding import CONTEXT
-from paymsg.codec.json import from_data, to_data
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
-from paymsg.codec.xmlsafe import parse_xml
+from paymsg.codec.xml.binding import CONTEXT
+from paymsg.codec.xml.safe import parse_xml
 from paymsg.errors import ConversionError, ConversionLossError, PaymsgError
+from paymsg.reference.cnaps2 import BEIJING
+from paymsg.schema.catalog import MessageType, catalog
 
 Action = Literal["dropped", "truncated", "defaulted", "transliterated", "moved"]
 
@@ -756,7 +756,7 @@ def convert(message: Message, to: str, *, strict: bool = False, **options: Any) 
     document = from_data(target.root_class, data, f"/{target.root}")
     result = Message(target.id, document)
     if target.standard == "cnaps2" and opts.wrap:
-        from paymsg.cnaps2 import wrap
+        from paymsg.codec.envelope.wrap import wrap
 
         result = wrap(
             result,

@@ -2,7 +2,7 @@
 
 The header (CNAPS2 ``{H:}`` block) is read with the codec's envelope reader, the body
 with :func:`paymsg.parse` and walked in its JSON shape (XML names as keys), the way
-:mod:`paymsg.summary` does, so one walker serves every catalogued type.
+:mod:`paymsg.codec.summary` does, so one walker serves every catalogued type.
 
 Where the values live (reference ``cnaps2.md``):
 
@@ -31,11 +31,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from paymsg.cnaps2_facts import TAG_LINE, is_msg_id
 from paymsg.codec.api import parse
-from paymsg.codec.cnaps2 import Cnaps2Envelope, looks_like_cnaps2, split_envelope
-from paymsg.codec.json import message_to_data
+from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope, looks_like_cnaps2, split_envelope
+from paymsg.codec.json.engine import message_to_data
 from paymsg.errors import PaymsgError
+from paymsg.reference.cnaps2 import TAG_LINE, is_msg_id
 
 __all__ = ["Extracted", "extract"]
 

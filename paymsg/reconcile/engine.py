@@ -255,7 +255,7 @@ def reconcile_day(
 def _insert_run(conn: sa.Connection, day: NpcDay, kind: str, as_of: datetime) -> int:
     npc_as_of = day.as_of
     if npc_as_of is not None and npc_as_of.tzinfo is None:
-        from paymsg.cnaps2_facts import BEIJING
+        from paymsg.reference.cnaps2 import BEIJING
 
         npc_as_of = npc_as_of.replace(tzinfo=BEIJING)
     run_id = conn.execute(

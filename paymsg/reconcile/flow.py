@@ -30,11 +30,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from paymsg.catalog import catalog
-from paymsg.cnaps2 import wrap
-from paymsg.cnaps2_facts import NPC, beijing_now
 from paymsg.codec.api import parse, serialize
-from paymsg.codec.json import from_data, message_to_data
+from paymsg.codec.envelope.wrap import wrap
+from paymsg.codec.json.engine import from_data, message_to_data
 from paymsg.errors import InputError, PaymsgError, TransportError
 from paymsg.journal import Journal
 from paymsg.journal.tables import entries
@@ -42,6 +40,8 @@ from paymsg.reconcile.config import ReconcileConfig
 from paymsg.reconcile.engine import reconcile_day
 from paymsg.reconcile.npc import NpcDay, read_npc_texts
 from paymsg.reconcile.records import RunResult
+from paymsg.reference.cnaps2 import NPC, beijing_now
+from paymsg.schema.catalog import catalog
 
 __all__ = ["FlowResult", "repair", "run_flow"]
 

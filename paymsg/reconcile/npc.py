@@ -7,7 +7,7 @@ beps.726. A partitioned answer (``Prttn`` TtlNb / StartNb / EndNb) is merged by 
 check date); a part that is missing is reported in :attr:`NpcDay.problems`.
 
 Every amount is a :class:`~decimal.Decimal`: summary sums are SummaryAmountText
-(``CNY+1.00``, :func:`paymsg.cnaps2_facts.parse_summary_amount`), detail amounts are
+(``CNY+1.00``, :func:`paymsg.reference.cnaps2.parse_summary_amount`), detail amounts are
 ``Amt``/``CtrlSum`` elements.
 """
 
@@ -20,10 +20,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from paymsg.cnaps2_facts import parse_summary_amount
 from paymsg.codec.api import parse
-from paymsg.codec.json import message_to_data
+from paymsg.codec.json.engine import message_to_data
 from paymsg.errors import BindingError, InputError, PaymsgError
+from paymsg.reference.cnaps2 import parse_summary_amount
 
 __all__ = ["Cell", "Item", "NpcDay", "read_npc", "read_npc_texts"]
 

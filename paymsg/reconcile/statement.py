@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paymsg.codec.api import parse
-from paymsg.codec.json import message_to_data
+from paymsg.codec.json.engine import message_to_data
 from paymsg.errors import ConfigError, InputError, PaymsgError
 from paymsg.journal.tables import entries as journal_entries
 from paymsg.reconcile.records import RunResult

@@ -15,11 +15,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from paymsg.catalog import catalog
-from paymsg.codec.json import from_data
+from paymsg.codec.json.engine import from_data
 from paymsg.codec.message import Message
 from paymsg.convert import Conversion, convert
 from paymsg.routing.model import Instruction
+from paymsg.schema.catalog import catalog
 
 __all__ = ["build_cnaps2", "unified"]
 

@@ -389,7 +389,7 @@ def npc_business_date(journal: Any, system: str = "HVPS") -> tuple[date, int] | 
     the journal (``SysStsInf/CurSysDt``), with the journal entry id it came from; None
     when the journal has no such 801."""
     import paymsg
-    from paymsg.codec.json import to_data
+    from paymsg.codec.json.engine import to_data
 
     newest = None
     after: int | None = None

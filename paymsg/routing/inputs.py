@@ -146,7 +146,7 @@ def _transactions(
 
 def from_message(message: Any, source: str = "<message>") -> list[Instruction]:
     """The instructions in a parsed unified pain.001 / pacs.008 / pacs.009 message."""
-    from paymsg.codec.json import to_data
+    from paymsg.codec.json.engine import to_data
 
     mtype = message.type
     doc = to_data(message.document)

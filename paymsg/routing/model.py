@@ -95,7 +95,7 @@ class Instruction(BaseModel):
     @classmethod
     def _naive(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is not None:
-            from paymsg.cnaps2_facts import BEIJING
+            from paymsg.reference.cnaps2 import BEIJING
 
             value = value.astimezone(BEIJING).replace(tzinfo=None)
         return value

@@ -2,8 +2,8 @@
 
 Each builder takes plain values and returns the CNAPS2 text (bytes). Bodies are written
 as data keyed by XML names, bound into the generated dataclasses with
-:func:`paymsg.codec.json.from_data` (which refuses a value outside its lexical space),
-wrapped with :func:`paymsg.cnaps2.wrap` and serialized with :func:`paymsg.serialize` —
+:func:`paymsg.codec.json.engine.from_data` (which refuses a value outside its lexical space),
+wrapped with :func:`paymsg.codec.envelope.wrap.wrap` and serialized with :func:`paymsg.serialize` —
 never formatted as XML text by hand.
 
 Header facts (reference §2.2, §3.2–3.3): the NPC is participant ``0000``; NPC messages
@@ -23,13 +23,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from paymsg import cnaps2
-from paymsg.catalog import catalog
-from paymsg.cnaps2_facts import NPC, beijing_now
 from paymsg.codec.api import serialize
-from paymsg.codec.cnaps2 import Cnaps2Envelope, Cnaps2Header, join_envelope
-from paymsg.codec.json import from_data, to_data
+from paymsg.codec.envelope import wrap as cnaps2
+from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope, Cnaps2Header, join_envelope
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
+from paymsg.reference.cnaps2 import NPC, beijing_now
+from paymsg.schema.catalog import catalog
 
 __all__ = [
     "BEPS_FORWARD_RESERVE",

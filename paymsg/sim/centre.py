@@ -36,13 +36,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from paymsg.cnaps2_facts import NPC
 from paymsg.codec.api import parse
-from paymsg.codec.cnaps2 import Cnaps2Envelope, Cnaps2Header, split_envelope
-from paymsg.codec.json import to_data
+from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope, Cnaps2Header, split_envelope
+from paymsg.codec.envelope.signing import SM2Verifier, load_signing_profiles, signing_profile
+from paymsg.codec.json.engine import to_data
 from paymsg.codec.message import Message
-from paymsg.codec.signing import SM2Verifier, load_signing_profiles, signing_profile
 from paymsg.errors import ConfigError, EnvelopeError, PaymsgError, SignatureError
+from paymsg.reference.cnaps2 import NPC
 from paymsg.sim import build
 from paymsg.sim.books import Books, from_units, to_units
 from paymsg.sim.clock import SimClock
@@ -96,7 +96,7 @@ class PaymentFacts:
 
 def payment_facts(message: Message, data: dict[str, Any] | None = None) -> PaymentFacts:
     """Business keys and totals of an hvps.111/112 or beps.121/122 document (``data``:
-    its :func:`~paymsg.codec.json.to_data` form, when the caller has it already)."""
+    its :func:`~paymsg.codec.json.engine.to_data` form, when the caller has it already)."""
     if data is None:
         data = to_data(message.document)
     root = data[next(iter(data))]

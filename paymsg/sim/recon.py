@@ -28,10 +28,10 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from paymsg.catalog import catalog
-from paymsg.codec.cnaps2 import Cnaps2Header
-from paymsg.codec.json import to_data
+from paymsg.codec.envelope.cnaps2 import Cnaps2Header
+from paymsg.codec.json.engine import to_data
 from paymsg.codec.message import Message
+from paymsg.schema.catalog import catalog
 from paymsg.sim import build
 from paymsg.sim.books import Books, from_units
 

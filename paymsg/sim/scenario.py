@@ -35,8 +35,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from paymsg.cnaps2_facts import BANK_CODE, beijing_now
 from paymsg.errors import ConfigError, InputError
+from paymsg.reference.cnaps2 import BANK_CODE, beijing_now
 
 __all__ = [
     "DEFAULT_BALANCE",

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from paymsg.cnaps2_facts import NPC, IdGenerator
 from paymsg.errors import ConfigError, PaymsgError
+from paymsg.reference.cnaps2 import NPC, IdGenerator
 from paymsg.transport.channel import Channel
 from paymsg.transport.session import ReplyCodes, acknowledge, build_confirmation, read_header
 

@@ -50,11 +50,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from paymsg.catalog import catalog
-from paymsg.cnaps2 import wrap
-from paymsg.cnaps2_facts import NPC, IdGenerator
 from paymsg.codec.api import parse, serialize
-from paymsg.codec.cnaps2 import FIELDS, Cnaps2Header, looks_like_cnaps2, split_envelope
+from paymsg.codec.envelope.cnaps2 import FIELDS, Cnaps2Header, looks_like_cnaps2, split_envelope
+from paymsg.codec.envelope.wrap import wrap
 from paymsg.codec.message import Message
 from paymsg.errors import (
     ConfigError,
@@ -71,13 +69,15 @@ from paymsg.models.ccms_990_001_02 import (
     ConfirmationInformation1,
 )
 from paymsg.models.ccms_990_001_02 import Document as Confirmation990
+from paymsg.reference.cnaps2 import NPC, IdGenerator
+from paymsg.schema.catalog import catalog
 from paymsg.transport.channel import Channel, Delivery, open_channel
 from paymsg.transport.faults import FaultPoints
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from paymsg.codec.signing import Signer, SigningProfile, Verifier
+    from paymsg.codec.envelope.signing import Signer, SigningProfile, Verifier
     from paymsg.validation import ValidationConfig
 
 __all__ = [
@@ -981,7 +981,7 @@ class Cnaps2Session:
     def prepare(self, item: bytes | str | Message | Any) -> bytes:
         """The CNAPS2 text to send for ``item``: the text itself (bytes or str), a parsed
         CNAPS2 :class:`Message` serialized, or a document (or envelope-less message)
-        wrapped — and signed with the session's signer — by :func:`paymsg.cnaps2.wrap`.
+        wrapped — and signed with the session's signer — by :func:`paymsg.codec.envelope.wrap.wrap`.
         With ``validate``, a message with errors raises :class:`ValidationFailedError`."""
         if isinstance(item, str):
             item = item.encode("utf-8")

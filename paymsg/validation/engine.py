@@ -13,14 +13,13 @@ from types import UnionType
 
 from lxml import etree
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec import cnaps2
 from paymsg.codec.api import Source, _is_json, open_cnaps2, read_input, serialize
-from paymsg.codec.binding import SchemaProblem, schema_errors
-from paymsg.codec.envelope import split_parts
-from paymsg.codec.json import from_json
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.envelope.bah import split_parts
+from paymsg.codec.json.engine import from_json
 from paymsg.codec.message import Message
-from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, parse_xml
+from paymsg.codec.xml.binding import SchemaProblem, schema_errors
+from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, parse_xml
 from paymsg.errors import (
     BindingError,
     EnvelopeError,
@@ -29,6 +28,7 @@ from paymsg.errors import (
     UnknownMessageTypeError,
     UnsafeXMLError,
 )
+from paymsg.schema.catalog import MessageType, catalog
 from paymsg.validation.config import ValidationConfig, profile
 from paymsg.validation.findings import Finding, Report
 from paymsg.validation.registry import RuleContext, run_rules

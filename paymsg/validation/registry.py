@@ -28,9 +28,9 @@ from typing import Any
 
 from lxml import etree
 
-from paymsg.catalog import MessageType
-from paymsg.codec.cnaps2 import Cnaps2Header
-from paymsg.codec.xmlsafe import element_path, find, findall, text
+from paymsg.codec.envelope.cnaps2 import Cnaps2Header
+from paymsg.codec.xml.safe import element_path, find, findall, text
+from paymsg.schema.catalog import MessageType
 from paymsg.validation.config import ValidationConfig
 from paymsg.validation.findings import Finding, Severity
 
@@ -218,7 +218,7 @@ def rules_for(mtype: MessageType, packs: Iterable[str]) -> list[RuleSpec]:
 
 @cache
 def _rules_for(type_id: str, packs: tuple[str, ...]) -> tuple[RuleSpec, ...]:
-    from paymsg.catalog import catalog
+    from paymsg.schema.catalog import catalog
 
     mtype = catalog().get(type_id)
     return tuple(r for r in all_rules() if r.pack in packs and r.applies(mtype))

@@ -1,6 +1,6 @@
 """Validation of a large message as a stream (``paymsg.validate`` above a size threshold).
 
-The message is read incrementally by :func:`paymsg.codec.stream.iter_transactions` with
+The message is read incrementally by :func:`paymsg.codec.stream.reader.iter_transactions` with
 ``validate=True`` and ``bind=False``: transactions are validated in chunks against the
 schema and the rule packs, on the parsed tree exactly as whole-message validation reads it,
 and never bound to objects, so memory stays flat whatever the number of transactions. The
@@ -14,9 +14,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from paymsg.codec import stream as codec_stream
 from paymsg.codec.api import is_json
-from paymsg.codec.xmlsafe import Limits
+from paymsg.codec.stream import reader as codec_stream
+from paymsg.codec.xml.safe import Limits
 from paymsg.errors import PaymsgError
 from paymsg.validation.config import ValidationConfig
 from paymsg.validation.findings import Report

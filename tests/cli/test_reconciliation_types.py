@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import paymsg
-from paymsg.catalog import catalog
 from paymsg.cli import app
+from paymsg.schema.catalog import catalog
 from tests.conftest import EXAMPLES
 
 RECON = {

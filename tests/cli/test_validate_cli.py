@@ -123,7 +123,7 @@ BROKEN_DETAIL = (b"<TxId>2024031500000007</TxId>", b"<TxId>2024031500000007</TxI
 def test_large_files_are_streamed(tmp_path: Path, monkeypatch, change, rules) -> None:  # type: ignore[no-untyped-def]
     from benchmarks.messages import beps121
     from paymsg.cli import validate as validate_cli
-    from paymsg.codec import stream
+    from paymsg.codec.stream import reader as stream
 
     monkeypatch.setattr(validate_cli, "STREAM_FROM", 10_000)
     streamed: list[object] = []

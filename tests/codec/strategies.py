@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from paymsg.codec.binding import CONTEXT
+from paymsg.codec.xml.binding import CONTEXT
 
 Simple = Callable[[Any], st.SearchStrategy[Any]]
 

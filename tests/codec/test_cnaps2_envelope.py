@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from paymsg.catalog import catalog
-from paymsg.codec.cnaps2 import (
+from paymsg.codec.envelope.cnaps2 import (
     CRLF,
     FIELDS,
     HEADER_LENGTH,
@@ -24,6 +23,7 @@ from paymsg.codec.cnaps2 import (
     split_envelope,
 )
 from paymsg.errors import EnvelopeError
+from paymsg.schema.catalog import catalog
 
 # --------------------------------------------------------------------------- fixtures
 

@@ -11,8 +11,8 @@ from lxml import etree
 
 import paymsg
 from paymsg import cnaps2
-from paymsg.catalog import catalog
-from paymsg.codec.binding import compiled_schema
+from paymsg.codec.xml.binding import compiled_schema
+from paymsg.schema.catalog import catalog
 from tests.conftest import EXAMPLES, example_files, ids
 
 TEXTS = example_files("cnaps2/*/*.txt")

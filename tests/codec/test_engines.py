@@ -26,14 +26,15 @@ from lxml import etree
 from xsdata.formats.dataclass.parsers import XmlParser
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlPeriod, XmlTime
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec import cnaps2, fast
 from paymsg.codec.api import read_input
-from paymsg.codec.binding import CONTEXT, bind, render
-from paymsg.codec.codegen_runtime import plain_init
-from paymsg.codec.envelope import split_parts
-from paymsg.codec.xmlsafe import parse_xml
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.envelope.bah import split_parts
+from paymsg.codec.xml import fast
+from paymsg.codec.xml.binding import CONTEXT, bind, render
+from paymsg.codec.xml.codegen_runtime import plain_init
+from paymsg.codec.xml.safe import parse_xml
 from paymsg.errors import BindingError
+from paymsg.schema.catalog import MessageType, catalog
 from tests.codec.odd_models import NS_TEST, Defaults, PostInit
 from tests.codec.strategies import instances
 from tests.conftest import example_files, ids
@@ -379,7 +380,7 @@ def test_collector_paused_during_a_fast_bind_and_restored_after(
 def test_the_generic_binder_runs_with_the_collector_as_the_application_set_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from paymsg.codec import binding
+    from paymsg.codec.xml import binding
 
     xml, mtype, _ = PARTS[0]
     seen: list[bool] = []
@@ -412,7 +413,7 @@ def test_collector_state_restored_after_a_failed_bind(was_enabled: bool) -> None
 
 def test_collector_pauses_nest_across_threads() -> None:
     """Overlapping binds in two threads: the collector stays paused until the last ends."""
-    from paymsg.codec import binding
+    from paymsg.codec.xml import binding
 
     inside = threading.Event()
     release = threading.Event()
@@ -436,7 +437,7 @@ def test_collector_pauses_nest_across_threads() -> None:
 
 def _during_a_pause(change: Callable[[], None]) -> None:
     """``change`` made by the application (another thread) while a bind holds the pause."""
-    from paymsg.codec import binding
+    from paymsg.codec.xml import binding
 
     inside = threading.Event()
     release = threading.Event()
@@ -503,7 +504,7 @@ def test_a_long_bind_does_not_keep_the_collector_off_for_its_whole_length() -> N
     (6 s measured); now a young collection runs every GC_CHUNK repeated elements, so
     cyclic garbage other threads make meanwhile is still reclaimed."""
     from benchmarks import messages
-    from paymsg.codec import binding
+    from paymsg.codec.xml import binding
 
     mtype = catalog().get("camt.053.001.08")
     entries = 4 * binding.GC_CHUNK

@@ -26,10 +26,10 @@ from lxml import etree
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlPeriod, XmlTime
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec import cnaps2
-from paymsg.codec.binding import render
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.xml.binding import render
 from paymsg.errors import PaymsgError
+from paymsg.schema.catalog import catalog
 from tests.codec.strategies import instances
 from tests.conftest import example_files
 

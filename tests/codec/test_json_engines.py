@@ -31,11 +31,11 @@ from xsdata.formats.converter import converter
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlPeriod, XmlTime
 
 import paymsg
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec import json as pj
+from paymsg.codec.json import engine as pj
 from paymsg.codec.message import Message
-from paymsg.codec.xmlsafe import DEFAULT_LIMITS
+from paymsg.codec.xml.safe import DEFAULT_LIMITS
 from paymsg.errors import BindingError
+from paymsg.schema.catalog import MessageType, catalog
 from tests.codec.odd_models import NS_TEST, Defaults, PostInit
 from tests.codec.strategies import instances
 from tests.conftest import example_files, ids

@@ -19,13 +19,13 @@ from typer.testing import CliRunner
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlPeriod, XmlTime
 
 import paymsg
-from paymsg.catalog import catalog
 from paymsg.cli import app
 from paymsg.codec import lexical
-from paymsg.codec.binding import bind
-from paymsg.codec.envelope import split_parts
-from paymsg.codec.xmlsafe import parse_xml
+from paymsg.codec.envelope.bah import split_parts
+from paymsg.codec.xml.binding import bind
+from paymsg.codec.xml.safe import parse_xml
 from paymsg.errors import BindingError
+from paymsg.schema.catalog import catalog
 from tests.conftest import EXAMPLES
 
 PACS008 = EXAMPLES / "iso20022/pacs.008.001.08/cips-cny-batch.xml"
@@ -278,7 +278,7 @@ def test_every_finite_decimal_reads_back_from_its_plain_form(value: Decimal) -> 
 
 
 def test_the_catalogue_uses_no_simple_type_without_a_lexical_reader() -> None:
-    from paymsg.codec import fast
+    from paymsg.codec.xml import fast
 
     for mtype in catalog():
         fast.plan_for(mtype.root_class)

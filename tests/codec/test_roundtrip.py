@@ -8,9 +8,9 @@ import pytest
 from lxml import etree
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec.binding import compiled_schema
-from paymsg.codec.envelope import split_parts
+from paymsg.codec.envelope.bah import split_parts
+from paymsg.codec.xml.binding import compiled_schema
+from paymsg.schema.catalog import catalog
 from tests.conftest import ids, iso_examples
 
 ISO = iso_examples()

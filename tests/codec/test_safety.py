@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import paymsg
-from paymsg.codec.xmlsafe import Limits
+from paymsg.codec.xml.safe import Limits
 
 LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [

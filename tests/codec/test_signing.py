@@ -14,8 +14,14 @@ from hypothesis import strategies as st
 from lxml import etree
 from pydantic import ValidationError
 
-from paymsg.codec.cnaps2 import CRLF, Cnaps2Envelope, Cnaps2Header, join_envelope, split_envelope
-from paymsg.codec.signing import (
+from paymsg.codec.envelope.cnaps2 import (
+    CRLF,
+    Cnaps2Envelope,
+    Cnaps2Header,
+    join_envelope,
+    split_envelope,
+)
+from paymsg.codec.envelope.signing import (
     DEFAULT_SM2_USER_ID,
     Signer,
     SigningProfile,

@@ -17,7 +17,7 @@ from lxml import etree
 
 import paymsg
 from benchmarks.messages import beps121, camt053
-from paymsg.codec import stream
+from paymsg.codec.stream import reader as stream
 from tests.conftest import EXAMPLES, peak_rss_kib
 
 #: rules whose streamed form is documented to differ (statement balances need every entry)

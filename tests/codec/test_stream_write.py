@@ -23,13 +23,13 @@ from lxml import etree
 
 import paymsg
 from benchmarks.messages import beps121, camt053
-from paymsg.catalog import catalog
-from paymsg.codec import cnaps2
-from paymsg.codec import stream_write as sw
 from paymsg.codec.api import document_xml
-from paymsg.codec.stream_write import STREAMABLE, NotStreamable, convert_file, stream_convert
-from paymsg.codec.xmlsafe import Limits
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.stream import writer as sw
+from paymsg.codec.stream.writer import STREAMABLE, NotStreamable, convert_file, stream_convert
+from paymsg.codec.xml.safe import Limits
 from paymsg.errors import BindingError, MalformedXMLError, PaymsgError, UnsafeXMLError
+from paymsg.schema.catalog import catalog
 from tests.conftest import EXAMPLES, ROOT, example_files, ids
 
 FORMATS = ("json", "xml")
@@ -463,7 +463,7 @@ def hwm():
                 return int(line.split()[1])
 
 import paymsg
-from paymsg.codec.stream_write import stream_convert
+from paymsg.codec.stream.writer import stream_convert
 small = Path(sys.argv[3])
 stream_convert(small, "json", io.BytesIO())  # imports, plans and caches: the baseline
 paymsg.to_json(paymsg.parse(small))

@@ -14,7 +14,7 @@ from lxml import etree
 
 import paymsg
 from benchmarks.messages import beps121, camt053, pacs008, pacs008_wildcard
-from paymsg.codec import stream
+from paymsg.codec.stream import reader as stream
 from tests.conftest import EXAMPLES, peak_rss_kib
 
 
@@ -129,7 +129,7 @@ def test_whole_message_parse_takes_at_most_half_the_memory_per_transaction(
     the difference is what the transactions cost)."""
     code = (
         "import sys, paymsg\n"
-        "from paymsg.codec import stream\n"
+        "from paymsg.codec.stream import reader as stream\n"
         "if sys.argv[2] == 'tree':\n"
         "    stream.PIECES_FROM = 1 << 62\n"
         "m = paymsg.parse(sys.argv[1])\n"

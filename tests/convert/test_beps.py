@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec.json import from_data, to_data
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.convert import LossEntry, convert, route
 from paymsg.convert.core import flatten, get, loss_path, unified_of
 from paymsg.errors import ConversionError
+from paymsg.schema.catalog import catalog
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CNAPS = EXAMPLES / "cnaps2"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec.json import to_data
+from paymsg.codec.json.engine import to_data
 from paymsg.convert.core import NOT_CONVERTED, conversion_table, flatten, route
+from paymsg.schema.catalog import catalog
 from tests.conftest import EXAMPLES, ROOT
 
 ROW = re.compile(r"^\s*\| ((?:hvps|beps|ccms|saps)\.\d{3}\.\d{3}\.\d{2}) \| ([^|]*) \| ([^|]*) \|")

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec.json import from_data, to_data
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
 from paymsg.convert import LossEntry, convert, route
 from paymsg.convert.core import CARRY_PLACE, carried, carry, flatten, loss_path
 from paymsg.convert.mappings import hvps
 from paymsg.errors import ConversionError, ConversionLossError
+from paymsg.schema.catalog import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

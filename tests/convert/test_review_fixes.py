@@ -19,14 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import paymsg
-from paymsg import cnaps2, cnaps2_facts
-from paymsg.catalog import catalog
-from paymsg.codec.json import from_data, to_data
+from paymsg import cnaps2
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
 from paymsg.convert import LossEntry, convert
 from paymsg.convert.core import CARRIED_CONFLICT, carry, flatten, loss_path
 from paymsg.convert.mappings import beps, hvps, status
 from paymsg.errors import ConversionError, ConversionLossError
+from paymsg.reference import cnaps2 as cnaps2_facts
+from paymsg.schema.catalog import catalog
 from paymsg.validation.rules import cnaps2 as cnaps2_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -508,7 +509,7 @@ def test_no_module_redeclares_a_cnaps2_fact() -> None:
     facts = {"'0000'", "'CNAPS'", "'A105'", "'02108'"}
     regexes = ("[0-9]{12}", "[0-9]{8}", "[A-Z][A-Z0-9]{2}", "[@#]?\\\\w+")
     modules = [
-        ROOT / "paymsg" / "cnaps2.py",
+        ROOT / "paymsg" / "codec" / "envelope" / "wrap.py",
         ROOT / "paymsg" / "validation" / "rules" / "cnaps2.py",
         *sorted((ROOT / "paymsg" / "convert").rglob("*.py")),
     ]

@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec.json import from_data, to_data
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
 from paymsg.convert import convert, route
 from paymsg.convert.core import carried
@@ -26,6 +25,7 @@ from paymsg.convert.mappings.status import (
     SYSTEMS,
 )
 from paymsg.errors import ConversionError, ConversionLossError
+from paymsg.schema.catalog import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import paymsg
 from paymsg.cli import app
-from paymsg.codec.json import to_data
+from paymsg.codec.json.engine import to_data
 from paymsg.codec.message import Message
 from paymsg.convert import convert
 from paymsg.errors import ConversionError, ConversionLossError
@@ -134,8 +134,8 @@ def test_status_report_codes_outside_the_2009_list_are_dropped() -> None:
     data = to_data(message.document)
     tx = data["CstmrPmtStsRpt"]["OrgnlPmtInfAndSts"][0]["TxInfAndSts"][0]
     tx["TxSts"] = "ACFC"  # accepted funds checked: a 2019 external code, not in the 2009 list
-    from paymsg.catalog import catalog
-    from paymsg.codec.json import from_data
+    from paymsg.codec.json.engine import from_data
+    from paymsg.schema.catalog import catalog
 
     changed = Message(
         "pain.002.001.10", from_data(catalog().get("pain.002.001.10").root_class, data)

@@ -200,7 +200,7 @@ def test_npc_business_date_from_the_journals_inbound_801(tmp_path: Path) -> None
     found = npc_business_date(journal)
     assert found is not None and found[1] == entry.id
     import paymsg
-    from paymsg.codec.json import to_data
+    from paymsg.codec.json.engine import to_data
 
     expected = to_data(paymsg.parse(text).document)["SysStsNtfctn"]["SysStsInf"]["CurSysDt"]
     assert found[0].isoformat() == expected

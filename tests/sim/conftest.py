@@ -16,8 +16,8 @@ import pytest
 
 import paymsg
 from paymsg import cnaps2
-from paymsg.cnaps2 import SM2Signer, SM2Verifier, load_signing_profiles
-from paymsg.codec.json import from_data, to_data
+from paymsg.codec.envelope.wrap import SM2Signer, SM2Verifier, load_signing_profiles
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.sim.books import Books
 from paymsg.sim.centre import Centre
 from paymsg.sim.clock import SimClock

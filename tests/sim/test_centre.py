@@ -11,7 +11,7 @@ import pytest
 
 import paymsg
 from paymsg import cnaps2
-from paymsg.codec.json import from_data, to_data
+from paymsg.codec.json.engine import from_data, to_data
 from paymsg.sim.scenario import (
     DEFAULT_BALANCE,
     ClockConfig,

@@ -10,8 +10,8 @@ from typing import Any
 
 import paymsg
 from paymsg import cnaps2
-from paymsg.catalog import catalog
-from paymsg.codec.json import from_data
+from paymsg.codec.json.engine import from_data
+from paymsg.schema.catalog import catalog
 from paymsg.sim.books import from_units
 from paymsg.sim.scenario import Fault, Scenario
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 import paymsg
 from paymsg import cnaps2
-from paymsg.codec.cnaps2 import split_envelope
+from paymsg.codec.envelope.cnaps2 import split_envelope
 from paymsg.errors import EnvelopeError, JournalError, ValidationFailedError
 from paymsg.journal import Journal, JournalEntry
 from paymsg.transport import open_channel

@@ -9,11 +9,11 @@ import pytest
 from lxml import etree
 
 import paymsg
-from paymsg.catalog import catalog
-from paymsg.codec import xmlsafe
 from paymsg.codec.api import open_cnaps2
-from paymsg.codec.envelope import split_parts
-from paymsg.codec.xmlsafe import DEFAULT_LIMITS, parse_xml
+from paymsg.codec.envelope.bah import split_parts
+from paymsg.codec.xml import safe as xmlsafe
+from paymsg.codec.xml.safe import DEFAULT_LIMITS, parse_xml
+from paymsg.schema.catalog import catalog
 from paymsg.validation import registry
 from paymsg.validation.config import ValidationConfig
 from paymsg.validation.rules.iso20022 import schema_index, typed_walk

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from paymsg.codec.cnaps2 import Cnaps2Header
+from paymsg.codec.envelope.cnaps2 import Cnaps2Header
 from paymsg.errors import ConfigError
 from paymsg.validation import Finding, Report, ValidationConfig, all_rules, validate
 from paymsg.validation.rules.cnaps2 import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from paymsg.catalog import catalog
+from paymsg.schema.catalog import catalog
 from paymsg.validation import ValidationConfig, all_rules, validate
 from paymsg.validation.findings import Finding, Report
 from paymsg.validation.registry import rules_for

@@ -12,7 +12,7 @@ import pytest
 
 import paymsg
 from benchmarks.messages import beps121, pacs008
-from paymsg.codec import stream
+from paymsg.codec.stream import reader as stream
 from tests.conftest import EXAMPLES
 
 STREAM = paymsg.ValidationConfig(stream_from_bytes=0)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 import paymsg
-from paymsg.catalog import catalog
+from paymsg.schema.catalog import catalog
 from tests.conftest import EXAMPLES
 
 ISO = EXAMPLES / "iso20022"

@@ -102,13 +102,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from paymsg.catalog import catalog
-from paymsg.cnaps2_facts import CNAPS_CLEARING_CODE as CNAPS
-from paymsg.cnaps2_facts import REMITTANCE_LINE as USTRD
-from paymsg.cnaps2_facts import RETURN_BUSINESS_TYPE as RETURN_TYPE
-from paymsg.cnaps2_facts import RETURN_CATEGORY as RETURN_KIND
-from paymsg.cnaps2_facts import RETURN_INFO_LINE as RETURN_LINE
-from paymsg.cnaps2_facts import new_msg_id
 from paymsg.convert.core import (
     Carrier,
     MappingContext,
@@ -128,6 +121,13 @@ from paymsg.convert.core import (
     take_carriers,
 )
 from paymsg.errors import ConversionError
+from paymsg.reference.cnaps2 import CNAPS_CLEARING_CODE as CNAPS
+from paymsg.reference.cnaps2 import REMITTANCE_LINE as USTRD
+from paymsg.reference.cnaps2 import RETURN_BUSINESS_TYPE as RETURN_TYPE
+from paymsg.reference.cnaps2 import RETURN_CATEGORY as RETURN_KIND
+from paymsg.reference.cnaps2 import RETURN_INFO_LINE as RETURN_LINE
+from paymsg.reference.cnaps2 import new_msg_id
+from paymsg.schema.catalog import catalog
 
 BEPS = "BEPS"
 BEPS_TYPES = ("beps.121.001.01", "beps.122.001.01")

@@ -66,19 +66,6 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, NamedTuple
 
-from paymsg.catalog import catalog
-from paymsg.cnaps2_facts import (
-    BANK_CODE,
-    CNAPS_CLEARING_CODE,
-    NPC,
-    REMITTANCE_LINE,
-    RETURN_BUSINESS_TYPE,
-    RETURN_CATEGORY,
-    RETURN_INFO_LINE,
-    TAG_LINE,
-    is_msg_id,
-    new_msg_id,
-)
 from paymsg.convert.core import (
     PATH_STEP,
     CarriedValue,
@@ -98,6 +85,19 @@ from paymsg.convert.core import (
     take_carriers,
 )
 from paymsg.errors import ConversionError
+from paymsg.reference.cnaps2 import (
+    BANK_CODE,
+    CNAPS_CLEARING_CODE,
+    NPC,
+    REMITTANCE_LINE,
+    RETURN_BUSINESS_TYPE,
+    RETURN_CATEGORY,
+    RETURN_INFO_LINE,
+    TAG_LINE,
+    is_msg_id,
+    new_msg_id,
+)
+from paymsg.schema.catalog import catalog
 
 # =============================================================================== codes
 
@@ -124,7 +124,7 @@ RETURN_REASON_TEXT = {
 RETURN_REASON_CODE = {text: code for code, text in RETURN_REASON_TEXT.items()}
 
 #: ISO limits that matter here (characters; REMITTANCE_LINE 140 and RETURN_INFO_LINE 105, the
-#: PaymentReturnReason6/AddtlInf, come from paymsg.cnaps2_facts)
+#: PaymentReturnReason6/AddtlInf, come from paymsg.reference.cnaps2)
 ADDRESS_LINE = 70
 MAX_ADDRESS_LINES = 7
 TEXT_35 = 35

@@ -101,8 +101,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from paymsg.catalog import catalog
-from paymsg.cnaps2_facts import CNAPS_CLEARING_CODE, NPC, is_msg_id, new_msg_id
 from paymsg.convert.core import (
     CarriedValue,
     MappingContext,
@@ -116,6 +114,8 @@ from paymsg.convert.core import (
     take,
     take_carriers,
 )
+from paymsg.reference.cnaps2 import CNAPS_CLEARING_CODE, NPC, is_msg_id, new_msg_id
+from paymsg.schema.catalog import catalog
 
 CCMS900 = "ccms.900.001.02"
 SAPS604 = "saps.604.001.01"
@@ -485,7 +485,7 @@ def _cnaps_msg_id(
     """``value`` when it is a CNAPS2 MsgId (work date + sequence) or the report came from
     CNAPS2 (it carries CNAPS2 values: keep what CNAPS2 had), else a new one, recorded.
 
-    The new id is :func:`paymsg.cnaps2_facts.new_msg_id`: the creation date (Beijing) and 8
+    The new id is :func:`paymsg.reference.cnaps2.new_msg_id`: the creation date (Beijing) and 8
     digits of the id generator (the one of the header by default).
     """
     if value is None or from_cnaps or is_msg_id(value):

@@ -1,7 +1,7 @@
 """Conversion between versions of one ISO 20022 message (issue 16, item 3).
 
 Each pair of versions is a :class:`VersionTable`: an ordered list of path rewrites, written
-on the data paths of :mod:`paymsg.codec.json` (XML names, 1-based list indexes), from the
+on the data paths of :mod:`paymsg.codec.json.engine` (XML names, 1-based list indexes), from the
 source version to the target version, and the values the target requires that the source
 may not have. Everything the tables do not name keeps its path. One engine
 (:func:`convert_version`) applies a table to every value of the source message and checks
@@ -32,11 +32,11 @@ from typing import Any
 
 from lxml import etree
 
-from paymsg.catalog import MessageType
-from paymsg.codec.binding import compiled_schema
-from paymsg.codec.json import from_data
+from paymsg.codec.json.engine import from_data
+from paymsg.codec.xml.binding import compiled_schema
 from paymsg.convert.core import PATH_STEP, MappingContext, get, mapping, model_var, put
 from paymsg.errors import ConversionError, PaymsgError
+from paymsg.schema.catalog import MessageType
 
 Rewrite = tuple[str, str]
 """(regular expression on the indexed data path, replacement) — applied in order, each once"""

@@ -8,7 +8,7 @@ value or a :class:`Problem` (English and Chinese text) describing what is wrong 
 - LEI (ISO 17442): ISO 7064 MOD 97-10 check digits
 - UUID version 4 (RFC 4122 / 9562), as used for the UETR
 - ISO 4217 currency codes and minor units, ISO 3166-1 country codes (data files in
-  ``paymsg/validation/data``)
+  ``paymsg/reference/data``)
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Currency:
 
 
 def _load_toml(name: str) -> dict[str, Any]:
-    data = resources.files("paymsg.validation").joinpath("data", name).read_bytes()
+    data = resources.files("paymsg.reference").joinpath("data", name).read_bytes()
     return tomllib.loads(data.decode("utf-8"))
 
 

@@ -6,7 +6,7 @@ source, ``[INF]`` our inference, ``[NF]`` not found. Rules that rest on ``[S1]``
 facts report warnings.
 
 The business type (业务类型) and category (业务种类) codes are DATA, not code: the shipped
-table is ``paymsg/validation/data/cnaps2-codes.toml``; :func:`load_code_table` also reads
+table is ``paymsg/reference/data/cnaps2-codes.toml``; :func:`load_code_table` also reads
 NPC's own table, a ccms.906.001.01 message (业务种类与类型管理报文), which replaces the shipped
 one when ``ValidationConfig.cnaps2_code_table`` points at it.
 
@@ -30,8 +30,11 @@ from typing import Literal, TypeAlias
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from paymsg.catalog import catalog
-from paymsg.cnaps2_facts import (
+from paymsg.codec.envelope.cnaps2 import looks_like_cnaps2, split_envelope
+from paymsg.codec.xml import safe as xmlsafe
+from paymsg.codec.xml.safe import parse_xml
+from paymsg.errors import ConfigError, PaymsgError
+from paymsg.reference.cnaps2 import (
     BANK_CODE,
     MSG_ID,
     NPC,
@@ -41,10 +44,7 @@ from paymsg.cnaps2_facts import (
     parse_summary_amount,
     summary_amount_problem,
 )
-from paymsg.codec import xmlsafe
-from paymsg.codec.cnaps2 import looks_like_cnaps2, split_envelope
-from paymsg.codec.xmlsafe import parse_xml
-from paymsg.errors import ConfigError, PaymsgError
+from paymsg.schema.catalog import catalog
 from paymsg.validation.findings import Finding, Severity
 from paymsg.validation.registry import Findings, RuleContext, rule
 
@@ -60,11 +60,11 @@ __all__ = [
 Element: TypeAlias = etree._Element
 
 #: the shipped code table (业务类型 / 业务种类 / remittance tags)
-CODE_TABLE_PATH = Path(__file__).resolve().parent.parent / "data" / "cnaps2-codes.toml"
+CODE_TABLE_PATH = Path(__file__).resolve().parents[2] / "reference" / "data" / "cnaps2-codes.toml"
 
 # the NPC (0000, §2.2), the 12-digit bank code (§2.3), the MsgId shape (§2.4), header
 # priority ⇄ settlement priority (§3.2) and the "/XNN/value" remittance line (§8.6) are
-# shared CNAPS2 facts: see paymsg.cnaps2_facts
+# shared CNAPS2 facts: see paymsg.reference.cnaps2
 #: amounts written as text with their currency (AmountText, SummaryAmountText; §4.3 [C2+])
 TEXT_AMOUNT = re.compile(r"([A-Z]{3})[+-]?[0-9]+(\.[0-9]+)?")
 TEXT_AMOUNT_ELEMENTS = frozenset(
@@ -436,7 +436,7 @@ def load_code_table(path: str | os.PathLike[str]) -> CodeTable:
 
 @cache
 def shipped_code_table() -> CodeTable:
-    """The table shipped with paymsg (``paymsg/validation/data/cnaps2-codes.toml``), read once."""
+    """The table shipped with paymsg (``paymsg/reference/data/cnaps2-codes.toml``), read once."""
     return load_code_table(CODE_TABLE_PATH)
 
 

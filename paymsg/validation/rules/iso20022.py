@@ -26,8 +26,8 @@ from typing import Any
 
 from lxml import etree
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec.xmlsafe import local_name, namespace_of
+from paymsg.codec.xml.safe import local_name, namespace_of
+from paymsg.schema.catalog import MessageType, catalog
 from paymsg.validation.registry import Findings, RuleContext, rule
 from paymsg.validation.rules import checks
 

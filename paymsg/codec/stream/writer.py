@@ -52,15 +52,15 @@ from typing import IO, Any, Literal
 
 from lxml import etree
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec import cnaps2, fast
 from paymsg.codec.api import XML_DECLARATION, _is_json, document_xml, load_file, serialize
-from paymsg.codec.binding import _PARSER_CONFIG, CONTEXT, bind
-from paymsg.codec.envelope import DEFAULT_WRAPPER, fill_wrapper, split_parts
-from paymsg.codec.json import _value_out, message_to_data, to_json
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, split_parts
+from paymsg.codec.json.engine import _value_out, message_to_data, to_json
 from paymsg.codec.message import BusinessEnvelope, Message
-from paymsg.codec.stream import LAYOUTS
-from paymsg.codec.xmlsafe import (
+from paymsg.codec.stream.reader import LAYOUTS
+from paymsg.codec.xml import fast
+from paymsg.codec.xml.binding import _PARSER_CONFIG, CONTEXT, bind
+from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
     Limits,
     _too_deep,
@@ -74,6 +74,7 @@ from paymsg.errors import (
     PaymsgError,
     UnsafeXMLError,
 )
+from paymsg.schema.catalog import MessageType, catalog
 
 Format = Literal["json", "xml"]
 Progress = Callable[[int], None]

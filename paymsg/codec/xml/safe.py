@@ -274,8 +274,8 @@ def element_path(element: etree._Element) -> str:
 
 def _part_plan(node: etree._Element) -> Any:
     """The binding plan of a catalogued message part rooted at ``node`` (else None)."""
-    from paymsg.catalog import catalog
-    from paymsg.codec import fast
+    from paymsg.codec.xml import fast
+    from paymsg.schema.catalog import catalog
 
     tag = node.tag
     if not isinstance(tag, str):

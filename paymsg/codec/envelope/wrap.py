@@ -27,18 +27,8 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.cnaps2_facts import (
-    NPC,
-    PRIORITY_BY_SETTLEMENT,
-    DailySequence,
-    IdGenerator,
-    Priority,
-    beijing_now,
-    default_id_generator,
-)
 from paymsg.codec.api import document_xml
-from paymsg.codec.cnaps2 import (
+from paymsg.codec.envelope.cnaps2 import (
     FIELDS,
     Cnaps2Envelope,
     Cnaps2Header,
@@ -46,9 +36,7 @@ from paymsg.codec.cnaps2 import (
     looks_like_cnaps2,
     split_envelope,
 )
-from paymsg.codec.json import to_data
-from paymsg.codec.message import Message
-from paymsg.codec.signing import (
+from paymsg.codec.envelope.signing import (
     Signer,
     SigningProfile,
     SM2Signer,
@@ -60,8 +48,20 @@ from paymsg.codec.signing import (
     signing_profile,
     verify_envelope,
 )
-from paymsg.codec.xmlsafe import parse_xml
+from paymsg.codec.json.engine import to_data
+from paymsg.codec.message import Message
+from paymsg.codec.xml.safe import parse_xml
 from paymsg.errors import EnvelopeError, UnknownMessageTypeError
+from paymsg.reference.cnaps2 import (
+    NPC,
+    PRIORITY_BY_SETTLEMENT,
+    DailySequence,
+    IdGenerator,
+    Priority,
+    beijing_now,
+    default_id_generator,
+)
+from paymsg.schema.catalog import MessageType, catalog
 
 
 def _first(node: Any, path: tuple[str, ...]) -> str | None:

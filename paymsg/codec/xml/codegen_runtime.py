@@ -1,6 +1,6 @@
 """Python source generated at run time from precomputed per-class plans, compiled once.
 
-The fast codecs (:mod:`paymsg.codec.fast` for XML, :mod:`paymsg.codec.json` for JSON)
+The fast codecs (:mod:`paymsg.codec.xml.fast` for XML, :mod:`paymsg.codec.json.engine` for JSON)
 turn a plan per class into a specialised function and compile it on first use. This
 module holds what they share: :class:`Source` (one function's lines, its constants in
 the generator's globals), :func:`compile_once` (generate, exec and attach the functions

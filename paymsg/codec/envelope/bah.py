@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from paymsg.catalog import MessageType, catalog
 from paymsg.codec.message import SLOT_NS
-from paymsg.codec.xmlsafe import local_name, namespace_of, parse_xml
+from paymsg.codec.xml.safe import local_name, namespace_of, parse_xml
 from paymsg.errors import EnvelopeError, UnknownMessageTypeError
+from paymsg.schema.catalog import MessageType, catalog
 
 DEFAULT_WRAPPER = (
     f'<BusinessMessage><slot xmlns="{SLOT_NS}" name="AppHdr"/>'

@@ -4,7 +4,7 @@ For each generated class a :class:`Plan` is built once from xsdata's own metadat
 names, order and types cannot drift from the generic binder): a tag → field table for
 children, the attributes, the text field and a converter per simple type. Decoding
 runs a decoder function generated from the plan (Python source built and compiled at
-run time, once per class, see :mod:`paymsg.codec.codegen_runtime`), which walks the
+run time, once per class, see :mod:`paymsg.codec.xml.codegen_runtime`), which walks the
 lxml tree once; encoding writes the indented XML text directly. Anything the plans do
 not cover — an unknown element, a missing required field, content under an ``xs:any``
 wildcard — raises :class:`Unsupported`, and the caller falls back to xsdata's generic
@@ -26,10 +26,16 @@ from xsdata.formats.converter import converter
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
 from paymsg.codec import lexical
-from paymsg.codec.binding import CONTEXT, GC_CHUNK, breathe
-from paymsg.codec.codegen_runtime import Slot, Source, compile_once, emit_construct, emit_dispatch
 from paymsg.codec.lexical import XML_SPACE
-from paymsg.codec.xmlsafe import element_path, local_name
+from paymsg.codec.xml.binding import CONTEXT, GC_CHUNK, breathe
+from paymsg.codec.xml.codegen_runtime import (
+    Slot,
+    Source,
+    compile_once,
+    emit_construct,
+    emit_dispatch,
+)
+from paymsg.codec.xml.safe import element_path, local_name
 from paymsg.errors import BindingError
 
 
@@ -234,7 +240,7 @@ def _compile(root: Plan) -> Callable[[etree._Element], Any]:
         children=lambda plan: [child.plan for child in plan.order if child.plan is not None],
         generate=_source,
         env=_ENV,
-        filename="<paymsg.codec.fast decoders>",
+        filename="<paymsg.codec.xml.fast decoders>",
     )
 
 

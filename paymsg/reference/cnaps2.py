@@ -1,6 +1,6 @@
 """CNAPS2 facts used in more than one place: codes, identifiers, limits, time, ids.
 
-One home for what the header builder (:mod:`paymsg.cnaps2`), the conversion hub
+One home for what the header builder (:mod:`paymsg.codec.envelope.wrap`), the conversion hub
 (:mod:`paymsg.convert`) and the ``cnaps2`` rule pack (:mod:`paymsg.validation.rules.cnaps2`)
 all need to agree on. Section numbers refer to the reference ``cnaps2.md``.
 

@@ -10,10 +10,10 @@ under ``"#any"``, so it survives the round trip.
 Two engines give the same results. The generic one reads xsdata's metadata for every
 object (``_generic_to_data`` / ``_generic_from_data``); it is the reference, and it
 handles everything. The fast one works from a :class:`_Shape` per class, built once
-from the same metadata and from the class's :func:`paymsg.codec.fast.plan_for` plan
+from the same metadata and from the class's :func:`paymsg.codec.xml.fast.plan_for` plan
 (its JSON keys in output order, its fields, a converter per simple type): three
 functions are generated from each shape and compiled once, as the XML decoders of
-:mod:`paymsg.codec.fast` are (both through :mod:`paymsg.codec.codegen_runtime`):
+:mod:`paymsg.codec.xml.fast` are (both through :mod:`paymsg.codec.xml.codegen_runtime`):
 
 - ``to_data``: the object as plain data (dicts, lists, strings, booleans);
 - ``write``: the object as indented JSON text, laid out byte for byte the way
@@ -53,20 +53,22 @@ from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec import cnaps2, fast, lexical
-from paymsg.codec.binding import CONTEXT, generic_parser, paused_gc
-from paymsg.codec.codegen_runtime import (
+from paymsg.codec import lexical
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.envelope.bah import fill_wrapper
+from paymsg.codec.message import BusinessEnvelope, Message
+from paymsg.codec.xml import fast
+from paymsg.codec.xml.binding import CONTEXT, generic_parser, paused_gc
+from paymsg.codec.xml.codegen_runtime import (
     Slot,
     Source,
     compile_once,
     emit_construct,
     emit_dispatch,
 )
-from paymsg.codec.envelope import fill_wrapper
-from paymsg.codec.message import BusinessEnvelope, Message
-from paymsg.codec.xmlsafe import DEFAULT_LIMITS, Limits, parse_xml
+from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, parse_xml
 from paymsg.errors import BindingError, EnvelopeError, InputError
+from paymsg.schema.catalog import MessageType, catalog
 
 TEXT = "#text"
 ANY = "#any"
@@ -426,7 +428,7 @@ def _function(shape: _Shape, kind: Kind) -> Callable[..., Any]:
         children=lambda current: [f.shape for f in current.fields if f.shape is not None],
         generate={"data": _data_source, "write": _write_source, "load": _load_source}[kind],
         env=_ENV,
-        filename=f"<paymsg.codec.json {kind}>",
+        filename=f"<paymsg.codec.json.engine {kind}>",
     )
 
 

@@ -24,7 +24,7 @@ def xsd_root() -> Path:
 
     Installed wheels carry it as ``paymsg/xsd``; a source checkout has it at the top.
     """
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the paymsg package
     for candidate in (here / "xsd", here.parent / "xsd"):
         if (candidate / "catalog.toml").is_file():
             return candidate

@@ -25,9 +25,9 @@ from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
 from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
-from paymsg.catalog import MessageType
-from paymsg.codec.xmlsafe import element_path, local_name
+from paymsg.codec.xml.safe import element_path, local_name
 from paymsg.errors import BindingError
+from paymsg.schema.catalog import MessageType
 
 CONTEXT = XmlContext()
 Engine = Literal["fast", "xsdata"]
@@ -228,7 +228,7 @@ def bind(
 ) -> Any:
     """Bind ``element`` (a ``Document`` or ``AppHdr``) to the model of ``mtype``.
 
-    ``engine="fast"`` uses precomputed plans (:mod:`paymsg.codec.fast`) and falls back
+    ``engine="fast"`` uses precomputed plans (:mod:`paymsg.codec.xml.fast`) and falls back
     to xsdata's generic binder for anything they do not cover; ``"xsdata"`` forces the
     generic binder. The generic binder consumes the tree (it clears elements as it goes);
     on failure, ``pristine`` gives a fresh copy of the element to locate the problem in.
@@ -254,7 +254,7 @@ def _bind(
     pristine: Callable[[], etree._Element] | None,
     engine: Engine,
 ) -> Any:
-    from paymsg.codec import fast
+    from paymsg.codec.xml import fast
 
     if engine == "fast":
         try:
@@ -293,7 +293,7 @@ def _bind(
 def render(obj: Any, namespace: str, engine: Engine = "fast") -> str:
     """XML text of a bound object, its namespace as the default one (no declaration)."""
     if engine == "fast":
-        from paymsg.codec import fast
+        from paymsg.codec.xml import fast
 
         try:
             return fast.write(obj, fast.plan_for(type(obj)), namespace) + "\n"

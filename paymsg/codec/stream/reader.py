@@ -29,11 +29,11 @@ from typing import Any
 
 from lxml import etree
 
-from paymsg.catalog import MessageType, catalog
-from paymsg.codec import cnaps2, fast
 from paymsg.codec.api import Source
-from paymsg.codec.binding import generic_parser, paused_gc, schema_errors
-from paymsg.codec.xmlsafe import (
+from paymsg.codec.envelope import cnaps2
+from paymsg.codec.xml import fast
+from paymsg.codec.xml.binding import generic_parser, paused_gc, schema_errors
+from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
     Limits,
     element_path,
@@ -52,6 +52,7 @@ from paymsg.errors import (
     UnknownMessageTypeError,
     UnsafeXMLError,
 )
+from paymsg.schema.catalog import MessageType, catalog
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from gmssl import sm3 as _gm_sm3
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from paymsg.codec.cnaps2 import Cnaps2Envelope
+from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope
 from paymsg.errors import ConfigError, SignatureError
 
 __all__ = [
@@ -64,8 +64,8 @@ __all__ = [
 
 _HOW_TO_SUPPLY = (
     "supply the list from your MBFE / PBOC documentation: load a TOML file laid out like "
-    "xsd/cnaps2/signing.toml with paymsg.codec.signing.load_signing_profiles(path) and pass "
-    "it as profiles=..., or pass SigningProfile(type_id=..., elements=[...]) explicitly"
+    "xsd/cnaps2/signing.toml with paymsg.codec.envelope.signing.load_signing_profiles(path) "
+    "and pass it as profiles=..., or pass SigningProfile(type_id=..., elements=[...]) explicitly"
 )
 
 # --------------------------------------------------------------------------- profiles
@@ -204,7 +204,7 @@ def load_signing_profiles(path: str | PathLike[str]) -> dict[str, SigningProfile
 @cache
 def default_signing_profiles() -> Mapping[str, SigningProfile]:
     """The profiles shipped in ``xsd/cnaps2/signing.toml`` (loaded once)."""
-    from paymsg.catalog import xsd_root
+    from paymsg.schema.catalog import xsd_root
 
     return load_signing_profiles(xsd_root() / "cnaps2" / "signing.toml")
 
@@ -578,7 +578,7 @@ def sign_envelope(
     """A copy of ``envelope`` whose signature is ``signer``'s over the body's signed values.
 
     The signer is called with the header ``OrigSender`` as ``sender``. The input envelope
-    is not changed; the copy keeps ``raw``, so :func:`~paymsg.codec.cnaps2.join_envelope`
+    is not changed; the copy keeps ``raw``, so :func:`~paymsg.codec.envelope.cnaps2.join_envelope`
     sees the new signature and writes the canonical envelope.
     """
     _check_profile(envelope, profile)

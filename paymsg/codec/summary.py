@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from paymsg.codec.json import message_to_data
+from paymsg.codec.json.engine import message_to_data
 from paymsg.codec.message import Message
 
 IDS = {

@@ -28,8 +28,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from paymsg.catalog import catalog
 from paymsg.errors import EnvelopeError
+from paymsg.schema.catalog import catalog
 
 __all__ = [
     "CRLF",

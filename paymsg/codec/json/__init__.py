@@ -1,0 +1,1 @@
+"""JSON: message data and documents as JSON, both directions."""

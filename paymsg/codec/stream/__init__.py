@@ -1,0 +1,1 @@
+"""Large messages: the transaction iterator and the streaming writer."""

@@ -1,0 +1,1 @@
+"""XML: safe parsing, binding to the generated dataclasses, serializing."""

@@ -1,0 +1,1 @@
+"""Reference data and its loaders: currencies, countries, CNAPS2 code tables and facts."""

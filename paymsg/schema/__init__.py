@@ -1,0 +1,1 @@
+"""Message knowledge: the catalogue, compiled schemas, per-type layouts."""
