@@ -24,7 +24,7 @@ functions are generated from each shape and compiled once, as the XML decoders o
 The fast functions cover the ordinary case and hand everything else to the generic
 engine: an object with ``xs:any`` content is written and read generically; a value
 whose run-time type is not the one the shape expects is converted by
-:func:`_value_out`; a value a fast decoder refuses goes to xsdata's converter. When
+:func:`value_out`; a value a fast decoder refuses goes to xsdata's converter. When
 ``load`` meets anything it cannot take as is (a value of the wrong JSON type, an
 unknown member, a missing required field, a value no converter accepts) it gives up
 and the generic engine reads the whole document again, which raises the located
@@ -50,7 +50,6 @@ from lxml import etree
 from pydantic import ValidationError
 from xsdata.formats.converter import converter
 from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
-from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
 from paymsg.codec import lexical
@@ -58,7 +57,6 @@ from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import fill_wrapper
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import CONTEXT, generic_parser, paused_gc
 from paymsg.codec.xml.codegen_runtime import (
     Slot,
     Source,
@@ -66,6 +64,8 @@ from paymsg.codec.xml.codegen_runtime import (
     emit_construct,
     emit_dispatch,
 )
+from paymsg.codec.xml.context import CONTEXT, generic_parser, generic_serializer
+from paymsg.codec.xml.gcpause import paused_gc
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, parse_xml
 from paymsg.errors import BindingError, EnvelopeError, InputError
 from paymsg.schema.catalog import MessageType, catalog
@@ -125,7 +125,7 @@ def _generic_value_out(value: Any) -> Any:
 
 def _wildcard_xml(obj: Any, meta: XmlMeta) -> list[str]:
     """The wildcard children of ``obj`` as standalone XML fragments."""
-    serializer = XmlSerializer(context=CONTEXT)
+    serializer = generic_serializer(indented=False)
     holder = etree.fromstring(serializer.render(obj).encode("utf-8"))
     known = {var.qname for var in meta.get_element_vars() if not var.is_wildcard}
     fragments = []
@@ -460,8 +460,8 @@ def _wildcard_guard(src: Source, shape: _Shape, action: list[str]) -> None:
 
 
 def _data_expr(src: Source, f: _Field, var: str) -> str:
-    """``_value_out(var)``, with the work done inline for the type the field expects."""
-    other = f"{src.const(_value_out)}({var})"
+    """``value_out(var)``, with the work done inline for the type the field expects."""
+    other = f"{src.const(value_out)}({var})"
     if f.cls is not None:
         if f.shape is None:
             return other
@@ -513,7 +513,7 @@ def _dump(data: Any, level: int, pads: _Pads) -> str:
 
 
 def _dump_value(value: Any, level: int, pads: _Pads) -> str:
-    return _dump(_value_out(value), level, pads)
+    return _dump(value_out(value), level, pads)
 
 
 def _write_source(shape: _Shape, src: Source) -> None:
@@ -544,7 +544,7 @@ def _write_source(shape: _Shape, src: Source) -> None:
             _write_value(src, 4, f, "x", "lv + 2")
             src.emit(3, "out.append(P[lv + 1] + ']')")
             src.emit(2, "else:")
-            items = f"[{src.const(_value_out)}(x) for x in v]"
+            items = f"[{src.const(value_out)}(x) for x in v]"
             src.emit(3, f"out.append({dump}({items}, lv + 1, P))")
         else:
             _write_value(src, 2, f, "v", "lv + 1")
@@ -690,7 +690,7 @@ def to_data(obj: Any) -> dict[str, Any]:
     return _generic_to_data(obj)
 
 
-def _value_out(value: Any) -> Any:
+def value_out(value: Any) -> Any:
     return (
         to_data(value)
         if is_dataclass(value) and not isinstance(value, type)

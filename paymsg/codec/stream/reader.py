@@ -32,11 +32,13 @@ from lxml import etree
 from paymsg.codec.api import Source
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import generic_parser, paused_gc, schema_errors
+from paymsg.codec.xml.binding import schema_errors
+from paymsg.codec.xml.context import generic_parser
+from paymsg.codec.xml.fast import element_path
+from paymsg.codec.xml.gcpause import paused_gc
 from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
     Limits,
-    element_path,
     find,
     iterparse,
     local_name,

@@ -52,21 +52,22 @@ from typing import IO, Any, Literal
 
 from lxml import etree
 
-from paymsg.codec.api import XML_DECLARATION, _is_json, document_xml, load_file, serialize
+from paymsg.codec.api import XML_DECLARATION, document_xml, is_json, load_file, serialize
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, split_parts
-from paymsg.codec.json.engine import _value_out, message_to_data, to_json
+from paymsg.codec.json.engine import message_to_data, to_json, value_out
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.stream.reader import LAYOUTS
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import _PARSER_CONFIG, CONTEXT, bind
+from paymsg.codec.xml.binding import bind
+from paymsg.codec.xml.context import generic_parser
 from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
     Limits,
-    _too_deep,
     iterparse,
     local_name,
     namespace_of,
+    too_deep,
 )
 from paymsg.errors import (
     BindingError,
@@ -440,7 +441,7 @@ class _Run:
 
     def _walk(self, file: IO[bytes]) -> None:
         head = file.read(HEAD)
-        if _is_json(head):
+        if is_json(head):
             raise NotStreamable("paymsg JSON input is read whole")
         offset = 0
         tags = _all_tags()
@@ -565,7 +566,7 @@ class _Run:
             self.sink.write("{")
         elif not self.relay:
             frame.level = 0
-            frame.extra = f' xmlns="{fast._escape_attr(mtype.namespace)}"'
+            frame.extra = f' xmlns="{fast.escape_attr(mtype.namespace)}"'
             self.doc_bytes = len(XML_DECLARATION) + 2  # and the newlines after the root
             if self.wrapped:
                 self._use_spool()
@@ -726,7 +727,7 @@ class _Run:
             value = self._generic(plan, element, path)
             if self.to == "xml" and not self.relay:
                 try:
-                    fast._write(value, plan, local_name(element.tag), [], "")
+                    fast.write_element(value, plan, local_name(element.tag), [], "")
                 except fast.Unsupported as exc:
                     raise NotStreamable(f"{path} needs xsdata's serializer ({exc})") from None
             raise _Restart
@@ -734,10 +735,7 @@ class _Run:
 
     def _generic(self, plan: fast.Plan, element: etree._Element, path: str) -> Any:
         """Bind with xsdata's binder, as the in-memory path does when the plans fall short."""
-        from xsdata.formats.dataclass.parsers import XmlParser
-        from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
-
-        parser = XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
+        parser = generic_parser()
         # the binder consumes what it reads: keep the element to bind again (relay) or to
         # point at the problem (an error the stream reports itself)
         keep = self.relay or not self.exact_limits
@@ -812,7 +810,7 @@ class _Run:
 
     def _json_child(self, frame: _Frame, child: fast.Child, value: Any) -> None:
         level = self._json_member(frame, child)
-        text = json.dumps(_value_out(value), ensure_ascii=False, indent=2)
+        text = json.dumps(value_out(value), ensure_ascii=False, indent=2)
         self.sink.write(text.replace("\n", "\n" + "  " * level))
 
     def _json_close(self, frame: _Frame) -> None:
@@ -845,12 +843,12 @@ class _Run:
             if type(value) is not child.plan.cls:
                 raise NotStreamable(f"{tag} holds a {type(value).__name__}")
             try:
-                fast._write(value, child.plan, tag, out, "  " * level)
+                fast.write_element(value, child.plan, tag, out, "  " * level)
             except fast.Unsupported as exc:
                 raise NotStreamable(f"{tag} needs xsdata's serializer ({exc})") from None
         else:
             assert child.encode is not None
-            out.append(f"{'  ' * level}<{tag}>{fast._escape_text(child.encode(value))}</{tag}>")
+            out.append(f"{'  ' * level}<{tag}>{fast.escape_text(child.encode(value))}</{tag}>")
         text = "".join(out)
         self.doc_bytes += _utf8(text)
         self.sink.write(self._reindented(text, level) if self.wrapped else text)
@@ -884,7 +882,7 @@ class _Run:
     def _finish(self, file: IO[bytes]) -> None:
         assert self.root is not None
         if self.wrapped:
-            if _too_deep(self.limits.max_depth)(self.root):
+            if too_deep(self.limits.max_depth)(self.root):
                 self._too_deep()
             self._finish_wrapped()
         elif self.relay:
@@ -914,7 +912,7 @@ class _Run:
         children go: the Document is a placeholder holding one marker child."""
         assert self.mtype is not None
         envelope = self._business_envelope()
-        ns = fast._escape_attr(self.mtype.namespace)
+        ns = fast.escape_attr(self.mtype.namespace)
         root, message = self.mtype.root, self.message_name
         placeholder = (
             f'<{root} xmlns="{ns}">\n  <{message}>\n    <{_SLOT}/>\n  </{message}>\n</{root}>\n'
