@@ -13,7 +13,7 @@ from types import UnionType
 
 from lxml import etree
 
-from paymsg.codec.api import Source, _is_json, open_cnaps2, read_input, serialize
+from paymsg.codec.api import Source, is_json, open_cnaps2, read_input, serialize
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import split_parts
 from paymsg.codec.json.engine import from_json
@@ -210,7 +210,7 @@ def validate(
             raw = serialize(data)
         else:
             raw, source = read_input(data)
-            if _is_json(raw):
+            if is_json(raw):
                 raw = serialize(from_json(raw))
                 from_json_input = True
     except PaymsgError as exc:

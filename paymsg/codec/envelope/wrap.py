@@ -135,8 +135,9 @@ def wrap(
     profile: SigningProfile | None = None,
 ) -> Message:
     """A CNAPS2 :class:`~paymsg.Message` with its header built (and signed with ``signer``)."""
+    xsi: dict[str, str] = {}
     if isinstance(document_or_message, Message):
-        document = document_or_message.document
+        document, xsi = document_or_message.document, dict(document_or_message.xsi)
         type = type or (document_or_message.type if document_or_message.type in catalog() else None)
         if type is not None and catalog().get(type).standard != "cnaps2":
             type = None
@@ -184,10 +185,10 @@ def wrap(
         raise EnvelopeError(f"cannot build the CNAPS2 header: {first['msg']}") from None
     envelope = Cnaps2Envelope(header=header)
     if signer is not None:
-        body = parse_xml(document_xml(document, mtype))
+        body = parse_xml(document_xml(document, mtype, xsi))
         profile = profile or signing_profile(mtype.id)
         envelope = sign_envelope(envelope, body, profile, signer)
-    return Message(mtype.id, document, envelope)
+    return Message(mtype.id, document, envelope, xsi=xsi)
 
 
 __all__ = [

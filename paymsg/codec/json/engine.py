@@ -38,6 +38,7 @@ import dataclasses
 import functools
 import json
 import keyword
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
@@ -741,6 +742,8 @@ def _message_head(message: Message, engine: Engine) -> dict[str, Any]:
             env["AppHdr"] = _to_data(engine)(envelope.header)
         if envelope.wrapper is not None:
             env["wrapper"] = envelope.wrapper
+        if envelope.header_xsi:
+            env["header_xsi"] = dict(envelope.header_xsi)
         out["envelope"] = env
     elif isinstance(envelope, cnaps2.Cnaps2Envelope):
         env = {"kind": "cnaps2", "header": envelope.header.model_dump(mode="json")}
@@ -749,6 +752,8 @@ def _message_head(message: Message, engine: Engine) -> dict[str, Any]:
         if envelope.raw and envelope.raw != envelope.encode() and cnaps2.raw_matches(envelope):
             env["raw"] = envelope.raw.decode("latin-1")  # the exact bytes received, for relay
         out["envelope"] = env
+    if message.xsi:
+        out["xsi"] = dict(message.xsi)
     return out
 
 
@@ -791,9 +796,9 @@ def message_from_data(data: Any, source: str | None = None) -> Message:
 
 
 #: the members of paymsg JSON, of a business envelope and of a CNAPS2 envelope
-_TOP_MEMBERS = ("type", "envelope", "document")
+_TOP_MEMBERS = ("type", "envelope", "xsi", "document")
 _ENVELOPE_MEMBERS = {
-    "business": ("kind", "header_type", "AppHdr", "wrapper"),
+    "business": ("kind", "header_type", "AppHdr", "wrapper", "header_xsi"),
     "cnaps2": ("kind", "header", "signature", "raw"),
 }
 
@@ -846,8 +851,29 @@ def _message_from_data(data: Any, source: str | None, engine: Engine) -> Message
             if wrapper is not None:  # checked now: slots, well-formed, safe
                 parts = {"Document": b"<D/>"} | ({"AppHdr": b"<A/>"} if header else {})
                 fill_wrapper(wrapper, parts)
-            envelope = BusinessEnvelope(header=header, header_type=header_type, wrapper=wrapper)
-    return Message(mtype.id, document, envelope)
+            header_xsi = _xsi(env.get("header_xsi"), "/envelope/header_xsi", source)
+            envelope = BusinessEnvelope(header, header_type, wrapper, header_xsi)
+    return Message(mtype.id, document, envelope, xsi=_xsi(data.get("xsi"), "/xsi", source))
+
+
+#: an XML name without a colon (an attribute's local name)
+_NCNAME = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def _xsi(value: Any, path: str, source: str | None) -> dict[str, str]:
+    """An ``xsi`` member: an object of attribute local names and string values."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(f"{path.lstrip('/')} must be an object", source=source, path=path)
+    for name, text in value.items():
+        if not isinstance(text, str) or not _NCNAME.fullmatch(name):
+            raise InputError(
+                f"{path.lstrip('/')}: each member is an xsi attribute name with a string value",
+                source=source,
+                path=f"{path}/{name}",
+            )
+    return dict(value)
 
 
 def _optional_str(env: dict[str, Any], key: str, source: str | None) -> str | None:

@@ -52,14 +52,15 @@ from typing import IO, Any, Literal
 
 from lxml import etree
 
-from paymsg.codec.api import XML_DECLARATION, document_xml, is_json, load_file, serialize
+from paymsg.codec.api import XML_DECLARATION, document_xml, load_file, serialize
+from paymsg.codec.detect import HEAD, is_json, split_cnaps2
 from paymsg.codec.envelope import cnaps2
-from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, split_parts
+from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, part_type, split_parts
 from paymsg.codec.json.engine import message_to_data, to_json, value_out
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.stream.reader import LAYOUTS
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import bind
+from paymsg.codec.xml.binding import bind, xsi_markup, xsi_of
 from paymsg.codec.xml.context import generic_parser
 from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
@@ -83,7 +84,6 @@ Progress = Callable[[int], None]
 #: message types whose large instances stream (the same as ``iter_transactions``)
 STREAMABLE = frozenset(LAYOUTS)
 
-HEAD = 64 * 1024  # bytes read first: CNAPS2 envelope, JSON sniffing, DOCTYPE detection
 FLUSH = 1 << 20  # characters buffered before a write
 _SLOT = "PaymsgStreamSlot"  # placeholder child that marks where streamed XML goes
 _XML_SPACE = " \t\r\n"
@@ -282,13 +282,6 @@ def _all_tags() -> list[str]:
     return sorted(tags)
 
 
-def _known(element: etree._Element) -> MessageType | None:
-    mtype = catalog().by_namespace(namespace_of(element.tag))
-    if mtype is not None and mtype.root == local_name(element.tag):
-        return mtype
-    return None
-
-
 # --------------------------------------------------------------------------- input
 
 
@@ -390,6 +383,9 @@ class _Run:
         self.header_element: etree._Element | None = None
         self.header: Any = None
         self.header_type: MessageType | None = None
+        # xsi:* attributes of the Document and AppHdr roots, written back as parse keeps them
+        self.xsi: dict[str, str] = {}
+        self.header_xsi: dict[str, str] = {}
         self.in_header = False
         self.stack: list[_Frame] = []
         self.parts = 0
@@ -443,11 +439,9 @@ class _Run:
         head = file.read(HEAD)
         if is_json(head):
             raise NotStreamable("paymsg JSON input is read whole")
-        offset = 0
         tags = _all_tags()
-        if cnaps2.looks_like_cnaps2(head):
-            self.cnaps, offset = cnaps2.split_envelope(head)
-            self.line_offset = head.count(b"\n", 0, offset)
+        self.cnaps, offset, self.line_offset = split_cnaps2(head)
+        if self.cnaps is not None:
             self.mtype = catalog().get(self.type_id or self.cnaps.header.mesg_type)
             if self.mtype.id not in STREAMABLE:
                 raise NotStreamable(f"{self.mtype.id} does not stream")
@@ -478,7 +472,7 @@ class _Run:
             if element is self.root:
                 return
         if local_name(element.tag) in ("Document", "AppHdr") and self.wrapped:
-            known = _known(element)
+            known = part_type(element.tag)
             if known is not None:
                 self._part(element, known)
                 return
@@ -508,7 +502,7 @@ class _Run:
                 raise NotStreamable("the CNAPS2 body is not the type the header names")
             self._open_document(root, self.mtype)
             return
-        known = _known(root)
+        known = part_type(root.tag)
         if known is None:
             self.wrapped = True
         elif local_name(root.tag) == "Document":
@@ -538,6 +532,7 @@ class _Run:
         self.in_header = False
         self._check_depth(element, _depth_of(element))
         assert self.header_type is not None
+        self.header_xsi = xsi_of(element)
         self.header = bind(element, self.header_type, source=self.name)
 
     # -- the Document -----------------------------------------------------------------
@@ -553,6 +548,7 @@ class _Run:
             raise NotStreamable(f"{mtype.id} does not stream")
         self.mtype = mtype
         self.document = element
+        self.xsi = xsi_of(element)
         self.document_depth = _depth_of(element)
         shape = _shape(mtype.root_class)
         _plain(shape.plan, mtype.root)
@@ -566,7 +562,7 @@ class _Run:
             self.sink.write("{")
         elif not self.relay:
             frame.level = 0
-            frame.extra = f' xmlns="{fast.escape_attr(mtype.namespace)}"'
+            frame.extra = f' xmlns="{fast.escape_attr(mtype.namespace)}"{xsi_markup(self.xsi)}'
             self.doc_bytes = len(XML_DECLARATION) + 2  # and the newlines after the root
             if self.wrapped:
                 self._use_spool()
@@ -585,7 +581,7 @@ class _Run:
         """``{"type": …, "envelope": …, "document": `` as ``to_json`` writes it."""
         assert self.mtype is not None
         envelope: Any = self._business_envelope() if self.wrapped else self.cnaps
-        data = message_to_data(Message(self.mtype.id, _NoDocument(), envelope))
+        data = message_to_data(Message(self.mtype.id, _NoDocument(), envelope, xsi=self.xsi))
         text = json.dumps(data, ensure_ascii=False, indent=2)
         if list(data)[-1] != "document" or not text.endswith('"document": {}\n}'):
             raise NotStreamable("the JSON head is not laid out as expected")
@@ -598,7 +594,7 @@ class _Run:
         if parts.document is not self.document or parts.header is not self.header_element:
             raise NotStreamable("the wrapper's parts are not the ones streamed")
         header_type = self.header_type.id if self.header is not None and self.header_type else None
-        return BusinessEnvelope(header=self.header, header_type=header_type, wrapper=parts.wrapper)
+        return BusinessEnvelope(self.header, header_type, parts.wrapper, self.header_xsi)
 
     # -- containers -------------------------------------------------------------------
 
@@ -914,13 +910,12 @@ class _Run:
         envelope = self._business_envelope()
         ns = fast.escape_attr(self.mtype.namespace)
         root, message = self.mtype.root, self.message_name
-        placeholder = (
-            f'<{root} xmlns="{ns}">\n  <{message}>\n    <{_SLOT}/>\n  </{message}>\n</{root}>\n'
-        )
+        start = f'<{root} xmlns="{ns}"{xsi_markup(self.xsi)}>'
+        placeholder = f"{start}\n  <{message}>\n    <{_SLOT}/>\n  </{message}>\n</{root}>\n"
         parts = {"Document": XML_DECLARATION + placeholder.encode("utf-8") + b"\n"}
         if envelope.header is not None:
             header_type = catalog().get(envelope.header_type or "head.001.001.02")
-            parts["AppHdr"] = document_xml(envelope.header, header_type)
+            parts["AppHdr"] = document_xml(envelope.header, header_type, envelope.header_xsi)
         wrapper = fill_wrapper(envelope.wrapper or DEFAULT_WRAPPER, parts)
         rendered = etree.tostring(wrapper, encoding="UTF-8")
         slot = f"<{_SLOT}/>".encode()

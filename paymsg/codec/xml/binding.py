@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,7 +25,17 @@ from paymsg.codec.xml.safe import local_name
 from paymsg.errors import BindingError
 from paymsg.schema.catalog import MessageType
 
-__all__ = ["CONTEXT", "Engine", "bind", "compiled_schema", "generic_parser", "render"]
+__all__ = [
+    "CONTEXT",
+    "XSI_NS",
+    "Engine",
+    "bind",
+    "compiled_schema",
+    "generic_parser",
+    "render",
+    "xsi_markup",
+    "xsi_of",
+]
 
 Engine = Literal["fast", "xsdata"]
 _NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
@@ -207,11 +217,44 @@ def _bind(
         ) from None
 
 
-def render(obj: Any, namespace: str, engine: Engine = "fast") -> str:
-    """XML text of a bound object, its namespace as the default one (no declaration)."""
+#: the XML Schema instance namespace (``xsi:schemaLocation``, ``xsi:type``, ``xsi:nil``)
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def xsi_of(element: etree._Element) -> dict[str, str]:
+    """The ``xsi:*`` attributes of a message part's root (local name → value, in document
+    order): not data of the model, but kept so that serializing writes them back."""
+    prefix = f"{{{XSI_NS}}}"
+    return {
+        key[len(prefix) :]: value for key, value in element.attrib.items() if key.startswith(prefix)
+    }
+
+
+def xsi_markup(xsi: Mapping[str, str] | None) -> str:
+    """Attribute text for a root start tag carrying ``xsi`` (see :func:`xsi_of`)."""
+    if not xsi:
+        return ""
+    attributes = "".join(f' xsi:{name}="{fast.escape_attr(value)}"' for name, value in xsi.items())
+    return f' xmlns:xsi="{XSI_NS}"{attributes}'
+
+
+def render(
+    obj: Any, namespace: str, engine: Engine = "fast", *, xsi: Mapping[str, str] | None = None
+) -> str:
+    """XML text of a bound object, its namespace as the default one (no declaration);
+    ``xsi`` attributes (see :func:`xsi_of`) go on its root."""
+    extra = xsi_markup(xsi)
     if engine == "fast":
         try:
-            return fast.write(obj, fast.plan_for(type(obj)), namespace) + "\n"
+            return fast.write(obj, fast.plan_for(type(obj)), namespace, extra) + "\n"
         except fast.Unsupported:
             pass
-    return generic_serializer().render(obj, ns_map={None: namespace})
+    text = generic_serializer().render(obj, ns_map={None: namespace})
+    if not extra:
+        return text
+    # xsdata writes the root as <Name xmlns="namespace"...: the attributes go after that
+    root = CONTEXT.build(type(obj)).qname.rpartition("}")[2]
+    start = f'<{root} xmlns="{fast.escape_attr(namespace)}"'
+    if not text.startswith(start):
+        raise BindingError(f"cannot place the xsi attributes on <{root}>: unexpected root")
+    return start + extra + text[len(start) :]

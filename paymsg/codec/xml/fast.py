@@ -443,12 +443,13 @@ def escape_attr(text: str) -> str:
     return text
 
 
-def write(obj: Any, plan: Plan, namespace: str) -> str:
+def write(obj: Any, plan: Plan, namespace: str, extra: str = "") -> str:
     """Indented XML text of ``obj`` (two spaces a level, the namespace as the default one),
-    written directly as text; the same bytes as building the tree and indenting it."""
+    written directly as text; the same bytes as building the tree and indenting it.
+    ``extra`` is attribute text for the root's start tag, after the namespace."""
     out: list[str] = []
     name = plan.qname.rpartition("}")[2]
-    write_element(obj, plan, name, out, "", f' xmlns="{escape_attr(namespace)}"')
+    write_element(obj, plan, name, out, "", f' xmlns="{escape_attr(namespace)}"{extra}')
     return "".join(out)
 
 
