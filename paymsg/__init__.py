@@ -11,7 +11,7 @@ Everything public is re-exported here::
 from importlib.metadata import PackageNotFoundError, version
 
 from paymsg.codec.api import detect, parse, serialize
-from paymsg.codec.envelope import wrap as cnaps2
+from paymsg.codec.envelope import wrap as cnaps2  # public as paymsg.cnaps2 (README)
 from paymsg.codec.json.engine import from_json, to_json
 from paymsg.codec.message import BusinessEnvelope, Detection, Message
 from paymsg.codec.stream.reader import TransactionStream, iter_transactions

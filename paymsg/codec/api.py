@@ -28,6 +28,7 @@ from paymsg.codec.detect import (
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper
 from paymsg.codec.message import BusinessEnvelope, Message, Received
+from paymsg.codec.stream.reader import PIECES_FROM, read_in_pieces
 from paymsg.codec.xml.binding import bind, render, xsi_of
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, check_size, parse_xml
 from paymsg.errors import PaymsgError
@@ -136,14 +137,12 @@ class _InPieces:
         self.pieces: Any = None
 
     def __call__(self, body: bytes, type_id: str | None) -> etree._Element:
-        from paymsg.codec.stream import reader as stream
-
-        if len(body) >= stream.PIECES_FROM:
+        if len(body) >= PIECES_FROM:
             check_size(body, self.limits, self.source)
             found = find_document(body[:HEAD], self.source, complete=False)
             mtype = catalog().get(type_id) if type_id else found
             if mtype is not None and found is not None and mtype.namespace == found.namespace:
-                pieces = stream.read_in_pieces(body, mtype, self.limits, self.source)
+                pieces = read_in_pieces(body, mtype, self.limits, self.source)
                 if pieces is not None:
                     self.pieces = pieces
                     return pieces.root
