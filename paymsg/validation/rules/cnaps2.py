@@ -45,6 +45,7 @@ from paymsg.reference.cnaps2 import (
     summary_amount_problem,
 )
 from paymsg.schema.catalog import catalog
+from paymsg.schema.layout import CLEARING_MEMBER
 from paymsg.validation.findings import Finding, Severity
 from paymsg.validation.registry import Findings, RuleContext, rule
 
@@ -86,13 +87,6 @@ TEXT_AMOUNT_ELEMENTS = frozenset(
 
 HVPS_CREDIT = frozenset({"hvps.111.001.01", "hvps.112.001.01"})
 BEPS_CREDIT = frozenset({"beps.121.001.01", "beps.122.001.01"})
-#: BEPS package message element → its detail element (§6.3, §6.4, Appendix A)
-BEPS_DETAILS = {
-    "CstmrCdtTrf": "CstmrCdtTrfInf",
-    "FinCdtTrf": "FinCdtTrfInf",
-    "CstmrDrctDbt": "CstmrDrctDbtInf",
-    "RealTmCstmrDrctDbt": "RealTmCstmrDrctDbtInf",
-}
 #: ccms.990 / ccms.911: the body names the confirmed (or dropped) message, not its own parties
 CONFIRMATION_INFO = {"ComConf": "ConfInf", "DscrdMsgNtfctn": "DscrdInf"}
 
@@ -463,48 +457,18 @@ def _table_error(ctx: RuleContext, exc: PaymsgError) -> Finding:
 # =============================================================================== body helpers
 
 
-def _transactions(ctx: RuleContext) -> list[Element]:
-    return ctx.findall(ctx.message, "CdtTrfTxInf")
-
-
-def _agent_member(ctx: RuleContext, agent: str) -> Element | None:
-    """``<agent>/FinInstnId/ClrSysMmbId/MmbId`` of the first transaction, else of GrpHdr."""
-    message = ctx.message
-    for base in (ctx.find(message, "CdtTrfTxInf"), ctx.find(message, "GrpHdr")):
-        member = ctx.find(base, f"{agent}/FinInstnId/ClrSysMmbId/MmbId")
-        if member is not None:
-            return member
-    return None
-
-
 def _direct_parties(ctx: RuleContext) -> tuple[Element | None, Element | None]:
-    """The body's instructing and instructed direct participants (§2.2, §6.1)."""
-    message = ctx.message
-    for header_name in ("GrpHdr", "PKGGrpHdr"):
-        header = ctx.find(message, header_name)
-        instructing = ctx.find(header, "InstgPty/InstgDrctPty")
-        instructed = ctx.find(header, "InstdPty/InstdDrctPty")
-        if instructing is not None or instructed is not None:
-            return instructing, instructed
-    return _agent_member(ctx, "InstgAgt"), _agent_member(ctx, "InstdAgt")
-
-
-def _system_code(ctx: RuleContext) -> Element | None:
-    message = ctx.message
-    for header_name in ("GrpHdr", "PKGGrpHdr"):
-        found = ctx.find(message, f"{header_name}/SysCd")
-        if found is not None:
-            return found
-    return None
-
-
-def _settlement_priority(ctx: RuleContext) -> Element | None:
-    message = ctx.message
-    for base in (ctx.find(message, "CdtTrfTxInf"), ctx.find(message, "GrpHdr")):
-        found = ctx.find(base, "SttlmPrty")
-        if found is not None:
-            return found
-    return None
+    """The body's instructing and instructed direct participants (§2.2, §6.1), else the
+    clearing member ids of the instructing and instructed agents (ISO bodies)."""
+    parties = ctx.layout.parties
+    instructing = ctx.first(parties.instructing)
+    instructed = ctx.first(parties.instructed)
+    if instructing is not None or instructed is not None:
+        return instructing, instructed
+    return (
+        ctx.first(parties.instructing_agent, CLEARING_MEMBER),
+        ctx.first(parties.instructed_agent, CLEARING_MEMBER),
+    )
 
 
 # =============================================================================== header ⇄ body
@@ -672,7 +636,7 @@ def header_system(ctx: RuleContext) -> Findings:
     header = ctx.cnaps_header
     if header is None or ctx.message is None:
         return
-    system_el = _system_code(ctx)
+    system_el = ctx.first(ctx.layout.parties.system_code)
     expected = ctx.text(system_el)
     anchor: Element = system_el if system_el is not None else ctx.message
     if expected is None:
@@ -709,7 +673,7 @@ def header_priority(ctx: RuleContext) -> Findings:
     header = ctx.cnaps_header
     if header is None:
         return
-    priority_el = _settlement_priority(ctx)
+    priority_el = ctx.first(ctx.layout.parties.settlement_priority)
     priority = ctx.text(priority_el)
     expected = PRIORITY_BY_SETTLEMENT.get(priority or "")
     if priority_el is None or expected is None or header.mesg_priority == expected:
@@ -982,7 +946,7 @@ def hvps_single_transaction(ctx: RuleContext) -> Findings:
     message = ctx.message
     if message is None:
         return
-    transactions = _transactions(ctx)
+    transactions = ctx.transactions()
     if len(transactions) > 1:
         yield ctx.finding(
             transactions[1],
@@ -1026,72 +990,6 @@ def hvps_settlement_method(ctx: RuleContext) -> Findings:
 # =============================================================================== BEPS
 
 
-def _beps_details(ctx: RuleContext) -> tuple[Element | None, list[Element]]:
-    """(PKGGrpHdr, details) of a BEPS package; (None, []) when it is not one."""
-    message = ctx.message
-    header = ctx.find(message, "PKGGrpHdr")
-    detail_name = BEPS_DETAILS.get(_name(message)) if message is not None else None
-    if header is None or detail_name is None:
-        return None, []
-    return header, ctx.findall(message, detail_name)
-
-
-@rule(
-    "cnaps2.beps.nb-of-txs",
-    pack="cnaps2",
-    title="BEPS package NbOfTxs equals the number of details",
-    title_zh="小额业务包明细业务总笔数等于明细笔数",
-    families={"beps"},
-)
-def beps_nb_of_txs(ctx: RuleContext) -> Findings:
-    """PKGGrpHdr/NbOfTxs is the 明细业务总笔数 — the number of detail items in the package
-    (§4.2, [C2+] field definition). The reference tags the equality itself [INF] ("standard"),
-    but it is what the field is defined to hold, and receivers reconcile packages on it
-    (BEPS reconciles per package, §7.2), so a mismatch is an error."""
-    header, details = _beps_details(ctx)
-    count_el = ctx.find(header, "NbOfTxs")
-    count = ctx.text(count_el)
-    if count_el is None or count is None:
-        return
-    if not count.isdigit() or int(count) != len(details):
-        yield ctx.finding(
-            count_el,
-            f"NbOfTxs is {count}, but the package has {len(details)} details",
-            f"明细业务总笔数为 {count}，但业务包实际有 {len(details)} 笔明细",
-            value=count,
-        )
-
-
-@rule(
-    "cnaps2.beps.ctrl-sum",
-    pack="cnaps2",
-    title="BEPS package CtrlSum equals the sum of the detail amounts",
-    title_zh="小额业务包明细业务总金额等于明细金额之和",
-    families={"beps"},
-)
-def beps_ctrl_sum(ctx: RuleContext) -> Findings:
-    """PKGGrpHdr/CtrlSum is the 明细业务总金额 — the sum of the details' ``Amt`` (§4.2, [C2+]
-    field definition; the equality is tagged [INF] "standard" in §6.3 but follows from the
-    definition). Packages are reconciled by count and amount (§7.2). Not checked when a
-    detail amount is missing or unreadable (the schema reports that)."""
-    header, details = _beps_details(ctx)
-    total_el = ctx.find(header, "CtrlSum")
-    stated = ctx.decimal(total_el)
-    if total_el is None or stated is None or not details:
-        return
-    amounts = [ctx.decimal(ctx.find(detail, "Amt")) for detail in details]
-    if any(a is None for a in amounts):
-        return
-    actual = sum((a for a in amounts if a is not None), Decimal(0))
-    if actual != stated:
-        yield ctx.finding(
-            total_el,
-            f"CtrlSum is {total_el.text}, but the {len(details)} details add up to {actual}",
-            f"明细业务总金额为 {total_el.text}，但 {len(details)} 笔明细金额合计 {actual}",
-            value=(total_el.text or "").strip(),
-        )
-
-
 @rule(
     "cnaps2.beps.single-item-limit",
     pack="cnaps2",
@@ -1110,8 +1008,7 @@ def beps_single_item_limit(ctx: RuleContext) -> Findings:
     2021 NPC-forwarded beps.121 sample (A100) carries 120,000.00 [S1]. Real-time credit and
     debit (beps.123/131) have no limit [S1] and are not checked."""
     limit = ctx.config.beps_single_item_limit
-    _, details = _beps_details(ctx)
-    for detail in details:
+    for detail in ctx.transactions():
         business_type = ctx.text(detail, "PmtTpInf/CtgyPurp/Prtry")
         if business_type is not None and not business_type.startswith("A"):
             continue
@@ -1161,14 +1058,14 @@ def _find_code_sites(ctx: RuleContext) -> list[_CodeSite]:
     group = ctx.find(message, "GrpHdr")
     sites: list[_CodeSite] = []
     if mtype == "hvps.111.001.01":
-        for tx in _transactions(ctx):
+        for tx in ctx.transactions():
             btype = ctx.find(tx, "PmtTpInf/CtgyPurp/Prtry")
             if btype is None:
                 btype = ctx.find(group, "PmtTpInf/CtgyPurp/Prtry")
             category = ctx.find(tx, "Purp/Prtry")
             sites.append(_CodeSite(mtype, tx, btype, category, ctx.text(category)))
     elif mtype == "hvps.112.001.01":
-        for tx in _transactions(ctx):
+        for tx in ctx.transactions():
             btype = ctx.find(tx, "PmtTpInf/SvcLvl/Prtry")
             if btype is None:
                 btype = ctx.find(group, "PmtTpInf/SvcLvl/Prtry")
@@ -1181,8 +1078,7 @@ def _find_code_sites(ctx: RuleContext) -> list[_CodeSite]:
             value = (ctx.text(first) or "")[5:].strip() if first is not None else None
             sites.append(_CodeSite(mtype, tx, btype, first, value, lines[1:]))
     else:
-        _, details = _beps_details(ctx)
-        for detail in details:
+        for detail in ctx.transactions():
             category = ctx.find(detail, "Purp/Prtry")
             sites.append(
                 _CodeSite(
@@ -1341,7 +1237,7 @@ def code_category(ctx: RuleContext) -> Findings:
 
 
 def _remittance_lines(ctx: RuleContext) -> Iterator[tuple[Element, str]]:
-    for tx in _transactions(ctx):
+    for tx in ctx.transactions():
         for line in ctx.findall(tx, "RmtInf/Ustrd"):
             text = line.text if line.text is not None else ""
             yield line, text

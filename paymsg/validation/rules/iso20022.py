@@ -35,23 +35,6 @@ from paymsg.validation.rules import checks
 # Message shapes
 # ---------------------------------------------------------------------------------------
 
-# message element → the repeated transaction element whose count GrpHdr/NbOfTxs states
-TRANSACTIONS = {
-    "FIToFICstmrCdtTrf": "CdtTrfTxInf",
-    "FICdtTrf": "CdtTrfTxInf",
-    "FinInstnCdtTrf": "CdtTrfTxInf",
-    "PmtRtr": "TxInf",
-    "FIToFIPmtStsRpt": "TxInfAndSts",
-}
-
-#: message element → (transaction element, its settlement amount, group total element)
-SETTLEMENT = {
-    "FIToFICstmrCdtTrf": ("CdtTrfTxInf", "IntrBkSttlmAmt", "TtlIntrBkSttlmAmt"),
-    "FICdtTrf": ("CdtTrfTxInf", "IntrBkSttlmAmt", "TtlIntrBkSttlmAmt"),
-    "FinInstnCdtTrf": ("CdtTrfTxInf", "IntrBkSttlmAmt", "TtlIntrBkSttlmAmt"),
-    "PmtRtr": ("TxInf", "RtrdIntrBkSttlmAmt", "TtlRtrdIntrBkSttlmAmt"),
-}
-
 PACS_TRANSFERS = ("pacs.008.001.08", "pacs.009.001.08", "pacs.008.001.02", "pacs.009.001.02")
 SETTLED_TYPES = (*PACS_TRANSFERS, "pacs.004.001.09")
 #: the versions of each message the per-type rules know: a version listed here gets the
@@ -334,162 +317,6 @@ def _header(ctx: RuleContext) -> etree._Element | None:
     return None
 
 
-# ---------------------------------------------------------------------------------------
-# pack iso20022 — counts and sums
-# ---------------------------------------------------------------------------------------
-
-
-def _pain001_amount(ctx: RuleContext, tx: etree._Element) -> Decimal | None:
-    amount = ctx.find(tx, "Amt/InstdAmt")
-    if amount is None:
-        amount = ctx.find(tx, "Amt/EqvtAmt/Amt")
-    return ctx.decimal(amount)
-
-
-@rule(
-    "iso.grphdr.nb-of-txs",
-    pack="iso20022",
-    title="NbOfTxs equals the number of transactions",
-    title_zh="NbOfTxs 等于报文中的交易笔数",
-    standard="iso20022",
-    types={*SETTLED_TYPES, *PAIN001_TYPES, "camt.056.001.08"},
-)
-def nb_of_txs(ctx: RuleContext) -> Findings:
-    """The group header states how many transactions the message carries (pacs.008/009/004
-    GrpHdr, pain.001 GrpHdr and each PmtInf, camt.056 CtrlData); receivers reconcile on it,
-    and no schema can check it. A mismatch usually means a transaction was lost or
-    duplicated when the message was built."""
-    message = ctx.message
-    if message is None:
-        return
-    kind = _name(message)
-    checks_: list[tuple[etree._Element | None, int, str]] = []
-    if kind in TRANSACTIONS:
-        tx_name = TRANSACTIONS[kind]
-        count = len(ctx.findall(message, tx_name))
-        if count or kind != "PmtRtr":  # a pacs.004 group return (GrpRtr) may list no TxInf
-            checks_.append((ctx.find(message, "GrpHdr/NbOfTxs"), count, tx_name))
-    elif kind == "CstmrCdtTrfInitn":
-        blocks = ctx.findall(message, "PmtInf")
-        total = sum(len(ctx.findall(b, "CdtTrfTxInf")) for b in blocks)
-        checks_.append((ctx.find(message, "GrpHdr/NbOfTxs"), total, "CdtTrfTxInf"))
-        for block in blocks:
-            count = len(ctx.findall(block, "CdtTrfTxInf"))
-            checks_.append((ctx.find(block, "NbOfTxs"), count, "CdtTrfTxInf"))
-    elif kind == "FIToFIPmtCxlReq":
-        count = len(ctx.findall(message, "Undrlyg/TxInf"))
-        if count:  # a group cancellation may list no transaction at all
-            checks_.append((ctx.find(message, "CtrlData/NbOfTxs"), count, "TxInf"))
-    for stated_el, actual, tx_name in checks_:
-        if stated_el is None:
-            continue
-        stated = ctx.text(stated_el)
-        if _int(stated) != actual:
-            yield ctx.finding(
-                stated_el,
-                f"NbOfTxs is {stated}, but the message has {actual} {tx_name}",
-                f"NbOfTxs 为 {stated}，但报文实际有 {actual} 笔 {tx_name}",
-                value=stated,
-            )
-
-
-@rule(
-    "iso.grphdr.ctrl-sum",
-    pack="iso20022",
-    title="CtrlSum equals the sum of the transaction amounts",
-    title_zh="CtrlSum 等于各笔交易金额之和",
-    standard="iso20022",
-    types={*SETTLED_TYPES, *PAIN001_TYPES, "camt.056.001.08"},
-)
-def ctrl_sum(ctx: RuleContext) -> Findings:
-    """CtrlSum is the total of all individual amounts, irrespective of currency: the
-    interbank settlement amounts in pacs.008/009, the returned amounts in pacs.004, the
-    instructed (or equivalent) amounts in pain.001 (group and each PmtInf), the original
-    settlement amounts in camt.056. It exists so the receiver can detect a truncated or
-    altered batch; the schema cannot compute it. Skipped when an amount is missing or not
-    a number (the XSD layer reports those)."""
-    message = ctx.message
-    if message is None:
-        return
-    kind = _name(message)
-    pairs: list[tuple[etree._Element | None, Decimal | None]] = []
-    if kind in SETTLEMENT:
-        tx_name, amount_name, _total = SETTLEMENT[kind]
-        amounts = [ctx.decimal(ctx.find(tx, amount_name)) for tx in ctx.findall(message, tx_name)]
-        if amounts:  # a pacs.004 group return (GrpRtr) may list no TxInf
-            pairs.append((ctx.find(message, "GrpHdr/CtrlSum"), _sum(amounts)))
-    elif kind == "CstmrCdtTrfInitn":
-        every: list[Decimal | None] = []
-        for block in ctx.findall(message, "PmtInf"):
-            amounts = [_pain001_amount(ctx, tx) for tx in ctx.findall(block, "CdtTrfTxInf")]
-            every += amounts
-            pairs.append((ctx.find(block, "CtrlSum"), _sum(amounts)))
-        pairs.insert(0, (ctx.find(message, "GrpHdr/CtrlSum"), _sum(every)))
-    elif kind == "FIToFIPmtCxlReq":
-        txs = ctx.findall(message, "Undrlyg/TxInf")
-        if txs:
-            amounts = [ctx.decimal(ctx.find(tx, "OrgnlIntrBkSttlmAmt")) for tx in txs]
-            pairs.append((ctx.find(message, "CtrlData/CtrlSum"), _sum(amounts)))
-    for stated_el, actual in pairs:
-        stated = ctx.decimal(stated_el)
-        if stated_el is None or stated is None or actual is None or stated == actual:
-            continue
-        yield ctx.finding(
-            stated_el,
-            f"CtrlSum is {_fmt(stated)}, but the amounts add up to {_fmt(actual)}",
-            f"CtrlSum 为 {_fmt(stated)}，但各笔金额合计为 {_fmt(actual)}",
-            value=ctx.text(stated_el),
-        )
-
-
-@rule(
-    "iso.grphdr.ttl-intr-bk-sttlm-amt",
-    pack="iso20022",
-    title="TtlIntrBkSttlmAmt equals the sum of the settlement amounts, in their currency",
-    title_zh="TtlIntrBkSttlmAmt 等于各笔清算金额之和且币种一致",
-    standard="iso20022",
-    types=SETTLED_TYPES,
-)
-def ttl_intr_bk_sttlm_amt(ctx: RuleContext) -> Findings:
-    """The group total of the interbank settlement amount (TtlIntrBkSttlmAmt in pacs.008/009,
-    TtlRtrdIntrBkSttlmAmt in pacs.004) is what the settlement system debits and credits for
-    the whole batch. It must be in the same currency as every transaction and equal their
-    sum; otherwise the batch settles a different amount than the transactions carry."""
-    message = ctx.message
-    if message is None or _name(message) not in SETTLEMENT:
-        return
-    tx_name, amount_name, total_name = SETTLEMENT[_name(message)]
-    total_el = ctx.find(message, f"GrpHdr/{total_name}")
-    if total_el is None:
-        return
-    total_ccy = total_el.get("Ccy")
-    amounts = [ctx.find(tx, amount_name) for tx in ctx.findall(message, tx_name)]
-    if not amounts:  # a pacs.004 group return (GrpRtr) may list no TxInf
-        return
-    same_currency = True
-    for amount in amounts:
-        if amount is not None and amount.get("Ccy") != total_ccy:
-            same_currency = False
-            yield ctx.finding(
-                amount,
-                f"{amount_name} is in {amount.get('Ccy')}, but {total_name} is in {total_ccy}",
-                f"{amount_name} 的币种为 {amount.get('Ccy')}，与 {total_name} 的币种 {total_ccy} "
-                "不一致",
-                value=amount.get("Ccy"),
-            )
-    stated = ctx.decimal(total_el)
-    actual = _sum(ctx.decimal(a) for a in amounts)
-    if same_currency and stated is not None and actual is not None and stated != actual:
-        yield ctx.finding(
-            total_el,
-            f"{total_name} is {_fmt(stated)} {total_ccy}, but the {len(amounts)} "
-            f"{amount_name} add up to {_fmt(actual)}",
-            f"{total_name} 为 {_fmt(stated)} {total_ccy}，但 {len(amounts)} 笔 {amount_name} "
-            f"合计为 {_fmt(actual)}",
-            value=ctx.text(total_el),
-        )
-
-
 @rule(
     "iso.sts.nb-of-txs-per-sts",
     pack="iso20022",
@@ -757,9 +584,8 @@ def sttlm_before_creation(ctx: RuleContext) -> Findings:
     if message is None or created is None:
         return
     earliest = created - dt.timedelta(days=ctx.config.settlement_window_days)
-    tx_name = SETTLEMENT.get(_name(message), ("CdtTrfTxInf",))[0]
     dates = [ctx.find(message, "GrpHdr/IntrBkSttlmDt")]
-    dates += [ctx.find(tx, "IntrBkSttlmDt") for tx in ctx.findall(message, tx_name)]
+    dates += [ctx.find(tx, "IntrBkSttlmDt") for tx in ctx.transactions()]
     for element in dates:
         settled = _date(ctx.text(element))
         if element is not None and settled is not None and settled < earliest:
@@ -986,9 +812,8 @@ def _agent_bic(ctx: RuleContext, role: str) -> etree._Element | None:
     if message is None:
         return None
     paths = [f"GrpHdr/{role}Agt/FinInstnId/BICFI"]
-    tx_name = TRANSACTIONS.get(_name(message))
-    if tx_name is not None:
-        paths.append(f"{tx_name}/{role}Agt/FinInstnId/BICFI")
+    if ctx.layout.transaction is not None:
+        paths.append(f"{ctx.layout.transaction}/{role}Agt/FinInstnId/BICFI")
     paths.append(f"Assgnmt/{'Assgnr' if role == 'Instg' else 'Assgne'}/Agt/FinInstnId/BICFI")
     for path in paths:
         found = ctx.find(message, path)
