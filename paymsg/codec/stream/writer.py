@@ -58,7 +58,6 @@ from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, part_type, split_parts
 from paymsg.codec.json.engine import message_to_data, to_json, value_out
 from paymsg.codec.message import BusinessEnvelope, Message
-from paymsg.codec.stream.reader import LAYOUTS
 from paymsg.codec.xml import fast
 from paymsg.codec.xml.binding import bind, xsi_markup, xsi_of
 from paymsg.codec.xml.context import generic_parser
@@ -76,13 +75,13 @@ from paymsg.errors import (
     PaymsgError,
     UnsafeXMLError,
 )
-from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.catalog import MessageType, catalog, layout_of, streamable_layouts
 
 Format = Literal["json", "xml"]
 Progress = Callable[[int], None]
 
 #: message types whose large instances stream (the same as ``iter_transactions``)
-STREAMABLE = frozenset(LAYOUTS)
+STREAMABLE = frozenset(streamable_layouts())
 
 FLUSH = 1 << 20  # characters buffered before a write
 _SLOT = "PaymsgStreamSlot"  # placeholder child that marks where streamed XML goes
@@ -248,7 +247,7 @@ def _inner(type_id: str) -> str | None:
     (camt.053: ``Stmt``, which holds the entries), or None when the message element holds
     the transactions itself."""
     mtype = catalog().get(type_id)
-    transaction = LAYOUTS[type_id].transaction
+    transaction = layout_of(type_id).transaction_name
     for message in fast.plan_for(mtype.root_class).order:
         if message.plan is None:
             continue
