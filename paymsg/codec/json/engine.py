@@ -5,7 +5,9 @@ Keys are the ISO/CNAPS XML tag names; absent optional elements are omitted (neve
 strings, so no value passes through a float. An element with attributes and a value
 (an amount) is ``{"@Ccy": "CNY", "#text": "100.00"}``. Content the schema allows but
 the model does not type (``xs:any``, e.g. supplementary data) is kept as XML text
-under ``"#any"``, so it survives the round trip.
+under ``"#any"``, so it survives the round trip. ``xsi:*`` attributes on the
+``Document`` root are the top-level ``"xsi"`` member (``{"schemaLocation": "…"}``), those
+on an ``AppHdr`` the envelope's ``"header_xsi"``; both are written only when present.
 
 Two engines give the same results. The generic one reads xsdata's metadata for every
 object (``_generic_to_data`` / ``_generic_from_data``); it is the reference, and it
