@@ -53,7 +53,7 @@ from typing import IO, Any, Literal
 from lxml import etree
 
 from paymsg.codec.api import XML_DECLARATION, document_xml, load_file, serialize
-from paymsg.codec.detect import HEAD, is_json, split_cnaps2
+from paymsg.codec.detect import HEAD, is_json, located, split_cnaps2
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, part_type, split_parts
 from paymsg.codec.json.engine import message_to_data, to_json, value_out
@@ -417,22 +417,16 @@ class _Run:
                 self._finish(file)
         except NotStreamable as exc:
             if exc.error is not None:
-                self._located(exc.error)
+                located(exc.error, self.name, self.line_offset)
             raise
         except PaymsgError as exc:
-            raise NotStreamable(exc.message, self._located(exc)) from None
+            # file name, and lines counted from the top of CNAPS2 text (as in memory)
+            raise NotStreamable(exc.message, located(exc, self.name, self.line_offset)) from None
         finally:
             if self.spool is not None:
                 self.spool.close()
         assert self.mtype is not None
         return Converted(self.mtype.id, streamed=True, parts=self.parts, engine=self.engine)
-
-    def _located(self, exc: PaymsgError) -> PaymsgError:
-        """File name, and lines counted from the top of CNAPS2 text (as in memory)."""
-        exc.with_source(self.name)
-        if self.line_offset and exc.line is not None:
-            exc.line += self.line_offset
-        return exc
 
     def _walk(self, file: IO[bytes]) -> None:
         head = file.read(HEAD)
