@@ -28,7 +28,7 @@ from paymsg.codec.detect import (
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper
 from paymsg.codec.message import BusinessEnvelope, Message, Received
-from paymsg.codec.stream.reader import PIECES_FROM, read_in_pieces
+from paymsg.codec.stream import reader
 from paymsg.codec.xml.binding import bind, render, xsi_of
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, check_size, parse_xml
 from paymsg.errors import PaymsgError
@@ -137,12 +137,12 @@ class _InPieces:
         self.pieces: Any = None
 
     def __call__(self, body: bytes, type_id: str | None) -> etree._Element:
-        if len(body) >= PIECES_FROM:
+        if len(body) >= reader.PIECES_FROM:
             check_size(body, self.limits, self.source)
             found = find_document(body[:HEAD], self.source, complete=False)
             mtype = catalog().get(type_id) if type_id else found
             if mtype is not None and found is not None and mtype.namespace == found.namespace:
-                pieces = read_in_pieces(body, mtype, self.limits, self.source)
+                pieces = reader.read_in_pieces(body, mtype, self.limits, self.source)
                 if pieces is not None:
                     self.pieces = pieces
                     return pieces.root
@@ -159,8 +159,8 @@ def _parse(
     *,
     pieces: bool,
 ) -> Message:
-    reader = _InPieces(limits, source) if pieces else None
-    opened = unwrap(raw, type_id=type_id, limits=limits, source=source, read_body=reader)
+    in_pieces = _InPieces(limits, source) if pieces else None
+    opened = unwrap(raw, type_id=type_id, limits=limits, source=source, read_body=in_pieces)
     mtype, body = opened.type, opened.body
     if verifier is not None and opened.envelope is not None:  # binding consumes the tree
         from paymsg.codec.envelope import signing
@@ -182,8 +182,8 @@ def _parse(
     header_xsi = xsi_of(opened.header) if opened.header is not None else {}
     try:
         document = bind(opened.document, mtype, source=source, pristine=pristine("Document"))
-        if reader is not None and reader.pieces is not None:
-            reader.pieces.put_back(document, opened.document)
+        if in_pieces is not None and in_pieces.pieces is not None:
+            in_pieces.pieces.put_back(document, opened.document)
         envelope: BusinessEnvelope | cnaps2.Cnaps2Envelope | None = opened.envelope
         if opened.header is not None or opened.wrapper is not None:
             header = header_type = None
