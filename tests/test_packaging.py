@@ -88,3 +88,4 @@ def test_the_generator_is_behind_the_codegen_extra(wheel: Path) -> None:
     test = _needed(reqs, "test")
     for name, req in codegen.items():
         assert (test[name].extras, test[name].specifier) == (req.extras, req.specifier)
+    assert "import-linter" in test
