@@ -24,7 +24,7 @@ import importlib.abc
 import os
 import sys
 
-HIDDEN = set(os.environ["PAYMSG_TEST_HIDE"].split(","))
+HIDDEN = set(filter(None, os.environ["PAYMSG_TEST_HIDE"].split(",")))
 
 
 class RefuseHidden(importlib.abc.MetaPathFinder):
@@ -53,7 +53,7 @@ def run_without(
     (shim / "sitecustomize.py").write_text(SHIM, encoding="utf-8")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(shim), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["PAYMSG_TEST_HIDE"] = ",".join(hidden)
+    env["PAYMSG_TEST_HIDE"] = ",".join(hidden)  # may be empty: hide nothing
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -91,7 +91,23 @@ def test_paymsg_codegen_without_the_extra_says_how_to_install_it(
     assert done.returncode == 3, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and NEEDS_EXTRA in lines[0], done.stderr
+    assert lines[0].endswith(f"(missing: {', '.join(sorted(hidden))})")  # each one named
     assert not out.exists()  # nothing half-made
+
+
+def test_a_ruff_package_without_its_executable_is_a_missing_extra(tmp_path: Path) -> None:
+    # what ruff's own find_ruff_bin does when its binary is gone
+    broken = tmp_path / "shim" / "ruff"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text(
+        "def find_ruff_bin():\n    raise FileNotFoundError('ruff')\n", encoding="utf-8"
+    )
+    xsd = tmp_path / "x.xsd"
+    xsd.write_text(SCHEMA, encoding="utf-8")
+    args = ["-m", "paymsg.cli", "codegen", str(xsd), "--package", "x", "-o", str(tmp_path / "o")]
+    done = run_without((), args, tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stderr.strip().endswith(f"{NEEDS_EXTRA} (missing: ruff executable)")
 
 
 def test_the_repository_generator_without_the_extra_says_how_to_install_it(

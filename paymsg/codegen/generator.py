@@ -27,31 +27,56 @@ BANNER = (
     '"""\n\n'
 )
 
-#: what the generator imports from the ``codegen`` extra: xsdata's command line (click,
-#: toposort), its dataclass writer (jinja2) and the ruff formatter
-EXTRA_MODULES = ("xsdata.cli", "xsdata.formats.dataclass.generator", "ruff")
+#: what the generator imports from the ``codegen`` extra: xsdata's command-line
+#: requirements (click, jinja2, ruff, toposort), then the two xsdata modules that use them
+EXTRA_MODULES = (
+    "click",
+    "jinja2",
+    "ruff",
+    "toposort",
+    "xsdata.cli",
+    "xsdata.formats.dataclass.generator",
+)
 INSTALL_EXTRA = 'pip install "paymsg[codegen]"'
 
 
-def _missing_extra(what: str) -> CodegenError:
-    return CodegenError(f"code generation needs the codegen extra: {INSTALL_EXTRA} ({what})")
+def _ruff_bin() -> Path:
+    ruff = importlib.import_module("ruff")
+    return Path(ruff.find_ruff_bin())
+
+
+def missing_extra() -> list[str]:
+    """What of the ``codegen`` extra is missing: module names, or ``ruff executable``
+    (empty when the generator can run)."""
+    missing: list[str] = []
+    for name in EXTRA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            what = exc.name or name
+            if what not in missing:
+                missing.append(what)
+    if "ruff" not in missing:
+        try:
+            _ruff_bin()
+        except FileNotFoundError:
+            missing.append("ruff executable")
+    return missing
 
 
 def require_extra() -> Path:
     """Check that the ``codegen`` extra is installed; return the ruff executable to use.
 
-    Raises :class:`CodegenError` (CLI exit 3) naming the install command otherwise.
+    Raises :class:`CodegenError` (CLI exit 3) naming what is missing and the install
+    command otherwise.
     """
-    for name in EXTRA_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise _missing_extra(f"cannot import {exc.name or name}") from None
-    ruff = importlib.import_module("ruff")
-    try:
-        return Path(ruff.find_ruff_bin())
-    except FileNotFoundError:
-        raise _missing_extra("the ruff executable is missing") from None
+    missing = missing_extra()
+    if missing:
+        raise CodegenError(
+            f"code generation needs the codegen extra: {INSTALL_EXTRA}"
+            f" (missing: {', '.join(missing)})"
+        )
+    return _ruff_bin()
 
 
 def _run_xsdata(schema_file: Path, package: str, workdir: Path, ruff: Path) -> None:
