@@ -1,4 +1,4 @@
-"""``paymsg codegen``: typed models from a user's own XSD files."""
+"""``paymsg codegen``: typed models from a user's own XSD files, with :mod:`paymsg.codegen`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
-        """Generate dataclass models from XSD files (same conventions as paymsg's own models)."""
+        """Generate dataclass models from XSD files (same conventions as paymsg's own models).
+
+        Needs the codegen extra: pip install "paymsg\\[codegen]".
+        """
         from paymsg.codegen import generate
 
         with reported():

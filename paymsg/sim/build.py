@@ -24,8 +24,13 @@ from decimal import Decimal
 from typing import Any
 
 from paymsg.codec.api import serialize
-from paymsg.codec.envelope import wrap as cnaps2
-from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope, Cnaps2Header, join_envelope
+from paymsg.codec.envelope.cnaps2 import (
+    Cnaps2Envelope,
+    Cnaps2Header,
+    join_envelope,
+    split_envelope,
+)
+from paymsg.codec.envelope.wrap import wrap
 from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
 from paymsg.reference.cnaps2 import NPC, beijing_now
@@ -123,7 +128,7 @@ def build(
     to ``receiver`` and serialize it."""
     mtype = catalog().get(mt)
     document = from_data(mtype.root_class, data)
-    message = cnaps2.wrap(
+    message = wrap(
         document,
         type=mt,
         sender=NPC,
@@ -393,7 +398,7 @@ def forward(
 def corrupt_signature(text: bytes) -> bytes:
     """The same text with its ``{S:}`` signature altered (one byte of the DER value
     flipped), or a signature added when it has none — so that verification fails."""
-    envelope, offset = cnaps2.split_envelope(text)
+    envelope, offset = split_envelope(text)
     if envelope.signature is not None:
         raw = bytearray(base64.b64decode(envelope.signature))
         raw[len(raw) // 2] ^= 0x01
