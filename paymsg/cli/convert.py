@@ -28,9 +28,9 @@ from paymsg.cli.output import (
     table,
 )
 from paymsg.cli.validate import STREAM_FROM as _VALIDATE_STREAM_FROM
-from paymsg.codec.api import load_file, serialize
+from paymsg.codec.api import convert_file, load_file, serialize
 from paymsg.codec.json.engine import to_json
-from paymsg.codec.stream.writer import Format, convert_file
+from paymsg.codec.stream.writer import Format
 from paymsg.errors import ConversionLossError, InputError, PaymsgError
 from paymsg.schema.catalog import catalog
 

@@ -8,10 +8,10 @@ re-exported here for the callers that know this module.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lxml import etree
 
@@ -27,9 +27,18 @@ from paymsg.codec.detect import (
 )
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper
+from paymsg.codec.json.engine import from_json, to_json
 from paymsg.codec.message import BusinessEnvelope, Message, Received
 from paymsg.codec.stream import reader
-from paymsg.codec.xml.binding import bind, render, xsi_of
+from paymsg.codec.stream.writer import (
+    Converted,
+    Format,
+    NotStreamable,
+    Progress,
+    file_size,
+    stream_convert,
+)
+from paymsg.codec.xml.binding import XML_DECLARATION, bind, document_xml, xsi_of
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, check_size, parse_xml
 from paymsg.errors import PaymsgError
 from paymsg.schema.catalog import MessageType, catalog
@@ -46,8 +55,6 @@ __all__ = [
     "read_input",
     "serialize",
 ]
-
-XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 # --------------------------------------------------------------------------- parse
@@ -86,8 +93,6 @@ def load_file(
     raw, source = read_input(Path(path))
     try:
         if is_json(raw):
-            from paymsg.codec.json.engine import from_json
-
             return from_json(raw, limits=limits)
         return parse(raw, type=type_id, limits=limits)
     except PaymsgError as exc:
@@ -203,12 +208,6 @@ def _parse(
 # --------------------------------------------------------------------------- serialize
 
 
-def document_xml(document: Any, mtype: MessageType, xsi: Mapping[str, str] | None = None) -> bytes:
-    """Canonical XML of one document: declaration, default namespace, schema order; the
-    ``xsi`` attributes (see :attr:`Message.xsi`) on its root."""
-    return XML_DECLARATION + render(document, mtype.namespace, xsi=xsi).encode("utf-8") + b"\n"
-
-
 def serialize(message: Message) -> bytes:
     """UTF-8 XML (or CNAPS2 text) for a message; the envelope is restored around it.
 
@@ -240,3 +239,33 @@ def _cnaps2_body(message: Message, mtype: MessageType) -> bytes:
         if unchanged:
             return message.original
     return document_xml(message.document, mtype, message.xsi)
+
+
+def convert_file(
+    source: str | os.PathLike[str],
+    to: Format,
+    out: IO[bytes],
+    *,
+    type_id: str | None = None,
+    progress: Progress | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Converted:
+    """Convert one file into ``out``: streamed when exact, else in memory (same bytes).
+
+    Errors are the in-memory path's :class:`PaymsgError` (file, line, path). For a file
+    over ``limits.max_bytes``, which the in-memory path refuses outright, an error found
+    while streaming is raised instead.
+    """
+    path = Path(source)
+    try:
+        return stream_convert(path, to, out, type_id=type_id, progress=progress, limits=limits)
+    except NotStreamable as exc:
+        reason = exc.reason
+        if exc.error is not None and file_size(path) > limits.max_bytes:
+            raise exc.error from None
+    message = load_file(path, type_id, limits)
+    data = to_json(message).encode() + b"\n" if to == "json" else serialize(message)
+    out.seek(0)
+    out.truncate()
+    out.write(data)
+    return Converted(message.type, streamed=False, reason=reason)

@@ -23,10 +23,11 @@ from lxml import etree
 
 import paymsg
 from benchmarks.messages import beps121, camt053
-from paymsg.codec.api import document_xml
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.stream import writer as sw
-from paymsg.codec.stream.writer import STREAMABLE, NotStreamable, convert_file, stream_convert
+from paymsg.codec.api import convert_file
+from paymsg.codec.stream.writer import STREAMABLE, NotStreamable, stream_convert
+from paymsg.codec.xml.binding import document_xml
 from paymsg.codec.xml.safe import Limits
 from paymsg.errors import BindingError, MalformedXMLError, PaymsgError, UnsafeXMLError
 from paymsg.schema.catalog import catalog

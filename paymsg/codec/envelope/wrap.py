@@ -29,7 +29,6 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from paymsg.codec.api import document_xml
 from paymsg.codec.envelope.cnaps2 import (
     FIELDS,
     Cnaps2Envelope,
@@ -52,6 +51,7 @@ from paymsg.codec.envelope.signing import (
 )
 from paymsg.codec.message import Message
 from paymsg.codec.paths import first_text, message_element, values_at
+from paymsg.codec.xml.binding import document_xml
 from paymsg.codec.xml.safe import parse_xml
 from paymsg.errors import EnvelopeError, UnknownMessageTypeError
 from paymsg.reference.cnaps2 import (

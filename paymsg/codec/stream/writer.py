@@ -52,14 +52,13 @@ from typing import IO, Any, Literal
 
 from lxml import etree
 
-from paymsg.codec.api import XML_DECLARATION, document_xml, load_file, serialize
 from paymsg.codec.detect import HEAD, is_json, located, split_cnaps2
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, part_type, split_parts
-from paymsg.codec.json.engine import message_to_data, to_json, value_out
+from paymsg.codec.json.engine import message_to_data, value_out
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import bind, xsi_markup, xsi_of
+from paymsg.codec.xml.binding import XML_DECLARATION, bind, document_xml, xsi_markup, xsi_of
 from paymsg.codec.xml.context import generic_parser
 from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
@@ -153,37 +152,8 @@ def stream_convert(
             engine = "xsdata"
 
 
-def convert_file(
-    source: str | os.PathLike[str],
-    to: Format,
-    out: IO[bytes],
-    *,
-    type_id: str | None = None,
-    progress: Progress | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> Converted:
-    """Convert one file into ``out``: streamed when exact, else in memory (same bytes).
-
-    Errors are the in-memory path's :class:`PaymsgError` (file, line, path). For a file
-    over ``limits.max_bytes``, which the in-memory path refuses outright, an error found
-    while streaming is raised instead.
-    """
-    path = Path(source)
-    try:
-        return stream_convert(path, to, out, type_id=type_id, progress=progress, limits=limits)
-    except NotStreamable as exc:
-        reason = exc.reason
-        if exc.error is not None and _size(path) > limits.max_bytes:
-            raise exc.error from None
-    message = load_file(path, type_id, limits)
-    data = to_json(message).encode() + b"\n" if to == "json" else serialize(message)
-    out.seek(0)
-    out.truncate()
-    out.write(data)
-    return Converted(message.type, streamed=False, reason=reason)
-
-
-def _size(path: Path) -> int:
+def file_size(path: Path) -> int:
+    """The size of a file in bytes (0 when it cannot be read: the reader then says why)."""
     try:
         return path.stat().st_size
     except OSError:
@@ -368,7 +338,7 @@ class _Run:
         self.progress = progress
         self.engine = engine
         self.limits = limits
-        self.exact_limits = _size(path) <= self.limits.max_bytes
+        self.exact_limits = file_size(path) <= self.limits.max_bytes
         # what the input turns out to be
         self.cnaps: cnaps2.Cnaps2Envelope | None = None
         self.line_offset = 0

@@ -258,3 +258,12 @@ def render(
     if not text.startswith(start):
         raise BindingError(f"cannot place the xsi attributes on <{root}>: unexpected root")
     return start + extra + text[len(start) :]
+
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def document_xml(document: Any, mtype: MessageType, xsi: Mapping[str, str] | None = None) -> bytes:
+    """Canonical XML of one document: declaration, default namespace, schema order; the
+    ``xsi`` attributes (see :attr:`Message.xsi`) on its root."""
+    return XML_DECLARATION + render(document, mtype.namespace, xsi=xsi).encode("utf-8") + b"\n"

@@ -277,7 +277,7 @@ def _abs(root_element: str, path: str) -> str:
 
 
 def _schema_errors(mtype: MessageType, document: Any) -> list[str]:
-    from paymsg.codec.api import document_xml  # codec is below convert; imported late (cycle)
+    from paymsg.codec.xml.binding import document_xml
 
     xml = etree.fromstring(document_xml(document, mtype))
     schema = compiled_schema(str(mtype.schema_path))
