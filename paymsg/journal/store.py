@@ -405,18 +405,18 @@ class Journal:
             for key, values in fresh.items():
                 if key not in found:  # in the outbox already
                     found[key] = self._find_key(connection, "out", values)
-        out = []
-        for ext, values in prepared:
-            existing = found[_key(values)]
-            if existing.digest != ext.digest:
-                raise JournalError(
-                    f"MesgID {ext.mesg_id!r} of sender {ext.sender!r} is already in the outbox "
-                    f"(entry {existing.id}) with different content",
-                    field="MesgID",
-                    hint="every message needs a new communication-level id",
-                )
-            out.append(existing)
-        return out
+            out = []
+            for ext, values in prepared:
+                existing = found[_key(values)]
+                if existing.digest != ext.digest:  # raised inside: nothing is committed
+                    raise JournalError(
+                        f"MesgID {ext.mesg_id!r} of sender {ext.sender!r} is already in the "
+                        f"outbox (entry {existing.id}) with different content",
+                        field="MesgID",
+                        hint="every message needs a new communication-level id",
+                    )
+                out.append(existing)
+            return out
 
     def _prepared(
         self, text: bytes, *, direction: str, queue: str
