@@ -38,18 +38,24 @@ What the channel does:
   dead-letter exchange but no delivery limit; a queue that already exists with other
   arguments is used as it is. Both cases are reported in :attr:`RabbitMQChannel.warnings`
   (nothing is printed).
-* ``put`` publishes persistent (delivery mode 2), ``mandatory`` messages on a channel in
-  confirm mode and returns only after the broker's confirm: a message the broker could not
-  route (queue not declared) or store raises ``TransportError``. Application properties
-  travel as AMQP headers; names beginning ``x-`` are reserved for the broker.
+* ``put`` / ``put_many`` publish persistent (delivery mode 2), ``mandatory`` messages on a
+  publishing connection of their own (pika's ``SelectConnection``, driven in the calling
+  thread) in confirm mode: a batch is published, then all its confirms are awaited
+  together (pipelined; pika's ``BlockingConnection`` waits for each confirm before the
+  next publish). They return only after every confirm; a message the broker could not
+  route (queue not declared) or store (nack) raises ``TransportError``. Application
+  properties travel as AMQP headers; names beginning ``x-`` are reserved for the broker.
 * ``get`` consumes with ``basic.consume`` and the prefetch above, waiting inside
   ``process_data_events`` (no polling); ``delivery_count`` is the quorum queue's
   ``x-delivery-count`` + 1 (classic queues: 2 when the redelivered flag is set).
+  ``get_many`` hands out what the broker has pushed already (up to ``prefetch``);
+  ``ack_many`` sends one ``basic.ack`` with ``multiple`` when the deliveries are all this
+  connection holds up to the last of them, else one ack each.
 * an un-acked delivery on a closed or lost connection is returned by the broker and
   redelivered. After a reconnection, deliveries taken on the old connection can no longer
   be acknowledged: ``ack``/``reject`` of them raises ``TransportError`` saying so, and the
-  broker delivers them again (flagged as redelivered). A put whose confirm was lost with
-  the connection is published again: at least once, never lost.
+  broker delivers them again (flagged as redelivered). The bodies of a put whose confirms
+  were lost with the connection are published again: at least once, never lost.
 
 Heartbeats are answered whenever the channel is in use; a consumer that holds a message
 longer than two heartbeat intervals without calling the channel may lose its connection
@@ -58,8 +64,10 @@ longer than two heartbeat intervals without calling the channel may lose its con
 A channel object belongs to one thread at a time (pika's ``BlockingConnection`` is not
 thread-safe). Fastest correct use: one channel per worker thread, kept open; ``declare``
 once; ``get(queue, timeout=…)`` in a loop; ack promptly. Each ``put`` waits for its
-confirm (about one broker round trip plus the quorum queue's fsync), so put throughput
-grows with the number of threads putting concurrently, each on its own channel.
+confirm (about one broker round trip plus the quorum queue's fsync): put many messages
+with one ``put_many``, whose confirms are awaited together. A consumer that takes
+batches (``get_many``, the CNAPS2 session, the echo peer) needs ``prefetch`` above 1 to
+find more than one message waiting (the benchmark uses 256).
 """
 
 from __future__ import annotations
@@ -383,14 +391,19 @@ class RabbitMQChannel:
             ) as exc:
                 last = str(exc) or type(exc).__name__
                 self._drop()
-            if time.monotonic() + pause > deadline:
-                raise TransportError(
-                    f"{what}: connection to the broker lost and not re-established within "
-                    f"{self.reconnect_deadline:g} s ({last})",
-                    source=self.url,
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 5.0)
+            pause = self._wait_to_reconnect(what, deadline, pause, last)
+
+    def _wait_to_reconnect(self, what: str, deadline: float, pause: float, last: str) -> float:
+        """Sleep ``pause`` before the next attempt (the next pause is returned), or raise
+        when that would pass ``deadline``."""
+        if time.monotonic() + pause > deadline:
+            raise TransportError(
+                f"{what}: connection to the broker lost and not re-established within "
+                f"{self.reconnect_deadline:g} s ({last})",
+                source=self.url,
+            )
+        time.sleep(pause)
+        return min(pause * 2, 5.0)
 
     def _drop_channel(self) -> None:
         """The broker closed our channel (the connection stays): start a new one next time."""
@@ -550,14 +563,7 @@ class RabbitMQChannel:
             except (_Lost, pika_errors.AMQPError, OSError) as exc:
                 last = str(exc) or type(exc).__name__
             self._publisher = None
-            if time.monotonic() + pause > deadline:
-                raise TransportError(
-                    f"put to {queue!r}: connection to the broker lost and not re-established "
-                    f"within {self.reconnect_deadline:g} s ({last})",
-                    source=self.url,
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 5.0)
+            pause = self._wait_to_reconnect(f"put to {queue!r}", deadline, pause, last)
 
     def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
         """Take the next message of ``queue``, waiting up to ``timeout`` seconds."""
