@@ -23,6 +23,7 @@ from paymsg.journal.records import (
     JournalEntry,
     QuarantineRecord,
     StatusChange,
+    StatusUpdate,
     allowed_next,
 )
 from paymsg.journal.store import DEFAULT_URL, DeliveryHandler, Journal, normalize_url
@@ -38,6 +39,7 @@ __all__ = [
     "JournalEntry",
     "QuarantineRecord",
     "StatusChange",
+    "StatusUpdate",
     "allowed_next",
     "normalize_url",
     "schema_head",

@@ -138,12 +138,37 @@ def _from_header(envelope: Cnaps2Envelope, out: Extracted) -> None:
 # --------------------------------------------------------------------------- walking
 
 
-class _Index:
-    """Every element of a body (JSON shape) by each of its keys, in document order: one
-    walk of the tree answers every lookup below."""
+#: the element names the body is searched for (see _from_body)
+_LOOKED_UP = frozenset(
+    {
+        "NetgDt",
+        "NetgRnd",
+        "PrcSts",
+        "MsgPrcCd",
+        "PrcCd",
+        "RjctInf",
+        "OrgnlMsgId",
+        "OrigSndr",
+        "PmtTpInf",
+        "Purp",
+        "RmtInf",
+        "InstgAgt",
+        "InstdAgt",
+    }
+)
 
-    def __init__(self, root: Any) -> None:
+
+#: the identifiers of an agent, in order of preference
+_AGENT_IDS = frozenset({"MmbId", "BICFI"})
+
+
+class _Index:
+    """Every element of a body (JSON shape) that has a child named one of ``keys``, by
+    that name, in document order: one walk of the tree answers every lookup below."""
+
+    def __init__(self, root: Any, keys: frozenset[str] = _LOOKED_UP) -> None:
         self.by_key: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._keys = keys
         self._count = 0
         self._walk(root)
 
@@ -154,8 +179,10 @@ class _Index:
         elif isinstance(node, dict):
             self._count += 1
             order = self._count
+            keys = self._keys
             for key, value in node.items():
-                self.by_key.setdefault(key, []).append((order, node))
+                if key in keys:
+                    self.by_key.setdefault(key, []).append((order, node))
                 if isinstance(value, dict | list):
                     self._walk(value)
 
@@ -292,7 +319,9 @@ def _agent(index: _Index, key: str) -> str | None:
     agent = holder[key] if holder is not None else None
     if isinstance(agent, list):
         agent = agent[0] if agent else None
-    return _Index(agent).first_text("MmbId", "BICFI") if isinstance(agent, dict) else None
+    return (
+        _Index(agent, _AGENT_IDS).first_text("MmbId", "BICFI") if isinstance(agent, dict) else None
+    )
 
 
 def _correlation(root: dict[str, Any], index: _Index, out: Extracted) -> None:

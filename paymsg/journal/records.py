@@ -38,6 +38,7 @@ __all__ = [
     "JournalEntry",
     "QuarantineRecord",
     "StatusChange",
+    "StatusUpdate",
     "allowed_next",
 ]
 
@@ -167,6 +168,20 @@ class StatusChange(_Record):
     detail: str | None
     #: the journal entry that caused the change (the ccms.990, ccms.900, receipt …)
     related_id: int | None
+
+
+class StatusUpdate(_Record):
+    """One status change asked of :meth:`~paymsg.journal.Journal.set_status_many` (the
+    arguments of :meth:`~paymsg.journal.Journal.set_status`)."""
+
+    entry_id: int
+    status: str
+    code: str | None = None
+    detail: str | None = None
+    #: the journal entry that caused the change (the ccms.990, ccms.900, receipt …)
+    related_id: int | None = None
+    #: set (or clear) the entry's ``repaired`` flag; None keeps it
+    repaired: bool | None = None
 
 
 class QuarantineRecord(_Record):

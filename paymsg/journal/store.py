@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +48,7 @@ from paymsg.journal.records import (
     JournalEntry,
     QuarantineRecord,
     StatusChange,
+    StatusUpdate,
     allowed_next,
 )
 from paymsg.journal.tables import (
@@ -376,28 +378,96 @@ class Journal:
         (sender, MesgID) with *different* text is refused (:class:`JournalError`): a
         reused communication id would make the NPC discard a payment as a duplicate.
         """
-        text = _bytes(text)
-        ext = extract(text)
-        values = self._values(ext, direction="out", queue=queue, status="created")
-        values["raw"] = text
+        return self.record_outbound_many([text], queue=queue)[0]
+
+    def record_outbound_many(self, texts: Sequence[bytes], *, queue: str) -> list[JournalEntry]:
+        """:meth:`record_outbound` for every text, in one transaction (all or nothing) with
+        one multi-row insert and one history insert: the entries, in the order given.
+
+        The same message twice in ``texts`` is one entry (returned twice); a reused
+        (sender, MesgID) with different text refuses the whole batch.
+        """
+        prepared = [self._prepared(text, direction="out", queue=queue) for text in texts]
+        if not prepared:
+            return []
         with self._write() as connection:
-            statement = _upsert(self.dialect, values["mesg_id"] is None, count_copies=False)
-            inserted = connection.execute(statement, values).first()
-            if inserted is not None:
-                self._history(connection, inserted.id, None, "created")
-                return self._entry(inserted)
-            existing = self._find_key(connection, "out", values)
-        if existing.digest != ext.digest:
-            raise JournalError(
-                f"MesgID {ext.mesg_id!r} of sender {ext.sender!r} is already in the outbox "
-                f"(entry {existing.id}) with different content",
-                field="MesgID",
-                hint="every message needs a new communication-level id",
+            found: dict[tuple[Any, ...], JournalEntry] = {}
+            fresh: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for _, values in prepared:
+                fresh.setdefault(_key(values), values)
+            inserted = self._insert(connection, list(fresh.values()), count_copies=False)
+            for row in inserted:
+                found[_key(row._mapping)] = self._entry(row)
+            self._history_many(
+                connection,
+                [(entry.id, None, "created", None) for entry in found.values()],
             )
-        return existing
+            for key, values in fresh.items():
+                if key not in found:  # in the outbox already
+                    found[key] = self._find_key(connection, "out", values)
+            out = []
+            for ext, values in prepared:
+                existing = found[_key(values)]
+                if existing.digest != ext.digest:  # raised inside: nothing is committed
+                    raise JournalError(
+                        f"MesgID {ext.mesg_id!r} of sender {ext.sender!r} is already in the "
+                        f"outbox (entry {existing.id}) with different content",
+                        field="MesgID",
+                        hint="every message needs a new communication-level id",
+                    )
+                out.append(existing)
+            return out
+
+    def _prepared(
+        self, text: bytes, *, direction: str, queue: str
+    ) -> tuple[Extracted, dict[str, Any]]:
+        """The extracted columns of ``text`` and its row values."""
+        raw = _bytes(text)
+        ext = extract(raw)
+        unread = "unreadable" if ext.read_error else "received"
+        status = "created" if direction == "out" else unread
+        values = self._values(ext, direction=direction, queue=queue, status=status)
+        values["raw"] = raw
+        return ext, values
+
+    def _insert(
+        self, connection: sa.Connection, rows: list[dict[str, Any]], *, count_copies: bool
+    ) -> list[sa.Row[Any]]:
+        """Upsert ``rows`` (one statement per conflict target); the rows returned."""
+        out: list[sa.Row[Any]] = []
+        for headerless in (False, True):
+            part = [values for values in rows if (values["mesg_id"] is None) == headerless]
+            if part:
+                statement = _upsert(self.dialect, headerless, count_copies=count_copies)
+                out.extend(connection.execute(statement, part).all())
+        return out
+
+    def _history_many(
+        self,
+        connection: sa.Connection,
+        changes: list[tuple[int, str | None, str, str | None]],
+    ) -> None:
+        """History rows ``(entry_id, from_status, to_status, detail)`` in one insert."""
+        if changes:
+            now = _now()
+            connection.execute(
+                _HISTORY,
+                [
+                    {
+                        "entry_id": entry_id,
+                        "at": now,
+                        "from_status": before,
+                        "to_status": after,
+                        "code": None,
+                        "detail": detail,
+                        "related_id": None,
+                    }
+                    for entry_id, before, after, detail in changes
+                ],
+            )
 
     def _find_key(
-        self, connection: sa.Connection, direction: str, values: dict[str, Any]
+        self, connection: sa.Connection, direction: str, values: Mapping[str, Any]
     ) -> JournalEntry:
         query = sa.select(entries).where(entries.c.direction == direction)
         if values.get("mesg_id") is not None:
@@ -423,20 +493,47 @@ class Journal:
         ``deliverable`` overrides whether the application gets it (default: every
         readable message except ccms.990/991/992).
         """
-        text = _bytes(text)
-        ext = extract(text)
-        status = "unreadable" if ext.read_error else "received"
-        values = self._values(ext, direction="in", queue=queue, status=status)
-        values["raw"] = text
-        if deliverable is not None and status == "received":
-            values["deliverable"] = deliverable
+        return self.record_inbound_many([text], queue=queue, deliverable=deliverable)[0]
+
+    def record_inbound_many(
+        self, texts: Sequence[bytes], *, queue: str, deliverable: bool | None = None
+    ) -> list[tuple[JournalEntry, bool]]:
+        """:meth:`record_inbound` for every text, in one transaction (all or nothing) with
+        one multi-row upsert (one more for each further copy of a message within
+        ``texts``): ``(entry, is_new)`` in the order given, new entries in that order."""
+        prepared = [self._prepared(text, direction="in", queue=queue) for text in texts]
+        for _, values in prepared:
+            if deliverable is not None and values["status"] == "received":
+                values["deliverable"] = deliverable
+        # a message twice in one statement would be upserted twice in it (PostgreSQL
+        # refuses that): the n-th copies of the batch go in the n-th statement
+        rounds: list[list[int]] = []
+        seen: dict[tuple[Any, ...], int] = {}
+        for index, (_, values) in enumerate(prepared):
+            key = _key(values)
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append(index)
+        out: list[tuple[JournalEntry, bool] | None] = [None] * len(prepared)
         with self._write() as connection:
-            statement = _upsert(self.dialect, values["mesg_id"] is None, count_copies=True)
-            row = connection.execute(statement, values).one()
-            is_new = row.copies == 1
-            if is_new:
-                self._history(connection, row.id, None, status, detail=ext.read_error)
-            return self._entry(row), is_new
+            for members in rounds:
+                rows = self._insert(
+                    connection, [prepared[i][1] for i in members], count_copies=True
+                )
+                by_key = {_key(row._mapping): row for row in rows}
+                new: list[tuple[int, str | None, str, str | None]] = []
+                for index in members:
+                    ext, values = prepared[index]
+                    row = by_key[_key(values)]
+                    is_new = row.copies == 1
+                    if is_new:
+                        new.append((row.id, None, values["status"], ext.read_error))
+                    out[index] = (self._entry(row), is_new)
+                new.sort()
+                self._history_many(connection, new)
+        return [item for item in out if item is not None]
 
     def set_status(
         self,
@@ -455,62 +552,142 @@ class Journal:
         ``sent`` → ``sent`` (a resend: ``resent`` grows) and ``receipt`` → ``receipt``.
         ``delivered`` is reached only through :meth:`deliver`.
         """
-        if status not in OUTBOUND_STATUSES and status not in INBOUND_STATUSES:
-            raise JournalError(
-                f"unknown journal status {status!r}",
-                field="status",
-                hint=f"one of {', '.join(OUTBOUND_STATUSES + INBOUND_STATUSES)}",
-            )
-        if status == "delivered":
-            raise JournalError(
-                "status 'delivered' is set by Journal.deliver(), which runs the handler",
-                field="status",
-            )
-        with self._write() as connection:
-            entry = self._fetch(connection, entry_id, lock=True)
-            allowed = allowed_next(entry.direction, entry.status)
-            if status == entry.status and status not in allowed:
-                if repaired is not None and repaired != entry.repaired:
-                    connection.execute(
-                        sa.update(entries)
-                        .where(entries.c.id == entry_id)
-                        .values(repaired=repaired, updated_at=_now())
-                    )
-                    return self._fetch(connection, entry_id)
-                return entry
-            if status not in allowed:
+        update = StatusUpdate(
+            entry_id=entry_id,
+            status=status,
+            code=code,
+            detail=detail,
+            related_id=related_id,
+            repaired=repaired,
+        )
+        return self.set_status_many([update])[0]
+
+    def set_status_many(
+        self, updates: Sequence[StatusUpdate], *, strict: bool = True
+    ) -> list[JournalEntry]:
+        """:meth:`set_status` for every update, in order, in one transaction: one read of
+        the entries, one update statement per kind of change and one history insert.
+
+        Returns each entry as it is after its update. ``strict`` (the default) refuses
+        the whole batch when one transition is not allowed, as :meth:`set_status` does;
+        with ``strict=False`` such an entry is left as it is and returned unchanged (the
+        caller sees that its status is not the one asked for).
+        """
+        for update in updates:
+            if update.status not in OUTBOUND_STATUSES and update.status not in INBOUND_STATUSES:
                 raise JournalError(
-                    f"journal entry {entry_id} ({entry.direction}bound) cannot go from "
-                    f"{entry.status!r} to {status!r}"
-                    + (
-                        f"; from {entry.status!r} it may go to {', '.join(sorted(allowed))}"
-                        if allowed
-                        else f"; {entry.status!r} is final"
-                    ),
+                    f"unknown journal status {update.status!r}",
+                    field="status",
+                    hint=f"one of {', '.join(OUTBOUND_STATUSES + INBOUND_STATUSES)}",
+                )
+            if update.status == "delivered":
+                raise JournalError(
+                    "status 'delivered' is set by Journal.deliver(), which runs the handler",
                     field="status",
                 )
-            row = connection.execute(
+        if not updates:
+            return []
+        with self._write() as connection:
+            query = _BY_IDS_LOCKED if self.dialect == "postgresql" else _BY_IDS
+            ids = sorted({update.entry_id for update in updates})
+            current = {
+                row.id: self._entry(row) for row in connection.execute(query, {"entry_ids": ids})
+            }
+            now = _now()
+            out: list[JournalEntry] = []
+            writes: list[tuple[Any, dict[str, Any]]] = []
+            history: list[dict[str, Any]] = []
+            for update in updates:
+                entry = current.get(update.entry_id)
+                if entry is None:
+                    raise JournalError(
+                        f"no journal entry with id {update.entry_id}", field="entry_id"
+                    )
+                changed, moved = self._change(entry, update, now, strict=strict, writes=writes)
+                if moved:
+                    history.append(
+                        {
+                            "entry_id": entry.id,
+                            "at": now,
+                            "from_status": entry.status,
+                            "to_status": update.status,
+                            "code": update.code,
+                            "detail": update.detail,
+                            "related_id": update.related_id,
+                        }
+                    )
+                current[entry.id] = changed
+                out.append(changed)
+            for statement, group in _runs(writes):
+                connection.execute(statement, group)
+            if history:
+                connection.execute(_HISTORY, history)
+            return out
+
+    @staticmethod
+    def _change(
+        entry: JournalEntry,
+        update: StatusUpdate,
+        now: datetime,
+        *,
+        strict: bool,
+        writes: list[tuple[Any, dict[str, Any]]],
+    ) -> tuple[JournalEntry, bool]:
+        """The entry after ``update``, and whether its status moved (a history row); the
+        write it needs is appended to ``writes``."""
+        status = update.status
+        allowed = allowed_next(entry.direction, entry.status)
+        if status == entry.status and status not in allowed:
+            if update.repaired is not None and update.repaired != entry.repaired:
+                writes.append(
+                    (
+                        _SET_REPAIRED,
+                        {"b_id": entry.id, "b_repaired": update.repaired, "b_updated_at": now},
+                    )
+                )
+                changed = entry.model_copy(update={"repaired": update.repaired, "updated_at": now})
+                return changed, False
+            return entry, False
+        if status not in allowed:
+            if not strict:
+                return entry, False
+            raise JournalError(
+                f"journal entry {entry.id} ({entry.direction}bound) cannot go from "
+                f"{entry.status!r} to {status!r}"
+                + (
+                    f"; from {entry.status!r} it may go to {', '.join(sorted(allowed))}"
+                    if allowed
+                    else f"; {entry.status!r} is final"
+                ),
+                field="status",
+            )
+        resend = 1 if status == "sent" and entry.status != "created" else 0
+        repaired = entry.repaired if update.repaired is None else update.repaired
+        writes.append(
+            (
                 _SET_STATUS,
                 {
-                    "b_id": entry_id,
+                    "b_id": entry.id,
                     "b_status": status,
-                    "b_code": code,
-                    "b_detail": detail,
-                    "b_updated_at": _now(),
-                    "b_resend": 1 if status == "sent" and entry.status != "created" else 0,
-                    "b_repaired": entry.repaired if repaired is None else repaired,
+                    "b_code": update.code,
+                    "b_detail": update.detail,
+                    "b_updated_at": now,
+                    "b_resend": resend,
+                    "b_repaired": repaired,
                 },
-            ).one()
-            self._history(
-                connection,
-                entry_id,
-                entry.status,
-                status,
-                code=code,
-                detail=detail,
-                related_id=related_id,
             )
-            return self._entry(row)
+        )
+        changed = entry.model_copy(
+            update={
+                "status": status,
+                "status_code": update.code,
+                "status_detail": update.detail,
+                "updated_at": now,
+                "resent": entry.resent + resend,
+                "repaired": repaired,
+            }
+        )
+        return changed, True
 
     def get(self, entry_id: int) -> JournalEntry:
         """The entry with id ``entry_id`` (:class:`JournalError` if there is none)."""
@@ -884,8 +1061,33 @@ _SET_STATUS = (
         resent=entries.c.resent + sa.bindparam("b_resend", type_=sa.Integer()),
         repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
     )
-    .returning(*entries.c)
 )
+#: the repaired flag alone (a repair that leaves the status as it is)
+_SET_REPAIRED = (
+    sa.update(entries)
+    .where(entries.c.id == sa.bindparam("b_id"))
+    .values(
+        repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
+        updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
+    )
+)
+_BY_IDS = sa.select(entries).where(entries.c.id.in_(sa.bindparam("entry_ids", expanding=True)))
+_BY_IDS_LOCKED = _BY_IDS.with_for_update()
+
+
+def _key(values: Mapping[Any, Any]) -> tuple[Any, ...]:
+    """The unique key of an entry's row values: (direction, sender, MesgID), or for a text
+    without a readable header (direction, digest)."""
+    if values["mesg_id"] is not None:
+        return (values["direction"], values["sender"], values["mesg_id"])
+    return (values["direction"], values["digest"])
+
+
+def _runs(writes: list[tuple[Any, dict[str, Any]]]) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+    """Consecutive writes of the same statement together (executed as one executemany)."""
+    for _, group in itertools.groupby(writes, key=lambda write: id(write[0])):
+        run = list(group)
+        yield run[0][0], [params for _, params in run]
 
 
 @functools.cache

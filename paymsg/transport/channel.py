@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from paymsg.errors import ConfigError, InputError
+from paymsg.errors import ConfigError, InputError, TransportError
 
 __all__ = [
     "DEFAULT_DELIVERY_LIMIT",
@@ -43,11 +43,13 @@ __all__ = [
     "MAX_QUEUE_NAME",
     "Channel",
     "Delivery",
+    "ack_each",
     "check_message",
     "check_queue_name",
     "dlq_name",
     "mask_url",
     "open_channel",
+    "take_each",
 ]
 
 #: deliveries of one message before it is dead-lettered instead of delivered again
@@ -158,9 +160,25 @@ class Channel(Protocol):
         """Take the oldest available message, waiting up to ``timeout`` seconds; None if none."""
         ...
 
+    def get_many(self, queue: str, limit: int, timeout: float = 0.0) -> list[Delivery]:
+        """Take up to ``limit`` of the oldest available messages, in order, waiting up to
+        ``timeout`` seconds for the first; [] if none came.
+
+        Each is held as if taken by :meth:`get`. A channel that can leases them together
+        (one SQLite transaction); this default takes them one by one.
+        """
+        return take_each(self, queue, limit, timeout)
+
     def ack(self, delivery: Delivery) -> None:
         """Remove a delivered message for good."""
         ...
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge every delivery. A channel that can does it at once (one SQLite
+        transaction, one RabbitMQ ``multiple`` ack); this default acks them one by one.
+        Those that can still be acknowledged are, even when one cannot
+        (:class:`~paymsg.errors.TransportError` afterwards, naming the first)."""
+        ack_each(self, deliveries)
 
     def reject(self, delivery: Delivery, *, requeue: bool) -> None:
         """Give a message back (``requeue=True``) or move it to the dead-letter queue."""
@@ -177,6 +195,34 @@ class Channel(Protocol):
     def __enter__(self) -> Channel: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+def take_each(channel: Any, queue: str, limit: int, timeout: float = 0.0) -> list[Delivery]:
+    """:meth:`Channel.get_many` for a channel that takes one message at a time: the first
+    waiting up to ``timeout``, the others only if already there."""
+    first = channel.get(queue, timeout)
+    if first is None:
+        return []
+    taken = [first]
+    while len(taken) < limit:
+        more = channel.get(queue, 0.0)
+        if more is None:
+            break
+        taken.append(more)
+    return taken
+
+
+def ack_each(channel: Any, deliveries: Sequence[Delivery]) -> None:
+    """:meth:`Channel.ack_many` one by one: every delivery that can be acknowledged is,
+    then the first failure (:class:`~paymsg.errors.TransportError`) is raised."""
+    failed: TransportError | None = None
+    for delivery in deliveries:
+        try:
+            channel.ack(delivery)
+        except TransportError as exc:
+            failed = failed or exc
+    if failed is not None:
+        raise failed
 
 
 def mask_url(url: str) -> str:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from paymsg.errors import ConfigError, PaymsgError
 from paymsg.reference.cnaps2 import NPC, IdGenerator
 from paymsg.transport.channel import Channel
-from paymsg.transport.session import ReplyCodes, acknowledge, build_confirmation, read_header
+from paymsg.transport.session import ReplyCodes, acknowledge_all, build_confirmation, read_header
 
 __all__ = ["EchoStats", "run_echo"]
 
@@ -71,19 +71,14 @@ def run_echo(
         if idle_exit is not None and time.monotonic() - last >= idle_exit:
             break
         wait = poll_interval if idle_exit is None else min(poll_interval, idle_exit)
-        delivery = channel.get(in_queue, wait)
-        if delivery is None:
+        room = (
+            batch_size if max_messages is None else min(batch_size, max_messages - stats.received)
+        )
+        # what is already waiting (up to batch_size) is answered with one durable put, then
+        # acked: nothing is acknowledged before its answer is on the reply queue
+        batch = channel.get_many(in_queue, room, wait)
+        if not batch:
             continue
-        # drain what is already waiting, answer it with one durable put, then ack it all:
-        # nothing is acknowledged before its answer is on the reply queue
-        batch = [delivery]
-        while len(batch) < batch_size and (
-            max_messages is None or stats.received + len(batch) < max_messages
-        ):
-            more = channel.get(in_queue, 0.0)
-            if more is None:
-                break
-            batch.append(more)
         last = time.monotonic()
         replies: list[bytes] = []
         for taken in batch:
@@ -93,8 +88,7 @@ def run_echo(
                 replies.append(reply)
         channel.put_many(out_queue, replies)
         stats.answered += len(replies)
-        for taken in batch:
-            acknowledge(channel, taken)
+        acknowledge_all(channel, batch)
         last = time.monotonic()
     return stats
 

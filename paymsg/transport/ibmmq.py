@@ -89,10 +89,12 @@ from paymsg.transport.channel import (
     DEFAULT_DELIVERY_LIMIT,
     DLQ_SUFFIX,
     Delivery,
+    ack_each,
     check_message,
     check_queue_name,
     dlq_name,
     mask_url,
+    take_each,
 )
 
 __all__ = ["IBMMQChannel", "IBMMQSettings", "parse_ibmmq_url"]
@@ -608,6 +610,12 @@ class IBMMQChannel:
                 queue=queue, body=body, tag=tag, delivery_count=count, properties=properties
             )
 
+    def get_many(self, queue: str, limit: int, timeout: float = 0.0) -> list[Delivery]:
+        """:meth:`get` repeated: up to ``limit`` messages (and no more than ``max_in_flight``
+        held at once), each in its own unit of work. Untested here (no IBM MQ server)."""
+        room = self.settings.max_in_flight - len(self._held)
+        return take_each(self, queue, max(1, min(limit, room)), timeout)
+
     # ------------------------------------------------------------------ ack / reject
     def _take_held(self, delivery: Delivery, action: str) -> _Held:
         held = self._held.pop(delivery.tag, None)
@@ -640,6 +648,10 @@ class IBMMQChannel:
         """``MQCMIT`` the delivery's unit of work: the message is gone for good."""
         held = self._take_held(delivery, "acknowledge")
         self._finish(held, delivery, "acknowledge", held.connection.qmgr.commit)
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """:meth:`ack` each (one ``MQCMIT`` per unit of work). Untested here."""
+        ack_each(self, deliveries)
 
     def reject(self, delivery: Delivery, *, requeue: bool) -> None:
         """``MQBACK`` (requeue), or move to the backout queue and commit (requeue=False)."""

@@ -38,18 +38,24 @@ What the channel does:
   dead-letter exchange but no delivery limit; a queue that already exists with other
   arguments is used as it is. Both cases are reported in :attr:`RabbitMQChannel.warnings`
   (nothing is printed).
-* ``put`` publishes persistent (delivery mode 2), ``mandatory`` messages on a channel in
-  confirm mode and returns only after the broker's confirm: a message the broker could not
-  route (queue not declared) or store raises ``TransportError``. Application properties
-  travel as AMQP headers; names beginning ``x-`` are reserved for the broker.
+* ``put`` / ``put_many`` publish persistent (delivery mode 2), ``mandatory`` messages on a
+  publishing connection of their own (pika's ``SelectConnection``, driven in the calling
+  thread) in confirm mode: a batch is published, then all its confirms are awaited
+  together (pipelined; pika's ``BlockingConnection`` waits for each confirm before the
+  next publish). They return only after every confirm; a message the broker could not
+  route (queue not declared) or store (nack) raises ``TransportError``. Application
+  properties travel as AMQP headers; names beginning ``x-`` are reserved for the broker.
 * ``get`` consumes with ``basic.consume`` and the prefetch above, waiting inside
   ``process_data_events`` (no polling); ``delivery_count`` is the quorum queue's
   ``x-delivery-count`` + 1 (classic queues: 2 when the redelivered flag is set).
+  ``get_many`` hands out what the broker has pushed already (up to ``prefetch``);
+  ``ack_many`` sends one ``basic.ack`` with ``multiple`` when the deliveries are all this
+  connection holds up to the last of them, else one ack each.
 * an un-acked delivery on a closed or lost connection is returned by the broker and
   redelivered. After a reconnection, deliveries taken on the old connection can no longer
   be acknowledged: ``ack``/``reject`` of them raises ``TransportError`` saying so, and the
-  broker delivers them again (flagged as redelivered). A put whose confirm was lost with
-  the connection is published again: at least once, never lost.
+  broker delivers them again (flagged as redelivered). The bodies of a put whose confirms
+  were lost with the connection are published again: at least once, never lost.
 
 Heartbeats are answered whenever the channel is in use; a consumer that holds a message
 longer than two heartbeat intervals without calling the channel may lose its connection
@@ -58,8 +64,10 @@ longer than two heartbeat intervals without calling the channel may lose its con
 A channel object belongs to one thread at a time (pika's ``BlockingConnection`` is not
 thread-safe). Fastest correct use: one channel per worker thread, kept open; ``declare``
 once; ``get(queue, timeout=…)`` in a loop; ack promptly. Each ``put`` waits for its
-confirm (about one broker round trip plus the quorum queue's fsync), so put throughput
-grows with the number of threads putting concurrently, each on its own channel.
+confirm (about one broker round trip plus the quorum queue's fsync): put many messages
+with one ``put_many``, whose confirms are awaited together. A consumer that takes
+batches (``get_many``, the CNAPS2 session, the echo peer) needs ``prefetch`` above 1 to
+find more than one message waiting (the benchmark uses 256).
 """
 
 from __future__ import annotations
@@ -67,6 +75,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -91,6 +100,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     pika_errors = None
 
 __all__ = ["RabbitMQChannel"]
+
+log = logging.getLogger("paymsg.transport")
 
 T = TypeVar("T")
 
@@ -130,6 +141,139 @@ def _option(url: str, name: str, value: Any, kind: type, minimum: float) -> Any:
 
 class _Lost(Exception):
     """Internal: the connection is gone; reconnect and retry."""
+
+
+class _Publisher:
+    """A connection of its own (pika's ``SelectConnection``, driven in the calling thread)
+    for publishing with confirms *pipelined*: every body of a batch is published, then
+    the broker's confirms are awaited together. (pika's ``BlockingConnection`` waits for
+    each confirm before the next publish: one broker round trip and quorum commit each.)
+
+    Raises :class:`_Lost` when the connection or channel goes, or no confirm comes within
+    ``timeout``; :meth:`publish` then knows which bodies were confirmed."""
+
+    def __init__(self, parameters: Any, timeout: float) -> None:
+        self.timeout = timeout
+        self._failure: str | None = None
+        self._channel: Any = None
+        self._confirming = False
+        self._next_tag = 1
+        self._pending: set[int] = set()
+        self._nacked: set[int] = set()
+        self._returned = 0
+        self._connection = pika.SelectConnection(
+            parameters,
+            on_open_callback=self._on_open,
+            on_open_error_callback=self._on_failure,
+            on_close_callback=self._on_failure,
+        )
+        self._wait_for(lambda: self._confirming, "connect")
+
+    # callbacks (run inside the ioloop, in the calling thread)
+    def _on_open(self, connection: Any) -> None:
+        connection.channel(on_open_callback=self._on_channel)
+
+    def _on_channel(self, channel: Any) -> None:
+        channel.add_on_close_callback(self._on_failure)
+        channel.add_on_return_callback(self._on_return)
+        channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._on_select)
+        self._channel = channel
+
+    def _on_select(self, _frame: Any) -> None:
+        self._confirming = True
+        self._connection.ioloop.stop()
+
+    def _on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        tag = method.delivery_tag
+        done = {t for t in self._pending if t <= tag} if method.multiple else {tag}
+        self._pending -= done
+        if isinstance(method, pika.spec.Basic.Nack):
+            self._nacked |= done
+        if not self._pending:
+            self._connection.ioloop.stop()
+
+    def _on_return(self, *_: Any) -> None:
+        self._returned += 1
+
+    def _on_failure(self, _source: Any, reason: Any) -> None:
+        self._failure = str(reason) or type(reason).__name__
+        self._connection.ioloop.stop()
+
+    def _wait_for(self, done: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + self.timeout
+        ioloop = self._connection.ioloop
+        while not done():
+            if self._failure is not None:
+                raise _Lost(self._failure)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Lost(f"{what}: no answer from the broker within {self.timeout:g} s")
+            timer = ioloop.call_later(remaining, ioloop.stop)
+            try:
+                ioloop.start()
+            finally:
+                ioloop.remove_timeout(timer)
+
+    def publish(self, queue: str, bodies: Sequence[bytes], properties: Any) -> list[int]:
+        """Publish ``bodies`` (persistent, mandatory) and wait for all their confirms.
+        Returns the indexes of the bodies confirmed, also when raising :class:`_Lost`
+        (the caller publishes the others again); a nack or a return (unroutable) raises
+        :class:`TransportError` after all are answered."""
+        tags: dict[int, int] = {}
+        self._nacked.clear()
+        self._returned = 0
+        try:
+            for index, body in enumerate(bodies):
+                if self._failure is not None:
+                    raise _Lost(self._failure)
+                self._channel.basic_publish("", queue, body, properties, mandatory=True)
+                tags[self._next_tag] = index
+                self._pending.add(self._next_tag)
+                self._next_tag += 1
+            self._wait_for(lambda: not self._pending, f"put to {queue!r}")
+        except _Lost:
+            self.close()
+            raise _Confirmed(
+                [i for t, i in tags.items() if t not in self._pending and t not in self._nacked]
+            ) from None
+        except (pika_errors.AMQPError, OSError) as exc:
+            self.close()
+            raise _Confirmed(
+                [i for t, i in tags.items() if t not in self._pending and t not in self._nacked],
+                str(exc) or type(exc).__name__,
+            ) from None
+        if self._returned:
+            raise TransportError(
+                f"put to {queue!r}: the broker could not route the message (no such queue)",
+                hint="call declare() first",
+            )
+        if self._nacked:
+            raise TransportError(
+                f"put to {queue!r}: the broker refused to store {len(self._nacked)} "
+                "message(s) (nack)"
+            )
+        return list(range(len(bodies)))
+
+    @property
+    def is_open(self) -> bool:
+        return self._failure is None and self._connection.is_open
+
+    def close(self) -> None:
+        if self._connection.is_open:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+                self._wait_for(lambda: not self._connection.is_open, "close")
+        self._failure = self._failure or "closed"
+
+
+class _Confirmed(_Lost):
+    """Internal: the publisher's connection went in the middle of a batch; ``indexes``
+    are the bodies the broker had confirmed by then."""
+
+    def __init__(self, indexes: list[int], reason: str = "connection lost") -> None:
+        super().__init__(reason)
+        self.indexes = indexes
 
 
 class RabbitMQChannel:
@@ -178,6 +322,7 @@ class RabbitMQChannel:
         self._generation = 0
         self._connection: Any = None
         self._channel: Any = None
+        self._publisher: _Publisher | None = None
         self._closed = False
         self._run(lambda: None, "connect")
 
@@ -246,14 +391,19 @@ class RabbitMQChannel:
             ) as exc:
                 last = str(exc) or type(exc).__name__
                 self._drop()
-            if time.monotonic() + pause > deadline:
-                raise TransportError(
-                    f"{what}: connection to the broker lost and not re-established within "
-                    f"{self.reconnect_deadline:g} s ({last})",
-                    source=self.url,
-                )
-            time.sleep(pause)
-            pause = min(pause * 2, 5.0)
+            pause = self._wait_to_reconnect(what, deadline, pause, last)
+
+    def _wait_to_reconnect(self, what: str, deadline: float, pause: float, last: str) -> float:
+        """Sleep ``pause`` before the next attempt (the next pause is returned), or raise
+        when that would pass ``deadline``."""
+        if time.monotonic() + pause > deadline:
+            raise TransportError(
+                f"{what}: connection to the broker lost and not re-established within "
+                f"{self.reconnect_deadline:g} s ({last})",
+                source=self.url,
+            )
+        time.sleep(pause)
+        return min(pause * 2, 5.0)
 
     def _drop_channel(self) -> None:
         """The broker closed our channel (the connection stays): start a new one next time."""
@@ -330,35 +480,18 @@ class RabbitMQChannel:
     # ------------------------------------------------------------------ put
     def put(self, queue: str, body: bytes, properties: Mapping[str, str] | None = None) -> None:
         """Publish persistently and wait for the broker's confirm."""
-        check_queue_name(queue)
-        props = check_message(body, properties)
+        self.put_many(queue, [body], properties)
+
+    @staticmethod
+    def _properties(properties: Mapping[str, str] | None) -> dict[str, str]:
+        props = check_message(b"", properties)
         reserved = [k for k in props if k.lower().startswith("x-")]
         if reserved:
             raise InputError(
                 f"message property {reserved[0]!r}: names beginning 'x-' are reserved",
                 field="properties",
             )
-        message = bytes(body)
-        basic = pika.BasicProperties(delivery_mode=2, headers=props or None)
-
-        def publish() -> None:
-            try:
-                self._channel.basic_publish(
-                    exchange="", routing_key=queue, body=message, properties=basic, mandatory=True
-                )
-            except pika_errors.UnroutableError:
-                raise TransportError(
-                    f"put to {queue!r}: the broker could not route the message (no such queue)",
-                    source=self.url,
-                    hint="call declare() first",
-                ) from None
-            except pika_errors.NackError:
-                raise TransportError(
-                    f"put to {queue!r}: the broker refused to store the message (nack)",
-                    source=self.url,
-                ) from None
-
-        self._run(publish, f"put to {queue!r}")
+        return props
 
     # ------------------------------------------------------------------ get
     def _on_message(self, queue: str) -> Callable[..., None]:
@@ -398,10 +531,39 @@ class RabbitMQChannel:
     def put_many(
         self, queue: str, bodies: Sequence[bytes], properties: Mapping[str, str] | None = None
     ) -> None:
-        """Publish each body persistently and wait for its confirm, in order (pika's
-        blocking channel confirms one publish at a time); returns when all are confirmed."""
+        """Publish every body persistently, in order, and wait for all the broker's confirms
+        together (on a publishing connection of its own, confirms pipelined); returns when
+        all are confirmed. If the connection goes meanwhile, the bodies not confirmed yet
+        are published again on a new one (at least once, never lost)."""
+        check_queue_name(queue)
+        props = self._properties(properties)
         for body in bodies:
-            self.put(queue, body, properties)
+            check_message(body, properties)
+        remaining = [bytes(body) for body in bodies]
+        if not remaining:
+            return
+        basic = pika.BasicProperties(delivery_mode=2, headers=props or None)
+        if self._closed:
+            raise TransportError("channel is closed", source=self.url)
+        deadline = time.monotonic() + self.reconnect_deadline
+        pause = 0.1
+        while True:
+            try:
+                if self._publisher is None or not self._publisher.is_open:
+                    self._publisher = None
+                    self._publisher = _Publisher(self._parameters, self.confirm_timeout)
+                self._publisher.publish(queue, remaining, basic)
+                return
+            except _Confirmed as exc:
+                done = set(exc.indexes)
+                remaining = [body for i, body in enumerate(remaining) if i not in done]
+                last = str(exc)
+            except TransportError as exc:
+                raise TransportError(exc.message, source=self.url, hint=exc.hint) from None
+            except (_Lost, pika_errors.AMQPError, OSError) as exc:
+                last = str(exc) or type(exc).__name__
+            self._publisher = None
+            pause = self._wait_to_reconnect(f"put to {queue!r}", deadline, pause, last)
 
     def get(self, queue: str, timeout: float = 0.0) -> Delivery | None:
         """Take the next message of ``queue``, waiting up to ``timeout`` seconds."""
@@ -433,6 +595,29 @@ class RabbitMQChannel:
 
         return self._run(take, f"get from {queue!r}")
 
+    def get_many(self, queue: str, limit: int, timeout: float = 0.0) -> list[Delivery]:
+        """Take up to ``limit`` messages of ``queue``: the first as :meth:`get` does
+        (waiting up to ``timeout``), then those the broker has already pushed (at most
+        ``prefetch`` are on their way at once)."""
+        first = self.get(queue, timeout)
+        if first is None:
+            return []
+        taken = [first]
+
+        def more() -> None:
+            if queue in self._consumers:
+                self._connection.process_data_events(time_limit=0)
+            buffer = self._buffers.get(queue)
+            while buffer and len(taken) < limit:
+                taken.append(self._hand_out(buffer.popleft()))
+
+        if limit > 1:
+            try:
+                self._run_on_same_connection(more, first, "take more from")
+            except TransportError as exc:  # what was taken is still held; the rest comes later
+                log.debug("%s", exc)
+        return taken
+
     # ------------------------------------------------------------------ ack / reject
     def _tag(self, delivery: Delivery, action: str) -> int:
         if delivery.tag not in self._unacked:
@@ -457,6 +642,36 @@ class RabbitMQChannel:
             self._unacked.discard(delivery.tag)
 
         self._run_on_same_connection(ack, delivery, "acknowledge")
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge every delivery: with one ``basic.ack(multiple=True)`` when they are
+        all this connection holds up to the last of them (nothing else, prefetched or
+        handed out, would be acknowledged with them), else one ack each, then one flush."""
+        if not deliveries:
+            return
+        current = [d for d in deliveries if d.tag in self._unacked]
+        if len(current) < len(deliveries):
+            lost = next(d for d in deliveries if d.tag not in self._unacked)
+            self.ack_many(current)
+            self._tag(lost, "acknowledge")  # raises, saying why
+            return
+        tags = sorted(int(d.tag.split(".", 1)[1]) for d in current)
+        last = tags[-1]
+        outstanding = {int(t.split(".", 1)[1]) for t in self._unacked} | {
+            int(d.tag.split(".", 1)[1]) for buffer in self._buffers.values() for d in buffer
+        }
+        together = {t for t in outstanding if t <= last} == set(tags)
+
+        def ack() -> None:
+            if together:
+                self._channel.basic_ack(delivery_tag=last, multiple=True)
+            else:
+                for tag in tags:
+                    self._channel.basic_ack(delivery_tag=tag)
+            for delivery in current:
+                self._unacked.discard(delivery.tag)
+
+        self._run_on_same_connection(ack, current[0], "acknowledge")
 
     def reject(self, delivery: Delivery, *, requeue: bool) -> None:
         """Requeue, or dead-letter to ``<queue>.dlq`` (requeue=False)."""
@@ -508,6 +723,9 @@ class RabbitMQChannel:
         if self._closed:
             return
         self._closed = True
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            publisher.close()
         self._drop()
 
     def __enter__(self) -> RabbitMQChannel:

@@ -63,7 +63,7 @@ from paymsg.errors import (
     TransportError,
     ValidationFailedError,
 )
-from paymsg.journal import Journal, JournalEntry
+from paymsg.journal import Journal, JournalEntry, StatusUpdate
 from paymsg.models.ccms_990_001_02 import (
     CommunicationConfirmationV02,
     ConfirmationInformation1,
@@ -88,6 +88,7 @@ __all__ = [
     "SendResult",
     "StatusRules",
     "acknowledge",
+    "acknowledge_all",
     "build_confirmation",
     "read_header",
     "salvage_header",
@@ -308,6 +309,16 @@ def acknowledge(channel: Any, delivery: Delivery) -> None:
         log.warning("not acknowledged, will be redelivered: %s", exc)
 
 
+def acknowledge_all(channel: Any, deliveries: Sequence[Delivery]) -> None:
+    """:func:`acknowledge` for many deliveries at once (``Channel.ack_many``)."""
+    if not deliveries:
+        return
+    try:
+        channel.ack_many(deliveries)
+    except TransportError as exc:
+        log.warning("not all acknowledged, will be redelivered: %s", exc)
+
+
 class _LockedChannel:
     """One channel object shared by the session's threads, one call at a time."""
 
@@ -338,9 +349,22 @@ class _LockedChannel:
                 return found
             time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
 
+    def get_many(self, queue: str, limit: int, timeout: float = 0.0) -> list[Delivery]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = self._channel.get_many(queue, limit, 0.0)
+            if found or time.monotonic() >= deadline:
+                return found
+            time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
+
     def ack(self, delivery: Delivery) -> None:
         with self._lock:
             self._channel.ack(delivery)
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        with self._lock:
+            self._channel.ack_many(deliveries)
 
     def reject(self, delivery: Delivery, *, requeue: bool) -> None:
         with self._lock:
@@ -628,31 +652,45 @@ class Cnaps2Session:
         try:
             channel = self.channels.here()
             while not self._stop.is_set():
-                if self._max_messages is not None and self._taken >= self._max_messages:
-                    return
-                delivery = channel.get(self.in_queue, self.poll_interval)
-                if delivery is None:
+                room = self.confirmation_batch
+                if self._max_messages is not None:
+                    room = min(room, self._max_messages - self._taken)
+                    if room <= 0:
+                        return
+                # what is waiting, up to a batch: the whole batch is processed in arrival
+                # order (even when stopped meanwhile: it is taken already)
+                batch = channel.get_many(self.in_queue, room, self.poll_interval)
+                if not batch:
                     self._expire_unmatched()
                     continue
                 with self._taken_lock:
-                    self._taken += 1
+                    self._taken += len(batch)
                 self._last_message = time.monotonic()
-                if self._is_confirmation(delivery):
-                    # group commit: the 990s already waiting are recorded and applied in
-                    # one journal transaction (one fsync), and acked only after it commits
-                    batch = [delivery, *self._more_confirmations(channel)]
-                    self._handle_confirmations(channel, batch)
-                    self._processed += len(batch)
-                    self._last_message = time.monotonic()
-                    continue
-                self._handle_safely(channel, delivery)
-                self._processed += 1
-                self._last_message = time.monotonic()
+                self._process(channel, batch)
         except BaseException as exc:  # reported to listen() and to waiting senders
             self._error = exc
             log.error("consumer stopped: %s", exc)
             with self._cond:
                 self._cond.notify_all()
+
+    def _process(self, channel: Any, batch: list[Delivery]) -> None:
+        """Handle ``batch`` in arrival order: each run of ccms.990s with one group commit
+        (recorded and applied in one journal transaction, acked after it commits), every
+        other message on its own."""
+        run: list[Delivery] = []
+        for delivery in [*batch, None]:
+            if delivery is not None and self._is_confirmation(delivery):
+                run.append(delivery)
+                continue
+            if run:
+                self._handle_confirmations(channel, run)
+                self._processed += len(run)
+                self._last_message = time.monotonic()
+                run = []
+            if delivery is not None:
+                self._handle_safely(channel, delivery)
+                self._processed += 1
+                self._last_message = time.monotonic()
 
     #: most ccms.990s recorded and applied in one journal transaction
     confirmation_batch = 256
@@ -670,27 +708,6 @@ class Cnaps2Session:
         header, readable = read_header(delivery.body)
         return readable and header is not None and header.mesg_type.startswith("ccms.990")
 
-    def _more_confirmations(self, channel: Any) -> list[Delivery]:
-        """The ccms.990s waiting on ``in_queue`` right now (no wait), up to the batch size
-        and the ``max_messages`` of :meth:`listen`; stops at (and handles) the first message
-        that is not a 990, so arrival order is kept."""
-        more: list[Delivery] = []
-        while len(more) + 1 < self.confirmation_batch and not self._stop.is_set():
-            if self._max_messages is not None and self._taken >= self._max_messages:
-                break
-            found = channel.get(self.in_queue, 0.0)
-            if found is None:
-                break
-            with self._taken_lock:
-                self._taken += 1
-            if not self._is_confirmation(found):
-                self._pending_other = found
-                break
-            more.append(found)
-        return more
-
-    _pending_other: Delivery | None = None
-
     def _handle_confirmations(self, channel: Any, batch: list[Delivery]) -> None:
         """Record ``batch`` (all ccms.990s) in the inbox and apply each to its outbox entry
         in ONE journal transaction, then resolve the waiters and ack them all. Nothing is
@@ -698,35 +715,26 @@ class Cnaps2Session:
         its own (which sets the bad one aside)."""
         if len(batch) == 1:
             self._handle_safely(channel, batch[0])
-        else:
-            self._record_confirmations(channel, batch)
-        # a message that is not a 990, taken while draining: next in arrival order (if the
-        # batch failed it stays leased and the channel delivers it again)
-        other, self._pending_other = self._pending_other, None
-        if other is not None:
-            self._handle_safely(channel, other)
-            self._processed += 1
-
-    def _record_confirmations(self, channel: Any, batch: list[Delivery]) -> None:
-        done: list[tuple[Delivery, JournalEntry, bool, Any]] = []
+            return
         try:
             for _ in batch:
                 self.faults.hit("received")
             with self.journal.transaction():
-                for delivery in batch:
-                    entry, is_new = self.journal.record_inbound(delivery.body, queue=delivery.queue)
-                    resolved = None
-                    if entry.read_error is None:
-                        self.faults.hit("confirmation_recorded")
-                        resolved = self._apply_reply(entry, communication=True)
-                    done.append((delivery, entry, is_new, resolved))
+                recorded = self.journal.record_inbound_many(
+                    [delivery.body for delivery in batch], queue=batch[0].queue
+                )
+                readable = [entry for entry, _ in recorded if entry.read_error is None]
+                for _ in readable:
+                    self.faults.hit("confirmation_recorded")
+                applied = iter(self._apply_communication(readable))
         except (TransportError, JournalError):
             raise
         except PaymsgError:  # rolled back: one at a time, the bad one is set aside
             for delivery in batch:
                 self._handle_safely(channel, delivery)
             return
-        for delivery, entry, is_new, resolved in done:
+        done: list[Delivery] = []
+        for delivery, (entry, is_new) in zip(batch, recorded, strict=True):
             self._count("received")
             if not is_new:
                 self._count("duplicates")
@@ -735,10 +743,12 @@ class Cnaps2Session:
                 self._finish_unreadable(channel, delivery, entry)
                 continue
             self._count("confirmations")
+            resolved = next(applied)
             if resolved is not None:
                 self._resolve(*resolved)
             self.faults.hit("correlated")
-            acknowledge(channel, delivery)
+            done.append(delivery)
+        acknowledge_all(channel, done)
 
     def _handle(self, channel: Any, delivery: Delivery) -> None:
         body = delivery.body
@@ -883,8 +893,32 @@ class Cnaps2Session:
         """Move the outbox entry a reply answers on (idempotent); returns the waiter key and
         the updated entry, for :meth:`_resolve` once the journal has committed."""
         if communication:
+            return self._apply_communication([reply])[0]
+        if reply.orig_msg_id is None or reply.orig_mt is None:
+            return None
+        original = self.journal.find_original(
+            msg_id=reply.orig_msg_id, mt=reply.orig_mt, sender=reply.orig_sender
+        )
+        if original is None:
+            return None
+        status = self.status_rules.status_for(reply.mt, reply.prc_sts)
+        code = reply.prc_cd or reply.prc_sts
+        key = (original.sender or "", original.mesg_id or "")
+        updated = self._advance(original, status, code, reply.rjct_inf, reply.id)
+        self._count("correlated")
+        return key, updated
+
+    def _apply_communication(
+        self, replies: Sequence[JournalEntry]
+    ) -> list[tuple[tuple[str, str], JournalEntry] | None]:
+        """:meth:`_apply_reply` for communication-level replies (ccms.990 ConfInf, ccms.911
+        DscrdInf, matched by OrigSndr + header MesgID + MT), all their status changes in
+        one journal statement; one result per reply."""
+        out: list[tuple[tuple[str, str], JournalEntry] | None] = [None] * len(replies)
+        wanted: list[tuple[int, tuple[str, str], JournalEntry, StatusUpdate]] = []
+        for index, reply in enumerate(replies):
             if reply.orig_sender is None or reply.orig_mesg_id is None:
-                return None
+                continue
             key = (reply.orig_sender, reply.orig_mesg_id)
             with self._cond:  # a message we are waiting for: its entry is at hand
                 waiting = self._waiters.get(key)
@@ -904,36 +938,44 @@ class Cnaps2Session:
                 detail = f"discarded by the NPC (ccms.911): {reply.rjct_inf or code}"
             if original is None or (reply.orig_mt and original.mt and original.mt != reply.orig_mt):
                 self._keep_unmatched(key, reply, code)
-                return None
-        else:
-            if reply.orig_msg_id is None or reply.orig_mt is None:
-                return None
-            original = self.journal.find_original(
-                msg_id=reply.orig_msg_id, mt=reply.orig_mt, sender=reply.orig_sender
+                continue
+            update = StatusUpdate(
+                entry_id=original.id, status=status, code=code, detail=detail, related_id=reply.id
             )
-            if original is None:
-                return None
-            status = self.status_rules.status_for(reply.mt, reply.prc_sts)
-            code = reply.prc_cd or reply.prc_sts
-            detail = reply.rjct_inf
-            key = (original.sender or "", original.mesg_id or "")
-        updated = self._advance(original, status, code, detail, reply.id)
-        self._count("correlated")
-        return key, updated
+            wanted.append((index, key, original, update))
+        # an entry already at the status is left alone (no journal write)
+        moving = [(i, key, entry, u) for i, key, entry, u in wanted if entry.status != u.status]
+        moved = iter(self._advance_many([(entry, u) for _, _, entry, u in moving]))
+        after = {i: next(moved) for i, _, _, _ in moving}
+        for index, key, entry, _ in wanted:
+            out[index] = (key, after.get(index, entry))
+            self._count("correlated")
+        return out
 
     def _advance(
         self, entry: JournalEntry, status: str, code: str | None, detail: str | None, related: int
     ) -> JournalEntry:
         if entry.status == status:
             return entry
-        try:
-            return self.journal.set_status(
-                entry.id, status, code=code, detail=detail, related_id=related
-            )
-        except JournalError as exc:
-            # e.g. a second, different 990 for an entry already answered: keep what we have
-            log.warning("entry %s stays %s: %s", entry.id, entry.status, exc)
-            return self.journal.get(entry.id)
+        update = StatusUpdate(
+            entry_id=entry.id, status=status, code=code, detail=detail, related_id=related
+        )
+        return self._advance_many([(entry, update)])[0]
+
+    def _advance_many(
+        self, changes: Sequence[tuple[JournalEntry, StatusUpdate]]
+    ) -> list[JournalEntry]:
+        """Apply the status changes; an entry that cannot move (e.g. a second, different
+        990 for an entry already answered) keeps what it has."""
+        if not changes:
+            return []
+        updated = self.journal.set_status_many([u for _, u in changes], strict=False)
+        for (entry, update), now in zip(changes, updated, strict=True):
+            if now.status != update.status:
+                log.warning(
+                    "entry %s stays %s: it cannot go to %s", entry.id, now.status, update.status
+                )
+        return updated
 
     def _keep_unmatched(self, key: tuple[str, str], reply: JournalEntry, code: str | None) -> None:
         self._count("unmatched_confirmations")
@@ -1047,8 +1089,8 @@ class Cnaps2Session:
         anything is journaled. ``timeout`` overrides ``confirm_timeout`` for this call.
         """
         texts = [self.prepare(item) for item in items]
-        with self.journal.transaction():  # one commit for the batch: all or nothing
-            entries = [self.journal.record_outbound(t, queue=self.out_queue) for t in texts]
+        # one commit (and one multi-row insert) for the batch: all or nothing
+        entries = self.journal.record_outbound_many(texts, queue=self.out_queue)
         for _ in entries:
             self.faults.hit("recorded_out")
         return self._send_entries(entries, timeout)
@@ -1124,24 +1166,32 @@ class Cnaps2Session:
     ) -> None:
         # 1. 'sent' before any put, in one commit (a crash after it leaves entries that
         #    resume() finds); an entry that was put before (resume, replay) counts as resent
+        candidates: list[tuple[int, JournalEntry]] = []
+        for index, entry in enumerate(entries):
+            if entry.id in first_index:
+                continue
+            first_index[entry.id] = index
+            if not force and entry.status not in ("created", "sent", "timed_out"):
+                results[index] = self._result(entry)  # already answered: nothing to put
+                continue
+            candidates.append((index, entry))
+        updates = [
+            StatusUpdate(
+                entry_id=entry.id,
+                status="sent",
+                detail=None if entry.status == "created" else "resent",
+            )
+            for _, entry in candidates
+        ]
         marked: list[tuple[int, _Waiter]] = []
-        with self.journal.transaction():
-            for index, entry in enumerate(entries):
-                if entry.id in first_index:
-                    continue
-                first_index[entry.id] = index
-                if not force and entry.status not in ("created", "sent", "timed_out"):
-                    results[index] = self._result(entry)  # already answered: nothing to put
-                    continue
-                try:
-                    current = self.journal.set_status(
-                        entry.id, "sent", detail=None if entry.status == "created" else "resent"
-                    )
-                except JournalError:  # its 990 was processed meanwhile: nothing to put
-                    results[index] = self._result(self.journal.get(entry.id))
-                    continue
-                key = (entry.sender or "", entry.mesg_id or "")
-                marked.append((index, _Waiter(entry=current, key=key, wait=wait)))
+        for (index, entry), current in zip(
+            candidates, self.journal.set_status_many(updates, strict=False), strict=True
+        ):
+            if current.status != "sent":  # its 990 was processed meanwhile: nothing to put
+                results[index] = self._result(current)
+                continue
+            key = (entry.sender or "", entry.mesg_id or "")
+            marked.append((index, _Waiter(entry=current, key=key, wait=wait)))
         # 2. register each waiter before the put: its 990 cannot come before it is awaited
         fresh: list[_Waiter] = []
         for index, waiter in marked:

@@ -404,6 +404,17 @@ class SqliteChannel:
         checked after pauses growing from 1 ms to ``poll``. Leases that expire, and leases of
         consumers that died, are looked at every 0.25 s.
         """
+        taken = self._wait_take(queue, timeout, 1)
+        return taken[0] if taken else None
+
+    def get_many(self, queue: str, limit: int, timeout: float = 0.0) -> list[Delivery]:
+        """Lease up to ``limit`` of the oldest available messages of ``queue`` in one
+        transaction, waiting up to ``timeout`` seconds (as :meth:`get`) for the first."""
+        if limit < 1:
+            raise InputError(f"get_many limit must be at least 1, not {limit}", field="limit")
+        return self._wait_take(queue, timeout, limit)
+
+    def _wait_take(self, queue: str, timeout: float, limit: int) -> list[Delivery]:
         deadline = time.monotonic() + max(0.0, timeout)
         pause = 0.001
         last_version = -1
@@ -422,14 +433,14 @@ class SqliteChannel:
                     if force or version != last_version or now - last_attempt >= 0.25:
                         force = False
                         last_version, last_attempt = version, now
-                        delivery = self._take(queue)
-                        if delivery is not None:
-                            return delivery
+                        taken = self._take(queue, limit)
+                        if taken:
+                            return taken
                 except sqlite3.Error as exc:
                     raise self._fail(f"get from {queue!r}", exc) from None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return None
+                return []
             with self._waker.cond:
                 if self._waker.generation == generation:
                     self._waker.cond.wait(min(pause, remaining))
@@ -438,8 +449,8 @@ class SqliteChannel:
                 else:
                     pause = min(pause * 2, self.poll)
 
-    def _take(self, queue: str) -> Delivery | None:
-        """One attempt to lease a message (caller holds the lock)."""
+    def _take(self, queue: str, limit: int) -> list[Delivery]:
+        """One attempt to lease up to ``limit`` messages (caller holds the lock)."""
         now = time.time()
         db = self._db
         # cheap read first: nothing to do unless a message is available or a lease may be stale
@@ -458,7 +469,7 @@ class SqliteChannel:
             if owner != self._owner and not self._owner_alive(owner, pid, start)
         }
         if available is None and not dead and not expired:
-            return None
+            return []
         db.execute("BEGIN IMMEDIATE")
         try:
             # leases of consumers that are gone, and expired leases, become available again
@@ -475,36 +486,44 @@ class SqliteChannel:
                     "WHERE queue = ? AND owner IS NOT NULL AND lease_until < ?",
                     (queue, now),
                 )
-            while True:
-                row = db.execute(
+            taken: list[Delivery] = []
+            while len(taken) < limit:
+                rows = db.execute(
                     "SELECT id, body, properties, delivery_count FROM paymsg_mq_messages "
-                    "WHERE queue = ? AND owner IS NULL ORDER BY id LIMIT 1",
-                    (queue,),
-                ).fetchone()
-                if row is None:
-                    db.execute("COMMIT")
-                    return None
-                msg_id, body, props, count = row
-                if count >= self.delivery_limit and not queue.endswith(DLQ_SUFFIX):
-                    self._dead_letter(
-                        msg_id,
-                        queue,
-                        f"delivered {count} times (delivery limit {self.delivery_limit})",
+                    "WHERE queue = ? AND owner IS NULL ORDER BY id LIMIT ?",
+                    (queue, limit - len(taken)),
+                ).fetchall()
+                if not rows:
+                    break
+                leased = []
+                for msg_id, body, props, count in rows:
+                    if count >= self.delivery_limit and not queue.endswith(DLQ_SUFFIX):
+                        self._dead_letter(
+                            msg_id,
+                            queue,
+                            f"delivered {count} times (delivery limit {self.delivery_limit})",
+                        )
+                        continue
+                    leased.append(msg_id)
+                    taken.append(
+                        Delivery(
+                            queue=queue,
+                            body=body,
+                            tag=f"{msg_id}.{count + 1}",
+                            delivery_count=count + 1,
+                            properties=json.loads(props),
+                        )
                     )
-                    continue
-                db.execute(
+                db.executemany(
                     "UPDATE paymsg_mq_messages SET owner = ?, owner_pid = ?, owner_start = ?, "
                     "lease_until = ?, delivery_count = delivery_count + 1 WHERE id = ?",
-                    (self._owner, self._pid, self._start, now + self.visibility, msg_id),
+                    [
+                        (self._owner, self._pid, self._start, now + self.visibility, msg_id)
+                        for msg_id in leased
+                    ],
                 )
-                db.execute("COMMIT")
-                return Delivery(
-                    queue=queue,
-                    body=body,
-                    tag=f"{msg_id}.{count + 1}",
-                    delivery_count=count + 1,
-                    properties=json.loads(props),
-                )
+            db.execute("COMMIT")
+            return taken
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -573,6 +592,38 @@ class SqliteChannel:
                 raise self._fail(f"ack on {delivery.queue!r}", exc) from None
             if cur.rowcount != 1:
                 raise self._not_held(delivery, "acknowledge")
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Remove every delivered message for good, in one transaction. Those this consumer
+        no longer holds are left alone and reported (``TransportError``, the first of
+        them) after the others are removed."""
+        held = [(delivery, *self._held(delivery)) for delivery in deliveries]
+        if not held:
+            return
+        lost: list[Delivery] = []
+        with self._lock:
+            self._check_open()
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    for delivery, msg_id, count in held:
+                        cur = db.execute(
+                            "DELETE FROM paymsg_mq_messages WHERE id = ? AND owner = ? "
+                            "AND delivery_count = ?",
+                            (msg_id, self._owner, count),
+                        )
+                        if cur.rowcount != 1:
+                            lost.append(delivery)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise self._fail(f"ack on {held[0][0].queue!r}", exc) from None
+        if lost:
+            raise self._not_held(lost[0], "acknowledge")
 
     def reject(self, delivery: Delivery, *, requeue: bool) -> None:
         """Give the message back at its place in the queue, or move it to the dead-letter queue."""

@@ -1,0 +1,118 @@
+"""The batch forms of the journal's writes: the same results as one call per message, in
+one transaction, all or nothing (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from paymsg.errors import JournalError
+from paymsg.journal import Journal, StatusUpdate
+from tests.journal.conftest import example, hvps111, with_header
+
+
+def _confirmation(n: int) -> bytes:
+    """A distinct ccms.990 (its own header MesgID)."""
+    text = example("ccms.990.001.02/npc-confirms-hvps111.txt")
+    return with_header(text, mesg_id=f"20240315{n:012d}")
+
+
+def test_record_outbound_many_is_record_outbound_for_each(journal: Journal) -> None:
+    texts = [hvps111(n, amount=f"{n}.50") for n in range(1, 6)]
+    entries = journal.record_outbound_many(texts, queue="OUT")
+    assert [e.raw for e in entries] == texts
+    assert [e.status for e in entries] == ["created"] * 5
+    assert [e.amount for e in entries] == [journal.get(e.id).amount for e in entries]
+    assert entries == [journal.get(e.id) for e in entries]
+    assert sorted(e.id for e in entries) == [e.id for e in entries]  # in the order given
+    for entry in entries:
+        assert [(s.from_status, s.to_status) for s in journal.history(entry.id)] == [
+            (None, "created")
+        ]
+    # the same messages again (and one twice in a batch) are the same entries
+    again = journal.record_outbound_many([texts[2], hvps111(9), texts[2]], queue="OUT")
+    assert again[0] == again[2] == entries[2]
+    assert again[1].id > entries[-1].id
+    assert journal.record_outbound_many([], queue="OUT") == []
+
+
+def test_a_reused_mesg_id_refuses_the_whole_outbound_batch(journal: Journal) -> None:
+    first = journal.record_outbound(hvps111(1), queue="OUT")
+    reused = hvps111(1, amount="9.99")  # same MesgID, other content
+    with pytest.raises(JournalError, match=f"entry {first.id}"):
+        journal.record_outbound_many([hvps111(2), reused], queue="OUT")
+    assert journal.query(direction="out") == [first]  # hvps111(2) was not recorded
+    with pytest.raises(JournalError, match="different content"):  # within one batch too
+        journal.record_outbound_many([hvps111(3), hvps111(3, amount="1.00")], queue="OUT")
+    assert journal.query(direction="out") == [first]
+
+
+def test_record_inbound_many_counts_copies_within_the_batch(journal: Journal) -> None:
+    one, two = _confirmation(1), _confirmation(2)
+    recorded = journal.record_inbound_many([one, two, one, b"not a message", one], queue="IN")
+    assert [is_new for _, is_new in recorded] == [True, True, False, True, False]
+    assert [entry.copies for entry, _ in recorded] == [1, 1, 2, 1, 3]
+    assert recorded[0][0].id == recorded[2][0].id == recorded[4][0].id
+    assert recorded[0][0].id < recorded[1][0].id < recorded[3][0].id  # arrival order
+    unreadable = recorded[3][0]
+    assert unreadable.status == "unreadable" and unreadable.read_error
+    assert journal.get(recorded[0][0].id).copies == 3
+    for entry, is_new in recorded:
+        if is_new:
+            assert len(journal.history(entry.id)) == 1
+    # a copy of a message recorded before: not new
+    ((entry, is_new),) = journal.record_inbound_many([two], queue="IN")
+    assert (entry.id, is_new, entry.copies) == (recorded[1][0].id, False, 2)
+
+
+def test_set_status_many_applies_each_change_in_order(journal: Journal) -> None:
+    a, b, c = journal.record_outbound_many([hvps111(n) for n in (1, 2, 3)], queue="OUT")
+    reply, _ = journal.record_inbound(_confirmation(1), queue="IN")
+    after = journal.set_status_many(
+        [
+            StatusUpdate(entry_id=a.id, status="sent"),
+            StatusUpdate(entry_id=b.id, status="sent"),
+            StatusUpdate(entry_id=a.id, status="sent", detail="resent"),  # counted
+            StatusUpdate(entry_id=a.id, status="confirmed", code="PM1I0000", related_id=reply.id),
+            StatusUpdate(entry_id=c.id, status="created", repaired=True),  # flag only
+        ]
+    )
+    assert [e.status for e in after] == ["sent", "sent", "sent", "confirmed", "created"]
+    assert after[2].resent == 1 and after[3].status_code == "PM1I0000"
+    # what is returned is what is stored
+    assert after[3] == journal.get(a.id) and after[1] == journal.get(b.id)
+    assert after[4] == journal.get(c.id) and after[4].repaired
+    steps = journal.history(a.id)
+    assert [(s.from_status, s.to_status, s.detail) for s in steps] == [
+        (None, "created", None),
+        ("created", "sent", None),
+        ("sent", "sent", "resent"),
+        ("sent", "confirmed", None),
+    ]
+    assert steps[-1].related_id == reply.id
+    assert len(journal.history(c.id)) == 1  # the repaired flag is no status change
+
+
+def test_set_status_many_strict_refuses_the_batch_and_lenient_skips(journal: Journal) -> None:
+    a, b = journal.record_outbound_many([hvps111(1), hvps111(2)], queue="OUT")
+    with pytest.raises(JournalError, match="cannot go from 'created' to 'confirmed'"):
+        journal.set_status_many(
+            [
+                StatusUpdate(entry_id=a.id, status="sent"),
+                StatusUpdate(entry_id=b.id, status="confirmed"),
+            ]
+        )
+    assert journal.get(a.id).status == "created"  # nothing of the batch happened
+    kept, moved = journal.set_status_many(
+        [
+            StatusUpdate(entry_id=a.id, status="confirmed"),
+            StatusUpdate(entry_id=b.id, status="sent"),
+        ],
+        strict=False,
+    )
+    assert kept == journal.get(a.id) and kept.status == "created"
+    assert moved.status == "sent" == journal.get(b.id).status
+    with pytest.raises(JournalError, match="no journal entry with id 999999"):
+        journal.set_status_many([StatusUpdate(entry_id=999999, status="sent")], strict=False)
+    with pytest.raises(JournalError, match="unknown journal status"):
+        journal.set_status_many([StatusUpdate(entry_id=a.id, status="lost")], strict=False)
+    assert journal.set_status_many([]) == []
