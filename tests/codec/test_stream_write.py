@@ -23,9 +23,9 @@ from lxml import etree
 
 import paymsg
 from benchmarks.messages import beps121, camt053
+from paymsg.codec.api import convert_file
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.stream import writer as sw
-from paymsg.codec.api import convert_file
 from paymsg.codec.stream.writer import STREAMABLE, NotStreamable, stream_convert
 from paymsg.codec.xml.binding import document_xml
 from paymsg.codec.xml.safe import Limits
