@@ -32,6 +32,7 @@ from paymsg.errors import (
     UnknownMessageTypeError,
 )
 from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.packs import use_pack
 
 Source = bytes | str | os.PathLike[str]
 
@@ -83,7 +84,9 @@ def is_json(raw: bytes) -> bool:
 # --------------------------------------------------------------------------- detect
 
 
-def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
+def detect(
+    data: Source, *, limits: Limits = DEFAULT_LIMITS, schema_pack: str | None = None
+) -> Detection:
     """Name the message type without binding the message, and say how it was decided.
 
     CNAPS2 text is recognised by its header ``MesgType`` (never by the body namespace:
@@ -92,7 +95,12 @@ def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
 
     A file is not read whole: detection reads its beginning (XML as a stream, up to the
     ``Document``), so a package too large to load is named like any other message.
+    ``schema_pack`` names the pack whose type a namespace several types share means
+    (:func:`paymsg.schema.packs.use_pack`).
     """
+    if schema_pack is not None:
+        with use_pack(schema_pack):
+            return detect(data, limits=limits)
     if _is_path(data):
         path = Path(data)  # type: ignore[arg-type]
         try:
@@ -220,12 +228,19 @@ def parse(
     limits: Limits = DEFAULT_LIMITS,
     verifier: Any | None = None,
     signing_profile: Any | None = None,
+    schema_pack: str | None = None,
 ) -> Message:
     """Read a message from bytes, text or a path into a typed :class:`Message`.
 
     ``type`` forces the message type id (it must agree with the body's namespace).
     For CNAPS2 text, a ``verifier`` checks the ``{S:}`` signature (an error if it fails).
+    ``schema_pack`` as for :func:`detect`.
     """
+    if schema_pack is not None:
+        with use_pack(schema_pack):
+            return parse(
+                data, type, limits=limits, verifier=verifier, signing_profile=signing_profile
+            )
     raw, source = read_input(data)
     try:
         if cnaps2.looks_like_cnaps2(raw):

@@ -49,6 +49,7 @@ class MessageType(BaseModel):
     system: str | None = None
     signed: bool | None = None
     body: str | None = None
+    pack: str | None = None  # the schema pack defining the type (None: built in)
 
     @property
     def schema_path(self) -> Path:
@@ -67,7 +68,8 @@ def _schema_path(schema_file: str) -> Path:
 
 @cache
 def _root_class(module: str, root: str) -> type:
-    loaded = importlib.import_module(f"paymsg.models.{module}")
+    # a schema pack's module is a full dotted name (see paymsg.schema.packs)
+    loaded = importlib.import_module(module if "." in module else f"paymsg.models.{module}")
     cls: type = getattr(loaded, "AppHdr" if root == "AppHdr" else "Document")
     return cls
 
@@ -85,6 +87,14 @@ class Catalog:
         # several CNAPS2 types reuse an ISO body namespace; without a header the ISO row wins
         for t in sorted(types, key=lambda t: (t.standard != "iso20022", t.id), reverse=True):
             self._by_namespace[t.namespace] = t
+        # schema packs: ISO types sharing a namespace are chosen explicitly, never guessed
+        self._shared: dict[str, list[MessageType]] = {}
+        for t in types:
+            if t.standard == "iso20022":
+                self._shared.setdefault(t.namespace, []).append(t)
+        self._shared = {ns: ts for ns, ts in self._shared.items() if len(ts) > 1}
+        for ns in self._shared:
+            del self._by_namespace[ns]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(sorted(self._by_id.values(), key=lambda t: t.id))
@@ -108,9 +118,16 @@ class Catalog:
         """The type whose body lives in ``namespace``.
 
         Several CNAPS2 types reuse an ISO body namespace; without a CNAPS header the
-        plain ISO type is the answer, so ISO rows win.
+        plain ISO type is the answer, so ISO rows win. A namespace that several ISO types
+        share (a schema pack's usage guideline and its base) needs a chosen pack
+        (:func:`paymsg.schema.packs.choose`), else it is an error naming them.
         """
-        return self._by_namespace.get(namespace)
+        found = self._by_namespace.get(namespace)
+        if found is None and self._shared and namespace in self._shared:
+            from paymsg.schema.packs import choose
+
+            return choose(namespace, self._shared[namespace])
+        return found
 
 
 def _load(path: Path) -> Catalog:
@@ -132,6 +149,18 @@ def _load(path: Path) -> Catalog:
 
 
 @cache
-def catalog() -> Catalog:
-    """The catalogue shipped with paymsg (loaded once)."""
+def builtin_catalog() -> Catalog:
+    """The catalogue shipped with paymsg (loaded once), without schema packs."""
     return _load(xsd_root() / "catalog.toml")
+
+
+@cache
+def catalog() -> Catalog:
+    """Every message type: paymsg's own and those of the installed schema packs (read once
+    per process; :func:`paymsg.schema.packs.reload` reads the packs again)."""
+    from paymsg.schema.packs import pack_rows
+
+    rows = pack_rows()
+    if not rows:
+        return builtin_catalog()
+    return Catalog([*builtin_catalog(), *rows])

@@ -53,6 +53,8 @@ from paymsg.errors import (
     UnsafeXMLError,
 )
 from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.packs import layout_of as pack_layout
+from paymsg.schema.packs import use_pack
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,21 @@ LAYOUTS: dict[str, Layout] = {
     "camt.052.001.08": Layout("Ntry", "GrpHdr", None, None, None, "Amt", None, None, None),
 }  # fmt: skip
 
+
+def layout_of(mtype: MessageType) -> Layout | None:
+    """The streaming layout of ``mtype``: a built-in type's, or the one a schema pack read
+    from its schema (group header and repeated transaction; no count or sum rules)."""
+    layout = LAYOUTS.get(mtype.id)
+    if layout is None and mtype.pack is not None:
+        derived = pack_layout(mtype)
+        if derived is not None:
+            layout = Layout(
+                derived["transaction"], derived["header"], derived.get("count"),
+                derived.get("sum"), derived.get("total"), derived["amount"], None, None, None,
+            )  # fmt: skip
+    return layout
+
+
 #: rules comparing a header total with every transaction: the stream checks the totals
 #: itself at the end (their findings on a transaction, e.g. a currency, still come per chunk)
 TOTAL_RULES = frozenset(
@@ -129,6 +146,8 @@ class TransactionStream:
     line_offset: int = 0
     _reader: Any = field(default=None, repr=False)
     _skipped: int = 0  # bytes before the XML body
+    #: the schema pack chosen when the stream was opened (it holds while iterating)
+    schema_pack: str | None = None
     header: Any = None
     count: int = 0
     report: Any = None
@@ -162,6 +181,11 @@ class TransactionStream:
         return int(self._skipped + delivered)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.schema_pack is None:
+            return self._items()
+        return _chosen(self.schema_pack, self._items())
+
+    def _items(self) -> Iterator[Any]:
         from paymsg.validation.findings import Report
 
         self.report = Report(
@@ -423,6 +447,19 @@ class TransactionStream:
 # --------------------------------------------------------------------------- helpers
 
 
+def _chosen(schema_pack: str, items: Iterator[Any]) -> Iterator[Any]:
+    """``items``, each computed with ``schema_pack`` chosen (as when the stream opened)."""
+    while True:
+        with use_pack(schema_pack):
+            item = next(items, _END)
+        if item is _END:
+            return
+        yield item
+
+
+_END = object()
+
+
 def _document_of(element: etree._Element, mtype: MessageType) -> etree._Element:
     """The ``Document`` that ``element`` is part of (the root, or inside a wrapper)."""
     tag = f"{{{mtype.namespace}}}{mtype.root}"
@@ -617,6 +654,7 @@ def iter_transactions(
     config: Any = None,
     bind: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    schema_pack: str | None = None,
 ) -> TransactionStream:
     """A :class:`TransactionStream` over ``source`` (a path, bytes, or a binary file object).
 
@@ -627,8 +665,17 @@ def iter_transactions(
     With ``bind=False`` (validation only) transactions are not bound: the stream yields
     ``None`` for each, and the report is exactly that of validating the whole message.
     ``limits.max_depth`` applies as when parsing the whole message (``max_bytes`` does not:
-    streaming is for what is too large to hold).
+    streaming is for what is too large to hold). ``schema_pack`` names the pack whose type
+    a shared namespace means (as for :func:`paymsg.parse`); the type is decided here.
     """
+    if schema_pack is not None:
+        with use_pack(schema_pack):
+            chosen = iter_transactions(
+                source, type, validate=validate, profile=profile, config=config, bind=bind,
+                limits=limits,
+            )  # fmt: skip
+        chosen.schema_pack = schema_pack
+        return chosen
     stream: Any
     name: str | None = None
     if isinstance(source, bytes | bytearray):
@@ -670,14 +717,14 @@ def _open(
             f"{found.id} ({found.namespace})",
             source=name,
         )
-    if mtype is None or mtype.id not in LAYOUTS:
+    layout = layout_of(mtype) if mtype is not None else None
+    if mtype is None or layout is None:
         supported = ", ".join(sorted(LAYOUTS))
         raise UnknownMessageTypeError(
             f"cannot stream {mtype.id if mtype else 'this input'}",
             source=name,
             hint=f"streamable: {supported}",
         )
-    layout = LAYOUTS[mtype.id]
     # only the ends of the header and of the transactions reach Python
     reader = _Prefixed(head, stream)
     events = iterparse(
@@ -807,7 +854,7 @@ def read_in_pieces(
     without a streaming layout, a transaction the binders refuse): the caller binds whole,
     which also explains any error. Safety (DOCTYPE, depth) is checked as for the whole
     message; the caller checks the size."""
-    layout = LAYOUTS.get(mtype.id)
+    layout = layout_of(mtype)
     if layout is None or len(raw) < PIECES_FROM:
         return None
     tag = f"{{{mtype.namespace}}}{layout.transaction}"
