@@ -341,15 +341,18 @@ def choose(namespace: str, candidates: Sequence[MessageType]) -> MessageType:
 
 def codegen_missing() -> list[str]:
     """What of the ``codegen`` extra is missing (empty: the generator can run)."""
-    missing = [
-        name
-        for name in ("xsdata", "click", "jinja2", "toposort")
-        if importlib.util.find_spec(name) is None
-    ]
+    missing = [name for name in ("xsdata", "jinja2", "toposort") if not _importable(name)]
     bindir = str(Path(sys.executable).parent)
     if shutil.which("ruff", path=os.pathsep.join([bindir, os.environ.get("PATH", "")])) is None:
         missing.append("ruff")
     return missing
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _generator() -> Any:
@@ -613,6 +616,7 @@ def add_pack(
         for schema, row in zip(sorted(schemas, key=lambda p: p.name), rows, strict=True):
             module = generator.module_name(schema)
             row["schema"] = (Path("xsd") / schema.resolve().relative_to(top)).as_posix()
+            _compile(work / row["schema"], schema)
             row["module"] = module
             modules.append((module, generator.generate_module(schema, module, label=schema.name)))
         generator.write_package(modules, work / "models", doc=f"models of schema pack {name}")
@@ -647,6 +651,14 @@ def _check_ids(rows: list[dict[str, Any]], name: str) -> None:
                 "(a usage guideline) needs its own type id",
                 hint=f"give one with --id (API: type_id=), e.g. --id {mtype.id}.{name}",
             )
+
+
+def _compile(copy: Path, schema: Path) -> None:
+    """Refuse a schema libxml2 cannot compile (validation would fail on every message)."""
+    try:
+        etree.XMLSchema(_parse(copy))
+    except etree.XMLSchemaParseError as exc:
+        raise InputError(f"the schema does not compile: {exc}", source=str(schema)) from None
 
 
 def _install(work: Path, target: Path) -> None:
