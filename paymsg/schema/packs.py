@@ -369,12 +369,8 @@ def _generator() -> Any:
     return codegen
 
 
-def _parse(path: Path) -> etree._ElementTree:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        return etree.parse(str(path), parser)
-    except (OSError, etree.XMLSyntaxError) as exc:
-        raise InputError(f"cannot read schema: {exc}", source=str(path)) from None
+#: XSD files are read without DTDs, entities or network access
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _closure(paths: Sequence[Path]) -> list[Path]:
@@ -386,7 +382,11 @@ def _closure(paths: Sequence[Path]) -> list[Path]:
         if path in seen:
             continue
         seen[path] = None
-        for ref in _parse(path).getroot().iter(*_REFERENCES):
+        try:
+            root = etree.parse(str(path), _PARSER).getroot()
+        except (OSError, etree.XMLSyntaxError) as exc:
+            raise InputError(f"cannot read schema: {exc}", source=str(path)) from None
+        for ref in root.iter(*_REFERENCES):
             location = ref.get("schemaLocation")
             if not location:
                 continue
@@ -598,7 +598,7 @@ def add_pack(
         )
 
     rows = [describe_schema(s, generator, type_id) for s in sorted(schemas, key=lambda p: p.name)]
-    _check_ids(rows, name)
+    _check_ids(rows, name, base)
     files = _closure(schemas)
     top = Path(os.path.commonpath([f.parent for f in files]))
 
@@ -637,14 +637,16 @@ _ROW_ORDER = (
 )  # fmt: skip
 
 
-def _check_ids(rows: list[dict[str, Any]], name: str) -> None:
-    """A pack's type ids are new: not built in, not in another pack, not twice in this one."""
+def _check_ids(rows: list[dict[str, Any]], name: str, base: Path) -> None:
+    """A pack's type ids are new: not built in, not in another pack of the store under
+    ``base`` or of an entry point, not twice in this one."""
     ids = [r["id"] for r in rows]
     for type_id in ids:
         if ids.count(type_id) > 1:
             raise InputError(f"two of the schemas are type {type_id}")
-    for mtype in catalog():
-        if mtype.id in ids and mtype.pack != name:
+    others = [*builtin_catalog(), *(t for p in installed(base) if p.name != name for t in p.types)]
+    for mtype in others:
+        if mtype.id in ids:
             where = "built in" if mtype.pack is None else f"in pack {mtype.pack}"
             raise InputError(
                 f"message type {mtype.id} exists ({where}); a pack that shares its namespace "
@@ -656,7 +658,7 @@ def _check_ids(rows: list[dict[str, Any]], name: str) -> None:
 def _compile(copy: Path, schema: Path) -> None:
     """Refuse a schema libxml2 cannot compile (validation would fail on every message)."""
     try:
-        etree.XMLSchema(_parse(copy))
+        etree.XMLSchema(etree.parse(str(copy), _PARSER))
     except etree.XMLSchemaParseError as exc:
         raise InputError(f"the schema does not compile: {exc}", source=str(schema)) from None
 
