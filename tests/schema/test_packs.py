@@ -367,6 +367,44 @@ def test_schema_pack_chooses(home: Path, guideline: str) -> None:
         paymsg.detect(CLEAN, schema_pack="nosuch")
 
 
+def test_a_pack_sharing_a_builtin_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guideline in pacs.008.001.08's namespace: the built-in type is chosen as 'builtin'."""
+    monkeypatch.setenv("PAYMSG_HOME", str(tmp_path / "home"))
+    pacs_ns = "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"
+    ug = tmp_path / "pacs-ug.xsd"
+    ug.write_text(
+        BASE_XSD.read_text("utf-8")
+        .replace(NS, pacs_ns)
+        .replace('schemaLocation="common/', f'schemaLocation="{DATA / "xmpl/common"}/'),
+        encoding="utf-8",
+    )
+    try:
+        result = run("schemas", "add", ug, "--pack", "pacs-ug")
+        assert result.exit_code == 2 and "pacs.008.001.08 exists (built in)" in result.stderr
+        result = run("schemas", "add", ug, "--pack", "pacs-ug", "--id", "pacs.008.001.08.ug")
+        assert result.exit_code == 0, result.output
+        result = run("validate", PACS008, "--json")  # reported as the file's finding
+        assert result.exit_code == 2
+        (finding,) = json.loads(result.stdout)[0]["findings"]
+        assert finding["rule"] == "safety.unknown-type"
+        assert "pacs.008.001.08 (builtin), pacs.008.001.08.ug (pacs-ug)" in finding["message"]
+        result = run("--schema-pack", "builtin", "validate", PACS008, "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)[0]["type"] == "pacs.008.001.08"
+        assert paymsg.parse(PACS008, schema_pack="builtin") == paymsg.parse(
+            PACS008.read_bytes(), schema_pack="builtin"
+        )
+        # the other built-in types are not concerned
+        assert (
+            paymsg.detect(PACS008.parent.parent / "pacs.009.001.08" / "core-hkd-chats.xml").type
+            == "pacs.009.001.08"
+        )
+    finally:
+        packs.reload()
+
+
 # --------------------------------------------------------------------------- distributions
 
 
