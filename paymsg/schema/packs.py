@@ -454,7 +454,9 @@ def _repeated(element: etree._Element) -> bool:
 
 def _layout(schema: etree._Element, message: etree._Element) -> dict[str, Any] | None:
     """Where the transactions are, when the schema says it plainly: a ``GrpHdr`` and a
-    repeated element beside it holding an amount. None otherwise (the type does not stream)."""
+    repeated element beside it holding an amount. None otherwise (the type does not stream).
+    The keys are those of a ``[message.layout]`` table of ``xsd/catalog.toml``: paths of
+    local names from the message element, ``amount`` a list of alternatives."""
     parts = _children(schema, _complex_type(schema, message))
     names = {p.get("name"): p for p in parts}
     header = names.get("GrpHdr")
@@ -469,14 +471,20 @@ def _layout(schema: etree._Element, message: etree._Element) -> dict[str, Any] |
         if not amounts:
             continue
         fields = {c.get("name") for c in _children(schema, _complex_type(schema, header))}
-        return {
-            "transaction": part.get("name"),
+        layout: dict[str, Any] = {
             "header": "GrpHdr",
-            "count": "NbOfTxs" if "NbOfTxs" in fields else None,
-            "sum": "CtrlSum" if "CtrlSum" in fields else None,
-            "total": "TtlIntrBkSttlmAmt" if "TtlIntrBkSttlmAmt" in fields else None,
-            "amount": amounts[0].get("name"),
+            "transaction": part.get("name"),
+            "amount": [amounts[0].get("name")],
         }
+        for key, child in (
+            ("count", "NbOfTxs"),
+            ("sum", "CtrlSum"),
+            ("total", "TtlIntrBkSttlmAmt"),
+        ):
+            if child in fields:
+                layout[key] = f"GrpHdr/{child}"
+        layout["streamable"] = True
+        return layout
     return None
 
 
@@ -528,11 +536,13 @@ def describe_schema(path: Path, generator: Any, type_id: str | None = None) -> d
     }
     layout = _layout(schema, message)
     if layout is not None:
-        row["layout"] = {k: v for k, v in layout.items() if v is not None}
+        row["layout"] = layout
     return row
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -106,11 +106,12 @@ def test_pack_rows_come_from_the_schema(home: Path) -> None:
     assert row["namespace"] == NS
     assert (row["root"], row["element"], row["family"]) == ("Document", "XmplCdtNtfctn", "xmpl")
     assert row["layout"] == {
-        "transaction": "Tx",
         "header": "GrpHdr",
-        "count": "NbOfTxs",
-        "sum": "CtrlSum",
-        "amount": "Amt",
+        "transaction": "Tx",
+        "amount": ["Amt"],
+        "count": "GrpHdr/NbOfTxs",
+        "sum": "GrpHdr/CtrlSum",
+        "streamable": True,
     }
     # the compiled schema: the message XSD and the file it includes, in their places
     assert (pack / row["schema"]).read_bytes() == BASE_XSD.read_bytes()

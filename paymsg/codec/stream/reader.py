@@ -103,9 +103,14 @@ def layout_of(mtype: MessageType) -> Layout | None:
     if layout is None and mtype.pack is not None:
         derived = pack_layout(mtype)
         if derived is not None:
+            header = derived["header"]
+            stated = {
+                key: derived.get(key, "").removeprefix(f"{header}/") or None
+                for key in ("count", "sum", "total")
+            }
             layout = Layout(
-                derived["transaction"], derived["header"], derived.get("count"),
-                derived.get("sum"), derived.get("total"), derived["amount"], None, None, None,
+                derived["transaction"], header, stated["count"], stated["sum"], stated["total"],
+                derived["amount"][0], None, None, None,
             )  # fmt: skip
     return layout
 
