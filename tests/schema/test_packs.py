@@ -192,6 +192,23 @@ def test_adding_a_schema_that_is_not_a_message_is_refused(
     assert result.exit_code == 2 and "schema file not found" in result.stderr
 
 
+def test_the_store_follows_the_platform_convention(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PAYMSG_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    if sys.platform.startswith("linux"):
+        assert packs.paymsg_home() == tmp_path / "data" / "paymsg"
+    monkeypatch.setenv("PAYMSG_HOME", str(tmp_path / "mine"))
+    assert packs.store() == tmp_path / "mine" / "packs"
+
+
+def test_removing_a_pack_that_is_not_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYMSG_HOME", str(tmp_path))
+    result = run("schemas", "remove", "nosuch")
+    assert result.exit_code == 2 and "no schema pack named 'nosuch'" in result.stderr
+
+
 # --------------------------------------------------------------------------- every command
 
 
