@@ -37,11 +37,25 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    schema_pack: str | None = typer.Option(
+        None,
+        "--schema-pack",
+        metavar="NAME",
+        help="Schema pack whose type a shared namespace means ('builtin': paymsg's own; "
+        "default: $PAYMSG_SCHEMA_PACK).",
+    ),
 ) -> None:
     """paymsg — payment message toolkit."""
+    if schema_pack is not None:
+        from paymsg.cli.output import reported
+        from paymsg.schema.packs import use_pack
+
+        with reported():
+            ctx.with_resource(use_pack(schema_pack))
 
 
 messages.register(app)

@@ -93,7 +93,8 @@ def register(app: typer.Typer) -> None:
             data["signature"] = "present" if envelope.signature else "absent"
 
         def human() -> None:
-            console.print(f"[bold]{file}[/]: {message.type} — {mtype.name_en} / {mtype.name_zh}")
+            names = " / ".join(n for n in (mtype.name_en, mtype.name_zh) if n)  # packs: no zh
+            console.print(f"[bold]{file}[/]: {message.type} — {names}")
             if isinstance(envelope, cnaps2.Cnaps2Envelope):
                 console.print(
                     table(

@@ -42,6 +42,7 @@ from paymsg.codec.xml.binding import XML_DECLARATION, bind, document_xml, xsi_of
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, check_size, parse_xml
 from paymsg.errors import PaymsgError
 from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.packs import use_pack
 
 __all__ = [
     "XML_DECLARATION",
@@ -67,13 +68,20 @@ def parse(
     limits: Limits = DEFAULT_LIMITS,
     verifier: Any | None = None,
     signing_profile: Any | None = None,
+    schema_pack: str | None = None,
 ) -> Message:
     """Read a message from bytes, text or a path into a typed :class:`Message`.
 
     ``type`` forces the message type id (it must agree with the body's namespace).
     For CNAPS2 text, a ``verifier`` checks the ``{S:}`` signature (an error if it fails).
-    The message keeps what was read (:attr:`Message.received`).
+    The message keeps what was read (:attr:`Message.received`). ``schema_pack`` names the
+    pack whose type a namespace several types share means (as for :func:`detect`).
     """
+    if schema_pack is not None:
+        with use_pack(schema_pack):
+            return parse(
+                data, type, limits=limits, verifier=verifier, signing_profile=signing_profile
+            )
     raw, source = read_input(data)
     try:
         if verifier is not None:  # a signature is checked on the whole tree, before binding

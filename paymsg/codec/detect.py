@@ -42,6 +42,7 @@ from paymsg.errors import (
     UnknownMessageTypeError,
 )
 from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.packs import use_pack
 
 #: what the readers accept: bytes, message text, or a path
 Source = bytes | str | os.PathLike[str]
@@ -94,7 +95,9 @@ def located(exc: PaymsgError, source: str | None, line_offset: int = 0) -> Payms
 # --------------------------------------------------------------------------- detect
 
 
-def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
+def detect(
+    data: Source, *, limits: Limits = DEFAULT_LIMITS, schema_pack: str | None = None
+) -> Detection:
     """Name the message type without binding the message, and say how it was decided.
 
     CNAPS2 text is recognised by its header ``MesgType`` (never by the body namespace:
@@ -103,7 +106,12 @@ def detect(data: Source, *, limits: Limits = DEFAULT_LIMITS) -> Detection:
 
     A file is not read whole: detection reads its beginning (XML as a stream, up to the
     ``Document``), so a package too large to load is named like any other message.
+    ``schema_pack`` names the pack whose type a namespace several types share means
+    (:func:`paymsg.schema.packs.use_pack`).
     """
+    if schema_pack is not None:
+        with use_pack(schema_pack):
+            return detect(data, limits=limits)
     if is_path(data):
         path = Path(data)  # type: ignore[arg-type]
         try:

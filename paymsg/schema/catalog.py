@@ -53,6 +53,7 @@ class MessageType(BaseModel):
     #: where the transactions, totals and parties are (``[message.layout]``); left out of
     #: ``model_dump`` so that ``paymsg schemas list --json`` shows the row as before
     layout: Layout = Field(default=Layout(), exclude=True)
+    pack: str | None = None  # the schema pack defining the type (None: built in)
 
     @property
     def schema_path(self) -> Path:
@@ -71,7 +72,8 @@ def _schema_path(schema_file: str) -> Path:
 
 @cache
 def _root_class(module: str, root: str) -> type:
-    loaded = importlib.import_module(f"paymsg.models.{module}")
+    # a schema pack's module is a full dotted name (see paymsg.schema.packs)
+    loaded = importlib.import_module(module if "." in module else f"paymsg.models.{module}")
     cls: type = getattr(loaded, "AppHdr" if root == "AppHdr" else "Document")
     return cls
 
@@ -89,6 +91,14 @@ class Catalog:
         # several CNAPS2 types reuse an ISO body namespace; without a header the ISO row wins
         for t in sorted(types, key=lambda t: (t.standard != "iso20022", t.id), reverse=True):
             self._by_namespace[t.namespace] = t
+        # schema packs: ISO types sharing a namespace are chosen explicitly, never guessed
+        self._shared: dict[str, list[MessageType]] = {}
+        for t in types:
+            if t.standard == "iso20022":
+                self._shared.setdefault(t.namespace, []).append(t)
+        self._shared = {ns: ts for ns, ts in self._shared.items() if len(ts) > 1}
+        for ns in self._shared:
+            del self._by_namespace[ns]
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(sorted(self._by_id.values(), key=lambda t: t.id))
@@ -112,9 +122,16 @@ class Catalog:
         """The type whose body lives in ``namespace``.
 
         Several CNAPS2 types reuse an ISO body namespace; without a CNAPS header the
-        plain ISO type is the answer, so ISO rows win.
+        plain ISO type is the answer, so ISO rows win. A namespace that several ISO types
+        share (a schema pack's usage guideline and its base) needs a chosen pack
+        (:func:`paymsg.schema.packs.choose`), else it is an error naming them.
         """
-        return self._by_namespace.get(namespace)
+        found = self._by_namespace.get(namespace)
+        if found is None and self._shared and namespace in self._shared:
+            from paymsg.schema.packs import choose
+
+            return choose(namespace, self._shared[namespace])
+        return found
 
 
 def _load(path: Path) -> Catalog:
@@ -136,8 +153,8 @@ def _load(path: Path) -> Catalog:
 
 
 @cache
-def catalog() -> Catalog:
-    """The catalogue shipped with paymsg (loaded once)."""
+def builtin_catalog() -> Catalog:
+    """The catalogue shipped with paymsg (loaded once), without schema packs."""
     return _load(xsd_root() / "catalog.toml")
 
 
@@ -150,3 +167,15 @@ def layout_of(type_id: str) -> Layout:
 def streamable_layouts() -> dict[str, Layout]:
     """Type id → layout of every type whose transactions can be streamed."""
     return {t.id: t.layout for t in catalog() if t.layout.streamable}
+
+
+@cache
+def catalog() -> Catalog:
+    """Every message type: paymsg's own and those of the installed schema packs (read once
+    per process; :func:`paymsg.schema.packs.reload` reads the packs again)."""
+    from paymsg.schema.packs import pack_rows
+
+    rows = pack_rows()
+    if not rows:
+        return builtin_catalog()
+    return Catalog([*builtin_catalog(), *rows])

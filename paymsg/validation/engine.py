@@ -20,6 +20,7 @@ from paymsg.codec.message import Message
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, parse_xml
 from paymsg.errors import PaymsgError, UnknownMessageTypeError
 from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.packs import use_pack
 from paymsg.validation.config import ValidationConfig, profile
 from paymsg.validation.findings import Report
 from paymsg.validation.registry import RuleContext, run_rules
@@ -70,6 +71,7 @@ def validate(
     limits: Limits = DEFAULT_LIMITS,
     type: str | None = None,
     progress: Progress | None = None,
+    schema_pack: str | None = None,
 ) -> Report:
     """Validate one message (bytes, text, path, or a :class:`~paymsg.Message`).
 
@@ -77,7 +79,14 @@ def validate(
     Input larger than ``config.stream_from_bytes`` whose type streams is validated as a
     stream (:mod:`paymsg.validation.stream`), with ``progress(bytes_read, total)`` called
     as it goes; ``limits.max_bytes`` bounds only what is validated whole.
+    ``schema_pack`` names the pack whose type a shared namespace means (as for ``parse``).
     """
+    if schema_pack is not None:
+        with use_pack(schema_pack):
+            return validate(
+                data, profile_name=profile_name, config=config, limits=limits, type=type,
+                progress=progress,
+            )  # fmt: skip
     chosen = profile(profile_name)
     config = config or ValidationConfig()
     threshold = config.stream_from_bytes

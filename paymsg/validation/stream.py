@@ -209,6 +209,7 @@ def iter_transactions(
     config: ValidationConfig | None = None,
     bind: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    schema_pack: str | None = None,
 ) -> TransactionStream:
     """A :class:`~paymsg.TransactionStream` over ``source`` (a path, bytes, or a binary
     file object): typed transactions one by one, memory flat (``paymsg.iter_transactions``).
@@ -220,10 +221,13 @@ def iter_transactions(
     With ``bind=False`` (validation only) transactions are not bound: the stream yields
     ``None`` for each, and the report is exactly that of validating the whole message.
     ``limits.max_depth`` applies as when parsing the whole message (``max_bytes`` does not:
-    streaming is for what is too large to hold).
+    streaming is for what is too large to hold). ``schema_pack`` names the pack whose type
+    a shared namespace means (as for :func:`paymsg.parse`).
     """
     watcher = ChunkValidator(profile, config) if validate else None
-    return codec_stream.iter_transactions(source, type, bind=bind, limits=limits, watcher=watcher)
+    return codec_stream.iter_transactions(
+        source, type, bind=bind, limits=limits, watcher=watcher, schema_pack=schema_pack
+    )
 
 
 def input_size(data: bytes | str | os.PathLike[str]) -> int | None:

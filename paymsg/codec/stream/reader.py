@@ -44,9 +44,9 @@ from paymsg.errors import (
 )
 from paymsg.schema.catalog import MessageType, catalog, streamable_layouts
 from paymsg.schema.layout import Layout
+from paymsg.schema.packs import use_pack
 
 #: type id → layout of every type whose transactions stream (catalogue data)
-LAYOUTS: dict[str, Layout] = streamable_layouts()
 
 #: transactions handed to a watcher at a time
 CHUNK = 500
@@ -105,6 +105,8 @@ class TransactionStream:
     _unbound: list[BindingError] = field(default_factory=list, repr=False)
     #: transactions read in each parent so far
     _seen: dict[etree._Element, int] = field(default_factory=dict, repr=False)
+    #: the schema pack chosen when the stream was opened (it holds while iterating)
+    schema_pack: str | None = None
 
     @property
     def bytes_read(self) -> int:
@@ -113,6 +115,11 @@ class TransactionStream:
         return int(self._skipped + delivered)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.schema_pack is None:
+            return self._items()
+        return _chosen(self.schema_pack, self._items())
+
+    def _items(self) -> Iterator[Any]:
         watcher = self.watcher
         if watcher is not None:
             watcher.start(self)
@@ -279,6 +286,7 @@ def iter_transactions(
     bind: bool = True,
     limits: Limits = DEFAULT_LIMITS,
     watcher: Watcher | None = None,
+    schema_pack: str | None = None,
 ) -> TransactionStream:
     """A :class:`TransactionStream` over ``source`` (a path, bytes, or a binary file object).
 
@@ -289,8 +297,15 @@ def iter_transactions(
     transactions are not bound: the stream yields ``None`` for each.
     ``limits.max_depth`` applies as when parsing the whole message (``max_bytes`` does not:
     streaming is for what is too large to hold). ``paymsg.iter_transactions`` is this with
-    validation (:func:`paymsg.validation.stream.iter_transactions`).
+    validation (:func:`paymsg.validation.stream.iter_transactions`). ``schema_pack`` names
+    the pack whose type a shared namespace means (as for :func:`paymsg.parse`); the type is
+    decided here, and the pack stays chosen while iterating.
     """
+    if schema_pack is not None:
+        with use_pack(schema_pack):
+            chosen = iter_transactions(source, type, bind=bind, limits=limits, watcher=watcher)
+        chosen.schema_pack = schema_pack
+        return chosen
     stream: Any
     name: str | None = None
     if isinstance(source, bytes | bytearray):
@@ -312,6 +327,19 @@ def iter_transactions(
     return opened
 
 
+def _chosen(schema_pack: str, items: Iterator[Any]) -> Iterator[Any]:
+    """``items``, each computed with ``schema_pack`` chosen (as when the stream opened)."""
+    while True:
+        with use_pack(schema_pack):
+            item = next(items, _END)
+        if item is _END:
+            return
+        yield item
+
+
+_END = object()
+
+
 def _open(stream: Any, name: str | None, type_id: str | None) -> TransactionStream:
     first = stream.read(HEAD)
     opened = unwrap_head(first, source=name)
@@ -330,14 +358,14 @@ def _open(stream: Any, name: str | None, type_id: str | None) -> TransactionStre
             f"{found.id} ({found.namespace})",
             source=name,
         )
-    if mtype is None or mtype.id not in LAYOUTS:
-        supported = ", ".join(sorted(LAYOUTS))
+    if mtype is None or not mtype.layout.streamable:
+        supported = ", ".join(sorted(streamable_layouts()))
         raise UnknownMessageTypeError(
             f"cannot stream {mtype.id if mtype else 'this input'}",
             source=name,
             hint=f"streamable: {supported}",
         )
-    layout = LAYOUTS[mtype.id]
+    layout = mtype.layout
     # only the ends of the header and of the transactions reach Python
     reader = _Prefixed(head, stream)
     events = iterparse(
@@ -443,7 +471,7 @@ def read_in_pieces(
     without a streaming layout, a transaction the binders refuse): the caller binds whole,
     which also explains any error. Safety (DOCTYPE, depth) is checked as for the whole
     message; the caller checks the size."""
-    layout = LAYOUTS.get(mtype.id)
+    layout = mtype.layout if mtype.layout.streamable else None
     if layout is None or len(raw) < PIECES_FROM:
         return None
     tag = f"{{{mtype.namespace}}}{layout.transaction_name}"

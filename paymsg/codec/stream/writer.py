@@ -74,13 +74,15 @@ from paymsg.errors import (
     PaymsgError,
     UnsafeXMLError,
 )
-from paymsg.schema.catalog import MessageType, catalog, layout_of, streamable_layouts
+from paymsg.schema.catalog import MessageType, builtin_catalog, catalog, layout_of
 
 Format = Literal["json", "xml"]
 Progress = Callable[[int], None]
 
 #: message types whose large instances stream (the same as ``iter_transactions``)
-STREAMABLE = frozenset(streamable_layouts())
+#: built-in types whose conversion streams (a schema pack's type is converted whole; read at
+#: import, so a broken pack is reported by the command that reads the catalogue, not here)
+STREAMABLE = frozenset(t.id for t in builtin_catalog() if t.layout.streamable)
 
 FLUSH = 1 << 20  # characters buffered before a write
 _SLOT = "PaymsgStreamSlot"  # placeholder child that marks where streamed XML goes
