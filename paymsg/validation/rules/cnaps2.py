@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from paymsg.codec.envelope.cnaps2 import looks_like_cnaps2, split_envelope
 from paymsg.codec.xml import safe as xmlsafe
@@ -44,24 +42,24 @@ from paymsg.reference.cnaps2 import (
     parse_summary_amount,
     summary_amount_problem,
 )
+from paymsg.reference.codes import (
+    CodeEntry,
+    CodeTable,
+    Confidence,
+    RemittanceTag,
+    message_key,
+    shipped_code_table,
+    table_from_toml,
+)
 from paymsg.schema.catalog import catalog
 from paymsg.schema.layout import CLEARING_MEMBER
 from paymsg.validation.findings import Finding, Severity
 from paymsg.validation.registry import Findings, RuleContext, rule
 
-__all__ = [
-    "CodeEntry",
-    "CodeTable",
-    "RemittanceTag",
-    "load_code_table",
-    "message_key",
-    "shipped_code_table",
-]
+__all__ = ["load_code_table"]
 
 Element: TypeAlias = etree._Element
 
-#: the shipped code table (业务类型 / 业务种类 / remittance tags)
-CODE_TABLE_PATH = Path(__file__).resolve().parents[2] / "reference" / "data" / "cnaps2-codes.toml"
 
 # the NPC (0000, §2.2), the 12-digit bank code (§2.3), the MsgId shape (§2.4), header
 # priority ⇄ settlement priority (§3.2) and the "/XNN/value" remittance line (§8.6) are
@@ -150,181 +148,6 @@ def _header_finding(
 
 # =============================================================================== code tables
 
-Confidence = Literal["C2+", "S1", "INF", "NF", "NPC"]
-
-
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CodeEntry(_Row):
-    """A business type (业务类型) or category (业务种类) code with its names."""
-
-    code: str
-    zh: str = ""
-    en: str = ""
-    #: reference confidence tag; ``NPC`` for rows read from a ccms.906 message
-    confidence: Confidence
-    evidence: str = ""
-    note: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.code} {self.zh}".strip()
-
-
-class RemittanceTag(_Row):
-    """A tag of the HVPS remittance lines ``/XNN/value`` (§8.6)."""
-
-    tag: str
-    zh: str
-    en: str
-    confidence: Confidence
-    #: length of the CNAPS field the tag carries, where the reference names that field
-    max_length: int | None = None
-    evidence: str = ""
-
-
-class _Usage(_Row):
-    business_type: str
-    messages: list[str]
-    confidence: Confidence
-    evidence: str = ""
-
-
-class _Combination(_Row):
-    business_type: str
-    categories: list[str]
-    confidence: Confidence
-    messages: list[str] | None = None
-    evidence: str = ""
-
-
-class _Meta(_Row):
-    source: str = ""
-    authoritative: bool = False
-
-
-class _TableFile(_Row):
-    meta: _Meta = _Meta()
-    business_type: list[CodeEntry] = []
-    category: list[CodeEntry] = []
-    usage: list[_Usage] = []
-    combination: list[_Combination] = []
-    remittance_tag: list[RemittanceTag] = []
-
-
-def message_key(type_id: str) -> str:
-    """``hvps.111.001.01`` → ``hvps.111``: code tables match message types without version."""
-    return ".".join(type_id.strip().split(".")[:2])
-
-
-@dataclass(frozen=True)
-class CodeTable:
-    """业务类型 / 业务种类 codes, where each business type may be used, valid combinations.
-
-    ``usage`` maps a business type to the message types (keys from :func:`message_key`) it
-    may be used in; ``combinations`` maps a business type to ``{message key or None (any
-    message): {category: confidence}}``. A business type absent from ``usage`` (or from
-    ``combinations``) is simply not checked against message types (or categories).
-    """
-
-    source: str
-    authoritative: bool
-    business_types: Mapping[str, CodeEntry]
-    categories: Mapping[str, CodeEntry]
-    usage: Mapping[str, Mapping[str, Confidence]]
-    combinations: Mapping[str, Mapping[str | None, Mapping[str, Confidence]]]
-    tags: Mapping[str, RemittanceTag] = field(default_factory=dict)
-
-    def messages_for(self, business_type: str) -> Mapping[str, Confidence] | None:
-        """Message types ``business_type`` may be used in, or None when the table does not say."""
-        return self.usage.get(business_type)
-
-    def categories_for(
-        self, message_type: str | None, business_type: str
-    ) -> dict[str, Confidence] | None:
-        """Categories valid with ``business_type`` in ``message_type``; None when unknown."""
-        per_message = self.combinations.get(business_type)
-        if not per_message:
-            return None
-        keys: list[str | None] = [None]
-        if message_type:
-            keys.append(message_key(message_type))
-        found = False
-        out: dict[str, Confidence] = {}
-        for key in keys:
-            if key in per_message:
-                found = True
-                out.update(per_message[key])
-        return out if found else None
-
-    @property
-    def severity(self) -> Severity:
-        """Findings against an authoritative (NPC) table are errors, otherwise warnings."""
-        return "error" if self.authoritative else "warning"
-
-    @property
-    def describe(self) -> tuple[str, str]:
-        """How findings name the table (English, Chinese)."""
-        if self.authoritative:
-            return f"the code table {self.source}", f"代码表 {self.source}"
-        return (
-            "the shipped code table (compiled from public sources; set cnaps2_code_table "
-            "to NPC's ccms.906 table for an authoritative check)",
-            "内置代码表（依据公开资料整理；可通过 cnaps2_code_table 加载人民银行 ccms.906 代码表）",
-        )
-
-
-def _from_toml(raw: bytes, source: str) -> CodeTable:
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-        parsed = _TableFile.model_validate(data)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise ConfigError(f"the CNAPS2 code table is invalid: {exc}", source=source) from None
-    business_types: dict[str, CodeEntry] = {}
-    categories: dict[str, CodeEntry] = {}
-    for rows, target, kind in (
-        (parsed.business_type, business_types, "business type"),
-        (parsed.category, categories, "category"),
-    ):
-        for entry in rows:
-            if entry.code in target:
-                raise ConfigError(f"{kind} {entry.code} is listed twice", source=source)
-            target[entry.code] = entry
-    usage: dict[str, dict[str, Confidence]] = {}
-    for row in parsed.usage:
-        if row.business_type not in business_types:
-            raise ConfigError(
-                f"usage row names unknown business type {row.business_type}", source=source
-            )
-        for message in row.messages:
-            usage.setdefault(row.business_type, {})[message_key(message)] = row.confidence
-    combinations: dict[str, dict[str | None, dict[str, Confidence]]] = {}
-    for combo in parsed.combination:
-        unknown = [c for c in combo.categories if c not in categories]
-        if combo.business_type not in business_types or unknown:
-            what = unknown or [combo.business_type]
-            raise ConfigError(
-                f"combination row names unknown code(s) {', '.join(what)}", source=source
-            )
-        keys: list[str | None] = (
-            [message_key(m) for m in combo.messages] if combo.messages is not None else [None]
-        )
-        for key in keys:
-            slot = combinations.setdefault(combo.business_type, {}).setdefault(key, {})
-            for category in combo.categories:
-                slot[category] = combo.confidence
-    return CodeTable(
-        source=parsed.meta.source or source,
-        authoritative=parsed.meta.authoritative,
-        business_types=business_types,
-        categories=categories,
-        usage=usage,
-        combinations=combinations,
-        tags={t.tag: t for t in parsed.remittance_tag},
-    )
-
 
 def _child_text(element: Element, path: str) -> str | None:
     return xmlsafe.text(element, path) or None
@@ -407,7 +230,7 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> CodeTable:
     start = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
     if looks_like_cnaps2(raw) or start.startswith(b"<"):
         return _from_ccms906(raw, path)
-    return _from_toml(raw, path)
+    return table_from_toml(raw, path)
 
 
 def load_code_table(path: str | os.PathLike[str]) -> CodeTable:
@@ -426,12 +249,6 @@ def load_code_table(path: str | os.PathLike[str]) -> CodeTable:
     except OSError as exc:
         raise ConfigError(f"cannot read the CNAPS2 code table: {exc}", source=str(target)) from None
     return _load_cached(resolved, stat.st_mtime_ns, stat.st_size)
-
-
-@cache
-def shipped_code_table() -> CodeTable:
-    """The table shipped with paymsg (``paymsg/reference/data/cnaps2-codes.toml``), read once."""
-    return load_code_table(CODE_TABLE_PATH)
 
 
 def _active_table(ctx: RuleContext) -> CodeTable:

@@ -27,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from paymsg.codec.xml.safe import local_name, namespace_of
+from paymsg.reference.iso import currency
 from paymsg.schema.catalog import MessageType, catalog
 from paymsg.validation.registry import Findings, RuleContext, rule
 from paymsg.validation.rules import checks
@@ -414,7 +415,7 @@ def currency_code(ctx: RuleContext) -> Findings:
     (ActiveOrHistoric…, e.g. InstdAmt or an account's Ccy) also accept withdrawn codes such
     as DEM, so old items can still be described. An unknown code cannot be booked at all."""
     for element, code, where, active in _currency_uses(ctx):
-        known = checks.currency(code)
+        known = currency(code)
         if known is None:
             yield ctx.finding(
                 element,
@@ -453,7 +454,7 @@ def amount_decimals(ctx: RuleContext) -> Findings:
                 continue
             if type_ is not None and type_ in index.ccy and type_ not in MINOR_UNIT_AMOUNTS:
                 continue
-            known = checks.currency(code)
+            known = currency(code)
             amount = ctx.decimal(element)
             if known is None or known.minor is None or amount is None:
                 continue
