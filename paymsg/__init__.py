@@ -4,16 +4,16 @@ Everything public is re-exported here::
 
     import paymsg
     msg = paymsg.parse("examples/iso20022/pacs.008.001.08/cbpr-usd-with-bah.xml")
-    msg.type, msg.document, msg.envelope
+    msg.type, msg.document, msg.envelope, msg.received  # what was read, kept
     paymsg.serialize(msg); paymsg.to_json(msg); paymsg.from_json(text)
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from paymsg.codec.api import detect, parse, serialize
-from paymsg.codec.envelope import wrap as cnaps2
+from paymsg.codec.envelope import wrap as cnaps2  # public as paymsg.cnaps2 (README)
 from paymsg.codec.json.engine import from_json, to_json
-from paymsg.codec.message import BusinessEnvelope, Detection, Message
+from paymsg.codec.message import BusinessEnvelope, Detection, Message, Received
 from paymsg.codec.stream.reader import TransactionStream
 from paymsg.codec.xml.safe import Limits
 from paymsg.convert import Conversion, LossEntry, convert
@@ -59,6 +59,7 @@ __all__ = [
     "Message",
     "MessageType",
     "PaymsgError",
+    "Received",
     "Report",
     "SignatureError",
     "TransactionStream",

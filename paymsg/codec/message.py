@@ -26,6 +26,8 @@ class BusinessEnvelope:
     header: Any | None = None
     header_type: str | None = None
     wrapper: str | None = None
+    #: ``xsi:*`` attributes of the ``AppHdr`` root as received (see :attr:`Message.xsi`)
+    header_xsi: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def wrapper_tag(self) -> str | None:
@@ -50,6 +52,27 @@ class Detection:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What a parsed :class:`Message` was read from, so that nothing reads it again.
+
+    ``raw`` is the input as given (CNAPS2 text with its envelope, or XML with any wrapper);
+    ``body`` the XML that holds the document, exactly as received (``raw`` after a CNAPS2
+    envelope, else ``raw`` itself) and ``line_offset`` the lines before it; ``detection``
+    how the type was decided. A validator checks ``raw`` instead of serializing the
+    document again (its findings then carry the input's own line numbers).
+
+    It describes the input, not later edits: the document is a mutable dataclass, so code
+    that changes ``message.document`` after parsing and wants the change checked sets
+    ``message.received = None`` (or builds a new :class:`Message`).
+    """
+
+    raw: bytes = field(repr=False)
+    body: bytes = field(repr=False)
+    line_offset: int
+    detection: Detection
+
+
 @dataclass(slots=True)
 class Message:
     """A payment message: its type id, its typed document and what surrounds it.
@@ -65,3 +88,9 @@ class Message:
     envelope: BusinessEnvelope | Cnaps2Envelope | None = None
     #: the body bytes as received (CNAPS2), so an unchanged message relays byte for byte
     original: bytes | None = field(default=None, repr=False, compare=False)
+    #: what :func:`paymsg.parse` read (None for a message built in code or read from JSON)
+    received: Received | None = field(default=None, repr=False, compare=False)
+    #: ``xsi:*`` attributes of the ``Document`` root (local name → value, e.g.
+    #: ``{"schemaLocation": "urn:… pacs.008.001.08.xsd"}``): not part of the model, but
+    #: relayed: parsing keeps them and serializing (XML, JSON, CNAPS2) writes them back
+    xsi: dict[str, str] = field(default_factory=dict, repr=False, compare=False)

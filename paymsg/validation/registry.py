@@ -29,7 +29,8 @@ from typing import Any
 from lxml import etree
 
 from paymsg.codec.envelope.cnaps2 import Cnaps2Header
-from paymsg.codec.xml.safe import element_path, find, findall, text
+from paymsg.codec.xml.fast import element_path
+from paymsg.codec.xml.safe import find, findall, text
 from paymsg.schema.catalog import MessageType
 from paymsg.schema.layout import Layout
 from paymsg.validation.config import ValidationConfig

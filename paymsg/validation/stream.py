@@ -34,7 +34,8 @@ from lxml import etree
 from paymsg.codec.api import Source, is_json
 from paymsg.codec.stream import reader as codec_stream
 from paymsg.codec.stream.reader import TransactionStream, drop
-from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, element_path, local_name, namespace_of
+from paymsg.codec.xml.fast import element_path
+from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, local_name, namespace_of
 from paymsg.errors import BindingError, EnvelopeError, PaymsgError
 from paymsg.schema.catalog import MessageType, catalog
 from paymsg.validation.config import ValidationConfig, profile

@@ -380,17 +380,17 @@ def test_collector_paused_during_a_fast_bind_and_restored_after(
 def test_the_generic_binder_runs_with_the_collector_as_the_application_set_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from paymsg.codec.xml import binding
+    from xsdata.formats.dataclass.parsers import XmlParser
 
     xml, mtype, _ = PARTS[0]
     seen: list[bool] = []
-    real = binding.XmlParser.parse
+    real = XmlParser.parse
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         seen.append(_automatic_collection_paused())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(binding.XmlParser, "parse", spy)
+    monkeypatch.setattr(XmlParser, "parse", spy)
     bind(parse_xml(xml), mtype, engine="xsdata")
     assert seen == [False]
 
@@ -413,14 +413,14 @@ def test_collector_state_restored_after_a_failed_bind(was_enabled: bool) -> None
 
 def test_collector_pauses_nest_across_threads() -> None:
     """Overlapping binds in two threads: the collector stays paused until the last ends."""
-    from paymsg.codec.xml import binding
+    from paymsg.codec.xml import gcpause
 
     inside = threading.Event()
     release = threading.Event()
     before = gc.get_threshold()
 
     def long_bind() -> None:
-        with binding.paused_gc():
+        with gcpause.paused_gc():
             inside.set()
             release.wait(5)
 
@@ -437,13 +437,13 @@ def test_collector_pauses_nest_across_threads() -> None:
 
 def _during_a_pause(change: Callable[[], None]) -> None:
     """``change`` made by the application (another thread) while a bind holds the pause."""
-    from paymsg.codec.xml import binding
+    from paymsg.codec.xml import gcpause
 
     inside = threading.Event()
     release = threading.Event()
 
     def long_bind() -> None:
-        with binding.paused_gc():
+        with gcpause.paused_gc():
             inside.set()
             release.wait(5)
 
@@ -504,10 +504,10 @@ def test_a_long_bind_does_not_keep_the_collector_off_for_its_whole_length() -> N
     (6 s measured); now a young collection runs every GC_CHUNK repeated elements, so
     cyclic garbage other threads make meanwhile is still reclaimed."""
     from benchmarks import messages
-    from paymsg.codec.xml import binding
+    from paymsg.codec.xml import gcpause
 
     mtype = catalog().get("camt.053.001.08")
-    entries = 4 * binding.GC_CHUNK
+    entries = 4 * gcpause.GC_CHUNK
     document = split_parts(parse_xml(messages.camt053(entries))).document
     bind(copy.deepcopy(document), mtype)  # decoders compiled
     statement = None

@@ -22,20 +22,22 @@ from paymsg.codec.envelope.cnaps2 import (
     split_envelope,
 )
 from paymsg.codec.envelope.signing import (
-    DEFAULT_SM2_USER_ID,
     Signer,
     SigningProfile,
-    SM2Signer,
-    SM2Verifier,
     Verifier,
     default_signing_profiles,
-    generate_sm2_keypair,
     load_signing_profiles,
     sign_envelope,
     signature_data,
     signature_string,
     signing_profile,
     verify_envelope,
+)
+from paymsg.codec.envelope.sm2 import (
+    DEFAULT_SM2_USER_ID,
+    SM2Signer,
+    SM2Verifier,
+    generate_sm2_keypair,
 )
 from paymsg.errors import ConfigError, SignatureError
 

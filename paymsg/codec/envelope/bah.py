@@ -33,16 +33,18 @@ class IsoParts:
     wrapper: str | None
 
 
-def _known(element: etree._Element) -> MessageType | None:
-    mtype = catalog().by_namespace(namespace_of(element.tag))
-    if mtype is not None and mtype.root == local_name(element.tag):
+def part_type(tag: str) -> MessageType | None:
+    """The catalogued message type whose part (``Document`` or ``AppHdr``) an element with
+    this Clark name is, or None: the one test by which every reader recognises a part."""
+    mtype = catalog().by_namespace(namespace_of(tag))
+    if mtype is not None and mtype.root == local_name(tag):
         return mtype
     return None
 
 
 def split_parts(root: etree._Element, *, source: str | None = None) -> IsoParts:
     """Locate the ISO ``Document`` (and ``AppHdr``) in a parsed XML tree."""
-    own = _known(root)
+    own = part_type(root.tag)
     if own is not None:
         return IsoParts(root, own, None, None, None)
 
@@ -60,7 +62,7 @@ def split_parts(root: etree._Element, *, source: str | None = None) -> IsoParts:
         name = local_name(element.tag)
         if name not in ("Document", "AppHdr"):
             continue
-        known = _known(element)
+        known = part_type(element.tag)
         if known is None:
             continue
         # ``is not None``: an element's truth value is whether it has children, so an empty

@@ -8,7 +8,9 @@ block. Defaults, each overridable:
   (``pacs.008.001.02`` → ``hvps.111.001.01``);
 * sender / receiver: the instructing / instructed direct participants of the body
   (``InstgDrctPty`` / ``InstdDrctPty``, or the ISO ``InstgAgt`` / ``InstdAgt`` clearing
-  member ids) — this matches every public sample (reference §2.2, [C2+]);
+  member ids) — this matches every public sample (reference §2.2, [C2+]); where they sit
+  in each type is the type's layout (``parties`` in ``xsd/catalog.toml``), read on the
+  typed document itself (:mod:`paymsg.codec.paths`);
 * system codes: the body's ``SysCd`` when it has one (a CCMS message serving BEPS
   carries BEPS), else the catalogue's ``system`` of the type;
 * date and time: now, in Beijing time (a naive ``now`` is taken as Beijing time; an aware
@@ -48,8 +50,8 @@ from paymsg.codec.envelope.signing import (
     signing_profile,
     verify_envelope,
 )
-from paymsg.codec.json.engine import to_data
 from paymsg.codec.message import Message
+from paymsg.codec.paths import first_text, message_element, values_at
 from paymsg.codec.xml.safe import parse_xml
 from paymsg.errors import EnvelopeError, UnknownMessageTypeError
 from paymsg.reference.cnaps2 import (
@@ -62,34 +64,13 @@ from paymsg.reference.cnaps2 import (
     default_id_generator,
 )
 from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.layout import CLEARING_MEMBER
 
 
-def _first(node: Any, path: tuple[str, ...]) -> str | None:
-    """The first scalar at ``path`` under ``node`` (lists: first item), searched at any depth."""
-    if isinstance(node, list):
-        for item in node:
-            found = _first(item, path)
-            if found:
-                return found
-        return None
-    if not isinstance(node, dict):
-        return None
-    here: Any = node
-    for key in path:
-        here = here.get(key) if isinstance(here, dict) else None
-        if isinstance(here, list):
-            here = here[0] if here else None
-    if isinstance(here, str):
-        return here
-    for value in node.values():
-        found = _first(value, path)
-        if found:
-            return found
-    return None
-
-
-def _party(data: dict[str, Any], direct: str, agent: str) -> str | None:
-    return _first(data, (direct,)) or _first(data, (agent, "FinInstnId", "ClrSysMmbId", "MmbId"))
+def _party(body: Any, direct: tuple[str, ...], agent: tuple[str, ...]) -> str | None:
+    """A participant of the message: its direct-participant element, else the clearing
+    member id of its agent (candidate paths from the type's layout)."""
+    return first_text(body, direct) or first_text(body, [f"{a}/{CLEARING_MEMBER}" for a in agent])
 
 
 def _cnaps_type(document: Any, type: str | None) -> MessageType:
@@ -135,17 +116,19 @@ def wrap(
     profile: SigningProfile | None = None,
 ) -> Message:
     """A CNAPS2 :class:`~paymsg.Message` with its header built (and signed with ``signer``)."""
+    xsi: dict[str, str] = {}
     if isinstance(document_or_message, Message):
-        document = document_or_message.document
+        document, xsi = document_or_message.document, dict(document_or_message.xsi)
         type = type or (document_or_message.type if document_or_message.type in catalog() else None)
         if type is not None and catalog().get(type).standard != "cnaps2":
             type = None
     else:
         document = document_or_message
     mtype = _cnaps_type(document, type)
-    data = to_data(document)
-    sender = sender or _party(data, "InstgDrctPty", "InstgAgt")
-    receiver = receiver or _party(data, "InstdDrctPty", "InstdAgt")
+    parties = mtype.layout.parties
+    body = message_element(document)
+    sender = sender or _party(body, parties.instructing, parties.instructing_agent)
+    receiver = receiver or _party(body, parties.instructed, parties.instructed_agent)
     if not sender or not receiver:
         missing = "sender" if not sender else "receiver"
         raise EnvelopeError(
@@ -155,12 +138,11 @@ def wrap(
             hint=f"pass {missing}='…' (12-digit bank code, or 0000 for the NPC)",
         )
     if priority is None:
-        priority = PRIORITY_BY_SETTLEMENT.get(_first(data, ("SttlmPrty",)) or "", "3")
-    system = _first(data, ("SysCd",)) or mtype.system or ""
+        settlement = first_text(body, parties.settlement_priority)
+        priority = PRIORITY_BY_SETTLEMENT.get(settlement or "", "3")
+    system = first_text(body, parties.system_code) or mtype.system or ""
     if direction is None:
-        forwarded = isinstance(data, dict) and any(
-            isinstance(body, dict) and "NPCPrcInf" in body for body in data.values()
-        )
+        forwarded = next(values_at(body, "NPCPrcInf"), None) is not None
         direction = "D" if sender == NPC or forwarded else "U"
     stamp = beijing_now(now)
     mesg_id = mesg_id or (id_generator or default_id_generator)()
@@ -184,10 +166,10 @@ def wrap(
         raise EnvelopeError(f"cannot build the CNAPS2 header: {first['msg']}") from None
     envelope = Cnaps2Envelope(header=header)
     if signer is not None:
-        body = parse_xml(document_xml(document, mtype))
+        body = parse_xml(document_xml(document, mtype, xsi))
         profile = profile or signing_profile(mtype.id)
         envelope = sign_envelope(envelope, body, profile, signer)
-    return Message(mtype.id, document, envelope)
+    return Message(mtype.id, document, envelope, xsi=xsi)
 
 
 __all__ = [

@@ -5,7 +5,9 @@ Keys are the ISO/CNAPS XML tag names; absent optional elements are omitted (neve
 strings, so no value passes through a float. An element with attributes and a value
 (an amount) is ``{"@Ccy": "CNY", "#text": "100.00"}``. Content the schema allows but
 the model does not type (``xs:any``, e.g. supplementary data) is kept as XML text
-under ``"#any"``, so it survives the round trip.
+under ``"#any"``, so it survives the round trip. ``xsi:*`` attributes on the
+``Document`` root are the top-level ``"xsi"`` member (``{"schemaLocation": "…"}``), those
+on an ``AppHdr`` the envelope's ``"header_xsi"``; both are written only when present.
 
 Two engines give the same results. The generic one reads xsdata's metadata for every
 object (``_generic_to_data`` / ``_generic_from_data``); it is the reference, and it
@@ -24,7 +26,7 @@ functions are generated from each shape and compiled once, as the XML decoders o
 The fast functions cover the ordinary case and hand everything else to the generic
 engine: an object with ``xs:any`` content is written and read generically; a value
 whose run-time type is not the one the shape expects is converted by
-:func:`_value_out`; a value a fast decoder refuses goes to xsdata's converter. When
+:func:`value_out`; a value a fast decoder refuses goes to xsdata's converter. When
 ``load`` meets anything it cannot take as is (a value of the wrong JSON type, an
 unknown member, a missing required field, a value no converter accepts) it gives up
 and the generic engine reads the whole document again, which raises the located
@@ -38,6 +40,7 @@ import dataclasses
 import functools
 import json
 import keyword
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
@@ -50,7 +53,6 @@ from lxml import etree
 from pydantic import ValidationError
 from xsdata.formats.converter import converter
 from xsdata.formats.dataclass.models.elements import XmlMeta, XmlVar
-from xsdata.formats.dataclass.serializers import XmlSerializer
 from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod, XmlTime
 
 from paymsg.codec import lexical
@@ -58,7 +60,6 @@ from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import fill_wrapper
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import CONTEXT, generic_parser, paused_gc
 from paymsg.codec.xml.codegen_runtime import (
     Slot,
     Source,
@@ -66,6 +67,8 @@ from paymsg.codec.xml.codegen_runtime import (
     emit_construct,
     emit_dispatch,
 )
+from paymsg.codec.xml.context import CONTEXT, generic_parser, generic_serializer
+from paymsg.codec.xml.gcpause import paused_gc
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, parse_xml
 from paymsg.errors import BindingError, EnvelopeError, InputError
 from paymsg.schema.catalog import MessageType, catalog
@@ -125,7 +128,7 @@ def _generic_value_out(value: Any) -> Any:
 
 def _wildcard_xml(obj: Any, meta: XmlMeta) -> list[str]:
     """The wildcard children of ``obj`` as standalone XML fragments."""
-    serializer = XmlSerializer(context=CONTEXT)
+    serializer = generic_serializer(indented=False)
     holder = etree.fromstring(serializer.render(obj).encode("utf-8"))
     known = {var.qname for var in meta.get_element_vars() if not var.is_wildcard}
     fragments = []
@@ -460,8 +463,8 @@ def _wildcard_guard(src: Source, shape: _Shape, action: list[str]) -> None:
 
 
 def _data_expr(src: Source, f: _Field, var: str) -> str:
-    """``_value_out(var)``, with the work done inline for the type the field expects."""
-    other = f"{src.const(_value_out)}({var})"
+    """``value_out(var)``, with the work done inline for the type the field expects."""
+    other = f"{src.const(value_out)}({var})"
     if f.cls is not None:
         if f.shape is None:
             return other
@@ -513,7 +516,7 @@ def _dump(data: Any, level: int, pads: _Pads) -> str:
 
 
 def _dump_value(value: Any, level: int, pads: _Pads) -> str:
-    return _dump(_value_out(value), level, pads)
+    return _dump(value_out(value), level, pads)
 
 
 def _write_source(shape: _Shape, src: Source) -> None:
@@ -544,7 +547,7 @@ def _write_source(shape: _Shape, src: Source) -> None:
             _write_value(src, 4, f, "x", "lv + 2")
             src.emit(3, "out.append(P[lv + 1] + ']')")
             src.emit(2, "else:")
-            items = f"[{src.const(_value_out)}(x) for x in v]"
+            items = f"[{src.const(value_out)}(x) for x in v]"
             src.emit(3, f"out.append({dump}({items}, lv + 1, P))")
         else:
             _write_value(src, 2, f, "v", "lv + 1")
@@ -690,7 +693,7 @@ def to_data(obj: Any) -> dict[str, Any]:
     return _generic_to_data(obj)
 
 
-def _value_out(value: Any) -> Any:
+def value_out(value: Any) -> Any:
     return (
         to_data(value)
         if is_dataclass(value) and not isinstance(value, type)
@@ -741,6 +744,8 @@ def _message_head(message: Message, engine: Engine) -> dict[str, Any]:
             env["AppHdr"] = _to_data(engine)(envelope.header)
         if envelope.wrapper is not None:
             env["wrapper"] = envelope.wrapper
+        if envelope.header_xsi:
+            env["header_xsi"] = dict(envelope.header_xsi)
         out["envelope"] = env
     elif isinstance(envelope, cnaps2.Cnaps2Envelope):
         env = {"kind": "cnaps2", "header": envelope.header.model_dump(mode="json")}
@@ -749,6 +754,8 @@ def _message_head(message: Message, engine: Engine) -> dict[str, Any]:
         if envelope.raw and envelope.raw != envelope.encode() and cnaps2.raw_matches(envelope):
             env["raw"] = envelope.raw.decode("latin-1")  # the exact bytes received, for relay
         out["envelope"] = env
+    if message.xsi:
+        out["xsi"] = dict(message.xsi)
     return out
 
 
@@ -791,9 +798,9 @@ def message_from_data(data: Any, source: str | None = None) -> Message:
 
 
 #: the members of paymsg JSON, of a business envelope and of a CNAPS2 envelope
-_TOP_MEMBERS = ("type", "envelope", "document")
+_TOP_MEMBERS = ("type", "envelope", "xsi", "document")
 _ENVELOPE_MEMBERS = {
-    "business": ("kind", "header_type", "AppHdr", "wrapper"),
+    "business": ("kind", "header_type", "AppHdr", "wrapper", "header_xsi"),
     "cnaps2": ("kind", "header", "signature", "raw"),
 }
 
@@ -846,8 +853,29 @@ def _message_from_data(data: Any, source: str | None, engine: Engine) -> Message
             if wrapper is not None:  # checked now: slots, well-formed, safe
                 parts = {"Document": b"<D/>"} | ({"AppHdr": b"<A/>"} if header else {})
                 fill_wrapper(wrapper, parts)
-            envelope = BusinessEnvelope(header=header, header_type=header_type, wrapper=wrapper)
-    return Message(mtype.id, document, envelope)
+            header_xsi = _xsi(env.get("header_xsi"), "/envelope/header_xsi", source)
+            envelope = BusinessEnvelope(header, header_type, wrapper, header_xsi)
+    return Message(mtype.id, document, envelope, xsi=_xsi(data.get("xsi"), "/xsi", source))
+
+
+#: an XML name without a colon (an attribute's local name)
+_NCNAME = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def _xsi(value: Any, path: str, source: str | None) -> dict[str, str]:
+    """An ``xsi`` member: an object of attribute local names and string values."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(f"{path.lstrip('/')} must be an object", source=source, path=path)
+    for name, text in value.items():
+        if not isinstance(text, str) or not _NCNAME.fullmatch(name):
+            raise InputError(
+                f"{path.lstrip('/')}: each member is an xsi attribute name with a string value",
+                source=source,
+                path=f"{path}/{name}",
+            )
+    return dict(value)
 
 
 def _optional_str(env: dict[str, Any], key: str, source: str | None) -> str | None:

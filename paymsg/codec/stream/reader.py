@@ -22,24 +22,22 @@ from typing import Any, Protocol
 
 from lxml import etree
 
-from paymsg.codec.api import Source
-from paymsg.codec.envelope import cnaps2
+from paymsg.codec.detect import HEAD, Source, unwrap_head
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import generic_parser, paused_gc
+from paymsg.codec.xml.context import generic_parser
+from paymsg.codec.xml.fast import element_path
+from paymsg.codec.xml.gcpause import paused_gc
 from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
     Limits,
-    element_path,
     iterparse,
     local_name,
-    namespace_of,
     too_deep_below,
 )
 from paymsg.errors import (
     BindingError,
     EnvelopeError,
     InputError,
-    MalformedXMLError,
     PaymsgError,
     UnknownMessageTypeError,
     UnsafeXMLError,
@@ -315,16 +313,16 @@ def iter_transactions(
 
 
 def _open(stream: Any, name: str | None, type_id: str | None) -> TransactionStream:
-    head = stream.read(HEAD)
-    header = None
-    line_offset = skipped = 0
-    if cnaps2.looks_like_cnaps2(head):
-        envelope, offset = cnaps2.split_envelope(head)
-        header = envelope.header
-        type_id = type_id or header.mesg_type
-        line_offset = head.count(b"\n", 0, offset)
-        head, skipped = head[offset:], offset
-    found = find_document(head, name, complete=len(head) < HEAD)
+    first = stream.read(HEAD)
+    opened = unwrap_head(first, source=name)
+    header = opened.envelope.header if opened.envelope is not None else None
+    type_id = type_id or (header.mesg_type if header is not None else None)
+    head, skipped, line_offset, found = (
+        opened.body,
+        opened.skipped,
+        opened.line_offset,
+        opened.found,
+    )
     mtype = catalog().get(type_id) if type_id else found
     if mtype is not None and found is not None and found.namespace != mtype.namespace:
         raise BindingError(
@@ -363,30 +361,6 @@ def _open(stream: Any, name: str | None, type_id: str | None) -> TransactionStre
         _reader=reader,
         _skipped=skipped,
     )
-
-
-HEAD = 64 * 1024  # read first: the CNAPS2 envelope, or a wrapper up to its Document
-
-
-def find_document(head: bytes, name: str | None, *, complete: bool) -> MessageType | None:
-    """The type of the catalogued ``Document`` in ``head`` (the root, or inside a wrapper),
-    or None. ``complete`` says ``head`` is the whole input (else it may end mid-element)."""
-    probe = iterparse(_Prefixed(head, io.BytesIO()), events=("start",), name=name, head=head)
-    started = False
-    try:
-        for _, element in probe:
-            started = True
-            tag = element.tag
-            mtype = catalog().by_namespace(namespace_of(tag))
-            if mtype is not None and mtype.root == local_name(tag) == "Document":
-                return mtype
-    except MalformedXMLError:
-        if complete:
-            raise
-        return None  # the Document starts further in than the head: not streamed
-    if not started:
-        raise MalformedXMLError("no XML body", source=name)
-    return None
 
 
 class _Prefixed(io.RawIOBase):

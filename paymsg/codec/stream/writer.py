@@ -52,21 +52,22 @@ from typing import IO, Any, Literal
 
 from lxml import etree
 
-from paymsg.codec.api import XML_DECLARATION, _is_json, document_xml, load_file, serialize
+from paymsg.codec.api import XML_DECLARATION, document_xml, load_file, serialize
+from paymsg.codec.detect import HEAD, is_json, located, split_cnaps2
 from paymsg.codec.envelope import cnaps2
-from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, split_parts
-from paymsg.codec.json.engine import _value_out, message_to_data, to_json
+from paymsg.codec.envelope.bah import DEFAULT_WRAPPER, fill_wrapper, part_type, split_parts
+from paymsg.codec.json.engine import message_to_data, to_json, value_out
 from paymsg.codec.message import BusinessEnvelope, Message
-from paymsg.codec.stream.reader import LAYOUTS
 from paymsg.codec.xml import fast
-from paymsg.codec.xml.binding import _PARSER_CONFIG, CONTEXT, bind
+from paymsg.codec.xml.binding import bind, xsi_markup, xsi_of
+from paymsg.codec.xml.context import generic_parser
 from paymsg.codec.xml.safe import (
     DEFAULT_LIMITS,
     Limits,
-    _too_deep,
     iterparse,
     local_name,
     namespace_of,
+    too_deep,
 )
 from paymsg.errors import (
     BindingError,
@@ -74,15 +75,14 @@ from paymsg.errors import (
     PaymsgError,
     UnsafeXMLError,
 )
-from paymsg.schema.catalog import MessageType, catalog
+from paymsg.schema.catalog import MessageType, catalog, layout_of, streamable_layouts
 
 Format = Literal["json", "xml"]
 Progress = Callable[[int], None]
 
 #: message types whose large instances stream (the same as ``iter_transactions``)
-STREAMABLE = frozenset(LAYOUTS)
+STREAMABLE = frozenset(streamable_layouts())
 
-HEAD = 64 * 1024  # bytes read first: CNAPS2 envelope, JSON sniffing, DOCTYPE detection
 FLUSH = 1 << 20  # characters buffered before a write
 _SLOT = "PaymsgStreamSlot"  # placeholder child that marks where streamed XML goes
 _XML_SPACE = " \t\r\n"
@@ -247,7 +247,7 @@ def _inner(type_id: str) -> str | None:
     (camt.053: ``Stmt``, which holds the entries), or None when the message element holds
     the transactions itself."""
     mtype = catalog().get(type_id)
-    transaction = LAYOUTS[type_id].transaction_name
+    transaction = layout_of(type_id).transaction_name
     for message in fast.plan_for(mtype.root_class).order:
         if message.plan is None:
             continue
@@ -279,13 +279,6 @@ def _all_tags() -> list[str]:
     for type_id in sorted(STREAMABLE):
         tags.update(_tags_of(catalog().get(type_id)))
     return sorted(tags)
-
-
-def _known(element: etree._Element) -> MessageType | None:
-    mtype = catalog().by_namespace(namespace_of(element.tag))
-    if mtype is not None and mtype.root == local_name(element.tag):
-        return mtype
-    return None
 
 
 # --------------------------------------------------------------------------- input
@@ -389,6 +382,9 @@ class _Run:
         self.header_element: etree._Element | None = None
         self.header: Any = None
         self.header_type: MessageType | None = None
+        # xsi:* attributes of the Document and AppHdr roots, written back as parse keeps them
+        self.xsi: dict[str, str] = {}
+        self.header_xsi: dict[str, str] = {}
         self.in_header = False
         self.stack: list[_Frame] = []
         self.parts = 0
@@ -421,32 +417,24 @@ class _Run:
                 self._finish(file)
         except NotStreamable as exc:
             if exc.error is not None:
-                self._located(exc.error)
+                located(exc.error, self.name, self.line_offset)
             raise
         except PaymsgError as exc:
-            raise NotStreamable(exc.message, self._located(exc)) from None
+            # file name, and lines counted from the top of CNAPS2 text (as in memory)
+            raise NotStreamable(exc.message, located(exc, self.name, self.line_offset)) from None
         finally:
             if self.spool is not None:
                 self.spool.close()
         assert self.mtype is not None
         return Converted(self.mtype.id, streamed=True, parts=self.parts, engine=self.engine)
 
-    def _located(self, exc: PaymsgError) -> PaymsgError:
-        """File name, and lines counted from the top of CNAPS2 text (as in memory)."""
-        exc.with_source(self.name)
-        if self.line_offset and exc.line is not None:
-            exc.line += self.line_offset
-        return exc
-
     def _walk(self, file: IO[bytes]) -> None:
         head = file.read(HEAD)
-        if _is_json(head):
+        if is_json(head):
             raise NotStreamable("paymsg JSON input is read whole")
-        offset = 0
         tags = _all_tags()
-        if cnaps2.looks_like_cnaps2(head):
-            self.cnaps, offset = cnaps2.split_envelope(head)
-            self.line_offset = head.count(b"\n", 0, offset)
+        self.cnaps, offset, self.line_offset = split_cnaps2(head)
+        if self.cnaps is not None:
             self.mtype = catalog().get(self.type_id or self.cnaps.header.mesg_type)
             if self.mtype.id not in STREAMABLE:
                 raise NotStreamable(f"{self.mtype.id} does not stream")
@@ -477,7 +465,7 @@ class _Run:
             if element is self.root:
                 return
         if local_name(element.tag) in ("Document", "AppHdr") and self.wrapped:
-            known = _known(element)
+            known = part_type(element.tag)
             if known is not None:
                 self._part(element, known)
                 return
@@ -507,7 +495,7 @@ class _Run:
                 raise NotStreamable("the CNAPS2 body is not the type the header names")
             self._open_document(root, self.mtype)
             return
-        known = _known(root)
+        known = part_type(root.tag)
         if known is None:
             self.wrapped = True
         elif local_name(root.tag) == "Document":
@@ -537,6 +525,7 @@ class _Run:
         self.in_header = False
         self._check_depth(element, _depth_of(element))
         assert self.header_type is not None
+        self.header_xsi = xsi_of(element)
         self.header = bind(element, self.header_type, source=self.name)
 
     # -- the Document -----------------------------------------------------------------
@@ -552,6 +541,7 @@ class _Run:
             raise NotStreamable(f"{mtype.id} does not stream")
         self.mtype = mtype
         self.document = element
+        self.xsi = xsi_of(element)
         self.document_depth = _depth_of(element)
         shape = _shape(mtype.root_class)
         _plain(shape.plan, mtype.root)
@@ -565,7 +555,7 @@ class _Run:
             self.sink.write("{")
         elif not self.relay:
             frame.level = 0
-            frame.extra = f' xmlns="{fast._escape_attr(mtype.namespace)}"'
+            frame.extra = f' xmlns="{fast.escape_attr(mtype.namespace)}"{xsi_markup(self.xsi)}'
             self.doc_bytes = len(XML_DECLARATION) + 2  # and the newlines after the root
             if self.wrapped:
                 self._use_spool()
@@ -584,7 +574,7 @@ class _Run:
         """``{"type": …, "envelope": …, "document": `` as ``to_json`` writes it."""
         assert self.mtype is not None
         envelope: Any = self._business_envelope() if self.wrapped else self.cnaps
-        data = message_to_data(Message(self.mtype.id, _NoDocument(), envelope))
+        data = message_to_data(Message(self.mtype.id, _NoDocument(), envelope, xsi=self.xsi))
         text = json.dumps(data, ensure_ascii=False, indent=2)
         if list(data)[-1] != "document" or not text.endswith('"document": {}\n}'):
             raise NotStreamable("the JSON head is not laid out as expected")
@@ -597,7 +587,7 @@ class _Run:
         if parts.document is not self.document or parts.header is not self.header_element:
             raise NotStreamable("the wrapper's parts are not the ones streamed")
         header_type = self.header_type.id if self.header is not None and self.header_type else None
-        return BusinessEnvelope(header=self.header, header_type=header_type, wrapper=parts.wrapper)
+        return BusinessEnvelope(self.header, header_type, parts.wrapper, self.header_xsi)
 
     # -- containers -------------------------------------------------------------------
 
@@ -726,7 +716,7 @@ class _Run:
             value = self._generic(plan, element, path)
             if self.to == "xml" and not self.relay:
                 try:
-                    fast._write(value, plan, local_name(element.tag), [], "")
+                    fast.write_element(value, plan, local_name(element.tag), [], "")
                 except fast.Unsupported as exc:
                     raise NotStreamable(f"{path} needs xsdata's serializer ({exc})") from None
             raise _Restart
@@ -734,10 +724,7 @@ class _Run:
 
     def _generic(self, plan: fast.Plan, element: etree._Element, path: str) -> Any:
         """Bind with xsdata's binder, as the in-memory path does when the plans fall short."""
-        from xsdata.formats.dataclass.parsers import XmlParser
-        from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
-
-        parser = XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
+        parser = generic_parser()
         # the binder consumes what it reads: keep the element to bind again (relay) or to
         # point at the problem (an error the stream reports itself)
         keep = self.relay or not self.exact_limits
@@ -812,7 +799,7 @@ class _Run:
 
     def _json_child(self, frame: _Frame, child: fast.Child, value: Any) -> None:
         level = self._json_member(frame, child)
-        text = json.dumps(_value_out(value), ensure_ascii=False, indent=2)
+        text = json.dumps(value_out(value), ensure_ascii=False, indent=2)
         self.sink.write(text.replace("\n", "\n" + "  " * level))
 
     def _json_close(self, frame: _Frame) -> None:
@@ -845,12 +832,12 @@ class _Run:
             if type(value) is not child.plan.cls:
                 raise NotStreamable(f"{tag} holds a {type(value).__name__}")
             try:
-                fast._write(value, child.plan, tag, out, "  " * level)
+                fast.write_element(value, child.plan, tag, out, "  " * level)
             except fast.Unsupported as exc:
                 raise NotStreamable(f"{tag} needs xsdata's serializer ({exc})") from None
         else:
             assert child.encode is not None
-            out.append(f"{'  ' * level}<{tag}>{fast._escape_text(child.encode(value))}</{tag}>")
+            out.append(f"{'  ' * level}<{tag}>{fast.escape_text(child.encode(value))}</{tag}>")
         text = "".join(out)
         self.doc_bytes += _utf8(text)
         self.sink.write(self._reindented(text, level) if self.wrapped else text)
@@ -884,7 +871,7 @@ class _Run:
     def _finish(self, file: IO[bytes]) -> None:
         assert self.root is not None
         if self.wrapped:
-            if _too_deep(self.limits.max_depth)(self.root):
+            if too_deep(self.limits.max_depth)(self.root):
                 self._too_deep()
             self._finish_wrapped()
         elif self.relay:
@@ -914,15 +901,14 @@ class _Run:
         children go: the Document is a placeholder holding one marker child."""
         assert self.mtype is not None
         envelope = self._business_envelope()
-        ns = fast._escape_attr(self.mtype.namespace)
+        ns = fast.escape_attr(self.mtype.namespace)
         root, message = self.mtype.root, self.message_name
-        placeholder = (
-            f'<{root} xmlns="{ns}">\n  <{message}>\n    <{_SLOT}/>\n  </{message}>\n</{root}>\n'
-        )
+        start = f'<{root} xmlns="{ns}"{xsi_markup(self.xsi)}>'
+        placeholder = f"{start}\n  <{message}>\n    <{_SLOT}/>\n  </{message}>\n</{root}>\n"
         parts = {"Document": XML_DECLARATION + placeholder.encode("utf-8") + b"\n"}
         if envelope.header is not None:
             header_type = catalog().get(envelope.header_type or "head.001.001.02")
-            parts["AppHdr"] = document_xml(envelope.header, header_type)
+            parts["AppHdr"] = document_xml(envelope.header, header_type, envelope.header_xsi)
         wrapper = fill_wrapper(envelope.wrapper or DEFAULT_WRAPPER, parts)
         rendered = etree.tostring(wrapper, encoding="UTF-8")
         slot = f"<{_SLOT}/>".encode()

@@ -8,44 +8,38 @@ message's schema.
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from lxml import etree
 from xsdata.exceptions import ConverterError, ParserError
-from xsdata.formats.dataclass.context import XmlContext
-from xsdata.formats.dataclass.parsers import XmlParser
-from xsdata.formats.dataclass.parsers.config import ParserConfig
-from xsdata.formats.dataclass.parsers.handlers import LxmlEventHandler
-from xsdata.formats.dataclass.serializers import XmlSerializer
-from xsdata.formats.dataclass.serializers.config import SerializerConfig
 
-from paymsg.codec.xml.safe import element_path, local_name
+from paymsg.codec.xml import fast
+from paymsg.codec.xml.context import CONTEXT, generic_parser, generic_serializer
+from paymsg.codec.xml.gcpause import paused_gc
+from paymsg.codec.xml.safe import local_name
 from paymsg.errors import BindingError
 from paymsg.schema.catalog import MessageType
 
-CONTEXT = XmlContext()
+__all__ = [
+    "CONTEXT",
+    "XSI_NS",
+    "Engine",
+    "bind",
+    "compiled_schema",
+    "generic_parser",
+    "render",
+    "xsi_markup",
+    "xsi_of",
+]
+
 Engine = Literal["fast", "xsdata"]
 _NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
 _PREFIXED_STEP = re.compile(r"^(\w+):(\w+)")
-
-_PARSER_CONFIG = ParserConfig(
-    fail_on_unknown_properties=True,
-    fail_on_unknown_attributes=False,  # xsi:schemaLocation and friends are not data
-    fail_on_converter_warnings=True,
-)
-_SERIALIZER_CONFIG = SerializerConfig(indent="  ", xml_declaration=False)
-
-
-def generic_parser() -> XmlParser:
-    """xsdata's binder as paymsg configures it: unknown elements and values it cannot
-    convert are errors (not warnings on stderr and a value of the wrong type)."""
-    return XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
 
 
 def compiled_schema(schema_path: str) -> etree.XMLSchema:
@@ -138,7 +132,7 @@ def schema_errors(element: etree._Element, mtype: MessageType) -> list[SchemaPro
     found = []
     for entry in entries:
         target = _target(element, entry.path)
-        path = element_path(target) if target is not None else (entry.path or "")
+        path = fast.element_path(target) if target is not None else (entry.path or "")
         value = None
         if target is not None and len(target) == 0 and target.text is not None:
             value = target.text
@@ -152,70 +146,6 @@ def schema_errors(element: etree._Element, mtype: MessageType) -> list[SchemaPro
             )
         )
     return found
-
-
-# CPython's cyclic collector runs a young collection every 700 new container objects and,
-# now and then, a full one over the whole heap. Binding a large document makes hundreds of
-# thousands of objects, so those collections made bind time grow faster than the document
-# (decoding a 10,000-entry camt.053: 650 ms with 496/45/4 collections of the three
-# generations, 387 ms with the collector off; 36 ms either way for 1,000 entries). A bind
-# creates no reference cycles: the bound objects form a tree (dataclasses, lists, strings,
-# decimals, shared enum members and dates), and tests/codec/test_engines.py checks that
-# neither engine leaves garbage only the collector could free. So automatic collection is
-# paused while a bind runs; the objects are still scanned later, in time linear in their
-# number.
-#
-# The pause belongs to the application as little as possible:
-# - it never calls gc.disable() or gc.enable(): it sets the young generation's threshold
-#   to 0 (which stops automatic collection) and puts the thresholds back after, so an
-#   application that disables or enables the collector meanwhile (from another thread)
-#   keeps its choice, and one that sets other thresholds meanwhile keeps those;
-# - pauses from several threads are counted: the first one saves the thresholds, the last
-#   one to end restores them;
-# - a long bind does not keep collection off for its whole length: the decoders call
-#   breathe() after every GC_CHUNK items of a repeated element, which runs one young
-#   collection (unless the application has disabled the collector), so cyclic garbage
-#   that other threads make meanwhile is still reclaimed. The older generations resume
-#   their normal schedule when the pause ends.
-_GC_LOCK = threading.Lock()
-_gc_pauses = 0
-_gc_saved: tuple[int, int, int] | None = None
-_gc_paused: tuple[int, int, int] | None = None
-#: repeated elements decoded between two young collections during a pause (a power of 2)
-GC_CHUNK = 1024
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Automatic cyclic collection paused while the block runs (for work that builds a
-    large tree of objects and no cycles), the application's settings kept (see above),
-    also on error."""
-    global _gc_pauses, _gc_saved, _gc_paused
-    with _GC_LOCK:
-        if _gc_pauses == 0:
-            saved = gc.get_threshold()
-            _gc_saved = (saved[0], saved[1], saved[2])
-            _gc_paused = (0, saved[1], saved[2])
-            gc.set_threshold(*_gc_paused)
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _gc_pauses -= 1
-            if _gc_pauses == 0:
-                assert _gc_saved is not None
-                if gc.get_threshold() == _gc_paused:  # else the application set its own
-                    gc.set_threshold(*_gc_saved)
-                _gc_saved = _gc_paused = None
-
-
-def breathe() -> None:
-    """One young collection, during a long pause (the decoders call it every
-    :data:`GC_CHUNK` items of a repeated element); nothing if the application has
-    disabled the collector."""
-    if _gc_pauses and gc.isenabled():
-        gc.collect(0)
 
 
 def bind(
@@ -239,7 +169,7 @@ def bind(
             f"expected a {expected} element for {mtype.id}, found {local_name(element.tag)}",
             source=source,
             line=element.sourceline,
-            path=element_path(element),
+            path=fast.element_path(element),
         )
     # comments and processing instructions inside the message are not data, but would cut a
     # value in two ("text<!-- c -->more" is one value): remove them, merging the text
@@ -254,8 +184,6 @@ def _bind(
     pristine: Callable[[], etree._Element] | None,
     engine: Engine,
 ) -> Any:
-    from paymsg.codec.xml import fast
-
     if engine == "fast":
         try:
             with paused_gc():  # the decoders let the collector run every GC_CHUNK items
@@ -270,9 +198,8 @@ def _bind(
         pass  # a model the plans cannot describe: the binder's own conversions apply
     else:  # values the binder would read outside their lexical space
         fast.check_values(element, plan, source=source)
-    parser = XmlParser(context=CONTEXT, handler=LxmlEventHandler, config=_PARSER_CONFIG)
     try:
-        return parser.parse(element, mtype.root_class)
+        return generic_parser().parse(element, mtype.root_class)
     except (ParserError, ConverterError, ValueError, TypeError, LookupError) as exc:
         problems = schema_errors(pristine() if pristine else element, mtype)
         if problems:
@@ -290,14 +217,44 @@ def _bind(
         ) from None
 
 
-def render(obj: Any, namespace: str, engine: Engine = "fast") -> str:
-    """XML text of a bound object, its namespace as the default one (no declaration)."""
-    if engine == "fast":
-        from paymsg.codec.xml import fast
+#: the XML Schema instance namespace (``xsi:schemaLocation``, ``xsi:type``, ``xsi:nil``)
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
+
+def xsi_of(element: etree._Element) -> dict[str, str]:
+    """The ``xsi:*`` attributes of a message part's root (local name → value, in document
+    order): not data of the model, but kept so that serializing writes them back."""
+    prefix = f"{{{XSI_NS}}}"
+    return {
+        key[len(prefix) :]: value for key, value in element.attrib.items() if key.startswith(prefix)
+    }
+
+
+def xsi_markup(xsi: Mapping[str, str] | None) -> str:
+    """Attribute text for a root start tag carrying ``xsi`` (see :func:`xsi_of`)."""
+    if not xsi:
+        return ""
+    attributes = "".join(f' xsi:{name}="{fast.escape_attr(value)}"' for name, value in xsi.items())
+    return f' xmlns:xsi="{XSI_NS}"{attributes}'
+
+
+def render(
+    obj: Any, namespace: str, engine: Engine = "fast", *, xsi: Mapping[str, str] | None = None
+) -> str:
+    """XML text of a bound object, its namespace as the default one (no declaration);
+    ``xsi`` attributes (see :func:`xsi_of`) go on its root."""
+    extra = xsi_markup(xsi)
+    if engine == "fast":
         try:
-            return fast.write(obj, fast.plan_for(type(obj)), namespace) + "\n"
+            return fast.write(obj, fast.plan_for(type(obj)), namespace, extra) + "\n"
         except fast.Unsupported:
             pass
-    serializer = XmlSerializer(context=CONTEXT, config=_SERIALIZER_CONFIG)
-    return serializer.render(obj, ns_map={None: namespace})
+    text = generic_serializer().render(obj, ns_map={None: namespace})
+    if not extra:
+        return text
+    # xsdata writes the root as <Name xmlns="namespace"...: the attributes go after that
+    root = CONTEXT.build(type(obj)).qname.rpartition("}")[2]
+    start = f'<{root} xmlns="{fast.escape_attr(namespace)}"'
+    if not text.startswith(start):
+        raise BindingError(f"cannot place the xsi attributes on <{root}>: unexpected root")
+    return start + extra + text[len(start) :]

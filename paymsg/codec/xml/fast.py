@@ -27,7 +27,6 @@ from xsdata.models.datatype import XmlDate, XmlDateTime, XmlDuration, XmlPeriod,
 
 from paymsg.codec import lexical
 from paymsg.codec.lexical import XML_SPACE
-from paymsg.codec.xml.binding import CONTEXT, GC_CHUNK, breathe
 from paymsg.codec.xml.codegen_runtime import (
     Slot,
     Source,
@@ -35,8 +34,11 @@ from paymsg.codec.xml.codegen_runtime import (
     emit_construct,
     emit_dispatch,
 )
-from paymsg.codec.xml.safe import element_path, local_name
+from paymsg.codec.xml.context import CONTEXT
+from paymsg.codec.xml.gcpause import GC_CHUNK, breathe
+from paymsg.codec.xml.safe import local_name, namespace_of
 from paymsg.errors import BindingError
+from paymsg.schema.catalog import catalog
 
 
 class Unsupported(Exception):
@@ -425,37 +427,42 @@ def _check(
 # --------------------------------------------------------------------------- text output
 
 
-def _escape_text(text: str) -> str:
+def escape_text(text: str) -> str:
+    """``text`` as XML character data (``\r`` kept as a character reference)."""
     if "&" in text or "<" in text or ">" in text or "\r" in text:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         text = text.replace("\r", "&#13;")
     return text
 
 
-def _escape_attr(text: str) -> str:
-    text = _escape_text(text)
+def escape_attr(text: str) -> str:
+    """``text`` as a double-quoted XML attribute value."""
+    text = escape_text(text)
     if '"' in text or "\n" in text or "\t" in text:
         text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
     return text
 
 
-def write(obj: Any, plan: Plan, namespace: str) -> str:
+def write(obj: Any, plan: Plan, namespace: str, extra: str = "") -> str:
     """Indented XML text of ``obj`` (two spaces a level, the namespace as the default one),
-    written directly as text; the same bytes as building the tree and indenting it."""
+    written directly as text; the same bytes as building the tree and indenting it.
+    ``extra`` is attribute text for the root's start tag, after the namespace."""
     out: list[str] = []
     name = plan.qname.rpartition("}")[2]
-    _write(obj, plan, name, out, "", f' xmlns="{_escape_attr(namespace)}"')
+    write_element(obj, plan, name, out, "", f' xmlns="{escape_attr(namespace)}"{extra}')
     return "".join(out)
 
 
-def _write(obj: Any, plan: Plan, name: str, out: list[str], pad: str, extra: str = "") -> None:
+def write_element(
+    obj: Any, plan: Plan, name: str, out: list[str], pad: str, extra: str = ""
+) -> None:
     if plan.wildcard:
         raise Unsupported("wildcard content")
     attrs = extra
     for qname, field_name, _, enc in plan.attributes:
         value = getattr(obj, field_name)
         if value is not None:
-            attrs += f' {qname.rpartition("}")[2]}="{_escape_attr(enc(value))}"'
+            attrs += f' {qname.rpartition("}")[2]}="{escape_attr(enc(value))}"'
     text = None
     if plan.text is not None:
         field_name, _, enc = plan.text
@@ -475,7 +482,7 @@ def _write(obj: Any, plan: Plan, name: str, out: list[str], pad: str, extra: str
         if text is None:
             out.append(f"{pad}<{name}{attrs}/>")
         else:
-            out.append(f"{pad}<{name}{attrs}>{_escape_text(text)}</{name}>")
+            out.append(f"{pad}<{name}{attrs}>{escape_text(text)}</{name}>")
         return
     if text is not None:
         raise Unsupported("mixed content")
@@ -487,8 +494,54 @@ def _write(obj: Any, plan: Plan, name: str, out: list[str], pad: str, extra: str
         if child.plan is not None:
             if type(value) is not child.plan.cls:
                 raise Unsupported(f"{type(value).__name__} in {child.name}")
-            _write(value, child.plan, tag, out, inner)
+            write_element(value, child.plan, tag, out, inner)
         else:
             assert child.encode is not None
-            out.append(f"{inner}<{tag}>{_escape_text(child.encode(value))}</{tag}>")
+            out.append(f"{inner}<{tag}>{escape_text(child.encode(value))}</{tag}>")
     out.append(f"\n{pad}</{name}>")
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def element_path(element: etree._Element) -> str:
+    """Element-name path with 1-based indexes on repeatable elements.
+
+    ``/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt``: inside a catalogued
+    message part, an element the schema lets repeat always carries its index (also when it
+    occurs once); elsewhere (wrappers, unknown elements), only repeated siblings do.
+    """
+    chain = [element, *element.iterancestors()]
+    chain.reverse()
+    parts: list[str] = []
+    plan: Any = None
+    for node in chain:
+        name = local_name(node.tag)
+        repeatable = False
+        if plan is not None:
+            child = plan.children.get(node.tag)
+            repeatable = child is not None and child.repeated
+            plan = child.plan if child is not None else None
+        else:
+            plan = _part_plan(node)
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if repeatable or len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        parts.append(name)
+    return "/" + "/".join(parts)
+
+
+def _part_plan(node: etree._Element) -> Any:
+    """The binding plan of a catalogued message part rooted at ``node`` (else None)."""
+    tag = node.tag
+    if not isinstance(tag, str):
+        return None
+    mtype = catalog().by_namespace(namespace_of(tag))
+    if mtype is None or mtype.root != local_name(tag):
+        return None
+    try:
+        return plan_for(mtype.root_class)
+    except Unsupported:
+        return None

@@ -31,7 +31,7 @@ DEFAULT_LIMITS = Limits()
 
 
 @cache
-def _too_deep(max_depth: int) -> etree.XPath:
+def too_deep(max_depth: int) -> etree.XPath:
     """True when an element sits deeper than ``max_depth`` (compiled once per limit)."""
     return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
 
@@ -110,7 +110,7 @@ def parse_xml(
             hint="remove the <!DOCTYPE ...> declaration",
         )
     root = tree.getroot()
-    if _too_deep(limits.max_depth)(root):
+    if too_deep(limits.max_depth)(root):
         raise UnsafeXMLError(
             f"elements are nested deeper than {limits.max_depth} levels",
             source=source,
@@ -241,49 +241,3 @@ def local_name(tag: str) -> str:
 
 def namespace_of(tag: str) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
-
-
-def element_path(element: etree._Element) -> str:
-    """Element-name path with 1-based indexes on repeatable elements.
-
-    ``/Document/FIToFICstmrCdtTrf/CdtTrfTxInf[1]/IntrBkSttlmAmt``: inside a catalogued
-    message part, an element the schema lets repeat always carries its index (also when it
-    occurs once); elsewhere (wrappers, unknown elements), only repeated siblings do.
-    """
-    chain = [element, *element.iterancestors()]
-    chain.reverse()
-    parts: list[str] = []
-    plan: Any = None
-    for node in chain:
-        name = local_name(node.tag)
-        repeatable = False
-        if plan is not None:
-            child = plan.children.get(node.tag)
-            repeatable = child is not None and child.repeated
-            plan = child.plan if child is not None else None
-        else:
-            plan = _part_plan(node)
-        parent = node.getparent()
-        if parent is not None:
-            same = [c for c in parent if c.tag == node.tag]
-            if repeatable or len(same) > 1:
-                name += f"[{same.index(node) + 1}]"
-        parts.append(name)
-    return "/" + "/".join(parts)
-
-
-def _part_plan(node: etree._Element) -> Any:
-    """The binding plan of a catalogued message part rooted at ``node`` (else None)."""
-    from paymsg.codec.xml import fast
-    from paymsg.schema.catalog import catalog
-
-    tag = node.tag
-    if not isinstance(tag, str):
-        return None
-    mtype = catalog().by_namespace(namespace_of(tag))
-    if mtype is None or mtype.root != local_name(tag):
-        return None
-    try:
-        return fast.plan_for(mtype.root_class)
-    except fast.Unsupported:
-        return None
