@@ -32,7 +32,7 @@ from typing import Any
 from lxml import etree
 
 from paymsg.codec.api import Source, is_json
-from paymsg.codec.stream import reader as codec_stream
+from paymsg.codec.stream import reader
 from paymsg.codec.stream.reader import TransactionStream, drop
 from paymsg.codec.xml.fast import element_path
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, local_name, namespace_of
@@ -223,7 +223,7 @@ def iter_transactions(
     streaming is for what is too large to hold).
     """
     watcher = ChunkValidator(profile, config) if validate else None
-    return codec_stream.iter_transactions(source, type, bind=bind, limits=limits, watcher=watcher)
+    return reader.iter_transactions(source, type, bind=bind, limits=limits, watcher=watcher)
 
 
 def input_size(data: bytes | str | os.PathLike[str]) -> int | None:
@@ -267,7 +267,7 @@ def validate_streamed(
     if _is_json_start(source):
         return None
     try:
-        stream = codec_stream.iter_transactions(
+        stream = reader.iter_transactions(
             source,
             type,
             watcher=ChunkValidator(profile_name, config),
