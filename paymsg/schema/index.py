@@ -1,12 +1,18 @@
-"""The element and type index of a message schema: which element has which type.
+"""Message schemas: compiled for validation, and indexed (which element has which type).
 
-Read once per schema file (with its includes and imports). The rules use it to find
-elements by schema type (an ``Amt`` is an active-currency amount exactly where the message
-definition says so), also in a document that failed the schema.
+- :func:`compiled_schema` / :func:`borrowed_schema`: lxml schemas of a catalogued XSD, the
+  latter from a pool shared by threads (the XSD layer of validation and the binder's
+  error locator validate with it).
+- :func:`schema_index`: read once per schema file (with its includes and imports); the rules
+  use it to find elements by schema type (an ``Amt`` is an active-currency amount exactly
+  where the message definition says so), also in a document that failed the schema.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -14,6 +20,70 @@ from pathlib import Path
 from lxml import etree
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+def _xsd_parser() -> etree.XMLParser:
+    """How a schema file is read: no entities, no DTD, no network (includes are local)."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def compiled_schema(schema_path: str) -> etree.XMLSchema:
+    """A newly compiled lxml schema for a schema file, the caller's own: an ``XMLSchema``
+    keeps its last error log, so one object must not validate in two threads at once
+    (paymsg's own validation borrows schemas from a pool, see :func:`borrowed_schema`)."""
+    return etree.XMLSchema(etree.parse(schema_path, _xsd_parser()))
+
+
+class SchemaPool:
+    """Compiled schemas of one schema file, each used by one call at a time.
+
+    An lxml ``XMLSchema`` keeps the error log of its last ``validate()`` on the object, so
+    a schema shared by two threads mixes their verdicts (one call reads the other's log,
+    or a log cleared by the other). A call therefore borrows a schema for the whole of
+    ``validate()`` + reading the log, and gives it back; when every schema is borrowed,
+    another is compiled (a few ms, once), so the pool grows to the greatest number of
+    threads validating this message type at once. Threads do not wait for each other
+    (libxml2 validates without the GIL, so validations run in parallel), and a thread
+    that ends costs no recompilation, unlike a schema per thread. Measured against one
+    schema behind a lock: the same throughput at 1, 2 and 4 threads on this machine.
+    """
+
+    def __init__(self, schema_path: str) -> None:
+        self.schema_path = schema_path
+        self.lock = threading.Lock()
+        self.free: list[etree.XMLSchema] = [compiled_schema(schema_path)]
+
+    @contextmanager
+    def borrow(self) -> Iterator[etree.XMLSchema]:
+        with self.lock:
+            schema = self.free.pop() if self.free else None
+        if schema is None:
+            schema = compiled_schema(self.schema_path)
+        try:
+            yield schema
+        finally:
+            with self.lock:
+                self.free.append(schema)
+
+
+_POOLS: dict[str, SchemaPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def borrowed_schema(schema_path: str) -> AbstractContextManager[etree.XMLSchema]:
+    """A compiled schema of ``schema_path`` for the caller alone while the ``with`` block
+    runs (validate, then read its error log): see :class:`SchemaPool`."""
+    return _pool(schema_path).borrow()
+
+
+def _pool(schema_path: str) -> SchemaPool:
+    pool = _POOLS.get(schema_path)
+    if pool is None:
+        with _POOLS_LOCK:
+            pool = _POOLS.get(schema_path)
+            if pool is None:
+                pool = _POOLS[schema_path] = SchemaPool(schema_path)
+    return pool
 
 
 @dataclass(frozen=True)
@@ -46,8 +116,7 @@ def _schema_roots(path: Path, seen: set[Path]) -> list[etree._Element]:
     if path in seen:
         return []
     seen.add(path)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.parse(str(path), parser).getroot()
+    root = etree.parse(str(path), _xsd_parser()).getroot()
     out = [root]
     for inc in root.iter(f"{_XS}include", f"{_XS}import"):
         location = inc.get("schemaLocation")
