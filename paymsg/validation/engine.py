@@ -76,6 +76,9 @@ def validate(
     """Validate one message (bytes, text, path, or a :class:`~paymsg.Message`).
 
     ``type`` forces the message type (a CNAPS2 body without its header, for example).
+    A :class:`~paymsg.Message` is validated from what :func:`paymsg.parse` read
+    (``message.received``), so findings carry the input's own lines; one without it is
+    serialized first.
     Input larger than ``config.stream_from_bytes`` whose type streams is validated as a
     stream (:mod:`paymsg.validation.stream`), with ``progress(bytes_read, total)`` called
     as it goes; ``limits.max_bytes`` bounds only what is validated whole.
@@ -107,7 +110,10 @@ def validate(
     source = None
     try:
         if isinstance(data, Message):
-            raw = serialize(data)
+            # what the message was read from, as read: neither serialized nor bound again
+            # (a message built in code, read from JSON or edited has none: serialized)
+            received = data.received
+            raw = received.raw if received is not None else serialize(data)
         else:
             raw, source = read_input(data)
             if is_json(raw):

@@ -32,7 +32,7 @@ from typing import Any
 from lxml import etree
 
 from paymsg.codec.api import Source, is_json
-from paymsg.codec.stream import reader as codec_stream
+from paymsg.codec.stream import reader
 from paymsg.codec.stream.reader import TransactionStream, drop
 from paymsg.codec.xml.fast import element_path
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, local_name, namespace_of
@@ -225,7 +225,7 @@ def iter_transactions(
     a shared namespace means (as for :func:`paymsg.parse`).
     """
     watcher = ChunkValidator(profile, config) if validate else None
-    return codec_stream.iter_transactions(
+    return reader.iter_transactions(
         source, type, bind=bind, limits=limits, watcher=watcher, schema_pack=schema_pack
     )
 
@@ -271,7 +271,7 @@ def validate_streamed(
     if _is_json_start(source):
         return None
     try:
-        stream = codec_stream.iter_transactions(
+        stream = reader.iter_transactions(
             source,
             type,
             watcher=ChunkValidator(profile_name, config),

@@ -31,7 +31,13 @@ from lxml import etree
 from paymsg.schema.layout import Layout
 from paymsg.validation.findings import Finding
 from paymsg.validation.registry import Findings, RuleContext, RuleSpec, rule
-from paymsg.validation.rules.iso20022 import PAIN001_TYPES, SETTLED_TYPES
+from paymsg.validation.rules.iso20022.common import (
+    PAIN001_TYPES,
+    SETTLED_TYPES,
+    as_int,
+    element_name,
+    fmt,
+)
 
 Element: TypeAlias = etree._Element
 
@@ -89,7 +95,7 @@ def _amount(ctx: RuleContext, transaction: Element, layout: Layout) -> Element |
 def _layout(ctx: RuleContext) -> Layout | None:
     """The layout of the message, when the message element is the one it describes."""
     message = ctx.message
-    if message is None or _name(message) != ctx.type.element:
+    if message is None or element_name(message) != ctx.type.element:
         return None
     return ctx.type.layout
 
@@ -145,7 +151,7 @@ def _iso_count(
     if stated_el is None or (not tally.count and layout.may_be_empty):
         return  # a group return or cancellation may list no transaction
     stated = ctx.text(stated_el)
-    if _int(stated) != tally.count:
+    if as_int(stated) != tally.count:
         name = layout.transaction_name
         yield ctx.finding(
             stated_el,
@@ -166,8 +172,8 @@ def _iso_sum(
         return
     yield ctx.finding(
         stated_el,
-        f"CtrlSum is {_fmt(stated)}, but the amounts add up to {_fmt(actual)}",
-        f"CtrlSum 为 {_fmt(stated)}，但各笔金额合计为 {_fmt(actual)}",
+        f"CtrlSum is {fmt(stated)}, but the amounts add up to {fmt(actual)}",
+        f"CtrlSum 为 {fmt(stated)}，但各笔金额合计为 {fmt(actual)}",
         value=ctx.text(stated_el),
     )
 
@@ -178,14 +184,14 @@ def _iso_total(ctx: RuleContext, total_el: Element, tally: Tally, layout: Layout
     actual = tally.sum
     same_currency = not (tally.currencies - {None, total_ccy})
     if same_currency and stated is not None and actual is not None and stated != actual:
-        total_name = _name(total_el)
+        total_name = element_name(total_el)
         amount_name = layout.amount[0].rpartition("/")[2]
         yield ctx.finding(
             total_el,
-            f"{total_name} is {_fmt(stated)} {total_ccy}, but the {tally.count} "
-            f"{amount_name} add up to {_fmt(actual)}",
-            f"{total_name} 为 {_fmt(stated)} {total_ccy}，但 {tally.count} 笔 {amount_name} "
-            f"合计为 {_fmt(actual)}",
+            f"{total_name} is {fmt(stated)} {total_ccy}, but the {tally.count} "
+            f"{amount_name} add up to {fmt(actual)}",
+            f"{total_name} 为 {fmt(stated)} {total_ccy}，但 {tally.count} 笔 {amount_name} "
+            f"合计为 {fmt(actual)}",
             value=ctx.text(total_el),
         )
 
@@ -287,12 +293,12 @@ def ttl_intr_bk_sttlm_amt(ctx: RuleContext) -> Findings:
     if total_el is None:
         return
     total_ccy = total_el.get("Ccy")
-    total_name = _name(total_el)
+    total_name = element_name(total_el)
     group = _groups(ctx, layout)[0]
     for transaction in group.transactions:
         amount = _amount(ctx, transaction, layout)
         if amount is not None and amount.get("Ccy") != total_ccy:
-            amount_name = _name(amount)
+            amount_name = element_name(amount)
             yield ctx.finding(
                 amount,
                 f"{amount_name} is in {amount.get('Ccy')}, but {total_name} is in {total_ccy}",
@@ -393,19 +399,3 @@ def finish(ctx: RuleContext, specs: Iterable[RuleSpec]) -> list[Finding]:
         out.extend(final(ctx, layout, ctx.tallies.get(rule_id, Tally())))
     ctx.current = None
     return out
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _name(element: Element) -> str:
-    tag = element.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
-def _int(text: str | None) -> int | None:
-    return int(text) if text is not None and text.isdigit() else None
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value, "f")
