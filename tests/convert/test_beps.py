@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 import paymsg
 from paymsg.codec.json.engine import from_data, to_data
 from paymsg.convert import LossEntry, convert, route
-from paymsg.convert.core import flatten, get, loss_path, unified_of
+from paymsg.convert.engine.loss import loss_path
+from paymsg.convert.engine.paths import flatten, get
+from paymsg.convert.hub import unified_of
 from paymsg.errors import ConversionError
 from paymsg.schema.catalog import catalog
 
@@ -866,7 +868,7 @@ def test_direct_participants_named_per_transaction_move_to_the_package() -> None
 
 
 def test_values_carried_for_another_cnaps2_family_are_reported_not_restored() -> None:
-    from paymsg.convert.core import carry
+    from paymsg.convert.engine.carrier import carry
 
     original = paymsg.parse(CNAPS / BEPS121 / "customer-credit-package.xml", type=BEPS121)
     data = to_data(convert(original, PACS008).message.document)

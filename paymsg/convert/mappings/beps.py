@@ -98,28 +98,41 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from paymsg.convert.core import (
-    Carrier,
-    MappingContext,
-    beijing_time,
-    carried_values,
-    carry,
-    compose_address,
+from paymsg.convert.engine.carrier import Carrier, carried_values, carry, take_carriers
+from paymsg.convert.engine.loss import MappingContext, default, loss_path
+from paymsg.convert.engine.paths import (
+    decimal_of,
     flatten,
     get,
     leaves,
-    loss_path,
-    mapping,
-    model_at,
     put,
-    restore,
     take,
-    take_carriers,
+    value_at,
 )
+from paymsg.convert.engine.restore import model_at, restore
+from paymsg.convert.engine.table import (
+    AMOUNT,
+    BEIJING_TIME,
+    MEMBER,
+    AddressLine,
+    Code,
+    Computed,
+    Constant,
+    Member,
+    Only,
+    Pair,
+    Row,
+    Table,
+    TextLines,
+    Truncate,
+    compose_address,
+    join,
+)
+from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError
 from paymsg.reference.cnaps2 import CNAPS_CLEARING_CODE as CNAPS
 from paymsg.reference.cnaps2 import REMITTANCE_LINE as USTRD
@@ -138,260 +151,6 @@ TEXT_LIMIT = 256  # AddtlInf, Rmk, Cntt
 _DIGITS16 = re.compile(r"\d{1,16}")
 
 
-# --------------------------------------------------------------------------- rules
-
-
-class Rule:
-    """How one value crosses: ``to_iso`` (never loses) and ``to_beps`` (``None`` = refused)."""
-
-    note = "copied"
-
-    def to_iso(self, value: Any) -> Any:
-        return value
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return value if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class Text(Rule):
-    """Free text; longer than ``limit`` → cut and reported (characters)."""
-
-    limit: int
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"text, cut to {self.limit} characters"
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return ctx.fit(src, value, self.limit, tgt) if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class Code(Rule):
-    """An identifier or code: taken only when it fits (``limit``, ``pattern``), never cut."""
-
-    limit: int
-    pattern: str | None = None
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"id/code ≤{self.limit}" + (f" matching {self.pattern}" if self.pattern else "")
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        if not isinstance(value, str) or len(value) > self.limit:
-            return None
-        if self.pattern and not re.fullmatch(self.pattern, value):
-            return None
-        return value
-
-
-@dataclass(frozen=True)
-class Only(Rule):
-    """One value on both sides (``SysCd`` BEPS); any other value is carried / reported."""
-
-    value: str
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"only {self.value!r} maps (others carried/reported)"
-
-    def to_iso(self, value: Any) -> Any:
-        return value if value == self.value else None
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return value if value == self.value else None
-
-
-@dataclass(frozen=True)
-class Constant(Rule):
-    """A value one side always has and the other leaves implicit (a one-sided row)."""
-
-    value: str
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"constant {self.value!r} (implied on the other side)"
-
-
-class BeijingTime(Rule):
-    """A date-time; another UTC offset than Beijing's is converted (CNAPS2 time)."""
-
-    note = "date-time; a time in another offset is converted to Beijing time"
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return beijing_time(value, ctx, src, tgt) if isinstance(value, str) else None
-
-
-class Member(Rule):
-    """A CNAPS bank code ⇄ ``ClrSysMmbId`` with ``ClrSysId/Cd`` = ``CNAPS``."""
-
-    note = "CNAPS member id: ClrSysMmbId (ClrSysId/Cd CNAPS, MmbId)"
-
-    def to_iso(self, value: Any) -> Any:
-        return {"ClrSysId": {"Cd": CNAPS}, "MmbId": value}
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        if not isinstance(value, dict):
-            return None
-        member, system = value.get("MmbId"), value.get("ClrSysId")
-        if not isinstance(member, str) or len(member) > 14:
-            return None
-        if system is None or system == {"Cd": CNAPS}:
-            return member
-        if system == {"Prtry": CNAPS}:
-            ctx.lose(
-                f"{src}/ClrSysId/Prtry",
-                "moved",
-                "the CNAPS clearing system is written as the ISO code ClrSysId/Cd CNAPS",
-                value=CNAPS,
-                target_path=tgt,
-            )
-            return member
-        return None
-
-
-class Amount(Rule):
-    """``{"@Ccy", "#text"}`` unchanged; BEPS settles CNY only (else ConversionError)."""
-
-    note = "amount with currency; CNY only"
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        if not isinstance(value, dict):
-            return None
-        currency = value.get("@Ccy")
-        if currency != CURRENCY:
-            raise ConversionError(
-                f"BEPS settles CNY only: {src} is {currency} {value.get('#text')}",
-                path=src,
-                hint="convert the amount to CNY before converting to a BEPS message",
-            )
-        return value
-
-
-@dataclass(frozen=True)
-class AddressLine(Rule):
-    """The one BEPS address line ⇄ ISO ``AdrLine`` (0..7): lines joined with a space."""
-
-    limit: int
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"1 line ⇄ AdrLine list; lines joined by a space, cut to {self.limit}"
-
-    def to_iso(self, value: Any) -> Any:
-        return [value]
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        lines = _strings(value)
-        if not lines:
-            return None
-        parts = [(f"{src}[{index}]", line) for index, line in enumerate(lines, start=1)]
-        return _join(ctx, parts, " ", self.limit, tgt, "joined into the one BEPS address line")
-
-
-@dataclass(frozen=True)
-class TextLines(Rule):
-    """One BEPS text ⇄ ISO lines of ``width`` characters (chunks, joined back exactly)."""
-
-    width: int
-    limit: int
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return (
-            f"text ⇄ lines of {self.width}; chunks joined as they were, other lines with a "
-            f"space; cut to {self.limit}"
-        )
-
-    def to_iso(self, value: Any) -> Any:
-        return [value[i : i + self.width] for i in range(0, len(value), self.width)] or [value]
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        lines = _strings(value)
-        if not lines:
-            return None
-        parts = [(f"{src}[{index}]", line) for index, line in enumerate(lines, start=1)]
-        if all(len(line) == self.width for line in lines[:-1]):  # chunks of one text
-            return _join(ctx, parts, "", self.limit, tgt, None)
-        return _join(ctx, parts, " ", self.limit, tgt, "joined with a space into one BEPS text")
-
-
-class Computed(Rule):
-    """Filled by code (totals, carried data): the row documents it, the loops skip it."""
-
-    def __init__(self, note: str) -> None:
-        self.note = note
-
-
-def _join(
-    ctx: MappingContext,
-    parts: list[tuple[str, str]],
-    separator: str,
-    limit: int,
-    tgt: str,
-    moved: str | None,
-    *,
-    first_moved: bool = False,
-) -> str:
-    """``parts`` (source path, text) joined into one BEPS text of ≤``limit`` characters.
-
-    Each part is reported at its own path: ``moved`` (joined, when ``moved`` gives the
-    reason; the first part only with ``first_moved``), ``truncated`` (cut at the limit) or
-    ``dropped`` (no room left).
-    """
-    text = ""
-    for number, (path, piece) in enumerate(parts):
-        prefix = separator if number else ""
-        room = limit - len(text) - len(prefix)
-        if room <= 0:
-            ctx.lose(
-                path, "dropped", f"no room left in the {limit}-character BEPS field", value=piece
-            )
-        elif len(piece) > room:
-            text += prefix + piece[:room]
-            ctx.lose(
-                path,
-                "truncated",
-                f"{len(piece)} characters, {room} kept (the BEPS field holds {limit})",
-                value=piece,
-                target_path=tgt,
-            )
-        else:
-            text += prefix + piece
-            if moved and (number or first_moved):
-                ctx.lose(path, "moved", moved, value=piece, target_path=tgt)
-    return text
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of a mapping table: BEPS path ⇄ unified path, by ``rule``.
-
-    ``mirror`` rows repeat a BEPS value in a second unified element (``EndToEndId`` = the
-    ``TxId``); back, that element is a second source and is consumed when it agrees.
-    """
-
-    beps: str | None
-    iso: str | None
-    rule: Rule
-    note: str = ""
-    mirror: bool = False
-
-
-Table = tuple[Row, ...]
-
-COPY = Rule()
-MEMBER = Member()
-AMOUNT = Amount()
 TX_ID = Code(16, r"\d{1,16}")
 BANK = Code(14)
 ACCOUNT = Code(32)
@@ -403,13 +162,13 @@ ACCOUNT = Code(32)
 GROUP: Table = (
     Row("PKGGrpHdr/MsgId", "GrpHdr/MsgId", Code(16, r"\d{16}"),
         "报文标识号 (CNAPS: work date + sequence; back, another id is replaced)"),
-    Row("PKGGrpHdr/CreDtTm", "GrpHdr/CreDtTm", BeijingTime(), "报文发送时间"),
+    Row("PKGGrpHdr/CreDtTm", "GrpHdr/CreDtTm", BEIJING_TIME, "报文发送时间"),
     Row("PKGGrpHdr/InstgPty/InstgDrctPty", "GrpHdr/InstgAgt/FinInstnId/ClrSysMmbId", MEMBER,
         "发起直接参与机构"),
     Row("PKGGrpHdr/InstdPty/InstdDrctPty", "GrpHdr/InstdAgt/FinInstnId/ClrSysMmbId", MEMBER,
         "接收直接参与机构"),
     Row("PKGGrpHdr/SysCd", "GrpHdr/SttlmInf/ClrSys/Prtry", Only(BEPS), "系统编号"),
-    Row(None, "GrpHdr/SttlmInf/SttlmMtd", Constant("CLRG"), "BEPS clears through the NPC"),
+    Row("", "GrpHdr/SttlmInf/SttlmMtd", Constant("CLRG"), "BEPS clears through the NPC"),
     Row("PKGGrpHdr/NbOfTxs", "GrpHdr/NbOfTxs", Computed("number of details"), "明细业务总笔数"),
     Row("PKGGrpHdr/CtrlSum", "GrpHdr/CtrlSum",
         Computed("sum of the detail amounts (value; currency in the total)"), "明细业务总金额"),
@@ -427,9 +186,9 @@ def _parties(debtor: str, creditor: str, institution: bool) -> Table:
     name = "FinInstnId/Nm" if institution else "Nm"
     address = "FinInstnId/PstlAdr/AdrLine" if institution else "PstlAdr/AdrLine"
     return (
-        Row("Dbtr/Nm", f"{debtor}/{name}", Text(60), "付款人名称"),
+        Row("Dbtr/Nm", f"{debtor}/{name}", Truncate(60), "付款人名称"),
         Row("Dbtr/PstlAdr/AdrLine", f"{debtor}/{address}", AddressLine(70), "付款人地址"),
-        Row("Cdtr/Nm", f"{creditor}/{name}", Text(60), "收款人名称"),
+        Row("Cdtr/Nm", f"{creditor}/{name}", Truncate(60), "收款人名称"),
         Row("Cdtr/PstlAdr/AdrLine", f"{creditor}/{address}", AddressLine(70), "收款人地址"),
     )
 
@@ -464,7 +223,7 @@ def _transfer(institution: bool, extra: str) -> Table:
 #: beps.121.001.01 CstmrCdtTrfInf ⇄ pacs.008.001.08 CdtTrfTxInf
 CUSTOMER: Table = (
     *_transfer(False, "CstmrCdtTrfAddtlInf"),
-    Row(None, "ChrgBr", Constant("DEBT"), "BEPS: the sender's bank charges its customer"),
+    Row("", "ChrgBr", Constant("DEBT"), "BEPS: the sender's bank charges its customer"),
 )
 
 #: beps.122.001.01 FinCdtTrfInf ⇄ pacs.009.001.08 CdtTrfTxInf
@@ -477,19 +236,20 @@ def _return(institution: bool, extra: str) -> Table:
     return (
         Row("TxId", "RtrId", TX_ID, "明细标识号 (of the return)"),
         Row("Amt", "RtrdIntrBkSttlmAmt", AMOUNT, "退汇金额"),
-        Row("PmtTpInf/CtgyPurp/Prtry", None, Constant(RETURN_TYPE), "业务类型 退汇"),
-        Row("Purp/Prtry", None, Constant(RETURN_KIND), "业务种类 退汇"),
-        Row("Dbtr/Nm", f"RtrChain/Dbtr/{party}/Nm", Text(60), "付款人 (original creditor)"),
+        Row("PmtTpInf/CtgyPurp/Prtry", "", Constant(RETURN_TYPE), "业务类型 退汇"),
+        Row("Purp/Prtry", "", Constant(RETURN_KIND), "业务种类 退汇"),
+        Row("Dbtr/Nm", f"RtrChain/Dbtr/{party}/Nm", Truncate(60), "付款人 (original creditor)"),
         Row("Dbtr/PstlAdr/AdrLine", f"RtrChain/Dbtr/{party}/PstlAdr/AdrLine", AddressLine(70),
             "付款人地址"),
-        Row("Cdtr/Nm", f"RtrChain/Cdtr/{party}/Nm", Text(60), "收款人 (original debtor)"),
+        Row("Cdtr/Nm", f"RtrChain/Cdtr/{party}/Nm", Truncate(60), "收款人 (original debtor)"),
         Row("Cdtr/PstlAdr/AdrLine", f"RtrChain/Cdtr/{party}/PstlAdr/AdrLine", AddressLine(70),
             "收款人地址"),
         *_accounts("OrgnlTxRef/CdtrAcct", "OrgnlTxRef/DbtrAcct"),
         Row("DbtrAgt/BrnchId/Id", "RtrChain/DbtrAgt/FinInstnId/ClrSysMmbId", MEMBER, "付款行行号"),
         Row("CdtrAgt/BrnchId/Id", "RtrChain/CdtrAgt/FinInstnId/ClrSysMmbId", MEMBER, "收款行行号"),
-        Row(f"{info}/OrgnlGrpHdr/OrgnlMsgId", "OrgnlGrpInf/OrgnlMsgId", Text(35), "原报文标识号"),
-        Row(f"{info}/OrgnlGrpHdr/OrgnlMT", "OrgnlGrpInf/OrgnlMsgNmId", Text(35), "原报文类型"),
+        Row(f"{info}/OrgnlGrpHdr/OrgnlMsgId", "OrgnlGrpInf/OrgnlMsgId", Truncate(35),
+            "原报文标识号"),
+        Row(f"{info}/OrgnlGrpHdr/OrgnlMT", "OrgnlGrpInf/OrgnlMsgNmId", Truncate(35), "原报文类型"),
         Row(f"{info}/OrgnlTx/OrgnlTxId", "OrgnlTxId", TX_ID, "原明细标识号"),
         Row(f"{info}/OrgnlTx/OrgnlTxId", "OrgnlEndToEndId", TX_ID, "= OrgnlTxId", mirror=True),
         Row(f"{info}/OrgnlTx/OrgnlTxTpCd", "OrgnlTxRef/PmtTpInf/CtgyPurp/Prtry", Code(4),
@@ -521,26 +281,26 @@ def _fallbacks(table: Table, institution: bool) -> Table:
     """
     rows: list[Row] = []
     for row in table:
-        if row.iso is None or row.mirror:
+        if not row.unified or row.mirror:
             continue
-        if isinstance(row.rule, Member) and row.beps and row.beps.endswith("BrnchId/Id"):
-            agent = row.iso.rsplit("/FinInstnId/", 1)[0]
-            rows.append(Row(row.beps, f"{agent}/BrnchId/Id", BANK, "agent branch id"))
-            party = "Dbtr" if row.beps.startswith("Dbtr") else "Cdtr"
+        if isinstance(row.policy, Member) and row.cnaps and row.cnaps.endswith("BrnchId/Id"):
+            agent = row.unified.rsplit("/FinInstnId/", 1)[0]
+            rows.append(Row(row.cnaps, f"{agent}/BrnchId/Id", BANK, "agent branch id"))
+            party = "Dbtr" if row.cnaps.startswith("Dbtr") else "Cdtr"
             if institution and not agent.startswith("RtrChain"):
-                rows.append(Row(row.beps, f"{party}/FinInstnId/ClrSysMmbId", MEMBER,
+                rows.append(Row(row.cnaps, f"{party}/FinInstnId/ClrSysMmbId", MEMBER,
                                 "the institution itself"))
-        elif row.beps and row.beps.endswith("Othr/Id") and row.rule is ACCOUNT:
-            rows.append(Row(row.beps, row.iso.replace("/Othr/Id", "/IBAN"), ACCOUNT, "IBAN"))
-        elif row.iso.startswith("RtrChain/") and "/Pty/" in row.iso:
-            rows.append(Row(row.beps, row.iso.replace("/Pty/", "/Agt/FinInstnId/"), row.rule,
+        elif row.cnaps and row.cnaps.endswith("Othr/Id") and row.policy is ACCOUNT:
+            rows.append(Row(row.cnaps, row.unified.replace("/Othr/Id", "/IBAN"), ACCOUNT, "IBAN"))
+        elif row.unified.startswith("RtrChain/") and "/Pty/" in row.unified:
+            rows.append(Row(row.cnaps, row.unified.replace("/Pty/", "/Agt/FinInstnId/"), row.policy,
                             "party given as an agent"))
-        elif row.iso.startswith("RtrChain/") and "/Agt/FinInstnId/" in row.iso:
-            rows.append(Row(row.beps, row.iso.replace("/Agt/FinInstnId/", "/Pty/"), row.rule,
+        elif row.unified.startswith("RtrChain/") and "/Agt/FinInstnId/" in row.unified:
+            rows.append(Row(row.cnaps, row.unified.replace("/Agt/FinInstnId/", "/Pty/"), row.policy,
                             "agent given as a party"))
-        elif row.beps and row.beps.endswith("RtrInf/Cntt"):
-            rows.append(Row(row.beps, "RtrRsnInf[1]/Rsn/Cd", Code(TEXT_LIMIT), "reason code"))
-            rows.append(Row(row.beps, "RtrRsnInf[1]/Rsn/Prtry", Code(TEXT_LIMIT), "reason"))
+        elif row.cnaps and row.cnaps.endswith("RtrInf/Cntt"):
+            rows.append(Row(row.cnaps, "RtrRsnInf[1]/Rsn/Cd", Code(TEXT_LIMIT), "reason code"))
+            rows.append(Row(row.cnaps, "RtrRsnInf[1]/Rsn/Prtry", Code(TEXT_LIMIT), "reason"))
     return tuple(rows)
 
 
@@ -548,40 +308,42 @@ def _fallbacks(table: Table, institution: bool) -> Table:
 # --------------------------------------------------------------------------- pairs
 
 
-@dataclass(frozen=True)
-class Pair:
-    """One BEPS type and one unified type, with the table between their transactions."""
-
-    beps: str
-    beps_root: str
-    detail: str
-    iso: str
-    iso_root: str
-    tx: str
-    total: str
-    table: Table
-    institution: bool
-    issuer_required: bool
-    default_codes: tuple[str, str]  # 业务类型, 业务种类 when the unified side has none
-    is_return: bool = False
-    fallbacks: Table = field(default=())
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fallbacks", _fallbacks(self.table, self.institution))
-
-    @property
-    def src(self) -> str:
-        """The unified message element as loss entries show it (``/Document/…``)."""
-        return f"/Document/{self.iso_root}"
-
-    @property
-    def tgt(self) -> str:
-        """The BEPS message element as loss entries show it."""
-        return f"/Document/{self.beps_root}"
+def _pair(
+    cnaps: str,
+    cnaps_root: str,
+    detail: str,
+    unified: str,
+    unified_root: str,
+    tx: str,
+    total: str,
+    table: Table,
+    *,
+    institution: bool,
+    issuer_required: bool,
+    default_codes: tuple[str, str],
+    is_return: bool = False,
+) -> Pair:
+    """A BEPS pair: the package rows (:data:`GROUP`), the detail rows and their fallbacks; its
+    settings name the unified total element and whether the account issuer is required."""
+    return Pair(
+        cnaps,
+        unified,
+        cnaps_root,
+        unified_root,
+        detail,
+        tx,
+        table,
+        group=GROUP,
+        fallbacks=_fallbacks(table, institution),
+        institution=institution,
+        is_return=is_return,
+        default_codes=default_codes,
+        settings=(("total", total), ("issuer_required", issuer_required)),
+    )
 
 
 PAIRS = {
-    ("beps.121.001.01", "pacs.008.001.08"): Pair(
+    ("beps.121.001.01", "pacs.008.001.08"): _pair(
         "beps.121.001.01",
         "CstmrCdtTrf",
         "CstmrCdtTrfInf",
@@ -594,7 +356,7 @@ PAIRS = {
         issuer_required=True,
         default_codes=("A100", "02102"),
     ),
-    ("beps.122.001.01", "pacs.009.001.08"): Pair(
+    ("beps.122.001.01", "pacs.009.001.08"): _pair(
         "beps.122.001.01",
         "FinCdtTrf",
         "FinCdtTrfInf",
@@ -607,7 +369,7 @@ PAIRS = {
         issuer_required=False,
         default_codes=("A200", "02105"),
     ),
-    ("beps.121.001.01", "pacs.004.001.09"): Pair(
+    ("beps.121.001.01", "pacs.004.001.09"): _pair(
         "beps.121.001.01",
         "CstmrCdtTrf",
         "CstmrCdtTrfInf",
@@ -621,7 +383,7 @@ PAIRS = {
         default_codes=("A100", "02102"),
         is_return=True,
     ),
-    ("beps.122.001.01", "pacs.004.001.09"): Pair(
+    ("beps.122.001.01", "pacs.004.001.09"): _pair(
         "beps.122.001.01",
         "FinCdtTrf",
         "FinCdtTrfInf",
@@ -641,21 +403,6 @@ PAIRS = {
 # --------------------------------------------------------------------------- helpers
 
 
-def _peek(data: Any, path: str) -> Any:
-    """The raw value at ``path`` (a repeatable element comes back as its whole list)."""
-    head, _, last = path.rpartition("/")
-    parent = get(data, head) if head else data
-    return parent.get(last) if isinstance(parent, dict) else None
-
-
-def _decimal(value: Any) -> Decimal | None:
-    text = value.get("#text") if isinstance(value, dict) else value
-    try:
-        return Decimal(text) if isinstance(text, str) else None
-    except InvalidOperation:
-        return None
-
-
 def _new_id(ctx: MappingContext, package: dict[str, Any]) -> str:
     """A new MsgId / TxId: the package's work date (Beijing) + 8 digits of the id generator."""
     created = get(package, "PKGGrpHdr/CreDtTm")
@@ -671,7 +418,7 @@ def _total(amounts: Iterable[Any]) -> tuple[str, str | None]:
     total = Decimal(0)
     currencies: set[str] = set()
     for amount in amounts:
-        total += _decimal(amount) or Decimal(0)
+        total += decimal_of(amount) or Decimal(0)
         currencies.add(amount.get("@Ccy", "") if isinstance(amount, dict) else "")
     return str(total), (currencies.pop() if len(currencies) == 1 else None)
 
@@ -716,11 +463,9 @@ def _mapped(table: Table) -> tuple[str, ...]:
     """BEPS paths the rows fill from a unified field, which the forward edge always maps
     (never carries): a carried value there contradicts the unified message."""
     return tuple(
-        row.beps
+        row.cnaps
         for row in table
-        if row.beps is not None
-        and row.iso is not None
-        and not isinstance(row.rule, (Computed, Constant, Only))
+        if row.cnaps and row.unified and not isinstance(row.policy, (Computed, Constant, Only))
     )
 
 
@@ -771,24 +516,24 @@ def _forward(source: dict[str, Any], table: Table) -> tuple[dict[str, Any], dict
     out: dict[str, Any] = {}
     consumed: list[str] = []
     for row in table:
-        if isinstance(row.rule, Computed):
+        if isinstance(row.policy, Computed):
             continue
-        if row.beps is None:
-            assert isinstance(row.rule, Constant) and row.iso is not None
-            put(out, row.iso, row.rule.value)
+        if not row.cnaps:
+            assert isinstance(row.policy, Constant) and row.unified
+            put(out, row.unified, row.policy.value)
             continue
-        value = _peek(source, row.beps)
+        value = value_at(source, row.cnaps)
         if value is None:
             continue
-        if row.iso is None:
-            assert isinstance(row.rule, Constant)
-            if value == row.rule.value:
-                consumed.append(row.beps)
+        if not row.unified:
+            assert isinstance(row.policy, Constant)
+            if value == row.policy.value:
+                consumed.append(row.cnaps)
             continue
-        converted = row.rule.to_iso(value)
+        converted = row.policy.to_unified(value)
         if converted is not None:
-            put(out, row.iso, converted)
-            consumed.append(row.beps)
+            put(out, row.unified, converted)
+            consumed.append(row.cnaps)
     left = copy.deepcopy(source)
     for path in consumed:
         take(left, path)
@@ -802,10 +547,10 @@ def _check_returns(details: list[dict[str, Any]], pair: Pair) -> None:
         if kind != RETURN_TYPE or get(detail, f"{extra}/RtrInf") is None:
             what = f"business type {kind}" if kind != RETURN_TYPE else f"no {extra}/RtrInf"
             raise ConversionError(
-                f"{pair.beps} → {pair.iso} maps returns only (业务类型 {RETURN_TYPE} 退汇 with "
-                f"RtrInf); {pair.detail}[{index}] (TxId {detail.get('TxId')}) has {what}",
-                path=f"/Document/{pair.beps_root}/{pair.detail}[{index}]",
-                hint=f"convert it to {_default_unified(pair.beps)} instead",
+                f"{pair.cnaps} → {pair.unified} maps returns only (业务类型 {RETURN_TYPE} 退汇 "
+                f"with RtrInf); {pair.cnaps_tx}[{index}] (TxId {detail.get('TxId')}) has {what}",
+                path=f"/Document/{pair.cnaps_root}/{pair.cnaps_tx}[{index}]",
+                hint=f"convert it to {_default_unified(pair.cnaps)} instead",
             )
 
 
@@ -814,14 +559,14 @@ def _default_unified(beps: str) -> str:
 
 
 def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str, Any]:
-    root = copy.deepcopy(data[pair.beps_root])
-    details: list[dict[str, Any]] = root.pop(pair.detail, [])
+    root = copy.deepcopy(data[pair.cnaps_root])
+    details: list[dict[str, Any]] = root.pop(pair.cnaps_tx, [])
     if pair.is_return:
         _check_returns(details, pair)
     transactions = []
     for detail in details:
-        tx, left = _forward(detail, pair.table)
-        extra = carry(flatten(left), pair.beps)
+        tx, left = _forward(detail, pair.rows)
+        extra = carry(flatten(left), pair.cnaps)
         if extra is not None:
             tx.setdefault("SplmtryData", []).append(extra)
         transactions.append(tx)
@@ -832,13 +577,13 @@ def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[s
     put(out, "GrpHdr/NbOfTxs", count)
     put(out, "GrpHdr/CtrlSum", total)
     if currency:
-        put(out, f"GrpHdr/{pair.total}", {"@Ccy": currency, "#text": total})
+        put(out, f"GrpHdr/{pair.setting('total')}", {"@Ccy": currency, "#text": total})
     _stated_totals(left, ctx, pair, count, total, currency)
-    out[pair.tx] = transactions
-    extra = carry(flatten(left), pair.beps)
+    out[pair.unified_tx] = transactions
+    extra = carry(flatten(left), pair.cnaps)
     if extra is not None:
         out["SplmtryData"] = [extra]
-    return {pair.iso_root: out}
+    return {pair.unified_root: out}
 
 
 def _stated_totals(
@@ -853,7 +598,10 @@ def _stated_totals(
     count and sum of the details. A stated value that disagrees is reported ``defaulted``
     (the package is not what it says it is, e.g. truncated: ``strict=True`` refuses it);
     one that only differs in how it is written stays behind and is carried."""
-    source, target = f"/Document/{pair.beps_root}/PKGGrpHdr", f"/Document/{pair.iso_root}/GrpHdr"
+    source, target = (
+        f"/Document/{pair.cnaps_root}/PKGGrpHdr",
+        f"/Document/{pair.unified_root}/GrpHdr",
+    )
     stated = get(left, "PKGGrpHdr/NbOfTxs")
     if stated is not None and (not str(stated).isdigit() or int(stated) != int(count)):
         take(left, "PKGGrpHdr/NbOfTxs")
@@ -867,13 +615,13 @@ def _stated_totals(
         )
     elif stated == count:
         take(left, "PKGGrpHdr/NbOfTxs")
-    stated_sum = _peek(left, "PKGGrpHdr/CtrlSum")
+    stated_sum = value_at(left, "PKGGrpHdr/CtrlSum")
     if stated_sum is None:
         return
     if stated_sum == {"@Ccy": currency, "#text": total}:
         take(left, "PKGGrpHdr/CtrlSum")
         return
-    amount = _decimal(stated_sum)
+    amount = decimal_of(stated_sum)
     stated_currency = stated_sum.get("@Ccy") if isinstance(stated_sum, dict) else None
     if amount is not None and amount == Decimal(total) and stated_currency == currency:
         return  # the same sum written another way: carried
@@ -911,28 +659,28 @@ class _Detail:
 def _implied(left: dict[str, Any], table: Table) -> None:
     """Consume the unified side's constants (``SttlmMtd`` CLRG, ``ChrgBr`` DEBT) BEPS implies."""
     for row in table:
-        constant = isinstance(row.rule, Constant) and row.beps is None and row.iso
-        if constant and _peek(left, str(row.iso)) == getattr(row.rule, "value", None):
-            take(left, str(row.iso))
+        constant = isinstance(row.policy, Constant) and not row.cnaps and row.unified
+        if constant and value_at(left, row.unified) == getattr(row.policy, "value", None):
+            take(left, row.unified)
 
 
 def _take_rows(
     detail: _Detail, rows: Table, ctx: MappingContext, *, report: bool, only_empty: bool
 ) -> None:
     for row in rows:
-        if row.beps is None or row.iso is None or isinstance(row.rule, Computed):
+        if not row.cnaps or not row.unified or isinstance(row.policy, Computed):
             continue
-        if only_empty and _peek(detail.out, row.beps) is not None:
+        if only_empty and value_at(detail.out, row.cnaps) is not None:
             continue
-        value = _peek(detail.left, row.iso)
+        value = value_at(detail.left, row.unified)
         if value is None:
             continue
-        src, tgt = f"{detail.src}/{row.iso}", f"{detail.tgt}/{row.beps}"
-        converted = row.rule.to_beps(value, ctx, src, tgt)
+        src, tgt = f"{detail.src}/{row.unified}", f"{detail.tgt}/{row.cnaps}"
+        converted = row.policy.to_cnaps(value, ctx, src, tgt)
         if converted is None:
             continue
-        take(detail.left, row.iso)
-        put(detail.out, row.beps, converted)
+        take(detail.left, row.unified)
+        put(detail.out, row.cnaps, converted)
         if report:  # every source field, unless the rule has reported it already
             seen = ctx.recorded
             for path, leaf in leaves(value, src).items():
@@ -944,12 +692,12 @@ def _take_rows(
 def _compose_addresses(detail: _Detail, table: Table, ctx: MappingContext) -> None:
     """A structured ISO address with no ``AdrLine`` becomes the one BEPS address line."""
     for row in table:
-        if not isinstance(row.rule, AddressLine) or row.beps is None or row.iso is None:
+        if not isinstance(row.policy, AddressLine) or not row.cnaps or not row.unified:
             continue
-        if _peek(detail.out, row.beps) is not None:
+        if value_at(detail.out, row.cnaps) is not None:
             continue
-        address_path = row.iso.rsplit("/", 1)[0]
-        address = _peek(detail.left, address_path)
+        address_path = row.unified.rsplit("/", 1)[0]
+        address = value_at(detail.left, address_path)
         if not isinstance(address, dict):
             continue
         texts = {k: v for k, v in address.items() if isinstance(v, str) and k != "AdrTp"}
@@ -957,13 +705,13 @@ def _compose_addresses(detail: _Detail, table: Table, ctx: MappingContext) -> No
         parts = [(name, texts[name]) for name in order]
         if not parts:
             continue
-        tgt = f"{detail.tgt}/{row.beps}"
+        tgt = f"{detail.tgt}/{row.cnaps}"
         for name, _ in parts:
             take(detail.left, f"{address_path}/{name}")
         pieces = [(f"{detail.src}/{address_path}/{name}", value) for name, value in parts]
         reason = "structured address part written into the one BEPS address line"
-        text = _join(ctx, pieces, " ", row.rule.limit, tgt, reason, first_moved=True)
-        put(detail.out, row.beps, text)
+        text = join(ctx, pieces, " ", row.policy.limit, tgt, reason, first_moved=True)
+        put(detail.out, row.cnaps, text)
 
 
 def _first_pass(
@@ -972,15 +720,15 @@ def _first_pass(
     detail = _Detail(
         {},
         copy.deepcopy(tx),
-        f"{pair.src}/{pair.tx}[{index}]",
-        f"{pair.tgt}/{pair.detail}[{index}]",
+        f"{pair.unified_shown}/{pair.unified_tx}[{index}]",
+        f"{pair.cnaps_shown}/{pair.cnaps_tx}[{index}]",
         {},
     )
     carriers = _take_carried(detail.left)
-    main = tuple(row for row in pair.table if not row.mirror)
-    mirrors = tuple(row for row in pair.table if row.mirror)
+    main = tuple(row for row in pair.rows if not row.mirror)
+    mirrors = tuple(row for row in pair.rows if row.mirror)
     _take_rows(detail, main, ctx, report=False, only_empty=False)
-    _implied(detail.left, pair.table)
+    _implied(detail.left, pair.rows)
     _take_rows(detail, mirrors, ctx, report=False, only_empty=True)
     _take_rows(detail, pair.fallbacks, ctx, report=True, only_empty=True)
     detail.rest = _restore(
@@ -989,36 +737,29 @@ def _first_pass(
         ctx,
         detail_cls,
         (detail.src, detail.tgt),
-        _under(_mapped(pair.table)),
+        _under(_mapped(pair.rows)),
     )
-    for row in pair.table:
-        implied = isinstance(row.rule, Constant) and row.iso is None and row.beps
-        if implied and _peek(detail.out, str(row.beps)) is None:
-            put(detail.out, str(row.beps), getattr(row.rule, "value", None))
-    _compose_addresses(detail, pair.table + pair.fallbacks, ctx)
+    for row in pair.rows:
+        implied = isinstance(row.policy, Constant) and not row.unified and row.cnaps
+        if implied and value_at(detail.out, row.cnaps) is None:
+            put(detail.out, row.cnaps, getattr(row.policy, "value", None))
+    _compose_addresses(detail, pair.rows + pair.fallbacks, ctx)
     return detail
 
 
 def _iso_path(pair: Pair, beps: str) -> str:
-    for row in pair.table:
-        if row.beps == beps and row.iso and not row.mirror:
-            return row.iso
+    for row in pair.rows:
+        if row.cnaps == beps and row.unified and not row.mirror:
+            return row.unified
     return beps
 
 
 def _default(
     detail: _Detail, pair: Pair, ctx: MappingContext, beps: str, value: str, reason: str
 ) -> None:
-    if _peek(detail.out, beps) is not None:
-        return
-    put(detail.out, beps, value)
-    ctx.lose(
-        f"{detail.src}/{_iso_path(pair, beps)}",
-        "defaulted",
-        reason,
-        value=value,
-        target_path=f"{detail.tgt}/{beps}",
-    )
+    """The default policy for the detail's ``beps`` path (from its unified row's path)."""
+    source, target = f"{detail.src}/{_iso_path(pair, beps)}", f"{detail.tgt}/{beps}"
+    default(ctx, value, out=detail.out, at=beps, source=source, target=target, reason=reason)
 
 
 def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict[str, Any]) -> None:
@@ -1028,7 +769,7 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
     kind, category = pair.default_codes
     debtor_agent, creditor_agent = "DbtrAgt/BrnchId/Id", "CdtrAgt/BrnchId/Id"
     none = "the source has no value BEPS can use"
-    if _peek(detail.out, "TxId") is None:
+    if value_at(detail.out, "TxId") is None:
         _default(
             detail,
             pair,
@@ -1057,7 +798,7 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
             PLACEHOLDER,
             f"BEPS requires an account; {none}",
         )
-        if pair.issuer_required:
+        if pair.setting("issuer_required"):
             _default(
                 detail,
                 pair,
@@ -1106,7 +847,7 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
             pair,
             ctx,
             f"{info}/OrgnlGrpHdr/OrgnlMT",
-            pair.beps,
+            pair.cnaps,
             "the original message type: this BEPS type",
         )
         _default(
@@ -1150,14 +891,14 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
                 "退汇",
                 f"beps.122 requires the return reason text; {none}",
             )
-    for row in pair.table:  # a mirror that agrees with the BEPS value comes back as is
+    for row in pair.rows:  # a mirror that agrees with the BEPS value comes back as is
         if (
             row.mirror
-            and row.beps
-            and row.iso
-            and _peek(detail.left, row.iso) == get(detail.out, row.beps)
+            and row.cnaps
+            and row.unified
+            and value_at(detail.left, row.unified) == get(detail.out, row.cnaps)
         ):
-            take(detail.left, row.iso)
+            take(detail.left, row.unified)
     items = {**flatten(detail.left), **detail.rest}
     text = _spill(ctx, items, get(detail.out, "AddtlInf"), detail.src, f"{detail.tgt}/AddtlInf")
     put(detail.out, "AddtlInf", text)
@@ -1192,7 +933,7 @@ def _direct_party(
         return option, ""
     tx_agent, detail_agent = agents
     member_path = f"{tx_agent}/FinInstnId/ClrSysMmbId"
-    codes = {_cnaps_member(_peek(detail.left, member_path)) for detail in details}
+    codes = {_cnaps_member(value_at(detail.left, member_path)) for detail in details}
     if len(codes) == 1 and None not in codes:
         code = str(codes.pop())
         for detail in details:
@@ -1214,19 +955,21 @@ def _direct_party(
 
 
 def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str, Any]:
-    iso = copy.deepcopy(data[pair.iso_root])
-    transactions: list[dict[str, Any]] = iso.pop(pair.tx, [])
+    iso = copy.deepcopy(data[pair.unified_root])
+    transactions: list[dict[str, Any]] = iso.pop(pair.unified_tx, [])
     if not transactions:
-        raise ConversionError(f"{pair.iso} without {pair.tx}: a BEPS package needs a detail")
-    root_cls = model_at(catalog().get(pair.beps).root_class, pair.beps_root)
-    detail_cls = model_at(root_cls, pair.detail)
+        raise ConversionError(
+            f"{pair.unified} without {pair.unified_tx}: a BEPS package needs a detail"
+        )
+    root_cls = model_at(catalog().get(pair.cnaps).root_class, pair.cnaps_root)
+    detail_cls = model_at(root_cls, pair.cnaps_tx)
     carriers = _take_carried(iso)
     if pair.is_return:
         _group_original(iso, transactions, ctx, pair)
 
     package: dict[str, Any] = {}
     left = iso
-    holder = _Detail(package, left, pair.src, pair.tgt, {})
+    holder = _Detail(package, left, pair.unified_shown, pair.cnaps_shown, {})
     _take_rows(holder, GROUP, ctx, report=False, only_empty=False)
     _implied(left, GROUP)
 
@@ -1254,21 +997,21 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
             put(package, beps, value)
             if reason:
                 ctx.lose(
-                    f"{pair.src}/{iso_path}/FinInstnId/ClrSysMmbId",
+                    f"{pair.unified_shown}/{iso_path}/FinInstnId/ClrSysMmbId",
                     "defaulted",
                     f"no CNAPS member id for the direct participant: {reason}",
                     value=value,
-                    target_path=f"{pair.tgt}/{beps}",
+                    target_path=f"{pair.cnaps_shown}/{beps}",
                 )
     if get(package, "PKGGrpHdr/MsgId") is None:
         value = _new_id(ctx, package)
         put(package, "PKGGrpHdr/MsgId", value)
         ctx.lose(
-            f"{pair.src}/GrpHdr/MsgId",
+            f"{pair.unified_shown}/GrpHdr/MsgId",
             "defaulted",
             "a BEPS MsgId is the work date + an 8-digit sequence (id generator)",
             value=value,
-            target_path=f"{pair.tgt}/PKGGrpHdr/MsgId",
+            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/MsgId",
         )
     for detail in details:
         _second_pass(detail, pair, ctx, package)
@@ -1286,12 +1029,12 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
         if path == "PKGGrpHdr/NbOfTxs":
             return not value.isdigit() or int(value) != int(count)
         if path == "PKGGrpHdr/CtrlSum/#text":
-            return _decimal(value) != Decimal(total)
+            return decimal_of(value) != Decimal(total)
         if path == "PKGGrpHdr/CtrlSum/@Ccy":
             return value != CURRENCY
         return bool(mapped(path, value))
 
-    rest = _restore(package, carriers, ctx, root_cls, (pair.src, pair.tgt), stale)
+    rest = _restore(package, carriers, ctx, root_cls, (pair.unified_shown, pair.cnaps_shown), stale)
     if get(package, "PKGGrpHdr/NbOfTxs") is None:
         put(package, "PKGGrpHdr/NbOfTxs", count)
     if get(package, "PKGGrpHdr/CtrlSum") is None:
@@ -1299,26 +1042,30 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
     if get(package, "PKGGrpHdr/SysCd") is None:
         put(package, "PKGGrpHdr/SysCd", BEPS)
         ctx.lose(
-            f"{pair.src}/GrpHdr/SttlmInf/ClrSys/Prtry",
+            f"{pair.unified_shown}/GrpHdr/SttlmInf/ClrSys/Prtry",
             "defaulted",
             "the clearing system is not BEPS in the source; SysCd is BEPS",
             value=BEPS,
-            target_path=f"{pair.tgt}/PKGGrpHdr/SysCd",
+            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/SysCd",
         )
     items = {**flatten(left), **rest}
     remark = _spill(
-        ctx, items, get(package, "PKGGrpHdr/Rmk"), pair.src, f"{pair.tgt}/PKGGrpHdr/Rmk"
+        ctx,
+        items,
+        get(package, "PKGGrpHdr/Rmk"),
+        pair.unified_shown,
+        f"{pair.cnaps_shown}/PKGGrpHdr/Rmk",
     )
     put(package, "PKGGrpHdr/Rmk", remark)
-    package[pair.detail] = out_details
-    return {pair.beps_root: package}
+    package[pair.cnaps_tx] = out_details
+    return {pair.cnaps_root: package}
 
 
 def _check_totals(
     left: dict[str, Any], ctx: MappingContext, pair: Pair, count: str, total: str
 ) -> None:
     """Consume the stated totals; a value that disagrees with the details is reported."""
-    src = f"{pair.src}/GrpHdr"
+    src = f"{pair.unified_shown}/GrpHdr"
     stated = take(left, "GrpHdr/NbOfTxs")
     if stated is not None and stated != count:
         ctx.lose(
@@ -1326,31 +1073,31 @@ def _check_totals(
             "dropped",
             f"the package has {count} details",
             value=stated,
-            target_path=f"{pair.tgt}/PKGGrpHdr/NbOfTxs",
+            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/NbOfTxs",
         )
     stated = take(left, "GrpHdr/CtrlSum")
-    if stated is not None and _decimal(stated) != Decimal(total):
+    if stated is not None and decimal_of(stated) != Decimal(total):
         ctx.lose(
             f"{src}/CtrlSum",
             "dropped",
             f"the details sum to {total}",
             value=stated,
-            target_path=f"{pair.tgt}/PKGGrpHdr/CtrlSum",
+            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/CtrlSum",
         )
-    stated = take(left, f"GrpHdr/{pair.total}")
+    stated = take(left, f"GrpHdr/{pair.setting('total')}")
     if isinstance(stated, dict):
         differs = {
-            "#text": _decimal(stated) != Decimal(total),
+            "#text": decimal_of(stated) != Decimal(total),
             "@Ccy": stated.get("@Ccy") != CURRENCY,
         }
         for part, value in stated.items():
             if differs.get(part):
                 ctx.lose(
-                    f"{src}/{pair.total}/{part}",
+                    f"{src}/{pair.setting('total')}/{part}",
                     "dropped",
                     f"the details sum to {CURRENCY} {total}",
                     value=value,
-                    target_path=f"{pair.tgt}/PKGGrpHdr/CtrlSum",
+                    target_path=f"{pair.cnaps_shown}/PKGGrpHdr/CtrlSum",
                 )
 
 
@@ -1371,11 +1118,11 @@ def _group_original(
     target = {"OrgnlMsgId": "OrgnlMsgId", "OrgnlMsgNmId": "OrgnlMT"}
     for name in names:
         ctx.lose(
-            f"{pair.src}/OrgnlGrpInf/{name}",
+            f"{pair.unified_shown}/OrgnlGrpInf/{name}",
             "moved",
             "BEPS names the original message in every detail",
             value=group[name],
-            target_path=f"{pair.tgt}/{pair.detail}/{info}/OrgnlGrpHdr/{target[name]}",
+            target_path=f"{pair.cnaps_shown}/{pair.cnaps_tx}/{info}/OrgnlGrpHdr/{target[name]}",
         )
         take(iso, f"OrgnlGrpInf/{name}")
 

@@ -101,19 +101,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from paymsg.convert.core import (
-    CarriedValue,
-    MappingContext,
-    beijing_time,
-    carry,
-    flatten,
-    get,
-    mapping,
-    put,
-    restore,
-    take,
-    take_carriers,
-)
+from paymsg.convert.engine.carrier import CarriedValue, carry, take_carriers
+from paymsg.convert.engine.loss import MappingContext, default
+from paymsg.convert.engine.paths import flatten, get, put, take
+from paymsg.convert.engine.restore import restore
+from paymsg.convert.engine.table import BEIJING_TIME
+from paymsg.convert.hub import mapping
 from paymsg.reference.cnaps2 import CNAPS_CLEARING_CODE, NPC, is_msg_id, new_msg_id
 from paymsg.schema.catalog import catalog
 
@@ -475,7 +468,7 @@ def _cnaps_datetime(
     (unless the report came from CNAPS2: then it is what CNAPS2 had)."""
     if value is None or from_cnaps:
         return value
-    result: str = beijing_time(value, ctx, path, _at("CmonConf/GrpHdr/CreDtTm"))
+    result: str = BEIJING_TIME.to_cnaps(value, ctx, path, _at("CmonConf/GrpHdr/CreDtTm"))
     return result
 
 
@@ -517,8 +510,11 @@ def _level(src: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def _default(ctx: MappingContext, target: str, value: str, reason: str, source: str) -> str:
     """``value`` for the ccms.900 field ``target`` (a path of the message data), recorded."""
-    ctx.lose(source, "defaulted", f"{reason}; {value} written", value=None, target_path=_at(target))
-    return value
+    reason = f"{reason}; {value} written"
+    written: str = default(
+        ctx, value, source=source, target=_at(target), reason=reason, shown_as=None
+    )
+    return written
 
 
 def _prc_sts(

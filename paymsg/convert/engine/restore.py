@@ -1,0 +1,171 @@
+"""Restoring carried values: one rule for every mapping on the way back to CNAPS2.
+
+A carried value fills only a place that no row, rule or default of the mapping has filled from
+the unified message. A carried value that disagrees with the unified message — with what the
+mapping wrote, or with the unified field it was carried alongside (``stale``) — is not used
+and is reported (``dropped``, :data:`CARRIED_CONFLICT`): the unified value wins. A carried path
+that is not well-formed, lacks a list index, or does not exist in the target message is
+reported too, never followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from paymsg.codec.xml.binding import CONTEXT
+from paymsg.convert.engine.carrier import CarriedValue
+from paymsg.convert.engine.loss import MappingContext
+from paymsg.convert.engine.paths import PATH_STEP, flatten, get, put
+
+#: why a carried value is not used: the unified message says something else
+CARRIED_CONFLICT = "carried CNAPS2 value conflicts with the unified field; the unified value wins"
+
+
+def model_var(cls: type, name: str) -> Any:
+    """The xsdata variable of ``cls`` a data-path step names (element, ``@attr``, ``#text``,
+    ``#any``), or None."""
+    for var in CONTEXT.build(cls).get_all_vars():
+        if name.startswith("@"):
+            if var.is_attribute and var.local_name == name[1:]:
+                return var
+        elif name == "#text":
+            if var.is_text:
+                return var
+        elif name == "#any":
+            if var.is_wildcard:
+                return var
+        elif var.is_element and var.local_name == name:
+            return var
+    return None
+
+
+def model_at(cls: type, path: str) -> type:
+    """The model class at ``path`` (element steps, no indexes) below ``cls``."""
+    for step in path.split("/"):
+        var = model_var(cls, step)
+        if var is None or var.clazz is None:
+            raise ValueError(f"{step} is not an element of {cls.__name__}")
+        cls = var.clazz
+    return cls
+
+
+def path_problem(cls: type, path: str) -> str | None:
+    """Why a carried ``path`` (as :func:`flatten` writes it) cannot be used below ``cls``, or
+    None when it names a value there: every step well-formed, an index exactly where the
+    model has a list, ending at a value (attribute, text, simple element)."""
+    steps = path.split("/") if path else []
+    if not steps:
+        return "is empty"
+    node: type | None = cls
+    for position, step in enumerate(steps):
+        match = PATH_STEP.match(step)
+        if match is None:
+            return f"is not a well-formed path (step {step!r})"
+        if node is None:
+            return f"goes below a value ({'/'.join(steps[:position])})"
+        name, index = match.group(1), match.group(2)
+        var = model_var(node, name)
+        if var is None:
+            return f"names {name}, which {node.__name__} does not have"
+        repeated = bool(var.is_wildcard or (var.list_element and var.is_element))
+        if repeated and index is None:
+            return f"has no index at {name}, a list"
+        if not repeated and index is not None:
+            return f"indexes {name}, which is not a list"
+        if index is not None and int(index) < 1:
+            return f"has index {index} at {name} (indexes start at 1)"
+        if var.is_attribute or var.is_text or var.is_wildcard:
+            if position != len(steps) - 1:
+                return f"goes below a value ({'/'.join(steps[: position + 1])})"
+            return None
+        node = var.clazz
+    return None if node is None else "ends at an element that holds other elements"
+
+
+def _room(data: dict[str, Any], path: str) -> bool:
+    """Whether :func:`put` can write ``path`` without leaving a hole in a list."""
+    node: Any = data
+    for step in path.split("/"):
+        match = PATH_STEP.match(step)
+        if match is None or not isinstance(node, dict):
+            return False
+        name, index = match.group(1), match.group(2)
+        child = node.get(name)
+        if index is None:
+            if child is None:
+                return True
+            node = child
+            continue
+        if child is None:
+            return index == "1"
+        if not isinstance(child, list) or int(index) > len(child) + 1:
+            return False
+        if int(index) == len(child) + 1:
+            return True
+        node = child[int(index) - 1]
+    return True
+
+
+def restore(
+    out: dict[str, Any],
+    values: Iterable[CarriedValue],
+    ctx: MappingContext,
+    *,
+    model: type,
+    target: Callable[[str], str],
+    stale: Callable[[str, str], bool] | None = None,
+) -> dict[str, str]:
+    """Put carried values into ``out`` (data of the target message element ``model``) where
+    the mapping has written nothing; the values restored are returned.
+
+    Reported (``dropped``), never used: a path :func:`path_problem` rejects; a value that
+    differs from what the mapping wrote at its path, or that is an item of a list of values
+    the mapping wrote; a value ``stale`` says the unified message contradicts (the unified
+    field it was carried alongside says something else, or is gone) — the unified value wins.
+    """
+    written = flatten(out)
+    value_lists = {path.rsplit("[", 1)[0] for path in written if path.endswith("]")}
+    restored: dict[str, str] = {}
+    for item in values:
+        problem = path_problem(model, item.path)
+        if problem is not None:
+            ctx.lose(
+                item.source,
+                "dropped",
+                f"carried CNAPS2 path {item.path!r} {problem}: not restored",
+                value=item.value,
+            )
+            continue
+        current = get(out, item.path)
+        if current is not None and not isinstance(current, (dict, list)):
+            if str(current) != item.value:
+                ctx.lose(
+                    item.source,
+                    "dropped",
+                    CARRIED_CONFLICT,
+                    value=item.value,
+                    target_path=target(item.path),
+                )
+            continue
+        in_list = item.path.endswith("]") and item.path.rsplit("[", 1)[0] in value_lists
+        if current is not None or in_list or (stale is not None and stale(item.path, item.value)):
+            ctx.lose(
+                item.source,
+                "dropped",
+                CARRIED_CONFLICT,
+                value=item.value,
+                target_path=target(item.path),
+            )
+            continue
+        if not _room(out, item.path):
+            ctx.lose(
+                item.source,
+                "dropped",
+                f"carried CNAPS2 path {item.path!r} skips list items: not restored",
+                value=item.value,
+            )
+            continue
+        put(out, item.path, item.value)
+        restored[item.path] = item.value
+    return restored
