@@ -81,8 +81,10 @@ from paymsg.convert.engine.paths import (
 from paymsg.convert.engine.restore import model_at, path_problem, restore
 from paymsg.convert.engine.table import (
     AMOUNT,
+    BEIJING_TIME,
     Amount,
     BankCode,
+    BeijingTime,
     Count,
     MsgId,
     Only,
@@ -160,7 +162,12 @@ GROUP_ROWS = (
         "报文标识号, as is; to CNAPS2 a 16-digit date+sequence "
         "id, else a new one is assigned (defaulted)",
     ),
-    Row("GrpHdr/CreDtTm", "GrpHdr/CreDtTm", note="报文发送时间, as is"),
+    Row(
+        "GrpHdr/CreDtTm",
+        "GrpHdr/CreDtTm",
+        BEIJING_TIME,
+        "报文发送时间, as is; to CNAPS2 another UTC offset becomes Beijing time (transliterated)",
+    ),
     Row(
         "GrpHdr/NbOfTxs",
         "GrpHdr/NbOfTxs",
@@ -1172,6 +1179,8 @@ def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str
                 _refuse_amount(pair, where, value)
             elif isinstance(row.policy, TaggedLines):
                 value = _tag_lines(value, ctx, src(where), dst(row.cnaps))
+            elif isinstance(row.policy, BeijingTime):
+                value = row.policy.to_cnaps(value, ctx, src(where), dst(row.cnaps))
             else:
                 continue  # bank codes: dropped (reported below); MsgId, SttlmMtd: defaulted
         if where != row.unified:
