@@ -92,3 +92,60 @@ def test_a_beijing_time_crosses_unchanged_and_unreported(
     (path,) = _created_paths(result.message)
     assert flatten(to_data(result.message.document))[path] == created
     assert not [e for e in result.loss if e.source_path.endswith("/GrpHdr/CreDtTm")]
+
+
+UETR = "8a562c67-ca16-48ba-b074-65581be6f011"
+#: the CNAPS2 free text a spilled transaction field goes to, by target
+SPILL_TEXT = {
+    "hvps.111.001.01": "FIToFICstmrCdtTrf/CdtTrfTxInf[1]/RmtInf/Ustrd[{n}]",
+    "beps.121.001.01": "CstmrCdtTrf/CstmrCdtTrfInf[1]/AddtlInf",
+}
+
+
+@pytest.mark.parametrize("target", sorted(SPILL_TEXT))
+def test_a_field_without_a_cnaps2_element_is_spilled_as_h01_path_value_and_read_back(
+    target: str,
+) -> None:
+    source = _unified(
+        "hvps.111.001.01/customer-transfer-urgent.xml", "pacs.008.001.08", "2024-03-15T10:41:07"
+    )
+    data = to_data(source.document)
+    data["FIToFICstmrCdtTrf"]["CdtTrfTxInf"][0]["PmtId"]["UETR"] = UETR
+    there = convert(_message("pacs.008.001.08", data), target, wrap=False)
+    (entry,) = [e for e in there.loss if e.source_path.endswith("/PmtId/UETR")]
+    assert entry.action == "moved"
+    texts = flatten(to_data(there.message.document))
+    item = f"/H01/PmtId/UETR:{UETR}"
+    if target.startswith("hvps"):  # one remittance line per item
+        assert item in [v for k, v in texts.items() if "/RmtInf/Ustrd[" in k]
+        assert entry.target_path is not None and "/RmtInf/Ustrd[" in entry.target_path
+    else:  # items appended to the one 附言 text
+        assert item in texts[SPILL_TEXT[target]]
+        assert entry.target_path == f"/Document/{SPILL_TEXT[target]}"
+    # CNAPS2 → unified reads the item back to its element; the text keeps it
+    back = convert(there.message, "pacs.008.001.08", wrap=False)
+    assert (
+        to_data(back.message.document)["FIToFICstmrCdtTrf"]["CdtTrfTxInf"][0]["PmtId"]["UETR"]
+        == UETR
+    )
+    # and converting again neither repeats the item nor reports the field a second time
+    again = convert(back.message, target, wrap=False)
+    again_texts = flatten(to_data(again.message.document))
+    assert sum(text.count(item) for text in again_texts.values()) == 1
+
+
+def test_a_spilled_item_whose_element_cannot_take_it_stays_in_the_text() -> None:
+    """An item naming a code-list field, or a field whose element is not there, is not read
+    back (it could make the unified message invalid): it stays in the remittance text."""
+    original = paymsg.parse(
+        CNAPS / "beps.121.001.01/customer-credit-package.xml", type="beps.121.001.01"
+    )
+    data = to_data(original.document)
+    detail = data["CstmrCdtTrf"]["CstmrCdtTrfInf"][0]
+    detail["AddtlInf"] = "房租 /H01/ChrgBr:SHAR /H01/Dbtr/Id/OrgId/LEI:5493002ERZU2K9PZDL40"
+    result = convert(_message("beps.121.001.01", data), "pacs.008.001.08", wrap=False)
+    tx = to_data(result.message.document)["FIToFICstmrCdtTrf"]["CdtTrfTxInf"][0]
+    assert tx["ChrgBr"] == "DEBT"  # the BEPS convention, not the text
+    assert "Id" not in tx["Dbtr"]
+    assert " ".join(tx["RmtInf"]["Ustrd"]) == detail["AddtlInf"]
+    assert paymsg.validate(result.message).ok

@@ -10,16 +10,22 @@ reported too, never followed.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from paymsg.codec.json.engine import from_data
 from paymsg.codec.xml.binding import CONTEXT
 from paymsg.convert.engine.carrier import CarriedValue
 from paymsg.convert.engine.loss import MappingContext
 from paymsg.convert.engine.paths import PATH_STEP, flatten, get, put
+from paymsg.errors import PaymsgError
 
 #: why a carried value is not used: the unified message says something else
 CARRIED_CONFLICT = "carried CNAPS2 value conflicts with the unified field; the unified value wins"
+_INDEX = re.compile(r"\[\d+\]")
 
 
 def model_var(cls: type, name: str) -> Any:
@@ -168,4 +174,68 @@ def restore(
             continue
         put(out, item.path, item.value)
         restored[item.path] = item.value
+    return restored
+
+
+def max_length(cls: type, name: str) -> int | None:
+    """The ``maxLength`` facet of the field ``name`` (its XML name) of the model ``cls``."""
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("name", f.name) == name:
+            value = f.metadata.get("max_length")
+            return value if isinstance(value, int) else None
+    return None
+
+
+def text_field(cls: type, path: str, value: str) -> bool:
+    """Whether ``path`` (as :func:`flatten` writes it) below ``cls`` is a plain text element
+    that holds ``value``: a place :func:`path_problem` accepts, of string type (no code
+    list, number or date), and not longer than its maximum length."""
+    if path_problem(cls, path) is not None:
+        return False
+    *parents, last = _INDEX.sub("", path).split("/")
+    holder = model_at(cls, "/".join(parents)) if parents else cls
+    var = model_var(holder, last)
+    if var is None or not var.is_element or any(kind is not str for kind in var.types):
+        return False
+    limit = max_length(holder, last)
+    return limit is None or len(value) <= limit
+
+
+def _choice(cls: type, path: str) -> bool:
+    """Whether the element at ``path`` below ``cls`` is an ISO 20022 choice component (its
+    type is named ``…Choice``: exactly one of its elements is present)."""
+    return bool(path) and model_at(cls, _INDEX.sub("", path)).__name__.endswith("Choice")
+
+
+def read_back(
+    out: dict[str, Any],
+    items: Iterable[tuple[str, str]],
+    model: type,
+    accept: Callable[[str], bool],
+) -> dict[str, str]:
+    """Put fields spilled into CNAPS2 text (``/H01/path:value`` items, see
+    :func:`~paymsg.convert.engine.table.spilled`) back at their place in ``out``, the data of
+    the unified element ``model``: only a path ``accept`` takes (one the way back spills, not
+    one a row maps), a plain text field (:func:`text_field`), in an element that is there
+    (none is made: it could lack what the schema requires), at a place nothing fills yet.
+    The text keeps the items; the values put back are returned."""
+    restored: dict[str, str] = {}
+    for path, value in items:
+        if not accept(path) or not text_field(model, path, value):
+            continue
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        holder = get(out, parent) if parent else out
+        if get(out, path) is not None or not isinstance(holder, dict):
+            continue
+        if holder and _choice(model, parent):  # the element holds one of its choices already
+            continue
+        before = copy.deepcopy(out)
+        put(out, path, value)
+        try:  # a field whose element would lack what the schema requires stays in the text
+            from_data(model, out)
+        except PaymsgError:
+            out.clear()
+            out.update(before)
+            continue
+        restored[path] = value
     return restored

@@ -437,6 +437,63 @@ def spilled(text: str) -> tuple[str, str] | None:
     return None if match is None else (match.group("path"), match.group("value"))
 
 
+_ITEM_START = re.compile(rf"(?:^|(?<= )){re.escape(SPILL_TAG)}(?={DATA_PATH.pattern}:)")
+
+
+def spilled_items(text: Any) -> list[tuple[str, str]]:
+    """The (path, value) items spilled into one free text (items separated by a space; a
+    value runs to the next item); none when ``text`` is no text."""
+    if not isinstance(text, str):
+        return []
+    starts = [match.start() for match in _ITEM_START.finditer(text)]
+    if not starts:
+        return []
+    ends = [start - 1 for start in starts[1:]] + [len(text)]
+    found = (spilled(text[start:end]) for start, end in zip(starts, ends, strict=True))
+    return [item for item in found if item is not None]
+
+
+def spill(
+    ctx: MappingContext,
+    items: dict[str, str],
+    text: str | None,
+    src: str,
+    tgt: str,
+    *,
+    limit: int,
+    system: str,
+) -> str | None:
+    """The *spill-to-text* policy: append each field (path → value) to the CNAPS2 free text
+    ``text`` as a ``/H01/path:value`` item while the text stays within ``limit`` characters
+    (``moved``), else report it ``dropped``. An item the text already holds (the unified
+    field came from it, see :func:`~paymsg.convert.engine.restore.read_back`) comes back as it
+    is: it is neither added again nor reported."""
+    name = tgt.rsplit("/", 1)[-1]
+    present = set(spilled_items(text))
+    for path, value in items.items():
+        if (path, value) in present:
+            continue
+        piece = spill_item(path, value)
+        candidate = f"{text} {piece}" if text else piece
+        if len(candidate) <= limit:
+            text = candidate
+            ctx.lose(
+                f"{src}/{path}",
+                "moved",
+                f"{system} has no element for it; appended to {name} as {SPILL_TAG}path:value",
+                value=value,
+                target_path=tgt,
+            )
+        else:
+            ctx.lose(
+                f"{src}/{path}",
+                "dropped",
+                f"{system} has no element for it and {name} ({limit} characters) is full",
+                value=value,
+            )
+    return text
+
+
 # --------------------------------------------------------------------------- addresses
 
 #: structured address parts, large unit first (Chinese order; ``Ctry`` CN is left out)

@@ -97,7 +97,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -111,9 +111,10 @@ from paymsg.convert.engine.paths import (
     leaves,
     put,
     take,
+    under,
     value_at,
 )
-from paymsg.convert.engine.restore import model_at, restore
+from paymsg.convert.engine.restore import model_at, read_back, restore
 from paymsg.convert.engine.table import (
     AMOUNT,
     BEIJING_TIME,
@@ -131,6 +132,8 @@ from paymsg.convert.engine.table import (
     Truncate,
     compose_address,
     join,
+    spill,
+    spilled_items,
 )
 from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError
@@ -423,37 +426,6 @@ def _total(amounts: Iterable[Any]) -> tuple[str, str | None]:
     return str(total), (currencies.pop() if len(currencies) == 1 else None)
 
 
-def _spill(
-    ctx: MappingContext,
-    items: dict[str, str],
-    text: str | None,
-    src: str,
-    tgt: str,
-) -> str | None:
-    """Append ``/path:value`` items to ``text`` while it stays ≤256; report every item."""
-    name = tgt.rsplit("/", 1)[-1]
-    for path, value in items.items():
-        piece = f"/{path}:{value}"
-        candidate = f"{text} {piece}" if text else piece
-        if len(candidate) <= TEXT_LIMIT:
-            text = candidate
-            ctx.lose(
-                f"{src}/{path}",
-                "moved",
-                f"BEPS has no element for it; appended to {name} as /path:value",
-                value=value,
-                target_path=tgt,
-            )
-        else:
-            ctx.lose(
-                f"{src}/{path}",
-                "dropped",
-                f"BEPS has no element for it and {name} ({TEXT_LIMIT} characters) is full",
-                value=value,
-            )
-    return text
-
-
 def _take_carried(node: dict[str, Any]) -> list[Carrier]:
     """Pop the CNAPS2 carriers from ``node["SplmtryData"]`` (of any CNAPS2 type)."""
     return take_carriers(node, lambda kind: True)
@@ -503,7 +475,7 @@ def _under(paths: tuple[str, ...]) -> Any:
     """A ``stale`` test: a carried path at or below one of ``paths``."""
 
     def stale(path: str, value: str) -> bool:
-        return any(path == p or path.startswith((p + "/", p + "[")) for p in paths)
+        return under(path, paths)
 
     return stale
 
@@ -540,6 +512,18 @@ def _forward(source: dict[str, Any], table: Table) -> tuple[dict[str, Any], dict
     return out, left
 
 
+def _spilled_here(rows: Table) -> Callable[[str], bool]:
+    """Which ``/H01/path:value`` items of a BEPS text are read back: the fields the way back
+    spills, i.e. not supplementary data and not a field a row maps (a row's own element
+    takes its value from the BEPS element, never from the text)."""
+    mapped = tuple(row.unified for row in rows if row.unified and row.unified != "SplmtryData")
+
+    def accept(path: str) -> bool:
+        return not under(path, ("SplmtryData", "GrpHdr/NbOfTxs", "GrpHdr/CtrlSum", *mapped))
+
+    return accept
+
+
 def _check_returns(details: list[dict[str, Any]], pair: Pair) -> None:
     extra = "CstmrCdtTrfAddtlInf" if not pair.institution else "FinCdtTrfAddtlInf"
     for index, detail in enumerate(details, start=1):
@@ -563,9 +547,12 @@ def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[s
     details: list[dict[str, Any]] = root.pop(pair.cnaps_tx, [])
     if pair.is_return:
         _check_returns(details, pair)
+    message_cls = model_at(catalog().get(pair.unified).root_class, pair.unified_root)
+    tx_cls = model_at(message_cls, pair.unified_tx)
     transactions = []
     for detail in details:
         tx, left = _forward(detail, pair.rows)
+        read_back(tx, spilled_items(detail.get("AddtlInf")), tx_cls, _spilled_here(pair.rows))
         extra = carry(flatten(left), pair.cnaps)
         if extra is not None:
             tx.setdefault("SplmtryData", []).append(extra)
@@ -580,6 +567,8 @@ def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[s
         put(out, f"GrpHdr/{pair.setting('total')}", {"@Ccy": currency, "#text": total})
     _stated_totals(left, ctx, pair, count, total, currency)
     out[pair.unified_tx] = transactions
+    remark = get(root, "PKGGrpHdr/Rmk")
+    read_back(out, spilled_items(remark), message_cls, _spilled_here((*GROUP, *pair.rows)))
     extra = carry(flatten(left), pair.cnaps)
     if extra is not None:
         out["SplmtryData"] = [extra]
@@ -900,7 +889,10 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
         ):
             take(detail.left, row.unified)
     items = {**flatten(detail.left), **detail.rest}
-    text = _spill(ctx, items, get(detail.out, "AddtlInf"), detail.src, f"{detail.tgt}/AddtlInf")
+    text = get(detail.out, "AddtlInf")
+    text = spill(
+        ctx, items, text, detail.src, f"{detail.tgt}/AddtlInf", limit=TEXT_LIMIT, system=BEPS
+    )
     put(detail.out, "AddtlInf", text)
 
 
@@ -1049,13 +1041,9 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
             target_path=f"{pair.cnaps_shown}/PKGGrpHdr/SysCd",
         )
     items = {**flatten(left), **rest}
-    remark = _spill(
-        ctx,
-        items,
-        get(package, "PKGGrpHdr/Rmk"),
-        pair.unified_shown,
-        f"{pair.cnaps_shown}/PKGGrpHdr/Rmk",
-    )
+    remark = get(package, "PKGGrpHdr/Rmk")
+    tgt = f"{pair.cnaps_shown}/PKGGrpHdr/Rmk"
+    remark = spill(ctx, items, remark, pair.unified_shown, tgt, limit=TEXT_LIMIT, system=BEPS)
     put(package, "PKGGrpHdr/Rmk", remark)
     package[pair.cnaps_tx] = out_details
     return {pair.cnaps_root: package}

@@ -78,10 +78,11 @@ from paymsg.convert.engine.paths import (
     take,
     value_at,
 )
-from paymsg.convert.engine.restore import model_at, path_problem, restore
+from paymsg.convert.engine.restore import model_at, path_problem, read_back, restore
 from paymsg.convert.engine.table import (
     AMOUNT,
     BEIJING_TIME,
+    SPILL_TAG,
     Amount,
     BankCode,
     BeijingTime,
@@ -93,6 +94,8 @@ from paymsg.convert.engine.table import (
     TaggedLines,
     compose_address,
     describe_pair,
+    spill_item,
+    spilled,
 )
 from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError
@@ -690,7 +693,6 @@ MOVE_TO_REMITTANCE: tuple[re.Pattern[str], ...] = tuple(
         rf"^{_AGENT}/FinInstnId/(?:BICFI|LEI)$",
     )
 )
-MOVED_LINE = "/H01/{path}:{value}"
 
 # Why a unified field is lost, by its path (first match wins).
 LOSS_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -879,6 +881,10 @@ def _to_unified(pair: Pair, data: dict[str, Any]) -> dict[str, Any]:
                 ensure(out, _nth(unified, index))
     if pair.is_return:
         _complete_return_chain(out)
+    if count:  # identifiers the way back spilled into remittance lines come back
+        items = [spilled(line) for line in lines_at(original, C + "RmtInf/Ustrd")]
+        transaction = ensure(out, f"{pair.unified_tx}[1]")
+        read_back(transaction, filter(None, items), _unified_tx_model(pair), _spills)
     transactions = str(count)
     for row in pair.rows:  # values the reverse would not write back as they are: carry them
         value = value_at(out, row.unified)
@@ -1059,6 +1065,18 @@ def _split_carrier(
 
 def _is_carried(values: dict[str, str], path: str) -> bool:
     return any(key == path or key.startswith((path + "/", path + "[")) for key in values)
+
+
+@functools.cache
+def _unified_tx_model(pair: Pair) -> type:
+    """The model class of the unified transaction (spilled paths are relative to it)."""
+    root = catalog().get(pair.unified).root_class
+    return model_at(root, f"{pair.unified_root}/{pair.unified_tx}")
+
+
+def _spills(path: str) -> bool:
+    """Whether the way back spills the transaction field ``path`` into a remittance line."""
+    return any(pattern.search(path) for pattern in MOVE_TO_REMITTANCE)
 
 
 @functools.cache
@@ -1533,14 +1551,14 @@ def _move_to_remittance(
                 member = value_at(unified, path[: -len("BICFI")] + "ClrSysMmbId/MmbId")
                 if isinstance(member, str) and BANK_CODE.fullmatch(member):
                     continue  # the bank code identifies the agent: the BIC is dropped
-            line = MOVED_LINE.format(path=relative, value=value)
+            line = spill_item(relative, value)
             if len(line) > REMITTANCE_LINE:
                 continue
             lines.append(line)
             ctx.lose(
                 shown(pair.unified_root, path),
                 "moved",
-                "no CNAPS2 element: written as a /H01/ remittance line (path:value)",
+                f"no CNAPS2 element: written as a {SPILL_TAG} remittance line (path:value)",
                 value=value,
                 target_path=shown(pair.cnaps_root, f"{C}RmtInf/Ustrd[{len(lines)}]"),
             )

@@ -23,7 +23,6 @@ head.001.001.04 ⇄ .02.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from paymsg.codec.json.engine import from_data
 from paymsg.codec.xml.binding import compiled_schema
 from paymsg.convert.engine.loss import MappingContext, default
 from paymsg.convert.engine.paths import PATH_STEP, get, nodes, put, scalars
-from paymsg.convert.engine.restore import model_var
+from paymsg.convert.engine.restore import max_length, model_var
 from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError, PaymsgError
 from paymsg.schema.catalog import MessageType
@@ -183,14 +182,6 @@ TABLES: tuple[VersionTable, ...] = (
 # --------------------------------------------------------------------------- the engine
 
 
-def _max_length(cls: type, name: str) -> int | None:
-    for f in dataclasses.fields(cls):
-        if f.metadata.get("name", f.name) == name:
-            value = f.metadata.get("max_length")
-            return value if isinstance(value, int) else None
-    return None
-
-
 @dataclass
 class _Placed:
     path: str | None
@@ -248,7 +239,7 @@ def _fit_value(parent: type, name: str, var: Any, path: str, value: Any) -> _Pla
                 )
         if kind is bool and isinstance(value, str):
             value = value == "true"
-    limit = _max_length(parent, name) if not (var.is_attribute or var.is_text) else None
+    limit = max_length(parent, name) if not (var.is_attribute or var.is_text) else None
     if limit is not None and isinstance(value, str) and len(value) > limit:
         return _Placed(
             path,
