@@ -223,10 +223,18 @@ def mapping_table(source: str, target: str) -> list[TableLine]:
     pairs that have a table."""
     load_mappings()
     lines = described(source, target) if (source, target) in _EDGES else None
-    if lines is None:
-        raise ConversionError(
-            f"no mapping table from {source} to {target}: they are not a pair of the hub "
-            "(a conversion through the hub is two tables)",
-            hint="pairs: " + ", ".join(f"{a} → {b}" for a, b in _EDGES),
-        )
-    return lines
+    if lines is not None:
+        return lines
+    try:
+        edges = route(source, target)
+    except ConversionError:
+        edges = []
+    why = (
+        "it goes through the hub: see the tables of " + " and ".join(f"{a} {b}" for a, b in edges)
+        if len(edges) == 2
+        else "they are not a pair of the hub"
+    )
+    raise ConversionError(
+        f"no mapping table from {source} to {target}: {why}",
+        hint="pairs: " + ", ".join(f"{a} {b}" for a, b in _EDGES),
+    )

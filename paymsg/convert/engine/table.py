@@ -37,6 +37,7 @@ policy                 what it does
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from paymsg.convert.engine.loss import MappingContext
-from paymsg.convert.engine.paths import DATA_PATH, strings, value_at
+from paymsg.convert.engine.paths import DATA_PATH, put, strings, take, value_at
 from paymsg.errors import ConversionError
 from paymsg.reference.cnaps2 import (
     BANK_CODE,
@@ -298,14 +299,30 @@ class TaggedLines(Policy):
         )
 
 
+@dataclass(frozen=True)
+class CodeMap(Policy):
+    """A code of one side as the code of the other (``codes``: CNAPS2 → unified; a code with
+    no counterpart gives none and is carried)."""
+
+    codes: tuple[tuple[str, str | None], ...]
+    name = "code-map"
+    note = "code → code through the table; a code without counterpart is carried"
+
+    def to_unified(self, value: Any) -> Any:
+        return dict(self.codes).get(value) if isinstance(value, str) else None
+
+
 class Computed(Policy):
     """Filled by a named hook (totals, codes, carried data): the row documents it, the
-    table runners skip it."""
+    table runners skip it. ``name`` names the policy the hook applies (``spill-to-text``,
+    ``drop-with-loss`` …) when it is not a computation."""
 
     name = "computed"
 
-    def __init__(self, note: str) -> None:
+    def __init__(self, note: str, name: str | None = None) -> None:
         self.note = note
+        if name is not None:
+            self.name = name
 
 
 class Count(Computed):
@@ -371,6 +388,19 @@ class Rewrite(Policy):
 
     name = "rewrite"
     note = "rewritten path; value checked against the target version's model"
+
+
+REWRITE = Rewrite()
+#: the spill-to-text hook of a family (see :func:`spill`)
+SPILL_TO_TEXT = Computed(
+    "fields without a CNAPS2 element become /H01/path:value items of the free text (moved), "
+    "read back CNAPS2 → unified; what does not fit is dropped",
+    "spill-to-text",
+)
+#: the last rule of every family: what has no place is reported
+DROP_WITH_LOSS = Computed(
+    "reported dropped, one loss entry per field, with the reason", "drop-with-loss"
+)
 
 
 def join(
@@ -562,7 +592,8 @@ class Pair:
     ``rows`` work both ways; ``group`` are rows of the message element when ``rows`` are
     of the transaction; ``generation`` CNAPS2 → unified only (ISO 2009 → 2019 equivalents);
     ``fallbacks`` unified → CNAPS2 only (other places of a value, reported ``moved``);
-    ``hooks`` document what the family's named hooks do besides the rows.
+    ``hooks`` document what the family's named hooks do besides the rows (their paths are
+    relative to the message element, as they are shown).
     """
 
     cnaps: str
@@ -598,6 +629,38 @@ class Pair:
         return f"/Document/{self.cnaps_root}"
 
 
+def run_to_unified(source: dict[str, Any], rows: Table) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run ``rows`` CNAPS2 → unified: the unified data, and (a copy of) ``source`` without
+    what the rows took. A row takes its CNAPS2 value when its policy gives a unified value
+    (``to_unified`` not None); a one-sided :class:`Constant` row writes its value (no CNAPS2
+    path) or takes an equal CNAPS2 value (no unified path); :class:`Computed` rows are hooks."""
+    out: dict[str, Any] = {}
+    consumed: list[str] = []
+    for row in rows:
+        if isinstance(row.policy, Computed):
+            continue
+        if not row.cnaps:
+            assert isinstance(row.policy, Constant) and row.unified
+            put(out, row.unified, row.policy.value)
+            continue
+        value = value_at(source, row.cnaps)
+        if value is None:
+            continue
+        if not row.unified:
+            assert isinstance(row.policy, Constant)
+            if value == row.policy.value:
+                consumed.append(row.cnaps)
+            continue
+        converted = row.policy.to_unified(value)
+        if converted is not None:
+            put(out, row.unified, converted)
+            consumed.append(row.cnaps)
+    left = copy.deepcopy(source)
+    for path in consumed:
+        take(left, path)
+    return out, left
+
+
 # --------------------------------------------------------------------------- the table of a pair
 
 #: a row as ``paymsg convert --mapping-table`` shows it: source path, target path, policy, note
@@ -617,28 +680,26 @@ def described(source: str, target: str) -> list[TableLine] | None:
 
 
 def pair_lines(pair: Pair, to_unified: bool) -> list[TableLine]:
-    """The table of one direction of ``pair``: every row, generation row, fallback and hook
-    (paths relative to the message element; ``[*]`` is every transaction)."""
-    tx = "" if pair.rows and pair.rows[0].cnaps.startswith(pair.cnaps_tx) else None
+    """The table of one direction of ``pair``: its group rows, rows and hooks, then the
+    generation rows (to unified) or the fallbacks (to CNAPS2). Paths are relative to the
+    message element; when the pair has group rows, its rows are of every transaction
+    (shown ``<transaction>[*]/…``)."""
 
     def where(path: str, cnaps: bool, in_tx: bool) -> str:
-        if not path:
-            return "—"
-        if not in_tx or tx is not None:
+        if not path or (path == "SplmtryData" and not in_tx):
+            return path or "—"
+        if not in_tx or not pair.group:
             return path
         return f"{pair.cnaps_tx if cnaps else pair.unified_tx}[*]/{path}"
 
     out: list[TableLine] = []
-    sections = [(pair.group, False), (pair.rows, True), (pair.hooks, True)]
+    sections = [(pair.group, False), (pair.rows, True), (pair.hooks, False)]
     sections.append((pair.generation, True) if to_unified else (pair.fallbacks, True))
     for rows, in_tx in sections:
         for row in rows:
             cnaps, unified = where(row.cnaps, True, in_tx), where(row.unified, False, in_tx)
-            note = row.note or row.policy.note
-            if row.note and row.policy.note not in (Policy.note, row.note):
-                note = f"{row.note} ({row.policy.note})"
             line = (cnaps, unified) if to_unified else (unified, cnaps)
-            out.append((*line, row.policy.name, note))
+            out.append((*line, row.policy.name, row.note or row.policy.note))
     return out
 
 

@@ -118,7 +118,9 @@ from paymsg.convert.engine.restore import model_at, read_back, restore
 from paymsg.convert.engine.table import (
     AMOUNT,
     BEIJING_TIME,
+    DROP_WITH_LOSS,
     MEMBER,
+    SPILL_TO_TEXT,
     AddressLine,
     Code,
     Computed,
@@ -131,7 +133,9 @@ from paymsg.convert.engine.table import (
     TextLines,
     Truncate,
     compose_address,
+    describe_pair,
     join,
+    run_to_unified,
     spill,
     spilled_items,
 )
@@ -311,6 +315,17 @@ def _fallbacks(table: Table, institution: bool) -> Table:
 # --------------------------------------------------------------------------- pairs
 
 
+def _hooks(detail: str, tx: str) -> Table:
+    """What the named hooks of a BEPS pair do besides the rows (for the table)."""
+    return (
+        Row(f"{detail}[*]/AddtlInf", f"{tx}[*]/… (no BEPS element)", SPILL_TO_TEXT,
+            f"/H01/path:value items appended to 附言 while ≤{TEXT_LIMIT} characters"),
+        Row("PKGGrpHdr/Rmk", "GrpHdr/… (no BEPS element)", SPILL_TO_TEXT,
+            f"/H01/path:value items appended to 备注 while ≤{TEXT_LIMIT} characters"),
+        Row("—", "what does not fit", DROP_WITH_LOSS, f"附言 / 备注 full ({TEXT_LIMIT})"),
+    )  # fmt: skip
+
+
 def _pair(
     cnaps: str,
     cnaps_root: str,
@@ -338,6 +353,7 @@ def _pair(
         table,
         group=GROUP,
         fallbacks=_fallbacks(table, institution),
+        hooks=_hooks(detail, tx),
         institution=institution,
         is_return=is_return,
         default_codes=default_codes,
@@ -483,35 +499,6 @@ def _under(paths: tuple[str, ...]) -> Any:
 # --------------------------------------------------------------------------- BEPS → unified
 
 
-def _forward(source: dict[str, Any], table: Table) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run ``table`` BEPS → unified: the unified data and what no row took."""
-    out: dict[str, Any] = {}
-    consumed: list[str] = []
-    for row in table:
-        if isinstance(row.policy, Computed):
-            continue
-        if not row.cnaps:
-            assert isinstance(row.policy, Constant) and row.unified
-            put(out, row.unified, row.policy.value)
-            continue
-        value = value_at(source, row.cnaps)
-        if value is None:
-            continue
-        if not row.unified:
-            assert isinstance(row.policy, Constant)
-            if value == row.policy.value:
-                consumed.append(row.cnaps)
-            continue
-        converted = row.policy.to_unified(value)
-        if converted is not None:
-            put(out, row.unified, converted)
-            consumed.append(row.cnaps)
-    left = copy.deepcopy(source)
-    for path in consumed:
-        take(left, path)
-    return out, left
-
-
 def _spilled_here(rows: Table) -> Callable[[str], bool]:
     """Which ``/H01/path:value`` items of a BEPS text are read back: the fields the way back
     spills, i.e. not supplementary data and not a field a row maps (a row's own element
@@ -551,14 +538,14 @@ def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[s
     tx_cls = model_at(message_cls, pair.unified_tx)
     transactions = []
     for detail in details:
-        tx, left = _forward(detail, pair.rows)
+        tx, left = run_to_unified(detail, pair.rows)
         read_back(tx, spilled_items(detail.get("AddtlInf")), tx_cls, _spilled_here(pair.rows))
         extra = carry(flatten(left), pair.cnaps)
         if extra is not None:
             tx.setdefault("SplmtryData", []).append(extra)
         transactions.append(tx)
 
-    out, left = _forward(root, GROUP)
+    out, left = run_to_unified(root, GROUP)
     count = str(len(details))
     total, currency = _total(d.get("Amt") for d in details)
     put(out, "GrpHdr/NbOfTxs", count)
@@ -1133,6 +1120,7 @@ def _edges(beps: str, iso: str) -> None:
 # the first unified edge of a BEPS type is its default counterpart (core.unified_of)
 for _beps, _iso in PAIRS:
     _edges(_beps, _iso)
+    describe_pair(PAIRS[(_beps, _iso)])
 
 
 __all__ = [

@@ -82,7 +82,9 @@ from paymsg.convert.engine.restore import model_at, path_problem, read_back, res
 from paymsg.convert.engine.table import (
     AMOUNT,
     BEIJING_TIME,
+    DROP_WITH_LOSS,
     SPILL_TAG,
+    SPILL_TO_TEXT,
     Amount,
     BankCode,
     BeijingTime,
@@ -760,7 +762,13 @@ def _pair(
     the agents (CNAPS2 path, unified path) marked as CNAPS members, the CNAPS2 path of the
     业务类型, and the (CNAPS2, unified) containers the schemas require even when empty."""
     rows, generation, fallbacks = tables
-    hooks = (*RULES["agents"], *(RULES["return"] if is_return else RULES.get(cnaps, ())))
+    hooks = (
+        *RULES["agents"],
+        *(RULES["return"] if is_return else RULES.get(cnaps, ())),
+        Row(C + "RmtInf/Ustrd", "UETR, names, LEI, party ids, BIC (no HVPS element)", SPILL_TO_TEXT,
+            "one /H01/path:value line each (≤140), path relative to the transaction"),
+        Row("—", "everything else", DROP_WITH_LOSS, "the reason from LOSS_REASONS"),
+    )  # fmt: skip
     return Pair(
         cnaps,
         unified,

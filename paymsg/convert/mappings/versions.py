@@ -23,6 +23,7 @@ head.001.001.04 ⇄ .02.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from paymsg.codec.xml.binding import compiled_schema
 from paymsg.convert.engine.loss import MappingContext, default
 from paymsg.convert.engine.paths import PATH_STEP, get, nodes, put, scalars
 from paymsg.convert.engine.restore import max_length, model_var
+from paymsg.convert.engine.table import COPY, REWRITE, TableLine, describe
 from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError, PaymsgError
 from paymsg.schema.catalog import MessageType
@@ -341,5 +343,29 @@ def _register(table: VersionTable) -> Callable[[dict[str, Any], MappingContext],
     return mapping(table.source, table.target)(run)
 
 
+def table_lines(table: VersionTable) -> list[TableLine]:
+    """The table of a version pair as ``--mapping-table`` shows it: the path rewrites in
+    order, the defaults, and the rule for every other path."""
+    lines: list[TableLine] = [
+        (pattern, replacement, REWRITE.name, REWRITE.note)
+        for pattern, replacement in table.rewrites
+    ]
+    lines += [
+        (rule.source, f"{rule.parent} / {rule.name}", "default", rule.reason)
+        for rule in table.defaults
+    ]
+    lines.append(
+        (
+            "every other path",
+            "the same path",
+            COPY.name,
+            "checked against the target version: dropped (no element, code not in the code "
+            "list, a second item of a single element) or truncated (too long), with the loss",
+        )
+    )
+    return lines
+
+
 for _table in TABLES:
     _register(_table)
+    describe(_table.source, _table.target, functools.partial(table_lines, _table))
