@@ -123,7 +123,7 @@ def memory_probe(kind: str, size: int) -> dict[str, Any]:
 import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 import paymsg
-from paymsg.codec.stream.reader import iter_transactions
+from paymsg import iter_transactions
 path = {str(path)!r}
 def hwm():
     # VmHWM belongs to this process image (ru_maxrss would carry the forking parent's)

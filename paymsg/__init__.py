@@ -14,7 +14,7 @@ from paymsg.codec.api import detect, parse, serialize
 from paymsg.codec.envelope import wrap as cnaps2
 from paymsg.codec.json.engine import from_json, to_json
 from paymsg.codec.message import BusinessEnvelope, Detection, Message
-from paymsg.codec.stream.reader import TransactionStream, iter_transactions
+from paymsg.codec.stream.reader import TransactionStream
 from paymsg.codec.xml.safe import Limits
 from paymsg.convert import Conversion, LossEntry, convert
 from paymsg.errors import (
@@ -33,6 +33,7 @@ from paymsg.errors import (
 )
 from paymsg.schema.catalog import Catalog, MessageType, catalog
 from paymsg.validation import Finding, Report, ValidationConfig, validate
+from paymsg.validation.stream import iter_transactions
 
 try:
     __version__ = version("paymsg")

@@ -13,9 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from paymsg.errors import ConfigError, UnknownMessageTypeError
+from paymsg.schema.layout import Layout
 
 
 @cache
@@ -49,6 +50,9 @@ class MessageType(BaseModel):
     system: str | None = None
     signed: bool | None = None
     body: str | None = None
+    #: where the transactions, totals and parties are (``[message.layout]``); left out of
+    #: ``model_dump`` so that ``paymsg schemas list --json`` shows the row as before
+    layout: Layout = Field(default=Layout(), exclude=True)
 
     @property
     def schema_path(self) -> Path:
@@ -135,3 +139,14 @@ def _load(path: Path) -> Catalog:
 def catalog() -> Catalog:
     """The catalogue shipped with paymsg (loaded once)."""
     return _load(xsd_root() / "catalog.toml")
+
+
+def layout_of(type_id: str) -> Layout:
+    """The layout of the catalogued type ``type_id`` (the empty layout when the type has
+    none; :class:`UnknownMessageTypeError` when there is no such type)."""
+    return catalog().get(type_id).layout
+
+
+def streamable_layouts() -> dict[str, Layout]:
+    """Type id → layout of every type whose transactions can be streamed."""
+    return {t.id: t.layout for t in catalog() if t.layout.streamable}

@@ -9,137 +9,28 @@ that failed the schema.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import UnionType
 
 from lxml import etree
 
-from paymsg.codec.api import Source, _is_json, open_cnaps2, read_input, serialize
+from paymsg.codec.api import Source, is_json, open_cnaps2, read_input, serialize
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import split_parts
 from paymsg.codec.json.engine import from_json
 from paymsg.codec.message import Message
-from paymsg.codec.xml.binding import SchemaProblem, schema_errors
 from paymsg.codec.xml.safe import DEFAULT_LIMITS, Limits, parse_xml
-from paymsg.errors import (
-    BindingError,
-    EnvelopeError,
-    MalformedXMLError,
-    PaymsgError,
-    UnknownMessageTypeError,
-    UnsafeXMLError,
-)
+from paymsg.errors import PaymsgError, UnknownMessageTypeError
 from paymsg.schema.catalog import MessageType, catalog
 from paymsg.validation.config import ValidationConfig, profile
-from paymsg.validation.findings import Finding, Report
+from paymsg.validation.findings import Report
 from paymsg.validation.registry import RuleContext, run_rules
+from paymsg.validation.safety import SAFETY_RULES, safety_finding
 from paymsg.validation.stream import Progress, input_size, validate_streamed
-
-#: libxml2 error kinds → (rule id, English title, Chinese title)
-_XSD_KINDS: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
-    (
-        ("ELEMENT_CONTENT", "COMPLEX_TYPE_2"),
-        "xsd.content",
-        "element missing, unexpected or out of order",
-        "元素结构不符合报文定义（缺少必填元素、多余元素或顺序错误）",
-    ),
-    (
-        ("PATTERN",),
-        "xsd.pattern",
-        "value does not match the required pattern",
-        "取值不符合规定格式",
-    ),
-    (("LENGTH",), "xsd.length", "text length outside the allowed range", "长度不在允许范围内"),
-    (("ENUMERATION",), "xsd.code", "value is not one of the allowed codes", "取值不在代码表中"),
-    (
-        ("DIGITS", "INCLUSIVE", "EXCLUSIVE"),
-        "xsd.number",
-        "number has too many digits or is out of range",
-        "数值的位数或范围不符合要求",
-    ),
-    (
-        ("DATATYPE", "TYPE_3_1"),
-        "xsd.datatype",
-        "value is not a valid date, time, number or boolean",
-        "取值不是合法的数据类型（日期、时间、数字或布尔值）",
-    ),
-    (
-        ("COMPLEX_TYPE_3", "COMPLEX_TYPE_4", "ATTRIBUTE"),
-        "xsd.attribute",
-        "attribute missing or not allowed",
-        "属性缺失或不被允许",
-    ),
-    ((), "xsd.schema", "other schema violation", "不符合报文模式"),
-)
-
-_SAFETY_RULES: tuple[tuple[type[PaymsgError] | UnionType, str, str, str], ...] = (
-    (
-        UnsafeXMLError,
-        "safety.unsafe-xml",
-        "refused for safety: DOCTYPE/entities, size or depth limit",
-        "出于安全原因拒绝该输入",
-    ),
-    (MalformedXMLError, "safety.malformed-xml", "not well-formed XML", "不是格式良好的 XML"),
-    (
-        EnvelopeError,
-        "safety.envelope",
-        "malformed CNAPS2 header or signature block",
-        "CNAPS2 报文头或签名块格式错误",
-    ),
-    (
-        UnknownMessageTypeError | BindingError,
-        "safety.unknown-type",
-        "message type not recognised",
-        "无法识别的报文类型",
-    ),
-    (PaymsgError, "safety.input", "input could not be read", "无法读取输入"),
-)
+from paymsg.validation.xsd import XSD_KINDS, xsd_findings
 
 #: the safety and xsd layers' rule ids, for `paymsg rules list`
 LAYER_RULES: tuple[tuple[str, str, str, str], ...] = tuple(
-    (rule_id, "safety", en, zh) for _, rule_id, en, zh in _SAFETY_RULES
-) + tuple((rule_id, "xsd", en, zh) for _, rule_id, en, zh in _XSD_KINDS)
-
-
-def safety_finding(error: PaymsgError) -> Finding:
-    """The ``safety`` finding for an error that stopped reading the message."""
-    return _safety(error)
-
-
-def xsd_finding(problem: SchemaProblem, line_offset: int) -> Finding:
-    """The ``xsd`` finding for a schema problem (``line_offset`` lines before the XML)."""
-    return _xsd(problem, line_offset)
-
-
-def _safety(error: PaymsgError) -> Finding:
-    rule, zh = next((r, zh) for cls, r, _, zh in _SAFETY_RULES if isinstance(error, cls))
-    return Finding(
-        rule=rule,
-        layer="safety",
-        severity="error",
-        path=error.path,
-        line=error.line,
-        value=None if error.offset is None else f"offset {error.offset}",
-        message=error.message + (f" (hint: {error.hint})" if error.hint else ""),
-        message_zh=f"{zh}：{error.message}",
-    )
-
-
-def _xsd(problem: SchemaProblem, line_offset: int) -> Finding:
-    rule, zh = next(
-        (r, zh)
-        for markers, r, _, zh in _XSD_KINDS
-        if not markers or any(m in problem.kind for m in markers)
-    )
-    return Finding(
-        rule=rule,
-        layer="xsd",
-        severity="error",
-        path=problem.path or None,
-        line=problem.line + line_offset if problem.line else None,
-        value=problem.value,
-        message=problem.message,
-        message_zh=f"{zh}：{problem.message}",
-    )
+    (rule_id, "safety", en, zh) for _, rule_id, en, zh in SAFETY_RULES
+) + tuple((rule_id, "xsd", en, zh) for _, rule_id, en, zh in XSD_KINDS)
 
 
 @dataclass
@@ -210,22 +101,22 @@ def validate(
             raw = serialize(data)
         else:
             raw, source = read_input(data)
-            if _is_json(raw):
+            if is_json(raw):
                 raw = serialize(from_json(raw))
                 from_json_input = True
     except PaymsgError as exc:
-        return Report(source=source, profile=chosen.name, findings=[_safety(exc)])
+        return Report(source=source, profile=chosen.name, findings=[safety_finding(exc)])
     report = Report(source=source, profile=chosen.name)
     try:
         located = _locate(raw, limits, source)
     except PaymsgError as exc:
-        report.findings.append(_safety(exc))
+        report.findings.append(safety_finding(exc))
         return report
     if type is not None and type != located.mtype.id:
         try:
             forced = catalog().get(type)
         except PaymsgError as exc:
-            report.findings.append(_safety(exc))
+            report.findings.append(safety_finding(exc))
             return report
         if (forced.namespace, forced.root) != (located.mtype.namespace, located.mtype.root):
             mismatch = UnknownMessageTypeError(
@@ -233,17 +124,20 @@ def validate(
                 f" (body <{forced.root}> in {forced.namespace} expected)"
             )
             report.type = located.mtype.id
-            report.findings.append(_safety(mismatch))
+            report.findings.append(safety_finding(mismatch))
             return report
         located.mtype = forced
     report.type = located.mtype.id
 
-    problems = [
-        _xsd(p, located.line_offset) for p in schema_errors(located.document, located.mtype)
-    ]
-    if located.app_header is not None and located.header_type is not None:
-        problems += [_xsd(p, 0) for p in schema_errors(located.app_header, located.header_type)]
-    report.findings.extend(problems)
+    report.findings.extend(
+        xsd_findings(
+            located.document,
+            located.mtype,
+            located.line_offset,
+            located.app_header,
+            located.header_type,
+        )
+    )
 
     ctx = RuleContext(
         type=located.mtype,

@@ -31,6 +31,7 @@ from lxml import etree
 from paymsg.codec.envelope.cnaps2 import Cnaps2Header
 from paymsg.codec.xml.safe import element_path, find, findall, text
 from paymsg.schema.catalog import MessageType
+from paymsg.schema.layout import Layout
 from paymsg.validation.config import ValidationConfig
 from paymsg.validation.findings import Finding, Severity
 
@@ -46,7 +47,11 @@ PACKS: dict[str, str] = {
 }
 
 #: modules that register rules (imported on first use)
-RULE_MODULES = ("paymsg.validation.rules.iso20022", "paymsg.validation.rules.cnaps2")
+RULE_MODULES = (
+    "paymsg.validation.rules.iso20022",
+    "paymsg.validation.rules.cnaps2",
+    "paymsg.validation.rules.totals",
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,10 @@ class RuleContext:
     app_header: etree._Element | None = None
     cnaps_header: Cnaps2Header | None = None
     line_offset: int = 0
+    #: set when the document holds one chunk of a streamed message: rule id → running
+    #: tally; the count / sum / total rules add the chunk's transactions to it and leave the
+    #: comparison to the end of the stream (:mod:`paymsg.validation.rules.totals`)
+    tallies: dict[str, Any] | None = None
     current: RuleSpec | None = field(default=None, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
     _found: dict[tuple[etree._Element | None, str], etree._Element | None] = field(
@@ -147,6 +156,25 @@ class RuleContext:
     def message(self) -> etree._Element | None:
         """The message element under ``Document`` (e.g. ``FIToFICstmrCdtTrf``)."""
         return next(self.document.iterchildren(etree.Element), None)  # not a comment
+
+    @property
+    def layout(self) -> Layout:
+        """Where the message's header, transactions, totals and parties are (catalogue)."""
+        return self.type.layout
+
+    def transactions(self) -> list[etree._Element]:
+        """The message's transactions, as its layout names them (none without a layout)."""
+        path = self.type.layout.transaction
+        return self.findall(self.message, path) if path else []
+
+    def first(self, paths: Iterable[str], below: str = "") -> etree._Element | None:
+        """The first of ``paths`` (from the message element, each followed by ``below``)
+        that finds an element: the layouts' candidate party paths are read this way."""
+        for path in paths:
+            found = self.find(self.message, f"{path}/{below}" if below else path)
+            if found is not None:
+                return found
+        return None
 
     # -- lookups (local names, in the namespace of the element they start from) -------
     # The tree does not change while the rules run, so lookups are kept for the other rules

@@ -513,7 +513,7 @@ def test_no_module_redeclares_a_cnaps2_fact() -> None:
     regexes = ("[0-9]{12}", "[0-9]{8}", "[A-Z][A-Z0-9]{2}", "[@#]?\\\\w+")
     modules = [
         ROOT / "paymsg" / "codec" / "envelope" / "wrap.py",
-        ROOT / "paymsg" / "validation" / "rules" / "cnaps2.py",
+        *sorted((ROOT / "paymsg" / "validation" / "rules" / "cnaps2").glob("*.py")),
         *sorted((ROOT / "paymsg" / "convert").rglob("*.py")),
     ]
     for path in modules:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from paymsg.reference import iso
 from paymsg.validation.rules import checks
 
 # -- IBAN ---------------------------------------------------------------------------------
@@ -59,7 +60,7 @@ def test_iban_check_digits_are_computed() -> None:
 def test_iban_lengths_are_plausible() -> None:
     assert all(15 <= n <= 34 for n in checks.IBAN_LENGTHS.values())
     assert checks.IBAN_LENGTHS["DE"] == 22 and checks.IBAN_LENGTHS["FR"] == 27
-    assert set(checks.IBAN_LENGTHS) <= checks.countries()
+    assert set(checks.IBAN_LENGTHS) <= iso.countries()
 
 
 # -- LEI ----------------------------------------------------------------------------------
@@ -161,32 +162,32 @@ def test_uuid4(value: str, code: str | None) -> None:
     ],
 )  # fmt: skip
 def test_active_currency_minor_units(code: str, minor: int | None) -> None:
-    found = checks.currency(code)
+    found = iso.currency(code)
     assert found is not None and found.status == "active" and found.minor == minor
 
 
 @pytest.mark.parametrize("code", ["DEM", "FRF", "ITL", "HRK", "LTL", "VEF", "MRO", "XEU"])
 def test_historic_currencies(code: str) -> None:
-    found = checks.currency(code)
+    found = iso.currency(code)
     assert found is not None and found.status == "historic"
 
 
 @pytest.mark.parametrize("code", ["ABC", "cny", "RMB", "EURO", ""])
 def test_unknown_currencies(code: str) -> None:
-    assert checks.currency(code) is None
+    assert iso.currency(code) is None
 
 
 def test_currency_table_shape() -> None:
-    table = checks.currencies()
+    table = iso.currencies()
     assert len([c for c in table.values() if c.status == "active"]) >= 170
     assert all(len(code) == 3 and code.isupper() for code in table)
     assert all(c.minor is None or 0 <= c.minor <= 4 for c in table.values())
 
 
 def test_countries() -> None:
-    assert len(checks.countries()) == 250  # 249 ISO 3166-1 codes + XK
-    assert {"CN", "HK", "DE", "US", "XK"} <= checks.countries()
-    assert not checks.is_country("ZZ") and not checks.is_country("UK")
+    assert len(iso.countries()) == 250  # 249 ISO 3166-1 codes + XK
+    assert {"CN", "HK", "DE", "US", "XK"} <= iso.countries()
+    assert not iso.is_country("ZZ") and not iso.is_country("UK")
 
 
 @pytest.mark.parametrize(

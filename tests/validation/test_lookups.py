@@ -16,7 +16,7 @@ from paymsg.codec.xml.safe import DEFAULT_LIMITS, parse_xml
 from paymsg.schema.catalog import catalog
 from paymsg.validation import registry
 from paymsg.validation.config import ValidationConfig
-from paymsg.validation.rules.iso20022 import schema_index, typed_walk
+from paymsg.validation.rules.iso20022 import typed_index, typed_walk
 from tests.conftest import EXAMPLES
 
 NS = "urn:example"
@@ -94,7 +94,7 @@ def test_typed_walk_shortcuts_give_the_types_of_the_full_resolution(path: Path) 
     """The walk takes an element's type from its name (or its parent's name) where the
     schema allows only one; resolving every element through its ancestors must agree."""
     for root, schema_path in _parts(path):
-        index = schema_index(str(schema_path))
+        index = typed_index(str(schema_path))
         assert index is not None
         # naming the root as opaque content forces the ancestor-by-ancestor resolution
         full = dataclasses.replace(index, opaque_tags=(root.tag,))

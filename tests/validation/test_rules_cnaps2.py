@@ -17,14 +17,9 @@ from lxml import etree
 
 from paymsg.codec.envelope.cnaps2 import Cnaps2Header
 from paymsg.errors import ConfigError
+from paymsg.reference.codes import CODE_TABLE_PATH, CodeTable, message_key, shipped_code_table
 from paymsg.validation import Finding, Report, ValidationConfig, all_rules, validate
-from paymsg.validation.rules.cnaps2 import (
-    CODE_TABLE_PATH,
-    CodeTable,
-    load_code_table,
-    message_key,
-    shipped_code_table,
-)
+from paymsg.validation.rules.cnaps2 import load_code_table
 from tests.conftest import EXAMPLES
 
 CNAPS2 = EXAMPLES / "cnaps2"

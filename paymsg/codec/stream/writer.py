@@ -247,7 +247,7 @@ def _inner(type_id: str) -> str | None:
     (camt.053: ``Stmt``, which holds the entries), or None when the message element holds
     the transactions itself."""
     mtype = catalog().get(type_id)
-    transaction = LAYOUTS[type_id].transaction
+    transaction = LAYOUTS[type_id].transaction_name
     for message in fast.plan_for(mtype.root_class).order:
         if message.plan is None:
             continue

@@ -7,21 +7,17 @@ value or a :class:`Problem` (English and Chinese text) describing what is wrong 
 - IBAN (ISO 13616): per-country length and ISO 7064 MOD 97-10 check digits
 - LEI (ISO 17442): ISO 7064 MOD 97-10 check digits
 - UUID version 4 (RFC 4122 / 9562), as used for the UETR
-- ISO 4217 currency codes and minor units, ISO 3166-1 country codes (data files in
-  ``paymsg/reference/data``)
+- ISO 4217 currency codes and minor units, ISO 3166-1 country codes (the tables are
+  :mod:`paymsg.reference.iso`)
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
 
-CurrencyStatus = Literal["active", "historic"]
+from paymsg.reference.iso import is_country
 
 
 @dataclass(frozen=True)
@@ -31,57 +27,6 @@ class Problem:
     code: str
     en: str
     zh: str
-
-
-@dataclass(frozen=True)
-class Currency:
-    """One ISO 4217 code. ``minor`` is None where ISO 4217 says "N.A." (metals, SDR, …)."""
-
-    code: str
-    minor: int | None
-    name: str
-    status: CurrencyStatus
-
-
-# -- data files ---------------------------------------------------------------------------
-
-
-def _load_toml(name: str) -> dict[str, Any]:
-    data = resources.files("paymsg.reference").joinpath("data", name).read_bytes()
-    return tomllib.loads(data.decode("utf-8"))
-
-
-@cache
-def currencies() -> dict[str, Currency]:
-    """All ISO 4217 codes paymsg knows (active and historic), by code."""
-    raw = _load_toml("iso4217.toml")
-    out: dict[str, Currency] = {}
-    status: CurrencyStatus
-    for status in ("active", "historic"):
-        for code, row in raw.get(status, {}).items():
-            minor = row.get("minor")
-            out[code] = Currency(
-                code=code,
-                minor=minor if isinstance(minor, int) else None,
-                name=str(row.get("name", code)),
-                status=status,
-            )
-    return out
-
-
-def currency(code: str) -> Currency | None:
-    return currencies().get(code)
-
-
-@cache
-def countries() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes plus the user-assigned codes payments accept (XK)."""
-    raw = _load_toml("iso3166.toml")
-    return frozenset(raw.get("countries", {})) | frozenset(raw.get("user_assigned", {}))
-
-
-def is_country(code: str) -> bool:
-    return code in countries()
 
 
 def fraction_digits(amount: Decimal) -> int:
