@@ -56,6 +56,8 @@ from paymsg.reference.cnaps2 import (
     TAG_LINE,
     is_msg_id,
 )
+from paymsg.schema.catalog import catalog
+from paymsg.schema.layout import Layout
 
 # --------------------------------------------------------------------------- policies
 
@@ -614,6 +616,32 @@ class Pair:
     default_codes: tuple[str, str] = ("", "")
     #: family settings read by its hooks (layout of the pair: totals, agents, containers …)
     settings: tuple[tuple[str, Any], ...] = field(default=())
+
+    @classmethod
+    def of(cls, cnaps: str, unified: str, rows: Table, **more: Any) -> Pair:
+        """The pair of two catalogued types: the message elements and the transaction
+        elements are read from the catalogue and the types' layouts, not restated."""
+        first, second = catalog().get(cnaps), catalog().get(unified)
+        return cls(
+            cnaps,
+            unified,
+            first.element,
+            second.element,
+            first.layout.transaction_name or "",
+            second.layout.transaction_name or "",
+            rows,
+            **more,
+        )
+
+    @property
+    def cnaps_layout(self) -> Layout:
+        """Where the CNAPS2 type has its header, transactions and totals (schema layouts)."""
+        return catalog().get(self.cnaps).layout
+
+    @property
+    def unified_layout(self) -> Layout:
+        """Where the unified type has its header, transactions and totals."""
+        return catalog().get(self.unified).layout
 
     def setting(self, name: str, fallback: Any = None) -> Any:
         return dict(self.settings).get(name, fallback)

@@ -147,7 +147,7 @@ from paymsg.reference.cnaps2 import RETURN_BUSINESS_TYPE as RETURN_TYPE
 from paymsg.reference.cnaps2 import RETURN_CATEGORY as RETURN_KIND
 from paymsg.reference.cnaps2 import RETURN_INFO_LINE as RETURN_LINE
 from paymsg.reference.cnaps2 import new_msg_id
-from paymsg.schema.catalog import catalog
+from paymsg.schema.catalog import catalog, layout_of
 
 BEPS = "BEPS"
 BEPS_TYPES = ("beps.121.001.01", "beps.122.001.01")
@@ -164,6 +164,16 @@ ACCOUNT = Code(32)
 
 
 # --------------------------------------------------------------------------- tables
+#: where a BEPS package and a unified credit transfer state their count, sum and total
+#: (catalogue layouts; beps.121 and beps.122 share the package header)
+_PACKAGE = layout_of("beps.121.001.01")
+_UNIFIED = layout_of("pacs.008.001.08")
+_COUNT, _SUM = str(_PACKAGE.count), str(_PACKAGE.sum)
+_UNIFIED_COUNT, _UNIFIED_SUM, _UNIFIED_TOTAL = (
+    str(_UNIFIED.count),
+    str(_UNIFIED.sum),
+    str(_UNIFIED.total),
+)
 # fmt: off
 
 GROUP: Table = (
@@ -176,10 +186,10 @@ GROUP: Table = (
         "接收直接参与机构"),
     Row("PKGGrpHdr/SysCd", "GrpHdr/SttlmInf/ClrSys/Prtry", Only(BEPS), "系统编号"),
     Row("", "GrpHdr/SttlmInf/SttlmMtd", Constant("CLRG"), "BEPS clears through the NPC"),
-    Row("PKGGrpHdr/NbOfTxs", "GrpHdr/NbOfTxs", Computed("number of details"), "明细业务总笔数"),
-    Row("PKGGrpHdr/CtrlSum", "GrpHdr/CtrlSum",
+    Row(_COUNT, _UNIFIED_COUNT, Computed("number of details"), "明细业务总笔数"),
+    Row(_SUM, _UNIFIED_SUM,
         Computed("sum of the detail amounts (value; currency in the total)"), "明细业务总金额"),
-    Row("PKGGrpHdr/CtrlSum", "GrpHdr/TtlIntrBkSttlmAmt",
+    Row(_SUM, _UNIFIED_TOTAL,
         Computed("sum of the detail amounts with currency (TtlRtrdIntrBkSttlmAmt in pacs.004)"),
         "明细业务总金额"),
     Row("PKGGrpHdr/Rmk", "SplmtryData", Computed("carried; back: carried + /path:value items"),
@@ -328,12 +338,7 @@ def _hooks(detail: str, tx: str) -> Table:
 
 def _pair(
     cnaps: str,
-    cnaps_root: str,
-    detail: str,
     unified: str,
-    unified_root: str,
-    tx: str,
-    total: str,
     table: Table,
     *,
     institution: bool,
@@ -341,35 +346,27 @@ def _pair(
     default_codes: tuple[str, str],
     is_return: bool = False,
 ) -> Pair:
-    """A BEPS pair: the package rows (:data:`GROUP`), the detail rows and their fallbacks; its
-    settings name the unified total element and whether the account issuer is required."""
-    return Pair(
+    """A BEPS pair: the package rows (:data:`GROUP`), the detail rows and their fallbacks;
+    the elements, transactions and totals come from the catalogue's layouts."""
+    pair = Pair.of(cnaps, unified, table)
+    return Pair.of(
         cnaps,
         unified,
-        cnaps_root,
-        unified_root,
-        detail,
-        tx,
         table,
         group=GROUP,
         fallbacks=_fallbacks(table, institution),
-        hooks=_hooks(detail, tx),
+        hooks=_hooks(pair.cnaps_tx, pair.unified_tx),
         institution=institution,
         is_return=is_return,
         default_codes=default_codes,
-        settings=(("total", total), ("issuer_required", issuer_required)),
+        settings=(("issuer_required", issuer_required),),
     )
 
 
 PAIRS = {
     ("beps.121.001.01", "pacs.008.001.08"): _pair(
         "beps.121.001.01",
-        "CstmrCdtTrf",
-        "CstmrCdtTrfInf",
         "pacs.008.001.08",
-        "FIToFICstmrCdtTrf",
-        "CdtTrfTxInf",
-        "TtlIntrBkSttlmAmt",
         CUSTOMER,
         institution=False,
         issuer_required=True,
@@ -377,12 +374,7 @@ PAIRS = {
     ),
     ("beps.122.001.01", "pacs.009.001.08"): _pair(
         "beps.122.001.01",
-        "FinCdtTrf",
-        "FinCdtTrfInf",
         "pacs.009.001.08",
-        "FICdtTrf",
-        "CdtTrfTxInf",
-        "TtlIntrBkSttlmAmt",
         INSTITUTION,
         institution=True,
         issuer_required=False,
@@ -390,12 +382,7 @@ PAIRS = {
     ),
     ("beps.121.001.01", "pacs.004.001.09"): _pair(
         "beps.121.001.01",
-        "CstmrCdtTrf",
-        "CstmrCdtTrfInf",
         "pacs.004.001.09",
-        "PmtRtr",
-        "TxInf",
-        "TtlRtrdIntrBkSttlmAmt",
         CUSTOMER_RETURN,
         institution=False,
         issuer_required=True,
@@ -404,12 +391,7 @@ PAIRS = {
     ),
     ("beps.122.001.01", "pacs.004.001.09"): _pair(
         "beps.122.001.01",
-        "FinCdtTrf",
-        "FinCdtTrfInf",
         "pacs.004.001.09",
-        "PmtRtr",
-        "TxInf",
-        "TtlRtrdIntrBkSttlmAmt",
         INSTITUTION_RETURN,
         institution=True,
         issuer_required=False,
@@ -506,7 +488,7 @@ def _spilled_here(rows: Table) -> Callable[[str], bool]:
     mapped = tuple(row.unified for row in rows if row.unified and row.unified != "SplmtryData")
 
     def accept(path: str) -> bool:
-        return not under(path, ("SplmtryData", "GrpHdr/NbOfTxs", "GrpHdr/CtrlSum", *mapped))
+        return not under(path, ("SplmtryData", *mapped))
 
     return accept
 
@@ -548,10 +530,11 @@ def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[s
     out, left = run_to_unified(root, GROUP)
     count = str(len(details))
     total, currency = _total(d.get("Amt") for d in details)
-    put(out, "GrpHdr/NbOfTxs", count)
-    put(out, "GrpHdr/CtrlSum", total)
+    layout = pair.unified_layout
+    put(out, str(layout.count), count)
+    put(out, str(layout.sum), total)
     if currency:
-        put(out, f"GrpHdr/{pair.setting('total')}", {"@Ccy": currency, "#text": total})
+        put(out, str(layout.total), {"@Ccy": currency, "#text": total})
     _stated_totals(left, ctx, pair, count, total, currency)
     out[pair.unified_tx] = transactions
     remark = get(root, "PKGGrpHdr/Rmk")
@@ -574,34 +557,31 @@ def _stated_totals(
     count and sum of the details. A stated value that disagrees is reported ``defaulted``
     (the package is not what it says it is, e.g. truncated: ``strict=True`` refuses it);
     one that only differs in how it is written stays behind and is carried."""
-    source, target = (
-        f"/Document/{pair.cnaps_root}/PKGGrpHdr",
-        f"/Document/{pair.unified_root}/GrpHdr",
-    )
-    stated = get(left, "PKGGrpHdr/NbOfTxs")
+    source, target, layout = pair.cnaps_shown, pair.unified_shown, pair.unified_layout
+    stated = get(left, _COUNT)
     if stated is not None and (not str(stated).isdigit() or int(stated) != int(count)):
-        take(left, "PKGGrpHdr/NbOfTxs")
+        take(left, _COUNT)
         ctx.lose(
-            f"{source}/NbOfTxs",
+            f"{source}/{_COUNT}",
             "defaulted",
             f"the package states {stated} transactions but has {count} details; the unified "
             f"header states {count}",
             value=stated,
-            target_path=f"{target}/NbOfTxs",
+            target_path=f"{target}/{layout.count}",
         )
     elif stated == count:
-        take(left, "PKGGrpHdr/NbOfTxs")
-    stated_sum = value_at(left, "PKGGrpHdr/CtrlSum")
+        take(left, _COUNT)
+    stated_sum = value_at(left, _SUM)
     if stated_sum is None:
         return
     if stated_sum == {"@Ccy": currency, "#text": total}:
-        take(left, "PKGGrpHdr/CtrlSum")
+        take(left, _SUM)
         return
     amount = decimal_of(stated_sum)
     stated_currency = stated_sum.get("@Ccy") if isinstance(stated_sum, dict) else None
     if amount is not None and amount == Decimal(total) and stated_currency == currency:
         return  # the same sum written another way: carried
-    take(left, "PKGGrpHdr/CtrlSum")
+    take(left, _SUM)
     shown = (
         f"{stated_currency or ''} {stated_sum.get('#text')}".strip()
         if isinstance(stated_sum, dict)
@@ -609,12 +589,12 @@ def _stated_totals(
     )
     summed = f"{currency} {total}" if currency else total
     ctx.lose(
-        f"{source}/CtrlSum",
+        f"{source}/{_SUM}",
         "defaulted",
         f"the package states a control sum of {shown} but its details sum to {summed}; the "
         f"unified header states {total}",
         value=shown,
-        target_path=f"{target}/CtrlSum",
+        target_path=f"{target}/{layout.sum}",
     )
 
 
@@ -1005,19 +985,19 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
     mapped = _under(_mapped(GROUP))
 
     def stale(path: str, value: str) -> bool:
-        if path == "PKGGrpHdr/NbOfTxs":
+        if path == _COUNT:
             return not value.isdigit() or int(value) != int(count)
-        if path == "PKGGrpHdr/CtrlSum/#text":
+        if path == f"{_SUM}/#text":
             return decimal_of(value) != Decimal(total)
-        if path == "PKGGrpHdr/CtrlSum/@Ccy":
+        if path == f"{_SUM}/@Ccy":
             return value != CURRENCY
         return bool(mapped(path, value))
 
     rest = _restore(package, carriers, ctx, root_cls, (pair.unified_shown, pair.cnaps_shown), stale)
-    if get(package, "PKGGrpHdr/NbOfTxs") is None:
-        put(package, "PKGGrpHdr/NbOfTxs", count)
-    if get(package, "PKGGrpHdr/CtrlSum") is None:
-        put(package, "PKGGrpHdr/CtrlSum", {"@Ccy": CURRENCY, "#text": total})
+    if get(package, _COUNT) is None:
+        put(package, _COUNT, count)
+    if get(package, _SUM) is None:
+        put(package, _SUM, {"@Ccy": CURRENCY, "#text": total})
     if get(package, "PKGGrpHdr/SysCd") is None:
         put(package, "PKGGrpHdr/SysCd", BEPS)
         ctx.lose(
@@ -1040,26 +1020,27 @@ def _check_totals(
     left: dict[str, Any], ctx: MappingContext, pair: Pair, count: str, total: str
 ) -> None:
     """Consume the stated totals; a value that disagrees with the details is reported."""
-    src = f"{pair.unified_shown}/GrpHdr"
-    stated = take(left, "GrpHdr/NbOfTxs")
+    src, tgt = pair.unified_shown, pair.cnaps_shown
+    layout = pair.unified_layout
+    stated = take(left, str(layout.count))
     if stated is not None and stated != count:
         ctx.lose(
-            f"{src}/NbOfTxs",
+            f"{src}/{layout.count}",
             "dropped",
             f"the package has {count} details",
             value=stated,
-            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/NbOfTxs",
+            target_path=f"{tgt}/{_COUNT}",
         )
-    stated = take(left, "GrpHdr/CtrlSum")
+    stated = take(left, str(layout.sum))
     if stated is not None and decimal_of(stated) != Decimal(total):
         ctx.lose(
-            f"{src}/CtrlSum",
+            f"{src}/{layout.sum}",
             "dropped",
             f"the details sum to {total}",
             value=stated,
-            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/CtrlSum",
+            target_path=f"{tgt}/{_SUM}",
         )
-    stated = take(left, f"GrpHdr/{pair.setting('total')}")
+    stated = take(left, str(layout.total))
     if isinstance(stated, dict):
         differs = {
             "#text": decimal_of(stated) != Decimal(total),
@@ -1068,11 +1049,11 @@ def _check_totals(
         for part, value in stated.items():
             if differs.get(part):
                 ctx.lose(
-                    f"{src}/{pair.setting('total')}/{part}",
+                    f"{src}/{layout.total}/{part}",
                     "dropped",
                     f"the details sum to {CURRENCY} {total}",
                     value=value,
-                    target_path=f"{pair.cnaps_shown}/PKGGrpHdr/CtrlSum",
+                    target_path=f"{tgt}/{_SUM}",
                 )
 
 

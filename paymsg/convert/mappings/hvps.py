@@ -111,7 +111,7 @@ from paymsg.reference.cnaps2 import (
     TAG_LINE,
     new_msg_id,
 )
-from paymsg.schema.catalog import catalog
+from paymsg.schema.catalog import catalog, layout_of
 
 # =============================================================================== codes
 
@@ -156,8 +156,12 @@ TAGGED = TaggedLines()
 BANK = BankCode()
 PARTY = BankCode(npc=True)  # an instructing / instructed participant may be the NPC
 
-C = "CdtTrfTxInf[1]/"  # the HVPS transaction (CNAPS2 side, and pacs.008/009 unified side)
-R = "TxInf[1]/"  # the returned transaction of a pacs.004
+#: where the HVPS bodies and their unified counterparts have their transactions and totals
+#: (catalogue layouts): hvps.111/112 and pacs.008/009 share them; pacs.004 has its own
+HVPS = layout_of("hvps.111.001.01")
+RETURN = layout_of("pacs.004.001.09")
+C = f"{HVPS.transaction}[1]/"  # the HVPS transaction (CNAPS2 side, and pacs.008/009 side)
+R = f"{RETURN.transaction}[1]/"  # the returned transaction of a pacs.004
 
 GROUP_ROWS = (
     Row(
@@ -174,8 +178,8 @@ GROUP_ROWS = (
         "报文发送时间, as is; to CNAPS2 another UTC offset becomes Beijing time (transliterated)",
     ),
     Row(
-        "GrpHdr/NbOfTxs",
-        "GrpHdr/NbOfTxs",
+        str(HVPS.count),
+        str(HVPS.count),
         COUNT,
         "明细业务总笔数, as is; to CNAPS2 the number of transactions carried: 1",
     ),
@@ -563,14 +567,14 @@ def _generation(
 
 _GROUP_GENERATION = (
     ("GrpHdr/BtchBookg", "GrpHdr/BtchBookg"),
-    ("GrpHdr/CtrlSum", "GrpHdr/CtrlSum"),
+    (str(HVPS.sum), str(HVPS.sum)),
     ("GrpHdr/IntrBkSttlmDt", "GrpHdr/IntrBkSttlmDt"),
     ("GrpHdr/SttlmInf/ClrSys/Cd", "GrpHdr/SttlmInf/ClrSys/Cd"),
     ("GrpHdr/SttlmInf/ClrSys/Prtry", "GrpHdr/SttlmInf/ClrSys/Prtry"),
 )
 _CREDIT_GENERATION = (
     *_GROUP_GENERATION,
-    ("GrpHdr/TtlIntrBkSttlmAmt", "GrpHdr/TtlIntrBkSttlmAmt"),
+    (str(HVPS.total), str(HVPS.total)),
     (C + "PmtId/InstrId", C + "PmtId/InstrId"),
     (C + "PmtId/ClrSysRef", C + "PmtId/ClrSysRef"),
     (C + "PmtTpInf/InstrPrty", C + "PmtTpInf/InstrPrty"),
@@ -613,7 +617,7 @@ HVPS_112_GENERATION = _generation(
 )
 _RETURN_GENERATION = (
     *_GROUP_GENERATION,
-    ("GrpHdr/TtlIntrBkSttlmAmt", "GrpHdr/TtlRtrdIntrBkSttlmAmt"),
+    (str(HVPS.total), str(RETURN.total)),
     (C + "PmtId/ClrSysRef", R + "ClrSysRef"),
     (C + "IntrBkSttlmDt", R + "IntrBkSttlmDt"),
 )
@@ -747,9 +751,6 @@ LOSS_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 def _pair(
     cnaps: str,
     unified: str,
-    cnaps_root: str,
-    unified_root: str,
-    unified_tx: str,
     tables: tuple[tuple[Row, ...], tuple[Row, ...], tuple[Row, ...]],
     agents: tuple[tuple[str, str], ...],
     business_type: str,
@@ -769,13 +770,9 @@ def _pair(
             "one /H01/path:value line each (≤140), path relative to the transaction"),
         Row("—", "everything else", DROP_WITH_LOSS, "the reason from LOSS_REASONS"),
     )  # fmt: skip
-    return Pair(
+    return Pair.of(
         cnaps,
         unified,
-        cnaps_root,
-        unified_root,
-        "CdtTrfTxInf",
-        unified_tx,
         rows,
         generation=generation,
         fallbacks=fallbacks,
@@ -794,9 +791,6 @@ def _pair(
 HVPS_111 = _pair(
     "hvps.111.001.01",
     "pacs.008.001.08",
-    "FIToFICstmrCdtTrf",
-    "FIToFICstmrCdtTrf",
-    "CdtTrfTxInf",
     (HVPS_111_ROWS, HVPS_111_GENERATION, CREDIT_FALLBACKS),
     _CREDIT_AGENTS,
     C + "PmtTpInf/CtgyPurp/Prtry",
@@ -808,9 +802,6 @@ HVPS_111 = _pair(
 HVPS_112 = _pair(
     "hvps.112.001.01",
     "pacs.009.001.08",
-    "FinInstnCdtTrf",
-    "FICdtTrf",
-    "CdtTrfTxInf",
     (HVPS_112_ROWS, HVPS_112_GENERATION, CREDIT_FALLBACKS),
     AGENTS_112,
     C + "PmtTpInf/SvcLvl/Prtry",
@@ -820,9 +811,6 @@ HVPS_112 = _pair(
 RETURN_111 = _pair(
     "hvps.111.001.01",
     "pacs.004.001.09",
-    "FIToFICstmrCdtTrf",
-    "PmtRtr",
-    "TxInf",
     (RETURN_111_ROWS, RETURN_111_GENERATION, RETURN_111_FALLBACKS),
     _RETURN_AGENTS,
     C + "PmtTpInf/CtgyPurp/Prtry",
@@ -837,9 +825,6 @@ RETURN_111 = _pair(
 RETURN_112 = _pair(
     "hvps.112.001.01",
     "pacs.004.001.09",
-    "FinInstnCdtTrf",
-    "PmtRtr",
-    "TxInf",
     (RETURN_112_ROWS, RETURN_112_GENERATION, RETURN_112_FALLBACKS),
     AGENTS_RETURN_112,
     C + "PmtTpInf/SvcLvl/Prtry",
@@ -868,7 +853,7 @@ def _to_unified(pair: Pair, data: dict[str, Any]) -> dict[str, Any]:
         _return_codes(pair, original, source)
     for row in pair.rows:
         put(out, row.unified, take(source, row.cnaps))
-    count = len(original.get("CdtTrfTxInf") or [])
+    count = len(original.get(pair.cnaps_tx) or [])
     for row in pair.generation:
         _copy(original, row.cnaps, out, row.unified)
     # transactions after the first (not HVPS, which carries one): shown like the first one,
@@ -1100,8 +1085,8 @@ def _witness_rows(pair: Pair) -> tuple[Row, ...]:
     return tuple(sorted((*pair.rows, *pair.generation), key=lambda row: -len(row.cnaps)))
 
 
-_TX_PATH = re.compile(r"^CdtTrfTxInf\[(\d+)\]/(.*)$")
-_RETURN_LINE = re.compile(r"^CdtTrfTxInf\[1\]/RmtInf/Ustrd\[(\d+)\]$")
+_TX_PATH = re.compile(rf"^{HVPS.transaction}\[(\d+)\]/(.*)$")
+_RETURN_LINE = re.compile(rf"^{re.escape(C)}RmtInf/Ustrd\[(\d+)\]$")
 
 
 def _stale(pair: Pair, unified: dict[str, Any], values: dict[str, str]) -> set[str]:
@@ -1159,7 +1144,7 @@ def _one_transaction(
     transactions = unified.get(pair.unified_tx)
     count = len(transactions) if isinstance(transactions, list) else 0
     for index in range(2, count + 1):
-        prefix = f"CdtTrfTxInf[{index}]/"
+        prefix = f"{pair.cnaps_tx}[{index}]/"
         here = [path for path in values if path.startswith(prefix)]
         if not here or any(path not in usable for path in here):
             raise ConversionError(
@@ -1362,16 +1347,16 @@ def _defaults(
         reason += f" ({given} cannot be used)" if given else ""
         default(ctx, value, out=out, at=path, source=src(source), target=dst(path), reason=reason)
 
-    count = str(len(out.get("CdtTrfTxInf") or []))
-    if not _is_carried(values, "GrpHdr/NbOfTxs") and value_at(out, "GrpHdr/NbOfTxs") != count:
-        stated = value_at(out, "GrpHdr/NbOfTxs")
-        put(out, "GrpHdr/NbOfTxs", count)
+    count, stated_at = str(len(out.get(pair.cnaps_tx) or [])), str(pair.cnaps_layout.count)
+    if not _is_carried(values, stated_at) and value_at(out, stated_at) != count:
+        stated = value_at(out, stated_at)
+        put(out, stated_at, count)
         ctx.lose(
-            src("GrpHdr/NbOfTxs"),
+            src(str(pair.unified_layout.count)),
             "defaulted",
             f"an HVPS message carries one transaction; NbOfTxs set to {count}",
             value=stated,
-            target_path=dst("GrpHdr/NbOfTxs"),
+            target_path=dst(stated_at),
         )
     fill(
         "GrpHdr/MsgId",

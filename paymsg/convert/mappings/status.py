@@ -353,12 +353,8 @@ REVERSE_HOOKS: tuple[Row, ...] = (
 )  # fmt: skip
 
 
-def _pair(cnaps: str, root: str, rows: tuple[Row, ...]) -> Pair:
-    return Pair(cnaps, PACS002, root, DOC, "", "", rows, hooks=REVERSE_HOOKS)
-
-
-CCMS900_PAIR = _pair(CCMS900, "CmonConf", CCMS900_ROWS)
-SAPS604_PAIR = _pair(SAPS604, "SttlmRtrRct", SAPS604_ROWS)
+CCMS900_PAIR = Pair.of(CCMS900, PACS002, CCMS900_ROWS, hooks=REVERSE_HOOKS)
+SAPS604_PAIR = Pair.of(SAPS604, PACS002, SAPS604_ROWS)
 describe_pair(CCMS900_PAIR)
 describe(SAPS604, PACS002, lambda: pair_lines(SAPS604_PAIR, True))
 
