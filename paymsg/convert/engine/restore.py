@@ -144,16 +144,9 @@ def restore(
             )
             continue
         current = get(out, item.path)
-        if current is not None and not isinstance(current, (dict, list)):
-            if str(current) != item.value:
-                ctx.lose(
-                    item.source,
-                    "dropped",
-                    CARRIED_CONFLICT,
-                    value=item.value,
-                    target_path=target(item.path),
-                )
-            continue
+        scalar = current is not None and not isinstance(current, (dict, list))
+        if scalar and str(current) == item.value:
+            continue  # the mapping wrote the same value
         in_list = item.path.endswith("]") and item.path.rsplit("[", 1)[0] in value_lists
         if current is not None or in_list or (stale is not None and stale(item.path, item.value)):
             ctx.lose(

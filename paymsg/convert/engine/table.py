@@ -447,8 +447,14 @@ def join(
 
 # --------------------------------------------------------------------------- spill to text
 
-#: the one format of a field spilled into CNAPS2 free text, in every family: a 附言 tag line
-#: (cnaps2.md §8.6: ``/H01/`` is free text) holding the field's path and value
+# The one format of a field spilled into CNAPS2 free text, in every family: ``/H01/path:value``.
+# Why this one: HVPS remittance lines (RmtInf/Ustrd) must each start with a 3-character tag
+# between slashes, and /H01/ is the tag of 附言 free text (reference §8.6), so an HVPS line
+# cannot be a bare ``/path:value`` (it would be an untagged line, or read as another tag
+# when the path starts with three capitals); BEPS 附言/备注 are free text, where the tagged
+# item is as readable and keeps one shape, so one reader finds the items in both. The path
+# is the data path of the field (1-based indexes) relative to the transaction, or to the
+# message element for BEPS group fields.
 SPILL_TAG = "/H01/"
 SPILL_ITEM = SPILL_TAG + "{path}:{value}"
 #: a spilled item read back: ``/H01/<data path>:<value>`` (the path as :func:`flatten` writes

@@ -17,18 +17,22 @@ they are written. Paths are relative to the package root element (``CstmrCdtTrf`
 the detail / transaction element.
 
 CNAPS2 → unified is lossless by construction: what no row maps stays behind and is carried
-in ``SplmtryData`` (``PlcAndNm`` = ``CNAPS2``, see :func:`~paymsg.convert.core.carry`) of the
-transaction (detail leftovers: ``CstmrCdtTrfAddtlInf``, treasury data, …) or of the message
-(package leftovers: ``Rmk``, ``NPCPrcInf``, a stated ``NbOfTxs``/``CtrlSum`` that disagrees
-with the details). The way back restores them, so CNAPS2 → unified → CNAPS2 gives back the
-same document.
+in ``SplmtryData`` (``PlcAndNm`` = ``CNAPS2``, see
+:func:`~paymsg.convert.engine.carrier.carry`) of the transaction (detail leftovers:
+``CstmrCdtTrfAddtlInf``, treasury data, …) or of the message (package leftovers: ``Rmk``,
+``NPCPrcInf``, a stated ``NbOfTxs``/``CtrlSum`` that disagrees with the details). The way
+back restores them, so CNAPS2 → unified → CNAPS2 gives back the same document.
 
 Unified → CNAPS2 keeps what BEPS has a field for. Everything else left over in the source
-is appended to the free text of the BEPS message as CIPS-style ``/path:value`` items
-(transaction leftovers to the 附言 ``AddtlInf``, group leftovers to the 备注 ``Rmk``, each
-≤256 characters) while it fits — reported as ``moved`` — and reported as ``dropped`` when
-it does not. Text longer than its BEPS field is cut and reported as ``truncated``. A BEPS
-field the source does not fill is defaulted and reported as ``defaulted``.
+is appended to the free text of the BEPS message as ``/H01/path:value`` items, the one
+spill format of every CNAPS2 target (:func:`~paymsg.convert.engine.table.spill`; ``/H01/``
+is the free-text tag of the CNAPS2 remittance tag scheme, which HVPS lines must follow):
+transaction leftovers to the 附言 ``AddtlInf``, group leftovers to the 备注 ``Rmk``, each
+≤256 characters, while it fits — reported as ``moved`` — and reported as ``dropped`` when
+it does not. BEPS → unified reads such items back to their element when it is a plain text
+field the unified message has room for (:func:`~paymsg.convert.engine.restore.read_back`).
+Text longer than its BEPS field is cut and reported as ``truncated``. A BEPS field the source
+does not fill is defaulted and reported as ``defaulted``.
 
 Decisions (payments-engineer choices, written down):
 
@@ -78,16 +82,16 @@ Decisions (payments-engineer choices, written down):
   break the reference.
 * **Carriers.** Carried data is tagged with its BEPS type (``carry(…, source)``). Back,
   carriers of beps.121/122 (or untagged ones) are restored by
-  :func:`~paymsg.convert.core.restore`, the rule every engine follows: a carried value fills
-  only what no row, rule or default wrote; one that disagrees with the unified message (a
-  value the mapping wrote, a field a row maps — the forward edge never carries those — or a
-  total the details contradict) is reported ``dropped`` and the unified value wins; a path
-  that does not exist in the BEPS type is reported. Values carried for another CNAPS2 family
-  (an hvps.111 passing through pacs.008) are not put into a BEPS package but reported like
-  any leftover.
+  :func:`~paymsg.convert.engine.restore.restore`, the rule every engine follows: a carried
+  value fills only what no row, rule or default wrote; one that disagrees with the unified
+  message (a value the mapping wrote, a field a row maps — the forward edge never carries
+  those — or a total the details contradict) is reported ``dropped`` and the unified value
+  wins; a path that does not exist in the BEPS type is reported. Values carried for another
+  CNAPS2 family (an hvps.111 passing through pacs.008) are not put into a BEPS package but
+  reported like any leftover.
 * **Loss paths** are written ``/Document/<message>/<path>`` (indexes 1-based, as
-  :func:`~paymsg.convert.core.flatten` writes them; an amount is ``…/Amt`` and its currency
-  ``…/Amt/@Ccy``, see :func:`~paymsg.convert.core.loss_path`) for source and target.
+  :func:`~paymsg.convert.engine.paths.flatten` writes them; an amount is ``…/Amt`` and its currency
+  ``…/Amt/@Ccy``, see :func:`~paymsg.convert.engine.loss.loss_path`) for source and target.
 * **Placeholders.** A required BEPS value with no source at all gets ``UNKNOWN`` (names,
   accounts, ids), ``0`` (numeric ids) or ``000000000000`` (bank codes) and a ``defaulted``
   entry; ``strict=True`` refuses such a conversion.
@@ -192,7 +196,7 @@ GROUP: Table = (
     Row(_SUM, _UNIFIED_TOTAL,
         Computed("sum of the detail amounts with currency (TtlRtrdIntrBkSttlmAmt in pacs.004)"),
         "明细业务总金额"),
-    Row("PKGGrpHdr/Rmk", "SplmtryData", Computed("carried; back: carried + /path:value items"),
+    Row("PKGGrpHdr/Rmk", "SplmtryData", Computed("carried; back: carried + /H01/path:value items"),
         "备注"),
     Row("NPCPrcInf", "SplmtryData", Computed("carried"), "NPC处理信息"),
 )
@@ -279,7 +283,7 @@ def _return(institution: bool, extra: str) -> Table:
             "退汇原因"),
         Row(f"{info}/OrgnlGrpHdr/OrgnlInstgPty", "SplmtryData", Computed("carried"),
             "原发起参与机构"),
-        Row("AddtlInf", "SplmtryData", Computed("carried; back: carried + /path:value items"),
+        Row("AddtlInf", "SplmtryData", Computed("carried; back: carried + /H01/path:value items"),
             "附言"),
     )
 
@@ -448,7 +452,7 @@ def _restore(
     stale: Any,
 ) -> dict[str, str]:
     """Put the carried values of beps.121/122 (or untyped) carriers back, by
-    :func:`~paymsg.convert.core.restore`; values carried for another CNAPS2 family are
+    :func:`~paymsg.convert.engine.restore.restore`; values carried for another CNAPS2 family are
     returned (carrier path → value) to be reported as leftovers. ``where`` is the
     (unified, BEPS) element as loss entries show it."""
     src, tgt = where

@@ -32,7 +32,7 @@ rules in code
 CNAPS2 → unified is lossless by construction: whatever the rows and rules do not consume —
 and every value the reverse would not write back as it is — is carried with
 ``carry(flatten(leftover), <type>)`` in the transaction's ``SplmtryData``. The reverse
-restores it with :func:`~paymsg.convert.core.restore`, the rule every engine follows: a
+restores it with :func:`~paymsg.convert.engine.restore.restore`, the rule every engine follows: a
 carried value fills only what no row, rule or default wrote, and a carried value the unified
 message contradicts is reported (``dropped``) and not used — the unified value wins. A value
 of a row (or generation row) is carried only when the reverse could not write it back as it
@@ -50,7 +50,10 @@ runs the forward edge on the result and compares; every unified field that does 
 back (same path and value; a list item anywhere in its list) is lost. What CNAPS2 can hold
 elsewhere is placed there first — structured address parts as an address line, identifiers
 (UETR, LEI, party ids, the BIC of an agent without bank code) as ``/H01/path:value``
-remittance lines, CIPS style — and reported ``moved``; the rest is reported ``dropped``.
+remittance lines, the one spill format of every CNAPS2 target (``/H01/`` is the 附言 tag of
+the remittance tag scheme; see :mod:`paymsg.convert.engine.table`) — and reported ``moved``;
+the rest is reported ``dropped``. CNAPS2 → unified reads such a line back to its element
+when that is a plain text field in an element the message has (the line stays).
 """
 
 from __future__ import annotations

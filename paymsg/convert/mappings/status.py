@@ -21,7 +21,7 @@ Both CNAPS2 answers name the *message* they answer (``OrgnlGrpHdr``), not a tran
 
 The NPC status ``PrcSts`` becomes an ISO status through :data:`STATUSES`; the original code, and
 every CNAPS2 field ISO has no element for, is carried in ``SplmtryData`` (``PlcAndNm`` CNAPS2,
-see :func:`paymsg.convert.core.carry`), so ``ccms.900 → pacs.002 → ccms.900`` is exact.
+see :func:`paymsg.convert.engine.carrier.carry`), so ``ccms.900 → pacs.002 → ccms.900`` is exact.
 
 ccms.900.001.02 → pacs.002.001.10 (``Doc`` = ``FIToFIPmtStsRpt``, ``G`` = ``OrgnlGrpInfAndSts[1]``,
 "carried" = ``Doc/SplmtryData[1]`` under the source path)::
@@ -300,19 +300,21 @@ def _status_rows(at: str, level: str, status: str) -> tuple[Row, ...]:
     )
 
 
+def _carried_rows(at: str, **names: str) -> tuple[Row, ...]:
+    """Rows of the elements below ``at`` that are carried (element name → what it is)."""
+    return tuple(
+        Row(f"{at}/{name}", f"{DOC}/SplmtryData", CARRIED, what) for name, what in names.items()
+    )
+
+
 #: ccms.900.001.02 ⇄ pacs.002.001.10: a group-level status
 CCMS900_ROWS: tuple[Row, ...] = (
     *_header_rows("CmonConf"),
     Row("CmonConf/OrgnlGrpHdr/OrgnlMsgId", f"{GRP}/OrgnlMsgId", note="原报文标识号"),
     Row("CmonConf/OrgnlGrpHdr/OrgnlMT", f"{GRP}/OrgnlMsgNmId", note="原报文类型 (the CNAPS2 MT)"),
     *_status_rows("CmonConf/CmonConfInf", GRP, "GrpSts"),
-    *(
-        Row(f"CmonConf/CmonConfInf/{name}", f"{DOC}/SplmtryData", CARRIED, what)
-        for name, what in (
-            ("PtyId", "参与机构"), ("PtyPrcCd", "参与机构处理码"), ("PrcDt", "处理日期"),
-            ("NetgRnd", "轧差场次"),
-        )
-    ),
+    *_carried_rows("CmonConf/CmonConfInf", PtyId="参与机构", PtyPrcCd="参与机构处理码",
+                   PrcDt="处理日期", NetgRnd="轧差场次"),
 )  # fmt: skip
 #: saps.604.001.01 → pacs.002.001.10: a transaction-level status (only there does ISO have
 #: the settlement date)
@@ -322,13 +324,8 @@ SAPS604_ROWS: tuple[Row, ...] = (
     Row("SttlmRtrRct/OrgnlGrpHdr/OrgnlMT", f"{TX}/OrgnlGrpInf/OrgnlMsgNmId", note="原报文类型"),
     *_status_rows("SttlmRtrRct/NPCPrcInf", TX, "TxSts"),
     Row("SttlmRtrRct/NPCPrcInf/SttlmDt", f"{TX}/FctvIntrBkSttlmDt/Dt", note="清算日期"),
-    *(
-        Row(f"SttlmRtrRct/NPCPrcInf/{name}", f"{DOC}/SplmtryData", CARRIED, what)
-        for name, what in (
-            ("NetgDt", "轧差日期"), ("NetgRnd", "轧差场次"), ("RcvTm", "接收时间"),
-            ("TrnsmtTm", "转发时间"),
-        )
-    ),
+    *_carried_rows("SttlmRtrRct/NPCPrcInf", NetgDt="轧差日期", NetgRnd="轧差场次",
+                   RcvTm="接收时间", TrnsmtTm="转发时间"),
     Row("SttlmRtrRct/AcctInf/Bal", f"{DOC}/SplmtryData", CARRIED,
         "清算账户余额 (pacs.002 has no balance element)"),
 )  # fmt: skip
