@@ -120,30 +120,37 @@ def take(data: Any, path: str) -> Any:
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, str]:
-    """Every scalar under ``data`` by path; list items always carry their 1-based index."""
-    return {path: _text_of(value) for path, value in scalars(data, prefix).items()}
-
-
-def _text_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    """Every scalar under ``data`` by path, as text; list items always carry their 1-based
+    index."""
+    out: dict[str, Any] = {}
+    _scalars(data, prefix, out, as_text=True)
+    return out
 
 
 def scalars(data: Any, prefix: str = "") -> dict[str, Any]:
     """Every scalar under ``data`` by indexed path, keeping its JSON type (see :func:`flatten`)."""
     out: dict[str, Any] = {}
+    _scalars(data, prefix, out, as_text=False)
+    return out
+
+
+def _scalars(data: Any, prefix: str, out: dict[str, Any], *, as_text: bool) -> None:
     if isinstance(data, dict):
         for key, value in data.items():
             here = f"{prefix}/{key}" if prefix else key
             if isinstance(value, list):
                 for index, item in enumerate(value, start=1):
-                    out.update(scalars(item, f"{here}[{index}]"))
+                    _scalars(item, f"{here}[{index}]", out, as_text=as_text)
             else:
-                out.update(scalars(value, here))
-    elif data is not None:
+                _scalars(value, here, out, as_text=as_text)
+    elif data is None:
+        return
+    elif not as_text:
         out[prefix] = data
-    return out
+    elif isinstance(data, bool):
+        out[prefix] = "true" if data else "false"
+    else:
+        out[prefix] = str(data)
 
 
 def unflatten(values: dict[str, str], into: dict[str, Any] | None = None) -> dict[str, Any]:

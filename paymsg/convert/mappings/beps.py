@@ -100,6 +100,7 @@ Decisions (payments-engineer choices, written down):
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -485,6 +486,14 @@ def _under(paths: tuple[str, ...]) -> Any:
 # --------------------------------------------------------------------------- BEPS → unified
 
 
+@functools.cache
+def _unified_models(pair: Pair) -> tuple[type, type]:
+    """The model classes of the unified message element and transaction (spilled items are
+    read back below them)."""
+    message = model_at(catalog().get(pair.unified).root_class, pair.unified_root)
+    return message, model_at(message, pair.unified_tx)
+
+
 def _spilled_here(rows: Table) -> Callable[[str], bool]:
     """Which ``/H01/path:value`` items of a BEPS text are read back: the fields the way back
     spills, i.e. not supplementary data and not a field a row maps (a row's own element
@@ -520,8 +529,7 @@ def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[s
     details: list[dict[str, Any]] = root.pop(pair.cnaps_tx, [])
     if pair.is_return:
         _check_returns(details, pair)
-    message_cls = model_at(catalog().get(pair.unified).root_class, pair.unified_root)
-    tx_cls = model_at(message_cls, pair.unified_tx)
+    message_cls, tx_cls = _unified_models(pair)
     transactions = []
     for detail in details:
         tx, left = run_to_unified(detail, pair.rows)
