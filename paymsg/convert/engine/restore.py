@@ -212,9 +212,32 @@ def read_back(
     one a row maps), a plain text field (:func:`text_field`), in an element that is there
     (none is made: it could lack what the schema requires), at a place nothing fills yet.
     The text keeps the items; the values put back are returned."""
+    found = [(path, value) for path, value in items if accept(path)]
+    if not found:
+        return {}
+    before = copy.deepcopy(out)
+    restored = _put_back(out, found, model)
+    if restored and not _binds(model, out):  # find the item that breaks it, one at a time
+        out.clear()
+        out.update(before)
+        restored = {}
+        for item in found:
+            kept = copy.deepcopy(out)
+            placed = _put_back(out, [item], model)
+            if placed and not _binds(model, out):
+                out.clear()
+                out.update(kept)
+            else:
+                restored.update(placed)
+    return restored
+
+
+def _put_back(out: dict[str, Any], items: list[tuple[str, str]], model: type) -> dict[str, str]:
+    """Put each item at its place when it is a plain text field in an element that is there
+    (not a second choice of a choice component) and nothing fills it yet."""
     restored: dict[str, str] = {}
     for path, value in items:
-        if not accept(path) or not text_field(model, path, value):
+        if not text_field(model, path, value):
             continue
         parent = path.rsplit("/", 1)[0] if "/" in path else ""
         holder = get(out, parent) if parent else out
@@ -222,13 +245,15 @@ def read_back(
             continue
         if holder and _choice(model, parent):  # the element holds one of its choices already
             continue
-        before = copy.deepcopy(out)
         put(out, path, value)
-        try:  # a field whose element would lack what the schema requires stays in the text
-            from_data(model, out)
-        except PaymsgError:
-            out.clear()
-            out.update(before)
-            continue
         restored[path] = value
     return restored
+
+
+def _binds(model: type, data: dict[str, Any]) -> bool:
+    """Whether ``data`` binds to ``model`` (every element has what the schema requires)."""
+    try:
+        from_data(model, data)
+    except PaymsgError:
+        return False
+    return True
