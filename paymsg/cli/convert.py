@@ -21,16 +21,19 @@ from paymsg.cli.output import (
     EXIT_FINDINGS,
     EXIT_INPUT,
     console,
+    emit,
     err_console,
     fail,
     print_json,
     report_error,
+    reported,
     table,
 )
 from paymsg.cli.validate import STREAM_FROM as _VALIDATE_STREAM_FROM
 from paymsg.codec.api import convert_file, load_file, serialize
 from paymsg.codec.json.engine import to_json
 from paymsg.codec.stream.writer import Format
+from paymsg.convert.hub import mapping_table as hub_mapping_table
 from paymsg.errors import ConversionLossError, InputError, PaymsgError
 from paymsg.schema.catalog import catalog
 
@@ -47,8 +50,12 @@ def _target_help() -> str:
 def register(app: typer.Typer) -> None:
     @app.command()
     def convert(
-        paths: list[str] = typer.Argument(..., help="Files, directories or glob patterns."),
-        to: str = typer.Option(..., "--to", help=_target_help()),
+        paths: list[str] = typer.Argument(
+            None,
+            help="Files, directories or glob patterns (with --mapping-table: SOURCE TARGET).",
+            show_default=False,
+        ),
+        to: str | None = typer.Option(None, "--to", help=_target_help(), show_default=False),
         output: Path | None = typer.Option(None, "-o", "--output", help="Output file (one input)."),
         output_dir: Path | None = typer.Option(None, "--output-dir", help="One file per input."),
         strict: bool = typer.Option(False, "--strict", help="Refuse conversions that lose data."),
@@ -63,12 +70,25 @@ def register(app: typer.Typer) -> None:
         ),
         type_id: str | None = typer.Option(None, "--type", help="Force the input type."),
         as_json: bool = typer.Option(False, "--json", help="Loss report as JSON on stdout."),
+        mapping_table: bool = typer.Option(
+            False,
+            "--mapping-table",
+            help="Print the mapping table of the pair SOURCE TARGET (two type ids) instead.",
+        ),
     ) -> None:
         """Convert messages: XML ⇄ JSON, or CNAPS2 ⇄ unified ISO 20022 with a loss report.
 
         Exit 0 converted (loss, if any, reported), 1 refused by --strict, 2 unreadable input
-        or no conversion between the types.
+        or no conversion between the types. ``--mapping-table SOURCE TARGET`` prints the
+        rows of one pair (source path → target path, policy, note); exit 2 for no such pair.
         """
+        if mapping_table:
+            _print_mapping_table(paths or [], as_json)
+            return
+        if not paths:
+            fail(InputError("give the files to convert (or --mapping-table SOURCE TARGET)"))
+        if to is None:
+            fail(InputError("--to is required", hint=_target_help()))
         files = gather(paths)
         if output is not None and len(files) > 1:
             fail(InputError("-o takes one input file; use --output-dir for several"))
@@ -143,6 +163,28 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(EXIT_INPUT)
         if refused:
             raise typer.Exit(EXIT_FINDINGS)
+
+
+def _print_mapping_table(types: list[str], as_json: bool) -> None:
+    """The mapping table of one pair of the hub, from its rows, as a table or JSON."""
+    if len(types) != 2:
+        fail(InputError("--mapping-table takes two type ids: SOURCE TARGET"))
+    source, target = types
+    with reported():
+        lines = hub_mapping_table(source, target)
+    columns = ("source", "target", "policy", "note")
+    rows = [dict(zip(columns, line, strict=True)) for line in lines]
+    emit(
+        {"source": source, "target": target, "rows": rows},
+        as_json,
+        lambda: console.print(
+            table(
+                f"{source} → {target}: {len(lines)} rows",
+                ["source path", "target path", "policy", "note"],
+                lines,
+            )
+        ),
+    )
 
 
 def _size(path: Path) -> int:

@@ -13,7 +13,8 @@ import pytest
 
 import paymsg
 from paymsg.codec.json.engine import to_data
-from paymsg.convert.core import NOT_CONVERTED, conversion_table, flatten, route
+from paymsg.convert.engine.paths import flatten
+from paymsg.convert.hub import NOT_CONVERTED, conversion_table, route
 from paymsg.schema.catalog import catalog
 from tests.conftest import EXAMPLES, ROOT
 
@@ -22,9 +23,9 @@ TYPE_ID = re.compile(r"\b[a-z]{4}\.\d{3}\.\d{3}\.\d{2}\b")
 
 
 def _edges() -> set[tuple[str, str]]:
-    from paymsg.convert.core import _load_mappings, targets_of
+    from paymsg.convert.hub import load_mappings, targets_of
 
-    _load_mappings()
+    load_mappings()
     return {(a, b) for a in conversion_table() for b in targets_of(a)}
 
 

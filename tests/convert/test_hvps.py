@@ -19,7 +19,10 @@ import paymsg
 from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
 from paymsg.convert import LossEntry, convert, route
-from paymsg.convert.core import CARRY_PLACE, carried, carry, flatten, loss_path
+from paymsg.convert.engine.carrier import CARRY_PLACE, carried, carry
+from paymsg.convert.engine.loss import loss_path
+from paymsg.convert.engine.paths import flatten
+from paymsg.convert.hub import mapping_table
 from paymsg.convert.mappings import hvps
 from paymsg.errors import ConversionError, ConversionLossError
 from paymsg.schema.catalog import catalog
@@ -125,6 +128,9 @@ def assert_loss_is_exact(original: Message, loss: list[LossEntry], back: Message
     missing = {shown(original.type, p) for p in not_surviving(before[root], after[root])}
     present = {shown(original.type, p) for p in flatten(before[root])}
     reported = {e.source_path for e in loss if e.action != "defaulted" or e.source_path in present}
+    # a field spilled as a /H01/path:value line is reported moved and may be read back
+    spilled = {e.source_path for e in loss if e.action == "moved" and "path:value" in e.reason}
+    reported, missing = reported - spilled, missing - spilled
     assert reported == missing, (
         f"reported but survived: {sorted(reported - missing)}; "
         f"lost but not reported: {sorted(missing - reported)}"
@@ -165,9 +171,9 @@ def test_edges_are_registered_both_ways() -> None:
 
 def test_the_tables_name_cnaps_and_unified_paths() -> None:
     for pair in hvps.PAIRS:
-        table = hvps.mapping_table(pair)
-        assert all(cnaps and unified and rule for cnaps, unified, rule in table)
-        business = [row for row in pair.rows if "业务类型" in row.rule]
+        table = mapping_table(pair.cnaps, pair.unified)
+        assert all(cnaps and unified and note for cnaps, unified, _, note in table)
+        business = [row for row in pair.rows if "业务类型" in row.note]
         assert business or pair.is_return
     assert ("GrpHdr/MsgId", "GrpHdr/MsgId") in {(r.cnaps, r.unified) for r in hvps.HVPS_111_ROWS}
     generation = {(r.cnaps, r.unified) for r in hvps.HVPS_111_GENERATION}

@@ -16,7 +16,7 @@ import paymsg
 from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
 from paymsg.convert import convert, route
-from paymsg.convert.core import carried
+from paymsg.convert.engine.carrier import carried
 from paymsg.convert.mappings.status import (
     BY_CODE,
     REVERSE,

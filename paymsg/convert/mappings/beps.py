@@ -17,18 +17,22 @@ they are written. Paths are relative to the package root element (``CstmrCdtTrf`
 the detail / transaction element.
 
 CNAPS2 → unified is lossless by construction: what no row maps stays behind and is carried
-in ``SplmtryData`` (``PlcAndNm`` = ``CNAPS2``, see :func:`~paymsg.convert.core.carry`) of the
-transaction (detail leftovers: ``CstmrCdtTrfAddtlInf``, treasury data, …) or of the message
-(package leftovers: ``Rmk``, ``NPCPrcInf``, a stated ``NbOfTxs``/``CtrlSum`` that disagrees
-with the details). The way back restores them, so CNAPS2 → unified → CNAPS2 gives back the
-same document.
+in ``SplmtryData`` (``PlcAndNm`` = ``CNAPS2``, see
+:func:`~paymsg.convert.engine.carrier.carry`) of the transaction (detail leftovers:
+``CstmrCdtTrfAddtlInf``, treasury data, …) or of the message (package leftovers: ``Rmk``,
+``NPCPrcInf``, a stated ``NbOfTxs``/``CtrlSum`` that disagrees with the details). The way
+back restores them, so CNAPS2 → unified → CNAPS2 gives back the same document.
 
 Unified → CNAPS2 keeps what BEPS has a field for. Everything else left over in the source
-is appended to the free text of the BEPS message as CIPS-style ``/path:value`` items
-(transaction leftovers to the 附言 ``AddtlInf``, group leftovers to the 备注 ``Rmk``, each
-≤256 characters) while it fits — reported as ``moved`` — and reported as ``dropped`` when
-it does not. Text longer than its BEPS field is cut and reported as ``truncated``. A BEPS
-field the source does not fill is defaulted and reported as ``defaulted``.
+is appended to the free text of the BEPS message as ``/H01/path:value`` items, the one
+spill format of every CNAPS2 target (:func:`~paymsg.convert.engine.table.spill`; ``/H01/``
+is the free-text tag of the CNAPS2 remittance tag scheme, which HVPS lines must follow):
+transaction leftovers to the 附言 ``AddtlInf``, group leftovers to the 备注 ``Rmk``, each
+≤256 characters, while it fits — reported as ``moved`` — and reported as ``dropped`` when
+it does not. BEPS → unified reads such items back to their element when it is a plain text
+field the unified message has room for (:func:`~paymsg.convert.engine.restore.read_back`).
+Text longer than its BEPS field is cut and reported as ``truncated``. A BEPS field the source
+does not fill is defaulted and reported as ``defaulted``.
 
 Decisions (payments-engineer choices, written down):
 
@@ -78,16 +82,16 @@ Decisions (payments-engineer choices, written down):
   break the reference.
 * **Carriers.** Carried data is tagged with its BEPS type (``carry(…, source)``). Back,
   carriers of beps.121/122 (or untagged ones) are restored by
-  :func:`~paymsg.convert.core.restore`, the rule every engine follows: a carried value fills
-  only what no row, rule or default wrote; one that disagrees with the unified message (a
-  value the mapping wrote, a field a row maps — the forward edge never carries those — or a
-  total the details contradict) is reported ``dropped`` and the unified value wins; a path
-  that does not exist in the BEPS type is reported. Values carried for another CNAPS2 family
-  (an hvps.111 passing through pacs.008) are not put into a BEPS package but reported like
-  any leftover.
+  :func:`~paymsg.convert.engine.restore.restore`, the rule every engine follows: a carried
+  value fills only what no row, rule or default wrote; one that disagrees with the unified
+  message (a value the mapping wrote, a field a row maps — the forward edge never carries
+  those — or a total the details contradict) is reported ``dropped`` and the unified value
+  wins; a path that does not exist in the BEPS type is reported. Values carried for another
+  CNAPS2 family (an hvps.111 passing through pacs.008) are not put into a BEPS package but
+  reported like any leftover.
 * **Loss paths** are written ``/Document/<message>/<path>`` (indexes 1-based, as
-  :func:`~paymsg.convert.core.flatten` writes them; an amount is ``…/Amt`` and its currency
-  ``…/Amt/@Ccy``, see :func:`~paymsg.convert.core.loss_path`) for source and target.
+  :func:`~paymsg.convert.engine.paths.flatten` writes them; an amount is ``…/Amt`` and its currency
+  ``…/Amt/@Ccy``, see :func:`~paymsg.convert.engine.loss.loss_path`) for source and target.
 * **Placeholders.** A required BEPS value with no source at all gets ``UNKNOWN`` (names,
   accounts, ids), ``0`` (numeric ids) or ``000000000000`` (bank codes) and a ``defaulted``
   entry; ``strict=True`` refuses such a conversion.
@@ -96,30 +100,51 @@ Decisions (payments-engineer choices, written down):
 from __future__ import annotations
 
 import copy
+import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from paymsg.convert.core import (
-    Carrier,
-    MappingContext,
-    beijing_time,
-    carried_values,
-    carry,
-    compose_address,
+from paymsg.convert.engine.carrier import Carrier, carried_values, carry, take_carriers
+from paymsg.convert.engine.loss import MappingContext, default, loss_path
+from paymsg.convert.engine.paths import (
+    decimal_of,
     flatten,
     get,
     leaves,
-    loss_path,
-    mapping,
-    model_at,
     put,
-    restore,
     take,
-    take_carriers,
+    under,
+    value_at,
 )
+from paymsg.convert.engine.restore import model_at, read_back, restore
+from paymsg.convert.engine.table import (
+    AMOUNT,
+    BEIJING_TIME,
+    DROP_WITH_LOSS,
+    MEMBER,
+    SPILL_TO_TEXT,
+    AddressLine,
+    Code,
+    Computed,
+    Constant,
+    Member,
+    Only,
+    Pair,
+    Row,
+    Table,
+    TextLines,
+    Truncate,
+    compose_address,
+    describe_pair,
+    join,
+    run_to_unified,
+    spill,
+    spilled_items,
+)
+from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError
 from paymsg.reference.cnaps2 import CNAPS_CLEARING_CODE as CNAPS
 from paymsg.reference.cnaps2 import REMITTANCE_LINE as USTRD
@@ -127,7 +152,7 @@ from paymsg.reference.cnaps2 import RETURN_BUSINESS_TYPE as RETURN_TYPE
 from paymsg.reference.cnaps2 import RETURN_CATEGORY as RETURN_KIND
 from paymsg.reference.cnaps2 import RETURN_INFO_LINE as RETURN_LINE
 from paymsg.reference.cnaps2 import new_msg_id
-from paymsg.schema.catalog import catalog
+from paymsg.schema.catalog import catalog, layout_of
 
 BEPS = "BEPS"
 BEPS_TYPES = ("beps.121.001.01", "beps.122.001.01")
@@ -138,285 +163,41 @@ TEXT_LIMIT = 256  # AddtlInf, Rmk, Cntt
 _DIGITS16 = re.compile(r"\d{1,16}")
 
 
-# --------------------------------------------------------------------------- rules
-
-
-class Rule:
-    """How one value crosses: ``to_iso`` (never loses) and ``to_beps`` (``None`` = refused)."""
-
-    note = "copied"
-
-    def to_iso(self, value: Any) -> Any:
-        return value
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return value if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class Text(Rule):
-    """Free text; longer than ``limit`` → cut and reported (characters)."""
-
-    limit: int
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"text, cut to {self.limit} characters"
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return ctx.fit(src, value, self.limit, tgt) if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class Code(Rule):
-    """An identifier or code: taken only when it fits (``limit``, ``pattern``), never cut."""
-
-    limit: int
-    pattern: str | None = None
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"id/code ≤{self.limit}" + (f" matching {self.pattern}" if self.pattern else "")
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        if not isinstance(value, str) or len(value) > self.limit:
-            return None
-        if self.pattern and not re.fullmatch(self.pattern, value):
-            return None
-        return value
-
-
-@dataclass(frozen=True)
-class Only(Rule):
-    """One value on both sides (``SysCd`` BEPS); any other value is carried / reported."""
-
-    value: str
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"only {self.value!r} maps (others carried/reported)"
-
-    def to_iso(self, value: Any) -> Any:
-        return value if value == self.value else None
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return value if value == self.value else None
-
-
-@dataclass(frozen=True)
-class Constant(Rule):
-    """A value one side always has and the other leaves implicit (a one-sided row)."""
-
-    value: str
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"constant {self.value!r} (implied on the other side)"
-
-
-class BeijingTime(Rule):
-    """A date-time; another UTC offset than Beijing's is converted (CNAPS2 time)."""
-
-    note = "date-time; a time in another offset is converted to Beijing time"
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        return beijing_time(value, ctx, src, tgt) if isinstance(value, str) else None
-
-
-class Member(Rule):
-    """A CNAPS bank code ⇄ ``ClrSysMmbId`` with ``ClrSysId/Cd`` = ``CNAPS``."""
-
-    note = "CNAPS member id: ClrSysMmbId (ClrSysId/Cd CNAPS, MmbId)"
-
-    def to_iso(self, value: Any) -> Any:
-        return {"ClrSysId": {"Cd": CNAPS}, "MmbId": value}
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        if not isinstance(value, dict):
-            return None
-        member, system = value.get("MmbId"), value.get("ClrSysId")
-        if not isinstance(member, str) or len(member) > 14:
-            return None
-        if system is None or system == {"Cd": CNAPS}:
-            return member
-        if system == {"Prtry": CNAPS}:
-            ctx.lose(
-                f"{src}/ClrSysId/Prtry",
-                "moved",
-                "the CNAPS clearing system is written as the ISO code ClrSysId/Cd CNAPS",
-                value=CNAPS,
-                target_path=tgt,
-            )
-            return member
-        return None
-
-
-class Amount(Rule):
-    """``{"@Ccy", "#text"}`` unchanged; BEPS settles CNY only (else ConversionError)."""
-
-    note = "amount with currency; CNY only"
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        if not isinstance(value, dict):
-            return None
-        currency = value.get("@Ccy")
-        if currency != CURRENCY:
-            raise ConversionError(
-                f"BEPS settles CNY only: {src} is {currency} {value.get('#text')}",
-                path=src,
-                hint="convert the amount to CNY before converting to a BEPS message",
-            )
-        return value
-
-
-@dataclass(frozen=True)
-class AddressLine(Rule):
-    """The one BEPS address line ⇄ ISO ``AdrLine`` (0..7): lines joined with a space."""
-
-    limit: int
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return f"1 line ⇄ AdrLine list; lines joined by a space, cut to {self.limit}"
-
-    def to_iso(self, value: Any) -> Any:
-        return [value]
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        lines = _strings(value)
-        if not lines:
-            return None
-        parts = [(f"{src}[{index}]", line) for index, line in enumerate(lines, start=1)]
-        return _join(ctx, parts, " ", self.limit, tgt, "joined into the one BEPS address line")
-
-
-@dataclass(frozen=True)
-class TextLines(Rule):
-    """One BEPS text ⇄ ISO lines of ``width`` characters (chunks, joined back exactly)."""
-
-    width: int
-    limit: int
-
-    @property
-    def note(self) -> str:  # type: ignore[override]
-        return (
-            f"text ⇄ lines of {self.width}; chunks joined as they were, other lines with a "
-            f"space; cut to {self.limit}"
-        )
-
-    def to_iso(self, value: Any) -> Any:
-        return [value[i : i + self.width] for i in range(0, len(value), self.width)] or [value]
-
-    def to_beps(self, value: Any, ctx: MappingContext, src: str, tgt: str) -> Any:
-        lines = _strings(value)
-        if not lines:
-            return None
-        parts = [(f"{src}[{index}]", line) for index, line in enumerate(lines, start=1)]
-        if all(len(line) == self.width for line in lines[:-1]):  # chunks of one text
-            return _join(ctx, parts, "", self.limit, tgt, None)
-        return _join(ctx, parts, " ", self.limit, tgt, "joined with a space into one BEPS text")
-
-
-class Computed(Rule):
-    """Filled by code (totals, carried data): the row documents it, the loops skip it."""
-
-    def __init__(self, note: str) -> None:
-        self.note = note
-
-
-def _join(
-    ctx: MappingContext,
-    parts: list[tuple[str, str]],
-    separator: str,
-    limit: int,
-    tgt: str,
-    moved: str | None,
-    *,
-    first_moved: bool = False,
-) -> str:
-    """``parts`` (source path, text) joined into one BEPS text of ≤``limit`` characters.
-
-    Each part is reported at its own path: ``moved`` (joined, when ``moved`` gives the
-    reason; the first part only with ``first_moved``), ``truncated`` (cut at the limit) or
-    ``dropped`` (no room left).
-    """
-    text = ""
-    for number, (path, piece) in enumerate(parts):
-        prefix = separator if number else ""
-        room = limit - len(text) - len(prefix)
-        if room <= 0:
-            ctx.lose(
-                path, "dropped", f"no room left in the {limit}-character BEPS field", value=piece
-            )
-        elif len(piece) > room:
-            text += prefix + piece[:room]
-            ctx.lose(
-                path,
-                "truncated",
-                f"{len(piece)} characters, {room} kept (the BEPS field holds {limit})",
-                value=piece,
-                target_path=tgt,
-            )
-        else:
-            text += prefix + piece
-            if moved and (number or first_moved):
-                ctx.lose(path, "moved", moved, value=piece, target_path=tgt)
-    return text
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of a mapping table: BEPS path ⇄ unified path, by ``rule``.
-
-    ``mirror`` rows repeat a BEPS value in a second unified element (``EndToEndId`` = the
-    ``TxId``); back, that element is a second source and is consumed when it agrees.
-    """
-
-    beps: str | None
-    iso: str | None
-    rule: Rule
-    note: str = ""
-    mirror: bool = False
-
-
-Table = tuple[Row, ...]
-
-COPY = Rule()
-MEMBER = Member()
-AMOUNT = Amount()
 TX_ID = Code(16, r"\d{1,16}")
 BANK = Code(14)
 ACCOUNT = Code(32)
 
 
 # --------------------------------------------------------------------------- tables
+#: where a BEPS package and a unified credit transfer state their count, sum and total
+#: (catalogue layouts; beps.121 and beps.122 share the package header)
+_PACKAGE = layout_of("beps.121.001.01")
+_UNIFIED = layout_of("pacs.008.001.08")
+_COUNT, _SUM = str(_PACKAGE.count), str(_PACKAGE.sum)
+_UNIFIED_COUNT, _UNIFIED_SUM, _UNIFIED_TOTAL = (
+    str(_UNIFIED.count),
+    str(_UNIFIED.sum),
+    str(_UNIFIED.total),
+)
 # fmt: off
 
 GROUP: Table = (
     Row("PKGGrpHdr/MsgId", "GrpHdr/MsgId", Code(16, r"\d{16}"),
         "报文标识号 (CNAPS: work date + sequence; back, another id is replaced)"),
-    Row("PKGGrpHdr/CreDtTm", "GrpHdr/CreDtTm", BeijingTime(), "报文发送时间"),
+    Row("PKGGrpHdr/CreDtTm", "GrpHdr/CreDtTm", BEIJING_TIME, "报文发送时间"),
     Row("PKGGrpHdr/InstgPty/InstgDrctPty", "GrpHdr/InstgAgt/FinInstnId/ClrSysMmbId", MEMBER,
         "发起直接参与机构"),
     Row("PKGGrpHdr/InstdPty/InstdDrctPty", "GrpHdr/InstdAgt/FinInstnId/ClrSysMmbId", MEMBER,
         "接收直接参与机构"),
     Row("PKGGrpHdr/SysCd", "GrpHdr/SttlmInf/ClrSys/Prtry", Only(BEPS), "系统编号"),
-    Row(None, "GrpHdr/SttlmInf/SttlmMtd", Constant("CLRG"), "BEPS clears through the NPC"),
-    Row("PKGGrpHdr/NbOfTxs", "GrpHdr/NbOfTxs", Computed("number of details"), "明细业务总笔数"),
-    Row("PKGGrpHdr/CtrlSum", "GrpHdr/CtrlSum",
+    Row("", "GrpHdr/SttlmInf/SttlmMtd", Constant("CLRG"), "BEPS clears through the NPC"),
+    Row(_COUNT, _UNIFIED_COUNT, Computed("number of details"), "明细业务总笔数"),
+    Row(_SUM, _UNIFIED_SUM,
         Computed("sum of the detail amounts (value; currency in the total)"), "明细业务总金额"),
-    Row("PKGGrpHdr/CtrlSum", "GrpHdr/TtlIntrBkSttlmAmt",
+    Row(_SUM, _UNIFIED_TOTAL,
         Computed("sum of the detail amounts with currency (TtlRtrdIntrBkSttlmAmt in pacs.004)"),
         "明细业务总金额"),
-    Row("PKGGrpHdr/Rmk", "SplmtryData", Computed("carried; back: carried + /path:value items"),
+    Row("PKGGrpHdr/Rmk", "SplmtryData", Computed("carried; back: carried + /H01/path:value items"),
         "备注"),
     Row("NPCPrcInf", "SplmtryData", Computed("carried"), "NPC处理信息"),
 )
@@ -427,9 +208,9 @@ def _parties(debtor: str, creditor: str, institution: bool) -> Table:
     name = "FinInstnId/Nm" if institution else "Nm"
     address = "FinInstnId/PstlAdr/AdrLine" if institution else "PstlAdr/AdrLine"
     return (
-        Row("Dbtr/Nm", f"{debtor}/{name}", Text(60), "付款人名称"),
+        Row("Dbtr/Nm", f"{debtor}/{name}", Truncate(60), "付款人名称"),
         Row("Dbtr/PstlAdr/AdrLine", f"{debtor}/{address}", AddressLine(70), "付款人地址"),
-        Row("Cdtr/Nm", f"{creditor}/{name}", Text(60), "收款人名称"),
+        Row("Cdtr/Nm", f"{creditor}/{name}", Truncate(60), "收款人名称"),
         Row("Cdtr/PstlAdr/AdrLine", f"{creditor}/{address}", AddressLine(70), "收款人地址"),
     )
 
@@ -464,7 +245,7 @@ def _transfer(institution: bool, extra: str) -> Table:
 #: beps.121.001.01 CstmrCdtTrfInf ⇄ pacs.008.001.08 CdtTrfTxInf
 CUSTOMER: Table = (
     *_transfer(False, "CstmrCdtTrfAddtlInf"),
-    Row(None, "ChrgBr", Constant("DEBT"), "BEPS: the sender's bank charges its customer"),
+    Row("", "ChrgBr", Constant("DEBT"), "BEPS: the sender's bank charges its customer"),
 )
 
 #: beps.122.001.01 FinCdtTrfInf ⇄ pacs.009.001.08 CdtTrfTxInf
@@ -477,19 +258,20 @@ def _return(institution: bool, extra: str) -> Table:
     return (
         Row("TxId", "RtrId", TX_ID, "明细标识号 (of the return)"),
         Row("Amt", "RtrdIntrBkSttlmAmt", AMOUNT, "退汇金额"),
-        Row("PmtTpInf/CtgyPurp/Prtry", None, Constant(RETURN_TYPE), "业务类型 退汇"),
-        Row("Purp/Prtry", None, Constant(RETURN_KIND), "业务种类 退汇"),
-        Row("Dbtr/Nm", f"RtrChain/Dbtr/{party}/Nm", Text(60), "付款人 (original creditor)"),
+        Row("PmtTpInf/CtgyPurp/Prtry", "", Constant(RETURN_TYPE), "业务类型 退汇"),
+        Row("Purp/Prtry", "", Constant(RETURN_KIND), "业务种类 退汇"),
+        Row("Dbtr/Nm", f"RtrChain/Dbtr/{party}/Nm", Truncate(60), "付款人 (original creditor)"),
         Row("Dbtr/PstlAdr/AdrLine", f"RtrChain/Dbtr/{party}/PstlAdr/AdrLine", AddressLine(70),
             "付款人地址"),
-        Row("Cdtr/Nm", f"RtrChain/Cdtr/{party}/Nm", Text(60), "收款人 (original debtor)"),
+        Row("Cdtr/Nm", f"RtrChain/Cdtr/{party}/Nm", Truncate(60), "收款人 (original debtor)"),
         Row("Cdtr/PstlAdr/AdrLine", f"RtrChain/Cdtr/{party}/PstlAdr/AdrLine", AddressLine(70),
             "收款人地址"),
         *_accounts("OrgnlTxRef/CdtrAcct", "OrgnlTxRef/DbtrAcct"),
         Row("DbtrAgt/BrnchId/Id", "RtrChain/DbtrAgt/FinInstnId/ClrSysMmbId", MEMBER, "付款行行号"),
         Row("CdtrAgt/BrnchId/Id", "RtrChain/CdtrAgt/FinInstnId/ClrSysMmbId", MEMBER, "收款行行号"),
-        Row(f"{info}/OrgnlGrpHdr/OrgnlMsgId", "OrgnlGrpInf/OrgnlMsgId", Text(35), "原报文标识号"),
-        Row(f"{info}/OrgnlGrpHdr/OrgnlMT", "OrgnlGrpInf/OrgnlMsgNmId", Text(35), "原报文类型"),
+        Row(f"{info}/OrgnlGrpHdr/OrgnlMsgId", "OrgnlGrpInf/OrgnlMsgId", Truncate(35),
+            "原报文标识号"),
+        Row(f"{info}/OrgnlGrpHdr/OrgnlMT", "OrgnlGrpInf/OrgnlMsgNmId", Truncate(35), "原报文类型"),
         Row(f"{info}/OrgnlTx/OrgnlTxId", "OrgnlTxId", TX_ID, "原明细标识号"),
         Row(f"{info}/OrgnlTx/OrgnlTxId", "OrgnlEndToEndId", TX_ID, "= OrgnlTxId", mirror=True),
         Row(f"{info}/OrgnlTx/OrgnlTxTpCd", "OrgnlTxRef/PmtTpInf/CtgyPurp/Prtry", Code(4),
@@ -502,7 +284,7 @@ def _return(institution: bool, extra: str) -> Table:
             "退汇原因"),
         Row(f"{info}/OrgnlGrpHdr/OrgnlInstgPty", "SplmtryData", Computed("carried"),
             "原发起参与机构"),
-        Row("AddtlInf", "SplmtryData", Computed("carried; back: carried + /path:value items"),
+        Row("AddtlInf", "SplmtryData", Computed("carried; back: carried + /H01/path:value items"),
             "附言"),
     )
 
@@ -521,26 +303,26 @@ def _fallbacks(table: Table, institution: bool) -> Table:
     """
     rows: list[Row] = []
     for row in table:
-        if row.iso is None or row.mirror:
+        if not row.unified or row.mirror:
             continue
-        if isinstance(row.rule, Member) and row.beps and row.beps.endswith("BrnchId/Id"):
-            agent = row.iso.rsplit("/FinInstnId/", 1)[0]
-            rows.append(Row(row.beps, f"{agent}/BrnchId/Id", BANK, "agent branch id"))
-            party = "Dbtr" if row.beps.startswith("Dbtr") else "Cdtr"
+        if isinstance(row.policy, Member) and row.cnaps and row.cnaps.endswith("BrnchId/Id"):
+            agent = row.unified.rsplit("/FinInstnId/", 1)[0]
+            rows.append(Row(row.cnaps, f"{agent}/BrnchId/Id", BANK, "agent branch id"))
+            party = "Dbtr" if row.cnaps.startswith("Dbtr") else "Cdtr"
             if institution and not agent.startswith("RtrChain"):
-                rows.append(Row(row.beps, f"{party}/FinInstnId/ClrSysMmbId", MEMBER,
+                rows.append(Row(row.cnaps, f"{party}/FinInstnId/ClrSysMmbId", MEMBER,
                                 "the institution itself"))
-        elif row.beps and row.beps.endswith("Othr/Id") and row.rule is ACCOUNT:
-            rows.append(Row(row.beps, row.iso.replace("/Othr/Id", "/IBAN"), ACCOUNT, "IBAN"))
-        elif row.iso.startswith("RtrChain/") and "/Pty/" in row.iso:
-            rows.append(Row(row.beps, row.iso.replace("/Pty/", "/Agt/FinInstnId/"), row.rule,
+        elif row.cnaps and row.cnaps.endswith("Othr/Id") and row.policy is ACCOUNT:
+            rows.append(Row(row.cnaps, row.unified.replace("/Othr/Id", "/IBAN"), ACCOUNT, "IBAN"))
+        elif row.unified.startswith("RtrChain/") and "/Pty/" in row.unified:
+            rows.append(Row(row.cnaps, row.unified.replace("/Pty/", "/Agt/FinInstnId/"), row.policy,
                             "party given as an agent"))
-        elif row.iso.startswith("RtrChain/") and "/Agt/FinInstnId/" in row.iso:
-            rows.append(Row(row.beps, row.iso.replace("/Agt/FinInstnId/", "/Pty/"), row.rule,
+        elif row.unified.startswith("RtrChain/") and "/Agt/FinInstnId/" in row.unified:
+            rows.append(Row(row.cnaps, row.unified.replace("/Agt/FinInstnId/", "/Pty/"), row.policy,
                             "agent given as a party"))
-        elif row.beps and row.beps.endswith("RtrInf/Cntt"):
-            rows.append(Row(row.beps, "RtrRsnInf[1]/Rsn/Cd", Code(TEXT_LIMIT), "reason code"))
-            rows.append(Row(row.beps, "RtrRsnInf[1]/Rsn/Prtry", Code(TEXT_LIMIT), "reason"))
+        elif row.cnaps and row.cnaps.endswith("RtrInf/Cntt"):
+            rows.append(Row(row.cnaps, "RtrRsnInf[1]/Rsn/Cd", Code(TEXT_LIMIT), "reason code"))
+            rows.append(Row(row.cnaps, "RtrRsnInf[1]/Rsn/Prtry", Code(TEXT_LIMIT), "reason"))
     return tuple(rows)
 
 
@@ -548,87 +330,73 @@ def _fallbacks(table: Table, institution: bool) -> Table:
 # --------------------------------------------------------------------------- pairs
 
 
-@dataclass(frozen=True)
-class Pair:
-    """One BEPS type and one unified type, with the table between their transactions."""
+def _hooks(detail: str, tx: str) -> Table:
+    """What the named hooks of a BEPS pair do besides the rows (for the table)."""
+    return (
+        Row(f"{detail}[*]/AddtlInf", f"{tx}[*]/… (no BEPS element)", SPILL_TO_TEXT,
+            f"/H01/path:value items appended to 附言 while ≤{TEXT_LIMIT} characters"),
+        Row("PKGGrpHdr/Rmk", "GrpHdr/… (no BEPS element)", SPILL_TO_TEXT,
+            f"/H01/path:value items appended to 备注 while ≤{TEXT_LIMIT} characters"),
+        Row("—", "what does not fit", DROP_WITH_LOSS, f"附言 / 备注 full ({TEXT_LIMIT})"),
+    )  # fmt: skip
 
-    beps: str
-    beps_root: str
-    detail: str
-    iso: str
-    iso_root: str
-    tx: str
-    total: str
-    table: Table
-    institution: bool
-    issuer_required: bool
-    default_codes: tuple[str, str]  # 业务类型, 业务种类 when the unified side has none
-    is_return: bool = False
-    fallbacks: Table = field(default=())
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fallbacks", _fallbacks(self.table, self.institution))
-
-    @property
-    def src(self) -> str:
-        """The unified message element as loss entries show it (``/Document/…``)."""
-        return f"/Document/{self.iso_root}"
-
-    @property
-    def tgt(self) -> str:
-        """The BEPS message element as loss entries show it."""
-        return f"/Document/{self.beps_root}"
+def _pair(
+    cnaps: str,
+    unified: str,
+    table: Table,
+    *,
+    institution: bool,
+    issuer_required: bool,
+    default_codes: tuple[str, str],
+    is_return: bool = False,
+) -> Pair:
+    """A BEPS pair: the package rows (:data:`GROUP`), the detail rows and their fallbacks;
+    the elements, transactions and totals come from the catalogue's layouts."""
+    pair = Pair.of(cnaps, unified, table)
+    return Pair.of(
+        cnaps,
+        unified,
+        table,
+        group=GROUP,
+        fallbacks=_fallbacks(table, institution),
+        hooks=_hooks(pair.cnaps_tx, pair.unified_tx),
+        institution=institution,
+        is_return=is_return,
+        default_codes=default_codes,
+        settings=(("issuer_required", issuer_required),),
+    )
 
 
 PAIRS = {
-    ("beps.121.001.01", "pacs.008.001.08"): Pair(
+    ("beps.121.001.01", "pacs.008.001.08"): _pair(
         "beps.121.001.01",
-        "CstmrCdtTrf",
-        "CstmrCdtTrfInf",
         "pacs.008.001.08",
-        "FIToFICstmrCdtTrf",
-        "CdtTrfTxInf",
-        "TtlIntrBkSttlmAmt",
         CUSTOMER,
         institution=False,
         issuer_required=True,
         default_codes=("A100", "02102"),
     ),
-    ("beps.122.001.01", "pacs.009.001.08"): Pair(
+    ("beps.122.001.01", "pacs.009.001.08"): _pair(
         "beps.122.001.01",
-        "FinCdtTrf",
-        "FinCdtTrfInf",
         "pacs.009.001.08",
-        "FICdtTrf",
-        "CdtTrfTxInf",
-        "TtlIntrBkSttlmAmt",
         INSTITUTION,
         institution=True,
         issuer_required=False,
         default_codes=("A200", "02105"),
     ),
-    ("beps.121.001.01", "pacs.004.001.09"): Pair(
+    ("beps.121.001.01", "pacs.004.001.09"): _pair(
         "beps.121.001.01",
-        "CstmrCdtTrf",
-        "CstmrCdtTrfInf",
         "pacs.004.001.09",
-        "PmtRtr",
-        "TxInf",
-        "TtlRtrdIntrBkSttlmAmt",
         CUSTOMER_RETURN,
         institution=False,
         issuer_required=True,
         default_codes=("A100", "02102"),
         is_return=True,
     ),
-    ("beps.122.001.01", "pacs.004.001.09"): Pair(
+    ("beps.122.001.01", "pacs.004.001.09"): _pair(
         "beps.122.001.01",
-        "FinCdtTrf",
-        "FinCdtTrfInf",
         "pacs.004.001.09",
-        "PmtRtr",
-        "TxInf",
-        "TtlRtrdIntrBkSttlmAmt",
         INSTITUTION_RETURN,
         institution=True,
         issuer_required=False,
@@ -639,21 +407,6 @@ PAIRS = {
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _peek(data: Any, path: str) -> Any:
-    """The raw value at ``path`` (a repeatable element comes back as its whole list)."""
-    head, _, last = path.rpartition("/")
-    parent = get(data, head) if head else data
-    return parent.get(last) if isinstance(parent, dict) else None
-
-
-def _decimal(value: Any) -> Decimal | None:
-    text = value.get("#text") if isinstance(value, dict) else value
-    try:
-        return Decimal(text) if isinstance(text, str) else None
-    except InvalidOperation:
-        return None
 
 
 def _new_id(ctx: MappingContext, package: dict[str, Any]) -> str:
@@ -671,40 +424,9 @@ def _total(amounts: Iterable[Any]) -> tuple[str, str | None]:
     total = Decimal(0)
     currencies: set[str] = set()
     for amount in amounts:
-        total += _decimal(amount) or Decimal(0)
+        total += decimal_of(amount) or Decimal(0)
         currencies.add(amount.get("@Ccy", "") if isinstance(amount, dict) else "")
     return str(total), (currencies.pop() if len(currencies) == 1 else None)
-
-
-def _spill(
-    ctx: MappingContext,
-    items: dict[str, str],
-    text: str | None,
-    src: str,
-    tgt: str,
-) -> str | None:
-    """Append ``/path:value`` items to ``text`` while it stays ≤256; report every item."""
-    name = tgt.rsplit("/", 1)[-1]
-    for path, value in items.items():
-        piece = f"/{path}:{value}"
-        candidate = f"{text} {piece}" if text else piece
-        if len(candidate) <= TEXT_LIMIT:
-            text = candidate
-            ctx.lose(
-                f"{src}/{path}",
-                "moved",
-                f"BEPS has no element for it; appended to {name} as /path:value",
-                value=value,
-                target_path=tgt,
-            )
-        else:
-            ctx.lose(
-                f"{src}/{path}",
-                "dropped",
-                f"BEPS has no element for it and {name} ({TEXT_LIMIT} characters) is full",
-                value=value,
-            )
-    return text
 
 
 def _take_carried(node: dict[str, Any]) -> list[Carrier]:
@@ -716,11 +438,9 @@ def _mapped(table: Table) -> tuple[str, ...]:
     """BEPS paths the rows fill from a unified field, which the forward edge always maps
     (never carries): a carried value there contradicts the unified message."""
     return tuple(
-        row.beps
+        row.cnaps
         for row in table
-        if row.beps is not None
-        and row.iso is not None
-        and not isinstance(row.rule, (Computed, Constant, Only))
+        if row.cnaps and row.unified and not isinstance(row.policy, (Computed, Constant, Only))
     )
 
 
@@ -733,7 +453,7 @@ def _restore(
     stale: Any,
 ) -> dict[str, str]:
     """Put the carried values of beps.121/122 (or untyped) carriers back, by
-    :func:`~paymsg.convert.core.restore`; values carried for another CNAPS2 family are
+    :func:`~paymsg.convert.engine.restore.restore`; values carried for another CNAPS2 family are
     returned (carrier path → value) to be reported as leftovers. ``where`` is the
     (unified, BEPS) element as loss entries show it."""
     src, tgt = where
@@ -758,7 +478,7 @@ def _under(paths: tuple[str, ...]) -> Any:
     """A ``stale`` test: a carried path at or below one of ``paths``."""
 
     def stale(path: str, value: str) -> bool:
-        return any(path == p or path.startswith((p + "/", p + "[")) for p in paths)
+        return under(path, paths)
 
     return stale
 
@@ -766,33 +486,24 @@ def _under(paths: tuple[str, ...]) -> Any:
 # --------------------------------------------------------------------------- BEPS → unified
 
 
-def _forward(source: dict[str, Any], table: Table) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run ``table`` BEPS → unified: the unified data and what no row took."""
-    out: dict[str, Any] = {}
-    consumed: list[str] = []
-    for row in table:
-        if isinstance(row.rule, Computed):
-            continue
-        if row.beps is None:
-            assert isinstance(row.rule, Constant) and row.iso is not None
-            put(out, row.iso, row.rule.value)
-            continue
-        value = _peek(source, row.beps)
-        if value is None:
-            continue
-        if row.iso is None:
-            assert isinstance(row.rule, Constant)
-            if value == row.rule.value:
-                consumed.append(row.beps)
-            continue
-        converted = row.rule.to_iso(value)
-        if converted is not None:
-            put(out, row.iso, converted)
-            consumed.append(row.beps)
-    left = copy.deepcopy(source)
-    for path in consumed:
-        take(left, path)
-    return out, left
+@functools.cache
+def _unified_models(pair: Pair) -> tuple[type, type]:
+    """The model classes of the unified message element and transaction (spilled items are
+    read back below them)."""
+    message = model_at(catalog().get(pair.unified).root_class, pair.unified_root)
+    return message, model_at(message, pair.unified_tx)
+
+
+def _spilled_here(rows: Table) -> Callable[[str], bool]:
+    """Which ``/H01/path:value`` items of a BEPS text are read back: the fields the way back
+    spills, i.e. not supplementary data and not a field a row maps (a row's own element
+    takes its value from the BEPS element, never from the text)."""
+    mapped = tuple(row.unified for row in rows if row.unified and row.unified != "SplmtryData")
+
+    def accept(path: str) -> bool:
+        return not under(path, ("SplmtryData", *mapped))
+
+    return accept
 
 
 def _check_returns(details: list[dict[str, Any]], pair: Pair) -> None:
@@ -802,10 +513,10 @@ def _check_returns(details: list[dict[str, Any]], pair: Pair) -> None:
         if kind != RETURN_TYPE or get(detail, f"{extra}/RtrInf") is None:
             what = f"business type {kind}" if kind != RETURN_TYPE else f"no {extra}/RtrInf"
             raise ConversionError(
-                f"{pair.beps} → {pair.iso} maps returns only (业务类型 {RETURN_TYPE} 退汇 with "
-                f"RtrInf); {pair.detail}[{index}] (TxId {detail.get('TxId')}) has {what}",
-                path=f"/Document/{pair.beps_root}/{pair.detail}[{index}]",
-                hint=f"convert it to {_default_unified(pair.beps)} instead",
+                f"{pair.cnaps} → {pair.unified} maps returns only (业务类型 {RETURN_TYPE} 退汇 "
+                f"with RtrInf); {pair.cnaps_tx}[{index}] (TxId {detail.get('TxId')}) has {what}",
+                path=f"/Document/{pair.cnaps_root}/{pair.cnaps_tx}[{index}]",
+                hint=f"convert it to {_default_unified(pair.cnaps)} instead",
             )
 
 
@@ -814,31 +525,36 @@ def _default_unified(beps: str) -> str:
 
 
 def _to_unified(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str, Any]:
-    root = copy.deepcopy(data[pair.beps_root])
-    details: list[dict[str, Any]] = root.pop(pair.detail, [])
+    root = copy.deepcopy(data[pair.cnaps_root])
+    details: list[dict[str, Any]] = root.pop(pair.cnaps_tx, [])
     if pair.is_return:
         _check_returns(details, pair)
+    message_cls, tx_cls = _unified_models(pair)
     transactions = []
     for detail in details:
-        tx, left = _forward(detail, pair.table)
-        extra = carry(flatten(left), pair.beps)
+        tx, left = run_to_unified(detail, pair.rows)
+        read_back(tx, spilled_items(detail.get("AddtlInf")), tx_cls, _spilled_here(pair.rows))
+        extra = carry(flatten(left), pair.cnaps)
         if extra is not None:
             tx.setdefault("SplmtryData", []).append(extra)
         transactions.append(tx)
 
-    out, left = _forward(root, GROUP)
+    out, left = run_to_unified(root, GROUP)
     count = str(len(details))
     total, currency = _total(d.get("Amt") for d in details)
-    put(out, "GrpHdr/NbOfTxs", count)
-    put(out, "GrpHdr/CtrlSum", total)
+    layout = pair.unified_layout
+    put(out, str(layout.count), count)
+    put(out, str(layout.sum), total)
     if currency:
-        put(out, f"GrpHdr/{pair.total}", {"@Ccy": currency, "#text": total})
+        put(out, str(layout.total), {"@Ccy": currency, "#text": total})
     _stated_totals(left, ctx, pair, count, total, currency)
-    out[pair.tx] = transactions
-    extra = carry(flatten(left), pair.beps)
+    out[pair.unified_tx] = transactions
+    remark = get(root, "PKGGrpHdr/Rmk")
+    read_back(out, spilled_items(remark), message_cls, _spilled_here((*GROUP, *pair.rows)))
+    extra = carry(flatten(left), pair.cnaps)
     if extra is not None:
         out["SplmtryData"] = [extra]
-    return {pair.iso_root: out}
+    return {pair.unified_root: out}
 
 
 def _stated_totals(
@@ -853,31 +569,31 @@ def _stated_totals(
     count and sum of the details. A stated value that disagrees is reported ``defaulted``
     (the package is not what it says it is, e.g. truncated: ``strict=True`` refuses it);
     one that only differs in how it is written stays behind and is carried."""
-    source, target = f"/Document/{pair.beps_root}/PKGGrpHdr", f"/Document/{pair.iso_root}/GrpHdr"
-    stated = get(left, "PKGGrpHdr/NbOfTxs")
+    source, target, layout = pair.cnaps_shown, pair.unified_shown, pair.unified_layout
+    stated = get(left, _COUNT)
     if stated is not None and (not str(stated).isdigit() or int(stated) != int(count)):
-        take(left, "PKGGrpHdr/NbOfTxs")
+        take(left, _COUNT)
         ctx.lose(
-            f"{source}/NbOfTxs",
+            f"{source}/{_COUNT}",
             "defaulted",
             f"the package states {stated} transactions but has {count} details; the unified "
             f"header states {count}",
             value=stated,
-            target_path=f"{target}/NbOfTxs",
+            target_path=f"{target}/{layout.count}",
         )
     elif stated == count:
-        take(left, "PKGGrpHdr/NbOfTxs")
-    stated_sum = _peek(left, "PKGGrpHdr/CtrlSum")
+        take(left, _COUNT)
+    stated_sum = value_at(left, _SUM)
     if stated_sum is None:
         return
     if stated_sum == {"@Ccy": currency, "#text": total}:
-        take(left, "PKGGrpHdr/CtrlSum")
+        take(left, _SUM)
         return
-    amount = _decimal(stated_sum)
+    amount = decimal_of(stated_sum)
     stated_currency = stated_sum.get("@Ccy") if isinstance(stated_sum, dict) else None
     if amount is not None and amount == Decimal(total) and stated_currency == currency:
         return  # the same sum written another way: carried
-    take(left, "PKGGrpHdr/CtrlSum")
+    take(left, _SUM)
     shown = (
         f"{stated_currency or ''} {stated_sum.get('#text')}".strip()
         if isinstance(stated_sum, dict)
@@ -885,12 +601,12 @@ def _stated_totals(
     )
     summed = f"{currency} {total}" if currency else total
     ctx.lose(
-        f"{source}/CtrlSum",
+        f"{source}/{_SUM}",
         "defaulted",
         f"the package states a control sum of {shown} but its details sum to {summed}; the "
         f"unified header states {total}",
         value=shown,
-        target_path=f"{target}/CtrlSum",
+        target_path=f"{target}/{layout.sum}",
     )
 
 
@@ -911,28 +627,28 @@ class _Detail:
 def _implied(left: dict[str, Any], table: Table) -> None:
     """Consume the unified side's constants (``SttlmMtd`` CLRG, ``ChrgBr`` DEBT) BEPS implies."""
     for row in table:
-        constant = isinstance(row.rule, Constant) and row.beps is None and row.iso
-        if constant and _peek(left, str(row.iso)) == getattr(row.rule, "value", None):
-            take(left, str(row.iso))
+        constant = isinstance(row.policy, Constant) and not row.cnaps and row.unified
+        if constant and value_at(left, row.unified) == getattr(row.policy, "value", None):
+            take(left, row.unified)
 
 
 def _take_rows(
     detail: _Detail, rows: Table, ctx: MappingContext, *, report: bool, only_empty: bool
 ) -> None:
     for row in rows:
-        if row.beps is None or row.iso is None or isinstance(row.rule, Computed):
+        if not row.cnaps or not row.unified or isinstance(row.policy, Computed):
             continue
-        if only_empty and _peek(detail.out, row.beps) is not None:
+        if only_empty and value_at(detail.out, row.cnaps) is not None:
             continue
-        value = _peek(detail.left, row.iso)
+        value = value_at(detail.left, row.unified)
         if value is None:
             continue
-        src, tgt = f"{detail.src}/{row.iso}", f"{detail.tgt}/{row.beps}"
-        converted = row.rule.to_beps(value, ctx, src, tgt)
+        src, tgt = f"{detail.src}/{row.unified}", f"{detail.tgt}/{row.cnaps}"
+        converted = row.policy.to_cnaps(value, ctx, src, tgt)
         if converted is None:
             continue
-        take(detail.left, row.iso)
-        put(detail.out, row.beps, converted)
+        take(detail.left, row.unified)
+        put(detail.out, row.cnaps, converted)
         if report:  # every source field, unless the rule has reported it already
             seen = ctx.recorded
             for path, leaf in leaves(value, src).items():
@@ -944,12 +660,12 @@ def _take_rows(
 def _compose_addresses(detail: _Detail, table: Table, ctx: MappingContext) -> None:
     """A structured ISO address with no ``AdrLine`` becomes the one BEPS address line."""
     for row in table:
-        if not isinstance(row.rule, AddressLine) or row.beps is None or row.iso is None:
+        if not isinstance(row.policy, AddressLine) or not row.cnaps or not row.unified:
             continue
-        if _peek(detail.out, row.beps) is not None:
+        if value_at(detail.out, row.cnaps) is not None:
             continue
-        address_path = row.iso.rsplit("/", 1)[0]
-        address = _peek(detail.left, address_path)
+        address_path = row.unified.rsplit("/", 1)[0]
+        address = value_at(detail.left, address_path)
         if not isinstance(address, dict):
             continue
         texts = {k: v for k, v in address.items() if isinstance(v, str) and k != "AdrTp"}
@@ -957,13 +673,13 @@ def _compose_addresses(detail: _Detail, table: Table, ctx: MappingContext) -> No
         parts = [(name, texts[name]) for name in order]
         if not parts:
             continue
-        tgt = f"{detail.tgt}/{row.beps}"
+        tgt = f"{detail.tgt}/{row.cnaps}"
         for name, _ in parts:
             take(detail.left, f"{address_path}/{name}")
         pieces = [(f"{detail.src}/{address_path}/{name}", value) for name, value in parts]
         reason = "structured address part written into the one BEPS address line"
-        text = _join(ctx, pieces, " ", row.rule.limit, tgt, reason, first_moved=True)
-        put(detail.out, row.beps, text)
+        text = join(ctx, pieces, " ", row.policy.limit, tgt, reason, first_moved=True)
+        put(detail.out, row.cnaps, text)
 
 
 def _first_pass(
@@ -972,15 +688,15 @@ def _first_pass(
     detail = _Detail(
         {},
         copy.deepcopy(tx),
-        f"{pair.src}/{pair.tx}[{index}]",
-        f"{pair.tgt}/{pair.detail}[{index}]",
+        f"{pair.unified_shown}/{pair.unified_tx}[{index}]",
+        f"{pair.cnaps_shown}/{pair.cnaps_tx}[{index}]",
         {},
     )
     carriers = _take_carried(detail.left)
-    main = tuple(row for row in pair.table if not row.mirror)
-    mirrors = tuple(row for row in pair.table if row.mirror)
+    main = tuple(row for row in pair.rows if not row.mirror)
+    mirrors = tuple(row for row in pair.rows if row.mirror)
     _take_rows(detail, main, ctx, report=False, only_empty=False)
-    _implied(detail.left, pair.table)
+    _implied(detail.left, pair.rows)
     _take_rows(detail, mirrors, ctx, report=False, only_empty=True)
     _take_rows(detail, pair.fallbacks, ctx, report=True, only_empty=True)
     detail.rest = _restore(
@@ -989,36 +705,29 @@ def _first_pass(
         ctx,
         detail_cls,
         (detail.src, detail.tgt),
-        _under(_mapped(pair.table)),
+        _under(_mapped(pair.rows)),
     )
-    for row in pair.table:
-        implied = isinstance(row.rule, Constant) and row.iso is None and row.beps
-        if implied and _peek(detail.out, str(row.beps)) is None:
-            put(detail.out, str(row.beps), getattr(row.rule, "value", None))
-    _compose_addresses(detail, pair.table + pair.fallbacks, ctx)
+    for row in pair.rows:
+        implied = isinstance(row.policy, Constant) and not row.unified and row.cnaps
+        if implied and value_at(detail.out, row.cnaps) is None:
+            put(detail.out, row.cnaps, getattr(row.policy, "value", None))
+    _compose_addresses(detail, pair.rows + pair.fallbacks, ctx)
     return detail
 
 
 def _iso_path(pair: Pair, beps: str) -> str:
-    for row in pair.table:
-        if row.beps == beps and row.iso and not row.mirror:
-            return row.iso
+    for row in pair.rows:
+        if row.cnaps == beps and row.unified and not row.mirror:
+            return row.unified
     return beps
 
 
 def _default(
     detail: _Detail, pair: Pair, ctx: MappingContext, beps: str, value: str, reason: str
 ) -> None:
-    if _peek(detail.out, beps) is not None:
-        return
-    put(detail.out, beps, value)
-    ctx.lose(
-        f"{detail.src}/{_iso_path(pair, beps)}",
-        "defaulted",
-        reason,
-        value=value,
-        target_path=f"{detail.tgt}/{beps}",
-    )
+    """The default policy for the detail's ``beps`` path (from its unified row's path)."""
+    source, target = f"{detail.src}/{_iso_path(pair, beps)}", f"{detail.tgt}/{beps}"
+    default(ctx, value, out=detail.out, at=beps, source=source, target=target, reason=reason)
 
 
 def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict[str, Any]) -> None:
@@ -1028,7 +737,7 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
     kind, category = pair.default_codes
     debtor_agent, creditor_agent = "DbtrAgt/BrnchId/Id", "CdtrAgt/BrnchId/Id"
     none = "the source has no value BEPS can use"
-    if _peek(detail.out, "TxId") is None:
+    if value_at(detail.out, "TxId") is None:
         _default(
             detail,
             pair,
@@ -1057,7 +766,7 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
             PLACEHOLDER,
             f"BEPS requires an account; {none}",
         )
-        if pair.issuer_required:
+        if pair.setting("issuer_required"):
             _default(
                 detail,
                 pair,
@@ -1106,7 +815,7 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
             pair,
             ctx,
             f"{info}/OrgnlGrpHdr/OrgnlMT",
-            pair.beps,
+            pair.cnaps,
             "the original message type: this BEPS type",
         )
         _default(
@@ -1150,16 +859,19 @@ def _second_pass(detail: _Detail, pair: Pair, ctx: MappingContext, package: dict
                 "退汇",
                 f"beps.122 requires the return reason text; {none}",
             )
-    for row in pair.table:  # a mirror that agrees with the BEPS value comes back as is
+    for row in pair.rows:  # a mirror that agrees with the BEPS value comes back as is
         if (
             row.mirror
-            and row.beps
-            and row.iso
-            and _peek(detail.left, row.iso) == get(detail.out, row.beps)
+            and row.cnaps
+            and row.unified
+            and value_at(detail.left, row.unified) == get(detail.out, row.cnaps)
         ):
-            take(detail.left, row.iso)
+            take(detail.left, row.unified)
     items = {**flatten(detail.left), **detail.rest}
-    text = _spill(ctx, items, get(detail.out, "AddtlInf"), detail.src, f"{detail.tgt}/AddtlInf")
+    text = get(detail.out, "AddtlInf")
+    text = spill(
+        ctx, items, text, detail.src, f"{detail.tgt}/AddtlInf", limit=TEXT_LIMIT, system=BEPS
+    )
     put(detail.out, "AddtlInf", text)
 
 
@@ -1192,7 +904,7 @@ def _direct_party(
         return option, ""
     tx_agent, detail_agent = agents
     member_path = f"{tx_agent}/FinInstnId/ClrSysMmbId"
-    codes = {_cnaps_member(_peek(detail.left, member_path)) for detail in details}
+    codes = {_cnaps_member(value_at(detail.left, member_path)) for detail in details}
     if len(codes) == 1 and None not in codes:
         code = str(codes.pop())
         for detail in details:
@@ -1214,19 +926,21 @@ def _direct_party(
 
 
 def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str, Any]:
-    iso = copy.deepcopy(data[pair.iso_root])
-    transactions: list[dict[str, Any]] = iso.pop(pair.tx, [])
+    iso = copy.deepcopy(data[pair.unified_root])
+    transactions: list[dict[str, Any]] = iso.pop(pair.unified_tx, [])
     if not transactions:
-        raise ConversionError(f"{pair.iso} without {pair.tx}: a BEPS package needs a detail")
-    root_cls = model_at(catalog().get(pair.beps).root_class, pair.beps_root)
-    detail_cls = model_at(root_cls, pair.detail)
+        raise ConversionError(
+            f"{pair.unified} without {pair.unified_tx}: a BEPS package needs a detail"
+        )
+    root_cls = model_at(catalog().get(pair.cnaps).root_class, pair.cnaps_root)
+    detail_cls = model_at(root_cls, pair.cnaps_tx)
     carriers = _take_carried(iso)
     if pair.is_return:
         _group_original(iso, transactions, ctx, pair)
 
     package: dict[str, Any] = {}
     left = iso
-    holder = _Detail(package, left, pair.src, pair.tgt, {})
+    holder = _Detail(package, left, pair.unified_shown, pair.cnaps_shown, {})
     _take_rows(holder, GROUP, ctx, report=False, only_empty=False)
     _implied(left, GROUP)
 
@@ -1254,21 +968,21 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
             put(package, beps, value)
             if reason:
                 ctx.lose(
-                    f"{pair.src}/{iso_path}/FinInstnId/ClrSysMmbId",
+                    f"{pair.unified_shown}/{iso_path}/FinInstnId/ClrSysMmbId",
                     "defaulted",
                     f"no CNAPS member id for the direct participant: {reason}",
                     value=value,
-                    target_path=f"{pair.tgt}/{beps}",
+                    target_path=f"{pair.cnaps_shown}/{beps}",
                 )
     if get(package, "PKGGrpHdr/MsgId") is None:
         value = _new_id(ctx, package)
         put(package, "PKGGrpHdr/MsgId", value)
         ctx.lose(
-            f"{pair.src}/GrpHdr/MsgId",
+            f"{pair.unified_shown}/GrpHdr/MsgId",
             "defaulted",
             "a BEPS MsgId is the work date + an 8-digit sequence (id generator)",
             value=value,
-            target_path=f"{pair.tgt}/PKGGrpHdr/MsgId",
+            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/MsgId",
         )
     for detail in details:
         _second_pass(detail, pair, ctx, package)
@@ -1283,74 +997,75 @@ def _to_beps(data: dict[str, Any], ctx: MappingContext, pair: Pair) -> dict[str,
     mapped = _under(_mapped(GROUP))
 
     def stale(path: str, value: str) -> bool:
-        if path == "PKGGrpHdr/NbOfTxs":
+        if path == _COUNT:
             return not value.isdigit() or int(value) != int(count)
-        if path == "PKGGrpHdr/CtrlSum/#text":
-            return _decimal(value) != Decimal(total)
-        if path == "PKGGrpHdr/CtrlSum/@Ccy":
+        if path == f"{_SUM}/#text":
+            return decimal_of(value) != Decimal(total)
+        if path == f"{_SUM}/@Ccy":
             return value != CURRENCY
         return bool(mapped(path, value))
 
-    rest = _restore(package, carriers, ctx, root_cls, (pair.src, pair.tgt), stale)
-    if get(package, "PKGGrpHdr/NbOfTxs") is None:
-        put(package, "PKGGrpHdr/NbOfTxs", count)
-    if get(package, "PKGGrpHdr/CtrlSum") is None:
-        put(package, "PKGGrpHdr/CtrlSum", {"@Ccy": CURRENCY, "#text": total})
+    rest = _restore(package, carriers, ctx, root_cls, (pair.unified_shown, pair.cnaps_shown), stale)
+    if get(package, _COUNT) is None:
+        put(package, _COUNT, count)
+    if get(package, _SUM) is None:
+        put(package, _SUM, {"@Ccy": CURRENCY, "#text": total})
     if get(package, "PKGGrpHdr/SysCd") is None:
         put(package, "PKGGrpHdr/SysCd", BEPS)
         ctx.lose(
-            f"{pair.src}/GrpHdr/SttlmInf/ClrSys/Prtry",
+            f"{pair.unified_shown}/GrpHdr/SttlmInf/ClrSys/Prtry",
             "defaulted",
             "the clearing system is not BEPS in the source; SysCd is BEPS",
             value=BEPS,
-            target_path=f"{pair.tgt}/PKGGrpHdr/SysCd",
+            target_path=f"{pair.cnaps_shown}/PKGGrpHdr/SysCd",
         )
     items = {**flatten(left), **rest}
-    remark = _spill(
-        ctx, items, get(package, "PKGGrpHdr/Rmk"), pair.src, f"{pair.tgt}/PKGGrpHdr/Rmk"
-    )
+    remark = get(package, "PKGGrpHdr/Rmk")
+    tgt = f"{pair.cnaps_shown}/PKGGrpHdr/Rmk"
+    remark = spill(ctx, items, remark, pair.unified_shown, tgt, limit=TEXT_LIMIT, system=BEPS)
     put(package, "PKGGrpHdr/Rmk", remark)
-    package[pair.detail] = out_details
-    return {pair.beps_root: package}
+    package[pair.cnaps_tx] = out_details
+    return {pair.cnaps_root: package}
 
 
 def _check_totals(
     left: dict[str, Any], ctx: MappingContext, pair: Pair, count: str, total: str
 ) -> None:
     """Consume the stated totals; a value that disagrees with the details is reported."""
-    src = f"{pair.src}/GrpHdr"
-    stated = take(left, "GrpHdr/NbOfTxs")
+    src, tgt = pair.unified_shown, pair.cnaps_shown
+    layout = pair.unified_layout
+    stated = take(left, str(layout.count))
     if stated is not None and stated != count:
         ctx.lose(
-            f"{src}/NbOfTxs",
+            f"{src}/{layout.count}",
             "dropped",
             f"the package has {count} details",
             value=stated,
-            target_path=f"{pair.tgt}/PKGGrpHdr/NbOfTxs",
+            target_path=f"{tgt}/{_COUNT}",
         )
-    stated = take(left, "GrpHdr/CtrlSum")
-    if stated is not None and _decimal(stated) != Decimal(total):
+    stated = take(left, str(layout.sum))
+    if stated is not None and decimal_of(stated) != Decimal(total):
         ctx.lose(
-            f"{src}/CtrlSum",
+            f"{src}/{layout.sum}",
             "dropped",
             f"the details sum to {total}",
             value=stated,
-            target_path=f"{pair.tgt}/PKGGrpHdr/CtrlSum",
+            target_path=f"{tgt}/{_SUM}",
         )
-    stated = take(left, f"GrpHdr/{pair.total}")
+    stated = take(left, str(layout.total))
     if isinstance(stated, dict):
         differs = {
-            "#text": _decimal(stated) != Decimal(total),
+            "#text": decimal_of(stated) != Decimal(total),
             "@Ccy": stated.get("@Ccy") != CURRENCY,
         }
         for part, value in stated.items():
             if differs.get(part):
                 ctx.lose(
-                    f"{src}/{pair.total}/{part}",
+                    f"{src}/{layout.total}/{part}",
                     "dropped",
                     f"the details sum to {CURRENCY} {total}",
                     value=value,
-                    target_path=f"{pair.tgt}/PKGGrpHdr/CtrlSum",
+                    target_path=f"{tgt}/{_SUM}",
                 )
 
 
@@ -1371,11 +1086,11 @@ def _group_original(
     target = {"OrgnlMsgId": "OrgnlMsgId", "OrgnlMsgNmId": "OrgnlMT"}
     for name in names:
         ctx.lose(
-            f"{pair.src}/OrgnlGrpInf/{name}",
+            f"{pair.unified_shown}/OrgnlGrpInf/{name}",
             "moved",
             "BEPS names the original message in every detail",
             value=group[name],
-            target_path=f"{pair.tgt}/{pair.detail}/{info}/OrgnlGrpHdr/{target[name]}",
+            target_path=f"{pair.cnaps_shown}/{pair.cnaps_tx}/{info}/OrgnlGrpHdr/{target[name]}",
         )
         take(iso, f"OrgnlGrpInf/{name}")
 
@@ -1398,6 +1113,7 @@ def _edges(beps: str, iso: str) -> None:
 # the first unified edge of a BEPS type is its default counterpart (core.unified_of)
 for _beps, _iso in PAIRS:
     _edges(_beps, _iso)
+    describe_pair(PAIRS[(_beps, _iso)])
 
 
 __all__ = [

@@ -32,7 +32,7 @@ rules in code
 CNAPS2 → unified is lossless by construction: whatever the rows and rules do not consume —
 and every value the reverse would not write back as it is — is carried with
 ``carry(flatten(leftover), <type>)`` in the transaction's ``SplmtryData``. The reverse
-restores it with :func:`~paymsg.convert.core.restore`, the rule every engine follows: a
+restores it with :func:`~paymsg.convert.engine.restore.restore`, the rule every engine follows: a
 carried value fills only what no row, rule or default wrote, and a carried value the unified
 message contradicts is reported (``dropped``) and not used — the unified value wins. A value
 of a row (or generation row) is carried only when the reverse could not write it back as it
@@ -50,7 +50,10 @@ runs the forward edge on the result and compares; every unified field that does 
 back (same path and value; a list item anywhere in its list) is lost. What CNAPS2 can hold
 elsewhere is placed there first — structured address parts as an address line, identifiers
 (UETR, LEI, party ids, the BIC of an agent without bank code) as ``/H01/path:value``
-remittance lines, CIPS style — and reported ``moved``; the rest is reported ``dropped``.
+remittance lines, the one spill format of every CNAPS2 target (``/H01/`` is the 附言 tag of
+the remittance tag scheme; see :mod:`paymsg.convert.engine.table`) — and reported ``moved``;
+the rest is reported ``dropped``. CNAPS2 → unified reads such a line back to its element
+when that is a plain text field in an element the message has (the line stays).
 """
 
 from __future__ import annotations
@@ -60,44 +63,58 @@ import functools
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
-from paymsg.convert.core import (
-    PATH_STEP,
-    CarriedValue,
-    MappingContext,
-    carried_values,
-    carry,
-    compose_address,
+from paymsg.convert.engine.carrier import CarriedValue, carried_values, carry, take_carriers
+from paymsg.convert.engine.loss import MappingContext, default, shown
+from paymsg.convert.engine.paths import (
+    LIST_ITEM,
+    ensure,
     flatten,
     leaves,
-    loss_path,
-    mapping,
-    model_at,
-    path_problem,
+    lines_at,
     put,
-    restore,
+    shown_value,
     take,
-    take_carriers,
+    value_at,
 )
+from paymsg.convert.engine.restore import model_at, path_problem, read_back, restore
+from paymsg.convert.engine.table import (
+    AMOUNT,
+    BEIJING_TIME,
+    DROP_WITH_LOSS,
+    SPILL_TAG,
+    SPILL_TO_TEXT,
+    Amount,
+    BankCode,
+    BeijingTime,
+    Count,
+    MsgId,
+    Only,
+    Pair,
+    Row,
+    TaggedLines,
+    compose_address,
+    describe_pair,
+    spill_item,
+    spilled,
+)
+from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError
 from paymsg.reference.cnaps2 import (
     BANK_CODE,
     CNAPS_CLEARING_CODE,
-    NPC,
     REMITTANCE_LINE,
     RETURN_BUSINESS_TYPE,
     RETURN_CATEGORY,
     RETURN_INFO_LINE,
     TAG_LINE,
-    is_msg_id,
     new_msg_id,
 )
-from paymsg.schema.catalog import catalog
+from paymsg.schema.catalog import catalog, layout_of
 
 # =============================================================================== codes
 
@@ -132,51 +149,61 @@ TEXT_35 = 35
 # =============================================================================== tables
 
 
-class Row(NamedTuple):
-    """One row of a field mapping table (paths relative to the message element)."""
+# The policies of the HVPS rows besides copy: the conditions of the cnaps2 rule pack on values
+# written to CNAPS2. A CNAPS2 value that fails one is also carried forward, so that it comes
+# back as it was.
+MESSAGE_ID = MsgId()
+COUNT = Count("the number of transactions carried: 1")
+CLRG = Only("CLRG")
+TAGGED = TaggedLines()
+BANK = BankCode()
+PARTY = BankCode(npc=True)  # an instructing / instructed participant may be the NPC
 
-    cnaps: str
-    unified: str
-    rule: str
-    check: str | None = None
-
-
-C = "CdtTrfTxInf[1]/"  # the HVPS transaction (CNAPS2 side, and pacs.008/009 unified side)
-R = "TxInf[1]/"  # the returned transaction of a pacs.004
+#: where the HVPS bodies and their unified counterparts have their transactions and totals
+#: (catalogue layouts): hvps.111/112 and pacs.008/009 share them; pacs.004 has its own
+HVPS = layout_of("hvps.111.001.01")
+RETURN = layout_of("pacs.004.001.09")
+C = f"{HVPS.transaction}[1]/"  # the HVPS transaction (CNAPS2 side, and pacs.008/009 side)
+R = f"{RETURN.transaction}[1]/"  # the returned transaction of a pacs.004
 
 GROUP_ROWS = (
     Row(
         "GrpHdr/MsgId",
         "GrpHdr/MsgId",
+        MESSAGE_ID,
         "报文标识号, as is; to CNAPS2 a 16-digit date+sequence "
         "id, else a new one is assigned (defaulted)",
-        "msgid",
     ),
-    Row("GrpHdr/CreDtTm", "GrpHdr/CreDtTm", "报文发送时间, as is"),
     Row(
-        "GrpHdr/NbOfTxs",
-        "GrpHdr/NbOfTxs",
+        "GrpHdr/CreDtTm",
+        "GrpHdr/CreDtTm",
+        BEIJING_TIME,
+        "报文发送时间, as is; to CNAPS2 another UTC offset becomes Beijing time (transliterated)",
+    ),
+    Row(
+        str(HVPS.count),
+        str(HVPS.count),
+        COUNT,
         "明细业务总笔数, as is; to CNAPS2 the number of transactions carried: 1",
-        "count",
     ),
     Row(
         "GrpHdr/SttlmInf/SttlmMtd",
         "GrpHdr/SttlmInf/SttlmMtd",
+        CLRG,
         "as is; to CNAPS2 CLRG (another method is replaced: defaulted)",
-        "clrg",
     ),
 )
 
 
 def _agent_rows(cnaps: str, unified: str, what: str, *, branch: bool, name: bool) -> list[Row]:
     """An agent: its member id (清算行/开户行 行号) and its branch id (行号) or name."""
-    check = "party" if cnaps.endswith(("InstgAgt", "InstdAgt")) else "bank"
+    check = PARTY if cnaps.endswith(("InstgAgt", "InstdAgt")) else BANK
     rows = [
         Row(
             f"{cnaps}/FinInstnId/ClrSysMmbId/MmbId",
             f"{unified}/FinInstnId/ClrSysMmbId/MmbId",
-            f"{what} 行号, as is; ClrSysId/Cd CNAPS added when 12 digits",
             check,
+            f"{what} 行号, as is; ClrSysId/Cd CNAPS added when 12 digits",
         ),
     ]
     if branch:
@@ -184,22 +211,22 @@ def _agent_rows(cnaps: str, unified: str, what: str, *, branch: bool, name: bool
             Row(
                 f"{cnaps}/BrnchId/Id",
                 f"{unified}/BrnchId/Id",
+                BANK,
                 f"{what.split(' / ')[-1]} 行号 (the branch), as is",
-                "bank",
             )
         )
     if name:
-        rows.append(Row(f"{cnaps}/FinInstnId/Nm", f"{unified}/FinInstnId/Nm", f"{what}名称"))
+        rows.append(Row(f"{cnaps}/FinInstnId/Nm", f"{unified}/FinInstnId/Nm", note=f"{what}名称"))
     return rows
 
 
 def _party_rows(cnaps: str, unified: str, what: str) -> list[Row]:
     return [
-        Row(f"{cnaps}/Nm", f"{unified}/Nm", f"{what}名称, as is"),
+        Row(f"{cnaps}/Nm", f"{unified}/Nm", note=f"{what}名称, as is"),
         Row(
             f"{cnaps}/PstlAdr/AdrLine",
             f"{unified}/PstlAdr/AdrLine",
-            f"{what}地址 lines, in "
+            note=f"{what}地址 lines, in "
             "order; to CNAPS2 structured address parts are added as one more line (moved)",
         ),
     ]
@@ -211,13 +238,13 @@ def _bank_party_rows(cnaps: str, unified: str, what: str) -> list[Row]:
         Row(
             f"{cnaps}/FinInstnId/PstlAdr/AdrLine",
             f"{unified}/FinInstnId/PstlAdr/AdrLine",
-            f"{what}地址 lines, in order; to CNAPS2 structured parts added as a line (moved)",
+            note=f"{what}地址 lines, in order; to CNAPS2 structured parts added as a line (moved)",
         ),
     ]
 
 
 def _account_row(cnaps: str, unified: str, what: str) -> Row:
-    return Row(f"{cnaps}/Id/Othr/Id", f"{unified}/Id/Othr/Id", f"{what}账号, as is")
+    return Row(f"{cnaps}/Id/Othr/Id", f"{unified}/Id/Othr/Id", note=f"{what}账号, as is")
 
 
 _INSTRUCTING = (
@@ -229,29 +256,29 @@ _INSTRUCTING = (
 
 HVPS_111_ROWS: tuple[Row, ...] = (
     *GROUP_ROWS,
-    Row(C + "PmtId/EndToEndId", C + "PmtId/EndToEndId", "端到端标识号, as is"),
+    Row(C + "PmtId/EndToEndId", C + "PmtId/EndToEndId", note="端到端标识号, as is"),
     Row(
         C + "PmtId/TxId",
         C + "PmtId/TxId",
-        "交易标识号, as is (optional in 2019: to CNAPS2 defaulted to MsgId)",
+        note="交易标识号, as is (optional in 2019: to CNAPS2 defaulted to MsgId)",
     ),
     Row(
         C + "PmtTpInf/CtgyPurp/Prtry",
         C + "PmtTpInf/CtgyPurp/Prtry",
-        "业务类型 (§8.1), the same proprietary element; to CNAPS2 defaulted A100",
+        note="业务类型 (§8.1), the same proprietary element; to CNAPS2 defaulted A100",
     ),
     Row(
         C + "IntrBkSttlmAmt",
         C + "IntrBkSttlmAmt",
+        AMOUNT,
         "金额 with @Ccy, as is; to CNAPS2 only CNY with at most 2 decimals, else refused",
-        "cny",
     ),
     Row(
         C + "SttlmPrty",
         C + "SttlmPrty",
-        "业务优先级 NORM/HIGH/URGT, as is; to CNAPS2 defaulted NORM",
+        note="业务优先级 NORM/HIGH/URGT, as is; to CNAPS2 defaulted NORM",
     ),
-    Row(C + "ChrgBr", C + "ChrgBr", "as is"),
+    Row(C + "ChrgBr", C + "ChrgBr", note="as is"),
     *_INSTRUCTING,
     *_party_rows(C + "Dbtr", C + "Dbtr", "付款人"),
     _account_row(C + "DbtrAcct", C + "DbtrAcct", "付款人"),
@@ -262,34 +289,36 @@ HVPS_111_ROWS: tuple[Row, ...] = (
     Row(
         C + "Purp/Prtry",
         C + "Purp/Prtry",
-        "业务种类 (§8.2), the same proprietary element; to CNAPS2 defaulted 02102",
+        note="业务种类 (§8.2), the same proprietary element; to CNAPS2 defaulted 02102",
     ),
     Row(
         C + "RmtInf/Ustrd",
         C + "RmtInf/Ustrd",
+        TAGGED,
         "附言 / tag lines (/H01/ …), verbatim, in order; "
         "to CNAPS2 an untagged line is written as /H01/<line> (moved)",
-        "tagged",
     ),
 )
 
 HVPS_112_ROWS: tuple[Row, ...] = (
     *GROUP_ROWS,
-    Row(C + "PmtId/EndToEndId", C + "PmtId/EndToEndId", "端到端标识号, as is"),
-    Row(C + "PmtId/TxId", C + "PmtId/TxId", "交易标识号, as is (to CNAPS2 defaulted to MsgId)"),
+    Row(C + "PmtId/EndToEndId", C + "PmtId/EndToEndId", note="端到端标识号, as is"),
+    Row(
+        C + "PmtId/TxId", C + "PmtId/TxId", note="交易标识号, as is (to CNAPS2 defaulted to MsgId)"
+    ),
     Row(
         C + "PmtTpInf/SvcLvl/Prtry",
         C + "PmtTpInf/SvcLvl[1]/Prtry",
-        "业务类型 (§8.1), the same "
+        note="业务类型 (§8.1), the same "
         "proprietary element (SvcLvl 0..1 → 0..n: the first); to CNAPS2 defaulted A200",
     ),
     Row(
         C + "IntrBkSttlmAmt",
         C + "IntrBkSttlmAmt",
+        AMOUNT,
         "金额 with @Ccy, as is; to CNAPS2 only CNY with at most 2 decimals, else refused",
-        "cny",
     ),
-    Row(C + "SttlmPrty", C + "SttlmPrty", "业务优先级, as is; to CNAPS2 defaulted NORM"),
+    Row(C + "SttlmPrty", C + "SttlmPrty", note="业务优先级, as is; to CNAPS2 defaulted NORM"),
     *_INSTRUCTING,
     *_bank_party_rows(C + "Dbtr", C + "Dbtr", "付款行"),
     _account_row(C + "DbtrAcct", C + "DbtrAcct", "付款行"),
@@ -300,9 +329,9 @@ HVPS_112_ROWS: tuple[Row, ...] = (
     Row(
         C + "RmtInf/Ustrd",
         C + "RmtInf/Ustrd",
+        TAGGED,
         "附言 / tag lines incl. /F25/ 业务种类, verbatim, "
         "in order; to CNAPS2 an untagged line is written as /H01/<line> (moved)",
-        "tagged",
     ),
 )
 
@@ -314,16 +343,16 @@ def _return_rows(bank_parties: bool) -> tuple[Row, ...]:
         Row(
             C + "PmtId/TxId",
             R + "RtrId",
-            "交易标识号 → return id (to CNAPS2 defaulted to "
+            note="交易标识号 → return id (to CNAPS2 defaulted to "
             "MsgId); EndToEndId = TxId is implied, another EndToEndId is carried",
         ),
         Row(
             C + "IntrBkSttlmAmt",
             R + "RtrdIntrBkSttlmAmt",
+            AMOUNT,
             "退汇金额 with @Ccy; to CNAPS2 only CNY with at most 2 decimals, else refused",
-            "cny",
         ),
-        Row(C + "SttlmPrty", R + "SttlmPrty", "业务优先级, as is; to CNAPS2 defaulted NORM"),
+        Row(C + "SttlmPrty", R + "SttlmPrty", note="业务优先级, as is; to CNAPS2 defaulted NORM"),
         *_agent_rows(
             C + "InstgAgt", R + "InstgAgt", "退汇发起清算行 / 发起行", branch=True, name=False
         ),
@@ -340,13 +369,13 @@ def _return_rows(bank_parties: bool) -> tuple[Row, ...]:
     if bank_parties:
         rows += _bank_party_rows(C + "Dbtr", R + "RtrChain/Dbtr/Agt", "退汇付款行")
     else:
-        rows.append(Row(C + "ChrgBr", R + "ChrgBr", "as is; to CNAPS2 defaulted DEBT"))
+        rows.append(Row(C + "ChrgBr", R + "ChrgBr", note="as is; to CNAPS2 defaulted DEBT"))
         rows += _party_rows(C + "Dbtr", R + "RtrChain/Dbtr/Pty", "退汇付款人")
     rows += [
         Row(
             C + "DbtrAcct/Id/Othr/Id",
             R + "OrgnlTxRef/CdtrAcct/Id/Othr/Id",
-            "the return debits the original creditor account",
+            note="the return debits the original creditor account",
         ),
         *_agent_rows(
             C + "DbtrAgt", R + "RtrChain/DbtrAgt", "退汇付款人开户行", branch=False, name=True
@@ -363,7 +392,7 @@ def _return_rows(bank_parties: bool) -> tuple[Row, ...]:
         Row(
             C + "CdtrAcct/Id/Othr/Id",
             R + "OrgnlTxRef/DbtrAcct/Id/Othr/Id",
-            "the return credits the original debtor account",
+            note="the return credits the original debtor account",
         )
     )
     return tuple(rows)
@@ -378,7 +407,7 @@ RULES: dict[str, tuple[Row, ...]] = {
         Row(
             "…/FinInstnId/ClrSysMmbId/MmbId (12 digits)",
             "…/ClrSysMmbId/ClrSysId/Cd = CNAPS",
-            "ISO external clearing system code of China's CNAPS, set on every agent with a "
+            note="ISO external clearing system code of China's CNAPS, set on every agent with a "
             "12-digit member id; to CNAPS2 consumed, and a member id of another clearing "
             "system (ClrSysId not CNAPS) is not written",
         ),
@@ -387,7 +416,7 @@ RULES: dict[str, tuple[Row, ...]] = {
         Row(
             C + "RmtInf/Ustrd '/F25/xxxxx' (exactly one)",
             C + "Purp/Prtry",
-            "业务种类 also as "
+            note="业务种类 also as "
             "the ISO purpose (the line stays); to CNAPS2 a Purp/Prtry with no /F25/ line "
             "becomes the first line /F25/…; neither: /F25/02105 (defaulted)",
         ),
@@ -396,42 +425,43 @@ RULES: dict[str, tuple[Row, ...]] = {
         Row(
             "…/PmtTpInf/CtgyPurp/Prtry (111), …/SvcLvl/Prtry (112) = A105",
             "(pacs.004 itself)",
-            "业务类型 退汇: required (another code is refused: convert to pacs.008/009); set back",
+            note="业务类型 退汇: required (another code is refused: convert to pacs.008/009); "
+            "set back",
         ),
         Row(
             "…/Purp/Prtry (111), /F25/ line (112) = 02108",
             "(pacs.004 itself)",
-            "业务种类 退汇: implied and set back; another category is carried",
+            note="业务种类 退汇: implied and set back; another category is carried",
         ),
         Row(
             C + "PmtId/EndToEndId = TxId",
             "(RtrId)",
-            "implied and set back; another value is carried",
+            note="implied and set back; another value is carried",
         ),
         Row(
             C + "RmtInf/Ustrd '/E51/' + '/F40/'",
             R + "OrgnlGrpInf/OrgnlMsgId + OrgnlMsgNmId",
-            "原报文标识号 / 原报文类型 (both, ≤35); to CNAPS2 also from the group-level "
+            note="原报文标识号 / 原报文类型 (both, ≤35); to CNAPS2 also from the group-level "
             "PmtRtr/OrgnlGrpInf (moved)",
         ),
         Row(
             C + "RmtInf/Ustrd '/A70/'",
             R + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId",
-            "原发起机构 "
+            note="原发起机构 "
             "= the instructed participant of the return: consumed when equal, regenerated",
         ),
         Row(
             C + "RmtInf/Ustrd '/H20/'",
             R + "RtrRsnInf[1]/Rsn/Cd or Rsn/Prtry",
-            "退汇原因: a "
+            note="退汇原因: a "
             "known text ⇄ ISO code (AC01 AC04 AC06 AM05 BE01 MS02 MS03 RC01), a code-shaped "
             "text → Cd, else Prtry (≤35)",
         ),
-        Row(C + "RmtInf/Ustrd '/H01/' lines", R + "RtrRsnInf[1]/AddtlInf", "附言 (≤105 each)"),
+        Row(C + "RmtInf/Ustrd '/H01/' lines", R + "RtrRsnInf[1]/AddtlInf", note="附言 (≤105 each)"),
         Row(
             C + "RmtInf/Ustrd (all)",
             "—",
-            "regenerated in the order F25 E51 A70 F40 H20 H01…; "
+            note="regenerated in the order F25 E51 A70 F40 H20 H01…; "
             "other lines or another order: the original lines are carried",
         ),
     ),
@@ -500,13 +530,13 @@ def _generation(
 ) -> tuple[Row, ...]:
     """Forward-only rows: 2009 elements outside the HVPS usage → their 2019 equivalents."""
     mapped = {row.cnaps for row in rows}
-    out = [Row(cnaps, unified, "ISO 2009 → 2019, as is") for cnaps, unified in extra]
+    out = [Row(cnaps, unified, note="ISO 2009 → 2019, as is") for cnaps, unified in extra]
     for cnaps_agent, unified_agent in agents:
         out += [
             Row(
                 f"{cnaps_agent}/{cnaps_part}",
                 f"{unified_agent}/{unified_part}",
-                "agent, ISO 2009 → 2019" + (" (BIC → BICFI)" if "BIC" in cnaps_part else ""),
+                note="agent, ISO 2009 → 2019" + (" (BIC → BICFI)" if "BIC" in cnaps_part else ""),
             )
             for cnaps_part, unified_part in _AGENT_PARTS
         ]
@@ -515,7 +545,7 @@ def _generation(
             Row(
                 f"{cnaps_holder}/PstlAdr/{part}",
                 f"{unified_holder}/PstlAdr/{part}",
-                "structured address part (PostalAddress6 → 24)",
+                note="structured address part (PostalAddress6 → 24)",
             )
             for part in _ADDRESS_PARTS
         ]
@@ -523,7 +553,7 @@ def _generation(
             Row(
                 f"{cnaps_holder}/PstlAdr/AdrTp",
                 f"{unified_holder}/PstlAdr/AdrTp/Cd",
-                "AddressType2Code → AddressType3Choice/Cd",
+                note="AddressType2Code → AddressType3Choice/Cd",
             )
         )
     for cnaps_party, unified_party in parties:
@@ -531,23 +561,23 @@ def _generation(
             Row(
                 f"{cnaps_party}/Id/OrgId/BICOrBEI",
                 f"{unified_party}/Id/OrgId/AnyBIC",
-                "BICOrBEI → AnyBIC",
+                note="BICOrBEI → AnyBIC",
             ),
-            Row(f"{cnaps_party}/CtryOfRes", f"{unified_party}/CtryOfRes", "as is"),
+            Row(f"{cnaps_party}/CtryOfRes", f"{unified_party}/CtryOfRes", note="as is"),
         ]
     return tuple(row for row in out if row.cnaps not in mapped)
 
 
 _GROUP_GENERATION = (
     ("GrpHdr/BtchBookg", "GrpHdr/BtchBookg"),
-    ("GrpHdr/CtrlSum", "GrpHdr/CtrlSum"),
+    (str(HVPS.sum), str(HVPS.sum)),
     ("GrpHdr/IntrBkSttlmDt", "GrpHdr/IntrBkSttlmDt"),
     ("GrpHdr/SttlmInf/ClrSys/Cd", "GrpHdr/SttlmInf/ClrSys/Cd"),
     ("GrpHdr/SttlmInf/ClrSys/Prtry", "GrpHdr/SttlmInf/ClrSys/Prtry"),
 )
 _CREDIT_GENERATION = (
     *_GROUP_GENERATION,
-    ("GrpHdr/TtlIntrBkSttlmAmt", "GrpHdr/TtlIntrBkSttlmAmt"),
+    (str(HVPS.total), str(HVPS.total)),
     (C + "PmtId/InstrId", C + "PmtId/InstrId"),
     (C + "PmtId/ClrSysRef", C + "PmtId/ClrSysRef"),
     (C + "PmtTpInf/InstrPrty", C + "PmtTpInf/InstrPrty"),
@@ -590,7 +620,7 @@ HVPS_112_GENERATION = _generation(
 )
 _RETURN_GENERATION = (
     *_GROUP_GENERATION,
-    ("GrpHdr/TtlIntrBkSttlmAmt", "GrpHdr/TtlRtrdIntrBkSttlmAmt"),
+    (str(HVPS.total), str(RETURN.total)),
     (C + "PmtId/ClrSysRef", R + "ClrSysRef"),
     (C + "IntrBkSttlmDt", R + "IntrBkSttlmDt"),
 )
@@ -622,7 +652,7 @@ _GROUP_AGENT_FALLBACKS = tuple(
     Row(
         f"{C}{agent}/{part}",
         f"GrpHdr/{agent}/{part}",
-        "group-level agent: moved to the transaction",
+        note="group-level agent: moved to the transaction",
     )
     for agent in ("InstgAgt", "InstdAgt")
     for part in ("FinInstnId/ClrSysMmbId/MmbId", "BrnchId/Id")
@@ -634,7 +664,7 @@ RETURN_111_FALLBACKS = (
         Row(
             f"{C}{party}/{part}",
             f"{R}RtrChain/{party}/Agt/FinInstnId/{part}",
-            "a bank as return party (Agt): its name and address lines",
+            note="a bank as return party (Agt): its name and address lines",
         )
         for party in ("Dbtr", "Cdtr")
         for part in ("Nm", "PstlAdr/AdrLine")
@@ -646,7 +676,7 @@ RETURN_112_FALLBACKS = (
         Row(
             f"{C}{party}/FinInstnId/{part}",
             f"{R}RtrChain/{party}/Pty/{part}",
-            "a customer as return party (Pty): its name and address lines",
+            note="a customer as return party (Pty): its name and address lines",
         )
         for party in ("Dbtr", "Cdtr")
         for part in ("Nm", "PstlAdr/AdrLine")
@@ -672,7 +702,6 @@ MOVE_TO_REMITTANCE: tuple[re.Pattern[str], ...] = tuple(
         rf"^{_AGENT}/FinInstnId/(?:BICFI|LEI)$",
     )
 )
-MOVED_LINE = "/H01/{path}:{value}"
 
 # Why a unified field is lost, by its path (first match wins).
 LOSS_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -719,210 +748,99 @@ LOSS_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
-# =============================================================================== checks
-
-
-def _bank_code(value: Any, unified: dict[str, Any], path: str, *, npc: bool) -> bool:
-    """A CNAPS bank code (12 digits; 0000 for a participant) not of another clearing system."""
-    if not isinstance(value, str):
-        return False
-    if path.endswith("ClrSysMmbId/MmbId"):
-        system = _value(unified, path[: -len("MmbId")] + "ClrSysId")
-        if system is not None and system != {"Cd": CNAPS_CLEARING_CODE}:
-            return False
-    return bool(BANK_CODE.fullmatch(value)) or (npc and value == NPC)
-
-
-def _cny(value: Any) -> bool:
-    if not isinstance(value, dict) or value.get("@Ccy") != "CNY":
-        return False
-    try:
-        exponent = Decimal(str(value.get("#text"))).normalize().as_tuple().exponent
-    except InvalidOperation:
-        return False
-    return isinstance(exponent, int) and exponent >= -2
-
-
-def _tagged(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(line, str) and TAG_LINE.fullmatch(line) for line in value
-    )
-
-
-Check = Callable[[Any, dict[str, Any], str], bool]
-#: conditions on values written to CNAPS2 (the cnaps2 rule pack's); a CNAPS2 value that
-#: fails one is also carried forward, so that it comes back as it was
-CHECKS: dict[str, Check] = {
-    "bank": lambda value, unified, path: _bank_code(value, unified, path, npc=False),
-    "party": lambda value, unified, path: _bank_code(value, unified, path, npc=True),
-    "msgid": lambda value, unified, path: is_msg_id(value),
-    "clrg": lambda value, unified, path: value == "CLRG",
-    "cny": lambda value, unified, path: _cny(value),
-    "tagged": lambda value, unified, path: _tagged(value),
-    "count": lambda value, unified, path: True,  # the reverse writes the number it carries
-}
-
 # =============================================================================== pairs
 
 
-@dataclass(frozen=True)
-class Pair:
-    """One CNAPS2 type ⇄ unified type mapping (both edges)."""
+def _pair(
+    cnaps: str,
+    unified: str,
+    tables: tuple[tuple[Row, ...], tuple[Row, ...], tuple[Row, ...]],
+    agents: tuple[tuple[str, str], ...],
+    business_type: str,
+    containers: tuple[tuple[str, str], ...],
+    *,
+    institution: bool = False,
+    is_return: bool = False,
+) -> Pair:
+    """An HVPS pair: its rows, generation rows and fallbacks (``tables``), and its settings:
+    the agents (CNAPS2 path, unified path) marked as CNAPS members, the CNAPS2 path of the
+    业务类型, and the (CNAPS2, unified) containers the schemas require even when empty."""
+    rows, generation, fallbacks = tables
+    hooks = (
+        *RULES["agents"],
+        *(RULES["return"] if is_return else RULES.get(cnaps, ())),
+        Row(C + "RmtInf/Ustrd", "UETR, names, LEI, party ids, BIC (no HVPS element)", SPILL_TO_TEXT,
+            "one /H01/path:value line each (≤140), path relative to the transaction"),
+        Row("—", "everything else", DROP_WITH_LOSS, "the reason from LOSS_REASONS"),
+    )  # fmt: skip
+    return Pair.of(
+        cnaps,
+        unified,
+        rows,
+        generation=generation,
+        fallbacks=fallbacks,
+        hooks=hooks,
+        institution=institution,
+        is_return=is_return,
+        default_codes=DEFAULT_CODES[cnaps],
+        settings=(
+            ("agents", agents),
+            ("business_type", business_type),
+            ("containers", containers),
+        ),
+    )
 
-    cnaps_type: str
-    unified_type: str
-    cnaps_root: str
-    unified_root: str
-    unified_tx: str
-    rows: tuple[Row, ...]
-    generation: tuple[Row, ...]
-    fallbacks: tuple[Row, ...]
-    agents: tuple[tuple[str, str], ...]
-    business_type: str  # CNAPS2 path of 业务类型
-    is_return: bool = False
-    bank_parties: bool = False  # pacs.009 body: the debtor and creditor are banks
-    #: (CNAPS2, unified) containers kept even when empty (parties and agents the schemas require)
-    containers: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def category_line(self) -> bool:
-        """The 业务种类 travels in a /F25/ line (pacs.009 bodies have no Purp)."""
-        return self.bank_parties
-
-
-HVPS_111 = Pair(
+HVPS_111 = _pair(
     "hvps.111.001.01",
     "pacs.008.001.08",
-    "FIToFICstmrCdtTrf",
-    "FIToFICstmrCdtTrf",
-    "CdtTrfTxInf",
-    HVPS_111_ROWS,
-    HVPS_111_GENERATION,
-    CREDIT_FALLBACKS,
+    (HVPS_111_ROWS, HVPS_111_GENERATION, CREDIT_FALLBACKS),
     _CREDIT_AGENTS,
-    business_type=C + "PmtTpInf/CtgyPurp/Prtry",
-    containers=tuple(
+    C + "PmtTpInf/CtgyPurp/Prtry",
+    tuple(
         (C + path, C + path)
         for path in ("Dbtr", "DbtrAgt/FinInstnId", "CdtrAgt/FinInstnId", "Cdtr")
     ),
 )
-HVPS_112 = Pair(
+HVPS_112 = _pair(
     "hvps.112.001.01",
     "pacs.009.001.08",
-    "FinInstnCdtTrf",
-    "FICdtTrf",
-    "CdtTrfTxInf",
-    HVPS_112_ROWS,
-    HVPS_112_GENERATION,
-    CREDIT_FALLBACKS,
+    (HVPS_112_ROWS, HVPS_112_GENERATION, CREDIT_FALLBACKS),
     AGENTS_112,
-    business_type=C + "PmtTpInf/SvcLvl/Prtry",
-    bank_parties=True,
-    containers=tuple((C + path, C + path) for path in ("Dbtr/FinInstnId", "Cdtr/FinInstnId")),
+    C + "PmtTpInf/SvcLvl/Prtry",
+    tuple((C + path, C + path) for path in ("Dbtr/FinInstnId", "Cdtr/FinInstnId")),
+    institution=True,
 )
-RETURN_111 = Pair(
+RETURN_111 = _pair(
     "hvps.111.001.01",
     "pacs.004.001.09",
-    "FIToFICstmrCdtTrf",
-    "PmtRtr",
-    "TxInf",
-    RETURN_111_ROWS,
-    RETURN_111_GENERATION,
-    RETURN_111_FALLBACKS,
+    (RETURN_111_ROWS, RETURN_111_GENERATION, RETURN_111_FALLBACKS),
     _RETURN_AGENTS,
-    business_type=C + "PmtTpInf/CtgyPurp/Prtry",
-    is_return=True,
-    containers=(
+    C + "PmtTpInf/CtgyPurp/Prtry",
+    (
         (C + "Dbtr", R + "RtrChain/Dbtr/Pty"),
         (C + "DbtrAgt/FinInstnId", R + "RtrChain/DbtrAgt/FinInstnId"),
         (C + "CdtrAgt/FinInstnId", R + "RtrChain/CdtrAgt/FinInstnId"),
         (C + "Cdtr", R + "RtrChain/Cdtr/Pty"),
     ),
+    is_return=True,
 )
-RETURN_112 = Pair(
+RETURN_112 = _pair(
     "hvps.112.001.01",
     "pacs.004.001.09",
-    "FinInstnCdtTrf",
-    "PmtRtr",
-    "TxInf",
-    RETURN_112_ROWS,
-    RETURN_112_GENERATION,
-    RETURN_112_FALLBACKS,
+    (RETURN_112_ROWS, RETURN_112_GENERATION, RETURN_112_FALLBACKS),
     AGENTS_RETURN_112,
-    business_type=C + "PmtTpInf/SvcLvl/Prtry",
-    is_return=True,
-    bank_parties=True,
-    containers=(
+    C + "PmtTpInf/SvcLvl/Prtry",
+    (
         (C + "Dbtr/FinInstnId", R + "RtrChain/Dbtr/Agt/FinInstnId"),
         (C + "DbtrAgt/FinInstnId", R + "RtrChain/DbtrAgt/FinInstnId"),
         (C + "CdtrAgt/FinInstnId", R + "RtrChain/CdtrAgt/FinInstnId"),
         (C + "Cdtr/FinInstnId", R + "RtrChain/Cdtr/Agt/FinInstnId"),
     ),
+    institution=True,
+    is_return=True,
 )
 PAIRS = (HVPS_111, HVPS_112, RETURN_111, RETURN_112)
-
-# =============================================================================== dict helpers
-
-_LIST_ITEM = re.compile(r"^(.*)\[(\d+)\]$")
-
-
-def _value(data: Any, path: str) -> Any:
-    """The value at ``path``; unlike :func:`~paymsg.convert.core.get`, a list at the end of
-    the path (without index) is returned whole."""
-    node = data
-    steps = path.strip("/").split("/")
-    for position, step in enumerate(steps):
-        match = PATH_STEP.match(step)
-        if match is None or not isinstance(node, dict):
-            return None
-        node = node.get(match.group(1))
-        if isinstance(node, list):
-            if match.group(2) is not None:
-                index = int(match.group(2)) - 1
-                node = node[index] if 0 <= index < len(node) else None
-            elif position < len(steps) - 1:
-                node = node[0] if node else None
-        if node is None:
-            return None
-    return node
-
-
-def _ensure(data: dict[str, Any], path: str) -> dict[str, Any]:
-    """The dict at ``path``, created with its parents when missing (even if left empty)."""
-    node: Any = data
-    for step in path.strip("/").split("/"):
-        match = PATH_STEP.match(step)
-        if match is None:
-            raise ValueError(f"bad path {path!r}")
-        name, index = match.group(1), match.group(2)
-        if index is None:
-            node = node.setdefault(name, {})
-            continue
-        items = node.setdefault(name, [])
-        while len(items) < int(index):
-            items.append({})
-        node = items[int(index) - 1]
-    if not isinstance(node, dict):
-        raise ValueError(f"{path!r} is not an element")
-    return node
-
-
-def _lines(data: Any, path: str) -> list[str]:
-    value = _value(data, path)
-    return [line for line in value if isinstance(line, str)] if isinstance(value, list) else []
-
-
-def _shown(root: str, path: str) -> str:
-    """A data path as shown in loss entries: ``/Document/<message element>/<path>``."""
-    return loss_path(f"/Document/{root}/{path}")
-
-
-def _text(value: Any) -> str | None:
-    """A value as loss entries show it (an amount as ``CNY 100.00``)."""
-    if isinstance(value, dict) and "#text" in value:
-        return f"{value.get('@Ccy', '')} {value['#text']}".strip()
-    return value if isinstance(value, str) else None
-
 
 # =============================================================================== CNAPS2 → unified
 
@@ -931,14 +849,14 @@ def _to_unified(pair: Pair, data: dict[str, Any]) -> dict[str, Any]:
     """CNAPS2 data → unified data, lossless: what is not mapped is carried."""
     original = data.get(pair.cnaps_root)
     if not isinstance(original, dict):
-        raise ConversionError(f"not a {pair.cnaps_type} document: no {pair.cnaps_root} element")
+        raise ConversionError(f"not a {pair.cnaps} document: no {pair.cnaps_root} element")
     source = copy.deepcopy(original)
     out: dict[str, Any] = {}
     if pair.is_return:
         _return_codes(pair, original, source)
     for row in pair.rows:
         put(out, row.unified, take(source, row.cnaps))
-    count = len(original.get("CdtTrfTxInf") or [])
+    count = len(original.get(pair.cnaps_tx) or [])
     for row in pair.generation:
         _copy(original, row.cnaps, out, row.unified)
     # transactions after the first (not HVPS, which carries one): shown like the first one,
@@ -950,29 +868,33 @@ def _to_unified(pair: Pair, data: dict[str, Any]) -> dict[str, Any]:
         if pair.is_return:
             if index == 1:  # a return is one transaction; more are shown by the rows only
                 _return_lines_forward(pair, original, source, out)
-        elif pair.category_line:
-            lines = _lines(original, _nth(C + "RmtInf/Ustrd", index))
+        elif pair.institution:
+            lines = lines_at(original, _nth(C + "RmtInf/Ustrd", index))
             put(out, _nth(C + "Purp/Prtry", index), _f25(lines))
         _mark_cnaps_members(pair, out, index)
-        for cnaps, unified in pair.containers:
-            if _value(original, _nth(cnaps, index)) is not None:
-                _ensure(out, _nth(unified, index))
+        for cnaps, unified in pair.setting("containers"):
+            if value_at(original, _nth(cnaps, index)) is not None:
+                ensure(out, _nth(unified, index))
     if pair.is_return:
         _complete_return_chain(out)
+    if count:  # identifiers the way back spilled into remittance lines come back
+        items = [spilled(line) for line in lines_at(original, C + "RmtInf/Ustrd")]
+        transaction = ensure(out, f"{pair.unified_tx}[1]")
+        read_back(transaction, filter(None, items), _unified_tx_model(pair), _spills)
     transactions = str(count)
     for row in pair.rows:  # values the reverse would not write back as they are: carry them
-        value = _value(out, row.unified)
-        if value is None or row.check is None:
+        value = value_at(out, row.unified)
+        if value is None:
             continue
-        if row.check == "count":  # the reverse states the number of transactions it writes
+        if isinstance(row.policy, Count):  # the reverse states the number it writes
             kept = value == transactions
         else:
-            kept = CHECKS[row.check](value, out, row.unified)
+            kept = row.policy.keeps(value, out, row.unified)
         if not kept:
-            put(source, row.cnaps, copy.deepcopy(_value(original, row.cnaps)))
-    entry = carry(flatten(source), pair.cnaps_type)
+            put(source, row.cnaps, copy.deepcopy(value_at(original, row.cnaps)))
+    entry = carry(flatten(source), pair.cnaps)
     if entry is not None:
-        _ensure(out, f"{pair.unified_tx}[1]").setdefault("SplmtryData", []).append(entry)
+        ensure(out, f"{pair.unified_tx}[1]").setdefault("SplmtryData", []).append(entry)
     return {pair.unified_root: out}
 
 
@@ -986,8 +908,8 @@ def _nth(path: str, index: int) -> str:
 
 def _copy(original: dict[str, Any], cnaps: str, out: dict[str, Any], unified: str) -> None:
     """Copy a CNAPS2 value to the unified data (where there is none yet); it stays carried."""
-    value = _value(original, cnaps)
-    if value is not None and _value(out, unified) is None:
+    value = value_at(original, cnaps)
+    if value is not None and value_at(out, unified) is None:
         put(out, unified, copy.deepcopy(value))
 
 
@@ -1001,11 +923,11 @@ def _f25(lines: list[str]) -> str | None:
 
 def _mark_cnaps_members(pair: Pair, out: dict[str, Any], index: int) -> None:
     """ClrSysMmbId/ClrSysId/Cd = CNAPS on every agent that has a 12-digit member id."""
-    agents = [agent for _, agent in pair.agents if agent.startswith((C, R))]
+    agents = [agent for _, agent in pair.setting("agents") if agent.startswith((C, R))]
     if index == 1:
-        agents += [agent for _, agent in pair.agents if not agent.startswith((C, R))]
+        agents += [agent for _, agent in pair.setting("agents") if not agent.startswith((C, R))]
     for agent in agents:
-        member = _value(out, f"{_nth(agent, index)}/FinInstnId/ClrSysMmbId")
+        member = value_at(out, f"{_nth(agent, index)}/FinInstnId/ClrSysMmbId")
         if (
             isinstance(member, dict)
             and "ClrSysId" not in member
@@ -1017,20 +939,20 @@ def _mark_cnaps_members(pair: Pair, out: dict[str, Any], index: int) -> None:
 def _return_codes(pair: Pair, original: dict[str, Any], source: dict[str, Any]) -> None:
     """A return has business type A105 (consumed); category 02108 and EndToEndId = TxId are
     implied (consumed); anything else stays in ``source`` and is carried."""
-    business_type = _value(original, pair.business_type)
+    business_type = value_at(original, pair.setting("business_type"))
     if business_type != RETURN_BUSINESS_TYPE:
-        target = "pacs.009.001.08" if pair.bank_parties else "pacs.008.001.08"
+        target = "pacs.009.001.08" if pair.institution else "pacs.008.001.08"
         raise ConversionError(
-            f"this {pair.cnaps_type} is not a return (退汇): its business type (业务类型) is "
+            f"this {pair.cnaps} is not a return (退汇): its business type (业务类型) is "
             f"{business_type or 'missing'}, a return's is {RETURN_BUSINESS_TYPE}",
-            path=_shown(pair.cnaps_root, pair.business_type),
+            path=shown(pair.cnaps_root, pair.setting("business_type")),
             hint=f"convert it to {target}",
         )
-    take(source, pair.business_type)
-    if not pair.category_line and _value(original, C + "Purp/Prtry") == RETURN_CATEGORY:
+    take(source, pair.setting("business_type"))
+    if not pair.institution and value_at(original, C + "Purp/Prtry") == RETURN_CATEGORY:
         take(source, C + "Purp/Prtry")
-    end_to_end = _value(original, C + "PmtId/EndToEndId")
-    if end_to_end is not None and end_to_end == _value(original, C + "PmtId/TxId"):
+    end_to_end = value_at(original, C + "PmtId/EndToEndId")
+    if end_to_end is not None and end_to_end == value_at(original, C + "PmtId/TxId"):
         take(source, C + "PmtId/EndToEndId")
 
 
@@ -1092,11 +1014,11 @@ def _read_return_lines(lines: list[str], *, category: bool, instructed: Any) -> 
 def _return_lines_forward(
     pair: Pair, original: dict[str, Any], source: dict[str, Any], out: dict[str, Any]
 ) -> None:
-    lines = _lines(original, C + "RmtInf/Ustrd")
+    lines = lines_at(original, C + "RmtInf/Ustrd")
     found = _read_return_lines(
         lines,
-        category=pair.category_line,
-        instructed=_value(original, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId"),
+        category=pair.institution,
+        instructed=value_at(original, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId"),
     )
     if found.original_id is not None:
         put(out, R + "OrgnlGrpInf/OrgnlMsgId", found.original_id)
@@ -1111,7 +1033,7 @@ def _return_lines_forward(
 
 def _complete_return_chain(out: dict[str, Any]) -> None:
     """A return chain names a debtor and a creditor (both required by the schema)."""
-    chain = _value(out, R + "RtrChain")
+    chain = value_at(out, R + "RtrChain")
     if isinstance(chain, dict):
         for party in ("Dbtr", "Cdtr"):
             chain.setdefault(party, {"Agt": {"FinInstnId": {}}})
@@ -1131,8 +1053,8 @@ def _split_carrier(
     for index, transaction in enumerate(transactions if isinstance(transactions, list) else []):
         if not isinstance(transaction, dict):
             continue
-        found = take_carriers(transaction, lambda kind: kind == pair.cnaps_type)
-        holder = _shown(pair.unified_root, f"{pair.unified_tx}[{index + 1}]")
+        found = take_carriers(transaction, lambda kind: kind == pair.cnaps)
+        holder = shown(pair.unified_root, f"{pair.unified_tx}[{index + 1}]")
         values += carried_values(holder, found)
     return values, rest
 
@@ -1142,9 +1064,21 @@ def _is_carried(values: dict[str, str], path: str) -> bool:
 
 
 @functools.cache
+def _unified_tx_model(pair: Pair) -> type:
+    """The model class of the unified transaction (spilled paths are relative to it)."""
+    root = catalog().get(pair.unified).root_class
+    return model_at(root, f"{pair.unified_root}/{pair.unified_tx}")
+
+
+def _spills(path: str) -> bool:
+    """Whether the way back spills the transaction field ``path`` into a remittance line."""
+    return any(pattern.search(path) for pattern in MOVE_TO_REMITTANCE)
+
+
+@functools.cache
 def _model(pair: Pair) -> type:
     """The model class of the CNAPS2 message element (carried paths are relative to it)."""
-    return model_at(catalog().get(pair.cnaps_type).root_class, pair.cnaps_root)
+    return model_at(catalog().get(pair.cnaps).root_class, pair.cnaps_root)
 
 
 @functools.cache
@@ -1154,8 +1088,8 @@ def _witness_rows(pair: Pair) -> tuple[Row, ...]:
     return tuple(sorted((*pair.rows, *pair.generation), key=lambda row: -len(row.cnaps)))
 
 
-_TX_PATH = re.compile(r"^CdtTrfTxInf\[(\d+)\]/(.*)$")
-_RETURN_LINE = re.compile(r"^CdtTrfTxInf\[1\]/RmtInf/Ustrd\[(\d+)\]$")
+_TX_PATH = re.compile(rf"^{HVPS.transaction}\[(\d+)\]/(.*)$")
+_RETURN_LINE = re.compile(rf"^{re.escape(C)}RmtInf/Ustrd\[(\d+)\]$")
 
 
 def _stale(pair: Pair, unified: dict[str, Any], values: dict[str, str]) -> set[str]:
@@ -1186,7 +1120,7 @@ def _stale(pair: Pair, unified: dict[str, Any], values: dict[str, str]) -> set[s
             groups[(_nth(row.cnaps, index), _nth(row.unified, index))][path] = value
     stale: set[str] = set()
     for (cnaps, unified_path), carried_here in groups.items():
-        if leaves(_value(unified, unified_path), cnaps) != carried_here:
+        if leaves(value_at(unified, unified_path), cnaps) != carried_here:
             stale.update(carried_here)
     if pair.is_return:
         lines = {
@@ -1195,10 +1129,10 @@ def _stale(pair: Pair, unified: dict[str, Any], values: dict[str, str]) -> set[s
             if (match := _RETURN_LINE.match(path)) is not None
         }
         if lines:
-            instructed = _value(unified, R + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
+            instructed = value_at(unified, R + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
             carried_lines = [values[lines[number]] for number in sorted(lines)]
             read = _read_return_lines(
-                carried_lines, category=pair.category_line, instructed=instructed
+                carried_lines, category=pair.institution, instructed=instructed
             )
             if read != _return_found(pair, unified, instructed)[0]:
                 stale.update(lines.values())
@@ -1213,15 +1147,15 @@ def _one_transaction(
     transactions = unified.get(pair.unified_tx)
     count = len(transactions) if isinstance(transactions, list) else 0
     for index in range(2, count + 1):
-        prefix = f"CdtTrfTxInf[{index}]/"
+        prefix = f"{pair.cnaps_tx}[{index}]/"
         here = [path for path in values if path.startswith(prefix)]
         if not here or any(path not in usable for path in here):
             raise ConversionError(
                 f"HVPS carries one transaction; this message has {count} — convert each "
                 "transaction separately",
-                path=_shown(pair.unified_root, f"{pair.unified_tx}[{index}]"),
+                path=shown(pair.unified_root, f"{pair.unified_tx}[{index}]"),
                 hint=f"split the message into {count} messages of one transaction each; "
-                f"{pair.cnaps_type} settles payments one by one",
+                f"{pair.cnaps} settles payments one by one",
             )
 
 
@@ -1229,7 +1163,7 @@ def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str
     """Unified data → CNAPS2 data; every unified field that does not survive is reported."""
     message = data.get(pair.unified_root)
     if not isinstance(message, dict):
-        raise ConversionError(f"not a {pair.unified_type} document: no {pair.unified_root}")
+        raise ConversionError(f"not a {pair.unified} document: no {pair.unified_root}")
     found, unified = _split_carrier(pair, message)
     values = {item.path: item.value for item in found}
     stale = _stale(pair, unified, values)
@@ -1240,30 +1174,28 @@ def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str
         if path not in stale and path_problem(model, path) is None
     }
     _one_transaction(pair, unified, values, usable)
-    src = partial(_shown, pair.unified_root)
-    dst = partial(_shown, pair.cnaps_root)
+    src = partial(shown, pair.unified_root)
+    dst = partial(shown, pair.cnaps_root)
     out: dict[str, Any] = {}
     fallbacks: dict[str, list[Row]] = defaultdict(list)
     for row in pair.fallbacks:
         fallbacks[row.cnaps].append(row)
     for row in pair.rows:
-        value, where, rule = _value(unified, row.unified), row.unified, row.rule
+        value, where, rule = value_at(unified, row.unified), row.unified, row.note
         for other in fallbacks[row.cnaps] if value is None else ():
-            value, where, rule = _value(unified, other.unified), other.unified, other.rule
+            value, where, rule = value_at(unified, other.unified), other.unified, other.note
             if value is not None:
                 break
         if value is None:
             continue
-        if (
-            row.check
-            and not CHECKS[row.check](value, unified, where)
-            and not _is_carried(usable, row.cnaps)
-        ):
-            if row.check == "cny":
+        if not row.policy.keeps(value, unified, where) and not _is_carried(usable, row.cnaps):
+            if isinstance(row.policy, Amount):
                 _refuse_amount(pair, where, value)
-            elif row.check == "tagged":
+            elif isinstance(row.policy, TaggedLines):
                 value = _tag_lines(value, ctx, src(where), dst(row.cnaps))
-            elif row.check != "count":
+            elif isinstance(row.policy, BeijingTime):
+                value = row.policy.to_cnaps(value, ctx, src(where), dst(row.cnaps))
+            else:
                 continue  # bank codes: dropped (reported below); MsgId, SttlmMtd: defaulted
         if where != row.unified:
             items = list(enumerate(value, 1)) if isinstance(value, list) else [(0, value)]
@@ -1273,22 +1205,22 @@ def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str
                     src(where + at),
                     "moved",
                     rule,
-                    value=_text(item),
+                    value=shown_value(item),
                     target_path=dst(row.cnaps + at),
                 )
             system = where[: -len("MmbId")] + "ClrSysId/Cd"
-            if where.endswith("ClrSysMmbId/MmbId") and _value(unified, system) is not None:
+            if where.endswith("ClrSysMmbId/MmbId") and value_at(unified, system) is not None:
                 ctx.lose(
                     src(system),
                     "moved",
                     f"{rule}: the clearing system goes with the member id",
-                    value=_value(unified, system),
+                    value=value_at(unified, system),
                     target_path=dst(row.cnaps),
                 )
         put(out, row.cnaps, copy.deepcopy(value))
     if pair.is_return:
         _return_reverse(pair, unified, out, ctx, usable)
-    elif pair.category_line:
+    elif pair.institution:
         _purpose_to_f25(unified, out)
     restore(out, found, ctx, model=model, target=dst, stale=lambda path, _: path in stale)
     _defaults(pair, unified, out, ctx, usable)
@@ -1309,9 +1241,9 @@ def _to_cnaps(pair: Pair, data: dict[str, Any], ctx: MappingContext) -> dict[str
 
 def _refuse_amount(pair: Pair, where: str, value: Any) -> None:
     raise ConversionError(
-        f"{pair.cnaps_type} settles renminbi only (CNY, at most 2 decimals); the amount is "
-        f"{_text(value) or '?'}",
-        path=_shown(pair.unified_root, where),
+        f"{pair.cnaps} settles renminbi only (CNY, at most 2 decimals); the amount is "
+        f"{shown_value(value) or '?'}",
+        path=shown(pair.unified_root, where),
         hint="HVPS cannot carry this payment; amounts are never converted between currencies",
     )
 
@@ -1340,8 +1272,8 @@ def _tag_lines(lines: list[str], ctx: MappingContext, source: str, target: str) 
 
 def _purpose_to_f25(unified: dict[str, Any], out: dict[str, Any]) -> None:
     """hvps.112: the 业务种类 is a /F25/ line; Purp/Prtry gives it when there is none."""
-    purpose = _value(unified, C + "Purp/Prtry")
-    lines = _lines(out, C + "RmtInf/Ustrd")
+    purpose = value_at(unified, C + "Purp/Prtry")
+    lines = lines_at(out, C + "RmtInf/Ustrd")
     if isinstance(purpose, str) and not any(line.startswith("/F25/") for line in lines):
         put(out, C + "RmtInf/Ustrd", [f"/F25/{purpose}", *lines])
 
@@ -1350,23 +1282,23 @@ def _return_found(pair: Pair, unified: dict[str, Any], sender: Any) -> tuple[Ret
     """What a return's remittance lines say, from the pacs.004 data (``sender``: the /A70/
     original sender, the return's instructed participant), and whether the original
     message was named at group level (``PmtRtr/OrgnlGrpInf``) only."""
-    found = ReturnLines(category=RETURN_CATEGORY if pair.category_line else None)
-    original_id = _value(unified, R + "OrgnlGrpInf/OrgnlMsgId")
-    original_type = _value(unified, R + "OrgnlGrpInf/OrgnlMsgNmId")
-    group_level = original_id is None and _value(unified, "OrgnlGrpInf/OrgnlMsgId") is not None
+    found = ReturnLines(category=RETURN_CATEGORY if pair.institution else None)
+    original_id = value_at(unified, R + "OrgnlGrpInf/OrgnlMsgId")
+    original_type = value_at(unified, R + "OrgnlGrpInf/OrgnlMsgNmId")
+    group_level = original_id is None and value_at(unified, "OrgnlGrpInf/OrgnlMsgId") is not None
     if group_level:
-        original_id = _value(unified, "OrgnlGrpInf/OrgnlMsgId")
-        original_type = _value(unified, "OrgnlGrpInf/OrgnlMsgNmId")
+        original_id = value_at(unified, "OrgnlGrpInf/OrgnlMsgId")
+        original_type = value_at(unified, "OrgnlGrpInf/OrgnlMsgNmId")
     if isinstance(original_id, str) and isinstance(original_type, str):
         found.original_id, found.original_type = original_id, original_type
     found.original_sender = sender if isinstance(sender, str) else None
-    code = _value(unified, R + "RtrRsnInf[1]/Rsn/Cd")
-    proprietary = _value(unified, R + "RtrRsnInf[1]/Rsn/Prtry")
+    code = value_at(unified, R + "RtrRsnInf[1]/Rsn/Cd")
+    proprietary = value_at(unified, R + "RtrRsnInf[1]/Rsn/Prtry")
     if isinstance(code, str):
         found.reason = ("Cd", code)
     elif isinstance(proprietary, str):
         found.reason = ("Prtry", proprietary)
-    found.info = _lines(unified, R + "RtrRsnInf[1]/AddtlInf")
+    found.info = lines_at(unified, R + "RtrRsnInf[1]/AddtlInf")
     return found, group_level
 
 
@@ -1380,21 +1312,21 @@ def _return_reverse(
     """A return's codes, EndToEndId and lines from the pacs.004 data; a usable carried
     category, EndToEndId or set of lines (the original's, see :func:`_stale`) is left to
     be restored instead."""
-    put(out, pair.business_type, RETURN_BUSINESS_TYPE)
-    if not pair.category_line and not _is_carried(usable, C + "Purp/Prtry"):
+    put(out, pair.setting("business_type"), RETURN_BUSINESS_TYPE)
+    if not pair.institution and not _is_carried(usable, C + "Purp/Prtry"):
         put(out, C + "Purp/Prtry", RETURN_CATEGORY)
     if not _is_carried(usable, C + "PmtId/EndToEndId"):
-        put(out, C + "PmtId/EndToEndId", _value(out, C + "PmtId/TxId"))
-    sender = _value(out, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
+        put(out, C + "PmtId/EndToEndId", value_at(out, C + "PmtId/TxId"))
+    sender = value_at(out, C + "InstdAgt/FinInstnId/ClrSysMmbId/MmbId")
     found, group_level = _return_found(pair, unified, sender)
     if group_level:
         for name in ("OrgnlMsgId", "OrgnlMsgNmId"):
             ctx.lose(
-                _shown(pair.unified_root, f"OrgnlGrpInf/{name}"),
+                shown(pair.unified_root, f"OrgnlGrpInf/{name}"),
                 "moved",
                 "an HVPS return names its original per transaction (/E51/, /F40/ lines)",
-                value=_value(unified, f"OrgnlGrpInf/{name}"),
-                target_path=_shown(pair.cnaps_root, C + "RmtInf/Ustrd"),
+                value=value_at(unified, f"OrgnlGrpInf/{name}"),
+                target_path=shown(pair.cnaps_root, C + "RmtInf/Ustrd"),
             )
     if not _is_carried(usable, C + "RmtInf/Ustrd"):
         put(out, C + "RmtInf/Ustrd", found.lines())
@@ -1408,77 +1340,67 @@ def _defaults(
     values: dict[str, str],
 ) -> None:
     """Fill what a CNAPS2 message requires and the unified message does not give."""
-    src = partial(_shown, pair.unified_root)
-    dst = partial(_shown, pair.cnaps_root)
+    src = partial(shown, pair.unified_root)
+    dst = partial(shown, pair.cnaps_root)
     unified_path = {row.cnaps: row.unified for row in pair.rows}
 
-    def default(path: str, value: Any, source: str, reason: str) -> None:
-        if _value(out, path) is not None:
-            return
-        if isinstance(value, dict) and not value:
-            _ensure(out, path)
-        else:
-            put(out, path, value)
-        given = _text(_value(unified, source))
-        ctx.lose(
-            src(source),
-            "defaulted",
-            reason + (f" ({given} cannot be used)" if given else ""),
-            value=_text(value),
-            target_path=dst(path),
-        )
+    def fill(path: str, value: Any, source: str, reason: str) -> None:
+        """The default policy at ``path``; a unified value that could not be used is named."""
+        given = shown_value(value_at(unified, source))
+        reason += f" ({given} cannot be used)" if given else ""
+        default(ctx, value, out=out, at=path, source=src(source), target=dst(path), reason=reason)
 
-    count = str(len(out.get("CdtTrfTxInf") or []))
-    if not _is_carried(values, "GrpHdr/NbOfTxs") and _value(out, "GrpHdr/NbOfTxs") != count:
-        stated = _value(out, "GrpHdr/NbOfTxs")
-        put(out, "GrpHdr/NbOfTxs", count)
+    count, stated_at = str(len(out.get(pair.cnaps_tx) or [])), str(pair.cnaps_layout.count)
+    if not _is_carried(values, stated_at) and value_at(out, stated_at) != count:
+        stated = value_at(out, stated_at)
+        put(out, stated_at, count)
         ctx.lose(
-            src("GrpHdr/NbOfTxs"),
+            src(str(pair.unified_layout.count)),
             "defaulted",
             f"an HVPS message carries one transaction; NbOfTxs set to {count}",
             value=stated,
-            target_path=dst("GrpHdr/NbOfTxs"),
+            target_path=dst(stated_at),
         )
-    default(
+    fill(
         "GrpHdr/MsgId",
         new_msg_id(
-            _text(_value(unified, "GrpHdr/CreDtTm")),
+            shown_value(value_at(unified, "GrpHdr/CreDtTm")),
             id_generator=ctx.options.id_generator,
             now=ctx.options.now,
         ),
         "GrpHdr/MsgId",
         "a CNAPS2 MsgId is an 8-digit work date and an 8-digit sequence: a new one is assigned",
     )
-    default(
+    fill(
         "GrpHdr/SttlmInf/SttlmMtd",
         "CLRG",
         "GrpHdr/SttlmInf/SttlmMtd",
         "HVPS settles through the clearing system: CLRG",
     )
-    default(
+    fill(
         C + "PmtId/TxId",
-        _value(out, "GrpHdr/MsgId"),
+        value_at(out, "GrpHdr/MsgId"),
         unified_path[C + "PmtId/TxId"],
         "required in CNAPS2: the HVPS transaction id is the MsgId",
     )
     if pair.is_return:
-        default(
+        fill(
             C + "PmtId/EndToEndId",
-            _value(out, C + "PmtId/TxId"),
+            value_at(out, C + "PmtId/TxId"),
             R + "RtrId",
             "required in CNAPS2: a return's end-to-end id is its transaction id",
         )
     else:
-        business_type, category = DEFAULT_CODES[pair.cnaps_type]
-        default(
-            pair.business_type,
+        business_type, category = pair.default_codes
+        fill(
+            pair.setting("business_type"),
             business_type,
-            unified_path[pair.business_type],
+            unified_path[pair.setting("business_type")],
             f"业务类型 (business type) is required: {business_type} assumed",
         )
-        lines = _lines(out, C + "RmtInf/Ustrd")
-        if not pair.category_line:
-            default(
+        lines = lines_at(out, C + "RmtInf/Ustrd")
+        if not pair.institution:
+            fill(
                 C + "Purp/Prtry",
                 category,
                 C + "Purp/Prtry",
@@ -1493,22 +1415,22 @@ def _defaults(
                 value=category,
                 target_path=dst(C + "RmtInf/Ustrd[1]"),
             )
-    default(
+    fill(
         C + "SttlmPrty",
         "NORM",
         unified_path[C + "SttlmPrty"],
         "业务优先级 (settlement priority): NORM (普通) assumed",
     )
-    for cnaps, unified_container in pair.containers:  # present in the unified message
-        if _value(unified, unified_container) is not None:
-            _ensure(out, cnaps)
+    for cnaps, unified_container in pair.setting("containers"):  # present in the unified message
+        if value_at(unified, unified_container) is not None:
+            ensure(out, cnaps)
     parties = ("Dbtr", "Cdtr")
-    if pair.bank_parties:
+    if pair.institution:
         for party in parties:
             holder = unified_path[f"{C}{party}/FinInstnId/Nm"].rsplit("/FinInstnId", 1)[0]
-            default(f"{C}{party}", {"FinInstnId": {}}, holder, "required by the schema")
+            fill(f"{C}{party}", {"FinInstnId": {}}, holder, "required by the schema")
         return
-    default(
+    fill(
         C + "ChrgBr",
         "DEBT",
         unified_path[C + "ChrgBr"],
@@ -1516,9 +1438,9 @@ def _defaults(
     )
     for agent, instructing in (("DbtrAgt", "InstgAgt"), ("CdtrAgt", "InstdAgt")):
         holder = unified_path[f"{C}{agent}/FinInstnId/Nm"].rsplit("/FinInstnId", 1)[0]
-        branch = _value(out, f"{C}{instructing}/BrnchId/Id")
+        branch = value_at(out, f"{C}{instructing}/BrnchId/Id")
         value = {"FinInstnId": {"ClrSysMmbId": {"MmbId": branch}} if branch else {}}
-        default(
+        fill(
             C + agent,
             value,
             holder,
@@ -1526,7 +1448,7 @@ def _defaults(
         )
     for party in parties:
         holder = unified_path[f"{C}{party}/Nm"].rsplit("/", 1)[0]
-        default(C + party, {}, holder, "required by the schema")
+        fill(C + party, {}, holder, "required by the schema")
 
 
 def _lost(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
@@ -1534,14 +1456,14 @@ def _lost(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
     after_values = flatten(after)
     after_lists: dict[str, list[str]] = defaultdict(list)
     for path, value in after_values.items():
-        match = _LIST_ITEM.match(path)
+        match = LIST_ITEM.match(path)
         if match is not None:
             after_lists[match.group(1)].append(value)
     lost: dict[str, str] = {}
     for path, value in flatten(before).items():
         if after_values.get(path) == value:
             continue
-        match = _LIST_ITEM.match(path)
+        match = LIST_ITEM.match(path)
         if match is not None and value in after_lists.get(match.group(1), ()):
             continue
         lost[path] = value
@@ -1552,7 +1474,7 @@ def _loss_reason(pair: Pair, path: str) -> str:
     for pattern, reason in LOSS_REASONS:
         if pattern.search(path):
             return reason
-    return f"not part of the {pair.cnaps_type} usage: CNAPS2 cannot carry it"
+    return f"not part of the {pair.cnaps} usage: CNAPS2 cannot carry it"
 
 
 _STRUCTURED = (
@@ -1586,18 +1508,18 @@ def _move_addresses(
             for path, value in lost.items()
             if path.startswith(base) and path[len(base) :] in _STRUCTURED
         }
-        lines = _lines(out, row.cnaps)
+        lines = lines_at(out, row.cnaps)
         if not parts or len(lines) >= MAX_ADDRESS_LINES:
             continue
         text, used = compose_address(parts, lines)
         if not text:
             continue
-        target = _shown(pair.cnaps_root, f"{row.cnaps}[{len(lines) + 1}]")
-        source = _shown(pair.unified_root, base.rstrip("/"))
+        target = shown(pair.cnaps_root, f"{row.cnaps}[{len(lines) + 1}]")
+        source = shown(pair.unified_root, base.rstrip("/"))
         put(out, row.cnaps, [*lines, ctx.fit(source, text, ADDRESS_LINE, target) or text])
         for key in used:
             ctx.lose(
-                _shown(pair.unified_root, base + key),
+                shown(pair.unified_root, base + key),
                 "moved",
                 "HVPS addresses are address lines: written into an address line",
                 value=parts[key],
@@ -1615,26 +1537,26 @@ def _move_to_remittance(
 ) -> None:
     """Identifiers without a CNAPS2 element become ``/H01/path:value`` lines (CIPS style)."""
     prefix = f"{pair.unified_tx}[1]/"
-    lines = _lines(out, C + "RmtInf/Ustrd")
+    lines = lines_at(out, C + "RmtInf/Ustrd")
     for pattern in MOVE_TO_REMITTANCE:
         for path, value in list(lost.items()):
             relative = path[len(prefix) :] if path.startswith(prefix) else None
             if relative is None or not pattern.search(relative):
                 continue
             if relative.endswith("/BICFI"):
-                member = _value(unified, path[: -len("BICFI")] + "ClrSysMmbId/MmbId")
+                member = value_at(unified, path[: -len("BICFI")] + "ClrSysMmbId/MmbId")
                 if isinstance(member, str) and BANK_CODE.fullmatch(member):
                     continue  # the bank code identifies the agent: the BIC is dropped
-            line = MOVED_LINE.format(path=relative, value=value)
+            line = spill_item(relative, value)
             if len(line) > REMITTANCE_LINE:
                 continue
             lines.append(line)
             ctx.lose(
-                _shown(pair.unified_root, path),
+                shown(pair.unified_root, path),
                 "moved",
-                "no CNAPS2 element: written as a /H01/ remittance line (path:value)",
+                f"no CNAPS2 element: written as a {SPILL_TAG} remittance line (path:value)",
                 value=value,
-                target_path=_shown(pair.cnaps_root, f"{C}RmtInf/Ustrd[{len(lines)}]"),
+                target_path=shown(pair.cnaps_root, f"{C}RmtInf/Ustrd[{len(lines)}]"),
             )
             del lost[path]
     put(out, C + "RmtInf/Ustrd", lines)
@@ -1652,21 +1574,15 @@ def _register(pair: Pair) -> None:
     def to_cnaps(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
         return _to_cnaps(pair, data, ctx)
 
-    mapping(pair.cnaps_type, pair.unified_type)(to_unified)
-    mapping(pair.unified_type, pair.cnaps_type)(to_cnaps)
+    mapping(pair.cnaps, pair.unified)(to_unified)
+    mapping(pair.unified, pair.cnaps)(to_cnaps)
 
 
 # credit transfers first: they are the default unified counterparts; returns (退汇, A105)
 # go to pacs.004 only when asked
-for _pair in (HVPS_111, HVPS_112, RETURN_111, RETURN_112):
-    _register(_pair)
-
-
-def mapping_table(pair: Pair) -> list[tuple[str, str, str]]:
-    """The field mapping of ``pair`` as (CNAPS2 path, unified path, rule) rows, for documents."""
-    rules = RULES["return"] if pair.is_return else RULES.get(pair.cnaps_type, ())
-    rows = (*pair.rows, *RULES["agents"], *rules, *pair.fallbacks, *pair.generation)
-    return [(row.cnaps, row.unified, row.rule) for row in rows]
+for _each in PAIRS:
+    _register(_each)
+    describe_pair(_each)
 
 
 __all__ = [
@@ -1678,5 +1594,4 @@ __all__ = [
     "RETURN_112",
     "Pair",
     "Row",
-    "mapping_table",
 ]

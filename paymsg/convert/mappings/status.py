@@ -21,7 +21,7 @@ Both CNAPS2 answers name the *message* they answer (``OrgnlGrpHdr``), not a tran
 
 The NPC status ``PrcSts`` becomes an ISO status through :data:`STATUSES`; the original code, and
 every CNAPS2 field ISO has no element for, is carried in ``SplmtryData`` (``PlcAndNm`` CNAPS2,
-see :func:`paymsg.convert.core.carry`), so ``ccms.900 → pacs.002 → ccms.900`` is exact.
+see :func:`paymsg.convert.engine.carrier.carry`), so ``ccms.900 → pacs.002 → ccms.900`` is exact.
 
 ccms.900.001.02 → pacs.002.001.10 (``Doc`` = ``FIToFIPmtStsRpt``, ``G`` = ``OrgnlGrpInfAndSts[1]``,
 "carried" = ``Doc/SplmtryData[1]`` under the source path)::
@@ -101,20 +101,32 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from paymsg.convert.core import (
-    CarriedValue,
-    MappingContext,
-    beijing_time,
-    carry,
-    flatten,
-    get,
-    mapping,
-    put,
-    restore,
-    take,
-    take_carriers,
+from paymsg.convert.engine.carrier import CarriedValue, carry, take_carriers
+from paymsg.convert.engine.loss import MappingContext, default
+from paymsg.convert.engine.paths import flatten, get, put, take, value_at
+from paymsg.convert.engine.restore import restore
+from paymsg.convert.engine.table import (
+    BEIJING_TIME,
+    MEMBER,
+    CodeMap,
+    Computed,
+    MsgId,
+    Pair,
+    Row,
+    TextLines,
+    describe,
+    describe_pair,
+    pair_lines,
+    run_to_unified,
 )
-from paymsg.reference.cnaps2 import CNAPS_CLEARING_CODE, NPC, is_msg_id, new_msg_id
+from paymsg.convert.hub import mapping
+from paymsg.reference.cnaps2 import (
+    CNAPS_CLEARING_CODE,
+    NPC,
+    RETURN_INFO_LINE,
+    is_msg_id,
+    new_msg_id,
+)
 from paymsg.schema.catalog import catalog
 
 CCMS900 = "ccms.900.001.02"
@@ -251,69 +263,111 @@ REVERSE_STATUSES: tuple[ReverseStatus, ...] = (
 REVERSE: dict[str, ReverseStatus] = {row.iso: row for row in REVERSE_STATUSES}
 
 
+# --------------------------------------------------------------------------- tables
+
+#: a CNAPS2 value ISO has no element for: carried in ``Doc/SplmtryData`` (restored on the way back)
+CARRIED = Computed("carried in SplmtryData (CNAPS2 carrier); back to its place")
+#: PrcSts → the ISO status (also carried, so that the original code comes back)
+PROCESSING_STATUS = CodeMap(tuple((row.code, row.iso) for row in STATUSES))
+#: RjctInf (≤105) ⇄ StsRsnInf/AddtlInf lines of 105
+REJECT_LINES = TextLines(RETURN_INFO_LINE, RETURN_INFO_LINE)
+
+
+def _header_rows(root: str) -> tuple[Row, ...]:
+    """GroupHeader1 + OriginalGroupHeader1/OrgnlInstgPty, shared by ccms.900 and saps.604."""
+    hdr, agents = f"{root}/GrpHdr", f"{DOC}/GrpHdr"
+    return (
+        Row(f"{hdr}/MsgId", f"{agents}/MsgId", MsgId(), "报文标识号"),
+        Row(f"{hdr}/CreDtTm", f"{agents}/CreDtTm", BEIJING_TIME, "报文发送时间"),
+        Row(f"{hdr}/InstgPty/InstgDrctPty", f"{agents}/InstgAgt/FinInstnId/ClrSysMmbId", MEMBER,
+            "发起直接参与机构"),
+        Row(f"{hdr}/InstgPty/InstgPty", f"{agents}/InstgAgt/BrnchId/Id", note="发起参与机构"),
+        Row(f"{hdr}/InstdPty/InstdDrctPty", f"{agents}/InstdAgt/FinInstnId/ClrSysMmbId", MEMBER,
+            "接收直接参与机构"),
+        Row(f"{hdr}/InstdPty/InstdPty", f"{agents}/InstdAgt/BrnchId/Id", note="接收参与机构"),
+        Row(f"{hdr}/SysCd", f"{DOC}/SplmtryData", CARRIED, "系统编号"),
+        Row(f"{hdr}/Rmk", f"{DOC}/SplmtryData", CARRIED, "备注"),
+        Row(f"{root}/OrgnlGrpHdr/OrgnlInstgPty", f"{DOC}/SplmtryData", CARRIED, "原发起参与机构"),
+    )  # fmt: skip
+
+
+def _status_rows(at: str, level: str, status: str) -> tuple[Row, ...]:
+    """PrcSts / PrcCd / RjctInf at ``at`` as the ISO status and reason at ``level``."""
+    return (
+        Row(f"{at}/PrcSts", f"{level}/{status}", PROCESSING_STATUS, "处理状态 via STATUSES"),
+        Row(f"{at}/PrcCd", f"{level}/StsRsnInf[1]/Rsn/Prtry", note="处理码"),
+        Row(f"{at}/RjctInf", f"{level}/StsRsnInf[1]/AddtlInf", REJECT_LINES, "拒绝信息"),
+    )
+
+
+def _carried_rows(at: str, **names: str) -> tuple[Row, ...]:
+    """Rows of the elements below ``at`` that are carried (element name → what it is)."""
+    return tuple(
+        Row(f"{at}/{name}", f"{DOC}/SplmtryData", CARRIED, what) for name, what in names.items()
+    )
+
+
+#: ccms.900.001.02 ⇄ pacs.002.001.10: a group-level status
+CCMS900_ROWS: tuple[Row, ...] = (
+    *_header_rows("CmonConf"),
+    Row("CmonConf/OrgnlGrpHdr/OrgnlMsgId", f"{GRP}/OrgnlMsgId", note="原报文标识号"),
+    Row("CmonConf/OrgnlGrpHdr/OrgnlMT", f"{GRP}/OrgnlMsgNmId", note="原报文类型 (the CNAPS2 MT)"),
+    *_status_rows("CmonConf/CmonConfInf", GRP, "GrpSts"),
+    *_carried_rows("CmonConf/CmonConfInf", PtyId="参与机构", PtyPrcCd="参与机构处理码",
+                   PrcDt="处理日期", NetgRnd="轧差场次"),
+)  # fmt: skip
+#: saps.604.001.01 → pacs.002.001.10: a transaction-level status (only there does ISO have
+#: the settlement date)
+SAPS604_ROWS: tuple[Row, ...] = (
+    *_header_rows("SttlmRtrRct"),
+    Row("SttlmRtrRct/OrgnlGrpHdr/OrgnlMsgId", f"{TX}/OrgnlGrpInf/OrgnlMsgId", note="原报文标识号"),
+    Row("SttlmRtrRct/OrgnlGrpHdr/OrgnlMT", f"{TX}/OrgnlGrpInf/OrgnlMsgNmId", note="原报文类型"),
+    *_status_rows("SttlmRtrRct/NPCPrcInf", TX, "TxSts"),
+    Row("SttlmRtrRct/NPCPrcInf/SttlmDt", f"{TX}/FctvIntrBkSttlmDt/Dt", note="清算日期"),
+    *_carried_rows("SttlmRtrRct/NPCPrcInf", NetgDt="轧差日期", NetgRnd="轧差场次",
+                   RcvTm="接收时间", TrnsmtTm="转发时间"),
+    Row("SttlmRtrRct/AcctInf/Bal", f"{DOC}/SplmtryData", CARRIED,
+        "清算账户余额 (pacs.002 has no balance element)"),
+)  # fmt: skip
+#: what pacs.002.001.10 → ccms.900.001.02 does besides the rows (read the other way)
+REVERSE_HOOKS: tuple[Row, ...] = (
+    Row("CmonConf/GrpHdr/MsgId", f"{DOC}/GrpHdr/MsgId", Computed(
+        "not a CNAPS2 MsgId and not from CNAPS2: a new one from the creation date (defaulted)")),
+    Row("CmonConf/GrpHdr/InstgPty, InstdPty", f"{DOC}/GrpHdr/InstgAgt, InstdAgt", Computed(
+        "only a ClrSysMmbId with ClrSysId CNAPS; missing: option sender/receiver, the carried "
+        "OrgnlInstgPty, the NPC 0000 (defaulted)")),
+    Row("CmonConf/OrgnlGrpHdr/OrgnlMsgId, OrgnlMT", f"{GRP}/…, else {TX}/OrgnlGrpInf/…", Computed(
+        "the group's original message, else the first transaction's (moved)")),
+    Row("CmonConf/CmonConfInf/PrcSts", f"{GRP}/GrpSts or {TX}/TxSts", Computed(
+        "the carried original when it maps to the same ISO status, else REVERSE_STATUSES, "
+        "else PR00 (defaulted)")),
+    Row("CmonConf/CmonConfInf/PrcCd", "…/StsRsnInf[1]/Rsn/Prtry", Computed("≤ 8 characters")),
+    Row("CmonConf/CmonConfInf/PrcDt", f"{TX}/FctvIntrBkSttlmDt/Dt", Computed(
+        "a transaction-level settlement date, when none is carried (moved)")),
+    Row("CmonConf/GrpHdr/SysCd", f"{GRP}/OrgnlMsgNmId", Computed(
+        "not carried: the system of the original message type, else CCMS (defaulted)")),
+    Row("—", "everything else", Computed("dropped, one loss entry per field, with the reason")),
+)  # fmt: skip
+
+
+CCMS900_PAIR = Pair.of(CCMS900, PACS002, CCMS900_ROWS, hooks=REVERSE_HOOKS)
+SAPS604_PAIR = Pair.of(SAPS604, PACS002, SAPS604_ROWS)
+describe_pair(CCMS900_PAIR)
+describe(SAPS604, PACS002, lambda: pair_lines(SAPS604_PAIR, True))
+
+
 # --------------------------------------------------------------------------- CNAPS2 → unified
 
 
-def _agent(direct: str | None, party: str | None) -> dict[str, Any] | None:
-    """A CNAPS2 participant pair as an ISO agent (direct participant = CNAPS member id)."""
-    if direct is None:
-        return None
-    agent: dict[str, Any] = {
-        "FinInstnId": {"ClrSysMmbId": {"ClrSysId": {"Cd": CNAPS}, "MmbId": direct}}
-    }
-    if party is not None:
-        agent["BrnchId"] = {"Id": party}
-    return agent
-
-
-def _keep(src: dict[str, Any], kept: dict[str, str], path: str) -> None:
-    """Move the value at ``path`` (if any) into the carried values."""
-    value = take(src, path)
-    if value is not None:
-        kept[path] = str(value)
-
-
-def _header_to_iso(
-    src: dict[str, Any], root: str, out: dict[str, Any], kept: dict[str, str]
-) -> None:
-    """GroupHeader1 + OriginalGroupHeader1/OrgnlInstgPty, shared by ccms.900 and saps.604."""
-    hdr = f"{root}/GrpHdr"
-    put(out, f"{DOC}/GrpHdr/MsgId", take(src, f"{hdr}/MsgId"))
-    put(out, f"{DOC}/GrpHdr/CreDtTm", take(src, f"{hdr}/CreDtTm"))
-    put(
-        out,
-        f"{DOC}/GrpHdr/InstgAgt",
-        _agent(take(src, f"{hdr}/InstgPty/InstgDrctPty"), take(src, f"{hdr}/InstgPty/InstgPty")),
-    )
-    put(
-        out,
-        f"{DOC}/GrpHdr/InstdAgt",
-        _agent(take(src, f"{hdr}/InstdPty/InstdDrctPty"), take(src, f"{hdr}/InstdPty/InstdPty")),
-    )
-    _keep(src, kept, f"{hdr}/SysCd")
-    _keep(src, kept, f"{hdr}/Rmk")
-    _keep(src, kept, f"{root}/OrgnlGrpHdr/OrgnlInstgPty")
-
-
-def _status_to_iso(
-    src: dict[str, Any], at: str, level: str, field: str, out: dict[str, Any], kept: dict[str, str]
-) -> None:
-    """PrcSts / PrcCd / RjctInf at ``at`` as the ISO status and reason at ``level``."""
-    code = take(src, f"{at}/PrcSts")
-    if code is not None:
-        kept[f"{at}/PrcSts"] = code
-        row = BY_CODE.get(code)
-        put(out, f"{level}/{field}", row.iso if row else None)
-    put(out, f"{level}/StsRsnInf[1]/Rsn/Prtry", take(src, f"{at}/PrcCd"))
-    reject = take(src, f"{at}/RjctInf")
-    put(out, f"{level}/StsRsnInf[1]/AddtlInf", [reject] if reject is not None else None)
-
-
-def _finish_to_iso(
-    src: dict[str, Any], out: dict[str, Any], kept: dict[str, str], ctx: MappingContext
-) -> dict[str, Any]:
+def _to_unified(data: dict[str, Any], ctx: MappingContext, rows: tuple[Row, ...]) -> dict[str, Any]:
+    """Run the rows; the carried values (and the original PrcSts) go to ``Doc/SplmtryData``."""
+    carried = [r.cnaps for r in rows if r.policy is CARRIED or r.policy is PROCESSING_STATUS]
+    kept = {path: str(value) for path in carried if (value := value_at(data, path)) is not None}
+    out, left = run_to_unified(data, rows)
+    for path in carried:
+        take(left, path)
     put(out, f"{DOC}/SplmtryData", [carry(kept, ctx.source.id)] if kept else None)
-    for path, value in flatten(src).items():  # nothing is expected here: every field is mapped
+    for path, value in flatten(left).items():  # nothing is expected here: every field is mapped
         ctx.lose(_at(path), "dropped", "no mapping for this field", value=value)
     return out
 
@@ -321,33 +375,13 @@ def _finish_to_iso(
 @mapping(CCMS900, PACS002)
 def ccms900_to_pacs002(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
     """通用处理确认 → group-level status report (see the module table)."""
-    src = copy.deepcopy(data)
-    out: dict[str, Any] = {}
-    kept: dict[str, str] = {}
-    _header_to_iso(src, "CmonConf", out, kept)
-    put(out, f"{GRP}/OrgnlMsgId", take(src, "CmonConf/OrgnlGrpHdr/OrgnlMsgId"))
-    put(out, f"{GRP}/OrgnlMsgNmId", take(src, "CmonConf/OrgnlGrpHdr/OrgnlMT"))
-    _status_to_iso(src, "CmonConf/CmonConfInf", GRP, "GrpSts", out, kept)
-    for name in ("PtyId", "PtyPrcCd", "PrcDt", "NetgRnd"):
-        _keep(src, kept, f"CmonConf/CmonConfInf/{name}")
-    return _finish_to_iso(src, out, kept, ctx)
+    return _to_unified(data, ctx, CCMS900_ROWS)
 
 
 @mapping(SAPS604, PACS002)
 def saps604_to_pacs002(data: dict[str, Any], ctx: MappingContext) -> dict[str, Any]:
     """清算回执 → transaction-level status report (see the module table)."""
-    src = copy.deepcopy(data)
-    out: dict[str, Any] = {}
-    kept: dict[str, str] = {}
-    _header_to_iso(src, "SttlmRtrRct", out, kept)
-    put(out, f"{TX}/OrgnlGrpInf/OrgnlMsgId", take(src, "SttlmRtrRct/OrgnlGrpHdr/OrgnlMsgId"))
-    put(out, f"{TX}/OrgnlGrpInf/OrgnlMsgNmId", take(src, "SttlmRtrRct/OrgnlGrpHdr/OrgnlMT"))
-    _status_to_iso(src, "SttlmRtrRct/NPCPrcInf", TX, "TxSts", out, kept)
-    put(out, f"{TX}/FctvIntrBkSttlmDt/Dt", take(src, "SttlmRtrRct/NPCPrcInf/SttlmDt"))
-    for name in ("NetgDt", "NetgRnd", "RcvTm", "TrnsmtTm"):
-        _keep(src, kept, f"SttlmRtrRct/NPCPrcInf/{name}")
-    _keep(src, kept, "SttlmRtrRct/AcctInf/Bal")
-    return _finish_to_iso(src, out, kept, ctx)
+    return _to_unified(data, ctx, SAPS604_ROWS)
 
 
 # --------------------------------------------------------------------------- unified → CNAPS2
@@ -475,7 +509,7 @@ def _cnaps_datetime(
     (unless the report came from CNAPS2: then it is what CNAPS2 had)."""
     if value is None or from_cnaps:
         return value
-    result: str = beijing_time(value, ctx, path, _at("CmonConf/GrpHdr/CreDtTm"))
+    result: str = BEIJING_TIME.to_cnaps(value, ctx, path, _at("CmonConf/GrpHdr/CreDtTm"))
     return result
 
 
@@ -517,8 +551,11 @@ def _level(src: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def _default(ctx: MappingContext, target: str, value: str, reason: str, source: str) -> str:
     """``value`` for the ccms.900 field ``target`` (a path of the message data), recorded."""
-    ctx.lose(source, "defaulted", f"{reason}; {value} written", value=None, target_path=_at(target))
-    return value
+    reason = f"{reason}; {value} written"
+    written: str = default(
+        ctx, value, source=source, target=_at(target), reason=reason, shown_as=None
+    )
+    return written
 
 
 def _prc_sts(

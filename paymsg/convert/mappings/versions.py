@@ -23,7 +23,7 @@ head.001.001.04 ⇄ .02.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +34,11 @@ from lxml import etree
 
 from paymsg.codec.json.engine import from_data
 from paymsg.codec.xml.binding import compiled_schema
-from paymsg.convert.core import PATH_STEP, MappingContext, get, mapping, model_var, put
+from paymsg.convert.engine.loss import MappingContext, default
+from paymsg.convert.engine.paths import PATH_STEP, get, nodes, put, scalars
+from paymsg.convert.engine.restore import max_length, model_var
+from paymsg.convert.engine.table import COPY, REWRITE, TableLine, describe
+from paymsg.convert.hub import mapping
 from paymsg.errors import ConversionError, PaymsgError
 from paymsg.schema.catalog import MessageType
 
@@ -180,30 +184,6 @@ TABLES: tuple[VersionTable, ...] = (
 # --------------------------------------------------------------------------- the engine
 
 
-def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Every scalar under ``data`` by indexed path, keeping its JSON type."""
-    out: dict[str, Any] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            here = f"{prefix}/{key}" if prefix else key
-            if isinstance(value, list):
-                for index, item in enumerate(value, start=1):
-                    out.update(_leaves(item, f"{here}[{index}]"))
-            else:
-                out.update(_leaves(value, here))
-    elif data is not None:
-        out[prefix] = data
-    return out
-
-
-def _max_length(cls: type, name: str) -> int | None:
-    for f in dataclasses.fields(cls):
-        if f.metadata.get("name", f.name) == name:
-            value = f.metadata.get("max_length")
-            return value if isinstance(value, int) else None
-    return None
-
-
 @dataclass
 class _Placed:
     path: str | None
@@ -261,7 +241,7 @@ def _fit_value(parent: type, name: str, var: Any, path: str, value: Any) -> _Pla
                 )
         if kind is bool and isinstance(value, str):
             value = value == "true"
-    limit = _max_length(parent, name) if not (var.is_attribute or var.is_text) else None
+    limit = max_length(parent, name) if not (var.is_attribute or var.is_text) else None
     if limit is not None and isinstance(value, str) and len(value) > limit:
         return _Placed(
             path,
@@ -293,7 +273,7 @@ def convert_version(
     target_root = ctx.target.root
     root_class = ctx.target.root_class
     out: dict[str, Any] = {}
-    for path, value in _leaves(data).items():
+    for path, value in scalars(data).items():
         new = path
         for pattern, replacement in table.rewrites:
             new = re.sub(pattern, replacement, new, count=1)
@@ -317,8 +297,8 @@ def convert_version(
                 source_path, "truncated", placed.problem or "", value=value, target_path=target_path
             )
         put(out, placed.path, placed.value)
-    for default in table.defaults:
-        _apply_default(out, default, ctx)
+    for rule in table.defaults:
+        _apply_default(out, rule, ctx)
     try:
         document = from_data(root_class, out, f"/{target_root}")
     except PaymsgError as exc:
@@ -335,35 +315,23 @@ def convert_version(
     return out
 
 
-def _nodes(data: Any, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
-    """Every dict under ``data`` with its indexed path."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    if isinstance(data, dict):
-        out.append((prefix, data))
-        for key, value in data.items():
-            here = f"{prefix}/{key}" if prefix else key
-            items = value if isinstance(value, list) else [value]
-            for index, item in enumerate(items, start=1):
-                out += _nodes(item, f"{here}[{index}]" if isinstance(value, list) else here)
-    return out
-
-
-def _apply_default(out: dict[str, Any], default: Default, ctx: MappingContext) -> None:
-    pattern = re.compile(default.parent)
-    for path, node in _nodes(out):
-        if not pattern.search(path) or node.get(default.name) is not None:
+def _apply_default(out: dict[str, Any], rule: Default, ctx: MappingContext) -> None:
+    pattern = re.compile(rule.parent)
+    for path, node in nodes(out):
+        if not pattern.search(path) or node.get(rule.name) is not None:
             continue
-        source = default.source
+        source = rule.source
         value = get(out, source.lstrip("/")) if source.startswith("/") else node.get(source)
         if value is None:
             continue
-        node[default.name] = value
-        ctx.lose(
-            _abs(ctx.source.root, source.lstrip("/")),
-            "defaulted",
-            default.reason,
-            value=value,
-            target_path=_abs(ctx.target.root, f"{path}/{default.name}"),
+        node[rule.name] = value
+        default(
+            ctx,
+            value,
+            source=_abs(ctx.source.root, source.lstrip("/")),
+            target=_abs(ctx.target.root, f"{path}/{rule.name}"),
+            reason=rule.reason,
+            shown_as=value,
         )
 
 
@@ -375,5 +343,29 @@ def _register(table: VersionTable) -> Callable[[dict[str, Any], MappingContext],
     return mapping(table.source, table.target)(run)
 
 
+def table_lines(table: VersionTable) -> list[TableLine]:
+    """The table of a version pair as ``--mapping-table`` shows it: the path rewrites in
+    order, the defaults, and the rule for every other path."""
+    lines: list[TableLine] = [
+        (pattern, replacement, REWRITE.name, REWRITE.note)
+        for pattern, replacement in table.rewrites
+    ]
+    lines += [
+        (rule.source, f"{rule.parent} / {rule.name}", "default", rule.reason)
+        for rule in table.defaults
+    ]
+    lines.append(
+        (
+            "every other path",
+            "the same path",
+            COPY.name,
+            "checked against the target version: dropped (no element, code not in the code "
+            "list, a second item of a single element) or truncated (too long), with the loss",
+        )
+    )
+    return lines
+
+
 for _table in TABLES:
     _register(_table)
+    describe(_table.source, _table.target, functools.partial(table_lines, _table))
