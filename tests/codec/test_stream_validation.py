@@ -18,6 +18,7 @@ from lxml import etree
 import paymsg
 from benchmarks.messages import beps121, camt053
 from paymsg.codec.stream import reader as stream
+from paymsg.schema import layout_of, streamable_layouts
 from tests.conftest import EXAMPLES, peak_rss_kib
 
 #: rules whose streamed form is documented to differ (statement balances need every entry)
@@ -171,7 +172,7 @@ def _streamable_examples() -> list[Path]:
     for path in sorted(EXAMPLES.rglob("*")):
         if path.suffix not in (".xml", ".txt") or "keys" in path.parts:
             continue
-        if paymsg.detect(path).type in stream.LAYOUTS:
+        if paymsg.detect(path).type in streamable_layouts():
             found.append(path)
     return found
 
@@ -181,7 +182,7 @@ def test_every_streamable_example_reports_as_a_whole(path: Path) -> None:
     """Bare documents, CNAPS2 text and documents inside any ISO wrapper (with an AppHdr)."""
     raw = path.read_bytes()
     _compare(raw)
-    if stream.LAYOUTS[paymsg.detect(path).type].count is not None:  # a stated count
+    if layout_of(paymsg.detect(path).type).count is not None:  # a stated count
         assert _compare(re.sub(rb"(<(?:\w+:)?NbOfTxs>)", rb"\g<1>9", raw, count=1))
 
 
