@@ -37,6 +37,8 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from paymsg.errors import InputError, JournalError
 from paymsg.journal import Journal
@@ -121,6 +123,34 @@ def journal_class(config: ReconcileConfig, cols: Any = entries.c) -> sa.ColumnEl
     return sa.case(*whens, else_=sa.null())
 
 
+class NotIndexed(FunctionElement[Any]):
+    """A column's value in a form SQLite cannot look up in an index (``+column``; the
+    value and its comparisons are unchanged); as is on other databases.
+
+    SQLite plans without statistics: it prefers the index that matches the most columns
+    with ``=``, so ``work_date = ? AND system = ? AND direction = ? AND mt = ?`` in a join
+    with the NPC's items sends each item through the whole day in the reconciliation
+    index instead of the one-row lookup in the ``(msg_id, mt)`` index. PostgreSQL has
+    statistics and needs no such help."""
+
+    name = "not_indexed"
+    inherit_cache = True
+
+    def __init__(self, column: sa.ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(NotIndexed)
+def _not_indexed(element: NotIndexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(NotIndexed, "sqlite")
+def _not_indexed_sqlite(element: NotIndexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
 class _Day:
     """The journal side of one run: which entries count (work date, system, types, the
     cut-off) and the per-entry expressions the comparisons key on."""
@@ -134,6 +164,12 @@ class _Day:
             e.system == system,
             e.mt.not_in(config.excluded_mts),
             e.created_at <= as_of,
+        )
+        #: the same, for a join that must go through another index (see NotIndexed)
+        self.where_not_indexed: tuple[sa.ColumnElement[bool], ...] = (
+            NotIndexed(e.work_date) == day,
+            NotIndexed(e.system) == system,
+            *self.where[2:],
         )
         self.kind = sa.case((e.amount.is_(None), "info"), else_="payment")
         self.netting = netting
@@ -559,6 +595,11 @@ def _compare_items(
             for x in day.items
         ),
     )
+    if conn.dialect.name == "postgresql":
+        # statistics for the rows just loaded (autovacuum cannot see an open transaction):
+        # without them the planner takes the items for a few rows and checks "not listed"
+        # by scanning them once per journal entry
+        conn.exec_driver_sql(f"ANALYZE {items.name}")
     scope_rows = [
         {
             "run_id": run_id,
@@ -575,30 +616,29 @@ def _compare_items(
     found: dict[str, dict[str, Any]] = {}
     i = items.c
     # each NPC item with the day's journal entries of the same (direction, MsgId, MT):
-    # one lookup in the journal's (msg_id, mt) index per item (the day's conditions are
-    # applied inside the aggregates, so that index is the only one the join can use);
-    # only the items that differ come back
+    # one lookup in the journal's (msg_id, mt) index per item; only the items that differ
+    # come back
     e = entries.c
-    joined = sa.and_(e.msg_id == i.orig_msg_id, e.mt == i.orig_mt, e.direction == i.direction)
-    today = sa.and_(*jd.where)
-
-    def of_day(value: Any) -> Any:
-        return sa.case((today, value), else_=None)
-
+    joined = sa.and_(
+        e.msg_id == i.orig_msg_id,
+        e.mt == i.orig_mt,
+        e.direction == i.direction,
+        *jd.where_not_indexed,
+    )
     cls = journal_class(config)
-    n = sa.func.count(of_day(e.id))
-    amin, amax = sa.func.min(of_day(e.amount)), sa.func.max(of_day(e.amount))
-    cmin, cmax = sa.func.min(of_day(cls)), sa.func.max(of_day(cls))
+    n = sa.func.count(e.id)
+    amin, amax = sa.func.min(e.amount), sa.func.max(e.amount)
+    cmin, cmax = sa.func.min(cls), sa.func.max(cls)
     query = (
         sa.select(
             *items.c,
             n.label("n"),
-            sa.func.min(of_day(e.id)).label("entry_id"),
+            sa.func.min(e.id).label("entry_id"),
             amin.label("amin"),
             amax.label("amax"),
             cmin.label("cmin"),
             cmax.label("cmax"),
-            sa.func.min(of_day(e.status)).label("status"),
+            sa.func.min(e.status).label("status"),
         )
         .select_from(items.outerjoin(entries, joined))
         .where(i.run_id == run_id)
