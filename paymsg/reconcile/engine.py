@@ -3,16 +3,25 @@
 One run, in the journal's database:
 
 1. The NPC's cells, detail items and detail scopes are bulk-inserted into
-   reconciliation's tables (``executemany``), tagged with the run id.
-2. **Cells**: the journal is aggregated by the cell key (``GROUP BY``) and put beside
-   the NPC's cells with ``UNION ALL`` + ``GROUP BY``; a cell differs when a count or a
-   sum differs on either side (sent / received).
-3. **Messages** (only where the NPC gave details): the NPC's items are joined with the
-   journal on (direction, MsgId, MT); the query returns only the rows that differ
-   (missing here, amount or status differs, more than one journal entry), and the
-   journal entries of the detailed groups that the NPC does not list (missing at the
-   NPC). A differing cell without details becomes one cell-level break.
-4. **Breaks** are kept in ``reconcile_breaks`` (see :func:`settle_breaks`).
+   reconciliation's tables (the driver's ``executemany`` on tuples), tagged with the run
+   id.
+2. The day's journal entries are aggregated once (``GROUP BY`` direction, MT, 业务类型,
+   status, PrcSts, payment or information, netting date and round) into a small
+   temporary table of groups, each with its status class, count and exact sum.
+3. **Cells**: the groups are summed by the cell key and put beside the NPC's cells with
+   ``UNION ALL`` + ``GROUP BY``; a cell differs when a count or a sum differs on either
+   side (sent / received).
+4. **Messages** (only where the NPC gave details): the NPC's items are joined with the
+   journal on (direction, MsgId, MT) through the journal's ``(msg_id, mt)`` index; the
+   query returns only the rows that differ (missing here, amount or status differs, more
+   than one journal entry). The journal entries of the detailed groups that the NPC does
+   not list (missing at the NPC) are found by joining the scopes with the groups and the
+   groups with their entries through the journal's reconciliation index. A differing
+   cell without details becomes one cell-level break.
+5. **Breaks** are kept in ``reconcile_breaks`` (see :func:`settle_breaks`).
+
+Nothing in a run holds the day's entries in memory or copies them: every journal row is
+read by the database, in an index order, and only differing rows come back to Python.
 
 The journal side has a fixed cut-off (``journal_as_of``: rows created up to then), and
 the NPC side's is its answer's CreDtTm; both are recorded with the run.
@@ -22,16 +31,20 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from paymsg.errors import InputError, JournalError
 from paymsg.journal import Journal
 from paymsg.journal.tables import entries
 from paymsg.reconcile import store
+from paymsg.reconcile.bulk import fen, insert_tuples
 from paymsg.reconcile.config import ReconcileConfig
 from paymsg.reconcile.npc import NpcDay
 from paymsg.reconcile.records import Break, CellResult, RunResult
@@ -47,6 +60,23 @@ __all__ = [
 
 ZERO = Decimal("0.00")
 OPEN = ("new", "persisting")
+#: the NPC items' columns, in the order :func:`_compare_items` loads them
+ITEM_COLUMNS = (
+    "run_id",
+    "direction",
+    "orig_msg_id",
+    "orig_mt",
+    "orig_sender",
+    "mt",
+    "tx_type",
+    "prc_sts",
+    "cls",
+    "netting_date",
+    "netting_round",
+    "dc",
+    "amount",
+    "count",
+)
 #: key field → column name in the journal view and in reconciliation's tables
 FIELDS = {
     "mt": "mt",
@@ -61,113 +91,191 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def journal_class(config: ReconcileConfig) -> sa.ColumnElement[Any]:
+def journal_class(config: ReconcileConfig, cols: Any = entries.c) -> sa.ColumnElement[Any]:
     """SQL expression: the status class of a journal entry (NULL: left out).
 
     An inbound entry carrying the NPC's own PrcSts takes that code's class (an unknown
-    code is its own class); otherwise the (direction, status) table decides.
+    code is its own class); otherwise the (direction, status) table decides. ``cols``:
+    where ``direction``, ``status`` and ``prc_sts`` come from (the journal's entries, or
+    the day's groups of them).
     """
-    e = entries.c
     npc = sa.case(
-        *[(e.prc_sts == code, sa.literal(cls)) for code, cls in sorted(config.npc_classes.items())],
-        else_=e.prc_sts,
+        *[
+            (cols.prc_sts == code, sa.literal(cls))
+            for code, cls in sorted(config.npc_classes.items())
+        ],
+        else_=cols.prc_sts,
     )
     whens: list[tuple[Any, Any]] = [
-        (sa.and_(e.direction == "in", e.prc_sts.is_not(None), e.status != "unreadable"), npc)
+        (
+            sa.and_(cols.direction == "in", cols.prc_sts.is_not(None), cols.status != "unreadable"),
+            npc,
+        )
     ]
     for direction, table in sorted(config.journal_classes.items()):
         for status, cls in sorted(table.items()):
             whens.append(
                 (
-                    sa.and_(e.direction == direction, e.status == status),
+                    sa.and_(cols.direction == direction, cols.status == status),
                     sa.literal(cls) if cls is not None else sa.null(),
                 )
             )
     return sa.case(*whens, else_=sa.null())
 
 
-def _journal_view(
-    system: str, day: date, as_of: datetime, config: ReconcileConfig, *, netting: bool
-) -> sa.Subquery:
-    e = entries.c
-    if netting:  # BEPS: the round a package was netted in comes from the NPC's answer
-        reply = entries.alias("reply")
-        nd: Any = sa.func.coalesce(
-            sa.cast(e.netting_date, sa.String),
-            sa.select(sa.cast(sa.func.max(reply.c.netting_date), sa.String))
-            .where(reply.c.orig_msg_id == e.msg_id, reply.c.orig_mt == e.mt)
-            .scalar_subquery(),
-            "",
-        )
-        nr: Any = sa.func.coalesce(
-            e.netting_round,
-            sa.select(sa.func.max(reply.c.netting_round))
-            .where(reply.c.orig_msg_id == e.msg_id, reply.c.orig_mt == e.mt)
-            .scalar_subquery(),
-            "",
-        )
-    else:
-        nd = nr = sa.literal("")
-    return (
-        sa.select(
-            e.id,
-            e.direction,
-            e.mt,
-            sa.func.coalesce(e.tx_type, "").label("tx_type"),
-            journal_class(config).label("cls"),
-            nd.label("netting_date"),
-            nr.label("netting_round"),
-            e.msg_id,
-            e.amount,
-            e.nb_of_txs,
-            e.status,
-            e.copies,
-            sa.case((e.amount.is_(None), "info"), else_="payment").label("kind"),
-        )
-        .where(
+class NotIndexed(FunctionElement[Any]):
+    """A column's value in a form SQLite cannot look up in an index (``+column``; the
+    value and its comparisons are unchanged); as is on other databases.
+
+    SQLite plans without statistics: it prefers the index that matches the most columns
+    with ``=``, so ``work_date = ? AND system = ? AND direction = ? AND mt = ?`` in a join
+    with the NPC's items sends each item through the whole day in the reconciliation
+    index instead of the one-row lookup in the ``(msg_id, mt)`` index. PostgreSQL has
+    statistics and needs no such help."""
+
+    name = "not_indexed"
+    inherit_cache = True
+
+    def __init__(self, column: sa.ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(NotIndexed)
+def _not_indexed(element: NotIndexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(NotIndexed, "sqlite")
+def _not_indexed_sqlite(element: NotIndexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
+class _Day:
+    """The journal side of one run: which entries count (work date, system, types, the
+    cut-off) and the per-entry expressions the comparisons key on."""
+
+    def __init__(
+        self, system: str, day: date, as_of: datetime, config: ReconcileConfig, *, netting: bool
+    ) -> None:
+        e = entries.c
+        self.where: tuple[sa.ColumnElement[bool], ...] = (
             e.work_date == day,
             e.system == system,
             e.mt.not_in(config.excluded_mts),
             e.created_at <= as_of,
         )
-        .subquery("jv")
-    )
+        #: the same, for a join that must go through another index (see NotIndexed)
+        self.where_not_indexed: tuple[sa.ColumnElement[bool], ...] = (
+            NotIndexed(e.work_date) == day,
+            NotIndexed(e.system) == system,
+            *self.where[2:],
+        )
+        self.kind = sa.case((e.amount.is_(None), "info"), else_="payment")
+        self.netting = netting
+        if netting:  # BEPS: the round a package was netted in comes from the NPC's answer
+            reply = entries.alias("reply")
+            self.nd: Any = sa.func.coalesce(
+                sa.cast(e.netting_date, sa.String),
+                sa.select(sa.cast(sa.func.max(reply.c.netting_date), sa.String))
+                .where(reply.c.orig_msg_id == e.msg_id, reply.c.orig_mt == e.mt)
+                .scalar_subquery(),
+                "",
+            )
+            self.nr: Any = sa.func.coalesce(
+                e.netting_round,
+                sa.select(sa.func.max(reply.c.netting_round))
+                .where(reply.c.orig_msg_id == e.msg_id, reply.c.orig_mt == e.mt)
+                .scalar_subquery(),
+                "",
+            )
+        else:
+            self.nd = self.nr = sa.literal("")
 
 
-def _materialize(conn: sa.Connection, view: sa.Subquery) -> sa.Table:
-    """The day's journal rows, computed once into an indexed temporary table: every later
-    comparison is an index lookup or one scan of it, never a join against the whole
-    journal."""
+def _groups(conn: sa.Connection, jd: _Day, config: ReconcileConfig) -> sa.Table:
+    """The day's journal entries aggregated once (``GROUP BY``) by everything a comparison
+    keys on — direction, MT, 业务类型, journal status, PrcSts, payment or information, and
+    for BEPS the netting date and round — into a small temporary table (hundreds of rows
+    for a day of a million entries), with each group's status class, count, sum and how
+    many of its entries came more than once. The cells are summed from it; the message
+    comparison uses it to find the entries of the detailed groups through the journal's
+    reconciliation index."""
     table = sa.Table(
-        "rec_journal_day",
+        "rec_journal_groups",
         sa.MetaData(),
-        sa.Column("id", sa.BigInteger, primary_key=True),
         sa.Column("direction", sa.String),
         sa.Column("mt", sa.String),
-        sa.Column("tx_type", sa.String),
-        sa.Column("cls", sa.String),
+        sa.Column("tx_type", sa.String),  # as the journal has it: NULL stays NULL
+        sa.Column("status", sa.String),
+        sa.Column("prc_sts", sa.String),
+        sa.Column("kind", sa.String),
         sa.Column("netting_date", sa.String),
         sa.Column("netting_round", sa.String),
-        sa.Column("msg_id", sa.String),
+        sa.Column("cls", sa.String),
+        sa.Column("n", sa.BigInteger),
         sa.Column("amount", entries.c.amount.type),
-        sa.Column("nb_of_txs", sa.Integer),
-        sa.Column("status", sa.String),
-        sa.Column("copies", sa.Integer),
-        sa.Column("kind", sa.String),
+        sa.Column("copied", sa.BigInteger),
         prefixes=["TEMPORARY"],
     )
     table.drop(conn, checkfirst=True)
     table.create(conn)
+    e = entries.c
+    keys = (
+        e.direction,
+        e.mt,
+        e.tx_type,
+        e.status,
+        e.prc_sts,
+        jd.kind.label("kind"),
+        jd.nd.label("netting_date"),
+        jd.nr.label("netting_round"),
+    )
+    raw = (
+        sa.select(
+            *keys,
+            sa.func.count().label("n"),
+            sa.func.sum(e.amount).label("amount"),
+            sa.func.sum(sa.case((e.copies > 1, 1), else_=0)).label("copied"),
+        )
+        .where(*jd.where)
+        .group_by(*keys)
+        .subquery("raw")
+    )
+    names = [c.name for c in table.c if c.name != "cls"]
     conn.execute(
         sa.insert(table).from_select(
-            [c.name for c in table.c], sa.select(*[view.c[c.name] for c in table.c])
+            [*names, "cls"],
+            sa.select(*[raw.c[n] for n in names], journal_class(config, raw.c)),
         )
     )
-    sa.Index("ix_rec_journal_day_msg", table.c.msg_id, table.c.mt, table.c.direction).create(conn)
-    sa.Index(
-        "ix_rec_journal_day_cell", table.c.direction, table.c.mt, table.c.tx_type, table.c.cls
-    ).create(conn)
     return table
+
+
+def _members(jd: _Day, group: Any) -> list[sa.ColumnElement[bool]]:
+    """Conditions: the journal entries of the day that make up one group (a row of the
+    groups table). Every column of the reconciliation index (work date, system, direction,
+    MT, 业务类型, status) is compared with a value, so the database walks that index and
+    reads only the group's entries; a NULL compares as ``IS NULL``."""
+    e = entries.c
+    on: list[sa.ColumnElement[bool]] = [
+        *jd.where,
+        e.direction == group.direction,
+        e.mt == group.mt,
+        e.tx_type.is_(None) if group.tx_type is None else e.tx_type == group.tx_type,
+        e.status == group.status,
+        e.prc_sts.is_(None) if group.prc_sts is None else e.prc_sts == group.prc_sts,
+        jd.kind == group.kind,
+    ]
+    if jd.netting:
+        on += [jd.nd == group.netting_date, jd.nr == group.netting_round]
+    return on
+
+
+def _by_id(conn: sa.Connection, queries: Iterable[sa.Select[Any]]) -> list[Any]:
+    """The rows of ``queries`` (each selecting the journal's ``id``), once each, by id."""
+    rows = {r.id: r for q in queries for r in conn.execute(q)}
+    return [rows[k] for k in sorted(rows)]
 
 
 def _key_fields(day: NpcDay, kind: str) -> tuple[str, ...]:
@@ -206,19 +314,14 @@ def reconcile_day(
     netting = "netting_date" in day.key_fields
     try:
         with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":  # the day's temporary table stays in memory
-                # (on the DBAPI connection: the journal's engine begins every SQLAlchemy
-                # transaction with BEGIN IMMEDIATE, and the pragma refuses a transaction)
-                conn.connection.driver_connection.execute("PRAGMA temp_store = MEMORY")  # type: ignore[union-attr]
             transaction = conn.begin()
             run_id = _insert_run(conn, day, kind, as_of)
-            jv = _materialize(
-                conn, _journal_view(day.system, day.check_date, as_of, config, netting=netting)
-            )
-            cell_results = _compare_cells(conn, run_id, day, jv, config)
-            found = _compare_items(conn, run_id, day, jv, config) if day.scopes else {}
+            jd = _Day(day.system, day.check_date, as_of, config, netting=netting)
+            groups = _groups(conn, jd, config)
+            cell_results = _compare_cells(conn, run_id, day, groups, config)
+            found = _compare_items(conn, run_id, day, jd, groups, config) if day.scopes else {}
             if config.flag_duplicate_copies:
-                found.update(_copies(conn, jv))
+                found.update(_copies(conn, jd, groups))
             for cell in cell_results:
                 if cell.differs and not _covered(cell, day, config):
                     found.update(_cell_break(cell, day))
@@ -240,7 +343,7 @@ def reconcile_day(
             conn.execute(
                 sa.update(runs).where(runs.c.id == run_id).values(report=result.model_dump_json())
             )
-            jv.drop(conn)
+            groups.drop(conn)
             if record:
                 transaction.commit()
             else:
@@ -275,7 +378,7 @@ def _insert_run(conn: sa.Connection, day: NpcDay, kind: str, as_of: datetime) ->
 
 
 def _compare_cells(
-    conn: sa.Connection, run_id: int, day: NpcDay, jv: sa.Table, config: ReconcileConfig
+    conn: sa.Connection, run_id: int, day: NpcDay, groups: sa.Table, config: ReconcileConfig
 ) -> list[CellResult]:
     rows = []
     for c in day.cells:
@@ -299,6 +402,20 @@ def _compare_cells(
     if rows:
         conn.execute(sa.insert(cells), rows)
     results: list[CellResult] = []
+    g = groups.c
+    # the journal's side, summed from the day's groups (tx_type as the NPC keys it: '' for
+    # none)
+    jv = sa.select(
+        g.direction,
+        g.mt,
+        sa.func.coalesce(g.tx_type, "").label("tx_type"),
+        g.cls,
+        g.netting_date,
+        g.netting_round,
+        g.kind,
+        g.n,
+        g.amount,
+    ).subquery("jv")
     for kind in ("payment", "info"):
         keys = _key_fields(day, kind)
         if not keys:
@@ -313,9 +430,9 @@ def _compare_cells(
         ours = (
             sa.select(
                 *[pick(jv, n).label(n) for n in cols],
-                sa.func.sum(sa.case((out, 1), else_=0)).label("our_sn"),
+                sa.func.sum(sa.case((out, jv.c.n), else_=0)).label("our_sn"),
                 sa.func.sum(sa.case((out, jv.c.amount), else_=None)).label("our_sa"),
-                sa.func.sum(sa.case((out, 0), else_=1)).label("our_rn"),
+                sa.func.sum(sa.case((out, 0), else_=jv.c.n)).label("our_rn"),
                 sa.func.sum(sa.case((out, None), else_=jv.c.amount)).label("our_ra"),
                 sa.literal(0).label("npc_sn"),
                 sa.literal(None, entries.c.amount.type).label("npc_sa"),
@@ -446,32 +563,43 @@ def _cell_break(cell: CellResult, day: NpcDay) -> dict[str, dict[str, Any]]:
 
 
 def _compare_items(
-    conn: sa.Connection, run_id: int, day: NpcDay, jv: sa.Table, config: ReconcileConfig
+    conn: sa.Connection,
+    run_id: int,
+    day: NpcDay,
+    jd: _Day,
+    groups: sa.Table,
+    config: ReconcileConfig,
 ) -> dict[str, dict[str, Any]]:
-    chunk = 20_000  # executemany in chunks: memory stays flat for large detail answers
-    for start in range(0, len(day.items), chunk):
-        conn.execute(
-            sa.insert(items),
-            [
-                {
-                    "run_id": run_id,
-                    "direction": i.direction,
-                    "orig_msg_id": i.orig_msg_id,
-                    "orig_mt": i.orig_mt,
-                    "orig_sender": i.orig_sender,
-                    "mt": i.mt,
-                    "tx_type": i.tx_type,
-                    "prc_sts": i.prc_sts,
-                    "cls": config.npc_class(i.prc_sts),
-                    "netting_date": _norm(i.netting_date),
-                    "netting_round": i.netting_round,
-                    "dc": i.dc,
-                    "amount": i.amount,
-                    "count": i.count,
-                }
-                for i in day.items[start : start + chunk]
-            ],
-        )
+    npc_class = config.npc_class
+    insert_tuples(
+        conn,
+        items.name,
+        ITEM_COLUMNS,
+        (
+            (
+                run_id,
+                x.direction,
+                x.orig_msg_id,
+                x.orig_mt,
+                x.orig_sender,
+                x.mt,
+                x.tx_type,
+                x.prc_sts,
+                npc_class(x.prc_sts),
+                _norm(x.netting_date),
+                x.netting_round,
+                x.dc,
+                fen(x.amount, what=f"{x.orig_mt} {x.orig_msg_id}", source=x.source or None),
+                x.count,
+            )
+            for x in day.items
+        ),
+    )
+    if conn.dialect.name == "postgresql":
+        # statistics for the rows just loaded (autovacuum cannot see an open transaction):
+        # without them the planner takes the items for a few rows and checks "not listed"
+        # by scanning them once per journal entry
+        conn.exec_driver_sql(f"ANALYZE {items.name}")
     scope_rows = [
         {
             "run_id": run_id,
@@ -487,28 +615,35 @@ def _compare_items(
     conn.execute(sa.insert(scopes), scope_rows)
     found: dict[str, dict[str, Any]] = {}
     i = items.c
-    # each NPC item with the journal entries of the same (direction, MsgId, MT): an index
-    # lookup per item; only the items that differ come back
+    # each NPC item with the day's journal entries of the same (direction, MsgId, MT):
+    # one lookup in the journal's (msg_id, mt) index per item; only the items that differ
+    # come back
+    e = entries.c
     joined = sa.and_(
-        jv.c.msg_id == i.orig_msg_id, jv.c.mt == i.orig_mt, jv.c.direction == i.direction
+        e.msg_id == i.orig_msg_id,
+        e.mt == i.orig_mt,
+        e.direction == i.direction,
+        *jd.where_not_indexed,
     )
-    n = sa.func.count(jv.c.id)
-    amin, amax = sa.func.min(jv.c.amount), sa.func.max(jv.c.amount)
-    cmin, cmax = sa.func.min(jv.c.cls), sa.func.max(jv.c.cls)
+    cls = journal_class(config)
+    n = sa.func.count(e.id)
+    amin, amax = sa.func.min(e.amount), sa.func.max(e.amount)
+    cmin, cmax = sa.func.min(cls), sa.func.max(cls)
     query = (
         sa.select(
             *items.c,
             n.label("n"),
-            sa.func.min(jv.c.id).label("entry_id"),
+            sa.func.min(e.id).label("entry_id"),
             amin.label("amin"),
             amax.label("amax"),
             cmin.label("cmin"),
             cmax.label("cmax"),
-            sa.func.min(jv.c.status).label("status"),
+            sa.func.min(e.status).label("status"),
         )
-        .select_from(items.outerjoin(jv, joined))
+        .select_from(items.outerjoin(entries, joined))
         .where(i.run_id == run_id)
-        .group_by(*items.c)
+        # the order of the items' (run_id, direction, MsgId, MT) index: no sort
+        .group_by(i.direction, i.orig_msg_id, i.orig_mt, i.id)
         .having(
             sa.or_(
                 n == 0,
@@ -590,38 +725,50 @@ def _compare_items(
             "detail": f"the NPC lists {r.orig_mt} {r.orig_msg_id} {r.n} times",
         }
     # journal entries in the detailed groups that the NPC does not list: the scopes are
-    # joined by equality on the fields they carry (one query per set of fields)
+    # joined with the day's groups by equality on the fields they carry (one query per set
+    # of fields), then each group's entries are read through the reconciliation index
     sc = scopes.c
+    g = groups.c
     listed = sa.exists().where(
         i.run_id == run_id,
-        i.direction == jv.c.direction,
-        i.orig_msg_id == jv.c.msg_id,
-        i.orig_mt == jv.c.mt,
+        i.direction == e.direction,
+        i.orig_msg_id == e.msg_id,
+        i.orig_mt == e.mt,
     )
-    fields = ("mt", "tx_type", "cls", "netting_date", "netting_round")
-    shapes = {tuple(f for f in fields if row[f] is not None) for row in scope_rows}
+    group_fields = {
+        "mt": g.mt,
+        "tx_type": sa.func.coalesce(g.tx_type, ""),
+        "cls": g.cls,
+        "netting_date": g.netting_date,
+        "netting_round": g.netting_round,
+    }
+    shapes = {tuple(f for f in group_fields if row[f] is not None) for row in scope_rows}
     rows_missing: list[Any] = []
     for shape in sorted(shapes):
-        on = [sc.run_id == run_id, sc.direction == jv.c.direction]
-        on += [sc[f] == jv.c[f] for f in shape]
-        on += [sc[f].is_(None) for f in fields if f not in shape]
-        missing = (
-            sa.select(
-                jv.c.id,
-                jv.c.direction,
-                jv.c.mt,
-                jv.c.tx_type,
-                jv.c.msg_id,
-                jv.c.amount,
-                jv.c.status,
-                jv.c.cls,
-            )
+        on = [sc.run_id == run_id, sc.direction == g.direction]
+        on += [sc[f] == group_fields[f] for f in shape]
+        on += [sc[f].is_(None) for f in group_fields if f not in shape]
+        in_scope = conn.execute(
+            sa.select(*groups.c)
             .distinct()
-            .select_from(scopes.join(jv, sa.and_(*on)))
-            .where(jv.c.cls.is_not(None), ~listed)
-            .order_by(jv.c.id)
+            .select_from(scopes.join(groups, sa.and_(*on)))
+            .where(g.cls.is_not(None))
+        ).all()
+        rows_missing += _by_id(
+            conn,
+            (
+                sa.select(
+                    e.id,
+                    e.direction,
+                    e.mt,
+                    sa.func.coalesce(e.tx_type, "").label("tx_type"),
+                    e.msg_id,
+                    e.amount,
+                    e.status,
+                ).where(*_members(jd, group), ~listed)
+                for group in in_scope
+            ),
         )
-        rows_missing += list(conn.execute(missing))
     per_key: dict[str, list[Any]] = defaultdict(list)
     for r in rows_missing:
         per_key[f"msg|{r.direction}|{r.mt}|{r.msg_id}"].append(r)
@@ -654,12 +801,26 @@ def _compare_items(
     return found
 
 
-def _copies(conn: sa.Connection, jv: sa.Table) -> dict[str, dict[str, Any]]:
-    """Inbound messages the NPC sent more than once (the journal booked them once)."""
-    query = (
-        sa.select(jv.c.id, jv.c.mt, jv.c.tx_type, jv.c.msg_id, jv.c.amount, jv.c.copies)
-        .where(jv.c.direction == "in", jv.c.copies > 1, jv.c.cls.is_not(None))
-        .order_by(jv.c.id)
+def _copies(conn: sa.Connection, jd: _Day, groups: sa.Table) -> dict[str, dict[str, Any]]:
+    """Inbound messages the NPC sent more than once (the journal booked them once): read
+    only in the groups that have such entries."""
+    g, e = groups.c, entries.c
+    copied = conn.execute(
+        sa.select(*groups.c).where(g.direction == "in", g.copied > 0, g.cls.is_not(None))
+    ).all()
+    rows = _by_id(
+        conn,
+        (
+            sa.select(
+                e.id,
+                e.mt,
+                sa.func.coalesce(e.tx_type, "").label("tx_type"),
+                e.msg_id,
+                e.amount,
+                e.copies,
+            ).where(*_members(jd, group), e.copies > 1)
+            for group in copied
+        ),
     )
     return {
         f"copies|in|{r.mt}|{r.msg_id}": {
@@ -675,7 +836,7 @@ def _copies(conn: sa.Connection, jv: sa.Table) -> dict[str, dict[str, Any]]:
             "detail": f"received {r.mt} {r.msg_id} {r.copies} times (entry {r.id}); "
             "the journal kept one, check the NPC counts it once",
         }
-        for r in conn.execute(query)
+        for r in rows
     }
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from paymsg.codec.api import parse
 from paymsg.codec.json.engine import message_to_data
 from paymsg.errors import BindingError, InputError, PaymsgError
+from paymsg.journal.tables import fits_amount
 from paymsg.reference.cnaps2 import parse_summary_amount
 
 __all__ = ["Cell", "Item", "NpcDay", "read_npc", "read_npc_texts"]
@@ -36,7 +37,7 @@ PRE = {"hvps.716.001.01", "beps.726.001.01"}
 KNOWN = SUMMARIES | DETAILS | PRE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One line of an NPC summary: sent and received counts (and sums for payments)."""
 
@@ -53,7 +54,7 @@ class Cell:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One message (HVPS) or package (BEPS) the NPC lists in its details."""
 
@@ -126,6 +127,10 @@ def _amt(node: Any, where: str, source: str) -> Decimal:
     currency = node.get("@Ccy") if isinstance(node, dict) else None
     if currency not in (None, "CNY"):
         raise BindingError(f"amount in {currency}, not CNY", source=source, path=where)
+    if not fits_amount(value):  # never rounded: the journal keeps fen exactly
+        raise BindingError(
+            f"{text!r} is not a CNY amount (at most 2 decimals, ±9.2e16)", source=source, path=where
+        )
     return value
 
 

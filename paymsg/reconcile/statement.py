@@ -38,6 +38,7 @@ from paymsg.codec.api import parse
 from paymsg.codec.json.engine import message_to_data
 from paymsg.errors import ConfigError, InputError, PaymsgError
 from paymsg.journal.tables import entries as journal_entries
+from paymsg.reconcile.bulk import insert_tuples
 from paymsg.reconcile.records import RunResult
 
 __all__ = [
@@ -329,22 +330,15 @@ def _table(name: str, meta: sa.MetaData) -> sa.Table:
     )
 
 
-def _insert(
-    conn: sa.Connection, table: sa.Table, rows: Iterable[LedgerRow], chunk: int = 50_000
-) -> int:
-    """Bulk-load ``rows``: the driver's own ``executemany`` on plain tuples, ``chunk`` rows
-    at a time (memory stays flat; no per-row SQLAlchemy parameter processing)."""
+def _insert(conn: sa.Connection, table: sa.Table, rows: Iterable[LedgerRow]) -> int:
+    """Bulk-load ``rows`` through the driver (:func:`paymsg.reconcile.bulk.insert_tuples`):
+    memory stays flat, no per-row SQLAlchemy parameter processing."""
     columns = ("n", "ref", "units", "currency", "dc", "vday", *KEYS)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    batch: list[tuple[Any, ...]] = []
-    n = 0
-    for r in rows:
-        n += 1
-        batch.append(
+    return insert_tuples(
+        conn,
+        table.name,
+        columns,
+        (
             (
                 n,
                 r.ref,
@@ -357,13 +351,9 @@ def _insert(
                 r.uetr,
                 r.counterparty,
             )
-        )
-        if len(batch) >= chunk:
-            conn.exec_driver_sql(statement, batch)
-            batch = []
-    if batch:
-        conn.exec_driver_sql(statement, batch)
-    return n
+            for n, r in enumerate(rows, 1)
+        ),
+    )
 
 
 def match_rows(

@@ -168,3 +168,23 @@ def test_bad_input_is_located() -> None:
     assert "bad.xml" in str(caught.value)
     with pytest.raises(InputError, match="not an NPC reconciliation answer"):
         read_npc_texts([(hvps111(1), "pay.txt")])
+
+
+def test_an_amount_the_journal_cannot_hold_exactly_is_refused(journal: Journal) -> None:
+    """An NPC amount with more than 2 decimals is a located error, never rounded: when
+    read from the NPC's text, and when an NpcDay built in code reaches the database."""
+    from dataclasses import replace
+
+    from paymsg.errors import BindingError
+
+    summary, details = (text for text, _ in _npc())
+    bad = details.replace(b">350.00</Amt>", b">350.005</Amt>")
+    with pytest.raises(BindingError, match="not a CNY amount") as caught:
+        read_npc_texts([(summary, "711.xml"), (bad, "713.xml")])
+    assert "713.xml" in str(caught.value) and "ChckngDtl[3]/Amt" in str(caught.value)
+
+    day = read_npc_texts(_npc())
+    day.items[2] = replace(day.items[2], amount=D("350.005"))
+    with pytest.raises(InputError, match=f"{MT} {_msg(3)}: amount 350.005 cannot be stored"):
+        reconcile_day(journal, day)
+    assert list_breaks(journal) == []  # nothing was kept
