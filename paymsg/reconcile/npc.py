@@ -365,6 +365,37 @@ def _beps_summary(d: _Doc, day: NpcDay) -> None:
         )
 
 
+def _add_items(
+    d: _Doc, day: NpcDay, parent: Any, key: str, where: str, *, package: bool, **group: Any
+) -> None:
+    """One :class:`Item` per ``key`` element below ``parent``: an original message (HVPS:
+    its amount ``Amt``, count 1) or a package (BEPS: ``CtrlSum`` and ``TtlCnt``). ``group``
+    holds what the enclosing group already states (direction, MT, 业务类型, status, netting
+    date and round); without ``prc_sts`` each element states its own, and ``mt=None`` takes
+    the original's MT."""
+    amount = "CtrlSum" if package else "Amt"
+    for j, x in enumerate(_list(parent, key), 1):
+        wx = f"{where}/{key}[{j}]"
+        msg_id, orig_mt, sender = _orig(x, wx, d.source)
+        fields = dict(group)
+        if fields.get("mt", "") is None:
+            fields["mt"] = orig_mt
+        if "prc_sts" not in fields:
+            fields["prc_sts"] = str(_req(x, "PrcSts", wx, d.source))
+        day.items.append(
+            Item(
+                orig_msg_id=msg_id,
+                orig_mt=orig_mt,
+                orig_sender=sender,
+                dc=x.get("DbtCdtId"),
+                amount=_amt(_req(x, amount, wx, d.source), f"{wx}/{amount}", d.source),
+                count=_int(x.get("TtlCnt"), f"{wx}/TtlCnt", d.source) if package else 1,
+                source=d.source,
+                **fields,
+            )
+        )
+
+
 def _hvps_details(d: _Doc, day: NpcDay) -> None:
     inf = _req(d.root, "DtlRspnInf", "DtlRspn", d.source)
     for i, g in enumerate(_list(inf, "Dtls"), 1):
@@ -380,24 +411,10 @@ def _hvps_details(d: _Doc, day: NpcDay) -> None:
             str(_req(g, "PrcSts", w, d.source)),
         )
         day.scopes.append({"direction": direction, "mt": mt, "tx_type": tx, "prc_sts": sts})
-        for j, x in enumerate(_list(g, "ChckngDtl"), 1):
-            wx = f"{w}/ChckngDtl[{j}]"
-            msg_id, orig_mt, sender = _orig(x, wx, d.source)
-            day.items.append(
-                Item(
-                    direction=direction,
-                    orig_msg_id=msg_id,
-                    orig_mt=orig_mt,
-                    orig_sender=sender,
-                    mt=mt,
-                    tx_type=tx,
-                    prc_sts=sts,
-                    dc=x.get("DbtCdtId"),
-                    amount=_amt(_req(x, "Amt", wx, d.source), f"{wx}/Amt", d.source),
-                    count=1,
-                    source=d.source,
-                )
-            )
+        _add_items(
+            d, day, g, "ChckngDtl", w, package=False,
+            direction=direction, mt=mt, tx_type=tx, prc_sts=sts,
+        )  # fmt: skip
 
 
 def _hvps_pre(d: _Doc, day: NpcDay) -> None:
@@ -419,24 +436,7 @@ def _hvps_pre(d: _Doc, day: NpcDay) -> None:
         )
         for key, direction in (("ChckngDtlOfSndg", "out"), ("ChckngDtlOfRcvg", "in")):
             day.scopes.append({"direction": direction, "mt": mt, "tx_type": tx})
-            for j, x in enumerate(_list(g, key), 1):
-                wx = f"{w}/{key}[{j}]"
-                msg_id, orig_mt, sender = _orig(x, wx, d.source)
-                day.items.append(
-                    Item(
-                        direction=direction,
-                        orig_msg_id=msg_id,
-                        orig_mt=orig_mt,
-                        orig_sender=sender,
-                        mt=mt,
-                        tx_type=tx,
-                        prc_sts=str(_req(x, "PrcSts", wx, d.source)),
-                        dc=x.get("DbtCdtId"),
-                        amount=_amt(_req(x, "Amt", wx, d.source), f"{wx}/Amt", d.source),
-                        count=1,
-                        source=d.source,
-                    )
-                )
+            _add_items(d, day, g, key, w, package=False, direction=direction, mt=mt, tx_type=tx)
 
 
 def _beps_details(d: _Doc, day: NpcDay) -> None:
@@ -461,24 +461,10 @@ def _beps_details(d: _Doc, day: NpcDay) -> None:
                 "netting_round": nr,
             }
         )
-        for j, x in enumerate(_list(g, "OrgnlPmtDtls"), 1):
-            wx = f"{w}/OrgnlPmtDtls[{j}]"
-            msg_id, orig_mt, sender = _orig(x, wx, d.source)
-            day.items.append(
-                Item(
-                    direction=direction,
-                    orig_msg_id=msg_id,
-                    orig_mt=orig_mt,
-                    orig_sender=sender,
-                    mt=mt,
-                    prc_sts=sts,
-                    netting_date=nd,
-                    netting_round=nr,
-                    amount=_amt(_req(x, "CtrlSum", wx, d.source), f"{wx}/CtrlSum", d.source),
-                    count=_int(x.get("TtlCnt"), f"{wx}/TtlCnt", d.source),
-                    source=d.source,
-                )
-            )
+        _add_items(
+            d, day, g, "OrgnlPmtDtls", w, package=True,
+            direction=direction, mt=mt, prc_sts=sts, netting_date=nd, netting_round=nr,
+        )  # fmt: skip
 
 
 def _beps_pre(d: _Doc, day: NpcDay) -> None:
@@ -499,23 +485,7 @@ def _beps_pre(d: _Doc, day: NpcDay) -> None:
         )
         for key, direction in (("SndDtls1", "out"), ("RcvDtls1", "in")):
             day.scopes.append({"direction": direction, "tx_type": tx})
-            for j, x in enumerate(_list(g, key), 1):
-                wx = f"{w}/{key}[{j}]"
-                msg_id, orig_mt, sender = _orig(x, wx, d.source)
-                day.items.append(
-                    Item(
-                        direction=direction,
-                        orig_msg_id=msg_id,
-                        orig_mt=orig_mt,
-                        orig_sender=sender,
-                        mt=orig_mt,
-                        tx_type=tx,
-                        prc_sts=str(_req(x, "PrcSts", wx, d.source)),
-                        amount=_amt(_req(x, "CtrlSum", wx, d.source), f"{wx}/CtrlSum", d.source),
-                        count=_int(x.get("TtlCnt"), f"{wx}/TtlCnt", d.source),
-                        source=d.source,
-                    )
-                )
+            _add_items(d, day, g, key, w, package=True, direction=direction, mt=None, tx_type=tx)
     for i, g in enumerate(_list(inf, "ChckInfDtls2"), 1):
         w = f"AcctChck/AcctChckInf/ChckInfDtls2[{i}]"
         day.cells.append(
