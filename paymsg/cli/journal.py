@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from paymsg.cli.output import console, emit, reported, table
+from paymsg.cli.output import JSON_OPT, console, emit, reported, table
 
 app = typer.Typer(
     help="The message journal: schema version, queries, entries and their history, aggregates.",
@@ -29,7 +29,6 @@ JOURNAL_OPT = typer.Option(
     envvar="PAYMSG_JOURNAL",
     help="Journal URL: sqlite:///PATH or postgresql://… (env PAYMSG_JOURNAL).",
 )
-JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def _work_date(value: str | None) -> str | None:

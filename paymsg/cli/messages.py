@@ -7,14 +7,12 @@ from pathlib import Path
 import typer
 from rich.console import Group
 
-from paymsg.cli.output import console, emit, fail, report_error, reported, table
+from paymsg.cli.output import JSON_OPT, console, emit, fail, report_error, reported, table
 from paymsg.codec.api import detect, load_file, parse, read_input
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.summary import summarize
 from paymsg.errors import InputError, PaymsgError, SignatureError
 from paymsg.schema.catalog import catalog
-
-JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def _header_rows(envelope: cnaps2.Cnaps2Envelope) -> list[tuple[str, str, str, str]]:

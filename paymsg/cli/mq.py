@@ -17,7 +17,7 @@ from typing import Any
 import typer
 
 from paymsg.cli.files import gather
-from paymsg.cli.output import EXIT_FINDINGS, console, emit, err_console, reported, table
+from paymsg.cli.output import EXIT_FINDINGS, JSON_OPT, console, emit, err_console, reported, table
 
 app = typer.Typer(
     help="CNAPS2 messaging over MQ: send with ccms.990 correlation, listen, journal status.",
@@ -32,7 +32,6 @@ config_app = typer.Typer(
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(config_app, name="config")
 
-JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 CONFIG_OPT = typer.Option(None, "--config", help="Settings file (TOML, [mq] table).")
 CHANNEL_OPT = typer.Option(
     None, "--channel", help="Channel URL: sqlite:///PATH, amqp://…, ibmmq://…."
@@ -55,25 +54,9 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
 
 
 def _session(settings: Any, **extra: Any) -> Any:
-    from paymsg.journal import Journal
     from paymsg.transport.session import Cnaps2Session
 
-    return Cnaps2Session(
-        settings.channel,
-        Journal(settings.journal),
-        participant=settings.participant,
-        out_queue=settings.out_queue,
-        in_queue=settings.in_queue,
-        validate=settings.validate_,
-        confirm_timeout=settings.confirm_timeout,
-        resend=settings.resend,
-        resend_backoff=settings.resend_backoff,
-        workers=settings.workers,
-        handler_attempts=settings.handler_attempts,
-        codes=settings.codes.reply_codes(),
-        reply_header_ids=settings.reply_header_ids,
-        **extra,
-    )
+    return Cnaps2Session.from_settings(settings, **extra)
 
 
 def _results_out(results: list[Any], as_json: bool) -> None:

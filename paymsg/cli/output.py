@@ -22,6 +22,9 @@ from rich.table import Table
 
 from paymsg.errors import PaymsgError
 
+#: the one --json option of every command that prints a result
+JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
+
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2

@@ -19,7 +19,8 @@ from typing import Any
 
 import typer
 
-from paymsg.cli.output import EXIT_FINDINGS, console, emit, reported, table
+from paymsg.cli.journal import JOURNAL_OPT
+from paymsg.cli.output import EXIT_FINDINGS, JSON_OPT, console, emit, reported, table
 from paymsg.errors import InputError
 
 app = typer.Typer(
@@ -29,13 +30,6 @@ app = typer.Typer(
 breaks_app = typer.Typer(help="Breaks kept in the journal database.", no_args_is_help=True)
 app.add_typer(breaks_app, name="breaks")
 
-JOURNAL_OPT = typer.Option(
-    "sqlite:///paymsg-journal.db",
-    "--journal",
-    envvar="PAYMSG_JOURNAL",
-    help="Journal URL: sqlite:///PATH or postgresql://… (env PAYMSG_JOURNAL).",
-)
-JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 HTML_OPT = typer.Option(None, "--html", help="Write a self-contained HTML report here.")
 CSV_OPT = typer.Option(None, "--csv", help="Write the breaks as CSV here.")
 CONFIG_OPT = typer.Option(None, "--config", help="Reconcile settings (TOML).")
@@ -279,18 +273,7 @@ def _flow(
             )
         settings_data = load_config(config)
         opened = Journal(settings.journal)
-        session = Cnaps2Session(
-            settings.channel,
-            opened,
-            participant=settings.participant,
-            out_queue=settings.out_queue,
-            in_queue=settings.in_queue,
-            validate=settings.validate_,
-            confirm_timeout=settings.confirm_timeout,
-            resend=settings.resend,
-            resend_backoff=settings.resend_backoff,
-            codes=settings.codes.reply_codes(),
-        )
+        session = Cnaps2Session.from_settings(settings, opened)
         try:
             session.start()
             flow = run_flow(

@@ -469,6 +469,31 @@ class Cnaps2Session:
     ``$PAYMSG_FAULT``, see :mod:`paymsg.transport.faults`).
     """
 
+    @classmethod
+    def from_settings(
+        cls, settings: Any, journal: Journal | None = None, **extra: Any
+    ) -> Cnaps2Session:
+        """A session configured by :class:`paymsg.transport.config.MQSettings` (``paymsg mq
+        config``: file, environment, command-line overrides), on ``journal`` when given (else
+        the settings' journal URL); ``extra`` adds what settings do not hold (a signer, a
+        verifier, fault points)."""
+        return cls(
+            settings.channel,
+            journal if journal is not None else Journal(settings.journal),
+            participant=settings.participant,
+            out_queue=settings.out_queue,
+            in_queue=settings.in_queue,
+            validate=settings.validate_,
+            confirm_timeout=settings.confirm_timeout,
+            resend=settings.resend,
+            resend_backoff=settings.resend_backoff,
+            workers=settings.workers,
+            handler_attempts=settings.handler_attempts,
+            codes=settings.codes.reply_codes(),
+            reply_header_ids=settings.reply_header_ids,
+            **extra,
+        )
+
     def __init__(
         self,
         channel: ChannelSource,
