@@ -5,53 +5,27 @@ PostgreSQL), so two processes opening it at once never race."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+
+from paymsg.journal.migrate import Migrations
 
 __all__ = ["head", "upgrade"]
 
-SCRIPTS = Path(__file__).with_name("migrations")
-VERSION_TABLE = "reconcile_alembic_version"
-ADVISORY_LOCK = int.from_bytes(b"paymsgRC", "big") & 0x7FFF_FFFF_FFFF_FFFF
+#: the lock key is "paymsgRC" as an int
+RECONCILE = Migrations(
+    Path(__file__).with_name("migrations"),
+    "reconcile_alembic_version",
+    int.from_bytes(b"paymsgRC", "big") & 0x7FFF_FFFF_FFFF_FFFF,
+)
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPTS))
-    config.set_main_option("version_table", VERSION_TABLE)
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
-
-
-@cache
 def head() -> str:
     """The newest reconcile schema revision."""
-    revision = ScriptDirectory.from_config(_config()).get_current_head()
-    assert revision is not None
-    return revision
-
-
-def current(connection: sa.Connection) -> str | None:
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-    return context.get_current_revision()
+    return RECONCILE.head
 
 
 def upgrade(engine: sa.Engine) -> str:
     """Create or migrate reconciliation's tables to head; a no-op when already there."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK}
-            )
-        if current(connection) != head():
-            command.upgrade(_config(connection), "head")
-        reached = current(connection)
-    assert reached is not None
-    return reached
+    return RECONCILE.upgrade(engine)
