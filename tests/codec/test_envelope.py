@@ -89,3 +89,24 @@ def test_supplementary_data_survives_xml_and_json(pacs008_with_bah: Path) -> Non
         extra = out.find(".//{urn:bank:ext}Extra")
         assert extra is not None and extra.get("code") == "7"
         assert extra.findtext("{urn:bank:ext}Note") == "保留 this"
+
+
+def test_header_without_wrapper_round_trips_through_xml_and_json(pacs008_with_bah: Path) -> None:
+    """The default wrapper (what serialize writes around a header when there is no wrapper)
+    reads back as "no wrapper", so Message → XML → Message and JSON → XML → JSON are equal;
+    any other wrapper, even one that differs only by an attribute, is kept."""
+    hdr, doc = _wrapped(pacs008_with_bah)
+    message = paymsg.parse(b"<Env>" + hdr + doc + b"</Env>")
+    assert isinstance(message.envelope, paymsg.BusinessEnvelope)
+    message.envelope.wrapper = None
+    xml = paymsg.serialize(message)
+    assert etree.fromstring(xml).tag == "BusinessMessage"
+    again = paymsg.parse(xml)
+    assert again.envelope.wrapper is None
+    assert again == message
+    assert paymsg.serialize(again) == xml
+    data = paymsg.to_json(message)
+    assert '"wrapper"' not in data
+    assert paymsg.to_json(paymsg.parse(paymsg.serialize(paymsg.from_json(data)))) == data
+    kept = paymsg.parse(xml.replace(b"<BusinessMessage>", b'<BusinessMessage id="1">'))
+    assert kept.envelope.wrapper is not None and 'id="1"' in kept.envelope.wrapper

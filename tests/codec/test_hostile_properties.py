@@ -99,7 +99,9 @@ def _mutate(root: etree._Element, index: int, kind: str, other: int, text: str) 
     elif kind == "rename":
         target.tag = elements[other % len(elements)].tag
     elif kind == "unknown":
-        target.tag = ns + (text.strip() if text.strip().isidentifier() else "Unknown")
+        # a Python identifier is an XML name only in ASCII ("ª" is one, but not an XML name)
+        name = text.strip()
+        target.tag = ns + (name if name.isascii() and name.isidentifier() else "Unknown")
     elif kind == "empty":
         for child in list(target):
             target.remove(child)

@@ -95,7 +95,11 @@ def split_parts(root: etree._Element, *, source: str | None = None) -> IsoParts:
             line=root.sourceline,
             hint="`paymsg schemas list` shows the catalogued types and their namespaces",
         )
-    return IsoParts(document, document_type, header, header_type, _skeleton(root, document, header))
+    skeleton = _skeleton(root, document, header)
+    # the default wrapper is what serialization writes when there is none: keeping it as
+    # None gives one representation (XML, JSON and Message round trips are equal)
+    wrapper = None if header is not None and skeleton == DEFAULT_WRAPPER else skeleton
+    return IsoParts(document, document_type, header, header_type, wrapper)
 
 
 def _index_path(root: etree._Element, element: etree._Element) -> list[int]:
