@@ -41,7 +41,8 @@ def run_cmd(
 ) -> None:
     """Route the day's payments, send them to the CNAPS2 centre, reconcile, and report.
 
-    Exit 0 when every reconciliation agrees, 1 when one found breaks."""
+    Run again with the same --work-dir after a crash to resume the day. Exit 0 when every
+    reconciliation agrees, 1 when one found breaks."""
     from paymsg.hub.day import load_day, run_day
 
     with reported():
@@ -55,10 +56,18 @@ def run_cmd(
         else:
             work = work_dir
         work.mkdir(parents=True, exist_ok=True)
+        if work_dir is None and not as_json:
+            err_console.print(
+                f"work directory {work} (after a crash, run again with --work-dir {work})",
+                markup=False,
+                soft_wrap=True,
+            )
         journal_url = journal or config.journal or f"sqlite:///{work / 'journal.db'}"
         channel_url = channel or config.channel or f"sqlite:///{work / 'mq.db'}"
         books_url = books or config.books or f"sqlite:///{work / 'centre.db'}"
-        say = (lambda m: err_console.print(m, markup=False)) if not as_json else None
+        say = (
+            (lambda m: err_console.print(m, markup=False, soft_wrap=True)) if not as_json else None
+        )
         report = run_day(
             config,
             journal_url=journal_url,

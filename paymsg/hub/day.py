@@ -22,8 +22,10 @@ One day (``paymsg hub run --day examples/hub/day.toml``):
 5. a round close, then the end of day: the centre pushes hvps.716 / beps.726, which our
    session journals; they are reconciled against the journal with
    :func:`paymsg.reconcile.reconcile_day`;
-6. the report: per channel routed / sent / settled / netted / rejected / queued /
-   booked, and each reconciliation's result.
+6. the report, counted from the journal: per channel routed / sent / settled / netted /
+   rejected / queued / booked, and each reconciliation's result.
+
+Run again on the same databases after a crash, the day resumes (see :func:`run_day`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import threading
 import time
 import tomllib
-from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
@@ -164,7 +166,13 @@ def run_day(
     output_dir: Path,
     progress: Any = None,
 ) -> DayReport:
-    """Run one business day (see the module doc) and return its report."""
+    """Run one business day (see the module doc) and return its report.
+
+    Run again on the same journal, channel and books after a crash, it resumes: payments
+    keep their first decision, nothing is sent twice (a message already in a journal's
+    outbox is only resent, with its own MesgID, when no ccms.990 came for it), and the
+    report is counted from the journal, so it covers both runs.
+    """
     from paymsg.reconcile import read_npc_texts, reconcile_day
     from paymsg.sim.runner import send_command, serve
     from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant
@@ -182,7 +190,7 @@ def run_day(
     journal = Journal(journal_url)
     store = RoutingStore(journal.engine)
     rules_text = Path(config.rules).read_text(encoding="utf-8")
-    version = store.store(rules_text, config.rules)
+    version = store.find(rules_text) or store.store(rules_text, config.rules)
     compiled = store.activate(version)
     store.load_directory(directory)
     router = Router(compiled, facts)
@@ -200,15 +208,23 @@ def run_day(
     payments = read_instructions(config.payments)
     lines = {c: ChannelLine(channel=c) for c in ("HVPS", "BEPS", "BOOK", "XBORDER")}
     rejected = 0
-    texts: list[tuple[str, bytes]] = []  # (channel, text)
+    journaled = _outbox_keys(journal, ours)  # (MT, MsgId) sent by an earlier run
+    texts: list[bytes] = []
     exposure = Exposure()
     xdir = output_dir / "xborder"
 
-    closed: list[ClosedPackage] = []
     chunk = 1000  # payments decided, recorded and batched per transaction
     for start in range(0, len(payments), chunk):
         part = payments[start : start + chunk]
-        made = [router.decide(ins, now, exposure=exposure) for ins in part]
+        kept = store.decided([ins.id for ins in part])  # an earlier run's decisions stand
+        made = []
+        for ins in part:
+            decision = kept.get(ins.id)
+            if decision is None:
+                decision = router.decide(ins, now, exposure=exposure)
+            else:
+                exposure.count(decision)
+            made.append(decision)
         seqs = store.record_decisions(made, now)
         to_beps: list[tuple[Instruction, Decision]] = []
         for ins, d in zip(part, made, strict=True):
@@ -229,27 +245,33 @@ def run_day(
                 line.files += 1
             elif d.channel == "HVPS":
                 assert d.message_type is not None and d.receiver is not None
+                msg_id = f"{config.date:%Y%m%d}{seqs[ins.id] % 10**8:08d}"
+                if (d.message_type, msg_id) in journaled:
+                    continue  # in the outbox already: resume() sends it if unanswered
                 built = build_cnaps2(
-                    [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{seqs[ins.id] % 10**8:08d}",
+                    [ins], d.message_type, msg_id=msg_id,
                     created=now, sender=ours, receiver=d.receiver,
                 )  # fmt: skip
-                texts.append(("HVPS", serialize(built.message)))
+                texts.append(serialize(built.message))
             else:
                 to_beps.append((ins, d))
         if to_beps:
-            closed += batcher.add_many(to_beps, now)
-    closed += batcher.close_all(now, "day file routed")
-    for package in closed:
-        texts.append(("BEPS", package.text))
-    lines["BEPS"].messages = len(closed)
-    lines["HVPS"].messages = sum(1 for c, _ in texts if c == "HVPS")
-    say(f"{len(payments)} payments routed; {len(texts)} messages to send")
+            batcher.add_many(to_beps, now)  # an item batched by an earlier run stays put
+    batcher.close_all(now, "day file routed")
+    # every closed package not yet handed over, this run's and those a crash left
+    packages: list[ClosedPackage] = []
+    for package in batcher.unsent():
+        if (package.message_type, package.msg_id) in journaled:
+            batcher.mark_sent(package.id)  # journaled before the crash: resume() has it
+        else:
+            packages.append(package)
+    say(f"{len(payments)} payments routed; {len(texts) + len(packages)} messages to send")
 
     peers = _peer_messages(config, facts_config, directory, compiled, now, ours)
     received = {c: Received(channel=c) for c in ("HVPS", "BEPS")}
     for peer_texts in peers.values():
-        for channel, _text, count in peer_texts:
-            received[channel].sent_by_peers += count
+        for message in peer_texts:
+            received[message.channel].sent_by_peers += message.count
 
     # -- the centre, and our session --------------------------------------------------
     banks = sorted({ours, *peers, *(p.direct for p in directory if p.status == "active")})
@@ -275,18 +297,6 @@ def run_day(
 
     thread = threading.Thread(target=centre, name="paymsg-centre", daemon=True)
     thread.start()
-    inbound: Counter[str] = Counter()
-    forwarded: list[tuple[str, int, Decimal]] = []
-    forwarded_lock = threading.Lock()
-
-    def on_message(entry: Any, _conn: Any) -> None:
-        inbound.update([entry.mt or "?"])
-        if entry.mt in _FORWARDED:
-            with forwarded_lock:
-                forwarded.append(
-                    (_FORWARDED[entry.mt], int(entry.nb_of_txs or 1), entry.amount or Decimal(0))
-                )
-
     session = Cnaps2Session(
         channel_url,
         journal,
@@ -300,42 +310,53 @@ def run_day(
     recon: list[dict[str, Any]] = []
     peer_sessions: list[Any] = []
     try:
-        session.start(on_message)
+        session.start(lambda _entry, _conn: None)  # the report reads the journal
         peer_sessions = _send_for_peers(peers, channel_url, output_dir, say, config.confirm_timeout)
-        results = []
+        resumed = session.resume()  # what an earlier run put (or was about to) unanswered
+        if resumed:
+            say(f"{len(resumed)} messages of an earlier run sent again")
+        outgoing = texts + [p.text for p in packages]
         window = config.send_window
-        for start in range(0, len(texts), window):  # at most a window in flight
-            results += session.send_many([t for _, t in texts[start : start + window]])
-        by_entry = {r.entry_id: ch for r, (ch, _) in zip(results, texts, strict=True)}
-        for r, (channel, _) in zip(results, texts, strict=True):
-            if r.status in ("confirmed", "receipt", "settled"):
-                lines[channel].sent += 1
-        say(f"{len(results)} sent; waiting for settlement")
+        for start in range(0, len(outgoing), window):  # at most a window in flight
+            session.send_many(outgoing[start : start + window])
+        for package in packages:
+            batcher.mark_sent(package.id)
+        say(f"{len(outgoing)} sent; waiting for settlement")
         send_command(channel_url, "round-close")
-        _wait_final(journal, list(by_entry), config.answer_timeout, centre_error)
-        expected = sum(1 for texts_ in peers.values() for _ in texts_)
-        _wait_until(lambda: len(forwarded) >= expected, config.answer_timeout, centre_error)
-        for channel, items_, amount in forwarded:
-            received[channel].messages += 1
-            received[channel].items += items_
-            received[channel].amount += amount
-        send_command(channel_url, "end-of-day")
-        _wait_inbound(
-            journal, ("hvps.716.001.01", "beps.726.001.01"), config.answer_timeout, centre_error
+        ids = [e.id for e in _our_messages(journal, ours, config.date)]
+        _wait_final(journal, ids, config.answer_timeout, centre_error)
+        expected = sum(len(messages) for messages in peers.values())
+        _wait_until(
+            lambda: len(_forwarded(journal, ours, config.date)) >= expected,
+            config.answer_timeout,
+            centre_error,
         )
-        for entry_id, channel in by_entry.items():
-            entry = journal.get(entry_id)
+        pre_reconciliation = ("hvps.716.001.01", "beps.726.001.01")
+        if not all(journal.query(direction="in", mt=mt, limit=1) for mt in pre_reconciliation):
+            send_command(channel_url, "end-of-day")  # not ended by an earlier run
+        _wait_inbound(journal, pre_reconciliation, config.answer_timeout, centre_error)
+        for entry in _our_messages(journal, ours, config.date):
+            channel = _FORWARDED[entry.mt or ""]
+            line = lines[channel]
             count = 1 if channel == "HVPS" else int(entry.nb_of_txs or 1)
+            line.messages += 1
+            if entry.status in _CONFIRMED:
+                line.sent += 1
             if entry.status == "settled":
-                lines[channel].settled += count
+                line.settled += count
             elif entry.status == "receipt":
-                lines[channel].netted += count
+                line.netted += count
             elif entry.status in ("rejected", "refused"):
-                lines[channel].rejected += count
+                line.rejected += count
             else:
-                lines[channel].unanswered += count
+                line.unanswered += count
+        for entry in _forwarded(journal, ours, config.date):
+            got = received[_FORWARDED[entry.mt or ""]]
+            got.messages += 1
+            got.items += int(entry.nb_of_txs or 1)
+            got.amount += entry.amount or Decimal(0)
         as_of = datetime.now(UTC)
-        for mt, system in (("hvps.716.001.01", "HVPS"), ("beps.726.001.01", "BEPS")):
+        for mt, system in zip(pre_reconciliation, ("HVPS", "BEPS"), strict=True):
             found = journal.query(direction="in", mt=mt)
             parts = [(e.raw, f"journal entry {e.id}") for e in found]
             if not parts:
@@ -383,12 +404,45 @@ def run_day(
     )
 
 
+#: the payment messages of the day, by the system that carries them
 _FORWARDED = {
     "hvps.111.001.01": "HVPS",
     "hvps.112.001.01": "HVPS",
     "beps.121.001.01": "BEPS",
     "beps.122.001.01": "BEPS",
 }
+#: an outbound message the centre took (its ccms.990 came, or an answer proving it)
+_CONFIRMED = frozenset({"confirmed", "receipt", "settled", "rejected"})
+
+
+def _outbox_keys(journal: Journal, sender: str) -> set[tuple[str | None, str | None]]:
+    """(MT, MsgId) of every message ``sender``'s journal has sent or is sending."""
+    return {(e.mt, e.msg_id) for e in journal.query(direction="out", sender=sender)}
+
+
+def _our_messages(journal: Journal, ours: str, day: date) -> list[Any]:
+    """Our payment messages of the day in the journal (this run's and an earlier one's)."""
+    return [
+        e for e in journal.query(direction="out", sender=ours, work_date=day) if e.mt in _FORWARDED
+    ]
+
+
+def _forwarded(journal: Journal, ours: str, day: date) -> list[Any]:
+    """Payment messages of the day other banks sent us, as the centre forwarded them."""
+    return [
+        e for e in journal.query(direction="in", receiver=ours, work_date=day) if e.mt in _FORWARDED
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _PeerMessage:
+    """One message a peer bank sends us: its system, type, GrpHdr MsgId, text, payments."""
+
+    channel: str
+    mt: str
+    msg_id: str
+    text: bytes
+    count: int
 
 
 def _peer_messages(
@@ -398,9 +452,9 @@ def _peer_messages(
     compiled: Any,
     now: datetime,
     ours: str,
-) -> dict[str, list[tuple[str, bytes, int]]]:
+) -> dict[str, list[_PeerMessage]]:
     """The incoming file, routed by each sending bank with the same rules: per peer
-    direct participant, its (channel, text, payment count) messages to us."""
+    direct participant, its messages to us."""
     if not config.incoming:
         return {}
     by_code = {p.bank_code: p for p in directory}
@@ -414,7 +468,7 @@ def _peer_messages(
                 source=config.incoming,
             )
         grouped.setdefault(row.direct, []).append(ins)
-    out: dict[str, list[tuple[str, bytes, int]]] = {}
+    out: dict[str, list[_PeerMessage]] = {}
     # MsgIds are unique per sender in CNAPS2; they are also kept apart across peers here,
     # because reconciliation matches the NPC's lists by MsgId (see docs/routing.md)
     for p_index, (peer, items_) in enumerate(sorted(grouped.items())):
@@ -423,45 +477,49 @@ def _peer_messages(
             facts_config.model_copy(update={"participant": peer, "own_banks": ()}), directory
         )
         router = Router(compiled, peer_facts)
-        messages: list[tuple[str, bytes, int]] = []
+        messages: list[_PeerMessage] = []
         packages: dict[tuple[str, str], list[Instruction]] = {}
         for n, ins in enumerate(items_, start=1):
             d = router.decide(ins, now)
             if d.status != "now" or d.receiver != ours or d.message_type is None:
                 continue  # not a payment the centre would forward to us today
             if d.channel == "HVPS":
+                msg_id = f"{config.date:%Y%m%d}{base + 50000 + n:08d}"
                 built = build_cnaps2(
-                    [ins], d.message_type, msg_id=f"{config.date:%Y%m%d}{base + 50000 + n:08d}",
+                    [ins], d.message_type, msg_id=msg_id,
                     created=now, sender=peer, receiver=ours,
                 )  # fmt: skip
-                messages.append(("HVPS", serialize(built.message), 1))
+                text = serialize(built.message)
+                messages.append(_PeerMessage("HVPS", d.message_type, msg_id, text, 1))
             elif d.channel == "BEPS":
                 packages.setdefault((d.message_type, ins.business_type), []).append(ins)
         for k, ((mt, _btype), pkg) in enumerate(sorted(packages.items()), start=1):
+            msg_id = f"{config.date:%Y%m%d}{base + k:08d}"
             built = build_cnaps2(
-                pkg, mt, msg_id=f"{config.date:%Y%m%d}{base + k:08d}",
-                created=now, sender=peer, receiver=ours,
+                pkg, mt, msg_id=msg_id, created=now, sender=peer, receiver=ours,
             )  # fmt: skip
-            messages.append(("BEPS", serialize(built.message), len(pkg)))
+            messages.append(_PeerMessage("BEPS", mt, msg_id, serialize(built.message), len(pkg)))
         out[peer] = messages
     return out
 
 
 def _send_for_peers(
-    peers: dict[str, list[tuple[str, bytes, int]]],
+    peers: dict[str, list[_PeerMessage]],
     channel_url: str,
     work: Path,
     say: Any,
     confirm_timeout: float,
 ) -> list[Any]:
-    """Each peer bank's session (journal in the work directory) sends its messages."""
+    """Each peer bank's session (journal in the work directory) sends its messages: on a
+    re-run, only those its journal does not have, after resending what had no 990."""
     from paymsg.transport.session import Cnaps2Session
 
     sessions = []
     for peer, messages in peers.items():
+        journal = Journal(f"sqlite:///{work / f'peer-{peer}.db'}")
         session = Cnaps2Session(
             channel_url,
-            Journal(f"sqlite:///{work / f'peer-{peer}.db'}"),
+            journal,
             participant=peer,
             out_queue=f"MSGMBFE_1.{peer}",
             in_queue=f"MSGTOBANK.{peer}",
@@ -471,9 +529,12 @@ def _send_for_peers(
         )
         sessions.append(session)
         session.start(lambda _entry, _conn: None)
-        if messages:
-            session.send_many([text for _, text, _ in messages])
-            say(f"peer {peer} sent {len(messages)} messages to us")
+        session.resume()
+        journaled = _outbox_keys(journal, peer)
+        fresh = [m.text for m in messages if (m.mt, m.msg_id) not in journaled]
+        if fresh:
+            session.send_many(fresh)
+            say(f"peer {peer} sent {len(fresh)} messages to us")
     return sessions
 
 

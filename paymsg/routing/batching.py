@@ -46,6 +46,14 @@ class ClosedPackage:
     reason: str
     text: bytes
     payment_ids: tuple[str, ...]
+    #: the package's GrpHdr MsgId (see :func:`package_msg_id`)
+    msg_id: str
+
+
+def package_msg_id(pkg_id: int, closed_at: datetime) -> str:
+    """A package's MsgId: its closing date and 50,000,000 + its id (single messages, whose
+    MsgIds come from decision numbers, stay below)."""
+    return f"{closed_at:%Y%m%d}{(50_000_000 + pkg_id) % 10**8:08d}"
 
 
 class BepsBatcher:
@@ -159,8 +167,7 @@ class BepsBatcher:
             .order_by(items.c.seq)
         ).all()
         instructions = [Instruction.model_validate_json(r.instruction) for r in rows]
-        # package MsgIds from 50,000,000 up: single messages (decision numbers) stay below
-        msg_id = f"{now:%Y%m%d}{(50_000_000 + pkg_id) % 10**8:08d}"
+        msg_id = package_msg_id(pkg_id, now)
         built = build_cnaps2(
             instructions,
             pkg.message_type,
@@ -177,7 +184,7 @@ class BepsBatcher:
         )
         return ClosedPackage(
             pkg_id, pkg.receiver, pkg.business_type, pkg.message_type, pkg.item_count,
-            Decimal(pkg.total), reason, text, tuple(r.payment_id for r in rows),
+            Decimal(pkg.total), reason, text, tuple(r.payment_id for r in rows), msg_id,
         )  # fmt: skip
 
     def _cutoff_between(self, start: datetime, end: datetime) -> time | None:
@@ -255,6 +262,7 @@ class BepsBatcher:
                 out.append(ClosedPackage(
                     pkg.id, pkg.receiver, pkg.business_type, pkg.message_type, pkg.item_count,
                     Decimal(pkg.total), pkg.close_reason or "", pkg.text, tuple(ids),
+                    package_msg_id(pkg.id, pkg.closed_at),
                 ))  # fmt: skip
         return out
 

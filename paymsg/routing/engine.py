@@ -181,11 +181,9 @@ class Router:
                 rule=rule.name, receiver=receiver, reason=reason, **common,
             )  # fmt: skip
         channel = chosen.channel
-        if exposure is not None and receiver is not None and channel in ("HVPS", "BEPS"):
-            exposure.add(receiver, ins.amount)
         # closed now, or asked for later (requested_at): it waits for execute_at
         queued = chosen.verdict == "closed" or moment > now
-        return make_decision(
+        decision = make_decision(
             channel=channel,
             message_type=MESSAGE_TYPES[(channel, ins.kind)],
             status="queued" if queued else "now",
@@ -195,6 +193,9 @@ class Router:
             reason=chosen.reason if queued else "",
             **common,
         )
+        if exposure is not None:
+            exposure.count(decision)
+        return decision
 
     def _facts_used(self, f: dict[str, Any], ins: Instruction, moment: datetime) -> dict[str, str]:
         facts = self.facts

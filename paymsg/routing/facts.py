@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paymsg.errors import ConfigError, InputError
-from paymsg.routing.model import ChannelVerdict, Instruction, make_verdict
+from paymsg.routing.model import ChannelVerdict, Decision, Instruction, make_verdict
 
 __all__ = [
     "Calendar",
@@ -243,6 +243,12 @@ class Exposure:
     def add(self, bank: str, amount: Decimal) -> None:
         with self._lock:
             self._used[bank] = self._used.get(bank, Decimal(0)) + amount
+
+    def count(self, decision: Decision) -> None:
+        """Add what ``decision`` sends to its receiver (a clearing channel's only): called
+        by the router for each decision it makes, and by a re-run for each one it reuses."""
+        if decision.receiver is not None and decision.channel in ("HVPS", "BEPS"):
+            self.add(decision.receiver, decision.amount)
 
 
 class Facts:

@@ -14,6 +14,7 @@ tables and use the journal's engine through its public ``engine`` property.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,6 +123,14 @@ class RoutingStore:
             key = result.inserted_primary_key
             assert key is not None
             return int(key[0])
+
+    def find(self, text: str) -> int | None:
+        """The newest stored version whose text is exactly ``text``, or None (a re-run of
+        a day uses the version it stored before instead of storing a copy)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.max(rulesets.c.version)).where(rulesets.c.text == text)
+            ).scalar()
 
     def activate(self, version: int) -> CompiledRuleSet:
         """Check version ``version`` and make it the active one (refused with every
@@ -239,6 +248,20 @@ class RoutingStore:
                     ):
                         known[pid] = int(seq)
         return known
+
+    def decided(self, payment_ids: Sequence[str]) -> dict[str, Decision]:
+        """The decisions kept for those of ``payment_ids`` that were decided before."""
+        out: dict[str, Decision] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(payment_ids), 500):
+                chunk = list(payment_ids[start : start + 500])
+                for pid, text in conn.execute(
+                    sa.select(decisions.c.payment_id, decisions.c.decision).where(
+                        decisions.c.payment_id.in_(chunk)
+                    )
+                ):
+                    out[str(pid)] = Decision.model_validate_json(text)
+        return out
 
     # -- directory ---------------------------------------------------------------------
     def load_directory(self, rows: list[Participant]) -> int:
