@@ -42,7 +42,7 @@ def run_cmd(
     """Route the day's payments, send them to the CNAPS2 centre, reconcile, and report.
 
     Run again with the same --work-dir after a crash to resume the day. Exit 0 when every
-    reconciliation agrees, 1 when one found breaks."""
+    reconciliation agrees and every payment is accounted for, 1 otherwise."""
     from paymsg.hub.day import load_day, run_day
 
     with reported():
@@ -91,6 +91,12 @@ def run_cmd(
             rows,
         ))  # fmt: skip
         console.print(f"rejected by routing: {report.rejected_by_routing}")
+        for c in report.channels:
+            if c.unaccounted:
+                console.print(
+                    f"NOT ACCOUNTED FOR on {c.channel}: {c.unaccounted} payments routed there "
+                    "have no message in the journal"
+                )
         for got in report.received:
             if got.sent_by_peers:
                 console.print(
@@ -108,5 +114,7 @@ def run_cmd(
         console.print(f"journal {report.journal}")
 
     emit(report.model_dump(mode="json"), as_json, human)
-    if not all(r["ok"] for r in report.reconciliation):
+    if not all(r["ok"] for r in report.reconciliation) or any(
+        c.unaccounted for c in report.channels
+    ):
         raise typer.Exit(EXIT_FINDINGS)

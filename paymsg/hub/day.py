@@ -122,6 +122,8 @@ class ChannelLine(BaseModel):
     booked: int = 0
     files: int = 0
     unanswered: int = 0
+    #: payments routed here that no count above covers (routed but never sent): must be 0
+    unaccounted: int = 0
 
 
 class Received(BaseModel):
@@ -350,6 +352,11 @@ def run_day(
                 line.rejected += count
             else:
                 line.unanswered += count
+        for line in lines.values():
+            line.unaccounted = line.routed - (
+                line.settled + line.netted + line.rejected + line.queued + line.booked
+                + line.files + line.unanswered
+            )  # fmt: skip
         for entry in _forwarded(journal, ours, config.date):
             got = received[_FORWARDED[entry.mt or ""]]
             got.messages += 1

@@ -76,6 +76,7 @@ def _check(report: dict, journal_url: str, tmp: Path) -> None:  # type: ignore[t
     assert hvps["sent"] == hvps["messages"] == hvps["settled"] == hvps["routed"] - hvps["queued"]
     assert beps["netted"] == beps["routed"] and beps["sent"] == beps["messages"] >= 1
     assert book["booked"] == book["routed"]
+    assert all(c["unaccounted"] == 0 for c in lines.values())
     assert report["rejected_by_routing"] > 0  # the suspended counterparty
     # what the other banks sent us came through the centre, every payment of it
     got = {r["channel"]: r for r in report["received"]}
