@@ -111,6 +111,8 @@ def run_cmd(
                 f"{r.get('breaks', 0)} open breaks)"
                 + ("; " + "; ".join(r["problems"]) if r.get("problems") else "")
             )
+            for notice in r.get("notices", []):
+                console.print(f"  notice: {notice}", markup=False, soft_wrap=True)
         console.print(f"journal {report.journal}")
 
     emit(report.model_dump(mode="json"), as_json, human)

@@ -113,6 +113,8 @@ def _show_result(result: Any, as_json: bool, html: Path | None, csv_path: Path |
         _breaks_table(result.breaks)
         for problem in result.problems:
             console.print(f"[bold red]problem:[/] {problem}", soft_wrap=True)
+        for notice in result.notices:
+            console.print(f"notice: {notice}", markup=False, soft_wrap=True)
         console.print(f"open breaks: {len(result.open_breaks)}")
 
     emit(to_data(result), as_json, human)

@@ -385,6 +385,7 @@ def run_day(
                     "cells_differing": sum(1 for c in result.cells if c.differs),
                     "breaks": len(result.open_breaks),
                     "problems": result.problems,
+                    "notices": result.notices,
                 }
             )
     finally:

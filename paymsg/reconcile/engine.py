@@ -320,8 +320,7 @@ def reconcile_day(
             groups = _groups(conn, jd, config)
             cell_results = _compare_cells(conn, run_id, day, groups, config)
             found = _compare_items(conn, run_id, day, jd, groups, config) if day.scopes else {}
-            if config.flag_duplicate_copies:
-                found.update(_copies(conn, jd, groups))
+            notices = _copies(conn, jd, groups) if config.flag_duplicate_copies else []
             for cell in cell_results:
                 if cell.differs and not _covered(cell, day, config):
                     found.update(_cell_break(cell, day))
@@ -339,6 +338,7 @@ def reconcile_day(
                 cells=cell_results,
                 breaks=all_breaks,
                 problems=day.problems,
+                notices=notices,
             )
             conn.execute(
                 sa.update(runs).where(runs.c.id == run_id).values(report=result.model_dump_json())
@@ -806,9 +806,10 @@ def _compare_items(
     return found
 
 
-def _copies(conn: sa.Connection, jd: _Day, groups: sa.Table) -> dict[str, dict[str, Any]]:
-    """Inbound messages the NPC sent more than once (the journal booked them once): read
-    only in the groups that have such entries."""
+def _copies(conn: sa.Connection, jd: _Day, groups: sa.Table) -> list[str]:
+    """Inbound messages the NPC sent more than once (the journal booked them once), as
+    notices: a copy is a redelivery the session answered and discarded, not a difference
+    between the NPC and us. Read only in the groups that have such entries."""
     g, e = groups.c, entries.c
     copied = conn.execute(
         sa.select(*groups.c).where(g.direction == "in", g.copied > 0, g.cls.is_not(None))
@@ -816,33 +817,14 @@ def _copies(conn: sa.Connection, jd: _Day, groups: sa.Table) -> dict[str, dict[s
     rows = _by_id(
         conn,
         (
-            sa.select(
-                e.id,
-                e.mt,
-                sa.func.coalesce(e.tx_type, "").label("tx_type"),
-                e.msg_id,
-                e.amount,
-                e.copies,
-            ).where(*_members(jd, group), e.copies > 1)
+            sa.select(e.id, e.mt, e.msg_id, e.copies).where(*_members(jd, group), e.copies > 1)
             for group in copied
         ),
     )
-    return {
-        f"copies|in|{r.mt}|{r.msg_id}": {
-            "kind": "duplicate",
-            "direction": "in",
-            "mt": r.mt,
-            "tx_type": r.tx_type or None,
-            "msg_id": r.msg_id,
-            "amount": r.amount,
-            "entry_id": r.id,
-            "npc_value": f"{r.copies} copies",
-            "our_value": "booked once",
-            "detail": f"received {r.mt} {r.msg_id} {r.copies} times (entry {r.id}); "
-            "the journal kept one, check the NPC counts it once",
-        }
+    return [
+        f"received {r.mt} {r.msg_id} {r.copies} times (entry {r.id}); the journal kept one copy"
         for r in rows
-    }
+    ]
 
 
 def settle_breaks(

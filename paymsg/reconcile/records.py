@@ -82,6 +82,9 @@ class RunResult(_Record):
     breaks: list[Break]
     problems: list[str]
     repaired: list[int] = []
+    #: what a clerk should know but is no difference between the NPC and us: a message
+    #: the NPC sent more than once (same sender and MesgID; the journal kept one copy)
+    notices: list[str] = []
 
     @property
     def open_breaks(self) -> list[Break]:

@@ -107,6 +107,7 @@ def html_page(result: RunResult) -> str:
             f"<td>{escape(b.detail)}</td><td>{escape(b.note or '')}</td></tr>"
         )
     problems = "".join(f"<li>{escape(p)}</li>" for p in result.problems)
+    notices = "".join(f"<li>{escape(n)}</li>" for n in result.notices)
     npc_as_of = result.npc_as_of.isoformat() if result.npc_as_of else "–"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
@@ -120,6 +121,7 @@ def html_page(result: RunResult) -> str:
         f'<p>Open breaks: <span class="count" id="open-breaks">{len(open_breaks)}</span> '
         f"of {len(result.breaks)} for the day</p>"
         + (f'<h2>Problems</h2><ul class="problems">{problems}</ul>' if problems else "")
+        + (f'<h2>Notices</h2><ul class="notices">{notices}</ul>' if notices else "")
         + "<h2>Summary 汇总核对</h2><table><thead><tr><th>kind</th><th>cell</th><th>status</th>"
         "<th>NPC sent</th><th>our sent</th><th>NPC sent sum</th><th>our sent sum</th>"
         "<th>NPC recv</th><th>our recv</th><th>NPC recv sum</th><th>our recv sum</th>"
