@@ -114,7 +114,7 @@ def _show_result(result: Any, as_json: bool, html: Path | None, csv_path: Path |
         for problem in result.problems:
             console.print(f"[bold red]problem:[/] {problem}", soft_wrap=True)
         for notice in result.notices:
-            console.print(f"notice: {notice}", markup=False, soft_wrap=True)
+            console.print(f"notice: {notice.text}", markup=False, soft_wrap=True)
         console.print(f"open breaks: {len(result.open_breaks)}")
 
     emit(to_data(result), as_json, human)

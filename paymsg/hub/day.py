@@ -385,7 +385,7 @@ def run_day(
                     "cells_differing": sum(1 for c in result.cells if c.differs),
                     "breaks": len(result.open_breaks),
                     "problems": result.problems,
-                    "notices": result.notices,
+                    "notices": [n.text for n in result.notices],
                 }
             )
     finally:

@@ -14,13 +14,21 @@
 from paymsg.reconcile.config import ReconcileConfig, load_config
 from paymsg.reconcile.engine import accept_break, list_breaks, reconcile_day
 from paymsg.reconcile.npc import NpcDay, read_npc, read_npc_texts
-from paymsg.reconcile.records import BREAK_KINDS, BREAK_STATUSES, Break, CellResult, RunResult
+from paymsg.reconcile.records import (
+    BREAK_KINDS,
+    BREAK_STATUSES,
+    Break,
+    CellResult,
+    Notice,
+    RunResult,
+)
 
 __all__ = [
     "BREAK_KINDS",
     "BREAK_STATUSES",
     "Break",
     "CellResult",
+    "Notice",
     "NpcDay",
     "ReconcileConfig",
     "RunResult",

@@ -89,8 +89,8 @@ class ReconcileConfig(BaseModel):
     )
     #: message types left out on both sides
     excluded_mts: tuple[str, ...] = DEFAULT_EXCLUDED_MTS
-    #: report a message received more than once (same sender and MesgID: the journal
-    #: kept one copy) as a ``duplicate`` break, so a clerk sees the NPC resent it
+    #: list a message received more than once (same sender and MesgID: the journal kept
+    #: one copy) in the result's ``notices``, so a clerk sees the NPC resent it
     flag_duplicate_copies: bool = True
     #: break ages (days since the check date) are bucketed at these upper bounds
     age_buckets: tuple[tuple[str, int | None], ...] = (

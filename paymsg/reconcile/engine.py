@@ -47,7 +47,7 @@ from paymsg.reconcile import store
 from paymsg.reconcile.bulk import fen, insert_tuples
 from paymsg.reconcile.config import ReconcileConfig
 from paymsg.reconcile.npc import NpcDay
-from paymsg.reconcile.records import Break, CellResult, RunResult
+from paymsg.reconcile.records import Break, CellResult, Notice, RunResult
 from paymsg.reconcile.tables import breaks, cells, items, runs, scopes
 
 __all__ = [
@@ -806,10 +806,12 @@ def _compare_items(
     return found
 
 
-def _copies(conn: sa.Connection, jd: _Day, groups: sa.Table) -> list[str]:
+def _copies(conn: sa.Connection, jd: _Day, groups: sa.Table) -> list[Notice]:
     """Inbound messages the NPC sent more than once (the journal booked them once), as
-    notices: a copy is a redelivery the session answered and discarded, not a difference
-    between the NPC and us. Read only in the groups that have such entries."""
+    notices: the session answered every copy and the journal kept the first, so the copy
+    itself is no difference between the NPC and us (a copy whose content differs from the
+    first is not detected here: the journal keys copies by sender and MesgID). Read only
+    in the groups that have such entries."""
     g, e = groups.c, entries.c
     copied = conn.execute(
         sa.select(*groups.c).where(g.direction == "in", g.copied > 0, g.cls.is_not(None))
@@ -817,12 +819,25 @@ def _copies(conn: sa.Connection, jd: _Day, groups: sa.Table) -> list[str]:
     rows = _by_id(
         conn,
         (
-            sa.select(e.id, e.mt, e.msg_id, e.copies).where(*_members(jd, group), e.copies > 1)
+            sa.select(
+                e.id, e.mt, e.tx_type, e.sender, e.msg_id, e.mesg_id, e.amount, e.copies
+            ).where(*_members(jd, group), e.copies > 1)
             for group in copied
         ),
     )
     return [
-        f"received {r.mt} {r.msg_id} {r.copies} times (entry {r.id}); the journal kept one copy"
+        Notice(
+            kind="copies",
+            direction="in",
+            mt=r.mt,
+            tx_type=r.tx_type,
+            sender=r.sender,
+            msg_id=r.msg_id,
+            mesg_id=r.mesg_id,
+            amount=r.amount,
+            entry_id=r.id,
+            copies=r.copies,
+        )
         for r in rows
     ]
 

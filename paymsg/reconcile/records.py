@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["BREAK_KINDS", "BREAK_STATUSES", "Break", "CellResult", "RunResult"]
+__all__ = ["BREAK_KINDS", "BREAK_STATUSES", "Break", "CellResult", "Notice", "RunResult"]
 
 BREAK_KINDS = ("missing_here", "missing_at_npc", "amount_differs", "status_differs", "duplicate")
 BREAK_STATUSES = ("new", "persisting", "resolved", "accepted")
@@ -68,6 +68,32 @@ class Break(_Record):
         return self.status in ("new", "persisting")
 
 
+class Notice(_Record):
+    """What a clerk should know that is no difference between the NPC and us.
+
+    ``kind`` is ``copies``: a message received ``copies`` times with one sender and
+    MesgID, of which the journal kept the first (entry ``entry_id``).
+    """
+
+    kind: Literal["copies"]
+    direction: str
+    mt: str | None
+    tx_type: str | None
+    sender: str | None
+    msg_id: str | None
+    mesg_id: str | None
+    amount: Decimal | None
+    entry_id: int
+    copies: int
+
+    @property
+    def text(self) -> str:
+        return (
+            f"received {self.mt} {self.msg_id} from {self.sender} {self.copies} times "
+            f"(MesgID {self.mesg_id}, entry {self.entry_id}); the journal kept the first copy"
+        )
+
+
 class RunResult(_Record):
     """One reconciliation run: the compared cells, the breaks of the day, problems."""
 
@@ -82,9 +108,8 @@ class RunResult(_Record):
     breaks: list[Break]
     problems: list[str]
     repaired: list[int] = []
-    #: what a clerk should know but is no difference between the NPC and us: a message
-    #: the NPC sent more than once (same sender and MesgID; the journal kept one copy)
-    notices: list[str] = []
+    #: what a clerk should know but is no difference between the NPC and us
+    notices: list[Notice] = []
 
     @property
     def open_breaks(self) -> list[Break]:

@@ -107,7 +107,7 @@ def html_page(result: RunResult) -> str:
             f"<td>{escape(b.detail)}</td><td>{escape(b.note or '')}</td></tr>"
         )
     problems = "".join(f"<li>{escape(p)}</li>" for p in result.problems)
-    notices = "".join(f"<li>{escape(n)}</li>" for n in result.notices)
+    notices = "".join(f"<li>{escape(n.text)}</li>" for n in result.notices)
     npc_as_of = result.npc_as_of.isoformat() if result.npc_as_of else "–"
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
