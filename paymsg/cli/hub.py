@@ -42,7 +42,7 @@ def run_cmd(
     """Route the day's payments, send them to the CNAPS2 centre, reconcile, and report.
 
     Run again with the same --work-dir after a crash to resume the day. Exit 0 when every
-    reconciliation agrees and every payment is accounted for, 1 otherwise."""
+    reconciliation agrees and every payment is accounted for and answered, 1 otherwise."""
     from paymsg.hub.day import load_day, run_day
 
     with reported():
@@ -56,7 +56,7 @@ def run_cmd(
         else:
             work = work_dir
         work.mkdir(parents=True, exist_ok=True)
-        if work_dir is None and not as_json:
+        if work_dir is None:
             err_console.print(
                 f"work directory {work} (after a crash, run again with --work-dir {work})",
                 markup=False,
@@ -91,12 +91,6 @@ def run_cmd(
             rows,
         ))  # fmt: skip
         console.print(f"rejected by routing: {report.rejected_by_routing}")
-        for c in report.channels:
-            if c.unaccounted:
-                console.print(
-                    f"NOT ACCOUNTED FOR on {c.channel}: {c.unaccounted} payments routed there "
-                    "have no message in the journal"
-                )
         for got in report.received:
             if got.sent_by_peers:
                 console.print(
@@ -113,10 +107,10 @@ def run_cmd(
             )
             for notice in r.get("notices", []):
                 console.print(f"  notice: {notice}", markup=False, soft_wrap=True)
+        for shortfall in report.shortfalls:
+            console.print(shortfall, markup=False, soft_wrap=True)
         console.print(f"journal {report.journal}")
 
     emit(report.model_dump(mode="json"), as_json, human)
-    if not all(r["ok"] for r in report.reconciliation) or any(
-        c.unaccounted for c in report.channels
-    ):
+    if report.shortfalls or not all(r["ok"] for r in report.reconciliation):
         raise typer.Exit(EXIT_FINDINGS)

@@ -147,6 +147,9 @@ class DayReport(BaseModel):
     received: list[Received] = []
     rejected_by_routing: int
     reconciliation: list[dict[str, Any]]
+    #: what keeps the day from being complete: payments without a message in the journal
+    #: or without an answer, payments of other banks that did not arrive
+    shortfalls: list[str] = []
     journal: str
     channel_url: str
     seconds: float
@@ -192,7 +195,18 @@ def run_day(
     journal = Journal(journal_url)
     store = RoutingStore(journal.engine)
     rules_text = Path(config.rules).read_text(encoding="utf-8")
-    version = store.find(rules_text) or store.store(rules_text, config.rules)
+    payments = read_instructions(config.payments)
+    kept = store.decided([ins.id for ins in payments])  # an earlier run's decisions stand
+    version = store.find(rules_text)
+    earlier = {d.ruleset_version for d in kept.values()} - {version}
+    if earlier:
+        raise ConfigError(
+            f"{len(kept)} payments of this day were decided under rule set v{min(earlier)}, and "
+            "the rules file is not that version now: a day resumes with the rules it started "
+            "with",
+            source=config.rules,
+        )
+    version = version or store.store(rules_text, config.rules)
     compiled = store.activate(version)
     store.load_directory(directory)
     router = Router(compiled, facts)
@@ -207,18 +221,19 @@ def run_day(
         max_age=timedelta(seconds=beps.package_max_age_seconds),
         cutoffs=tuple(dtime.fromisoformat(c) for c in beps.cutoffs),
     )
-    payments = read_instructions(config.payments)
     lines = {c: ChannelLine(channel=c) for c in ("HVPS", "BEPS", "BOOK", "XBORDER")}
     rejected = 0
-    journaled = _outbox_keys(journal, ours)  # (MT, MsgId) sent by an earlier run
+    journaled = _outbox_keys(journal, ours, config.date)  # (MT, MsgId) of an earlier run
     texts: list[bytes] = []
+    #: payment id → (channel, MT, MsgId) of the message that carries it to the centre
+    carriers: dict[str, tuple[str, str, str]] = {}
+    bepsed: list[str] = []
     exposure = Exposure()
     xdir = output_dir / "xborder"
 
     chunk = 1000  # payments decided, recorded and batched per transaction
     for start in range(0, len(payments), chunk):
         part = payments[start : start + chunk]
-        kept = store.decided([ins.id for ins in part])  # an earlier run's decisions stand
         made = []
         for ins in part:
             decision = kept.get(ins.id)
@@ -248,6 +263,7 @@ def run_day(
             elif d.channel == "HVPS":
                 assert d.message_type is not None and d.receiver is not None
                 msg_id = f"{config.date:%Y%m%d}{seqs[ins.id] % 10**8:08d}"
+                carriers[ins.id] = ("HVPS", d.message_type, msg_id)
                 if (d.message_type, msg_id) in journaled:
                     continue  # in the outbox already: resume() sends it if unanswered
                 built = build_cnaps2(
@@ -257,12 +273,15 @@ def run_day(
                 texts.append(serialize(built.message))
             else:
                 to_beps.append((ins, d))
+                bepsed.append(ins.id)
         if to_beps:
             batcher.add_many(to_beps, now)  # an item batched by an earlier run stays put
     batcher.close_all(now, "day file routed")
-    # every closed package not yet handed over, this run's and those a crash left
+    for pid, (mt, msg_id) in batcher.carriers(bepsed).items():
+        carriers[pid] = ("BEPS", mt, msg_id)
+    # every closed package of the day not yet handed over, this run's and a crash's
     packages: list[ClosedPackage] = []
-    for package in batcher.unsent():
+    for package in batcher.unsent(closed_on=config.date):
         if (package.message_type, package.msg_id) in journaled:
             batcher.mark_sent(package.id)  # journaled before the crash: resume() has it
         else:
@@ -313,7 +332,9 @@ def run_day(
     peer_sessions: list[Any] = []
     try:
         session.start(lambda _entry, _conn: None)  # the report reads the journal
-        peer_sessions = _send_for_peers(peers, channel_url, output_dir, say, config.confirm_timeout)
+        peer_sessions = _send_for_peers(
+            config.date, peers, channel_url, output_dir, say, config.confirm_timeout
+        )
         resumed = session.resume()  # what an earlier run put (or was about to) unanswered
         if resumed:
             say(f"{len(resumed)} messages of an earlier run sent again")
@@ -325,46 +346,53 @@ def run_day(
             batcher.mark_sent(package.id)
         say(f"{len(outgoing)} sent; waiting for settlement")
         send_command(channel_url, "round-close")
-        ids = [e.id for e in _our_messages(journal, ours, config.date)]
-        _wait_final(journal, ids, config.answer_timeout, centre_error)
+        wanted = {(mt, msg_id) for _channel, mt, msg_id in carriers.values()}
+        ours_out = _our_messages(journal, ours, config.date, wanted)
+        _wait_final(journal, [e.id for e in ours_out.values()], config.answer_timeout, centre_error)
         expected = sum(len(messages) for messages in peers.values())
         _wait_until(
             lambda: len(_forwarded(journal, ours, config.date)) >= expected,
             config.answer_timeout,
             centre_error,
         )
-        pre_reconciliation = ("hvps.716.001.01", "beps.726.001.01")
-        if not all(journal.query(direction="in", mt=mt, limit=1) for mt in pre_reconciliation):
+        if not _pre_reconciliation(journal, config.date):
             send_command(channel_url, "end-of-day")  # not ended by an earlier run
-        _wait_inbound(journal, pre_reconciliation, config.answer_timeout, centre_error)
-        for entry in _our_messages(journal, ours, config.date):
-            channel = _FORWARDED[entry.mt or ""]
+        _wait_until(
+            lambda: _pre_reconciliation(journal, config.date),
+            config.answer_timeout,
+            centre_error,
+        )
+        time.sleep(0.5)  # the later parts of a partitioned answer follow the first
+        # each payment by the message that carries it: one not in the journal is
+        # unaccounted for, whatever the other counts say
+        ours_out = _our_messages(journal, ours, config.date, wanted)
+        counted: set[tuple[str, str]] = set()
+        for channel, mt, msg_id in carriers.values():
             line = lines[channel]
-            count = 1 if channel == "HVPS" else int(entry.nb_of_txs or 1)
-            line.messages += 1
-            if entry.status in _CONFIRMED:
-                line.sent += 1
+            entry = ours_out.get((mt, msg_id))
+            if entry is None:
+                line.unaccounted += 1
+                continue
+            if (mt, msg_id) not in counted:
+                counted.add((mt, msg_id))
+                line.messages += 1
+                line.sent += entry.status in _CONFIRMED
             if entry.status == "settled":
-                line.settled += count
+                line.settled += 1
             elif entry.status == "receipt":
-                line.netted += count
+                line.netted += 1
             elif entry.status in ("rejected", "refused"):
-                line.rejected += count
+                line.rejected += 1
             else:
-                line.unanswered += count
-        for line in lines.values():
-            line.unaccounted = line.routed - (
-                line.settled + line.netted + line.rejected + line.queued + line.booked
-                + line.files + line.unanswered
-            )  # fmt: skip
+                line.unanswered += 1
         for entry in _forwarded(journal, ours, config.date):
             got = received[_FORWARDED[entry.mt or ""]]
             got.messages += 1
             got.items += int(entry.nb_of_txs or 1)
             got.amount += entry.amount or Decimal(0)
         as_of = datetime.now(UTC)
-        for mt, system in zip(pre_reconciliation, ("HVPS", "BEPS"), strict=True):
-            found = journal.query(direction="in", mt=mt)
+        for mt, system in _PRE_RECONCILIATION:
+            found = journal.query(direction="in", mt=mt, work_date=config.date)
             parts = [(e.raw, f"journal entry {e.id}") for e in found]
             if not parts:
                 recon.append(
@@ -376,15 +404,18 @@ def run_day(
                 )
                 continue
             result = reconcile_day(journal, read_npc_texts(parts), as_of=as_of)
+            problems = list(result.problems)
+            if result.check_date != config.date:
+                problems.append(f"the centre's {mt} is for {result.check_date}, not this day")
             recon.append(
                 {
                     "system": system,
                     "check_date": result.check_date.isoformat(),
-                    "ok": result.ok,
+                    "ok": result.ok and not problems,
                     "cells": len(result.cells),
                     "cells_differing": sum(1 for c in result.cells if c.differs),
                     "breaks": len(result.open_breaks),
-                    "problems": result.problems,
+                    "problems": problems,
                     "notices": [n.text for n in result.notices],
                 }
             )
@@ -397,6 +428,26 @@ def run_day(
         journal.close()
     if centre_error:
         raise TransportError(f"the centre stopped: {centre_error[0]}")
+    shortfalls = (
+        [
+            f"NOT ACCOUNTED FOR on {c.channel}: {c.unaccounted} payments routed there have no "
+            "message in the journal"
+            for c in lines.values()
+            if c.unaccounted
+        ]
+        + [
+            f"no answer on {c.channel}: {c.unanswered} payments sent have no final answer "
+            f"from the centre after {config.answer_timeout:g} s"
+            for c in lines.values()
+            if c.unanswered
+        ]
+        + [
+            f"received on {got.channel}: {got.items} of {got.sent_by_peers} payments sent by "
+            "other banks"
+            for got in received.values()
+            if got.items != got.sent_by_peers
+        ]
+    )
     return DayReport(
         business_date=config.date,
         participant=ours,
@@ -406,6 +457,7 @@ def run_day(
         received=list(received.values()),
         rejected_by_routing=rejected,
         reconciliation=recon,
+        shortfalls=shortfalls,
         journal=journal_url,
         channel_url=channel_url,
         seconds=round(time.perf_counter() - started, 2),
@@ -423,16 +475,20 @@ _FORWARDED = {
 _CONFIRMED = frozenset({"confirmed", "receipt", "settled", "rejected"})
 
 
-def _outbox_keys(journal: Journal, sender: str) -> set[tuple[str | None, str | None]]:
-    """(MT, MsgId) of every message ``sender``'s journal has sent or is sending."""
-    return {(e.mt, e.msg_id) for e in journal.query(direction="out", sender=sender)}
+def _outbox_keys(journal: Journal, sender: str, day: date) -> set[tuple[str | None, str | None]]:
+    """(MT, MsgId) of every message of ``day`` that ``sender``'s journal sent or is sending."""
+    return {(e.mt, e.msg_id) for e in journal.query(direction="out", sender=sender, work_date=day)}
 
 
-def _our_messages(journal: Journal, ours: str, day: date) -> list[Any]:
-    """Our payment messages of the day in the journal (this run's and an earlier one's)."""
-    return [
-        e for e in journal.query(direction="out", sender=ours, work_date=day) if e.mt in _FORWARDED
-    ]
+def _our_messages(
+    journal: Journal, ours: str, day: date, wanted: set[tuple[str, str]]
+) -> dict[tuple[str | None, str | None], Any]:
+    """The journal's entries of our payment messages ``wanted`` (MT, MsgId) of the day."""
+    return {
+        (e.mt, e.msg_id): e
+        for e in journal.query(direction="out", sender=ours, work_date=day)
+        if (e.mt, e.msg_id) in wanted
+    }
 
 
 def _forwarded(journal: Journal, ours: str, day: date) -> list[Any]:
@@ -440,6 +496,18 @@ def _forwarded(journal: Journal, ours: str, day: date) -> list[Any]:
     return [
         e for e in journal.query(direction="in", receiver=ours, work_date=day) if e.mt in _FORWARDED
     ]
+
+
+#: the centre's pre-reconciliation messages pushed at the end of the day, by system
+_PRE_RECONCILIATION = (("hvps.716.001.01", "HVPS"), ("beps.726.001.01", "BEPS"))
+
+
+def _pre_reconciliation(journal: Journal, day: date) -> bool:
+    """Whether both pre-reconciliation messages of ``day`` are in the journal."""
+    return all(
+        journal.query(direction="in", mt=mt, work_date=day, limit=1)
+        for mt, _ in _PRE_RECONCILIATION
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,6 +580,7 @@ def _peer_messages(
 
 
 def _send_for_peers(
+    day: date,
     peers: dict[str, list[_PeerMessage]],
     channel_url: str,
     work: Path,
@@ -538,7 +607,7 @@ def _send_for_peers(
         sessions.append(session)
         session.start(lambda _entry, _conn: None)
         session.resume()
-        journaled = _outbox_keys(journal, peer)
+        journaled = _outbox_keys(journal, peer, day)
         fresh = [m.text for m in messages if (m.mt, m.msg_id) not in journaled]
         if fresh:
             session.send_many(fresh)
@@ -569,14 +638,3 @@ def _wait_final(
         pending = {i for i in pending if journal.get(i).status not in _FINAL}
         if pending:
             time.sleep(0.1)
-
-
-def _wait_inbound(
-    journal: Journal, mts: tuple[str, ...], timeout: float, errors: list[BaseException]
-) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not errors:
-        if all(journal.query(direction="in", mt=mt, limit=1) for mt in mts):
-            time.sleep(0.5)  # the later parts of a partitioned answer follow the first
-            return
-        time.sleep(0.1)

@@ -19,9 +19,9 @@ race to open one collide, and the loser retries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -242,12 +242,17 @@ class BepsBatcher:
                 self.on_close(package)
 
     # -- after closing -----------------------------------------------------------------
-    def unsent(self) -> list[ClosedPackage]:
-        """Closed packages not yet handed to the transport (what a crash leaves)."""
+    def unsent(self, *, closed_on: date | None = None) -> list[ClosedPackage]:
+        """Closed packages not yet handed to the transport (what a crash leaves), those
+        closed on ``closed_on`` only when it is given."""
+        query = sa.select(packages).where(packages.c.status == "closed")
+        if closed_on is not None:
+            query = query.where(
+                packages.c.closed_at >= datetime.combine(closed_on, time()),
+                packages.c.closed_at < datetime.combine(closed_on + timedelta(days=1), time()),
+            )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(packages).where(packages.c.status == "closed").order_by(packages.c.id)
-            ).all()
+            rows = conn.execute(query.order_by(packages.c.id)).all()
             out = []
             for pkg in rows:
                 ids = (
@@ -264,6 +269,29 @@ class BepsBatcher:
                     Decimal(pkg.total), pkg.close_reason or "", pkg.text, tuple(ids),
                     package_msg_id(pkg.id, pkg.closed_at),
                 ))  # fmt: skip
+        return out
+
+    def carriers(self, payment_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """For those of ``payment_ids`` in a closed (or sent) package: the package's
+        message type and MsgId, the message that carries the payment."""
+        out: dict[str, tuple[str, str]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(payment_ids), 500):
+                rows = conn.execute(
+                    sa.select(
+                        items.c.payment_id,
+                        packages.c.id,
+                        packages.c.message_type,
+                        packages.c.closed_at,
+                    )
+                    .join(packages, packages.c.id == items.c.package_id)
+                    .where(
+                        items.c.payment_id.in_(list(payment_ids[start : start + 500])),
+                        packages.c.status != "open",
+                    )
+                )
+                for pid, pkg_id, mt, closed_at in rows:
+                    out[str(pid)] = (mt, package_msg_id(pkg_id, closed_at))
         return out
 
     def mark_sent(self, pkg_id: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -34,8 +35,11 @@ def _server(env: str) -> str:
     return url
 
 
-def _hub(tmp: Path, *extra: str, fault: str | None = None) -> dict:  # type: ignore[type-arg]
-    """Run the day; with ``fault``, the run must die of SIGKILL at that session point."""
+def _hub(  # type: ignore[type-arg]
+    tmp: Path, *extra: str, fault: str | None = None, rc: int = 0, day: Path = DAY
+) -> dict:
+    """Run the day; with ``fault``, the run must die of SIGKILL at that session point;
+    else it must exit with ``rc``."""
     env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
     if fault is not None:
         env[FAULT_ENV] = fault
@@ -47,7 +51,7 @@ def _hub(tmp: Path, *extra: str, fault: str | None = None) -> dict:  # type: ign
             "hub",
             "run",
             "--day",
-            str(DAY),
+            str(day),
             "--work-dir",
             str(tmp),
             "--json",
@@ -62,7 +66,7 @@ def _hub(tmp: Path, *extra: str, fault: str | None = None) -> dict:  # type: ign
     if fault is not None:
         assert out.returncode == -signal.SIGKILL, (fault, out.returncode, out.stderr[-2000:])
         return {}
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == rc, out.stderr[-2000:]
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
@@ -76,7 +80,7 @@ def _check(report: dict, journal_url: str, tmp: Path) -> None:  # type: ignore[t
     assert hvps["sent"] == hvps["messages"] == hvps["settled"] == hvps["routed"] - hvps["queued"]
     assert beps["netted"] == beps["routed"] and beps["sent"] == beps["messages"] >= 1
     assert book["booked"] == book["routed"]
-    assert all(c["unaccounted"] == 0 for c in lines.values())
+    assert all(c["unaccounted"] == 0 for c in lines.values()) and report["shortfalls"] == []
     assert report["rejected_by_routing"] > 0  # the suspended counterparty
     # what the other banks sent us came through the centre, every payment of it
     got = {r["channel"]: r for r in report["received"]}
@@ -137,6 +141,51 @@ def test_day_killed_anywhere_and_run_again_accounts_for_every_payment(
         assert again["channels"] == report["channels"]
         assert again["received"] == report["received"]
         assert again["ruleset_version"] == report["ruleset_version"]
+
+
+def test_a_payment_whose_message_is_lost_is_not_accounted_for(tmp_path: Path) -> None:
+    """A BEPS package that vanished from the journal after it was sent: the next run does
+    not send it again (the batcher has it as sent), and says so instead of agreeing."""
+    _hub(tmp_path)
+    with sqlite3.connect(tmp_path / "journal.db") as db:
+        lost = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM journal_entries WHERE mt LIKE 'beps.121%' AND direction = 'out'"
+            )
+        ]
+        db.executemany(
+            "DELETE FROM journal_status_history WHERE entry_id = ?", [(i,) for i in lost]
+        )
+        db.executemany("DELETE FROM journal_entries WHERE id = ?", [(i,) for i in lost])
+    report = _hub(tmp_path, rc=1)
+    beps = next(c for c in report["channels"] if c["channel"] == "BEPS")
+    assert beps["unaccounted"] == beps["routed"] > 0 and beps["messages"] == 0
+    assert report["shortfalls"] == [
+        f"NOT ACCOUNTED FOR on BEPS: {beps['routed']} payments routed there have no message "
+        "in the journal"
+    ]
+
+
+def test_a_day_resumes_only_with_the_rules_it_started_with(tmp_path: Path) -> None:
+    """Payments decided under one rule set are not mixed with another's decisions."""
+    day = tmp_path / "day.toml"
+    rules = tmp_path / "rules.toml"
+    rules.write_text((ROOT / "examples/routing/rules.toml").read_text(encoding="utf-8"))
+    text = DAY.read_text(encoding="utf-8").replace('"../routing/rules.toml"', f'"{rules}"')
+    for name in ("payments", "incoming"):
+        text = text.replace(f'"{name}.csv"', f'"{DAY.parent / (name + ".csv")}"')
+    text = text.replace('"../routing/facts.toml"', f'"{ROOT / "examples/routing/facts.toml"}"')
+    day.write_text(text, encoding="utf-8")
+    _hub(tmp_path, day=day, fault=KILLS[2])
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# changed after the crash\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "paymsg.cli", "hub", "run", "--day", str(day), "--work-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 3, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "decided under rule set v1, and the rules file is not that version now" in out.stderr
 
 
 @pytest.fixture
