@@ -235,6 +235,18 @@ def test_day_on_rabbitmq_and_postgresql(
     assert not (tmp_path / "journal.db").exists()
 
 
+@pytest.mark.parametrize("fault", ["put:30", "delivered:20"])
+def test_day_on_rabbitmq_and_postgresql_killed_and_run_again(
+    tmp_path: Path, pg_urls: tuple[str, str], amqp: str, fault: str
+) -> None:
+    """The same on the real servers: what the broker delivered but the killed process did
+    not acknowledge comes again, and the journal on PostgreSQL keeps it once."""
+    journal_url, books_url = pg_urls
+    servers = ("--channel", amqp, "--journal", journal_url, "--books", books_url)
+    _hub(tmp_path, *servers, fault=fault)
+    _check(_hub(tmp_path, *servers), journal_url, tmp_path)
+
+
 def test_bad_day_file_is_one_line_exit_3(tmp_path: Path) -> None:
     bad = tmp_path / "day.toml"
     bad.write_text(
