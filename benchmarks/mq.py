@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -123,6 +124,7 @@ def session_round_trip(
     count: int,
     *,
     window: int = 200,
+    senders: int = 1,
     broker: list[int] | None = None,
 ) -> dict[str, Any]:
     """Send ``count`` messages in pipelined windows against an echo peer process."""
@@ -174,11 +176,24 @@ def session_round_trip(
             cpu = time.process_time()
             peer_cpu = _cpu_seconds(peer.pid)
             broker_cpu = _cpu_of(broker or [])
-            for first in range(50, len(bodies), window):
-                for result in session.send_many(bodies[first : first + window]):
-                    statuses.add(result.status)
-                    if result.seconds is not None:
-                        latencies.append(result.seconds)
+            windows = [bodies[i : i + window] for i in range(50, len(bodies), window)]
+
+            def send(part: list[list[bytes]]) -> None:
+                for texts_ in part:
+                    for result in session.send_many(texts_):
+                        statuses.add(result.status)
+                        if result.seconds is not None:
+                            latencies.append(result.seconds)
+
+            # ``senders`` threads, each sending every senders-th window: that many windows
+            # in flight at once (the session's sending API is thread-safe)
+            threads = [
+                threading.Thread(target=send, args=(windows[k::senders],)) for k in range(senders)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu
             peer_after = _cpu_seconds(peer.pid)
@@ -194,6 +209,7 @@ def session_round_trip(
         "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
         "statuses": sorted(statuses),
         "window": window,
+        "senders": senders,
         # CPU of this process (sender and consumer threads, journal, channel client) per
         # message: less sensitive to the machine's load than the wall-time rate
         "cpu_ms_per_msg": round(1000 * cpu / count, 3),
@@ -311,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prefetch", type=int, default=256, help="RabbitMQ consumer prefetch (default 256)"
     )
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=1,
+        help="sending threads, each with its own window in flight (default 1)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="result file (JSON)")
     args = parser.parse_args(argv)
     amqp = args.amqp
@@ -347,7 +369,13 @@ def main(argv: list[str] | None = None) -> int:
             on_broker = broker if channel_url == amqp else []
             rows.append(
                 {"case": label}
-                | session_round_trip(channel_url, journal_url, args.messages, broker=on_broker)
+                | session_round_trip(
+                    channel_url,
+                    journal_url,
+                    args.messages,
+                    senders=args.senders,
+                    broker=on_broker,
+                )
             )
         floor = pipelined = None
         if args.amqp:

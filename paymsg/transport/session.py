@@ -95,6 +95,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("paymsg.transport")
+#: where the header's MesgType field lies, from the ``{H:`` on
+_MESG_TYPE = next(spec for spec in FIELDS if spec.name == "mesg_type")
 
 #: the communication-level confirmation (通信级确认)
 CONFIRMATION_TYPE = "ccms.990.001.02"
@@ -730,8 +732,14 @@ class Cnaps2Session:
 
     @staticmethod
     def _is_confirmation(delivery: Delivery) -> bool:
-        header, readable = read_header(delivery.body)
-        return readable and header is not None and header.mesg_type.startswith("ccms.990")
+        """Whether the header's MesgType field says ccms.990 (read at its fixed offset, not
+        decoded: a 990 whose header does not decode is recorded unreadable in the batch as
+        it would be on its own)."""
+        body = delivery.body
+        start = body.find(b"{H:", 0, 64)
+        if start < 0:
+            return False
+        return body[start + _MESG_TYPE.offset : start + _MESG_TYPE.end].startswith(b"ccms.990")
 
     def _handle_confirmations(self, channel: Any, batch: list[Delivery]) -> None:
         """Record ``batch`` (all ccms.990s) in the inbox and apply each to its outbox entry
