@@ -813,8 +813,10 @@ class Cnaps2Session:
         self.faults.hit("recorded")
         if self._finish_unreadable(channel, delivery, entry):
             return
-        envelope, _ = split_envelope(body)
-        channel.put(self.out_queue, self._reply(envelope.header, self.codes.success))
+        # the text was read in full, so read_header decoded its envelope: no second decode
+        if not readable or header is None:
+            header = split_envelope(body)[0].header
+        channel.put(self.out_queue, self._reply(header, self.codes.success))
         self._count("answered")
         self.faults.hit("answered")
         if entry.mt is not None and (
