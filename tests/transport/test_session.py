@@ -23,7 +23,13 @@ from paymsg.errors import EnvelopeError, JournalError, ValidationFailedError
 from paymsg.journal import Journal, JournalEntry
 from paymsg.transport import open_channel
 from paymsg.transport.echo import run_echo
-from paymsg.transport.session import Cnaps2Session, ReplyCodes, build_confirmation
+from paymsg.transport.session import (
+    Cnaps2Session,
+    ReplyCodes,
+    build_confirmation,
+    read_header,
+    salvage_header,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "cnaps2"
@@ -648,3 +654,36 @@ def test_waiting_990s_are_applied_together_and_a_bad_one_or_a_message_between_ke
         assert stats.unreadable == 1 and len(s.journal.quarantined()) == 1
         assert [e.mesg_id for e in seen] == ["B0000000000000000009"]
         assert [r.document.com_conf.conf_inf.msg_id for r in answered] == ["B0000000000000000009"]
+
+
+def test_a_990_whose_header_does_not_decode_among_good_ones_is_quarantined_not_answered(
+    urls: tuple[str, str],
+) -> None:
+    """The consumer routes 990s by the header's MesgType field alone: one whose header does
+    not decode is recorded unreadable and quarantined (never answered: it is a 990), as it
+    would be on its own, and the good ones around it confirm their messages."""
+    with session(urls) as s:
+        entries = [s.journal.record_outbound(hvps111(i, prefix="H"), queue="OUT") for i in range(4)]
+        for e in entries:
+            s.journal.set_status(e.id, "sent")
+        replies = [
+            build_confirmation(
+                split_envelope(e.raw)[0].header, "PM1I0000", participant="0000", header_ids="new"
+            )
+            for e in entries
+        ]
+        broken = b"{H:XX" + replies[3][5:]  # the version field: the header does not decode
+        assert read_header(broken)[1] is False
+        salvaged = salvage_header(broken)  # its MesgType field still says 990
+        assert salvaged is not None and salvaged.mesg_type == "ccms.990.001.02"
+        with open_channel(urls[0]) as channel:
+            channel.declare("IN")
+            channel.put_many("IN", [*replies[:2], broken, replies[2]])
+            stats = s.listen(effects_handler([]), max_messages=4)
+            assert channel.depth("IN") == 0 and channel.get("IN", 0.2) is None  # all acked
+            assert confirmations(channel, "OUT") == []  # a 990 is never answered
+        statuses = [s.journal.get(e.id).status for e in entries]
+        assert statuses == ["confirmed"] * 3 + ["sent"]
+        assert stats.confirmations == 3 and stats.unreadable == 1
+        held = s.journal.quarantined()
+        assert [h.body for h in held] == [broken]
