@@ -64,6 +64,17 @@ def texts(count: int, run: str) -> list[bytes]:
     return out
 
 
+def _rates(count: int, seconds: float, latencies: list[float]) -> dict[str, Any]:
+    """Messages, seconds, messages per second and the p50/p99 latency of a case."""
+    return {
+        "messages": count,
+        "seconds": round(seconds, 3),
+        "msg_per_s": round(count / seconds, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+    }
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -201,12 +212,7 @@ def session_round_trip(
     finally:
         peer.terminate()
         peer.wait(timeout=60)
-    return {
-        "messages": count,
-        "seconds": round(seconds, 3),
-        "msg_per_s": round(count / seconds, 1),
-        "p50_ms": round(1000 * statistics.median(latencies), 2),
-        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+    return _rates(count, seconds, latencies) | {
         "statuses": sorted(statuses),
         "window": window,
         "senders": senders,
@@ -247,13 +253,7 @@ def pika_floor(amqp_url: str, count: int) -> dict[str, Any]:
         channel.queue_delete(queue)
     finally:
         connection.close()
-    return {
-        "messages": count,
-        "seconds": round(seconds, 3),
-        "msg_per_s": round(count / seconds, 1),
-        "p50_ms": round(1000 * statistics.median(latencies), 2),
-        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
-    }
+    return _rates(count, seconds, latencies)
 
 
 def pika_pipelined_floor(amqp_url: str, count: int, *, window: int = 200) -> dict[str, Any]:
@@ -309,13 +309,8 @@ def pika_pipelined_floor(amqp_url: str, count: int, *, window: int = 200) -> dic
     seconds = time.perf_counter() - started
     channel.queue_delete(queue, callback=lambda _frame: connection.close())
     connection.ioloop.start()
-    return {
-        "messages": count,
-        "seconds": round(seconds, 3),
-        "msg_per_s": round(count / seconds, 1),
-        # the latency of a window (publish all, all confirmed)
-        "p50_ms": round(1000 * statistics.median(latencies), 2),
-        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+    # the latency is a window's (publish all, all confirmed)
+    return _rates(count, seconds, latencies) | {
         "window": window,
     }
 

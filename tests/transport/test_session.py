@@ -20,7 +20,7 @@ import paymsg
 from paymsg import cnaps2
 from paymsg.codec.envelope.cnaps2 import split_envelope
 from paymsg.errors import EnvelopeError, JournalError, ValidationFailedError
-from paymsg.journal import Journal, JournalEntry
+from paymsg.journal import Journal, JournalEntry, StatusUpdate
 from paymsg.transport import open_channel
 from paymsg.transport.echo import run_echo
 from paymsg.transport.session import (
@@ -663,15 +663,12 @@ def test_a_990_whose_header_does_not_decode_among_good_ones_is_quarantined_not_a
     not decode is recorded unreadable and quarantined (never answered: it is a 990), as it
     would be on its own, and the good ones around it confirm their messages."""
     with session(urls) as s:
-        entries = [s.journal.record_outbound(hvps111(i, prefix="H"), queue="OUT") for i in range(4)]
-        for e in entries:
-            s.journal.set_status(e.id, "sent")
-        replies = [
-            build_confirmation(
-                split_envelope(e.raw)[0].header, "PM1I0000", participant="0000", header_ids="new"
-            )
-            for e in entries
-        ]
+        entries = s.journal.record_outbound_many(
+            [hvps111(i, prefix="H") for i in range(4)], queue="OUT"
+        )
+        s.journal.set_status_many([StatusUpdate(entry_id=e.id, status="sent") for e in entries])
+        headers = [read_header(e.raw)[0] for e in entries]
+        replies = [build_confirmation(h, "PM1I0000", participant="0000") for h in headers if h]
         broken = b"{H:XX" + replies[3][5:]  # the version field: the header does not decode
         assert read_header(broken)[1] is False
         salvaged = salvage_header(broken)  # its MesgType field still says 990
