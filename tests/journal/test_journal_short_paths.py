@@ -117,3 +117,17 @@ def test_unusual_990s_leave_the_short_path(change: tuple[bytes, bytes]) -> None:
     assert read_confirmation(variant) is None
     short, full = both_ways(variant)
     assert short == full
+
+
+def test_columns_read_by_the_caller_are_used_only_for_their_own_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from paymsg.errors import JournalError
+    from paymsg.journal import Journal
+
+    journal = Journal(f"sqlite:///{tmp_path / 'j.db'}")
+    first, second = _answer("PM1I0000", "new"), _answer("PM1E0002", "new")
+    with pytest.raises(JournalError, match="not read from this text"):
+        journal.record_inbound(first, queue="IN", read=extract(second))
+    given, _ = journal.record_inbound(first, queue="IN", read=extract(first))
+    read_here, _ = journal.record_inbound(second, queue="IN")
+    assert (given.orig_mesg_id, given.prc_cd) == (read_here.orig_mesg_id, "PM1I0000")
+    assert read_here.prc_cd == "PM1E0002"

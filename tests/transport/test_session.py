@@ -684,3 +684,40 @@ def test_a_990_whose_header_does_not_decode_among_good_ones_is_quarantined_not_a
         assert stats.confirmations == 3 and stats.unreadable == 1
         held = s.journal.quarantined()
         assert [h.body for h in held] == [broken]
+
+
+def test_replies_to_ours_in_one_batch_are_applied_answered_acked_and_delivered_in_order(
+    urls: tuple[str, str],
+) -> None:
+    """990s, saps.604s and a ccms.911 waiting together are recorded and applied in one
+    group commit; a payment from another bank between them keeps its own path; every
+    message that is not a 990 is answered once, all are acked, and the deliveries keep the
+    arrival order."""
+    with session(urls) as s:
+        texts = [hvps111(i, prefix="R") for i in range(3)]
+        entries = s.journal.record_outbound_many(texts, queue="OUT")
+        s.journal.set_status_many([StatusUpdate(entry_id=e.id, status="sent") for e in entries])
+        headers = [read_header(e.raw)[0] for e in entries]
+        confirmed = [build_confirmation(h, "PM1I0000", participant="0000") for h in headers if h]
+        settled = [_reply_from_npc("saps.604.001.01/settled-hvps111.txt", e) for e in entries]
+        discard = _reply_from_npc("ccms.911.001.02/duplicate-hvps111.txt", entries[2])
+        payment = hvps111(7, sender=OTHER, prefix="P")
+        arriving = [confirmed[0], settled[0], payment, confirmed[1], settled[1], discard]
+        with open_channel(urls[0]) as channel:
+            channel.declare("IN")
+            channel.put_many("IN", arriving)
+            seen: list[JournalEntry] = []
+            stats = s.listen(effects_handler(seen), max_messages=len(arriving))
+            assert channel.depth("IN") == 0 and channel.get("IN", 0.2) is None  # all acked
+            answered = confirmations(channel, "OUT")
+        assert [s.journal.get(e.id).status for e in entries] == ["settled", "settled", "rejected"]
+        assert sorted(r.document.com_conf.conf_inf.mt for r in answered) == sorted(
+            ["saps.604.001.01", "saps.604.001.01", "hvps.111.001.01", "ccms.911.001.02"]
+        )
+        assert [e.mt for e in seen] == [
+            "saps.604.001.01",
+            "hvps.111.001.01",
+            "saps.604.001.01",
+            "ccms.911.001.02",
+        ]
+        assert (stats.received, stats.answered, stats.confirmations) == (6, 4, 2)
