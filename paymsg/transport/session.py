@@ -27,6 +27,14 @@ Receiving (every message on ``in_queue``, in arrival order)::
     → journal.deliver(handler): the handler runs inside the journal's transaction and the
     delivery mark commits with its writes, so each business message reaches it exactly once.
 
+Messages already waiting are taken together (up to :attr:`Cnaps2Session.confirmation_batch`)
+and each text is read once. Without a ``verifier``, each run of communication-level answers
+(ccms.990, ccms.911) and business replies to our messages (saps.604, ccms.900: they name
+an original) goes through the steps above *together*: one journal transaction records and
+applies them all, one put carries their 990s, one ack takes them all, then they are
+delivered in arrival order. Any other message (a payment from another bank) is answered
+and acked on its own, in arrival order.
+
 A crash between any two steps is safe: before the ack the channel redelivers, the journal
 finds the copy, the copy is answered again and correlation is idempotent; after the ack the
 entry is still pending in the journal and :meth:`Cnaps2Session.start` delivers it.
