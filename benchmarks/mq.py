@@ -11,8 +11,10 @@ an echo peer (``paymsg mq echo``) running in another process:
   ``$PAYMSG_TEST_AMQP_URL`` names a broker - the session and the echo peer consume with
   ``prefetch=256`` (``--prefetch``; the channel's default of 1 makes every get a broker
   round trip and leaves the consumer's group commit nothing to group) - and, on the same
-  broker, the floor: bare pika publishing the same bodies with confirms, one by one, as
-  pika's ``BlockingConnection`` does (no journal, no 990, no peer).
+  broker, two floors: bare pika publishing the same bodies with confirms one by one, as
+  pika's ``BlockingConnection`` does, and pipelined (pika's ``SelectConnection``: a
+  window of 200 published, then all its confirms awaited, as the session's puts are) - no
+  journal, no 990, no peer.
 
 It reports messages per second (wall time of ``send_many``, which pipelines the puts and
 awaits all 990s), the p50/p99 latency from a message's put to its 990 being applied, the
@@ -32,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -61,13 +64,79 @@ def texts(count: int, run: str) -> list[bytes]:
     return out
 
 
+def _rates(count: int, seconds: float, latencies: list[float]) -> dict[str, Any]:
+    """Messages, seconds, messages per second and the p50/p99 latency of a case."""
+    return {
+        "messages": count,
+        "seconds": round(seconds, 3),
+        "msg_per_s": round(count / seconds, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+    }
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _broker_pids(amqp_url: str | None) -> list[int]:
+    """The RabbitMQ node processes (``beam.smp``) of this machine, when ``amqp_url`` is on
+    loopback (a remote broker's CPU cannot be seen from here)."""
+    from urllib.parse import urlsplit
+
+    if not amqp_url or urlsplit(amqp_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return []
+    port = urlsplit(amqp_url).port or 5672
+    listening = set()  # socket inodes listening on the broker's port
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                listening.add(f"socket:[{fields[9]}]")
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "cmdline").read_bytes().split(b"\0")[0].endswith(b"beam.smp"):
+                continue
+            sockets = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
+        except OSError:
+            continue
+        if sockets & listening:
+            found.append(int(entry.name))
+    return found
+
+
+def _cpu_of(pids: list[int]) -> float | None:
+    values = [_cpu_seconds(pid) for pid in pids]
+    if not pids or any(v is None for v in values):
+        return None
+    return sum(v for v in values if v is not None)
+
+
 def session_round_trip(
-    channel_url: str, journal_url: str, count: int, *, window: int = 200
+    channel_url: str,
+    journal_url: str,
+    count: int,
+    *,
+    window: int = 200,
+    senders: int = 1,
+    broker: list[int] | None = None,
 ) -> dict[str, Any]:
     """Send ``count`` messages in pipelined windows against an echo peer process."""
     from paymsg.journal import Journal
@@ -116,28 +185,50 @@ def session_round_trip(
             statuses: set[str] = set()
             started = time.perf_counter()
             cpu = time.process_time()
-            for first in range(50, len(bodies), window):
-                for result in session.send_many(bodies[first : first + window]):
-                    statuses.add(result.status)
-                    if result.seconds is not None:
-                        latencies.append(result.seconds)
+            peer_cpu = _cpu_seconds(peer.pid)
+            broker_cpu = _cpu_of(broker or [])
+            windows = [bodies[i : i + window] for i in range(50, len(bodies), window)]
+
+            def send(part: list[list[bytes]]) -> None:
+                for texts_ in part:
+                    for result in session.send_many(texts_):
+                        statuses.add(result.status)
+                        if result.seconds is not None:
+                            latencies.append(result.seconds)
+
+            # ``senders`` threads, each sending every senders-th window: that many windows
+            # in flight at once (the session's sending API is thread-safe)
+            threads = [
+                threading.Thread(target=send, args=(windows[k::senders],)) for k in range(senders)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu
+            peer_after = _cpu_seconds(peer.pid)
+            broker_after = _cpu_of(broker or [])
     finally:
         peer.terminate()
         peer.wait(timeout=60)
-    return {
-        "messages": count,
-        "seconds": round(seconds, 3),
-        "msg_per_s": round(count / seconds, 1),
-        "p50_ms": round(1000 * statistics.median(latencies), 2),
-        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+    return _rates(count, seconds, latencies) | {
         "statuses": sorted(statuses),
         "window": window,
+        "senders": senders,
         # CPU of this process (sender and consumer threads, journal, channel client) per
         # message: less sensitive to the machine's load than the wall-time rate
         "cpu_ms_per_msg": round(1000 * cpu / count, 3),
+        # the echo peer's and the broker's CPU over the same interval (they share the machine)
+        "peer_cpu_ms_per_msg": _per_message(peer_cpu, peer_after, count),
+        "broker_cpu_ms_per_msg": _per_message(broker_cpu, broker_after, count),
     }
+
+
+def _per_message(before: float | None, after: float | None, count: int) -> float | None:
+    if before is None or after is None:
+        return None
+    return round(1000 * (after - before) / count, 3)
 
 
 def pika_floor(amqp_url: str, count: int) -> dict[str, Any]:
@@ -162,12 +253,65 @@ def pika_floor(amqp_url: str, count: int) -> dict[str, Any]:
         channel.queue_delete(queue)
     finally:
         connection.close()
-    return {
-        "messages": count,
-        "seconds": round(seconds, 3),
-        "msg_per_s": round(count / seconds, 1),
-        "p50_ms": round(1000 * statistics.median(latencies), 2),
-        "p99_ms": round(1000 * _percentile(latencies, 0.99), 2),
+    return _rates(count, seconds, latencies)
+
+
+def pika_pipelined_floor(amqp_url: str, count: int, *, window: int = 200) -> dict[str, Any]:
+    """Bare pika, pipelined: publish a window of persistent bodies with publisher confirms
+    (``SelectConnection``), then wait for all its confirms; window after window."""
+    import pika
+
+    bodies = texts(count, uuid.uuid4().hex[:8])
+    queue = f"FLOOR_{uuid.uuid4().hex[:8]}"
+    state: dict[str, Any] = {"channel": None, "pending": 0, "declared": False}
+
+    def on_open(connection: Any) -> None:
+        connection.channel(on_open_callback=on_channel)
+
+    def on_channel(channel: Any) -> None:
+        state["channel"] = channel
+        channel.queue_declare(
+            queue,
+            durable=True,
+            arguments={"x-queue-type": "quorum"},
+            callback=lambda _frame: channel.confirm_delivery(on_confirm, callback=on_select),
+        )
+
+    def on_select(_frame: Any) -> None:
+        state["declared"] = True
+        connection.ioloop.stop()
+
+    def on_confirm(frame: Any) -> None:
+        if isinstance(frame.method, pika.spec.Basic.Nack):
+            raise RuntimeError("the broker refused a message (nack)")
+        state["acked"] = max(state.get("acked", 0), frame.method.delivery_tag)
+        if state["acked"] >= state["pending"]:
+            connection.ioloop.stop()
+
+    connection = pika.SelectConnection(
+        pika.URLParameters(amqp_url),
+        on_open_callback=on_open,
+        on_close_callback=lambda *_: connection.ioloop.stop(),
+    )
+    connection.ioloop.start()  # until the queue is declared and confirms are on
+    channel = state["channel"]
+    properties = pika.BasicProperties(delivery_mode=2)
+    latencies = []
+    started = time.perf_counter()
+    for first in range(0, count, window):
+        t0 = time.perf_counter()
+        part = bodies[first : first + window]
+        for body in part:
+            channel.basic_publish("", queue, body, properties, mandatory=True)
+        state["pending"] += len(part)
+        connection.ioloop.start()  # until every confirm of the window has come
+        latencies.append(time.perf_counter() - t0)
+    seconds = time.perf_counter() - started
+    channel.queue_delete(queue, callback=lambda _frame: connection.close())
+    connection.ioloop.start()
+    # the latency is a window's (publish all, all confirmed)
+    return _rates(count, seconds, latencies) | {
+        "window": window,
     }
 
 
@@ -177,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--amqp", default=os.environ.get("PAYMSG_TEST_AMQP_URL"))
     parser.add_argument(
         "--prefetch", type=int, default=256, help="RabbitMQ consumer prefetch (default 256)"
+    )
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=1,
+        help="sending threads, each with its own window in flight (default 1)",
     )
     parser.add_argument("--out", type=Path, default=None, help="result file (JSON)")
     args = parser.parse_args(argv)
@@ -208,32 +358,54 @@ def main(argv: list[str] | None = None) -> int:
                     f"sqlite:///{tmp}/j5.db?synchronous=normal",
                 ),
             ]
+        broker = _broker_pids(args.amqp)
         for label, channel_url, journal_url in cases:
             print(f"… {label}", file=sys.stderr)
+            on_broker = broker if channel_url == amqp else []
             rows.append(
-                {"case": label} | session_round_trip(channel_url, journal_url, args.messages)
+                {"case": label}
+                | session_round_trip(
+                    channel_url,
+                    journal_url,
+                    args.messages,
+                    senders=args.senders,
+                    broker=on_broker,
+                )
             )
-        floor = None
+        floor = pipelined = None
         if args.amqp:
-            print("… bare pika, publisher confirms", file=sys.stderr)
+            print("… bare pika, publisher confirms one by one", file=sys.stderr)
             floor = pika_floor(args.amqp, args.messages)
-            rows.append({"case": "floor: bare pika publish + confirm"} | floor)
-    if floor is not None:
+            rows.append({"case": "floor: bare pika, one by one"} | floor)
+            print("… bare pika, publisher confirms pipelined", file=sys.stderr)
+            pipelined = pika_pipelined_floor(args.amqp, args.messages)
+            rows.append({"case": "floor: bare pika, pipelined (200)"} | pipelined)
+    if floor is not None and pipelined is not None:
         for row in rows:
             if row["case"].startswith("rabbitmq"):
                 row["ratio_to_pika"] = round(row["msg_per_s"] / floor["msg_per_s"], 3)
+                row["ratio_to_pika_pipelined"] = round(row["msg_per_s"] / pipelined["msg_per_s"], 3)
     header = (
-        f"{'case':36} {'msg/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/ pika':>7} {'cpu ms/msg':>10}"
+        f"{'case':36} {'msg/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/ pika':>7} {'/ pipel':>7}"
+        f" {'cpu ms/msg':>10} {'peer':>6} {'broker':>6}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         ratio = f"{row['ratio_to_pika']:.2f}" if "ratio_to_pika" in row else "-"
-        cpu = f"{row['cpu_ms_per_msg']:.3f}" if "cpu_ms_per_msg" in row else "-"
+        ratio2 = (
+            f"{row['ratio_to_pika_pipelined']:.2f}" if "ratio_to_pika_pipelined" in row else "-"
+        )
+        cpu = _ms(row.get("cpu_ms_per_msg"))
         print(
             f"{row['case']:36} {row['msg_per_s']:9.1f} {row['p50_ms']:8.2f}"
-            f" {row['p99_ms']:8.2f} {ratio:>7} {cpu:>10}"
+            f" {row['p99_ms']:8.2f} {ratio:>7} {ratio2:>7} {cpu:>10}"
+            f" {_ms(row.get('peer_cpu_ms_per_msg')):>6} {_ms(row.get('broker_cpu_ms_per_msg')):>6}"
         )
+    print(
+        "cpu ms/msg: the sending process; peer: the echo peer; broker: the RabbitMQ node "
+        "(when on this machine)"
+    )
     load = [round(x, 2) for x in (*load_before, *os.getloadavg())]
     print(
         f"load average before: {load[0]} {load[1]} {load[2]}; after: {load[3]} {load[4]} {load[5]}"
@@ -253,6 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(f"results written to {out}", file=sys.stderr)
     return 0
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import itertools
 import os
 import re
@@ -419,11 +420,17 @@ class Journal:
             return out
 
     def _prepared(
-        self, text: bytes, *, direction: str, queue: str
+        self, text: bytes, *, direction: str, queue: str, read: Extracted | None = None
     ) -> tuple[Extracted, dict[str, Any]]:
-        """The extracted columns of ``text`` and its row values."""
+        """The extracted columns of ``text`` (``read`` when the caller has them) and its
+        row values."""
         raw = _bytes(text)
-        ext = extract(raw)
+        if read is None:
+            ext = extract(raw)
+        elif read.digest != hashlib.sha256(raw).hexdigest():
+            raise JournalError("the columns given were not read from this text", field="read")
+        else:
+            ext = read
         unread = "unreadable" if ext.read_error else "received"
         status = "created" if direction == "out" else unread
         values = self._values(ext, direction=direction, queue=queue, status=status)
@@ -482,7 +489,12 @@ class Journal:
         return self._entry(row)
 
     def record_inbound(
-        self, text: bytes, *, queue: str, deliverable: bool | None = None
+        self,
+        text: bytes,
+        *,
+        queue: str,
+        deliverable: bool | None = None,
+        read: Extracted | None = None,
     ) -> tuple[JournalEntry, bool]:
         """Record a received text; returns ``(entry, is_new)``.
 
@@ -491,17 +503,34 @@ class Journal:
         entry's ``copies`` grows by one. A text that cannot be read is stored raw with
         status ``unreadable`` and the reason in ``read_error`` / ``status_detail``.
         ``deliverable`` overrides whether the application gets it (default: every
-        readable message except ccms.990/991/992).
+        readable message except ccms.990/991/992). ``read``: the columns of ``text`` as
+        :func:`~paymsg.journal.extract.extract` gave them, if the caller has them.
         """
-        return self.record_inbound_many([text], queue=queue, deliverable=deliverable)[0]
+        return self.record_inbound_many(
+            [text], queue=queue, deliverable=deliverable, read=None if read is None else [read]
+        )[0]
 
     def record_inbound_many(
-        self, texts: Sequence[bytes], *, queue: str, deliverable: bool | None = None
+        self,
+        texts: Sequence[bytes],
+        *,
+        queue: str,
+        deliverable: bool | None = None,
+        read: Sequence[Extracted] | None = None,
     ) -> list[tuple[JournalEntry, bool]]:
         """:meth:`record_inbound` for every text, in one transaction (all or nothing) with
         one multi-row upsert (one more for each further copy of a message within
-        ``texts``): ``(entry, is_new)`` in the order given, new entries in that order."""
-        prepared = [self._prepared(text, direction="in", queue=queue) for text in texts]
+        ``texts``): ``(entry, is_new)`` in the order given, new entries in that order.
+        ``read``: the columns of each text as :func:`~paymsg.journal.extract.extract` gave
+        them, when the caller read them already (checked against the text's digest)."""
+        if read is not None and len(read) != len(texts):
+            raise JournalError("read: one set of columns per text", field="read")
+        prepared = [
+            self._prepared(
+                text, direction="in", queue=queue, read=None if read is None else read[i]
+            )
+            for i, text in enumerate(texts)
+        ]
         for _, values in prepared:
             if deliverable is not None and values["status"] == "received":
                 values["deliverable"] = deliverable

@@ -27,6 +27,14 @@ Receiving (every message on ``in_queue``, in arrival order)::
     → journal.deliver(handler): the handler runs inside the journal's transaction and the
     delivery mark commits with its writes, so each business message reaches it exactly once.
 
+Messages already waiting are taken together (up to :attr:`Cnaps2Session.confirmation_batch`)
+and each text is read once. Without a ``verifier``, each run of communication-level answers
+(ccms.990, ccms.911) and business replies to our messages (saps.604, ccms.900: they name
+an original) goes through the steps above *together*: one journal transaction records and
+applies them all, one put carries their 990s, one ack takes them all, then they are
+delivered in arrival order. Any other message (a payment from another bank) is answered
+and acked on its own, in arrival order.
+
 A crash between any two steps is safe: before the ack the channel redelivers, the journal
 finds the copy, the copy is answered again and correlation is idempotent; after the ack the
 entry is still pending in the journal and :meth:`Cnaps2Session.start` delivers it.
@@ -64,6 +72,7 @@ from paymsg.errors import (
     ValidationFailedError,
 )
 from paymsg.journal import Journal, JournalEntry, StatusUpdate
+from paymsg.journal.extract import Extracted, extract
 from paymsg.models.ccms_990_001_02 import (
     CommunicationConfirmationV02,
     ConfirmationInformation1,
@@ -95,6 +104,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("paymsg.transport")
+#: where the header's MesgType field lies, from the ``{H:`` on
+_MESG_TYPE = next(spec for spec in FIELDS if spec.name == "mesg_type")
 
 #: the communication-level confirmation (通信级确认)
 CONFIRMATION_TYPE = "ccms.990.001.02"
@@ -452,6 +463,54 @@ class _Confirmation:
     at: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class _Group:
+    """Messages of a batch answered with one put and acked with one ack (in order)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    entries: list[JournalEntry] = field(default_factory=list)
+    replies: list[bytes | None] = field(default_factory=list)
+    resolved: list[tuple[tuple[str, str], JournalEntry] | None] = field(default_factory=list)
+
+    def add(
+        self,
+        delivery: Delivery,
+        entry: JournalEntry,
+        reply: bytes | None,
+        resolved: tuple[tuple[str, str], JournalEntry] | None,
+    ) -> None:
+        self.deliveries.append(delivery)
+        self.entries.append(entry)
+        self.replies.append(reply)
+        self.resolved.append(resolved)
+
+    def clear(self) -> None:
+        self.deliveries, self.entries, self.replies, self.resolved = [], [], [], []
+
+
+def _answers_ours(read: Extracted) -> bool:
+    """A readable ccms.990 / ccms.911, or a business reply naming an original message."""
+    if read.read_error is not None or read.mt is None:
+        return False
+    return read.mt.startswith(("ccms.990", DISCARD_TYPE[:8])) or read.orig_msg_id is not None
+
+
+def _unusable(entry: JournalEntry) -> bool:
+    """A recorded text that could not be read (without a verifier, what ``_unreadable``
+    finds)."""
+    return entry.read_error is not None or entry.status == "unreadable"
+
+
+def _is_confirmation_entry(entry: JournalEntry) -> bool:
+    return entry.mt is not None and entry.mt.startswith("ccms.990")
+
+
+def _is_communication(entry: JournalEntry) -> bool:
+    """A communication-level answer (ccms.990 ConfInf, ccms.911 DscrdInf): it names the
+    header MesgID it answers."""
+    return entry.mt is not None and entry.mt.startswith(("ccms.990", DISCARD_TYPE[:8]))
+
+
 # --------------------------------------------------------------------------- the session
 
 
@@ -699,16 +758,20 @@ class Cnaps2Session:
                 self._cond.notify_all()
 
     def _process(self, channel: Any, batch: list[Delivery]) -> None:
-        """Handle ``batch`` in arrival order: each run of ccms.990s with one group commit
-        (recorded and applied in one journal transaction, acked after it commits), every
-        other message on its own."""
+        """Handle ``batch`` in arrival order. Without a ``verifier``: see
+        :meth:`_handle_many`. With one (a signature check per message): each run of
+        ccms.990s with one group commit (recorded and applied in one journal transaction,
+        acked after it commits), every other message on its own."""
+        if self.verifier is None:
+            self._process_read(channel, batch)
+            return
         run: list[Delivery] = []
         for delivery in [*batch, None]:
             if delivery is not None and self._is_confirmation(delivery):
                 run.append(delivery)
                 continue
             if run:
-                self._handle_confirmations(channel, run)
+                self._handle_many(channel, run)
                 self._processed += len(run)
                 self._last_message = time.monotonic()
                 run = []
@@ -720,9 +783,11 @@ class Cnaps2Session:
     #: most ccms.990s recorded and applied in one journal transaction
     confirmation_batch = 256
 
-    def _handle_safely(self, channel: Any, delivery: Delivery) -> None:
+    def _handle_safely(
+        self, channel: Any, delivery: Delivery, read: Extracted | None = None
+    ) -> None:
         try:
-            self._handle(channel, delivery)
+            self._handle(channel, delivery, read)
         except (TransportError, JournalError):
             raise  # the environment failed: stop, the message stays on the queue
         except PaymsgError as exc:  # this message cannot be processed: set it aside
@@ -730,52 +795,153 @@ class Cnaps2Session:
 
     @staticmethod
     def _is_confirmation(delivery: Delivery) -> bool:
-        header, readable = read_header(delivery.body)
-        return readable and header is not None and header.mesg_type.startswith("ccms.990")
+        """Whether the header's MesgType field says ccms.990 (read at its fixed offset, not
+        decoded: a 990 whose header does not decode is recorded unreadable in the batch as
+        it would be on its own)."""
+        body = delivery.body
+        start = body.find(b"{H:", 0, 64)
+        if start < 0:
+            return False
+        return body[start + _MESG_TYPE.offset : start + _MESG_TYPE.end].startswith(b"ccms.990")
 
-    def _handle_confirmations(self, channel: Any, batch: list[Delivery]) -> None:
-        """Record ``batch`` (all ccms.990s) in the inbox and apply each to its outbox entry
-        in ONE journal transaction, then resolve the waiters and ack them all. Nothing is
-        acked before that commit; if the transaction fails on one text, each is handled on
-        its own (which sets the bad one aside)."""
+    def _process_read(self, channel: Any, batch: list[Delivery]) -> None:
+        """Without a verifier: each text is read once (the journal's columns); each run of
+        communication-level answers (ccms.990, ccms.911) and business replies to our
+        messages (saps.604, ccms.900 …: they name an original) is handled with one group
+        commit (:meth:`_handle_many`), every other message on its own (:meth:`_handle`),
+        in arrival order."""
+        run: list[tuple[Delivery, Extracted]] = []
+        for delivery in [*batch, None]:
+            read = None
+            if delivery is not None:
+                read = extract(delivery.body)
+                if _answers_ours(read):
+                    run.append((delivery, read))
+                    continue
+            if run:
+                self._handle_many(channel, [d for d, _ in run], [r for _, r in run])
+                self._processed += len(run)
+                self._last_message = time.monotonic()
+                run = []
+            if delivery is not None:
+                self._handle_safely(channel, delivery, read)
+                self._processed += 1
+                self._last_message = time.monotonic()
+
+    def _handle_many(
+        self, channel: Any, batch: list[Delivery], read: list[Extracted] | None = None
+    ) -> None:
+        """Handle ``batch`` in arrival order as :meth:`_handle` handles each message, with
+        group commits: every text is recorded in the inbox, and every ccms.990 / ccms.911
+        and business reply is applied to its outbox entry, in ONE journal transaction.
+        Then, in arrival order, the communication-level confirmations and the replies to
+        our messages (saps.604, ccms.900, ccms.911 …) go together: their answers (our
+        ccms.990, never for a 990) in one durable put, then one ack, then their delivery;
+        a business message that answers nothing of ours (a payment from another bank), or
+        a text that cannot be read, is answered and acked on its own as :meth:`_handle`
+        does, after what came before it. Nothing is acked before the commit that records
+        it and the put of its answer; a crash in between redelivers it, and every step is
+        idempotent (the journal counts the copy, a copy is answered again, correlation
+        finds the entry already moved, delivery happens once). If the transaction fails,
+        or an answer cannot be built, each message is handled on its own (which sets the
+        bad one aside)."""
         if len(batch) == 1:
-            self._handle_safely(channel, batch[0])
+            self._handle_safely(channel, batch[0], None if read is None else read[0])
             return
         try:
+            # answers are built from the headers before anything is recorded: one that
+            # cannot be built sends the batch one by one with nothing recorded twice
+            replies = [self._answer(delivery) for delivery in batch]
             for _ in batch:
                 self.faults.hit("received")
             with self.journal.transaction():
                 recorded = self.journal.record_inbound_many(
-                    [delivery.body for delivery in batch], queue=batch[0].queue
+                    [delivery.body for delivery in batch], queue=batch[0].queue, read=read
                 )
-                readable = [entry for entry, _ in recorded if entry.read_error is None]
-                for _ in readable:
-                    self.faults.hit("confirmation_recorded")
-                applied = iter(self._apply_communication(readable))
+                readable = [entry for entry, _ in recorded if not _unusable(entry)]
+                communication = [entry for entry in readable if _is_communication(entry)]
+                for entry in communication:
+                    if _is_confirmation_entry(entry):
+                        self.faults.hit("confirmation_recorded")
+                applied = dict(
+                    zip(
+                        [entry.id for entry in communication],
+                        self._apply_communication(communication),
+                        strict=True,
+                    )
+                )
+                for entry in readable:
+                    if entry.orig_msg_id is not None and not _is_communication(entry):
+                        applied[entry.id] = self._apply_reply(entry, communication=False)
         except (TransportError, JournalError):
             raise
-        except PaymsgError:  # rolled back: one at a time, the bad one is set aside
+        except PaymsgError:  # rolled back, or an answer cannot be built: one at a time
             for delivery in batch:
                 self._handle_safely(channel, delivery)
             return
-        done: list[Delivery] = []
-        for delivery, (entry, is_new) in zip(batch, recorded, strict=True):
+        group = _Group()
+        for delivery, reply, (entry, is_new) in zip(batch, replies, recorded, strict=True):
             self._count("received")
             if not is_new:
                 self._count("duplicates")
-            if entry.read_error is not None:  # unreadable after all: the usual path
+            if _unusable(entry):  # quarantined and answered on its own
+                self._flush(channel, group)
                 self.faults.hit("recorded")
                 self._finish_unreadable(channel, delivery, entry)
                 continue
-            self._count("confirmations")
-            resolved = next(applied)
+            if _is_confirmation_entry(entry):
+                self._count("confirmations")
+                group.add(delivery, entry, None, applied.get(entry.id))
+                continue
+            if reply is None:  # pragma: no cover - a text read in full has a header
+                reply = self._reply(split_envelope(delivery.body)[0].header, self.codes.success)
+            self.faults.hit("recorded")
+            if entry.id in applied or _is_communication(entry):  # a reply to ours
+                group.add(delivery, entry, reply, applied.get(entry.id))
+                continue
+            self._flush(channel, group)  # a message of its own: after what came before
+            channel.put(self.out_queue, reply)
+            self._count("answered")
+            self.faults.hit("answered")
+            self.faults.hit("correlated")
+            acknowledge(channel, delivery)
+            self.faults.hit("acked")
+            if self._handler is not None and entry.deliverable:
+                self._submit(entry)
+        self._flush(channel, group)
+
+    def _flush(self, channel: Any, group: _Group) -> None:
+        """Answer, resolve, ack and deliver the messages gathered in ``group``, then empty it."""
+        if not group.deliveries:
+            return
+        answers = [reply for reply in group.replies if reply is not None]
+        if answers:
+            channel.put_many(self.out_queue, answers)
+            self._count("answered", len(answers))
+            for _ in answers:
+                self.faults.hit("answered")
+        for resolved in group.resolved:
             if resolved is not None:
                 self._resolve(*resolved)
             self.faults.hit("correlated")
-            done.append(delivery)
-        acknowledge_all(channel, done)
+        acknowledge_all(channel, group.deliveries)
+        for entry, reply in zip(group.entries, group.replies, strict=True):
+            if reply is not None:  # not a 990
+                self.faults.hit("acked")
+                if self._handler is not None and entry.deliverable:
+                    self._submit(entry)
+        group.clear()
 
-    def _handle(self, channel: Any, delivery: Delivery) -> None:
+    def _answer(self, delivery: Delivery) -> bytes | None:
+        """Our success ccms.990 for a text with a readable header that is not a 990."""
+        if self._is_confirmation(delivery):
+            return None
+        header, readable = read_header(delivery.body)
+        if not readable or header is None or header.mesg_type.startswith("ccms.990"):
+            return None
+        return self._reply(header, self.codes.success)
+
+    def _handle(self, channel: Any, delivery: Delivery, read: Extracted | None = None) -> None:
         body = delivery.body
         self.faults.hit("received")
         self._count("received")
@@ -785,7 +951,7 @@ class Cnaps2Session:
             # inbox and applied to its outbox entry in one journal transaction
             resolved = None
             with self.journal.transaction():
-                entry, is_new = self.journal.record_inbound(body, queue=delivery.queue)
+                entry, is_new = self.journal.record_inbound(body, queue=delivery.queue, read=read)
                 if entry.read_error is None:
                     self.faults.hit("confirmation_recorded")
                     resolved = self._apply_reply(entry, communication=True)
@@ -799,14 +965,16 @@ class Cnaps2Session:
                 acknowledge(channel, delivery)
                 return
         else:
-            entry, is_new = self.journal.record_inbound(body, queue=delivery.queue)
+            entry, is_new = self.journal.record_inbound(body, queue=delivery.queue, read=read)
             if not is_new:
                 self._count("duplicates")
         self.faults.hit("recorded")
         if self._finish_unreadable(channel, delivery, entry):
             return
-        envelope, _ = split_envelope(body)
-        channel.put(self.out_queue, self._reply(envelope.header, self.codes.success))
+        # the text was read in full, so read_header decoded its envelope: no second decode
+        if not readable or header is None:
+            header = split_envelope(body)[0].header
+        channel.put(self.out_queue, self._reply(header, self.codes.success))
         self._count("answered")
         self.faults.hit("answered")
         if entry.mt is not None and (

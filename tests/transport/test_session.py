@@ -20,10 +20,16 @@ import paymsg
 from paymsg import cnaps2
 from paymsg.codec.envelope.cnaps2 import split_envelope
 from paymsg.errors import EnvelopeError, JournalError, ValidationFailedError
-from paymsg.journal import Journal, JournalEntry
+from paymsg.journal import Journal, JournalEntry, StatusUpdate
 from paymsg.transport import open_channel
 from paymsg.transport.echo import run_echo
-from paymsg.transport.session import Cnaps2Session, ReplyCodes, build_confirmation
+from paymsg.transport.session import (
+    Cnaps2Session,
+    ReplyCodes,
+    build_confirmation,
+    read_header,
+    salvage_header,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "cnaps2"
@@ -648,3 +654,70 @@ def test_waiting_990s_are_applied_together_and_a_bad_one_or_a_message_between_ke
         assert stats.unreadable == 1 and len(s.journal.quarantined()) == 1
         assert [e.mesg_id for e in seen] == ["B0000000000000000009"]
         assert [r.document.com_conf.conf_inf.msg_id for r in answered] == ["B0000000000000000009"]
+
+
+def test_a_990_whose_header_does_not_decode_among_good_ones_is_quarantined_not_answered(
+    urls: tuple[str, str],
+) -> None:
+    """The consumer routes 990s by the header's MesgType field alone: one whose header does
+    not decode is recorded unreadable and quarantined (never answered: it is a 990), as it
+    would be on its own, and the good ones around it confirm their messages."""
+    with session(urls) as s:
+        entries = s.journal.record_outbound_many(
+            [hvps111(i, prefix="H") for i in range(4)], queue="OUT"
+        )
+        s.journal.set_status_many([StatusUpdate(entry_id=e.id, status="sent") for e in entries])
+        headers = [read_header(e.raw)[0] for e in entries]
+        replies = [build_confirmation(h, "PM1I0000", participant="0000") for h in headers if h]
+        broken = b"{H:XX" + replies[3][5:]  # the version field: the header does not decode
+        assert read_header(broken)[1] is False
+        salvaged = salvage_header(broken)  # its MesgType field still says 990
+        assert salvaged is not None and salvaged.mesg_type == "ccms.990.001.02"
+        with open_channel(urls[0]) as channel:
+            channel.declare("IN")
+            channel.put_many("IN", [*replies[:2], broken, replies[2]])
+            stats = s.listen(effects_handler([]), max_messages=4)
+            assert channel.depth("IN") == 0 and channel.get("IN", 0.2) is None  # all acked
+            assert confirmations(channel, "OUT") == []  # a 990 is never answered
+        statuses = [s.journal.get(e.id).status for e in entries]
+        assert statuses == ["confirmed"] * 3 + ["sent"]
+        assert stats.confirmations == 3 and stats.unreadable == 1
+        held = s.journal.quarantined()
+        assert [h.body for h in held] == [broken]
+
+
+def test_replies_to_ours_in_one_batch_are_applied_answered_acked_and_delivered_in_order(
+    urls: tuple[str, str],
+) -> None:
+    """990s, saps.604s and a ccms.911 waiting together are recorded and applied in one
+    group commit; a payment from another bank between them keeps its own path; every
+    message that is not a 990 is answered once, all are acked, and the deliveries keep the
+    arrival order."""
+    with session(urls) as s:
+        texts = [hvps111(i, prefix="R") for i in range(3)]
+        entries = s.journal.record_outbound_many(texts, queue="OUT")
+        s.journal.set_status_many([StatusUpdate(entry_id=e.id, status="sent") for e in entries])
+        headers = [read_header(e.raw)[0] for e in entries]
+        confirmed = [build_confirmation(h, "PM1I0000", participant="0000") for h in headers if h]
+        settled = [_reply_from_npc("saps.604.001.01/settled-hvps111.txt", e) for e in entries]
+        discard = _reply_from_npc("ccms.911.001.02/duplicate-hvps111.txt", entries[2])
+        payment = hvps111(7, sender=OTHER, prefix="P")
+        arriving = [confirmed[0], settled[0], payment, confirmed[1], settled[1], discard]
+        with open_channel(urls[0]) as channel:
+            channel.declare("IN")
+            channel.put_many("IN", arriving)
+            seen: list[JournalEntry] = []
+            stats = s.listen(effects_handler(seen), max_messages=len(arriving))
+            assert channel.depth("IN") == 0 and channel.get("IN", 0.2) is None  # all acked
+            answered = confirmations(channel, "OUT")
+        assert [s.journal.get(e.id).status for e in entries] == ["settled", "settled", "rejected"]
+        assert sorted(r.document.com_conf.conf_inf.mt for r in answered) == sorted(
+            ["saps.604.001.01", "saps.604.001.01", "hvps.111.001.01", "ccms.911.001.02"]
+        )
+        assert [e.mt for e in seen] == [
+            "saps.604.001.01",
+            "hvps.111.001.01",
+            "saps.604.001.01",
+            "ccms.911.001.02",
+        ]
+        assert (stats.received, stats.answered, stats.confirmations) == (6, 4, 2)
