@@ -201,7 +201,8 @@ def run_day(
     earlier = {d.ruleset_version for d in kept.values()} - {version}
     if earlier:
         raise ConfigError(
-            f"{len(kept)} payments of this day were decided under rule set v{min(earlier)}, and "
+            f"{len(kept)} payments of this day were decided under rule set "
+            f"{', '.join(f'v{v}' for v in sorted(earlier, key=str))}, and "
             "the rules file is not that version now: a day resumes with the rules it started "
             "with",
             source=config.rules,
