@@ -137,7 +137,7 @@ message_table = Table(
 Index("ix_sim_message_outbox", message_table.c.direction, message_table.c.status)
 #: a participant's ccms.990 names the confirmed message by MesgID alone (its sender is the
 #: NPC or, for a forward, the originating bank), and a batch's new rows are found by it
-_MESG_ID_INDEX = Index("ix_sim_message_mesg_id", message_table.c.mesg_id)
+_MESG_ID_INDEX = Index("ix_sim_message_mesg_id", message_table.c.mesg_id, message_table.c.direction)
 
 payment_table = Table(
     "sim_payment",
@@ -170,6 +170,8 @@ payment_table = Table(
     UniqueConstraint("sender", "mt", "msg_id", name="uq_sim_payment_key"),
 )
 Index("ix_sim_payment_day", payment_table.c.work_date, payment_table.c.system)
+#: a batch asks which of its payments' MsgIds the books know
+_MSG_ID_INDEX = Index("ix_sim_payment_msg_id", payment_table.c.msg_id)
 
 fault_table = Table(
     "sim_fault",
@@ -287,7 +289,8 @@ class Books:
 
     def _create(self, url: str) -> None:
         metadata.create_all(self.engine)
-        _MESG_ID_INDEX.create(self.engine, checkfirst=True)  # books of an earlier paymsg
+        for index in (_MESG_ID_INDEX, _MSG_ID_INDEX):  # books of an earlier paymsg lack them
+            index.create(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
             found = conn.execute(
                 select(state_table.c.value).where(state_table.c.key == "schema_version")

@@ -470,6 +470,11 @@ class Centre:
         handled = 0
         for participant in self.participants.values():
             deliveries = self.channel.get_many(participant.in_queue, self.batch)
+            while deliveries and len(deliveries) < self.batch:  # all that is there now
+                more = self.channel.get_many(participant.in_queue, self.batch - len(deliveries))
+                if not more:
+                    break
+                deliveries.extend(more)
             if deliveries:
                 self.handle_batch(participant, deliveries)
                 handled += len(deliveries)
