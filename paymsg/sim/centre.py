@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from paymsg.codec.api import parse
+from paymsg.codec.detect import Unwrapped
 from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope, Cnaps2Header, split_envelope
 from paymsg.codec.envelope.signing import SM2Verifier, load_signing_profiles, signing_profile
 from paymsg.codec.json.engine import to_data
@@ -50,7 +51,8 @@ from paymsg.sim.clock import SimClock
 from paymsg.sim.events import EventSink
 from paymsg.sim.scenario import DEFAULT_BALANCE, Fault, Participant, Scenario
 from paymsg.transport.channel import Channel, Delivery
-from paymsg.validation import validate
+from paymsg.validation import Report, validate
+from paymsg.validation.engine import validate_unwrapped
 
 __all__ = [
     "BEPS_PAYMENTS",
@@ -560,10 +562,10 @@ class Centre:
             if header.mesg_type.startswith("ccms.990."):
                 reads.append(None)
                 continue
-            reading = _read(delivery.body)
+            reading = self._read(delivery.body)
             reads.append(reading)
             if not isinstance(reading, PaymsgError):
-                msg_id = _group_msg_id(*reading)
+                msg_id = _group_msg_id(reading.message, reading.data)
                 if msg_id is not None:
                     payment_keys.append((header.orig_sender, header.mesg_type, msg_id))
         with self._work() as work:
@@ -878,7 +880,7 @@ class Centre:
         codes = self.scenario.codes
         mt = header.mesg_type
         if read is None:
-            read = _read(raw)
+            read = self._read(raw)
         if isinstance(read, PaymsgError):
             exc = read
             in_id = self._record_in(work, participant, header, raw, status="unreadable")
@@ -889,7 +891,7 @@ class Centre:
                 self._ack_990(work, participant, header, codes.unreadable, decision)
             del in_id
             return
-        message, work.data = read
+        message, work.data = read.message, read.data
         msg_id = _group_msg_id(message, work.data)
         work.in_id = self._record_in(work, participant, header, raw, msg_id=msg_id)
         self._ack_990(work, participant, header, codes.received, decision)
@@ -899,7 +901,7 @@ class Centre:
         if reject is not None:
             self._refuse(work, participant, header, message, reject.code, reject.info)
             return
-        problem = self._check(participant, header, raw, message)
+        problem = self._check(participant, header, raw, message, read.report)
         if problem is not None:
             code, info = problem
             self._refuse(work, participant, header, message, code, info)
@@ -922,6 +924,19 @@ class Centre:
             else:
                 handler(work, participant, header, message)
 
+    def _read(self, raw: bytes) -> _Read:
+        """Parse an inbound message once, validating its tree before it is bound."""
+        reports: list[Report] = []
+
+        def check(text: bytes, opened: Unwrapped) -> None:
+            reports.append(validate_unwrapped(text, opened, profile_name=self.scenario.profile))
+
+        try:
+            message = parse(raw, inspect=check)
+        except PaymsgError as exc:
+            return exc
+        return _Message(message, to_data(message.document), reports[-1] if reports else None)
+
     def _handlers(self) -> dict[str, Callable[[Work, Participant, Cnaps2Header, Message], None]]:
         """Information and reconciliation requests the centre answers (by MT)."""
         from paymsg.sim import recon
@@ -929,7 +944,12 @@ class Centre:
         return recon.handlers(self)
 
     def _check(
-        self, participant: Participant, header: Cnaps2Header, raw: bytes, message: Message
+        self,
+        participant: Participant,
+        header: Cnaps2Header,
+        raw: bytes,
+        message: Message,
+        report: Report | None = None,
     ) -> tuple[str, str] | None:
         """Queue ownership, signature, then safety / XSD / rules: (code, info) or None."""
         codes = self.scenario.codes
@@ -948,7 +968,8 @@ class Centre:
                 parse(raw, verifier=self._verifier, signing_profile=profile)
             except SignatureError as exc:
                 return codes.bad_signature, f"signature: {exc.message}"
-        report = validate(raw, profile_name=self.scenario.profile)
+        if report is None:
+            report = validate(raw, profile_name=self.scenario.profile)
         errors = [f for f in report.findings if f.severity == "error"]
         if errors:
             first = errors[0]
@@ -1502,15 +1523,17 @@ class Centre:
 
 #: an inbound message as the centre reads it: parsed, with its to_data() form — or why
 #: its body cannot be read
-_Read = tuple[Message, dict[str, Any]] | PaymsgError
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """An inbound message read once: parsed, its to_data() form, and its validation
+    report (the checks' safety / XSD / rules layers, from the same parse)."""
+
+    message: Message
+    data: dict[str, Any]
+    report: Report | None
 
 
-def _read(raw: bytes) -> _Read:
-    try:
-        message = parse(raw)
-    except PaymsgError as exc:
-        return exc
-    return message, to_data(message.document)
+_Read = _Message | PaymsgError
 
 
 def _group_msg_id(message: Message, data: dict[str, Any] | None = None) -> str | None:
