@@ -547,33 +547,35 @@ class Centre:
                 self.handle(participant, delivery)
             return
         batch: list[tuple[Delivery, Cnaps2Header]] = []
-        for delivery in deliveries:
-            try:
-                envelope, _ = split_envelope(delivery.body)
-            except EnvelopeError as exc:
-                self._unreadable_header(participant, delivery, exc)
-                continue
-            batch.append((delivery, envelope.header))
-        if not batch:
-            return
-        reads: list[_Read | None] = []
+        reads: list[_Read] = []
         payment_keys: list[tuple[str, str, str]] = []
-        for delivery, header in batch:
-            if header.mesg_type.startswith("ccms.990."):
-                reads.append(None)
-                continue
+        for delivery in deliveries:
             reading = self._read(delivery.body)
+            if isinstance(reading, _Message) and isinstance(
+                reading.message.envelope, Cnaps2Envelope
+            ):
+                header = reading.message.envelope.header  # as split_envelope reads it
+            else:  # the body or the header cannot be read: which one?
+                try:
+                    envelope, _ = split_envelope(delivery.body)
+                except EnvelopeError as exc:
+                    self._unreadable_header(participant, delivery, exc)
+                    continue
+                header = envelope.header
+            batch.append((delivery, header))
             reads.append(reading)
-            if not isinstance(reading, PaymsgError):
+            if isinstance(reading, _Message) and reading.data is not None:
                 msg_id = _group_msg_id(reading.message, reading.data)
                 if msg_id is not None:
                     payment_keys.append((header.orig_sender, header.mesg_type, msg_id))
+        if not batch:
+            return
         with self._work() as work:
             work.know_inbound([(header.orig_sender, header.mesg_id) for _, header in batch])
             work.know_payments(payment_keys)
             for (delivery, header), read in zip(batch, reads, strict=True):
                 if header.mesg_type.startswith("ccms.990."):
-                    self._record_990(work, participant, header, delivery.body)
+                    self._record_990(work, participant, header, delivery.body, read)
                     continue
                 existing = work.find_inbound(header.orig_sender, header.mesg_id)
                 if existing is not None:
@@ -849,7 +851,12 @@ class Centre:
         self.channel.ack(delivery)
 
     def _record_990(
-        self, work: Work, participant: Participant, header: Cnaps2Header, body: bytes
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        body: bytes,
+        read: _Read | None = None,
     ) -> None:
         """Record a participant's ccms.990 (inside the transaction) and mark the outbox
         entry it confirms ``confirmed`` / ``refused``; a copy only counts."""
@@ -857,10 +864,12 @@ class Centre:
         if existing is not None:
             Books.count_copy(work.conn, existing.id)
             return
-        try:
-            info = parse(body).document.com_conf.conf_inf
+        if read is None:
+            read = self._read(body)
+        if isinstance(read, _Message):
+            info = read.message.document.com_conf.conf_inf
             confirmed, code = info.msg_id, info.msg_prc_cd
-        except PaymsgError:
+        else:
             confirmed, code = None, None
         self._record_in(work, participant, header, body)
         if confirmed is not None and code is not None:
@@ -925,16 +934,20 @@ class Centre:
                 handler(work, participant, header, message)
 
     def _read(self, raw: bytes) -> _Read:
-        """Parse an inbound message once, validating its tree before it is bound."""
+        """Parse an inbound message once, validating its tree before it is bound (a
+        ccms.990, which is never checked, only parsed)."""
         reports: list[Report] = []
 
         def check(text: bytes, opened: Unwrapped) -> None:
-            reports.append(validate_unwrapped(text, opened, profile_name=self.scenario.profile))
+            if not opened.type.id.startswith("ccms.990."):
+                reports.append(validate_unwrapped(text, opened, profile_name=self.scenario.profile))
 
         try:
             message = parse(raw, inspect=check)
         except PaymsgError as exc:
             return exc
+        if message.type.startswith("ccms.990."):
+            return _Message(message, None, None)
         return _Message(message, to_data(message.document), reports[-1] if reports else None)
 
     def _handlers(self) -> dict[str, Callable[[Work, Participant, Cnaps2Header, Message], None]]:
@@ -1529,7 +1542,8 @@ class _Message:
     report (the checks' safety / XSD / rules layers, from the same parse)."""
 
     message: Message
-    data: dict[str, Any]
+    #: None for a ccms.990
+    data: dict[str, Any] | None
     report: Report | None
 
 
