@@ -16,11 +16,13 @@ For every message a participant puts on its IN queue the centre
    sender getting a ccms.900 PR03; **ccms.991** probes get a ccms.992; reconciliation
    requests are answered from the books (see :mod:`paymsg.sim.recon`).
 
-Each inbound message is handled in one database transaction that writes its effects and
-every message it causes to the outbox; the outbox is put on the channel after the commit
-and the inbound message is acknowledged last. A crash at any point loses nothing: on
-restart the outbox is flushed, and the redelivered inbound message is recognised as a
-copy (same sender and MesgID) — answered with a 990 again, never processed twice.
+Each batch of inbound messages of one queue (one message, with scenario faults) is
+handled in one database transaction that writes its effects and every message it causes
+to the outbox (the rows written together by the :class:`Work`, before the commit); the
+outbox is put on the channel after the commit (one ``put_many`` per queue) and the batch
+is acknowledged last (one ``ack_many``). A crash at any point loses nothing: on restart
+the outbox is flushed, and a redelivered inbound message is recognised as a copy (same
+sender and MesgID) — answered with a 990 again, never processed twice.
 """
 
 from __future__ import annotations
