@@ -512,17 +512,17 @@ class Centre:
             return
         real_now = time.time()
         keep: list[_Out] = []
-        due: dict[str, list[bytes]] = {}  # per queue, in outbox order
-        sent: list[int] = []
+        due: dict[str, tuple[list[bytes], list[int]]] = {}  # per queue, in outbox order
         for out in self._pending:
             if out.hold or (out.not_before is not None and out.not_before > real_now):
                 keep.append(out)
                 continue
-            due.setdefault(out.queue, []).extend([out.raw] * out.put_copies)
-            sent.append(_row_id(out.id))
-        for queue, bodies in due.items():  # one durable put (one commit) per queue
+            bodies, ids = due.setdefault(out.queue, ([], []))
+            bodies.extend([out.raw] * out.put_copies)
+            ids.append(_row_id(out.id))
+        for queue, (bodies, ids) in due.items():  # one durable put (one commit) per queue
             self.channel.put_many(queue, bodies)
-        self._sent_unmarked.extend(sent)
+            self._sent_unmarked.extend(ids)
         released = due.keys()
         for out in keep:
             if out.hold and out.queue in released:
