@@ -140,7 +140,7 @@ def test_bad_input_is_one_line_and_the_documented_exit(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize(("batch", "count"), [("1", 40), ("10", 800)])
+@pytest.mark.parametrize(("batch", "count"), [("1", 300), ("10", 800)])
 def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path, batch: str, count: int) -> None:
     """Killed one message per transaction, or in the middle of batches (the rows of a
     batch written together, one put per queue, one ack for the batch)."""
