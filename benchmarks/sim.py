@@ -12,7 +12,10 @@ HVPS messages per second end to end on the embedded SQLite channel, three ways:
    (``paymsg mq echo``: get, 990, ack) in another process — the bare send + 990 round trip.
 
 The ratio reported is (2) / (3): what the whole centre costs compared with a peer that
-only confirms. Nothing here is asserted; the test suite never times anything.
+only confirms. With each figure goes the CPU time per payment of the centre process
+(user + system, read from ``/proc`` for the centre running in its own process) and, end
+to end, of the participant's process (its session threads and this script's polling).
+Nothing here is asserted; the test suite never times anything.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import platform
 import tempfile
 import threading
@@ -55,6 +59,19 @@ def payments(n: int) -> list[bytes]:
     return [hvps(A, B, f"{1 + i % 997}.00", n=10_000_000 + i) for i in range(n)]
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; else None)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _per_payment_ms(seconds: float | None, n: int) -> float | None:
+    return None if seconds is None else round(seconds / n * 1000, 3)
+
+
 def _scenario() -> Scenario:
     return Scenario(clock=ClockConfig(start=MORNING))
 
@@ -63,8 +80,8 @@ def centre_alone(tmp: Path, texts: list[bytes]) -> dict[str, Any]:
     url = f"sqlite:///{tmp / 'alone-mq.db'}{QUERY}"
     with open_channel(url) as channel:
         channel.declare(f"MSGMBFE_1.{A}")
-        for text in texts:
-            channel.put(f"MSGMBFE_1.{A}", text)
+        for start in range(0, len(texts), 500):
+            channel.put_many(f"MSGMBFE_1.{A}", texts[start : start + 500])
     channel = open_channel(url)
     books = Books(f"sqlite:///{tmp / 'alone-books.db'}")
     centre = Centre(
@@ -75,18 +92,25 @@ def centre_alone(tmp: Path, texts: list[bytes]) -> dict[str, Any]:
         clock=SimClock(MORNING),
     )
     started = time.perf_counter()
+    cpu = time.process_time()
     while channel.depth(f"MSGMBFE_1.{A}") or centre.pending:
         for _ in range(100):
             if centre.step() == 0:
                 break
     centre.flush()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     forwards = channel.depth(f"MSGTOBANK.{B}")
     replies = channel.depth(f"MSGTOBANK.{A}")
     channel.close()
     books.close()
     assert forwards == len(texts) and replies == 2 * len(texts), (forwards, replies)
-    return {"messages": len(texts), "seconds": seconds, "per_second": len(texts) / seconds}
+    return {
+        "messages": len(texts),
+        "seconds": seconds,
+        "per_second": len(texts) / seconds,
+        "centre_cpu_ms_per_payment": _per_payment_ms(cpu, len(texts)),
+    }
 
 
 def _serve_centre(url: str, books_url: str) -> None:
@@ -141,18 +165,23 @@ def end_to_end(tmp: Path, texts: list[bytes]) -> dict[str, Any]:
     session.start(lambda entry, conn: None)
     try:
         time.sleep(1.0)  # the centre process is up
+        assert peer.pid is not None
+        centre_cpu = _cpu_seconds(peer.pid)
+        own_cpu = time.process_time()
         started = time.perf_counter()
         results = session.send_many(texts)
         confirmed = time.perf_counter() - started
         assert all(r.ok for r in results), {r.status for r in results}
-        ids = [r.entry_id for r in results]
         check = open_channel(url)
-        while True:
-            settled = sum(1 for i in ids if session.journal.get(i).status == "settled")
-            if settled == len(ids) and check.depth(f"MSGTOBANK.{B}") == len(ids):
+        while True:  # one GROUP BY on the journal, one count on the channel
+            settled = session.journal.status_counts()["out"].get("settled", 0)
+            if settled == len(texts) and check.depth(f"MSGTOBANK.{B}") == len(texts):
                 break
             time.sleep(0.02)
         seconds = time.perf_counter() - started
+        own_cpu = time.process_time() - own_cpu
+        after = _cpu_seconds(peer.pid)
+        centre_cpu = None if centre_cpu is None or after is None else after - centre_cpu
         check.close()
     finally:
         session.close()
@@ -163,6 +192,8 @@ def end_to_end(tmp: Path, texts: list[bytes]) -> dict[str, Any]:
         "seconds": seconds,
         "per_second": len(texts) / seconds,
         "all_990s_seconds": confirmed,
+        "centre_cpu_ms_per_payment": _per_payment_ms(centre_cpu, len(texts)),
+        "participant_cpu_ms_per_payment": _per_payment_ms(own_cpu, len(texts)),
     }
 
 
@@ -216,8 +247,15 @@ def main(argv: list[str] | None = None) -> None:
         "ratio_end_to_end_to_floor": e2e["per_second"] / echo["per_second"],
     }
     print(f"HVPS hvps.111, {args.n} messages, embedded SQLite channel (synchronous={args.sync})")
-    print(f"  centre alone (990+checks+settle+forward+604): {alone['per_second']:8.0f} msg/s")
-    print(f"  end to end, session → centre → 604 settled + forward: {e2e['per_second']:8.0f} msg/s")
+    print(
+        f"  centre alone (990+checks+settle+forward+604): {alone['per_second']:8.0f} msg/s"
+        f"   centre CPU {alone['centre_cpu_ms_per_payment']} ms/payment"
+    )
+    print(
+        f"  end to end, session → centre → 604 settled + forward: {e2e['per_second']:8.0f} msg/s"
+        f"   centre CPU {e2e['centre_cpu_ms_per_payment']} ms/payment,"
+        f" participant CPU {e2e['participant_cpu_ms_per_payment']} ms/payment"
+    )
     print(f"  floor, session → echo peer (send + 990):       {echo['per_second']:8.0f} msg/s")
     print(f"  ratio end to end / floor: {result['ratio_end_to_end_to_floor']:.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

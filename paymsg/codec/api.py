@@ -18,6 +18,7 @@ from lxml import etree
 from paymsg.codec.detect import (
     HEAD,
     Source,
+    Unwrapped,
     detect,
     find_document,
     is_json,
@@ -69,6 +70,7 @@ def parse(
     verifier: Any | None = None,
     signing_profile: Any | None = None,
     schema_pack: str | None = None,
+    inspect: Callable[[bytes, Unwrapped], None] | None = None,
 ) -> Message:
     """Read a message from bytes, text or a path into a typed :class:`Message`.
 
@@ -76,20 +78,31 @@ def parse(
     For CNAPS2 text, a ``verifier`` checks the ``{S:}`` signature (an error if it fails).
     The message keeps what was read (:attr:`Message.received`). ``schema_pack`` names the
     pack whose type a namespace several types share means (as for :func:`detect`).
+    ``inspect(raw, unwrapped)`` is called with the input and the input taken apart (its
+    whole tree parsed) before the tree is bound, which may consume it: to validate it
+    without parsing it again (:func:`paymsg.validation.engine.validate_unwrapped`). It is
+    not called for a large message read in pieces.
     """
     if schema_pack is not None:
         with use_pack(schema_pack):
             return parse(
-                data, type, limits=limits, verifier=verifier, signing_profile=signing_profile
+                data,
+                type,
+                limits=limits,
+                verifier=verifier,
+                signing_profile=signing_profile,
+                inspect=inspect,
             )
     raw, source = read_input(data)
     try:
         if verifier is not None:  # a signature is checked on the whole tree, before binding
-            return _parse(raw, type, limits, source, verifier, signing_profile, pieces=False)
+            return _parse(
+                raw, type, limits, source, verifier, signing_profile, pieces=False, inspect=inspect
+            )
         try:
-            return _parse(raw, type, limits, source, None, None, pieces=True)
+            return _parse(raw, type, limits, source, None, None, pieces=True, inspect=inspect)
         except _PIECES_FAILED:  # the pieces do not fit back: the whole tree decides
-            return _parse(raw, type, limits, source, None, None, pieces=False)
+            return _parse(raw, type, limits, source, None, None, pieces=False, inspect=inspect)
     except PaymsgError as exc:
         raise located(exc, source) from None
 
@@ -171,6 +184,7 @@ def _parse(
     profile: Any,
     *,
     pieces: bool,
+    inspect: Callable[[bytes, Unwrapped], None] | None = None,
 ) -> Message:
     in_pieces = _InPieces(limits, source) if pieces else None
     opened = unwrap(raw, type_id=type_id, limits=limits, source=source, read_body=in_pieces)
@@ -181,6 +195,8 @@ def _parse(
         signing.verify_envelope(
             opened.envelope, opened.document, profile or signing.signing_profile(mtype.id), verifier
         )
+    if inspect is not None and (in_pieces is None or in_pieces.pieces is None):
+        inspect(raw, opened)
 
     def pristine(part: str) -> Callable[[], etree._Element]:
         def fresh() -> etree._Element:

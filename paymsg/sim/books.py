@@ -135,6 +135,9 @@ message_table = Table(
     UniqueConstraint("direction", "sender", "mesg_id", name="uq_sim_message_mesg"),
 )
 Index("ix_sim_message_outbox", message_table.c.direction, message_table.c.status)
+#: a participant's ccms.990 names the confirmed message by MesgID alone (its sender is the
+#: NPC or, for a forward, the originating bank), and a batch's new rows are found by it
+_MESG_ID_INDEX = Index("ix_sim_message_mesg_id", message_table.c.mesg_id, message_table.c.direction)
 
 payment_table = Table(
     "sim_payment",
@@ -167,6 +170,8 @@ payment_table = Table(
     UniqueConstraint("sender", "mt", "msg_id", name="uq_sim_payment_key"),
 )
 Index("ix_sim_payment_day", payment_table.c.work_date, payment_table.c.system)
+#: a batch asks which of its payments' MsgIds the books know
+_MSG_ID_INDEX = Index("ix_sim_payment_msg_id", payment_table.c.msg_id)
 
 fault_table = Table(
     "sim_fault",
@@ -211,11 +216,46 @@ _CREDIT = (
     .where(account_table.c.bank == bindparam("p_bank"))
     .values(balance=account_table.c.balance + bindparam("p_units"))
 )
+_ADD_UNITS = _CREDIT  # executemany with a signed p_units per bank
+_CONFIRM = (
+    update(message_table)
+    .where(message_table.c.direction == "out", message_table.c.mesg_id == bindparam("p_mesg_id"))
+    .values(status=bindparam("p_status"), code=bindparam("p_code"))
+)
+_MESSAGE_KEYS = select(
+    message_table.c.id, message_table.c.direction, message_table.c.sender, message_table.c.mesg_id
+).where(message_table.c.mesg_id.in_(bindparam("p_mesg_ids", expanding=True)))
+_INBOUND_BY_MESG_ID = select(
+    message_table.c.id, message_table.c.sender, message_table.c.mesg_id, message_table.c.code
+).where(
+    message_table.c.direction == "in",
+    message_table.c.mesg_id.in_(bindparam("p_mesg_ids", expanding=True)),
+)
+_PAYMENT_KEYS = select(
+    payment_table.c.id, payment_table.c.sender, payment_table.c.mt, payment_table.c.msg_id
+).where(payment_table.c.msg_id.in_(bindparam("p_msg_ids", expanding=True)))
+_ACCOUNTS = select(account_table.c.bank, account_table.c.balance)
+
+#: every column of a sim_message / sim_payment row but the id, with the value a row
+#: written without it gets (rows written together must all name the same columns)
+MESSAGE_COLUMNS: dict[str, Any] = {
+    c.name: None for c in message_table.columns if c.name != "id"
+} | {"copies": 1, "hold": 0, "put_copies": 1}
+PAYMENT_COLUMNS: dict[str, Any] = {
+    c.name: None for c in payment_table.columns if c.name != "id"
+} | {"lost": 0}
+
 _MARK_SENT = (
     update(message_table)
     .where(message_table.c.id.in_(bindparam("p_ids", expanding=True)))
     .values(status="sent")
 )
+
+
+def _confirmation(mesg_id: str, code: str) -> dict[str, str]:
+    """Parameters of :data:`_CONFIRM`: a ``…0000`` code confirms, any other refuses."""
+    status = "confirmed" if code.endswith("0000") else "refused"
+    return {"p_mesg_id": mesg_id, "p_status": status, "p_code": code}
 
 
 def _engine_url(url: str) -> str:
@@ -249,6 +289,8 @@ class Books:
 
     def _create(self, url: str) -> None:
         metadata.create_all(self.engine)
+        for index in (_MESG_ID_INDEX, _MSG_ID_INDEX):  # books of an earlier paymsg lack them
+            index.create(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
             found = conn.execute(
                 select(state_table.c.value).where(state_table.c.key == "schema_version")
@@ -323,6 +365,18 @@ class Books:
         conn.execute(_DEBIT, {"p_bank": debtor, "p_units": units})
         conn.execute(_CREDIT, {"p_bank": creditor, "p_units": units})
 
+    @staticmethod
+    def balances_in(conn: Connection) -> dict[str, int]:
+        """Every account's balance in units (inside the caller's transaction)."""
+        return {bank: int(units) for bank, units in conn.execute(_ACCOUNTS).all()}
+
+    @staticmethod
+    def add_units(conn: Connection, changes: dict[str, int]) -> None:
+        """Add a signed number of units to each bank's balance (one executemany)."""
+        rows = [{"p_bank": bank, "p_units": units} for bank, units in changes.items() if units]
+        if rows:
+            conn.execute(_ADD_UNITS, rows)
+
     def balances(self) -> dict[str, Decimal]:
         with self.begin() as conn:
             rows = conn.execute(select(account_table.c.bank, account_table.c.balance)).all()
@@ -341,6 +395,28 @@ class Books:
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+    @staticmethod
+    def add_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert message rows in this order (one executemany; every row names every
+        column of :data:`MESSAGE_COLUMNS`) and return their ids, in the same order."""
+        conn.execute(_INSERT_MESSAGE, rows)
+        found = conn.execute(_MESSAGE_KEYS, {"p_mesg_ids": sorted({r["mesg_id"] for r in rows})})
+        ids = {(d, s, m): int(i) for i, d, s, m in found}
+        return [ids[(r["direction"], r["sender"], r["mesg_id"])] for r in rows]
+
+    @staticmethod
+    def inbound_many(conn: Connection, mesg_ids: list[str]) -> dict[tuple[str, str], Any]:
+        """The inbound messages with any of these MesgIDs: (sender, MesgID) → (id, code)."""
+        if not mesg_ids:
+            return {}
+        rows = conn.execute(_INBOUND_BY_MESG_ID, {"p_mesg_ids": sorted(set(mesg_ids))})
+        return {(r.sender, r.mesg_id): r for r in rows}
+
+    @staticmethod
+    def confirm_outbound_many(conn: Connection, confirmations: list[tuple[str, str]]) -> None:
+        """:meth:`confirm_outbound` for several (MesgID, code) at once, in this order."""
+        conn.execute(_CONFIRM, [_confirmation(m, code) for m, code in confirmations])
 
     @staticmethod
     def count_copy(conn: Connection, message_id: int) -> None:
@@ -391,14 +467,7 @@ class Books:
     @staticmethod
     def confirm_outbound(conn: Connection, mesg_id: str, code: str) -> bool:
         """A participant's ccms.990 for a message the centre sent: confirmed or refused."""
-        status = "confirmed" if code.endswith("0000") else "refused"
-        return bool(
-            conn.execute(
-                update(message_table)
-                .where(message_table.c.direction == "out", message_table.c.mesg_id == mesg_id)
-                .values(status=status, code=code)
-            ).rowcount
-        )
+        return bool(conn.execute(_CONFIRM, _confirmation(mesg_id, code)).rowcount)
 
     def messages(self, **where: Any) -> list[Any]:
         """Message rows matching equality conditions (tests, status, download answers)."""
@@ -423,6 +492,23 @@ class Books:
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
+
+    @staticmethod
+    def add_payments(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert payment rows (one executemany; every row names every column of
+        :data:`PAYMENT_COLUMNS`) and return their ids, in the same order."""
+        conn.execute(_INSERT_PAYMENT, rows)
+        found = conn.execute(_PAYMENT_KEYS, {"p_msg_ids": sorted({r["msg_id"] for r in rows})})
+        ids = {(s, mt, m): int(i) for i, s, mt, m in found}
+        return [ids[(r["sender"], r["mt"], r["msg_id"])] for r in rows]
+
+    @staticmethod
+    def payment_keys(conn: Connection, msg_ids: list[str]) -> set[tuple[str, str, str]]:
+        """The business keys (sender, MT, MsgId) of payments with any of these MsgIds."""
+        if not msg_ids:
+            return set()
+        rows = conn.execute(_PAYMENT_KEYS, {"p_msg_ids": sorted(set(msg_ids))})
+        return {(s, mt, m) for _, s, mt, m in rows}
 
     @staticmethod
     def update_payment(conn: Connection, payment_id: int, **values: Any) -> None:

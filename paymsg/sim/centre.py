@@ -16,18 +16,21 @@ For every message a participant puts on its IN queue the centre
    sender getting a ccms.900 PR03; **ccms.991** probes get a ccms.992; reconciliation
    requests are answered from the books (see :mod:`paymsg.sim.recon`).
 
-Each inbound message is handled in one database transaction that writes its effects and
-every message it causes to the outbox; the outbox is put on the channel after the commit
-and the inbound message is acknowledged last. A crash at any point loses nothing: on
-restart the outbox is flushed, and the redelivered inbound message is recognised as a
-copy (same sender and MesgID) — answered with a 990 again, never processed twice.
+Each batch of inbound messages of one queue (one message, with scenario faults) is
+handled in one database transaction that writes its effects and every message it causes
+to the outbox (the rows written together by the :class:`Work`, before the commit); the
+outbox is put on the channel after the commit (one ``put_many`` per queue) and the batch
+is acknowledged last (one ``ack_many``). A crash at any point loses nothing: on restart
+the outbox is flushed, and a redelivered inbound message is recognised as a copy (same
+sender and MesgID) — answered with a 990 again, never processed twice.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -37,6 +40,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from paymsg.codec.api import parse
+from paymsg.codec.detect import Unwrapped
 from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope, Cnaps2Header, split_envelope
 from paymsg.codec.envelope.signing import SM2Verifier, load_signing_profiles, signing_profile
 from paymsg.codec.json.engine import to_data
@@ -44,12 +48,13 @@ from paymsg.codec.message import Message
 from paymsg.errors import ConfigError, EnvelopeError, PaymsgError, SignatureError
 from paymsg.reference.cnaps2 import NPC
 from paymsg.sim import build
-from paymsg.sim.books import Books, from_units, to_units
+from paymsg.sim.books import MESSAGE_COLUMNS, PAYMENT_COLUMNS, Books, from_units, to_units
 from paymsg.sim.clock import SimClock
 from paymsg.sim.events import EventSink
 from paymsg.sim.scenario import DEFAULT_BALANCE, Fault, Participant, Scenario
 from paymsg.transport.channel import Channel, Delivery
-from paymsg.validation import validate
+from paymsg.validation import Report, validate
+from paymsg.validation.engine import validate_unwrapped
 
 __all__ = [
     "BEPS_PAYMENTS",
@@ -120,11 +125,28 @@ def payment_facts(message: Message, data: dict[str, Any] | None = None) -> Payme
     )
 
 
+class RowRef:
+    """The id of a row written in the current transaction, known once it is in the books
+    (the :class:`Work` writes rows in batches; see :meth:`Work.flush`)."""
+
+    __slots__ = ("id",)
+
+    def __init__(self) -> None:
+        self.id: int | None = None
+
+
+def _row_id(value: int | RowRef) -> int:
+    if isinstance(value, RowRef):
+        assert value.id is not None, "a row id was read before its row was written"
+        return value.id
+    return value
+
+
 @dataclass(slots=True)
 class _Out:
     """An outbox row held in memory until it is put."""
 
-    id: int
+    id: int | RowRef
     queue: str
     raw: bytes
     not_before: float | None = None
@@ -135,19 +157,190 @@ class _Out:
 @dataclass(slots=True)
 class Work:
     """One books transaction's worth of work: the connection, the simulated time, and the
-    outgoing messages and events it caused (handed to the outbox after the commit)."""
+    outgoing messages and events it caused (handed to the outbox after the commit).
 
-    conn: Connection
+    New message and payment rows, balance changes and confirmations are kept here and
+    written together (a few executemany statements) by :meth:`flush`, which runs before
+    the commit and before anything else reads or writes the books through :attr:`conn`
+    — so every statement sees the books exactly as if each row had been written at once.
+    What the centre asks about rows it wrote itself (is this MesgID known, is this payment
+    a repeat, what is this balance) is answered from here."""
+
+    db: Connection
     now: datetime
     #: sim_message id of the inbound message being handled (0 when none)
-    in_id: int = 0
+    in_id: int | RowRef = 0
     #: the to_data() form of the inbound document being handled
     data: dict[str, Any] | None = None
     outs: list[_Out] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    _messages: list[tuple[dict[str, Any], RowRef]] = field(default_factory=list)
+    _out_mesg_ids: set[str] = field(default_factory=set)
+    _payments: list[tuple[dict[str, Any], RowRef]] = field(default_factory=list)
+    _confirms: list[tuple[str, str]] = field(default_factory=list)
+    _moves: dict[str, int] = field(default_factory=dict)
+    #: every account's balance (books + the moves not yet written), once read
+    _balances: dict[str, int] | None = None
+    #: (sender, MesgID) → (id, code) of inbound rows known to exist; and keys known not to
+    _inbound: dict[tuple[str, str], tuple[int | RowRef, str | None]] = field(default_factory=dict)
+    _no_inbound: set[tuple[str, str]] = field(default_factory=set)
+    #: business keys (sender, MT, MsgId) of payments known to exist; and keys known not to
+    _paid: set[tuple[str, str, str]] = field(default_factory=set)
+    _not_paid: set[tuple[str, str, str]] = field(default_factory=set)
 
     def event(self, name: str, **fields: Any) -> None:
         self.events.append((name, fields))
+
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection, with every row kept here written first."""
+        self.flush()
+        return self.db
+
+    def flush(self) -> None:
+        """Write what is kept here: confirmations (of rows written before), message rows
+        in order, payment rows (which name message rows), balance changes."""
+        db = self.db
+        if self._confirms:
+            Books.confirm_outbound_many(db, self._confirms)
+            self._confirms = []
+        if self._messages:
+            ids = Books.add_messages(db, [row for row, _ in self._messages])
+            for (_, ref), row_id in zip(self._messages, ids, strict=True):
+                ref.id = row_id
+            self._messages = []
+            self._out_mesg_ids.clear()
+        if self._payments:
+            rows = []
+            for row, _ in self._payments:
+                row["in_message_id"] = _row_id(row["in_message_id"])
+                if row["forward_message_id"] is not None:
+                    row["forward_message_id"] = _row_id(row["forward_message_id"])
+                rows.append(row)
+            ids = Books.add_payments(db, rows)
+            for (_, ref), row_id in zip(self._payments, ids, strict=True):
+                ref.id = row_id
+            self._payments = []
+        if self._moves:
+            Books.add_units(db, self._moves)
+            self._moves = {}
+
+    # -- messages -----------------------------------------------------------------------
+
+    def add_message(self, **values: Any) -> RowRef:
+        """A new sim_message row (written by :meth:`flush`)."""
+        ref = RowRef()
+        row = MESSAGE_COLUMNS | values
+        self._messages.append((row, ref))
+        if row["direction"] == "in":
+            key = (row["sender"], row["mesg_id"])
+            self._inbound[key] = (ref, row["code"])
+            self._no_inbound.discard(key)
+        else:
+            self._out_mesg_ids.add(row["mesg_id"])
+        return ref
+
+    def know_inbound(self, keys: list[tuple[str, str]]) -> None:
+        """Read which of these (sender, MesgID) the books hold as inbound messages (one
+        query), so that :meth:`find_inbound` answers for them without asking again."""
+        found = Books.inbound_many(self.conn, [mesg_id for _, mesg_id in keys])
+        for key, row in found.items():
+            self._inbound.setdefault(key, (row.id, row.code))
+        self._no_inbound.update(key for key in keys if key not in self._inbound)
+
+    def find_inbound(self, sender: str, mesg_id: str) -> Any | None:
+        """(id, code) of the inbound message with this sender and MesgID, or None."""
+        key = (sender, mesg_id)
+        known = self._inbound.get(key)
+        if known is not None:
+            row_id, code = known
+            if isinstance(row_id, RowRef) and row_id.id is None:
+                self.flush()
+            return SimpleNamespace(id=_row_id(row_id), code=code)
+        if key in self._no_inbound:
+            return None
+        row = Books.find_inbound(self.db, sender, mesg_id)  # rows kept here are all known
+        if row is None:
+            self._no_inbound.add(key)
+        else:
+            self._inbound[key] = (row.id, row.code)
+        return row
+
+    def confirm(self, mesg_id: str, code: str) -> None:
+        """A participant's ccms.990 for outbound message ``mesg_id`` (see
+        :meth:`Books.confirm_outbound`): it acts on the rows written before it."""
+        if mesg_id in self._out_mesg_ids:
+            self.flush()
+        self._confirms.append((mesg_id, code))
+
+    # -- payments -----------------------------------------------------------------------
+
+    def know_payments(self, keys: list[tuple[str, str, str]]) -> None:
+        """Read which of these business keys (sender, MT, MsgId) the books hold (one
+        query), so that :meth:`find_payment` answers for them without asking again."""
+        self._paid.update(Books.payment_keys(self.conn, [msg_id for _, _, msg_id in keys]))
+        self._not_paid.update(key for key in keys if key not in self._paid)
+
+    def find_payment(self, sender: str, mt: str, msg_id: str) -> bool:
+        """Whether a payment with this business key (OrgnlGrpHdr) is in the books."""
+        key = (sender, mt, msg_id)
+        if key in self._paid:
+            return True
+        if key in self._not_paid:
+            return False
+        found = Books.find_payment(self.db, sender, mt, msg_id) is not None
+        (self._paid if found else self._not_paid).add(key)
+        return found
+
+    def add_payment(self, **values: Any) -> RowRef:
+        """A new sim_payment row (written by :meth:`flush`)."""
+        ref = RowRef()
+        row = PAYMENT_COLUMNS | values
+        self._payments.append((row, ref))
+        key = (row["sender"], row["mt"], row["msg_id"])
+        self._paid.add(key)
+        self._not_paid.discard(key)
+        return ref
+
+    def update_payment(self, payment_id: int | RowRef, **values: Any) -> None:
+        """Change a payment row (one kept here, or one in the books)."""
+        if isinstance(payment_id, RowRef) and payment_id.id is None:
+            for row, ref in self._payments:
+                if ref is payment_id:
+                    row.update(values)
+                    return
+        conn = self.conn  # written first: ``values`` may name a row kept here
+        resolved = {k: _row_id(v) if isinstance(v, RowRef) else v for k, v in values.items()}
+        Books.update_payment(conn, _row_id(payment_id), **resolved)
+
+    def delete_payment(self, payment_id: int | RowRef) -> None:
+        conn = self.conn
+        self._paid.clear()  # the key may be used again: ask the books from now on
+        self._not_paid.clear()
+        Books.delete_payment(conn, _row_id(payment_id))
+
+    # -- accounts -----------------------------------------------------------------------
+
+    def balance(self, bank: str) -> int:
+        """The settlement account's balance in units (with this transaction's moves)."""
+        if self._balances is None:
+            self._balances = Books.balances_in(self.db)
+        try:
+            return self._balances[bank]
+        except KeyError:
+            raise ConfigError(
+                f"participant {bank} has no settlement account at this centre"
+            ) from None
+
+    def move(self, debtor: str, creditor: str, units: int) -> None:
+        """Debit ``debtor`` and credit ``creditor`` by ``units`` (written by :meth:`flush`;
+        like :meth:`Books.move`, a bank without an account is left alone)."""
+        if self._balances is None:
+            self._balances = Books.balances_in(self.db)
+        for bank, change in ((debtor, -units), (creditor, units)):
+            if bank in self._balances:
+                self._balances[bank] += change
+                self._moves[bank] = self._moves.get(bank, 0) + change
 
 
 @dataclass(slots=True)
@@ -280,12 +473,12 @@ class Centre:
         self.tick()
         handled = 0
         for participant in self.participants.values():
-            deliveries: list[Delivery] = []
-            while len(deliveries) < self.batch:
-                delivery = self.channel.get(participant.in_queue)
-                if delivery is None:
+            deliveries = self.channel.get_many(participant.in_queue, self.batch)
+            while deliveries and len(deliveries) < self.batch:  # all that is there now
+                more = self.channel.get_many(participant.in_queue, self.batch - len(deliveries))
+                if not more:
                     break
-                deliveries.append(delivery)
+                deliveries.extend(more)
             if deliveries:
                 self.handle_batch(participant, deliveries)
                 handled += len(deliveries)
@@ -319,15 +512,18 @@ class Centre:
             return
         real_now = time.time()
         keep: list[_Out] = []
-        released: set[str] = set()
+        due: dict[str, tuple[list[bytes], list[int]]] = {}  # per queue, in outbox order
         for out in self._pending:
             if out.hold or (out.not_before is not None and out.not_before > real_now):
                 keep.append(out)
                 continue
-            for _ in range(out.put_copies):
-                self.channel.put(out.queue, out.raw)
-            self._sent_unmarked.append(out.id)
-            released.add(out.queue)
+            bodies, ids = due.setdefault(out.queue, ([], []))
+            bodies.extend([out.raw] * out.put_copies)
+            ids.append(_row_id(out.id))
+        for queue, (bodies, ids) in due.items():  # one durable put (one commit) per queue
+            self.channel.put_many(queue, bodies)
+            self._sent_unmarked.extend(ids)
+        released = due.keys()
         for out in keep:
             if out.hold and out.queue in released:
                 out.hold = False
@@ -344,37 +540,53 @@ class Centre:
     def handle_batch(self, participant: Participant, deliveries: list[Delivery]) -> None:
         """Handle several deliveries of one participant in one books transaction (one
         commit), then put their answers and acknowledge them. With scenario faults each
-        message is handled on its own, so that crash points stay exact."""
-        if self._faulty or len(deliveries) == 1:
+        message is handled on its own, so that crash points stay exact.
+
+        Each message is read (parsed) once, before the transaction; the books are asked
+        in one query which of the batch's MesgIDs and payment keys they know already."""
+        if self._faulty:
             for delivery in deliveries:
                 self.handle(participant, delivery)
             return
         batch: list[tuple[Delivery, Cnaps2Header]] = []
+        reads: list[_Read] = []
+        payment_keys: list[tuple[str, str, str]] = []
         for delivery in deliveries:
-            try:
-                envelope, _ = split_envelope(delivery.body)
-            except EnvelopeError as exc:
-                self._unreadable_header(participant, delivery, exc)
-                continue
-            batch.append((delivery, envelope.header))
+            reading = self._read(delivery.body)
+            if isinstance(reading, _Message) and isinstance(
+                reading.message.envelope, Cnaps2Envelope
+            ):
+                header = reading.message.envelope.header  # as split_envelope reads it
+            else:  # the body or the header cannot be read: which one?
+                try:
+                    envelope, _ = split_envelope(delivery.body)
+                except EnvelopeError as exc:
+                    self._unreadable_header(participant, delivery, exc)
+                    continue
+                header = envelope.header
+            batch.append((delivery, header))
+            reads.append(reading)
+            if isinstance(reading, _Message) and reading.data is not None:
+                msg_id = _group_msg_id(reading.message, reading.data)
+                if msg_id is not None:
+                    payment_keys.append((header.orig_sender, header.mesg_type, msg_id))
         if not batch:
             return
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
-            for delivery, header in batch:
+        with self._work() as work:
+            work.know_inbound([(header.orig_sender, header.mesg_id) for _, header in batch])
+            work.know_payments(payment_keys)
+            for (delivery, header), read in zip(batch, reads, strict=True):
                 if header.mesg_type.startswith("ccms.990."):
-                    self._record_990(work, participant, header, delivery.body)
+                    self._record_990(work, participant, header, delivery.body, read)
                     continue
-                existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
+                existing = work.find_inbound(header.orig_sender, header.mesg_id)
                 if existing is not None:
                     self._copy(work, participant, header, existing)
                 else:
-                    self._new_message(work, participant, header, delivery.body, _Decision())
+                    self._new_message(work, participant, header, delivery.body, _Decision(), read)
         self._finish(work)
         self.flush()
-        for delivery, _ in batch:
-            self.channel.ack(delivery)
+        self.channel.ack_many([delivery for delivery, _ in batch])
 
     def handle(self, participant: Participant, delivery: Delivery) -> None:
         """Handle one inbound delivery from ``participant`` (see the module docstring)."""
@@ -390,10 +602,8 @@ class Centre:
             return
         decision = self._decide(header) if self._faulty else _Decision()
         crash = decision.get("crash")
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
-            existing = Books.find_inbound(conn, header.orig_sender, header.mesg_id)
+        with self._work() as work:
+            existing = work.find_inbound(header.orig_sender, header.mesg_id)
             if existing is not None:
                 self._copy(work, participant, header, existing)
             else:
@@ -408,14 +618,26 @@ class Centre:
             raise SimulatedCrash(f"scenario crash after the puts ({header.mesg_id})")
         self.channel.ack(delivery)
 
+    @contextmanager
+    def _work(self) -> Iterator[Work]:
+        """One books transaction: what the body keeps in its :class:`Work` is written
+        before the commit; an exception rolls everything back."""
+        with self.books.begin() as conn:
+            work = Work(conn, self.clock.now())
+            self._catch_up(work)
+            yield work
+            work.flush()
+
     def _catch_up(self, work: Work) -> None:
         """Record as sent what was put since the last transaction (saves a commit)."""
         if self._sent_unmarked:
-            Books.mark_sent_in(work.conn, self._sent_unmarked)
+            Books.mark_sent_in(work.db, self._sent_unmarked)
             self._sent_unmarked = []
 
     def _finish(self, work: Work) -> None:
         """After the commit: the outbox rows go to the in-memory queue, events are emitted."""
+        for out in work.outs:
+            out.id = _row_id(out.id)
         self._pending.extend(work.outs)
         for name, fields in work.events:
             self.events.emit(name, work.now, **fields)
@@ -457,12 +679,11 @@ class Centre:
         delay: float | None = None,
         hold: bool = False,
         copies: int = 1,
-    ) -> int:
+    ) -> int | RowRef:
         """Write one outgoing message to the outbox (inside the transaction)."""
         participant = self.participants[bank]
         not_before = time.time() + delay if delay else None
-        row_id = Books.add_message(
-            work.conn,
+        row_id = work.add_message(
             direction="out",
             bank=bank,
             queue=participant.out_queue,
@@ -494,9 +715,8 @@ class Centre:
         *,
         status: str = "received",
         msg_id: str | None = None,
-    ) -> int:
-        return Books.add_message(
-            work.conn,
+    ) -> RowRef:
+        return work.add_message(
             direction="in",
             bank=participant.bank,
             queue=participant.in_queue,
@@ -530,7 +750,7 @@ class Centre:
         built = build.comconf_990(
             header,
             code,
-            ids=self.new_ids(work.conn, header.orig_sender_sid),
+            ids=self.new_ids(work.db, header.orig_sender_sid),
             now=work.now,
             receiver=participant.bank,
         )
@@ -567,7 +787,7 @@ class Centre:
             code=self.scenario.codes.discarded,
             info=reason,
             system=header.orig_sender_sid,
-            ids=self.new_ids(work.conn, header.orig_sender_sid),
+            ids=self.new_ids(work.db, header.orig_sender_sid),
             now=work.now,
             receiver=participant.bank,
         )
@@ -583,13 +803,10 @@ class Centre:
         text = raw[:130].decode("latin-1")
         mt = text[58:78].strip() or "unknown"
         mesg_id = text[78:98].strip()
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
-            number = Books.next_number(conn, "unreadable")
+        with self._work() as work:
+            number = Books.next_number(work.conn, "unreadable")
             key = f"UNREADABLE{number:010d}"
-            Books.add_message(
-                conn,
+            work.add_message(
                 direction="in",
                 bank=participant.bank,
                 queue=participant.in_queue,
@@ -616,7 +833,7 @@ class Centre:
                 code=self.scenario.codes.discarded,
                 info=f"unreadable header: {error.message}",
                 system="CCMS",
-                ids=self.new_ids(conn, "CCMS"),
+                ids=self.new_ids(work.db, "CCMS"),
                 now=work.now,
                 receiver=participant.bank,
             )
@@ -630,30 +847,35 @@ class Centre:
         self, participant: Participant, delivery: Delivery, header: Cnaps2Header
     ) -> None:
         """A participant confirms a message the centre sent it. Never answered."""
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
+        with self._work() as work:
             self._record_990(work, participant, header, delivery.body)
         self._finish(work)
         self.channel.ack(delivery)
 
     def _record_990(
-        self, work: Work, participant: Participant, header: Cnaps2Header, body: bytes
+        self,
+        work: Work,
+        participant: Participant,
+        header: Cnaps2Header,
+        body: bytes,
+        read: _Read | None = None,
     ) -> None:
         """Record a participant's ccms.990 (inside the transaction) and mark the outbox
         entry it confirms ``confirmed`` / ``refused``; a copy only counts."""
-        existing = Books.find_inbound(work.conn, header.orig_sender, header.mesg_id)
+        existing = work.find_inbound(header.orig_sender, header.mesg_id)
         if existing is not None:
             Books.count_copy(work.conn, existing.id)
             return
-        try:
-            info = parse(body).document.com_conf.conf_inf
+        if read is None:
+            read = self._read(body)
+        if isinstance(read, _Message):
+            info = read.message.document.com_conf.conf_inf
             confirmed, code = info.msg_id, info.msg_prc_cd
-        except PaymsgError:
+        else:
             confirmed, code = None, None
         self._record_in(work, participant, header, body)
         if confirmed is not None and code is not None:
-            Books.confirm_outbound(work.conn, confirmed, code)
+            work.confirm(confirmed, code)
 
     # ------------------------------------------------------------------ new messages
 
@@ -664,12 +886,14 @@ class Centre:
         header: Cnaps2Header,
         raw: bytes,
         decision: _Decision,
+        read: _Read | None = None,
     ) -> None:
         codes = self.scenario.codes
         mt = header.mesg_type
-        try:
-            message = parse(raw)
-        except PaymsgError as exc:
+        if read is None:
+            read = self._read(raw)
+        if isinstance(read, PaymsgError):
+            exc = read
             in_id = self._record_in(work, participant, header, raw, status="unreadable")
             work.event("unreadable", bank=participant.bank, mesg_id=header.mesg_id, info=str(exc))
             if codes.unreadable_reply == "911":
@@ -678,7 +902,7 @@ class Centre:
                 self._ack_990(work, participant, header, codes.unreadable, decision)
             del in_id
             return
-        work.data = to_data(message.document)
+        message, work.data = read.message, read.data
         msg_id = _group_msg_id(message, work.data)
         work.in_id = self._record_in(work, participant, header, raw, msg_id=msg_id)
         self._ack_990(work, participant, header, codes.received, decision)
@@ -688,7 +912,7 @@ class Centre:
         if reject is not None:
             self._refuse(work, participant, header, message, reject.code, reject.info)
             return
-        problem = self._check(participant, header, raw, message)
+        problem = self._check(participant, header, raw, message, read.report)
         if problem is not None:
             code, info = problem
             self._refuse(work, participant, header, message, code, info)
@@ -711,6 +935,23 @@ class Centre:
             else:
                 handler(work, participant, header, message)
 
+    def _read(self, raw: bytes) -> _Read:
+        """Parse an inbound message once, validating its tree before it is bound (a
+        ccms.990, which is never checked, only parsed)."""
+        reports: list[Report] = []
+
+        def check(text: bytes, opened: Unwrapped) -> None:
+            if not opened.type.id.startswith("ccms.990."):
+                reports.append(validate_unwrapped(text, opened, profile_name=self.scenario.profile))
+
+        try:
+            message = parse(raw, inspect=check)
+        except PaymsgError as exc:
+            return exc
+        if message.type.startswith("ccms.990."):
+            return _Message(message, None, None)
+        return _Message(message, to_data(message.document), reports[-1] if reports else None)
+
     def _handlers(self) -> dict[str, Callable[[Work, Participant, Cnaps2Header, Message], None]]:
         """Information and reconciliation requests the centre answers (by MT)."""
         from paymsg.sim import recon
@@ -718,7 +959,12 @@ class Centre:
         return recon.handlers(self)
 
     def _check(
-        self, participant: Participant, header: Cnaps2Header, raw: bytes, message: Message
+        self,
+        participant: Participant,
+        header: Cnaps2Header,
+        raw: bytes,
+        message: Message,
+        report: Report | None = None,
     ) -> tuple[str, str] | None:
         """Queue ownership, signature, then safety / XSD / rules: (code, info) or None."""
         codes = self.scenario.codes
@@ -737,7 +983,8 @@ class Centre:
                 parse(raw, verifier=self._verifier, signing_profile=profile)
             except SignatureError as exc:
                 return codes.bad_signature, f"signature: {exc.message}"
-        report = validate(raw, profile_name=self.scenario.profile)
+        if report is None:
+            report = validate(raw, profile_name=self.scenario.profile)
         errors = [f for f in report.findings if f.severity == "error"]
         if errors:
             first = errors[0]
@@ -768,7 +1015,7 @@ class Centre:
         if (
             facts is not None
             and message is not None
-            and Books.find_payment(work.conn, header.orig_sender, mt, facts.msg_id) is None
+            and not work.find_payment(header.orig_sender, mt, facts.msg_id)
         ):
             self._record_payment(work, header, facts, status=PR_REJECTED, code=code, info=info)
         built = build.common_confirmation_900(
@@ -779,7 +1026,7 @@ class Centre:
             code=code,
             info=info,
             system=system,
-            ids=self.new_ids(work.conn, system),
+            ids=self.new_ids(work.db, system),
             now=work.now,
             receiver=participant.bank,
             processing_date=self.business_date,
@@ -820,7 +1067,7 @@ class Centre:
             "lost": 1 if lost else 0,
             "faults": faults,
         }
-        payment_id = Books.add_payment(work.conn, **values)
+        payment_id = work.add_payment(**values)
         return SimpleNamespace(id=payment_id, **values)
 
     def _payment_preamble(
@@ -839,7 +1086,7 @@ class Centre:
                 f"receiver {header.orig_receiver} is not a participant of this centre",
             )
             return None
-        if Books.find_payment(work.conn, header.orig_sender, header.mesg_type, facts.msg_id):
+        if work.find_payment(header.orig_sender, header.mesg_type, facts.msg_id):
             built = build.common_confirmation_900(
                 orgnl_msg_id=facts.msg_id,
                 orgnl_sender=header.orig_sender,
@@ -848,7 +1095,7 @@ class Centre:
                 code=codes.check_failed,
                 info=f"MsgId {facts.msg_id} was processed already (a new MesgID, same payment)",
                 system=header.orig_sender_sid,
-                ids=self.new_ids(work.conn, header.orig_sender_sid),
+                ids=self.new_ids(work.db, header.orig_sender_sid),
                 now=work.now,
                 receiver=participant.bank,
                 processing_date=self.business_date,
@@ -909,7 +1156,7 @@ class Centre:
         else queue or refuse it. Returns True when it settled."""
         payment_id = row.id
         sender, receiver = row.sender, row.receiver
-        balance = Books.balance(work.conn, sender)
+        balance = work.balance(sender)
         if message is None:
             message, header = _stored(work.conn, row.in_message_id)
         else:
@@ -919,8 +1166,7 @@ class Centre:
         codes = self.scenario.codes
         if balance < row.amount:
             if self.scenario.hvps.short_balance == "refuse":
-                Books.update_payment(
-                    work.conn,
+                work.update_payment(
                     payment_id,
                     status=PR_REJECTED,
                     waiting=None,
@@ -935,7 +1181,7 @@ class Centre:
                     code=codes.short_balance,
                     info=f"balance {from_units(balance)} does not cover {amount}",
                     system="HVPS",
-                    ids=self.new_ids(work.conn, "HVPS"),
+                    ids=self.new_ids(work.db, "HVPS"),
                     now=work.now,
                     receiver=sender,
                     processing_date=self.business_date,
@@ -944,7 +1190,7 @@ class Centre:
                 work.event("rejected", bank=sender, msg_id=row.msg_id, code=codes.short_balance)
                 return False
             if first_attempt or row.waiting != "balance":
-                Books.update_payment(work.conn, payment_id, status=PR_QUEUED, waiting="balance")
+                work.update_payment(payment_id, status=PR_QUEUED, waiting="balance")
                 self._balance_waiting = True
                 receipt = build.settlement_receipt_604(
                     orgnl_msg_id=row.msg_id,
@@ -954,16 +1200,16 @@ class Centre:
                         PR_QUEUED, codes.settled, received=_moment(row.received_at)
                     ),
                     balance=from_units(balance),
-                    ids=self.new_ids(work.conn, "SAPS"),
+                    ids=self.new_ids(work.db, "SAPS"),
                     now=work.now,
                     receiver=sender,
                 )
                 self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
                 work.event("queued", bank=sender, msg_id=row.msg_id, waiting="balance")
             return False
-        Books.move(work.conn, sender, receiver, row.amount)
+        work.move(sender, receiver, row.amount)
         faults = set(row.faults.split(",")) if row.faults else set()
-        forward_ids = self.new_ids(work.conn, "HVPS")
+        forward_ids = self.new_ids(work.db, "HVPS")
         forwarded = build.forward(message, mesg_id=forward_ids.mesg_id, now=work.now)
         text_fault = "corrupt_signature" in faults
         if text_fault:
@@ -988,17 +1234,16 @@ class Centre:
             orgnl_mt=row.mt,
             processing=settled,
             balance=from_units(balance - row.amount),
-            ids=self.new_ids(work.conn, "SAPS"),
+            ids=self.new_ids(work.db, "SAPS"),
             now=work.now,
             receiver=sender,
         )
         self.enqueue(work, receipt, sender, reply_to=header.mesg_id)
         if row.lost:
-            Books.delete_payment(work.conn, payment_id)
+            work.delete_payment(payment_id)
             work.event("lost", bank=sender, msg_id=row.msg_id)
         else:
-            Books.update_payment(
-                work.conn,
+            work.update_payment(
                 payment_id,
                 status=PR_SETTLED,
                 waiting=None,
@@ -1043,9 +1288,7 @@ class Centre:
         """Net every package of the open round: forward each with NPCPrcInf (PR03, NetgDt,
         NetgRnd), confirm to each sender with ccms.900 PR03, settle the amounts, and open
         the next round. Returns the number of packages netted."""
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
+        with self._work() as work:
             netted = self._close_round(work)
         self._finish(work)
         self.flush()
@@ -1057,7 +1300,7 @@ class Centre:
         packages = Books.waiting(work.conn, "round")
         for row in packages:
             message, header = _stored(work.conn, row.in_message_id)
-            Books.move(work.conn, row.sender, row.receiver, row.amount)
+            work.move(row.sender, row.receiver, row.amount)
             processing = build.npc_processing(
                 PR_NETTED,
                 codes.netted,
@@ -1066,7 +1309,7 @@ class Centre:
                 received=_moment(row.received_at),
                 sent=work.now,
             )
-            ids = self.new_ids(work.conn, "BEPS")
+            ids = self.new_ids(work.db, "BEPS")
             forwarded = build.forward(
                 message, mesg_id=ids.mesg_id, now=work.now, processing=processing
             )
@@ -1088,7 +1331,7 @@ class Centre:
                 code=codes.netted,
                 info=None,
                 system="BEPS",
-                ids=self.new_ids(work.conn, "BEPS"),
+                ids=self.new_ids(work.db, "BEPS"),
                 now=work.now,
                 receiver=row.sender,
                 processing_date=self.business_date,
@@ -1096,11 +1339,10 @@ class Centre:
             )
             self.enqueue(work, confirmation, row.sender, reply_to=header.mesg_id)
             if row.lost:
-                Books.delete_payment(work.conn, row.id)
+                work.delete_payment(row.id)
                 work.event("lost", bank=row.sender, msg_id=row.msg_id)
             else:
-                Books.update_payment(
-                    work.conn,
+                work.update_payment(
                     row.id,
                     status=PR_NETTED,
                     waiting=None,
@@ -1145,11 +1387,9 @@ class Centre:
             self.close_round()
 
     def _release_window(self) -> None:
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
-            for row in Books.waiting(conn, "window"):
-                Books.update_payment(conn, row.id, waiting=None)
+        with self._work() as work:
+            for row in Books.waiting(work.conn, "window"):
+                work.update_payment(row.id, waiting=None)
                 self._settle(work, row, first_attempt=True)
             self._window_waiting = False
         self._finish(work)
@@ -1161,14 +1401,11 @@ class Centre:
         from paymsg.sim import recon
 
         codes = self.scenario.codes
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
-            if Books.waiting(conn, "round"):
+        with self._work() as work:
+            if Books.waiting(work.conn, "round"):
                 self._close_round(work)
-            for row in Books.waiting(conn, "balance"):
-                Books.update_payment(
-                    conn,
+            for row in Books.waiting(work.conn, "balance"):
+                work.update_payment(
                     row.id,
                     status=PR_REJECTED,
                     waiting=None,
@@ -1183,7 +1420,7 @@ class Centre:
                     code=codes.end_of_day,
                     info="still queued for funds at the end of the day",
                     system="HVPS",
-                    ids=self.new_ids(conn, "HVPS"),
+                    ids=self.new_ids(work.db, "HVPS"),
                     now=work.now,
                     receiver=row.sender,
                     processing_date=self.business_date,
@@ -1192,7 +1429,7 @@ class Centre:
                 work.event("rejected", bank=row.sender, msg_id=row.msg_id, code=codes.end_of_day)
             self._balance_waiting = False
             recon.push_pre_reconciliation(self, work)
-            Books.set_state(conn, "eod_done", self.business_date.isoformat())
+            Books.set_state(work.conn, "eod_done", self.business_date.isoformat())
             self._eod_done = True
             work.event("end_of_day", business_date=self.business_date.isoformat())
         self._finish(work)
@@ -1201,9 +1438,7 @@ class Centre:
     def switch_date(self) -> date:
         """Move to the next business date and announce it with ccms.801 (HVPS and BEPS)
         to every participant. Returns the new business date."""
-        with self.books.begin() as conn:
-            work = Work(conn, self.clock.now())
-            self._catch_up(work)
+        with self._work() as work:
             previous = self.business_date
             current = previous + timedelta(days=1)
             self.business_date = current
@@ -1218,14 +1453,14 @@ class Centre:
                         holiday_flag="HF01",
                         remark=f"{system}进入营业准备",
                         system=system,
-                        ids=self.new_ids(conn, system),
+                        ids=self.new_ids(work.db, system),
                         now=work.now,
                         receiver=bank,
                     )
                     self.enqueue(work, built, bank)
-            Books.set_state(conn, "business_date", current.isoformat())
+            Books.set_state(work.conn, "business_date", current.isoformat())
             self.beps_round = 1
-            Books.set_state(conn, "beps_round", "1")
+            Books.set_state(work.conn, "beps_round", "1")
             self._eod_done = False
             work.event("date_switch", previous=previous.isoformat(), current=current.isoformat())
         self._finish(work)
@@ -1299,6 +1534,22 @@ class Centre:
             "participants": rows,
             "events": dict(self.events.counts),
         }
+
+
+#: an inbound message as the centre reads it: parsed, with its to_data() form — or why
+#: its body cannot be read
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """An inbound message read once: parsed, its to_data() form, and its validation
+    report (the checks' safety / XSD / rules layers, from the same parse)."""
+
+    message: Message
+    #: None for a ccms.990
+    data: dict[str, Any] | None
+    report: Report | None
+
+
+_Read = _Message | PaymsgError
 
 
 def _group_msg_id(message: Message, data: dict[str, Any] | None = None) -> str | None:

@@ -8,11 +8,13 @@ that failed the schema.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lxml import etree
 
 from paymsg.codec.api import Source, is_json, open_cnaps2, read_input, serialize
+from paymsg.codec.detect import Unwrapped
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.envelope.bah import split_parts
 from paymsg.codec.json.engine import from_json
@@ -55,12 +57,45 @@ def _locate(raw: bytes, limits: Limits, source: str | None) -> _Located:
         located = _Located(
             parts.document_type, parts.document, parts.header, parts.header_type, None, 0
         )
+    _merge_text(located)
+    return located
+
+
+def _merge_text(located: _Located) -> None:
     # comments and processing instructions are not data, but split a value in two
     # ("1<!-- c -->0" is 10): merge them away, as binding does, so rules read whole values
     for part in (located.document, located.app_header):
         if part is not None:
             etree.strip_tags(part, etree.Comment, etree.ProcessingInstruction)
-    return located
+
+
+def validate_unwrapped(
+    raw: bytes,
+    opened: Unwrapped,
+    *,
+    profile_name: str | None = None,
+    config: ValidationConfig | None = None,
+) -> Report:
+    """:func:`validate` for CNAPS2 text ``raw`` that :func:`paymsg.parse` has just taken
+    apart (its ``inspect`` hook), before binding: the same report as ``validate(raw)``,
+    without reading the text again. Text that :func:`validate` reads another way (JSON,
+    not CNAPS2, large enough to be validated as a stream) is validated by it."""
+    chosen = profile(profile_name)
+    config = config or ValidationConfig()
+    threshold = config.stream_from_bytes
+    if (
+        opened.envelope is None
+        or is_json(raw)
+        or not cnaps2.looks_like_cnaps2(raw)
+        or (threshold is not None and len(raw) > threshold)
+    ):
+        return validate(raw, profile_name=chosen.name, config=config)
+    located = _Located(
+        opened.type, opened.document, None, None, opened.envelope.header, opened.line_offset
+    )
+    _merge_text(located)
+    report = Report(source=None, profile=chosen.name)
+    return _check_located(report, located, config, chosen.packs, from_json_input=False)
 
 
 def validate(
@@ -142,6 +177,18 @@ def validate(
             report.findings.append(safety_finding(mismatch))
             return report
         located.mtype = forced
+    return _check_located(report, located, config, chosen.packs, from_json_input=from_json_input)
+
+
+def _check_located(
+    report: Report,
+    located: _Located,
+    config: ValidationConfig,
+    packs: Iterable[str],
+    *,
+    from_json_input: bool,
+) -> Report:
+    """The xsd and rule layers on a located message, into ``report``."""
     report.type = located.mtype.id
 
     report.findings.extend(
@@ -162,7 +209,7 @@ def validate(
         cnaps_header=located.cnaps_header,
         line_offset=located.line_offset,
     )
-    report.findings.extend(run_rules(ctx, chosen.packs))
+    report.findings.extend(run_rules(ctx, packs))
     if from_json_input:  # lines would point into XML the user never saw
         report.findings = [f.model_copy(update={"line": None}) for f in report.findings]
     return report

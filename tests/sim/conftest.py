@@ -79,9 +79,15 @@ def hvps(
     return _wrap(document, mt, n, sender, receiver)
 
 
-def beps(sender: str = A, receiver: str = B, amounts: tuple[str, ...] = ("100.00",)) -> bytes:
+def beps(
+    sender: str = A,
+    receiver: str = B,
+    amounts: tuple[str, ...] = ("100.00",),
+    *,
+    n: int | None = None,
+) -> bytes:
     """A valid beps.121 package of ``amounts`` from ``sender`` to ``receiver``."""
-    n = next(_numbers)
+    n = next(_numbers) if n is None else n
     data = to_data(_BEPS121.document)
     root = data["CstmrCdtTrf"]
     details = root["CstmrCdtTrfInf"]

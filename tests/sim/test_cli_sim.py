@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from paymsg.cli import app
@@ -139,15 +140,17 @@ def test_bad_input_is_one_line_and_the_documented_exit(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
 
 
-def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path) -> None:
-    texts = [hvps(A, B, f"{n}.00") for n in range(1, 41)]
+@pytest.mark.parametrize(("batch", "count"), [("1", 300), ("10", 800)])
+def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path, batch: str, count: int) -> None:
+    """Killed one message per transaction, or in the middle of batches (the rows of a
+    batch written together, one put per queue, one ack for the batch)."""
+    texts = [hvps(A, B, f"{n}.00") for n in range(1, count + 1)]
     with open_channel(f"sqlite:///{tmp_path / 'mq.db'}") as channel:
         channel.declare(f"MSGMBFE_1.{A}")
-        for text in texts:
-            channel.put(f"MSGMBFE_1.{A}", text)
+        channel.put_many(f"MSGMBFE_1.{A}", texts)
     scenario = str(_scenario(tmp_path).with_name("big.toml"))
     Path(scenario).write_text('[clock]\nstart = "2026-12-07T09:00:00"\n', encoding="utf-8")
-    centre = _centre(tmp_path, "--scenario", scenario, "--batch", "1")
+    centre = _centre(tmp_path, "--scenario", scenario, "--batch", batch)
     books_url = f"sqlite:///{tmp_path / 'sim.db'}"
 
     def settled() -> int:
@@ -162,10 +165,10 @@ def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path) -> None:
     _wait(lambda: settled() >= 3, "a few payments")
     os.kill(centre.pid, signal.SIGKILL)  # mid-stream, at whatever point it is
     centre.wait(timeout=30)
-    assert settled() < 40
+    assert settled() < count
     centre = _centre(tmp_path, "--scenario", scenario)
     try:
-        _wait(lambda: settled() == 40, "every payment after the restart")
+        _wait(lambda: settled() == count, "every payment after the restart")
         _paymsg("sim", "stop", "--channel", "sqlite:///mq.db", cwd=tmp_path)
         centre.communicate(timeout=60)
     finally:
@@ -173,8 +176,8 @@ def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path) -> None:
             centre.kill()
     books = Books(books_url)
     try:
-        assert len(books.payments()) == 40  # each settled once
-        assert books.balances()[B] - books.balances()[A] == 2 * sum(range(1, 41))
+        assert len(books.payments()) == count  # each settled once
+        assert books.balances()[B] - books.balances()[A] == 2 * sum(range(1, count + 1))
     finally:
         books.close()
     answered: set[str] = set()
@@ -188,7 +191,7 @@ def test_killed_centre_restarts_and_loses_nothing(tmp_path: Path) -> None:
             forwards.add(header_of(d.body).mesg_id)
             channel.ack(d)
     assert answered == {header_of(t).mesg_id for t in texts}  # every message got its 990
-    assert len(forwards) == 40  # and was forwarded (copies carry the same MesgID)
+    assert len(forwards) == count  # and was forwarded (copies carry the same MesgID)
 
 
 def test_live_view_and_duration(tmp_path: Path) -> None:

@@ -21,9 +21,11 @@ DAY = "2026-12-07"
 _ids = itertools.count(1)
 
 
-def request(mt: str, root: str, info_key: str, info: dict[str, Any], bank: str = A) -> bytes:
-    """A reconciliation request from ``bank`` to the NPC."""
-    n = next(_ids)
+def request(
+    mt: str, root: str, info_key: str, info: dict[str, Any], bank: str = A, n: int | None = None
+) -> bytes:
+    """A reconciliation request from ``bank`` to the NPC (``n``: its ids; fresh by default)."""
+    n = next(_ids) if n is None else n
     system = mt[:4].upper()
     data = {
         root: {
