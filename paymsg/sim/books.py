@@ -52,6 +52,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -515,8 +516,24 @@ class Books:
         conn.execute(update(payment_table).where(payment_table.c.id == payment_id).values(**values))
 
     @staticmethod
+    def round_position(conn: Connection, bank: str) -> int:
+        """``bank``'s net debit position in the open BEPS round, in units: what its packages
+        waiting for the round carry out minus what the round's packages carry to it."""
+        out = payment_table.c.sender == bank
+        sums = conn.execute(
+            select(
+                func.coalesce(func.sum(case((out, payment_table.c.amount), else_=0)), 0),
+                func.coalesce(func.sum(case((out, 0), else_=payment_table.c.amount)), 0),
+            ).where(
+                payment_table.c.waiting == "round",
+                or_(out, payment_table.c.receiver == bank),
+            )
+        ).one()
+        return int(sums[0]) - int(sums[1])
+
+    @staticmethod
     def waiting(conn: Connection, reason: str, sender: str | None = None) -> list[Any]:
-        """Payments waiting for ``reason`` (balance | window | round), oldest first."""
+        """Payments waiting for ``reason`` (balance | window | round | limit), oldest first."""
         query = select(payment_table).where(payment_table.c.waiting == reason)
         if sender is not None:
             query = query.where(payment_table.c.sender == sender)

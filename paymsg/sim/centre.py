@@ -79,6 +79,7 @@ PR_NETTED = "PR03"  # 已轧差 [C2+]
 PR_SETTLED = "PR04"  # 已清算 [S1]
 PR_REJECTED = "PR09"  # 已拒绝 [C2+]
 PR_QUEUED = "PR12"  # 已清算排队 [S1]
+PR_NETTING_QUEUED = "PR11"  # 已轧差排队 [S1]
 
 #: ids are reserved from the books' counter in blocks (one write per block)
 _ID_BLOCK = 1000
@@ -1273,6 +1274,33 @@ class Centre:
         facts = self._payment_preamble(work, participant, header, message)
         if facts is None:
             return
+        sender, codes = participant.bank, self.scenario.codes
+        limit = self._net_debit_limit(sender)
+        if limit is not None:
+            position = Books.round_position(work.conn, sender)
+            if position + to_units(facts.amount) > limit:
+                info = (
+                    f"net debit {from_units(position)} + {facts.amount} would exceed the "
+                    f"limit {from_units(limit)}"
+                )
+                if self.scenario.beps.over_limit == "refuse":
+                    self._refuse(
+                        work, participant, header, message, codes.net_debit_limit, info,
+                        facts=facts,
+                    )  # fmt: skip
+                    return
+                self._record_payment(
+                    work, header, facts, status=PR_NETTING_QUEUED, waiting="limit",
+                    code=codes.net_debit_limit, info=info,
+                    lost=decision.get("lose") is not None, faults=_forward_faults(decision),
+                )  # fmt: skip
+                if self.scenario.beps.notify_queued:
+                    self._beps_notice(
+                        work, sender, facts.msg_id, header.mesg_type, PR_NETTING_QUEUED,
+                        codes.net_debit_limit, info, reply_to=header.mesg_id,
+                    )  # fmt: skip
+                work.event("queued", bank=sender, msg_id=facts.msg_id, waiting="limit")
+                return
         self._record_payment(
             work,
             header,
@@ -1282,7 +1310,74 @@ class Centre:
             lost=decision.get("lose") is not None,
             faults=_forward_faults(decision),
         )
-        work.event("accepted", bank=participant.bank, msg_id=facts.msg_id, round=self.beps_round)
+        work.event("accepted", bank=sender, msg_id=facts.msg_id, round=self.beps_round)
+        # a package to the receiver lowers its net debit: its queued packages may enter
+        receiver = header.orig_receiver
+        if self._net_debit_limit(receiver) is not None:
+            self._release_over_limit(work, receiver)
+
+    def _net_debit_limit(self, bank: str) -> int | None:
+        """``bank``'s BEPS net debit limit in units, or None when it has none."""
+        configured = self.scenario.participants.get(bank)
+        if configured is None or configured.net_debit_limit is None:
+            return None
+        return to_units(configured.net_debit_limit)
+
+    def _release_over_limit(self, work: Work, bank: str) -> None:
+        """Let ``bank``'s packages queued over its net debit limit into the open round,
+        oldest first, while the position allows (a later one waits behind an earlier one)."""
+        limit = self._net_debit_limit(bank)
+        if limit is None:
+            return
+        position = Books.round_position(work.conn, bank)
+        for row in Books.waiting(work.conn, "limit", sender=bank):
+            if position + row.amount > limit:
+                break
+            position += row.amount
+            work.update_payment(row.id, status=PR_RECEIVED, waiting="round", code=None, info=None)
+            work.event("accepted", bank=bank, msg_id=row.msg_id, round=self.beps_round)
+
+    def _refuse_over_limit(self, work: Work) -> None:
+        """At the end of the day: every package still queued over a net debit limit is
+        refused (ccms.900 PR09)."""
+        codes = self.scenario.codes
+        info = "still queued over the net debit limit at the end of the day"
+        for row in Books.waiting(work.conn, "limit"):
+            work.update_payment(
+                row.id, status=PR_REJECTED, waiting=None, code=codes.net_debit_limit, info=info
+            )
+            self._beps_notice(
+                work, row.sender, row.msg_id, row.mt, PR_REJECTED, codes.net_debit_limit, info
+            )
+            work.event("rejected", bank=row.sender, msg_id=row.msg_id, code=codes.net_debit_limit)
+
+    def _beps_notice(
+        self,
+        work: Work,
+        sender: str,
+        msg_id: str,
+        mt: str,
+        status: str,
+        code: str,
+        info: str,
+        *,
+        reply_to: str | None = None,
+    ) -> None:
+        """A ccms.900 about a BEPS package to its sender."""
+        built = build.common_confirmation_900(
+            orgnl_msg_id=msg_id,
+            orgnl_sender=sender,
+            orgnl_mt=mt,
+            status=status,
+            code=code,
+            info=info,
+            system="BEPS",
+            ids=self.new_ids(work.db, "BEPS"),
+            now=work.now,
+            receiver=sender,
+            processing_date=self.business_date,
+        )
+        self.enqueue(work, built, sender, reply_to=reply_to, code=code)
 
     def close_round(self) -> int:
         """Net every package of the open round: forward each with NPCPrcInf (PR03, NetgDt,
@@ -1360,6 +1455,9 @@ class Centre:
                 amount=from_units(row.amount),
             )
         work.event("round_closed", round=round_no, packages=len(packages))
+        # a new round: every position starts at zero, so queued packages may enter it
+        for bank in sorted({row.sender for row in Books.waiting(work.conn, "limit")}):
+            self._release_over_limit(work, bank)
         self.beps_round += 1
         self._round_started = work.now
         Books.set_state(work.conn, "beps_round", str(self.beps_round))
@@ -1401,7 +1499,13 @@ class Centre:
         from paymsg.sim import recon
 
         codes = self.scenario.codes
+        if self._eod_done:  # asked again for the same date (a participant's re-run): done
+            self.events.emit(
+                "end_of_day_done", self.clock.now(), business_date=self.business_date.isoformat()
+            )
+            return
         with self._work() as work:
+            self._refuse_over_limit(work)
             if Books.waiting(work.conn, "round"):
                 self._close_round(work)
             for row in Books.waiting(work.conn, "balance"):

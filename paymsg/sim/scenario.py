@@ -120,10 +120,17 @@ class HvpsConfig(_Section):
 
 
 class BepsConfig(_Section):
-    """BEPS netting rounds."""
+    """BEPS netting rounds and net debit limits (净借记限额)."""
 
     #: a round closes every this many simulated seconds (0: only on command / end of day)
     round_seconds: float = Field(default=3600.0, ge=0)
+    #: what happens to a package that would take its sender's net debit position in the
+    #: open round above the sender's ``net_debit_limit``: queued (ccms.900 PR11 已轧差排队;
+    #: it enters a round as soon as the position allows, oldest first, and is refused at
+    #: the end of the day if it never does) or refused (ccms.900 PR09). Whether the NPC
+    #: notifies a queued package with a ccms.900 PR11 is [INF]; ``notify_queued`` turns it off
+    over_limit: Literal["queue", "refuse"] = "queue"
+    notify_queued: bool = True
 
 
 class DayConfig(_Section):
@@ -180,6 +187,9 @@ class Codes(_Section):
     outside_window: str = "HV1E0001"
     #: ccms.900 PrcCd for a queued HVPS payment refused at the end of the day [NF]
     end_of_day: str = "HV1E0002"
+    #: ccms.900 PrcCd for a BEPS package over its sender's net debit limit (queued PR11 or
+    #: refused PR09, also at the end of the day) [NF]
+    net_debit_limit: str = "NE1E0001"
     #: NPCPrcInf / saps.604 PrcCd of a settled HVPS payment ([S1]: FX default)
     settled: str = "CB1I0000"
     #: NPCPrcInf / ccms.900 PrcCd of a netted BEPS package ([S1]: FIB sample)
@@ -201,15 +211,18 @@ class ParticipantConfig(_Section):
     out_queue: str | None = None
     #: SM2 public key (hex) to verify this participant's signed messages; none: no check
     public_key: str | None = None
+    #: BEPS net debit limit (净借记限额): the most its packages in the open round may
+    #: exceed the packages it receives in that round; none: no limit
+    net_debit_limit: Decimal | None = None
 
-    @field_validator("balance", mode="before")
+    @field_validator("balance", "net_debit_limit", mode="before")
     @classmethod
     def _exact(cls, value: Any) -> Any:
         if isinstance(value, float):
-            raise ValueError('write the balance as a string ("5000000.00"), never a float')
+            raise ValueError('write the amount as a string ("5000000.00"), never a float')
         return value
 
-    @field_validator("balance")
+    @field_validator("balance", "net_debit_limit")
     @classmethod
     def _non_negative(cls, value: Decimal | None) -> Decimal | None:
         if value is not None and (value < 0 or value.as_tuple().exponent < -2):  # type: ignore[operator]
