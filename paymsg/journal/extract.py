@@ -49,7 +49,7 @@ from paymsg.codec.envelope.cnaps2 import (
     split_envelope,
 )
 from paymsg.codec.json.engine import message_to_data
-from paymsg.codec.xml.safe import parse_xml
+from paymsg.codec.xml.safe import DEFAULT_LIMITS, parse_xml
 from paymsg.errors import PaymsgError
 from paymsg.reference.cnaps2 import TAG_LINE, is_msg_id
 from paymsg.schema.catalog import catalog
@@ -513,6 +513,7 @@ _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
 #: the names whose holders the reader looks up (see _TreeBody.holders)
 _WALKED = (*_FULL_PATH_ONLY, "PmtTpInf", "Purp", "RmtInf", "OrgnlMsgId")
 _NAMES = frozenset(_WALKED)
+_SPACES = re.compile(r"[\t\r\n]|  ")
 _XML_DECLARATION = re.compile(rb"[ \t\r\n]*<\?xml[^>]*\?>")
 
 
@@ -533,7 +534,7 @@ def _tree_read(text: bytes, digest: str) -> Extracted | None:
 
 
 def _tree_columns(text: bytes, digest: str) -> Extracted | None:
-    if not looks_like_cnaps2(text):
+    if not looks_like_cnaps2(text) or len(text) > DEFAULT_LIMITS.max_bytes:
         return None
     envelope, offset = split_envelope(text)
     header = envelope.header
@@ -724,8 +725,9 @@ class _TreeBody:
 
 
 def _plain(text: str | None) -> str | None:
-    """A value as the full path has it; spaces around it (which the binder may treat by
-    type) or no text at all send the text to the full path."""
-    if not text or text != text.strip():
+    """A value as the full path has it; no text at all, or spaces the binder may replace or
+    collapse by type (around the value, line breaks, tabs, runs of spaces) send the text
+    to the full path."""
+    if not text or text != text.strip() or _SPACES.search(text):
         raise _Unusual(text)
     return text

@@ -110,6 +110,9 @@ def test_missing_and_repeated_parts_read_the_same_both_ways(name: str, variant: 
     [
         (b"<MsgId>", b"<!-- c --><MsgId>"),
         (b"<MsgId>", b"<MsgId> "),
+        (b"<MsgId>2024031500001037<", b"<MsgId>20240315  01037<"),
+        (b"<MsgId>2024031500001037<", b"<MsgId>20240315\n01037<"),
+        (b"<MsgId>2024031500001037<", b"<MsgId>20240315\t01037<"),
         (b"<NbOfTxs>1</NbOfTxs>", b"<NbOfTxs>1</NbOfTxs><![CDATA[x]]>"),
         (b"<FIToFICstmrCdtTrf>", b'<FIToFICstmrCdtTrf xmlns:x="urn:x" x:a="1">'),
         (b"<NbOfTxs>1</NbOfTxs>", b"<NbOfTxs>one</NbOfTxs>"),
