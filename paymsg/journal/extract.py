@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -404,7 +405,7 @@ def _from_body(data: dict[str, Any], out: Extracted) -> None:
     out.nb_of_txs = int(nb) if nb is not None and nb.isdigit() else None
 
     _correlation(root, index, out)
-    _codes(index, out)
+    _codes(index.all_texts, out)
     _amounts(root, group, out)
 
     out.netting_date = _iso_date(index.first_text("NetgDt"))
@@ -449,13 +450,14 @@ def _correlation(root: dict[str, Any], index: _Index, out: Extracted) -> None:
         out.orig_mesg_id = _text(confirmed, "MsgId")
 
 
-def _codes(index: _Index, out: Extracted) -> None:
+def _codes(all_texts: Callable[..., list[str]], out: Extracted) -> None:
+    """业务类型 and 业务种类 from ``all_texts`` (:meth:`_Index.all_texts` on the full path,
+    :meth:`_TreeBody.all_texts` on the tree read)."""
     out.tx_type = _distinct(
-        index.all_texts("PmtTpInf", "CtgyPurp", "Prtry")
-        + index.all_texts("PmtTpInf", "SvcLvl", "Prtry")
+        all_texts("PmtTpInf", "CtgyPurp", "Prtry") + all_texts("PmtTpInf", "SvcLvl", "Prtry")
     )
-    categories = index.all_texts("Purp", "Prtry")
-    for line in index.all_texts("RmtInf", "Ustrd"):
+    categories = all_texts("Purp", "Prtry")
+    for line in all_texts("RmtInf", "Ustrd"):
         match = TAG_LINE.fullmatch(line)
         if match and match.group(1) == _CATEGORY_TAG:
             categories.append(match.group(2).strip())
@@ -481,11 +483,22 @@ def _amounts(root: dict[str, Any], group: dict[str, Any], out: Extracted) -> Non
         for a in (_amount(next(tx[k] for k in _TX_AMOUNTS if k in tx)) for tx in transactions)
         if a is not None
     ]
-    currencies = {c for _, c in tx_amounts if c}
-    tx_currency = next(iter(currencies)) if len(currencies) == 1 else None
     total = _amount(group.get("CtrlSum"))
     for key in _GROUP_TOTALS:
         total = total or _amount(group.get(key))
+    _set_amount(tx_amounts, total, len(transactions), out)
+
+
+def _set_amount(
+    tx_amounts: list[tuple[Decimal, str | None]],
+    total: tuple[Decimal, str | None] | None,
+    transactions: int,
+    out: Extracted,
+) -> None:
+    """The amount, currency (and count, when the group states none) from the group's total
+    or else the transactions' amounts in one currency (both reads)."""
+    currencies = {c for _, c in tx_amounts if c}
+    tx_currency = next(iter(currencies)) if len(currencies) == 1 else None
     if total is not None:
         out.amount, out.currency = total[0], total[1] or tx_currency
     elif tx_amounts and len(currencies) <= 1:
@@ -494,7 +507,7 @@ def _amounts(root: dict[str, Any], group: dict[str, Any], out: Extracted) -> Non
     elif tx_amounts:
         out.notes.append(f"transactions in several currencies ({', '.join(sorted(currencies))})")
     if out.nb_of_txs is None and transactions:
-        out.nb_of_txs = len(transactions)
+        out.nb_of_txs = transactions
 
 
 # --------------------------------------------------------------------------- short path
@@ -657,7 +670,7 @@ class _TreeBody:
         nb = self.text(group, "NbOfTxs")
         out.nb_of_txs = int(nb) if nb is not None and nb.isdigit() else None
         self.correlation(out)
-        self.codes(out)
+        _codes(self.all_texts, out)
         self.amounts(group, out)
 
     def correlation(self, out: Extracted) -> None:
@@ -677,18 +690,6 @@ class _TreeBody:
             out.orig_mt = self.text(original, "OrgnlMT") or self.text(original, "OrgnlMsgNmId")
             out.orig_sender = self.text(original, "OrgnlInstgPty")
 
-    def codes(self, out: Extracted) -> None:
-        out.tx_type = _distinct(
-            self.all_texts("PmtTpInf", "CtgyPurp", "Prtry")
-            + self.all_texts("PmtTpInf", "SvcLvl", "Prtry")
-        )
-        categories = self.all_texts("Purp", "Prtry")
-        for line in self.all_texts("RmtInf", "Ustrd"):
-            match = TAG_LINE.fullmatch(line)
-            if match and match.group(1) == _CATEGORY_TAG:
-                categories.append(match.group(2).strip())
-        out.category = _distinct(categories)
-
     def amounts(self, group: etree._Element | None, out: Extracted) -> None:
         transactions = 0
         tx_amounts = []
@@ -704,24 +705,12 @@ class _TreeBody:
                     if found is not None:
                         tx_amounts.append(found)
                     break
-        currencies = {c for _, c in tx_amounts if c}
-        tx_currency = next(iter(currencies)) if len(currencies) == 1 else None
         total = None
         for key in ("CtrlSum", *_GROUP_TOTALS):
             element = self.single(group, key)
             if element is not None and total is None:
                 total = self.amount(element)
-        if total is not None:
-            out.amount, out.currency = total[0], total[1] or tx_currency
-        elif tx_amounts and len(currencies) <= 1:
-            out.amount = sum((a for a, _ in tx_amounts), Decimal(0))
-            out.currency = tx_currency
-        elif tx_amounts:
-            out.notes.append(
-                f"transactions in several currencies ({', '.join(sorted(currencies))})"
-            )
-        if out.nb_of_txs is None and transactions:
-            out.nb_of_txs = transactions
+        _set_amount(tx_amounts, total, transactions, out)
 
 
 def _plain(text: str | None) -> str | None:

@@ -18,14 +18,11 @@ from hypothesis import strategies as st
 
 from paymsg.journal.extract import extract, read_without_binding
 from tests.conftest import EXAMPLES
+from tests.journal.test_journal_short_paths import both_ways
 
 HVPS = (EXAMPLES / "cnaps2/hvps.111.001.01/customer-transfer-urgent.txt").read_bytes()
 SIGNED = (EXAMPLES / "cnaps2/hvps.111.001.01/customer-transfer-urgent.signed.txt").read_bytes()
 PACKAGE = (EXAMPLES / "cnaps2/beps.121.001.01/collection-a109-colltninf.txt").read_bytes()
-
-
-def both_ways(text: bytes) -> tuple[dict[str, object], dict[str, object]]:
-    return vars(extract(text)), vars(extract(text, short=False))
 
 
 def _cut(text: bytes, start: bytes, end: bytes) -> bytes:
