@@ -34,10 +34,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from lxml import etree
 
 from paymsg.codec.api import parse
 from paymsg.codec.envelope.cnaps2 import (
@@ -47,10 +50,13 @@ from paymsg.codec.envelope.cnaps2 import (
     split_envelope,
 )
 from paymsg.codec.json.engine import message_to_data
+from paymsg.codec.xml.safe import DEFAULT_LIMITS, parse_xml
 from paymsg.errors import PaymsgError
 from paymsg.reference.cnaps2 import TAG_LINE, is_msg_id
+from paymsg.schema.catalog import catalog
+from paymsg.schema.index import borrowed_schema, schema_index
 
-__all__ = ["Extracted", "extract", "read_confirmation"]
+__all__ = ["Extracted", "extract", "read_confirmation", "read_without_binding"]
 
 #: the communication-level confirmation, read on the short path (see the module docstring)
 _CONFIRMATION = "ccms.990.001.02"
@@ -148,12 +154,16 @@ class Extracted:
 
 
 def extract(text: bytes, *, short: bool = True) -> Extracted:
-    """The journal columns of ``text``; never raises. ``short=False`` reads a ccms.990 on
-    the full path too (the tests compare both)."""
+    """The journal columns of ``text``; never raises. ``short=False`` reads every text on
+    the full path (the tests compare both)."""
     out = Extracted(digest=hashlib.sha256(text).hexdigest())
     try:
-        if short and _confirmation(text, out):
-            return out
+        if short:
+            if _confirmation(text, out):
+                return out
+            found = _tree_read(text, out.digest)
+            if found is not None:
+                return found
         _read(text, out)
     except PaymsgError as exc:
         out.read_error = str(exc)
@@ -187,6 +197,12 @@ def read_confirmation(text: bytes) -> Extracted | None:
         return out if _confirmation(text, out) else None
     except Exception:  # never raises; the full path reports what is wrong
         return None
+
+
+def read_without_binding(text: bytes) -> Extracted | None:
+    """The columns of a CNAPS2 business text read from its tree, without binding the body
+    (see :func:`_tree_read`); None for a text that takes the full path."""
+    return _tree_read(text, hashlib.sha256(text).hexdigest())
 
 
 def _confirmation(text: bytes, out: Extracted) -> bool:
@@ -389,7 +405,7 @@ def _from_body(data: dict[str, Any], out: Extracted) -> None:
     out.nb_of_txs = int(nb) if nb is not None and nb.isdigit() else None
 
     _correlation(root, index, out)
-    _codes(index, out)
+    _codes(index.all_texts, out)
     _amounts(root, group, out)
 
     out.netting_date = _iso_date(index.first_text("NetgDt"))
@@ -434,13 +450,14 @@ def _correlation(root: dict[str, Any], index: _Index, out: Extracted) -> None:
         out.orig_mesg_id = _text(confirmed, "MsgId")
 
 
-def _codes(index: _Index, out: Extracted) -> None:
+def _codes(all_texts: Callable[..., list[str]], out: Extracted) -> None:
+    """业务类型 and 业务种类 from ``all_texts`` (:meth:`_Index.all_texts` on the full path,
+    :meth:`_TreeBody.all_texts` on the tree read)."""
     out.tx_type = _distinct(
-        index.all_texts("PmtTpInf", "CtgyPurp", "Prtry")
-        + index.all_texts("PmtTpInf", "SvcLvl", "Prtry")
+        all_texts("PmtTpInf", "CtgyPurp", "Prtry") + all_texts("PmtTpInf", "SvcLvl", "Prtry")
     )
-    categories = index.all_texts("Purp", "Prtry")
-    for line in index.all_texts("RmtInf", "Ustrd"):
+    categories = all_texts("Purp", "Prtry")
+    for line in all_texts("RmtInf", "Ustrd"):
         match = TAG_LINE.fullmatch(line)
         if match and match.group(1) == _CATEGORY_TAG:
             categories.append(match.group(2).strip())
@@ -466,11 +483,22 @@ def _amounts(root: dict[str, Any], group: dict[str, Any], out: Extracted) -> Non
         for a in (_amount(next(tx[k] for k in _TX_AMOUNTS if k in tx)) for tx in transactions)
         if a is not None
     ]
-    currencies = {c for _, c in tx_amounts if c}
-    tx_currency = next(iter(currencies)) if len(currencies) == 1 else None
     total = _amount(group.get("CtrlSum"))
     for key in _GROUP_TOTALS:
         total = total or _amount(group.get(key))
+    _set_amount(tx_amounts, total, len(transactions), out)
+
+
+def _set_amount(
+    tx_amounts: list[tuple[Decimal, str | None]],
+    total: tuple[Decimal, str | None] | None,
+    transactions: int,
+    out: Extracted,
+) -> None:
+    """The amount, currency (and count, when the group states none) from the group's total
+    or else the transactions' amounts in one currency (both reads)."""
+    currencies = {c for _, c in tx_amounts if c}
+    tx_currency = next(iter(currencies)) if len(currencies) == 1 else None
     if total is not None:
         out.amount, out.currency = total[0], total[1] or tx_currency
     elif tx_amounts and len(currencies) <= 1:
@@ -479,4 +507,216 @@ def _amounts(root: dict[str, Any], group: dict[str, Any], out: Extracted) -> Non
     elif tx_amounts:
         out.notes.append(f"transactions in several currencies ({', '.join(sorted(currencies))})")
     if out.nb_of_txs is None and transactions:
-        out.nb_of_txs = len(transactions)
+        out.nb_of_txs = transactions
+
+
+# --------------------------------------------------------------------------- short path
+
+
+class _Unusual(Exception):
+    """The tree reader met something it does not read the way the full path does."""
+
+
+#: names whose presence sends a text to the full path: values the full path reads with
+#: ``first_text``, whose result depends on whether the schema repeats the element
+_FULL_PATH_ONLY = ("NetgDt", "NetgRnd", "PrcSts", "MsgPrcCd", "PrcCd", "RjctInf", "OrigSndr")
+#: an amount (or count) as the body of a well-formed payment writes it: digits, an
+#: optional fraction; anything else (signs, exponents, spaces) takes the full path
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
+#: the names whose holders the reader looks up (see _TreeBody.holders)
+_WALKED = (*_FULL_PATH_ONLY, "PmtTpInf", "Purp", "RmtInf", "OrgnlMsgId")
+_NAMES = frozenset(_WALKED)
+_SPACES = re.compile(r"[\t\r\n]|  ")
+_XML_DECLARATION = re.compile(rb"[ \t\r\n]*<\?xml[^>]*\?>")
+
+
+def _tree_read(text: bytes, digest: str) -> Extracted | None:
+    """The columns of a CNAPS2 text (header + business body) read without binding the body:
+    the body is parsed with the codec's safe parser, validated against its type's schema
+    (which is what makes binding succeed on the full path) and the journal's elements are
+    taken from the tree in one walk, the way the full path takes them from the body's
+    JSON shape. None for anything else — no CNAPS2 header, a body that is not its header's
+    type, fails the schema or holds comments, processing instructions, CDATA, foreign
+    elements, values with surrounding spaces or unusual amounts, or holds elements the
+    full path reads in a way that depends on the schema (``PrcSts``, ``NetgDt`` …): the
+    full path then reads it (and reports what is wrong)."""
+    try:
+        return _tree_columns(text, digest)
+    except (_Unusual, PaymsgError, ValueError, etree.LxmlError):
+        return None
+
+
+def _tree_columns(text: bytes, digest: str) -> Extracted | None:
+    if not looks_like_cnaps2(text) or len(text) > DEFAULT_LIMITS.max_bytes:
+        return None
+    envelope, offset = split_envelope(text)
+    header = envelope.header
+    if header.orig_sender is None or header.orig_receiver is None:
+        return None  # the full path would look for them in the body
+    mtype = catalog().get(header.mesg_type)
+    body = text[offset:]
+    declaration = _XML_DECLARATION.match(body)
+    rest = body[declaration.end() :] if declaration else body
+    if b"<!" in rest or b"<?" in rest:
+        return None  # comments, CDATA, DOCTYPE, processing instructions
+    document = parse_xml(body)
+    if document.tag != f"{{{mtype.namespace}}}Document":
+        return None
+    index = schema_index(str(mtype.schema_path))
+    if index is None:
+        return None
+    with borrowed_schema(str(mtype.schema_path)) as schema:
+        if not schema.validate(document):
+            return None
+    out = Extracted(digest=digest)
+    _from_header(envelope, out)
+    if len(document) != 1:
+        return None
+    _TreeBody(document[0], mtype.namespace, index.opaque_tags).read(out)
+    return out
+
+
+class _TreeBody:
+    """The full path's reading of a body (:func:`_from_body`) done on the lxml tree of a
+    schema-valid body: an element with children or attributes is a mapping in the JSON
+    shape, any other is its text; "first" means first in document order."""
+
+    def __init__(self, root: etree._Element, namespace: str, opaque: tuple[str, ...] = ()) -> None:
+        self.root = root
+        self.ns = f"{{{namespace}}}"
+        # one walk finds every element read below by name, in document order, and any
+        # element whose schema type holds wildcard content (xs:any: supplementary data),
+        # which the JSON shape holds its own way
+        self.named: dict[str, list[etree._Element]] = {}
+        for element in root.iter(*(self.ns + name for name in _WALKED), *opaque):
+            self.named.setdefault(str(element.tag)[len(self.ns) :], []).append(element)
+        if any(name not in _NAMES for name in self.named) or any(
+            name in self.named for name in _FULL_PATH_ONLY
+        ):
+            raise _Unusual("read on the full path")
+        self._order: dict[etree._Element, int] | None = None
+
+    def child(self, element: etree._Element | None, name: str) -> etree._Element | None:
+        return None if element is None else next(element.iterchildren(self.ns + name), None)
+
+    def text(self, element: etree._Element | None, *path: str) -> str | None:
+        """The full path's ``_text``: the value at ``path`` if it is a plain text."""
+        for name in path:
+            if element is None:
+                return None
+            element = next(element.iterchildren(self.ns + name), None)
+        if element is None or len(element) or element.keys():
+            return None
+        return _plain(element.text)
+
+    def holders(self, name: str) -> list[etree._Element]:
+        """The elements with a child ``name``, in document order (the full path's index)."""
+        parents: list[etree._Element] = []
+        for element in self.named.get(name, ()):
+            parent = element.getparent()
+            if parent is not None and parent not in parents:
+                parents.append(parent)
+        if len(parents) > 1:  # the order of the elements, not of their first such child
+            if self._order is None:
+                self._order = {e: i for i, e in enumerate(self.root.iter())}
+            parents.sort(key=self._order.__getitem__)
+        return parents
+
+    def all_texts(self, name: str, *path: str) -> list[str]:
+        found = []
+        for holder in self.holders(name):
+            for item in holder.iterchildren(self.ns + name):
+                value = self.text(item, *path)
+                if value is not None:
+                    found.append(value)
+        return found
+
+    def amount(self, element: etree._Element) -> tuple[Decimal, str | None] | None:
+        if len(element):
+            return None
+        text = _plain(element.text)
+        if text is None or not _PLAIN_DECIMAL.match(text):
+            raise _Unusual(text)
+        attributes = dict(element.attrib)
+        currency = attributes.pop("Ccy", None)
+        if attributes:
+            raise _Unusual(attributes)
+        return Decimal(text), currency
+
+    def single(self, element: etree._Element | None, name: str) -> etree._Element | None:
+        """The child ``name``; a repeated one (a list in the JSON shape, which the full path
+        does not read as an amount) sends the text to the full path."""
+        found = None if element is None else list(element.iterchildren(self.ns + name))
+        if not found:
+            return None
+        if len(found) > 1:
+            raise _Unusual(name)
+        return found[0]
+
+    def read(self, out: Extracted) -> None:
+        root = self.root
+        group = self.child(root, "PKGGrpHdr")
+        if group is None or not len(group):
+            group = self.child(root, "GrpHdr")
+        out.msg_id = self.text(group, "MsgId")
+        if self.child(root, "PKGGrpHdr") is not None and out.msg_id:
+            out.package_id = out.msg_id
+        if out.msg_id and is_msg_id(out.msg_id):
+            out.work_date = _yyyymmdd(out.msg_id[:8])
+        elif out.work_date is None:
+            out.work_date = _iso_date(self.text(group, "CreDtTm"))
+        if out.system is None:
+            out.system = self.text(group, "SysCd")
+        nb = self.text(group, "NbOfTxs")
+        out.nb_of_txs = int(nb) if nb is not None and nb.isdigit() else None
+        self.correlation(out)
+        _codes(self.all_texts, out)
+        self.amounts(group, out)
+
+    def correlation(self, out: Extracted) -> None:
+        original = None
+        for key in ("OrgnlGrpHdr", "OrgnlGrpInf", "OrgnlGrpInfAndSts"):
+            found = self.child(self.root, key)
+            if found is not None and (len(found) or found.keys()):
+                original = found
+                break
+            if found is not None:
+                raise _Unusual(key)
+        if original is None:
+            holders = self.holders("OrgnlMsgId")
+            original = holders[0] if holders else None
+        if original is not None:
+            out.orig_msg_id = self.text(original, "OrgnlMsgId")
+            out.orig_mt = self.text(original, "OrgnlMT") or self.text(original, "OrgnlMsgNmId")
+            out.orig_sender = self.text(original, "OrgnlInstgPty")
+
+    def amounts(self, group: etree._Element | None, out: Extracted) -> None:
+        transactions = 0
+        tx_amounts = []
+        skipped = {self.ns + name for name in ("GrpHdr", "PKGGrpHdr", "NPCPrcInf", "OrgnlGrpHdr")}
+        for item in self.root:
+            if item.tag in skipped:
+                continue
+            for key in _TX_AMOUNTS:
+                value = self.single(item, key)
+                if value is not None:
+                    transactions += 1
+                    found = self.amount(value)
+                    if found is not None:
+                        tx_amounts.append(found)
+                    break
+        total = None
+        for key in ("CtrlSum", *_GROUP_TOTALS):
+            element = self.single(group, key)
+            if element is not None and total is None:
+                total = self.amount(element)
+        _set_amount(tx_amounts, total, transactions, out)
+
+
+def _plain(text: str | None) -> str | None:
+    """A value as the full path has it; no text at all, or spaces the binder may replace or
+    collapse by type (around the value, line breaks, tabs, runs of spaces) send the text
+    to the full path."""
+    if not text or text != text.strip() or _SPACES.search(text):
+        raise _Unusual(text)
+    return text
