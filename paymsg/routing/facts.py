@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paymsg.errors import ConfigError, InputError
+from paymsg.reference.calendar import Calendar
 from paymsg.routing.model import ChannelVerdict, Decision, Instruction, make_verdict
 
 __all__ = [
@@ -187,46 +188,6 @@ def load_facts(path: str | Path, section: str | None = None) -> FactsConfig:
     if config.directory is not None and not Path(config.directory).is_absolute():
         config.directory = str(Path(path).parent / config.directory)
     return config
-
-
-class Calendar:
-    """PRC working days: ``chinese-calendar`` plus overrides. Immutable, thread-safe."""
-
-    def __init__(self, holidays: tuple[date, ...] = (), workdays: tuple[date, ...] = ()) -> None:
-        self._holidays = frozenset(holidays)
-        self._workdays = frozenset(workdays)
-        self._known: dict[date, bool] = {}
-
-    def is_workday(self, day: date) -> bool:
-        known = self._known.get(day)
-        if known is not None:
-            return known
-        answer = self._lookup(day)
-        self._known[day] = answer  # a fact of the calendar, the same for every caller
-        return answer
-
-    def _lookup(self, day: date) -> bool:
-        if day in self._holidays:
-            return False
-        if day in self._workdays:
-            return True
-        import chinese_calendar
-
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            raise ConfigError(
-                f"no PRC calendar data for {day.year}: give its holidays and make-up working days "
-                "in [calendar] holidays / workdays",
-                field="calendar",
-            ) from None
-
-    def next_workday(self, day: date) -> date:
-        for _ in range(40):
-            if self.is_workday(day):
-                return day
-            day += timedelta(days=1)
-        raise ConfigError(f"no working day within 40 days of {day}", field="calendar")
 
 
 class Exposure:

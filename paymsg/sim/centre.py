@@ -1540,11 +1540,17 @@ class Centre:
         self.flush()
 
     def switch_date(self) -> date:
-        """Move to the next business date and announce it with ccms.801 (HVPS and BEPS)
-        to every participant. Returns the new business date."""
+        """Move to the next business date (``day.calendar``) and announce it with ccms.801
+        (HVPS and BEPS) to every participant. Returns the new business date."""
         with self._work() as work:
             previous = self.business_date
-            current = previous + timedelta(days=1)
+            day = self.scenario.day
+            current = day.next_business_date(previous)
+            flag = (
+                day.holiday_flag
+                if current == previous + timedelta(days=1)
+                else day.holiday_flag_after_skip
+            )
             self.business_date = current
             for bank in self.participants:
                 for system in ("HVPS", "BEPS"):
@@ -1553,8 +1559,8 @@ class Centre:
                         previous_status="40",
                         current_date=current,
                         current_status="00",
-                        next_date=current + timedelta(days=1),
-                        holiday_flag="HF01",
+                        next_date=day.next_business_date(current),
+                        holiday_flag=flag,
                         remark=f"{system}进入营业准备",
                         system=system,
                         ids=self.new_ids(work.db, system),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from paymsg.errors import ConfigError, InputError
+from paymsg.reference.calendar import Calendar
 from paymsg.reference.cnaps2 import BANK_CODE, beijing_now
 
 __all__ = [
@@ -143,6 +144,28 @@ class DayConfig(_Section):
     date_switch: str = "20:30"
     #: whether the clock triggers these (commands always can)
     automatic: bool = True
+    #: which days are business dates: ``every-day`` (the date switch moves one calendar
+    #: day on, as in the public ccms.801 sample) or ``prc`` (the next PRC working day:
+    #: weekends and public holidays skipped, make-up working days 调休 kept; from the
+    #: ``chinese-calendar`` package, with ``holidays`` / ``workdays`` overriding single
+    #: days). Whether CNAPS2 business dates skip holidays is not in the public material:
+    #: choose what your test needs
+    calendar: Literal["every-day", "prc"] = "every-day"
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
+    #: the ccms.801 HldayFlg (HF00 / HF01; which one means a holiday is [NF]): the
+    #: value sent when the new business date follows the previous one directly, and
+    #: the one sent when days were skipped (``prc`` only)
+    holiday_flag: str = "HF01"
+    holiday_flag_after_skip: str = "HF01"
+
+    def next_business_date(self, after: date) -> date:
+        """The business date that follows ``after``."""
+        day = after + timedelta(days=1)
+        if self.calendar == "every-day":
+            return day
+        calendar = Calendar(self.holidays, self.workdays, settings="[day] holidays / workdays")
+        return calendar.next_workday(day)
 
     @field_validator("end_of_day", "date_switch")
     @classmethod

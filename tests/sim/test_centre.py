@@ -16,6 +16,7 @@ from paymsg.sim.scenario import (
     DEFAULT_BALANCE,
     ClockConfig,
     Codes,
+    DayConfig,
     HvpsConfig,
     ParticipantConfig,
     Scenario,
@@ -442,3 +443,30 @@ def test_bad_control_commands_are_dead_lettered(world: World) -> None:
     world.channel.put(CONTROL_QUEUE, b'{"command": "advance", "seconds": 3600}')
     world.run()
     assert world.clock.now() >= datetime(2026, 12, 7, 10, 0)
+
+
+def test_prc_calendar_skips_weekends_and_holidays(tmp_path: Path) -> None:
+    """``day.calendar = "prc"``: Friday's next business date is Monday (or the day after a
+    holiday given in ``day.holidays``), and the ccms.801 says so with its own HldayFlg."""
+    friday = datetime(2026, 12, 11, 20, 30)
+    scenario = Scenario(
+        clock=ClockConfig(start=friday, business_date=date(2026, 12, 11)),
+        day=DayConfig(calendar="prc", holiday_flag_after_skip="HF00"),
+    )
+    world = make_world(tmp_path / "prc", scenario)
+    assert world.centre.switch_date() == date(2026, 12, 14)
+    info = world.received(A)[0].body()["SysStsInf"]
+    assert (info["CurSysDt"], info["NxtSysDt"], info["HldayFlg"]) == (
+        "2026-12-14",
+        "2026-12-15",
+        "HF00",
+    )
+    world.close()
+    holiday = Scenario(
+        clock=ClockConfig(start=friday, business_date=date(2026, 12, 11)),
+        day=DayConfig(calendar="prc", holidays=(date(2026, 12, 14),)),
+    )
+    world = make_world(tmp_path / "holiday", holiday)
+    assert world.centre.switch_date() == date(2026, 12, 15)
+    world.close()
+    assert DayConfig().next_business_date(date(2026, 12, 11)) == date(2026, 12, 12)
