@@ -66,6 +66,35 @@ DEFAULT_URL = "sqlite:///paymsg-journal.db"
 #: a delivery handler: gets the entry and the connection of the delivery transaction
 DeliveryHandler = Callable[[JournalEntry, sa.Connection], None]
 
+#: delivery (built once: bound parameters, no per-call statement building): mark one
+#: pending inbound entry delivered, only if it still is pending; the row as it is after
+_DELIVER_MARK = (
+    sa.update(entries)
+    .where(
+        entries.c.id == sa.bindparam("d_id"),
+        entries.c.direction == "in",
+        entries.c.status == "received",
+        entries.c.deliverable.is_(True),
+    )
+    .values(
+        status="delivered",
+        delivered_at=sa.bindparam("d_now"),
+        updated_at=sa.bindparam("d_now"),
+        attempts=entries.c.attempts + 1,
+    )
+    .returning(*entries.c)
+)
+#: a failed delivery attempt: counted, with the handler's error
+_DELIVERY_FAILED = (
+    sa.update(entries)
+    .where(entries.c.id == sa.bindparam("d_id"))
+    .values(
+        attempts=entries.c.attempts + 1,
+        last_error=sa.bindparam("d_error"),
+        updated_at=sa.bindparam("d_now"),
+    )
+)
+
 #: outbound statuses that still wait for the communication-level answer
 UNCONFIRMED = ("created", "sent", "timed_out")
 _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL", "extra": "EXTRA"}
@@ -928,6 +957,14 @@ class Journal:
                 outcomes.append(outcome)
                 if stop_at_failure and isinstance(outcome, Exception):
                     break
+            self._history_many(
+                connection,
+                [
+                    (entry_id, "received", "delivered", None)
+                    for entry_id, outcome in zip(entry_ids, outcomes, strict=False)
+                    if outcome is True
+                ],
+            )
             transaction.commit()
             return outcomes
         except DBAPIError as exc:
@@ -941,23 +978,7 @@ class Journal:
         """One entry of :meth:`deliver_many`, in its own savepoint of ``connection``'s
         transaction."""
         savepoint = connection.begin_nested()
-        now = _now()
-        row = connection.execute(
-            sa.update(entries)
-            .where(
-                entries.c.id == entry_id,
-                entries.c.direction == "in",
-                entries.c.status == "received",
-                entries.c.deliverable.is_(True),
-            )
-            .values(
-                status="delivered",
-                delivered_at=now,
-                updated_at=now,
-                attempts=entries.c.attempts + 1,
-            )
-            .returning(*entries.c)
-        ).first()
+        row = connection.execute(_DELIVER_MARK, {"d_id": entry_id, "d_now": _now()}).first()
         if row is None:
             savepoint.rollback()
             self._fetch(connection, entry_id)  # unknown id → JournalError
@@ -970,17 +991,14 @@ class Journal:
             savepoint.rollback()
             self._delivery_failed(connection, entry_id, exc)
             return exc
-        self._history(connection, entry_id, "received", "delivered")
-        savepoint.commit()
+        savepoint.commit()  # its status history is written with the others'
         return True
 
     @staticmethod
     def _delivery_failed(connection: sa.Connection, entry_id: int, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
         connection.execute(
-            sa.update(entries)
-            .where(entries.c.id == entry_id)
-            .values(attempts=entries.c.attempts + 1, last_error=message, updated_at=_now())
+            _DELIVERY_FAILED, {"d_id": entry_id, "d_error": message, "d_now": _now()}
         )
 
     # ------------------------------------------------------------------ quarantine
