@@ -66,6 +66,35 @@ DEFAULT_URL = "sqlite:///paymsg-journal.db"
 #: a delivery handler: gets the entry and the connection of the delivery transaction
 DeliveryHandler = Callable[[JournalEntry, sa.Connection], None]
 
+#: delivery (built once: bound parameters, no per-call statement building): mark one
+#: pending inbound entry delivered, only if it still is pending; the row as it is after
+_DELIVER_MARK = (
+    sa.update(entries)
+    .where(
+        entries.c.id == sa.bindparam("d_id"),
+        entries.c.direction == "in",
+        entries.c.status == "received",
+        entries.c.deliverable.is_(True),
+    )
+    .values(
+        status="delivered",
+        delivered_at=sa.bindparam("d_now"),
+        updated_at=sa.bindparam("d_now"),
+        attempts=entries.c.attempts + 1,
+    )
+    .returning(*entries.c)
+)
+#: a failed delivery attempt: counted, with the handler's error
+_DELIVERY_FAILED = (
+    sa.update(entries)
+    .where(entries.c.id == sa.bindparam("d_id"))
+    .values(
+        attempts=entries.c.attempts + 1,
+        last_error=sa.bindparam("d_error"),
+        updated_at=sa.bindparam("d_now"),
+    )
+)
+
 #: outbound statuses that still wait for the communication-level answer
 UNCONFIRMED = ("created", "sent", "timed_out")
 _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL", "extra": "EXTRA"}
@@ -859,18 +888,47 @@ class Journal:
     def deliver(self, entry_id: int, handler: DeliveryHandler) -> bool:
         """Hand an inbound entry to ``handler`` exactly once; True if delivered by this call.
 
-        In one database transaction: mark the entry delivered with a conditional
-        ``UPDATE`` (only if still ``received`` and deliverable: concurrent callers — other
-        threads, other processes — get False, on PostgreSQL after waiting for the first's
-        outcome on the row lock), call ``handler(entry, connection)``, commit. The handler
-        may write its own rows through ``connection``; they commit or roll back together
-        with the delivery mark. It must not commit or close the connection. On SQLite the
-        transaction holds the database's write lock while the handler runs: keep handlers
-        short.
+        The one-entry case of :meth:`deliver_many` (same transaction, same guarantees). If
+        the handler raises, its writes are rolled back, the entry's ``attempts`` grows by
+        one and ``last_error`` records the exception (committed), and the exception
+        propagates to the caller (who may quarantine the entry after N attempts).
+        """
+        (outcome,) = self.deliver_many([entry_id], handler)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-        If the handler raises, everything is rolled back, the entry's ``attempts`` grows by
-        one and ``last_error`` records the exception, and the exception propagates to the
-        caller (who may quarantine the entry after N attempts).
+    def deliver_many(
+        self,
+        entry_ids: Sequence[int],
+        handler: DeliveryHandler,
+        *,
+        stop_at_failure: bool = False,
+    ) -> list[bool | Exception]:
+        """Hand each inbound entry of ``entry_ids`` to ``handler`` exactly once, in the
+        order given, all in **one** database transaction (one commit).
+
+        For each entry, inside its own SAVEPOINT: mark it delivered with a conditional
+        ``UPDATE`` (only if still ``received`` and deliverable: concurrent callers — other
+        threads, other processes — skip it, on PostgreSQL after waiting for the first's
+        outcome on the row lock), call ``handler(entry, connection)``, write the status
+        history. The handler may write its own rows through ``connection``; they commit
+        together with the delivery mark. It must not commit, roll back or close the
+        connection. If the handler raises an ``Exception``, only its savepoint is rolled
+        back (its writes and its delivery mark); the entry's ``attempts`` grows by one and
+        ``last_error`` records the exception, in the same transaction; the other entries
+        go on (with ``stop_at_failure``, the entries after it are left untouched, so that a
+        caller keeping an order can retry the failed one first).
+
+        Returns one outcome per entry handled, in order: True (delivered by this call),
+        False (not pending: delivered already, quarantined, not a deliverable inbound
+        entry) or the handler's exception (not delivered). With ``stop_at_failure`` the
+        list ends at the first exception. A crash before the commit leaves every entry of
+        the call pending and none of the handler's writes. An unknown id raises
+        :class:`JournalError` before any handler runs for it (nothing of the call
+        commits). On PostgreSQL, entries are locked in the order given: concurrent callers
+        should give ascending ids. On SQLite the transaction holds the database's write
+        lock while the handlers run: keep handlers short and batches moderate.
 
         The handler must do its database work through ``connection``, not through this
         journal's methods (on SQLite another connection cannot write until it returns).
@@ -880,70 +938,68 @@ class Journal:
                 "Journal.deliver() runs its own transaction: call it outside Journal.transaction()"
             )
         with self._writer:
-            return self._deliver(entry_id, handler)
+            return self._deliver_many(list(entry_ids), handler, stop_at_failure)
 
-    def _deliver(self, entry_id: int, handler: DeliveryHandler) -> bool:
+    def _deliver_many(
+        self, entry_ids: list[int], handler: DeliveryHandler, stop_at_failure: bool
+    ) -> list[bool | Exception]:
+        outcomes: list[bool | Exception] = []
+        if not entry_ids:
+            return outcomes
         try:
             connection = self._engine.connect()
         except DBAPIError as exc:
             raise self._db_error("journal delivery failed", exc) from None
         try:
             transaction = connection.begin()
-            marked = connection.execute(
-                sa.update(entries)
-                .where(
-                    entries.c.id == entry_id,
-                    entries.c.direction == "in",
-                    entries.c.status == "received",
-                    entries.c.deliverable.is_(True),
-                )
-                .values(
-                    status="delivered",
-                    delivered_at=_now(),
-                    updated_at=_now(),
-                    attempts=entries.c.attempts + 1,
-                )
+            for entry_id in entry_ids:
+                outcome = self._deliver_in(connection, entry_id, handler)
+                outcomes.append(outcome)
+                if stop_at_failure and isinstance(outcome, Exception):
+                    break
+            self._history_many(
+                connection,
+                [
+                    (entry_id, "received", "delivered", None)
+                    for entry_id, outcome in zip(entry_ids, outcomes, strict=False)
+                    if outcome is True
+                ],
             )
-            if marked.rowcount == 0:
-                self._fetch(connection, entry_id)  # unknown id → JournalError
-                transaction.rollback()
-                return False
-            entry = self._fetch(connection, entry_id)
-        except DBAPIError as exc:
-            connection.close()
-            raise self._db_error("journal delivery failed", exc) from None
-        except BaseException:
-            connection.close()
-            raise
-        try:
-            handler(entry, connection)
-        except Exception as exc:
-            # the handler's own error (its database errors included) reaches the caller as is
-            with contextlib.suppress(DBAPIError):
-                transaction.rollback()
-            connection.close()
-            self._delivery_failed(entry_id, exc)
-            raise
-        except BaseException:
-            connection.close()  # closing rolls back
-            raise
-        try:
-            self._history(connection, entry_id, "received", "delivered")
             transaction.commit()
-            return True
+            return outcomes
         except DBAPIError as exc:
             raise self._db_error("journal delivery failed", exc) from None
         finally:
-            connection.close()
+            connection.close()  # closing an uncommitted transaction rolls it back
 
-    def _delivery_failed(self, entry_id: int, exc: Exception) -> None:
+    def _deliver_in(
+        self, connection: sa.Connection, entry_id: int, handler: DeliveryHandler
+    ) -> bool | Exception:
+        """One entry of :meth:`deliver_many`, in its own savepoint of ``connection``'s
+        transaction."""
+        savepoint = connection.begin_nested()
+        row = connection.execute(_DELIVER_MARK, {"d_id": entry_id, "d_now": _now()}).first()
+        if row is None:
+            savepoint.rollback()
+            self._fetch(connection, entry_id)  # unknown id → JournalError
+            return False
+        try:
+            handler(self._entry(row), connection)
+        except Exception as exc:
+            # the handler's own error (its database errors included) is the outcome; only
+            # its savepoint goes, and the failed attempt is recorded with the others
+            savepoint.rollback()
+            self._delivery_failed(connection, entry_id, exc)
+            return exc
+        savepoint.commit()  # its status history is written with the others'
+        return True
+
+    @staticmethod
+    def _delivery_failed(connection: sa.Connection, entry_id: int, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
-        with self._write() as connection:
-            connection.execute(
-                sa.update(entries)
-                .where(entries.c.id == entry_id)
-                .values(attempts=entries.c.attempts + 1, last_error=message, updated_at=_now())
-            )
+        connection.execute(
+            _DELIVERY_FAILED, {"d_id": entry_id, "d_error": message, "d_now": _now()}
+        )
 
     # ------------------------------------------------------------------ quarantine
 

@@ -24,8 +24,12 @@ Receiving (every message on ``in_queue``, in arrival order)::
     journal.record_inbound (commit; a copy with a known (sender, MesgID) is counted, not
     stored twice) → our ccms.990 on ``out_queue`` (success, or an error code when the text
     cannot be read; never for a ccms.990) → correlation of replies to our outbox → ack
-    → journal.deliver(handler): the handler runs inside the journal's transaction and the
-    delivery mark commits with its writes, so each business message reaches it exactly once.
+    → journal.deliver_many(handler): the handler runs inside the journal's transaction and
+    the delivery mark commits with its writes, so each business message reaches it exactly
+    once. Each delivery thread takes what is queued for it (up to
+    :attr:`Cnaps2Session.delivery_batch`) and delivers it in one transaction, each handler
+    call in its own savepoint; a failing handler stops the run there until it is retried or
+    quarantined, so each sender's order is kept.
 
 Messages already waiting are taken together (up to :attr:`Cnaps2Session.confirmation_batch`)
 and each text is read once. Without a ``verifier``, each run of communication-level answers
@@ -646,6 +650,8 @@ class Cnaps2Session:
         if handler is not None and self._handler is None:
             self._handler = handler
             self._work = [queue_mod.Queue() for _ in range(self.workers)]
+            # queued before the workers start: what was pending goes in full batches
+            self._deliver_pending()
             for index, work in enumerate(self._work):
                 thread = threading.Thread(
                     target=self._deliver_loop, args=(work,), name=f"paymsg-deliver-{index}"
@@ -653,7 +659,6 @@ class Cnaps2Session:
                 thread.daemon = True
                 thread.start()
                 self._workers.append(thread)
-            self._deliver_pending()
         if self._consumer is None:
             self._declare()
             self._consumer = threading.Thread(
@@ -1491,66 +1496,88 @@ class Cnaps2Session:
 
     def _deliver_loop(self, work: queue_mod.Queue[int | None]) -> None:
         while True:
-            entry_id = work.get()
+            # what is queued, up to a batch, in arrival order: one journal transaction
+            ids: list[int] = []
+            end = False
+            item = work.get()
+            while True:
+                if item is None:
+                    end = True
+                    break
+                ids.append(item)
+                if len(ids) >= self.delivery_batch:
+                    break
+                try:
+                    item = work.get_nowait()
+                except queue_mod.Empty:
+                    break
             try:
-                if entry_id is None:
-                    return
-                self._deliver_one(entry_id)
+                self._deliver_batch(ids)
             except BaseException as exc:
                 self._error = exc
                 log.error("delivery stopped: %s", exc)
             finally:
-                work.task_done()
+                for _ in range(len(ids) + end):
+                    work.task_done()
+            if end:
+                return
 
     def _drain_deliveries(self) -> None:
         for work in self._work:
             work.join()
 
-    def _deliver_one(self, entry_id: int) -> None:
+    #: business messages delivered to the handler in one journal transaction (at most)
+    delivery_batch = 256
+
+    def _deliver_batch(self, entry_ids: list[int]) -> None:
+        """Deliver ``entry_ids`` in order, many per journal transaction. A message whose
+        handler fails stops the run there (what came before commits): it is retried after
+        a pause, or quarantined after ``handler_attempts`` failures, before the messages
+        after it — each sender's order is kept, as with one message at a time."""
         handler = self._handler
         assert handler is not None
-        last_error: list[str] = []
 
         def run(entry: JournalEntry, conn: Connection) -> None:
             self.faults.hit("in_handler")
-            try:
-                handler(entry, conn)
-            except Exception as exc:
-                last_error.append(f"{type(exc).__name__}: {exc}")
-                raise
+            handler(entry, conn)
             self.faults.hit("handler_done")
 
-        while True:
-            entry = self.journal.get(entry_id)
-            if entry.status != "received" or entry.delivered_at is not None:
+        pending = entry_ids
+        while pending:
+            outcomes = self.journal.deliver_many(pending, run, stop_at_failure=True)
+            for outcome in outcomes:
+                if outcome is True:
+                    self.faults.hit("delivered")
+                    self._count("delivered")
+            failure = outcomes[-1] if outcomes else None
+            if not isinstance(failure, Exception):
                 return
-            try:
-                delivered = self.journal.deliver(entry_id, run)
-            except JournalError:
-                raise
-            except Exception as exc:  # the journal passed the handler's failure on
-                delivered = False
-                if not last_error:
-                    last_error.append(f"{type(exc).__name__}: {exc}")
-            if delivered:
-                self.faults.hit("delivered")
-                self._count("delivered")
-                return
-            entry = self.journal.get(entry_id)
-            if entry.status != "received" or entry.delivered_at is not None:
-                return  # delivered by someone else, or quarantined
-            self._count("handler_failures")
-            if entry.attempts >= self.handler_attempts:
-                reason = (
-                    f"the handler failed {entry.attempts} time(s); last: "
-                    f"{entry.last_error or (last_error[-1] if last_error else 'unknown')}"
-                )
-                self.journal.quarantine(
-                    queue=entry.queue, body=entry.raw, reason=reason, entry_id=entry.id
-                )
-                self._count("quarantined")
-                return
-            time.sleep(self.handler_retry_delay * entry.attempts)
+            index = len(outcomes) - 1
+            if self._handler_failed(pending[index], failure):
+                pending = pending[index + 1 :]  # quarantined (or gone): go on after it
+            else:
+                pending = pending[index:]  # retry it, then the ones after it
+
+    def _handler_failed(self, entry_id: int, failure: Exception) -> bool:
+        """After a handler failure on ``entry_id``: quarantine it once it failed
+        ``handler_attempts`` times (True), else wait before the next attempt (False).
+        True as well when it is no longer pending (delivered elsewhere, quarantined)."""
+        entry = self.journal.get(entry_id)
+        if entry.status != "received" or entry.delivered_at is not None:
+            return True
+        self._count("handler_failures")
+        if entry.attempts >= self.handler_attempts:
+            reason = (
+                f"the handler failed {entry.attempts} time(s); last: "
+                f"{entry.last_error or f'{type(failure).__name__}: {failure}'}"
+            )
+            self.journal.quarantine(
+                queue=entry.queue, body=entry.raw, reason=reason, entry_id=entry.id
+            )
+            self._count("quarantined")
+            return True
+        time.sleep(self.handler_retry_delay * entry.attempts)
+        return False
 
     # ------------------------------------------------------------------ quarantine
 

@@ -3,6 +3,9 @@ and the quarantine of poison messages."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -10,7 +13,7 @@ import sqlalchemy as sa
 
 from paymsg.errors import JournalError
 from paymsg.journal import Journal, JournalEntry
-from tests.journal.conftest import example, hvps111
+from tests.journal.conftest import ROOT, example, hvps111
 
 BOOKINGS = sa.Table(
     "app_bookings",
@@ -222,3 +225,121 @@ def test_two_processes_deliver_each_once(app_journal: Journal, journal_url: str)
         delivered += int(out.strip())
     assert delivered == len(entries)
     assert bookings(app_journal) == [(e.id, e.msg_id) for e in entries]
+
+
+# --------------------------------------------------------------------------- many per transaction
+
+
+def test_deliver_many_a_failing_handler_loses_and_repeats_nothing_of_the_others(
+    app_journal: Journal,
+) -> None:
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 6)]
+    poison = ids[2]
+    calls: list[int] = []
+
+    def sometimes(entry: JournalEntry, connection: sa.Connection) -> None:
+        calls.append(entry.id)
+        book(entry, connection)
+        if entry.id == poison:
+            raise RuntimeError("core banking refused it")
+
+    outcomes = app_journal.deliver_many(ids, sometimes)
+    assert outcomes[:2] == [True, True] and outcomes[3:] == [True, True]
+    assert isinstance(outcomes[2], RuntimeError)
+    assert calls == ids  # in the order given
+    # the others' writes committed, the failed one's rolled back (its savepoint only)
+    assert [entry_id for entry_id, _ in bookings(app_journal)] == [i for i in ids if i != poison]
+    failed = app_journal.get(poison)
+    assert failed.status == "received" and failed.delivered_at is None
+    assert failed.attempts == 1 and failed.last_error == "RuntimeError: core banking refused it"
+    assert [e.id for e in app_journal.pending_deliveries()] == [poison]
+    for entry_id in ids:
+        if entry_id != poison:
+            done = app_journal.get(entry_id)
+            assert done.status == "delivered" and done.attempts == 1
+            assert [s.to_status for s in app_journal.history(entry_id)] == [
+                "received",
+                "delivered",
+            ]
+    # again: the delivered ones are not repeated, the failed one now goes through
+    assert app_journal.deliver_many(ids, book) == [False, False, True, False, False]
+    assert [entry_id for entry_id, _ in bookings(app_journal)] == ids
+    assert app_journal.get(poison).attempts == 2
+
+
+def test_deliver_many_stops_at_the_failure_when_asked(app_journal: Journal) -> None:
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 5)]
+
+    def second_fails(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        if entry.id == ids[1]:
+            raise ValueError("no account")
+
+    outcomes = app_journal.deliver_many(ids, second_fails, stop_at_failure=True)
+    assert len(outcomes) == 2 and outcomes[0] is True and isinstance(outcomes[1], ValueError)
+    assert [entry_id for entry_id, _ in bookings(app_journal)] == ids[:1]
+    assert [e.id for e in app_journal.pending_deliveries()] == ids[1:]  # later ones untouched
+    assert [app_journal.get(i).attempts for i in ids] == [1, 1, 0, 0]
+
+
+def test_deliver_many_survives_a_handler_database_error_mid_batch(app_journal: Journal) -> None:
+    """On PostgreSQL a failed statement aborts the transaction: the savepoint restores it."""
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 4)]
+
+    def bad_sql_on_second(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        if entry.id == ids[1]:
+            connection.execute(sa.text("SELECT * FROM no_such_table"))
+
+    outcomes = app_journal.deliver_many(ids, bad_sql_on_second)
+    assert outcomes[0] is True and outcomes[2] is True
+    assert isinstance(outcomes[1], sa.exc.DBAPIError)
+    assert [entry_id for entry_id, _ in bookings(app_journal)] == [ids[0], ids[2]]
+    assert "no_such_table" in (app_journal.get(ids[1]).last_error or "")
+
+
+def test_deliver_many_unknown_id_commits_nothing(app_journal: Journal) -> None:
+    entry, _ = app_journal.record_inbound(hvps111(1), queue="IN")
+    with pytest.raises(JournalError, match="no journal entry with id 777"):
+        app_journal.deliver_many([entry.id, 777], book)
+    assert bookings(app_journal) == []
+    assert app_journal.get(entry.id).status == "received"
+    assert app_journal.deliver_many([], book) == []
+
+
+KILLED_CHILD = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+from paymsg.journal import Journal
+from tests.journal.test_journal_delivery import book
+journal = Journal(sys.argv[1])
+ids = [int(x) for x in sys.argv[2].split(",")]
+def book_then_die(entry, connection):
+    book(entry, connection)
+    if entry.id == ids[3]:
+        os.kill(os.getpid(), signal.SIGKILL)
+journal.deliver_many(ids, book_then_die)
+"""
+
+
+def test_deliver_many_killed_mid_batch_leaves_all_pending_then_delivers_each_once(
+    app_journal: Journal, journal_url: str
+) -> None:
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 7)]
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED_CHILD.format(root=str(ROOT)),
+            journal_url,
+            ",".join(map(str, ids)),
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert bookings(app_journal) == []  # three handlers had written: nothing committed
+    assert [e.id for e in app_journal.pending_deliveries()] == ids
+    assert all(app_journal.get(i).attempts == 0 for i in ids)
+    assert app_journal.deliver_many(ids, book) == [True] * 6
+    assert [entry_id for entry_id, _ in bookings(app_journal)] == ids

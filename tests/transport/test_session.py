@@ -444,6 +444,41 @@ def test_a_failing_handler_is_retried_then_quarantined_and_retry_delivers_it(
         assert s.journal.get(held.entry_id or 0).status == "delivered"
 
 
+def test_a_handler_failing_mid_batch_keeps_the_order_and_the_others_writes(
+    urls: tuple[str, str],
+) -> None:
+    """Ten pending messages go to the handler in one batch; the fourth fails once: the three
+    before it commit, it is retried before the ones after it, nothing runs twice."""
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        channel.put_many("IN", [hvps111(i, sender=OTHER, prefix="M") for i in range(10)])
+    with session(urls) as s:
+        s.listen(max_messages=10)  # recorded, answered, acked; no handler: all pending
+    journal = Journal(urls[1])
+    with journal.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE app_rows (mesg_id TEXT)")
+    calls: list[str | None] = []
+    failed: list[str | None] = []
+
+    def handler(entry: JournalEntry, conn: sa.Connection) -> None:
+        calls.append(entry.mesg_id)
+        conn.exec_driver_sql("INSERT INTO app_rows VALUES (?)", (entry.mesg_id,))
+        if entry.mesg_id == "M0000000000000000003" and not failed:
+            failed.append(entry.mesg_id)
+            raise RuntimeError("ledger busy")
+
+    with session(urls, handler_retry_delay=0.0) as s:
+        stats = s.listen(handler, idle_exit=0.3)
+    names = [f"M{i:019d}" for i in range(10)]
+    assert calls == [*names[:4], *names[3:]]
+    assert stats.delivered == 10 and stats.handler_failures == 1 and stats.quarantined == 0
+    with journal.engine.connect() as conn:
+        rows = [r[0] for r in conn.exec_driver_sql("SELECT mesg_id FROM app_rows ORDER BY rowid")]
+    assert rows == names  # the failed attempt's row rolled back, none repeated
+    retried = journal.find(direction="in", sender=OTHER, mesg_id=names[3])
+    assert retried is not None and retried.attempts == 2
+
+
 def test_workers_keep_each_senders_order(urls: tuple[str, str]) -> None:
     senders = ["313290000017", "105100000017", "403100000004"]
     order: list[tuple[str | None, str | None]] = []
