@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import paymsg
+from benchmarks.proc import cpu_seconds
 from paymsg import cnaps2
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,15 +81,6 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``), else None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _broker_pids(amqp_url: str | None) -> list[int]:
     """The RabbitMQ node processes (``beam.smp``) of this machine, when ``amqp_url`` is on
     loopback (a remote broker's CPU cannot be seen from here)."""
@@ -123,7 +115,7 @@ def _broker_pids(amqp_url: str | None) -> list[int]:
 
 
 def _cpu_of(pids: list[int]) -> float | None:
-    values = [_cpu_seconds(pid) for pid in pids]
+    values = [cpu_seconds(pid) for pid in pids]
     if not pids or any(v is None for v in values):
         return None
     return sum(v for v in values if v is not None)
@@ -185,7 +177,7 @@ def session_round_trip(
             statuses: set[str] = set()
             started = time.perf_counter()
             cpu = time.process_time()
-            peer_cpu = _cpu_seconds(peer.pid)
+            peer_cpu = cpu_seconds(peer.pid)
             broker_cpu = _cpu_of(broker or [])
             windows = [bodies[i : i + window] for i in range(50, len(bodies), window)]
 
@@ -207,7 +199,7 @@ def session_round_trip(
                 thread.join()
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu
-            peer_after = _cpu_seconds(peer.pid)
+            peer_after = cpu_seconds(peer.pid)
             broker_after = _cpu_of(broker or [])
     finally:
         peer.terminate()

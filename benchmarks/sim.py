@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import platform
 import tempfile
 import threading
@@ -32,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.proc import cpu_seconds
 from paymsg.journal import Journal
 from paymsg.sim.books import Books
 from paymsg.sim.centre import Centre
@@ -57,15 +57,6 @@ def payments(n: int) -> list[bytes]:
     from tests.sim.conftest import hvps
 
     return [hvps(A, B, f"{1 + i % 997}.00", n=10_000_000 + i) for i in range(n)]
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``; else None)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _per_payment_ms(seconds: float | None, n: int) -> float | None:
@@ -166,7 +157,7 @@ def end_to_end(tmp: Path, texts: list[bytes]) -> dict[str, Any]:
     try:
         time.sleep(1.0)  # the centre process is up
         assert peer.pid is not None
-        centre_cpu = _cpu_seconds(peer.pid)
+        centre_cpu = cpu_seconds(peer.pid)
         own_cpu = time.process_time()
         started = time.perf_counter()
         results = session.send_many(texts)
@@ -180,7 +171,7 @@ def end_to_end(tmp: Path, texts: list[bytes]) -> dict[str, Any]:
             time.sleep(0.02)
         seconds = time.perf_counter() - started
         own_cpu = time.process_time() - own_cpu
-        after = _cpu_seconds(peer.pid)
+        after = cpu_seconds(peer.pid)
         centre_cpu = None if centre_cpu is None or after is None else after - centre_cpu
         check.close()
     finally:
