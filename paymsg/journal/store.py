@@ -870,8 +870,9 @@ class Journal:
 
     # ------------------------------------------------------------------ delivery to the application
 
-    def pending_deliveries(self, limit: int = 100) -> list[JournalEntry]:
-        """Inbound business messages not yet delivered, in arrival order."""
+    def pending_deliveries(self, limit: int = 100, *, after_id: int = 0) -> list[JournalEntry]:
+        """Inbound business messages not yet delivered, in arrival order; ``after_id``
+        pages through them (the entries after that id)."""
         with self._read() as connection:
             rows = connection.execute(
                 sa.select(entries)
@@ -879,6 +880,7 @@ class Journal:
                     entries.c.direction == "in",
                     entries.c.status == "received",
                     entries.c.deliverable.is_(True),
+                    entries.c.id > after_id,
                 )
                 .order_by(entries.c.id)
                 .limit(limit)
@@ -991,6 +993,17 @@ class Journal:
             savepoint.rollback()
             self._delivery_failed(connection, entry_id, exc)
             return exc
+        if _aborted(connection):
+            # the handler caught a database error of its own and returned: on PostgreSQL
+            # the transaction stays aborted until its savepoint is rolled back, so its
+            # writes and its mark go, the attempt is recorded, and the others stay
+            savepoint.rollback()
+            failure = JournalError(
+                "the handler returned after a database error it caught; the transaction "
+                "was aborted, so its delivery is rolled back"
+            )
+            self._delivery_failed(connection, entry_id, failure)
+            return failure
         savepoint.commit()  # its status history is written with the others'
         return True
 
@@ -1173,6 +1186,20 @@ def _runs(writes: list[tuple[Any, dict[str, Any]]]) -> Iterator[tuple[Any, list[
     for _, group in itertools.groupby(writes, key=lambda write: id(write[0])):
         run = list(group)
         yield run[0][0], [params for _, params in run]
+
+
+def _aborted(connection: sa.Connection) -> bool:
+    """Whether ``connection``'s PostgreSQL transaction is aborted by a failed statement
+    (SQLite has no such state: a failed statement leaves the transaction usable)."""
+    if connection.dialect.name != "postgresql":
+        return False
+    import psycopg
+
+    raw = connection.connection.driver_connection
+    return bool(
+        isinstance(raw, psycopg.Connection)
+        and raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+    )
 
 
 @functools.cache

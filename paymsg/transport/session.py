@@ -1476,17 +1476,19 @@ class Cnaps2Session:
 
     # ------------------------------------------------------------------ delivery
 
+    #: entries read per query when a start queues what the journal still has pending
+    pending_page = 500
+
     def _deliver_pending(self) -> None:
         after = 0
         while True:
-            batch = self.journal.pending_deliveries(limit=500)
-            batch = [e for e in batch if e.id > after]
+            batch = self.journal.pending_deliveries(limit=self.pending_page, after_id=after)
             if not batch:
                 return
             for entry in batch:
                 self._submit(entry)
             after = batch[-1].id
-            if len(batch) < 500:
+            if len(batch) < self.pending_page:
                 return
 
     def _submit(self, entry: JournalEntry) -> None:

@@ -3,6 +3,7 @@ and the quarantine of poison messages."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -46,6 +47,7 @@ def test_pending_in_arrival_order_without_990(app_journal: Journal) -> None:
     app_journal.record_inbound(b"junk", queue="IN")
     assert [e.id for e in app_journal.pending_deliveries()] == ids
     assert [e.id for e in app_journal.pending_deliveries(limit=2)] == ids[:2]
+    assert [e.id for e in app_journal.pending_deliveries(limit=2, after_id=ids[1])] == ids[2:]
 
 
 def test_deliver_once(app_journal: Journal) -> None:
@@ -296,6 +298,31 @@ def test_deliver_many_survives_a_handler_database_error_mid_batch(app_journal: J
     assert isinstance(outcomes[1], sa.exc.DBAPIError)
     assert [entry_id for entry_id, _ in bookings(app_journal)] == [ids[0], ids[2]]
     assert "no_such_table" in (app_journal.get(ids[1]).last_error or "")
+
+
+def test_deliver_many_a_handler_that_swallows_a_database_error_fails_alone(
+    app_journal: Journal,
+) -> None:
+    """A handler that catches its own database error returns normally, but on PostgreSQL
+    the transaction stays aborted until its savepoint is rolled back: that entry fails
+    (its writes and mark go, the attempt is recorded), and the others still commit."""
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 4)]
+
+    def swallow_on_second(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        if entry.id == ids[1]:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                connection.execute(sa.text("SELECT * FROM no_such_table"))
+
+    outcomes = app_journal.deliver_many(ids, swallow_on_second)
+    assert outcomes[0] is True and outcomes[2] is True
+    if app_journal.dialect == "postgresql":
+        assert isinstance(outcomes[1], JournalError)
+        assert [entry_id for entry_id, _ in bookings(app_journal)] == [ids[0], ids[2]]
+        assert app_journal.get(ids[1]).status == "received"
+    else:  # SQLite does not abort the transaction: the handler's return stands
+        assert outcomes[1] is True
+        assert [entry_id for entry_id, _ in bookings(app_journal)] == ids
 
 
 def test_deliver_many_unknown_id_commits_nothing(app_journal: Journal) -> None:

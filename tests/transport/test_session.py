@@ -510,6 +510,20 @@ def test_deliveries_pending_in_the_journal_are_made_at_start(urls: tuple[str, st
     assert [e.mesg_id for e in seen] == [f"P{i:019d}" for i in range(3)]
 
 
+def test_more_pending_deliveries_than_one_page_are_all_made_at_start_in_order(
+    urls: tuple[str, str],
+) -> None:
+    """The start reads what is pending page by page: every page, not the first one again."""
+    journal = Journal(urls[1])
+    for i in range(8):
+        journal.record_inbound(hvps111(i, sender=OTHER, prefix="Q"), queue="IN")
+    seen: list[JournalEntry] = []
+    with session(urls) as s:
+        s.pending_page = 3
+        s.listen(effects_handler(seen), idle_exit=0.2)
+    assert [e.mesg_id for e in seen] == [f"Q{i:019d}" for i in range(8)]
+
+
 # --------------------------------------------------------------------------- replies
 
 
