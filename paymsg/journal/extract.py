@@ -576,6 +576,14 @@ def _tree_columns(text: bytes, digest: str) -> Extracted | None:
     return out
 
 
+#: whether a body has an attribute other than an amount's ``Ccy`` (``xsi:schemaLocation``
+#: and the like are schema-valid anywhere, and the binder reads past them where the tree
+#: read would not): such a body is read on the full path
+_OTHER_ATTRIBUTE = etree.XPath(
+    "boolean(descendant-or-self::*/@*[local-name() != 'Ccy' or namespace-uri() != ''])"
+)
+
+
 class _TreeBody:
     """The full path's reading of a body (:func:`_from_body`) done on the lxml tree of a
     schema-valid body: an element with children or attributes is a mapping in the JSON
@@ -590,8 +598,10 @@ class _TreeBody:
         self.named: dict[str, list[etree._Element]] = {}
         for element in root.iter(*(self.ns + name for name in _WALKED), *opaque):
             self.named.setdefault(str(element.tag)[len(self.ns) :], []).append(element)
-        if any(name not in _NAMES for name in self.named) or any(
-            name in self.named for name in _FULL_PATH_ONLY
+        if (
+            any(name not in _NAMES for name in self.named)
+            or any(name in self.named for name in _FULL_PATH_ONLY)
+            or _OTHER_ATTRIBUTE(root)
         ):
             raise _Unusual("read on the full path")
         self._order: dict[etree._Element, int] | None = None

@@ -117,6 +117,15 @@ def test_missing_and_repeated_parts_read_the_same_both_ways(name: str, variant: 
         (b"<SttlmPrty>", b"<PrcSts>PR02</PrcSts><SttlmPrty>"),
         (b"pacs.008.001.02", b"pacs.008.001.08"),
         (b"</Document>", b"</Document>trailing"),
+        # schema-valid on any element, read past by the binder (found by review)
+        (
+            b"<MsgId>",
+            b'<MsgId xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="a b">',
+        ),
+        (
+            b"<Prtry>A100",
+            b'<Prtry xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="a">A100',
+        ),
     ],
 )
 def test_unusual_payments_read_the_same_both_ways(change: tuple[bytes, bytes]) -> None:
