@@ -1278,10 +1278,13 @@ class Centre:
         limit = self._net_debit_limit(sender)
         if limit is not None:
             position = Books.round_position(work.conn, sender)
-            if position + to_units(facts.amount) > limit:
+            behind = Books.waiting(work.conn, "limit", sender=sender)
+            if behind or position + to_units(facts.amount) > limit:
                 info = (
-                    f"net debit {from_units(position)} + {facts.amount} would exceed the "
-                    f"limit {from_units(limit)}"
+                    f"behind {len(behind)} package(s) queued over the net debit limit"
+                    if behind
+                    else f"net debit {from_units(position)} + {facts.amount} would exceed "
+                    f"the limit {from_units(limit)}"
                 )
                 if self.scenario.beps.over_limit == "refuse":
                     self._refuse(
@@ -1312,9 +1315,7 @@ class Centre:
         )
         work.event("accepted", bank=sender, msg_id=facts.msg_id, round=self.beps_round)
         # a package to the receiver lowers its net debit: its queued packages may enter
-        receiver = header.orig_receiver
-        if self._net_debit_limit(receiver) is not None:
-            self._release_over_limit(work, receiver)
+        self._release_over_limit(work, header.orig_receiver)
 
     def _net_debit_limit(self, bank: str) -> int | None:
         """``bank``'s BEPS net debit limit in units, or None when it has none."""
@@ -1325,17 +1326,24 @@ class Centre:
 
     def _release_over_limit(self, work: Work, bank: str) -> None:
         """Let ``bank``'s packages queued over its net debit limit into the open round,
-        oldest first, while the position allows (a later one waits behind an earlier one)."""
-        limit = self._net_debit_limit(bank)
-        if limit is None:
-            return
-        position = Books.round_position(work.conn, bank)
-        for row in Books.waiting(work.conn, "limit", sender=bank):
-            if position + row.amount > limit:
-                break
-            position += row.amount
-            work.update_payment(row.id, status=PR_RECEIVED, waiting="round", code=None, info=None)
-            work.event("accepted", bank=bank, msg_id=row.msg_id, round=self.beps_round)
+        oldest first, while the position allows (a later one waits behind an earlier one);
+        a package let in lowers its receiver's net debit, whose queue is tried in turn."""
+        banks = [bank]
+        while banks:
+            bank = banks.pop(0)
+            limit = self._net_debit_limit(bank)
+            if limit is None:
+                continue
+            position = Books.round_position(work.conn, bank)
+            for row in Books.waiting(work.conn, "limit", sender=bank):
+                if position + row.amount > limit:
+                    break
+                position += row.amount
+                work.update_payment(
+                    row.id, status=PR_RECEIVED, waiting="round", code=None, info=None
+                )
+                work.event("accepted", bank=bank, msg_id=row.msg_id, round=self.beps_round)
+                banks.append(row.receiver)
 
     def _refuse_over_limit(self, work: Work) -> None:
         """At the end of the day: every package still queued over a net debit limit is

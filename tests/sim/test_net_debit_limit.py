@@ -131,3 +131,21 @@ def test_end_of_day_asked_twice_pushes_the_pre_reconciliation_once(world: World)
     assert "beps.726.001.01" in first and "hvps.716.001.01" in first
     world.centre.end_of_day()
     assert world.received(A, pre_reconciliation=True) == []
+
+
+def test_a_later_package_waits_behind_one_already_queued(tmp_path: Path) -> None:
+    """Limit 100, 90 in the round: 50 is queued, and a later 5 (which would fit) waits
+    behind it rather than overtaking it; both enter the next round in order."""
+    world = _world(tmp_path)
+    for amount in ("90.00", "50.00", "5.00"):
+        world.send(beps(A, B, (amount,)))
+    world.run()
+    queued = [s for s in _statuses(world, A) if s[0] == "ccms.900.001.02"]
+    assert queued == [("ccms.900.001.02", "PR11", "NE1E0001")] * 2
+    assert world.centre.close_round() == 1
+    assert sorted((p.status, p.waiting) for p in world.books.payments()) == [
+        ("PR00", "round"),
+        ("PR00", "round"),
+        ("PR03", None),
+    ]
+    world.close()
