@@ -262,10 +262,31 @@ class SqliteChannel:
                 source=url,
                 field="channel",
             )
+        # a new queue file opened by two processes or threads at once: switching it to
+        # WAL can be refused at once ("database is locked") without waiting the busy
+        # timeout, so the opening is tried again until that timeout has passed
+        deadline = time.monotonic() + busy
+        while True:
+            try:
+                self._open(path, busy, base)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise ConfigError(
+                        f"cannot open the queue file: {exc}", source=str(path), field="channel"
+                    ) from None
+                time.sleep(0.05)
+        self._resolved = str(path.resolve())
+        self._waker = _Waker.for_path(self._resolved)
+        # a channel dropped without close() - or open at interpreter exit - gives back its leases
+        self._finalizer = weakref.finalize(self, _release, self._db, self._owner)
+
+    def _open(self, path: Path, busy: float, base: str) -> None:
+        """Connect to the queue file, switch it to WAL, create or check its schema."""
+        self._db = sqlite3.connect(
+            str(path), timeout=busy, isolation_level=None, check_same_thread=False
+        )
         try:
-            self._db = sqlite3.connect(
-                str(path), timeout=busy, isolation_level=None, check_same_thread=False
-            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={base}")
             self._db.execute("BEGIN IMMEDIATE")
@@ -287,14 +308,14 @@ class SqliteChannel:
                     source=str(path),
                 )
             self._db.execute("COMMIT")
+        except sqlite3.OperationalError:
+            self._db.close()
+            raise
         except sqlite3.DatabaseError as exc:
+            self._db.close()
             raise ConfigError(
                 f"cannot open the queue file: {exc}", source=str(path), field="channel"
             ) from None
-        self._resolved = str(path.resolve())
-        self._waker = _Waker.for_path(self._resolved)
-        # a channel dropped without close() - or open at interpreter exit - gives back its leases
-        self._finalizer = weakref.finalize(self, _release, self._db, self._owner)
 
     # ------------------------------------------------------------------ helpers
     def __repr__(self) -> str:

@@ -189,3 +189,28 @@ def test_a_channel_dropped_without_close_gives_its_messages_back(tmp_path: Path)
     with open_channel(url) as ch:
         again = ch.get("IN")
         assert again is not None and (again.body, again.delivery_count) == (b"orphan", 2)
+
+
+def test_a_new_queue_file_opened_by_many_threads_at_once_opens_for_all(tmp_path: Path) -> None:
+    """Switching a new file to WAL can be refused at once ("database is locked") while
+    another connection creates it; every opener must still get the channel (the hub's
+    centre thread and its sessions open the same new file together)."""
+    errors: list[BaseException] = []
+    for attempt in range(20):
+        url = f"sqlite:///{tmp_path / f'mq{attempt}.db'}"
+        barrier = threading.Barrier(6)
+
+        def open_it(url: str = url, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                with open_channel(url) as channel:
+                    channel.declare("Q")
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
