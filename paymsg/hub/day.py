@@ -303,6 +303,7 @@ def run_day(
         day=SimDay(automatic=False),
     )
     stop = threading.Event()
+    serving = threading.Event()  # set when the centre first waits for work
     centre_error: list[BaseException] = []
 
     def centre() -> None:
@@ -313,12 +314,24 @@ def run_day(
                 books_url=books_url,
                 scenario=scenario,
                 until=stop.is_set,
+                on_idle=lambda _centre: serving.set(),
             )
         except BaseException as exc:  # reported by the day, not lost in a thread
             centre_error.append(exc)
 
     thread = threading.Thread(target=centre, name="paymsg-centre", daemon=True)
     thread.start()
+    # nothing is sent before the centre serves: a centre that cannot start is reported
+    # now, not after every message has waited for its ccms.990
+    _wait_until(serving.is_set, config.answer_timeout, centre_error)
+    if centre_error or not serving.is_set():
+        stop.set()
+        journal.close()
+        cause = (
+            centre_error[0] if centre_error else f"not serving after {config.answer_timeout:g} s"
+        )
+        first = (str(cause).splitlines() or [type(cause).__name__])[0]
+        raise TransportError(f"the centre did not start: {first}")
     session = Cnaps2Session(
         channel_url,
         journal,

@@ -250,6 +250,20 @@ def test_day_on_rabbitmq_and_postgresql_killed_and_run_again(
     _check(_hub(tmp_path, *servers), journal_url, tmp_path)
 
 
+def test_a_centre_that_cannot_start_is_reported_before_anything_waits(tmp_path: Path) -> None:
+    """Books that cannot be opened: one line naming the cause, exit 3, in seconds (it used
+    to surface only after every message had waited for its ccms.990)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "paymsg.cli", "hub", "run", "--day", str(DAY),
+         "--work-dir", str(tmp_path), "--books", f"sqlite:///{tmp_path / 'no' / 'books.db'}"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 3, out.stderr
+    error = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "the centre did not start" in error[0] and "books" in error[0]
+    assert out.stderr.strip().splitlines()[-1] == error[0]
+
+
 def test_bad_day_file_is_one_line_exit_3(tmp_path: Path) -> None:
     bad = tmp_path / "day.toml"
     bad.write_text(
