@@ -1019,20 +1019,10 @@ class Centre:
             and not work.find_payment(header.orig_sender, mt, facts.msg_id)
         ):
             self._record_payment(work, header, facts, status=PR_REJECTED, code=code, info=info)
-        built = build.common_confirmation_900(
-            orgnl_msg_id=msg_id or header.mesg_id,
-            orgnl_sender=header.orig_sender,
-            orgnl_mt=mt,
-            status=PR_REJECTED,
-            code=code,
-            info=info,
-            system=system,
-            ids=self.new_ids(work.db, system),
-            now=work.now,
-            receiver=participant.bank,
-            processing_date=self.business_date,
-        )
-        self.enqueue(work, built, participant.bank, reply_to=header.mesg_id, code=code)
+        self._send_900(
+            work, participant.bank, system, msg_id or header.mesg_id, header.orig_sender, mt,
+            PR_REJECTED, code, info, reply_to=header.mesg_id,
+        )  # fmt: skip
         work.event("rejected", bank=participant.bank, mt=mt, msg_id=msg_id, code=code, info=info)
 
     def _record_payment(
@@ -1088,20 +1078,12 @@ class Centre:
             )
             return None
         if work.find_payment(header.orig_sender, header.mesg_type, facts.msg_id):
-            built = build.common_confirmation_900(
-                orgnl_msg_id=facts.msg_id,
-                orgnl_sender=header.orig_sender,
-                orgnl_mt=header.mesg_type,
-                status=PR_REJECTED,
-                code=codes.check_failed,
-                info=f"MsgId {facts.msg_id} was processed already (a new MesgID, same payment)",
-                system=header.orig_sender_sid,
-                ids=self.new_ids(work.db, header.orig_sender_sid),
-                now=work.now,
-                receiver=participant.bank,
-                processing_date=self.business_date,
-            )
-            self.enqueue(work, built, participant.bank, reply_to=header.mesg_id)
+            self._send_900(
+                work, participant.bank, header.orig_sender_sid, facts.msg_id,
+                header.orig_sender, header.mesg_type, PR_REJECTED, codes.check_failed,
+                f"MsgId {facts.msg_id} was processed already (a new MesgID, same payment)",
+                reply_to=header.mesg_id, book_code=False,
+            )  # fmt: skip
             work.event("rejected", bank=participant.bank, msg_id=facts.msg_id, info="repeat")
             return None
         return facts
@@ -1174,20 +1156,11 @@ class Centre:
                     code=codes.short_balance,
                     info="insufficient balance",
                 )
-                built = build.common_confirmation_900(
-                    orgnl_msg_id=row.msg_id,
-                    orgnl_sender=sender,
-                    orgnl_mt=row.mt,
-                    status=PR_REJECTED,
-                    code=codes.short_balance,
-                    info=f"balance {from_units(balance)} does not cover {amount}",
-                    system="HVPS",
-                    ids=self.new_ids(work.db, "HVPS"),
-                    now=work.now,
-                    receiver=sender,
-                    processing_date=self.business_date,
-                )
-                self.enqueue(work, built, sender, reply_to=header.mesg_id, code=codes.short_balance)
+                self._send_900(
+                    work, sender, "HVPS", row.msg_id, sender, row.mt, PR_REJECTED,
+                    codes.short_balance, f"balance {from_units(balance)} does not cover {amount}",
+                    reply_to=header.mesg_id,
+                )  # fmt: skip
                 work.event("rejected", bank=sender, msg_id=row.msg_id, code=codes.short_balance)
                 return False
             if first_attempt or row.waiting != "balance":
@@ -1298,9 +1271,9 @@ class Centre:
                     lost=decision.get("lose") is not None, faults=_forward_faults(decision),
                 )  # fmt: skip
                 if self.scenario.beps.notify_queued:
-                    self._beps_notice(
-                        work, sender, facts.msg_id, header.mesg_type, PR_NETTING_QUEUED,
-                        codes.net_debit_limit, info, reply_to=header.mesg_id,
+                    self._send_900(
+                        work, sender, "BEPS", facts.msg_id, sender, header.mesg_type,
+                        PR_NETTING_QUEUED, codes.net_debit_limit, info, reply_to=header.mesg_id,
                     )  # fmt: skip
                 work.event("queued", bank=sender, msg_id=facts.msg_id, waiting="limit")
                 return
@@ -1354,38 +1327,45 @@ class Centre:
             work.update_payment(
                 row.id, status=PR_REJECTED, waiting=None, code=codes.net_debit_limit, info=info
             )
-            self._beps_notice(
-                work, row.sender, row.msg_id, row.mt, PR_REJECTED, codes.net_debit_limit, info
-            )
+            self._send_900(
+                work, row.sender, "BEPS", row.msg_id, row.sender, row.mt, PR_REJECTED,
+                codes.net_debit_limit, info,
+            )  # fmt: skip
             work.event("rejected", bank=row.sender, msg_id=row.msg_id, code=codes.net_debit_limit)
 
-    def _beps_notice(
+    def _send_900(
         self,
         work: Work,
-        sender: str,
-        msg_id: str,
-        mt: str,
+        to: str,
+        system: str,
+        orgnl_msg_id: str,
+        orgnl_sender: str,
+        orgnl_mt: str,
         status: str,
         code: str,
-        info: str,
+        info: str | None,
         *,
         reply_to: str | None = None,
+        netting_round: str | None = None,
+        book_code: bool = True,
     ) -> None:
-        """A ccms.900 about a BEPS package to its sender."""
+        """A ccms.900 to ``to`` about one of its messages, dated the business date, into
+        the outbox (``book_code``: its outbox row keeps ``code``)."""
         built = build.common_confirmation_900(
-            orgnl_msg_id=msg_id,
-            orgnl_sender=sender,
-            orgnl_mt=mt,
+            orgnl_msg_id=orgnl_msg_id,
+            orgnl_sender=orgnl_sender,
+            orgnl_mt=orgnl_mt,
             status=status,
             code=code,
             info=info,
-            system="BEPS",
-            ids=self.new_ids(work.db, "BEPS"),
+            system=system,
+            ids=self.new_ids(work.db, system),
             now=work.now,
-            receiver=sender,
+            receiver=to,
             processing_date=self.business_date,
+            netting_round=netting_round,
         )
-        self.enqueue(work, built, sender, reply_to=reply_to, code=code)
+        self.enqueue(work, built, to, reply_to=reply_to, code=code if book_code else None)
 
     def close_round(self) -> int:
         """Net every package of the open round: forward each with NPCPrcInf (PR03, NetgDt,
@@ -1426,21 +1406,11 @@ class Centre:
                 hold="reorder" in faults,
                 copies=2 if "duplicate" in faults else 1,
             )
-            confirmation = build.common_confirmation_900(
-                orgnl_msg_id=row.msg_id,
-                orgnl_sender=row.sender,
-                orgnl_mt=row.mt,
-                status=PR_NETTED,
-                code=codes.netted,
-                info=None,
-                system="BEPS",
-                ids=self.new_ids(work.db, "BEPS"),
-                now=work.now,
-                receiver=row.sender,
-                processing_date=self.business_date,
-                netting_round=round_no,
-            )
-            self.enqueue(work, confirmation, row.sender, reply_to=header.mesg_id)
+            self._send_900(
+                work, row.sender, "BEPS", row.msg_id, row.sender, row.mt, PR_NETTED,
+                codes.netted, None, reply_to=header.mesg_id, netting_round=round_no,
+                book_code=False,
+            )  # fmt: skip
             if row.lost:
                 work.delete_payment(row.id)
                 work.event("lost", bank=row.sender, msg_id=row.msg_id)
@@ -1524,20 +1494,10 @@ class Centre:
                     code=codes.end_of_day,
                     info="still queued for funds at the end of the day",
                 )
-                built = build.common_confirmation_900(
-                    orgnl_msg_id=row.msg_id,
-                    orgnl_sender=row.sender,
-                    orgnl_mt=row.mt,
-                    status=PR_REJECTED,
-                    code=codes.end_of_day,
-                    info="still queued for funds at the end of the day",
-                    system="HVPS",
-                    ids=self.new_ids(work.db, "HVPS"),
-                    now=work.now,
-                    receiver=row.sender,
-                    processing_date=self.business_date,
-                )
-                self.enqueue(work, built, row.sender, code=codes.end_of_day)
+                self._send_900(
+                    work, row.sender, "HVPS", row.msg_id, row.sender, row.mt, PR_REJECTED,
+                    codes.end_of_day, "still queued for funds at the end of the day",
+                )  # fmt: skip
                 work.event("rejected", bank=row.sender, msg_id=row.msg_id, code=codes.end_of_day)
             self._balance_waiting = False
             recon.push_pre_reconciliation(self, work)
