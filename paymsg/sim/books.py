@@ -246,6 +246,36 @@ PAYMENT_COLUMNS: dict[str, Any] = {
     c.name: None for c in payment_table.columns if c.name != "id"
 } | {"lost": 0}
 
+
+class _DriverInsert:
+    """An INSERT of every column but the id, compiled once per SQL dialect and run as the
+    driver's own executemany: rows go to the database as the driver takes them, without
+    SQLAlchemy's per-row parameter processing (the values are str, int, float, bytes or
+    None, which every driver binds as they are — the same stored values)."""
+
+    def __init__(self, table: Table, columns: dict[str, Any]) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self.compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        dialect = conn.dialect
+        try:
+            sql, order = self.compiled[dialect.name]
+        except KeyError:
+            compiled = insert(self.table).compile(dialect=dialect, column_keys=list(self.columns))
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            sql, order = self.compiled.setdefault(dialect.name, (compiled.string, order))
+        if order is None:  # named parameters (psycopg): the rows as they are
+            conn.exec_driver_sql(sql, rows)
+        else:
+            conn.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
+
+
+_ADD_MESSAGES = _DriverInsert(message_table, MESSAGE_COLUMNS)
+_ADD_PAYMENTS = _DriverInsert(payment_table, PAYMENT_COLUMNS)
+
+
 _MARK_SENT = (
     update(message_table)
     .where(message_table.c.id.in_(bindparam("p_ids", expanding=True)))
@@ -401,7 +431,7 @@ class Books:
     def add_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         """Insert message rows in this order (one executemany; every row names every
         column of :data:`MESSAGE_COLUMNS`) and return their ids, in the same order."""
-        conn.execute(_INSERT_MESSAGE, rows)
+        _ADD_MESSAGES.run(conn, rows)
         found = conn.execute(_MESSAGE_KEYS, {"p_mesg_ids": sorted({r["mesg_id"] for r in rows})})
         ids = {(d, s, m): int(i) for i, d, s, m in found}
         return [ids[(r["direction"], r["sender"], r["mesg_id"])] for r in rows]
@@ -498,7 +528,7 @@ class Books:
     def add_payments(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         """Insert payment rows (one executemany; every row names every column of
         :data:`PAYMENT_COLUMNS`) and return their ids, in the same order."""
-        conn.execute(_INSERT_PAYMENT, rows)
+        _ADD_PAYMENTS.run(conn, rows)
         found = conn.execute(_PAYMENT_KEYS, {"p_msg_ids": sorted({r["msg_id"] for r in rows})})
         ids = {(s, mt, m): int(i) for i, s, mt, m in found}
         return [ids[(r["sender"], r["mt"], r["msg_id"])] for r in rows]
