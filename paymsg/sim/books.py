@@ -247,15 +247,15 @@ PAYMENT_COLUMNS: dict[str, Any] = {
 } | {"lost": 0}
 
 
-class _DriverInsert:
-    """An INSERT of every column but the id, compiled once per SQL dialect and run as the
-    driver's own executemany: rows go to the database as the driver takes them, without
-    SQLAlchemy's per-row parameter processing (the values are str, int, float, bytes or
-    None, which every driver binds as they are — the same stored values)."""
+class _DriverStatement:
+    """A statement compiled once per SQL dialect and run as the driver's own executemany:
+    rows of parameters go to the database as the driver takes them, without SQLAlchemy's
+    per-row parameter processing (the values are str, int, float, bytes or None, which
+    every driver binds as they are — the same stored values)."""
 
-    def __init__(self, table: Table, columns: dict[str, Any]) -> None:
-        self.table = table
-        self.columns = tuple(columns)
+    def __init__(self, statement: Any, column_keys: list[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = column_keys
         self.compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
 
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -263,7 +263,7 @@ class _DriverInsert:
         try:
             sql, order = self.compiled[dialect.name]
         except KeyError:
-            compiled = insert(self.table).compile(dialect=dialect, column_keys=list(self.columns))
+            compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
             sql, order = self.compiled.setdefault(dialect.name, (compiled.string, order))
         if order is None:  # named parameters (psycopg): the rows as they are
@@ -272,14 +272,14 @@ class _DriverInsert:
             conn.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
 
 
-_ADD_MESSAGES = _DriverInsert(message_table, MESSAGE_COLUMNS)
-_ADD_PAYMENTS = _DriverInsert(payment_table, PAYMENT_COLUMNS)
-
-
-_MARK_SENT = (
+#: a batch's new rows: every column but the id
+_ADD_MESSAGES = _DriverStatement(insert(message_table), list(MESSAGE_COLUMNS))
+_ADD_PAYMENTS = _DriverStatement(insert(payment_table), list(PAYMENT_COLUMNS))
+#: outbox rows put on the channel
+_MARK_SENT = _DriverStatement(
     update(message_table)
-    .where(message_table.c.id.in_(bindparam("p_ids", expanding=True)))
-    .values(status="sent")
+    .where(message_table.c.id == bindparam("p_id"))
+    .values(status=bindparam("p_status"))
 )
 
 
@@ -484,7 +484,7 @@ class Books:
     @staticmethod
     def mark_sent_in(conn: Connection, ids: list[int]) -> None:
         """Record as sent (inside the caller's transaction)."""
-        conn.execute(_MARK_SENT, {"p_ids": ids})
+        _MARK_SENT.run(conn, [{"p_id": row_id, "p_status": "sent"} for row_id in ids])
 
     def release_holds(self, queue: str) -> None:
         """A message was put on ``queue``: messages held back for reordering may follow."""

@@ -76,7 +76,7 @@ class Ids:
         """NPC-style ids from a durable counter: ``HVPD`` + 16 hex digits, and the work
         date + 8-digit sequence (§2.4)."""
         prefix = (system[:3] + "D").upper()
-        return cls(f"{prefix}{number:016X}", f"{work_date:%Y%m%d}{number % 10**8:08d}")
+        return cls(f"{prefix}{number:016X}", f"{_yyyymmdd(work_date)}{number % 10**8:08d}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,13 @@ class Built:
     msg_id: str | None
     sender: str
     receiver: str
+
+
+def _yyyymmdd(day: date) -> str:
+    """``f"{day:%Y%m%d}"``, without strftime's cost (the same text from year 1000 on)."""
+    if day.year < 1000:
+        return f"{day:%Y%m%d}"
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def _stamp(moment: datetime) -> str:
@@ -548,7 +555,8 @@ class _Prepared:
     def _moment(values: dict[str, str], ids: Ids, now: datetime) -> dict[str, str]:
         """``values`` with what the builder writes of the ids and the time."""
         given = dict(values)
-        given["@date"], given["@time"] = f"{now:%Y%m%d}", f"{now:%H%M%S}"
+        given["@date"] = _yyyymmdd(now)
+        given["@time"] = f"{now.hour:02d}{now.minute:02d}{now.second:02d}"
         given["@stamp"] = _stamp(now)
         given["@mesg_id"], given["@msg_id"] = ids.mesg_id, ids.msg_id
         return given
