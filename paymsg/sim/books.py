@@ -256,16 +256,23 @@ class _DriverStatement:
     def __init__(self, statement: Any, column_keys: list[str] | None = None) -> None:
         self.statement = statement
         self.column_keys = column_keys
-        self.compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        #: per dialect: the SQL, the parameter names in order (None: named parameters),
+        #: and the values the statement holds itself (``direction == "out"`` …)
+        self.compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         dialect = conn.dialect
         try:
-            sql, order = self.compiled[dialect.name]
+            sql, order, fixed = self.compiled[dialect.name]
         except KeyError:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            sql, order = self.compiled.setdefault(dialect.name, (compiled.string, order))
+            fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+            sql, order, fixed = self.compiled.setdefault(
+                dialect.name, (compiled.string, order, fixed)
+            )
+        if fixed:
+            rows = [fixed | row for row in rows]
         if order is None:  # named parameters (psycopg): the rows as they are
             conn.exec_driver_sql(sql, rows)
         else:
@@ -275,6 +282,8 @@ class _DriverStatement:
 #: a batch's new rows: every column but the id
 _ADD_MESSAGES = _DriverStatement(insert(message_table), list(MESSAGE_COLUMNS))
 _ADD_PAYMENTS = _DriverStatement(insert(payment_table), list(PAYMENT_COLUMNS))
+#: participants' ccms.990 for outbox rows (see :func:`_confirmation`)
+_CONFIRM_MANY = _DriverStatement(_CONFIRM)
 #: outbox rows put on the channel
 _MARK_SENT = _DriverStatement(
     update(message_table)
@@ -447,7 +456,7 @@ class Books:
     @staticmethod
     def confirm_outbound_many(conn: Connection, confirmations: list[tuple[str, str]]) -> None:
         """:meth:`confirm_outbound` for several (MesgID, code) at once, in this order."""
-        conn.execute(_CONFIRM, [_confirmation(m, code) for m, code in confirmations])
+        _CONFIRM_MANY.run(conn, [_confirmation(m, code) for m, code in confirmations])
 
     @staticmethod
     def count_copy(conn: Connection, message_id: int) -> None:
