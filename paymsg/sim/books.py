@@ -26,6 +26,7 @@ Tables (all prefixed ``sim_``):
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -276,7 +277,11 @@ class _DriverStatement:
         if order is None:  # named parameters (psycopg): the rows as they are
             conn.exec_driver_sql(sql, rows)
         else:
-            conn.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
+            values = operator.itemgetter(*order)
+            if len(order) == 1:
+                conn.exec_driver_sql(sql, [(values(row),) for row in rows])
+            else:
+                conn.exec_driver_sql(sql, [values(row) for row in rows])
 
 
 #: a batch's new rows: every column but the id

@@ -455,22 +455,6 @@ _ISO_DATE_TIME = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{
 _SUMMARY_AMOUNT = re.compile(r"[A-Z]{3}[+\-][0-9]{1,20}\.[0-9]{2}")
 
 
-def _valid(pattern: re.Pattern[str], value: Any) -> bool:
-    """``value`` is a str the builder writes as it is (``pattern``, and a real date)."""
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        return False
-    if pattern is not _ISO_DATE and pattern is not _ISO_DATE_TIME:
-        return True
-    try:
-        if pattern is _ISO_DATE:
-            date.fromisoformat(value)
-        elif pattern is _ISO_DATE_TIME:
-            datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
 #: the moments the stand-in texts are written at (their header and CreDtTm are cut out)
 _STAND_IN_MOMENTS = (datetime(1987, 6, 5, 4, 32, 10), datetime(1976, 5, 4, 3, 21, 9))
 
@@ -485,6 +469,11 @@ class _Cut:
     slots: tuple[str, ...]
     #: what each value the builder is given must look like to be written as it is
     patterns: Patterns
+    #: the values' names, one pattern for all of them (joined by a character none of them
+    #: may hold), and the dates among them (read, to be real dates)
+    names: tuple[str, ...]
+    joined: re.Pattern[str]
+    dated: tuple[tuple[str, Callable[[str], Any]], ...]
 
     def join(self, values: dict[str, str]) -> bytes:
         parts = self.parts
@@ -493,6 +482,20 @@ class _Cut:
             out.append(values[slot].encode("ascii"))
             out.append(part)
         return b"".join(out)
+
+    @classmethod
+    def make(cls, parts: list[bytes], slots: list[str], patterns: Patterns) -> _Cut:
+        joined = re.compile(_SEPARATOR.join(f"(?:{p.pattern})" for p in patterns.values()))
+        dated = tuple(
+            (name, date.fromisoformat if p is _ISO_DATE else datetime.fromisoformat)
+            for name, p in patterns.items()
+            if p is _ISO_DATE or p is _ISO_DATE_TIME
+        )
+        return cls(tuple(parts), tuple(slots), patterns, tuple(patterns), joined, dated)
+
+
+#: joins a reply's values for one pattern match: no value pattern takes it
+_SEPARATOR = "\x1f"
 
 
 def _stand_in(pattern: re.Pattern[str], variant: int, index: int) -> str:
@@ -538,15 +541,22 @@ class _Prepared:
             cut = self.cuts.setdefault(key, self._prepare(key))
         if cut is None or now.tzinfo is not None or now.year < 1000:
             return None  # (a naive time from year 1000 is written in the stand-ins' form)
-        patterns = cut.patterns
-        if len(values) != len(patterns):
+        names = cut.names
+        if len(values) != len(names):
             return None
-        for name, value in values.items():
-            pattern = patterns.get(name)
-            if pattern is None or not _valid(pattern, value):
+        try:
+            line = _SEPARATOR.join([values[name] for name in names])
+        except (KeyError, TypeError):  # a value missing or not a str
+            return None
+        if cut.joined.fullmatch(line) is None:
+            return None
+        for name, read in cut.dated:
+            try:
+                read(values[name])
+            except ValueError:
                 return None
-        if not _NPC_MESG_ID.fullmatch(ids.mesg_id) or (
-            self.group_msg_id and not _NPC_MSG_ID.fullmatch(ids.msg_id or "")
+        if _NPC_MESG_ID.fullmatch(ids.mesg_id) is None or (
+            self.group_msg_id and _NPC_MSG_ID.fullmatch(ids.msg_id or "") is None
         ):
             return None
         return cut.join(self._moment(values, ids, now))
@@ -554,12 +564,14 @@ class _Prepared:
     @staticmethod
     def _moment(values: dict[str, str], ids: Ids, now: datetime) -> dict[str, str]:
         """``values`` with what the builder writes of the ids and the time."""
-        given = dict(values)
-        given["@date"] = _yyyymmdd(now)
-        given["@time"] = f"{now.hour:02d}{now.minute:02d}{now.second:02d}"
-        given["@stamp"] = _stamp(now)
-        given["@mesg_id"], given["@msg_id"] = ids.mesg_id, ids.msg_id
-        return given
+        return {
+            **values,
+            "@date": _yyyymmdd(now),
+            "@time": f"{now.hour:02d}{now.minute:02d}{now.second:02d}",
+            "@stamp": _stamp(now),
+            "@mesg_id": ids.mesg_id,
+            "@msg_id": ids.msg_id,
+        }
 
     def _prepare(self, key: tuple[str, ...]) -> _Cut | None:
         patterns = self.patterns(key)
@@ -592,7 +604,7 @@ class _Prepared:
             slots.append(by_text[found.group()])
             start = found.end()
         parts.append(texts[0][start:])
-        cut = _Cut(tuple(parts), tuple(slots), patterns)
+        cut = _Cut.make(parts, slots, patterns)
         if not set(patterns) <= set(slots) or cut.join(stand_ins[1]) != texts[1]:
             return None  # a value not written as given, or a stand-in met by chance
         return cut
