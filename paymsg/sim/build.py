@@ -409,11 +409,12 @@ def forward(
     assert isinstance(message.envelope, Cnaps2Envelope)
     original = message.envelope.header
     stamp = beijing_now(now)
-    header = original.replace(
+    header = _forward_header(
+        original,
         mesg_id=mesg_id,
         mesg_ref_id=mesg_id,
         mesg_direction="D",
-        orig_send_date=f"{stamp:%Y%m%d}",
+        orig_send_date=_yyyymmdd(stamp),
         orig_send_time=f"{stamp:%H%M%S}",
         reserve=HVPS_FORWARD_RESERVE if processing is None else BEPS_FORWARD_RESERVE,
     )
@@ -657,6 +658,31 @@ _REPLY_604 = _Prepared(
     _patterns_604,
     group_msg_id=True,
 )
+
+
+#: reserve fields of forwards whose changed header the envelope has validated once
+_FORWARD_FORMS: set[str] = set()
+
+
+def _forward_header(original: Cnaps2Header, **changes: str) -> Cnaps2Header:
+    """``original.replace(**changes)`` for a forward. The changed fields are the NPC's:
+    a MesgID (and MesgRefID) of the form :meth:`Ids.make` writes, the send date and time
+    of a real moment, direction ``D`` and a fixed reserve. Once the envelope has validated
+    them for a reserve, values of the same form are set without validating the header
+    again (every field rule is one of form); any other value is validated each time."""
+    same_form = (
+        _NPC_MESG_ID.fullmatch(changes["mesg_id"]) is not None
+        and changes["mesg_ref_id"] == changes["mesg_id"]
+        and changes["mesg_direction"] == "D"
+        and len(changes["orig_send_date"]) == 8
+        and changes["orig_send_date"].isdigit()
+    )
+    if same_form and changes["reserve"] in _FORWARD_FORMS:
+        return original.model_copy(update=changes)
+    header = original.replace(**changes)
+    if same_form:
+        _FORWARD_FORMS.add(changes["reserve"])
+    return header
 
 
 def corrupt_signature(text: bytes) -> bytes:
