@@ -268,7 +268,12 @@ class _DriverStatement:
         except KeyError:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+            named = compiled.params  # the parameters by the names the SQL uses
+            fixed = {
+                name: bind.value
+                for name, bind in compiled.binds.items()
+                if name in named and not bind.required
+            }
             sql, order, fixed = self.compiled.setdefault(
                 dialect.name, (compiled.string, order, fixed)
             )
