@@ -26,6 +26,7 @@ Tables (all prefixed ``sim_``):
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -246,10 +247,58 @@ PAYMENT_COLUMNS: dict[str, Any] = {
     c.name: None for c in payment_table.columns if c.name != "id"
 } | {"lost": 0}
 
-_MARK_SENT = (
+
+class _DriverStatement:
+    """A statement compiled once per SQL dialect and run as the driver's own executemany:
+    rows of parameters go to the database as the driver takes them, without SQLAlchemy's
+    per-row parameter processing (the values are str, int, float, bytes or None, which
+    every driver binds as they are — the same stored values)."""
+
+    def __init__(self, statement: Any, column_keys: list[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = column_keys
+        #: per dialect: the SQL, the parameter names in order (None: named parameters),
+        #: and the values the statement holds itself (``direction == "out"`` …)
+        self.compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        dialect = conn.dialect
+        try:
+            sql, order, fixed = self.compiled[dialect.name]
+        except KeyError:
+            compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            named = compiled.params  # the parameters by the names the SQL uses
+            fixed = {
+                name: bind.value
+                for name, bind in compiled.binds.items()
+                if name in named and not bind.required
+            }
+            sql, order, fixed = self.compiled.setdefault(
+                dialect.name, (compiled.string, order, fixed)
+            )
+        if fixed:
+            rows = [fixed | row for row in rows]
+        if order is None:  # named parameters (psycopg): the rows as they are
+            conn.exec_driver_sql(sql, rows)
+        else:
+            values = operator.itemgetter(*order)
+            if len(order) == 1:
+                conn.exec_driver_sql(sql, [(values(row),) for row in rows])
+            else:
+                conn.exec_driver_sql(sql, [values(row) for row in rows])
+
+
+#: a batch's new rows: every column but the id
+_ADD_MESSAGES = _DriverStatement(insert(message_table), list(MESSAGE_COLUMNS))
+_ADD_PAYMENTS = _DriverStatement(insert(payment_table), list(PAYMENT_COLUMNS))
+#: participants' ccms.990 for outbox rows (see :func:`_confirmation`)
+_CONFIRM_MANY = _DriverStatement(_CONFIRM)
+#: outbox rows put on the channel
+_MARK_SENT = _DriverStatement(
     update(message_table)
-    .where(message_table.c.id.in_(bindparam("p_ids", expanding=True)))
-    .values(status="sent")
+    .where(message_table.c.id == bindparam("p_id"))
+    .values(status=bindparam("p_status"))
 )
 
 
@@ -401,7 +450,7 @@ class Books:
     def add_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         """Insert message rows in this order (one executemany; every row names every
         column of :data:`MESSAGE_COLUMNS`) and return their ids, in the same order."""
-        conn.execute(_INSERT_MESSAGE, rows)
+        _ADD_MESSAGES.run(conn, rows)
         found = conn.execute(_MESSAGE_KEYS, {"p_mesg_ids": sorted({r["mesg_id"] for r in rows})})
         ids = {(d, s, m): int(i) for i, d, s, m in found}
         return [ids[(r["direction"], r["sender"], r["mesg_id"])] for r in rows]
@@ -417,7 +466,7 @@ class Books:
     @staticmethod
     def confirm_outbound_many(conn: Connection, confirmations: list[tuple[str, str]]) -> None:
         """:meth:`confirm_outbound` for several (MesgID, code) at once, in this order."""
-        conn.execute(_CONFIRM, [_confirmation(m, code) for m, code in confirmations])
+        _CONFIRM_MANY.run(conn, [_confirmation(m, code) for m, code in confirmations])
 
     @staticmethod
     def count_copy(conn: Connection, message_id: int) -> None:
@@ -454,7 +503,7 @@ class Books:
     @staticmethod
     def mark_sent_in(conn: Connection, ids: list[int]) -> None:
         """Record as sent (inside the caller's transaction)."""
-        conn.execute(_MARK_SENT, {"p_ids": ids})
+        _MARK_SENT.run(conn, [{"p_id": row_id, "p_status": "sent"} for row_id in ids])
 
     def release_holds(self, queue: str) -> None:
         """A message was put on ``queue``: messages held back for reordering may follow."""
@@ -498,7 +547,7 @@ class Books:
     def add_payments(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         """Insert payment rows (one executemany; every row names every column of
         :data:`PAYMENT_COLUMNS`) and return their ids, in the same order."""
-        conn.execute(_INSERT_PAYMENT, rows)
+        _ADD_PAYMENTS.run(conn, rows)
         found = conn.execute(_PAYMENT_KEYS, {"p_msg_ids": sorted({r["msg_id"] for r in rows})})
         ids = {(s, mt, m): int(i) for i, s, mt, m in found}
         return [ids[(r["sender"], r["mt"], r["msg_id"])] for r in rows]

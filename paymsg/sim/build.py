@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,6 +35,7 @@ from paymsg.codec.envelope.cnaps2 import (
 from paymsg.codec.envelope.wrap import wrap
 from paymsg.codec.json.engine import from_data, to_data
 from paymsg.codec.message import Message
+from paymsg.errors import PaymsgError
 from paymsg.reference.cnaps2 import NPC, beijing_now
 from paymsg.schema.catalog import catalog
 
@@ -73,7 +76,7 @@ class Ids:
         """NPC-style ids from a durable counter: ``HVPD`` + 16 hex digits, and the work
         date + 8-digit sequence (§2.4)."""
         prefix = (system[:3] + "D").upper()
-        return cls(f"{prefix}{number:016X}", f"{work_date:%Y%m%d}{number % 10**8:08d}")
+        return cls(f"{prefix}{number:016X}", f"{_yyyymmdd(work_date)}{number % 10**8:08d}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,13 @@ class Built:
     msg_id: str | None
     sender: str
     receiver: str
+
+
+def _yyyymmdd(day: date) -> str:
+    """``f"{day:%Y%m%d}"``, without strftime's cost (the same text from year 1000 on)."""
+    if day.year < 1000:
+        return f"{day:%Y%m%d}"
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def _stamp(moment: datetime) -> str:
@@ -148,7 +158,7 @@ def comconf_990(
     confirmed: Cnaps2Header, code: str, *, ids: Ids, now: datetime, receiver: str
 ) -> Built:
     """ccms.990 for a received message: echoes its header (§6.6)."""
-    info: dict[str, Any] = {
+    values = {
         "OrigSndr": confirmed.orig_sender,
         "OrigSndDt": confirmed.orig_send_date,
         "MT": confirmed.mesg_type,
@@ -156,13 +166,22 @@ def comconf_990(
         "MsgRefId": confirmed.mesg_ref_id,
         "MsgPrcCd": code,
     }
+    system = confirmed.orig_sender_sid
+    text = _REPLY_990.fill((receiver, system), values, ids, now)
+    if text is None:
+        return _comconf_990(values, system=system, ids=ids, now=now, receiver=receiver)
+    return Built(text, _MT_990, ids.mesg_id, None, NPC, receiver)
+
+
+_MT_990 = "ccms.990.001.02"
+
+
+def _comconf_990(
+    info: dict[str, Any], *, system: str, ids: Ids, now: datetime, receiver: str
+) -> Built:
+    """ccms.990 bound into the generated model (``info``: the ConfInf values)."""
     return build(
-        "ccms.990.001.02",
-        {"ComConf": {"ConfInf": info}},
-        receiver=receiver,
-        system=confirmed.orig_sender_sid,
-        ids=ids,
-        now=now,
+        _MT_990, {"ComConf": {"ConfInf": info}}, receiver=receiver, system=system, ids=ids, now=now
     )
 
 
@@ -288,26 +307,43 @@ def settlement_receipt_604(
     receiver: str,
 ) -> Built:
     """saps.604 清算回执 to the sender of an HVPS payment (§6.10), with its balance."""
+    values = {
+        "OrgnlMsgId": orgnl_msg_id,
+        "OrgnlInstgPty": orgnl_sender,
+        "OrgnlMT": orgnl_mt,
+        **processing,
+        "Bal": summary_amount(balance),
+    }
+    text = _REPLY_604.fill((receiver, *processing), values, ids, now)
+    if text is None:
+        return _settlement_receipt_604(
+            values, processing=tuple(processing), ids=ids, now=now, receiver=receiver
+        )
+    return Built(text, _MT_604, ids.mesg_id, ids.msg_id, NPC, receiver)
+
+
+_MT_604 = "saps.604.001.01"
+
+
+def _settlement_receipt_604(
+    values: dict[str, Any], *, processing: tuple[str, ...], ids: Ids, now: datetime, receiver: str
+) -> Built:
+    """saps.604 bound into the generated model (``values``: its OrgnlGrpHdr, the
+    NPCPrcInf elements named in ``processing`` and Bal)."""
     data = {
         "SttlmRtrRct": {
             "GrpHdr": group_header(ids.msg_id, now, receiver, "SAPS"),
             "OrgnlGrpHdr": {
-                "OrgnlMsgId": orgnl_msg_id,
-                "OrgnlInstgPty": orgnl_sender,
-                "OrgnlMT": orgnl_mt,
+                "OrgnlMsgId": values["OrgnlMsgId"],
+                "OrgnlInstgPty": values["OrgnlInstgPty"],
+                "OrgnlMT": values["OrgnlMT"],
             },
-            "NPCPrcInf": processing,
-            "AcctInf": {"Bal": summary_amount(balance)},
+            "NPCPrcInf": {name: values[name] for name in processing},
+            "AcctInf": {"Bal": values["Bal"]},
         }
     }
     return build(
-        "saps.604.001.01",
-        data,
-        receiver=receiver,
-        system="SAPS",
-        ids=ids,
-        now=now,
-        msg_id=ids.msg_id,
+        _MT_604, data, receiver=receiver, system="SAPS", ids=ids, now=now, msg_id=ids.msg_id
     )
 
 
@@ -373,11 +409,12 @@ def forward(
     assert isinstance(message.envelope, Cnaps2Envelope)
     original = message.envelope.header
     stamp = beijing_now(now)
-    header = original.replace(
+    header = _forward_header(
+        original,
         mesg_id=mesg_id,
         mesg_ref_id=mesg_id,
         mesg_direction="D",
-        orig_send_date=f"{stamp:%Y%m%d}",
+        orig_send_date=_yyyymmdd(stamp),
         orig_send_time=f"{stamp:%H%M%S}",
         reserve=HVPS_FORWARD_RESERVE if processing is None else BEPS_FORWARD_RESERVE,
     )
@@ -393,6 +430,259 @@ def forward(
             document = from_data(type(document), data)
         text = serialize(Message(message.type, document, envelope))
     return Built(text, message.type, mesg_id, None, original.orig_sender, original.orig_receiver)
+
+
+# ------------------------------------------------------------------ prepared replies
+#
+# The 990 and the 604 are most of what the centre writes (one each per payment). Binding
+# them into the models and serializing them each time costs more than the rest of their
+# handling, so each is prepared once per receiver (and system, or NPCPrcInf elements):
+# the model builder writes it twice with two sets of stand-in values, the text is cut where
+# the stand-ins stand, and the cut is kept only when filling it with the second set gives
+# the builder's second text exactly. A reply is then written from the cut text when every
+# value is one the builder writes as it is (letters, digits and dots within the schema's
+# length; dates, times and amounts of their lexical form); any other value (one needing
+# XML escaping, too long, an aware clock …) goes through the builder.
+
+
+def _text_of(longest: int) -> re.Pattern[str]:
+    return re.compile(f"[0-9A-Za-z.]{{1,{longest}}}")
+
+
+_NPC_MESG_ID = re.compile("[0-9A-Z]{20}")
+_NPC_MSG_ID = re.compile("[0-9]{16}")
+_ISO_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATE_TIME = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
+_SUMMARY_AMOUNT = re.compile(r"[A-Z]{3}[+\-][0-9]{1,20}\.[0-9]{2}")
+
+
+#: the moments the stand-in texts are written at (their header and CreDtTm are cut out)
+_STAND_IN_MOMENTS = (datetime(1987, 6, 5, 4, 32, 10), datetime(1976, 5, 4, 3, 21, 9))
+
+Patterns = dict[str, re.Pattern[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A reply's text cut where its values stand: ``parts[0] slot parts[1] slot …``."""
+
+    parts: tuple[bytes, ...]
+    slots: tuple[str, ...]
+    #: what each value the builder is given must look like to be written as it is
+    patterns: Patterns
+    #: the values' names, one pattern for all of them (joined by a character none of them
+    #: may hold), and the dates among them (read, to be real dates)
+    names: tuple[str, ...]
+    joined: re.Pattern[str]
+    dated: tuple[tuple[str, Callable[[str], Any]], ...]
+
+    def join(self, values: dict[str, str]) -> bytes:
+        parts = self.parts
+        out = [parts[0]]
+        for slot, part in zip(self.slots, parts[1:], strict=True):
+            out.append(values[slot].encode("ascii"))
+            out.append(part)
+        return b"".join(out)
+
+    @classmethod
+    def make(cls, parts: list[bytes], slots: list[str], patterns: Patterns) -> _Cut:
+        joined = re.compile(_SEPARATOR.join(f"(?:{p.pattern})" for p in patterns.values()))
+        dated = tuple(
+            (name, date.fromisoformat if p is _ISO_DATE else datetime.fromisoformat)
+            for name, p in patterns.items()
+            if p is _ISO_DATE or p is _ISO_DATE_TIME
+        )
+        return cls(tuple(parts), tuple(slots), patterns, tuple(patterns), joined, dated)
+
+
+#: joins a reply's values for one pattern match: no value pattern takes it
+_SEPARATOR = "\x1f"
+
+
+def _stand_in(pattern: re.Pattern[str], variant: int, index: int) -> str:
+    """A value of ``pattern``'s form that appears nowhere else in a reply."""
+    year = 1800 + 50 * variant + index
+    if pattern is _ISO_DATE:
+        return f"{year:04d}-03-1{variant}"
+    if pattern is _ISO_DATE_TIME:
+        return f"{year:04d}-04-2{variant}T1{index % 10}:3{variant}:47"
+    if pattern is _SUMMARY_AMOUNT:
+        return f"CNY+{variant + 1}{index:02d}9876.5{variant}"
+    tag = "QZ"[variant]
+    return f"{tag}{tag.lower()}{index:02d}s"
+
+
+class _Prepared:
+    """One kind of reply written from prepared text (see above).
+
+    ``render(key, values, ids, now)`` is the model builder; ``patterns(key)`` what each of
+    its ``values`` must look like to be written as it is (None: always the builder). The
+    text is prepared per ``key`` (what stays the same between replies: receiver, system,
+    the NPCPrcInf elements) on first use; it holds no per-reply state."""
+
+    def __init__(
+        self,
+        render: Callable[[tuple[str, ...], dict[str, Any], Ids, datetime], Built],
+        patterns: Callable[[tuple[str, ...]], Patterns | None],
+        *,
+        group_msg_id: bool,
+    ) -> None:
+        self.render = render
+        self.patterns = patterns
+        self.group_msg_id = group_msg_id
+        self.cuts: dict[tuple[str, ...], _Cut | None] = {}
+
+    def fill(
+        self, key: tuple[str, ...], values: dict[str, Any], ids: Ids, now: datetime
+    ) -> bytes | None:
+        """The reply's text, or None when the builder has to write it."""
+        try:
+            cut = self.cuts[key]
+        except KeyError:
+            cut = self.cuts.setdefault(key, self._prepare(key))
+        if cut is None or now.tzinfo is not None or now.year < 1000:
+            return None  # (a naive time from year 1000 is written in the stand-ins' form)
+        names = cut.names
+        if len(values) != len(names):
+            return None
+        try:
+            line = _SEPARATOR.join([values[name] for name in names])
+        except (KeyError, TypeError):  # a value missing or not a str
+            return None
+        if cut.joined.fullmatch(line) is None:
+            return None
+        for name, read in cut.dated:
+            try:
+                read(values[name])
+            except ValueError:
+                return None
+        if _NPC_MESG_ID.fullmatch(ids.mesg_id) is None or (
+            self.group_msg_id and _NPC_MSG_ID.fullmatch(ids.msg_id or "") is None
+        ):
+            return None
+        return cut.join(self._moment(values, ids, now))
+
+    @staticmethod
+    def _moment(values: dict[str, str], ids: Ids, now: datetime) -> dict[str, str]:
+        """``values`` with what the builder writes of the ids and the time."""
+        return {
+            **values,
+            "@date": _yyyymmdd(now),
+            "@time": f"{now.hour:02d}{now.minute:02d}{now.second:02d}",
+            "@stamp": _stamp(now),
+            "@mesg_id": ids.mesg_id,
+            "@msg_id": ids.msg_id,
+        }
+
+    def _prepare(self, key: tuple[str, ...]) -> _Cut | None:
+        patterns = self.patterns(key)
+        if patterns is None:
+            return None
+        texts: list[bytes] = []
+        stand_ins: list[dict[str, str]] = []
+        for variant, now in enumerate(_STAND_IN_MOMENTS):
+            tag = "QZ"[variant]
+            values = {
+                name: _stand_in(pattern, variant, i)
+                for i, (name, pattern) in enumerate(patterns.items())
+            }
+            ids = Ids(f"{tag * 2}STANDIN{variant}{'0' * 10}", f"{17 + variant}{'0' * 13}7")
+            try:
+                texts.append(self.render(key, values, ids, now).text)
+            except PaymsgError:
+                return None
+            stand_ins.append(self._moment(values, ids, now))
+        first = stand_ins[0]
+        by_text = {value.encode("ascii"): name for name, value in first.items()}
+        if len(by_text) != len(first):
+            return None
+        finder = re.compile(b"|".join(re.escape(v) for v in sorted(by_text, key=len, reverse=True)))
+        parts: list[bytes] = []
+        slots: list[str] = []
+        start = 0
+        for found in finder.finditer(texts[0]):
+            parts.append(texts[0][start : found.start()])
+            slots.append(by_text[found.group()])
+            start = found.end()
+        parts.append(texts[0][start:])
+        cut = _Cut.make(parts, slots, patterns)
+        if not set(patterns) <= set(slots) or cut.join(stand_ins[1]) != texts[1]:
+            return None  # a value not written as given, or a stand-in met by chance
+        return cut
+
+
+_REPLY_990 = _Prepared(
+    lambda key, values, ids, now: _comconf_990(
+        values, system=key[1], ids=ids, now=now, receiver=key[0]
+    ),
+    lambda key: {
+        "OrigSndr": _text_of(14),
+        "OrigSndDt": _text_of(8),
+        "MT": _text_of(20),
+        "MsgId": _text_of(20),
+        "MsgRefId": _text_of(20),
+        "MsgPrcCd": _text_of(8),
+    },
+    group_msg_id=False,
+)
+
+#: NPCPrcInf elements a prepared 604 takes (with RjctInf it goes through the builder)
+_PROCESSING_PATTERNS: Patterns = {
+    "PrcSts": _text_of(4),
+    "PrcCd": _text_of(8),
+    "NetgDt": _ISO_DATE,
+    "NetgRnd": _text_of(2),
+    "SttlmDt": _ISO_DATE,
+    "RcvTm": _ISO_DATE_TIME,
+    "TrnsmtTm": _ISO_DATE_TIME,
+}
+
+
+def _patterns_604(key: tuple[str, ...]) -> Patterns | None:
+    processing = key[1:]
+    if not set(processing) <= set(_PROCESSING_PATTERNS):
+        return None
+    return {
+        "OrgnlMsgId": _text_of(35),
+        "OrgnlInstgPty": _text_of(14),
+        "OrgnlMT": _text_of(35),
+        **{name: _PROCESSING_PATTERNS[name] for name in processing},
+        "Bal": _SUMMARY_AMOUNT,
+    }
+
+
+_REPLY_604 = _Prepared(
+    lambda key, values, ids, now: _settlement_receipt_604(
+        values, processing=key[1:], ids=ids, now=now, receiver=key[0]
+    ),
+    _patterns_604,
+    group_msg_id=True,
+)
+
+
+#: reserve fields of forwards whose changed header the envelope has validated once
+_FORWARD_FORMS: set[str] = set()
+
+
+def _forward_header(original: Cnaps2Header, **changes: str) -> Cnaps2Header:
+    """``original.replace(**changes)`` for a forward. The changed fields are the NPC's:
+    a MesgID (and MesgRefID) of the form :meth:`Ids.make` writes, the send date and time
+    of a real moment, direction ``D`` and a fixed reserve. Once the envelope has validated
+    them for a reserve, values of the same form are set without validating the header
+    again (every field rule is one of form); any other value is validated each time."""
+    same_form = (
+        _NPC_MESG_ID.fullmatch(changes["mesg_id"]) is not None
+        and changes["mesg_ref_id"] == changes["mesg_id"]
+        and changes["mesg_direction"] == "D"
+        and len(changes["orig_send_date"]) == 8
+        and changes["orig_send_date"].isdigit()
+    )
+    if same_form and changes["reserve"] in _FORWARD_FORMS:
+        return original.model_copy(update=changes)
+    header = original.replace(**changes)
+    if same_form:
+        _FORWARD_FORMS.add(changes["reserve"])
+    return header
 
 
 def corrupt_signature(text: bytes) -> bytes:

@@ -19,10 +19,11 @@ from paymsg.sim.books import Books
 from paymsg.sim.runner import serve
 from paymsg.sim.scenario import DEFAULT_BALANCE, ClockConfig, Scenario, parse_participant
 from paymsg.transport import open_channel
+from paymsg.transport.session import build_confirmation
 from tests.journal.conftest import postgres_base_url
 from tests.transport.conftest import amqp_url
 
-from .conftest import MORNING, A, B, beps, hvps
+from .conftest import MORNING, A, B, beps, header_of, hvps
 
 
 @pytest.fixture
@@ -52,22 +53,28 @@ def test_centre_on_rabbitmq_with_books_on_postgresql(books_url: str) -> None:
         channel.put(banks[0].in_queue, beps(A, B, ("1.00", "2.00")))
         channel.put(control, json.dumps({"command": "round-close"}).encode())
         channel.put(control, json.dumps({"command": "stop"}).encode())
-    status = serve(
-        url,
-        banks,
-        books_url=books_url,
-        scenario=Scenario(clock=ClockConfig(start=MORNING)),
-        control_queue=control,
-    )
+    scenario = Scenario(clock=ClockConfig(start=MORNING))
+    status = serve(url, banks, books_url=books_url, scenario=scenario, control_queue=control)
     assert status["restarts"] == 0
     got: dict[str, list[str]] = {A: [], B: []}
+    answers: list[bytes] = []
     with open_channel(url) as channel:
         for participant in banks:
             while (delivery := channel.get(participant.out_queue, timeout=1.0)) is not None:
                 message = paymsg.parse(delivery.body)
                 assert paymsg.validate(delivery.body).ok
                 got[participant.bank].append(message.type)
+                if participant.bank == A and message.type != "ccms.990.001.02":
+                    answers.append(delivery.body)
                 channel.ack(delivery)
+        # A confirms the 604 and the 900 (the centre records them in its books, written
+        # on PostgreSQL as on SQLite)
+        for text in answers:
+            channel.put(
+                banks[0].in_queue, build_confirmation(header_of(text), "PM1I0000", participant=A)
+            )
+        channel.put(control, json.dumps({"command": "stop"}).encode())
+    serve(url, banks, books_url=books_url, scenario=scenario, control_queue=control)
     assert got[A] == [
         "ccms.990.001.02",
         "saps.604.001.01",
@@ -79,5 +86,12 @@ def test_centre_on_rabbitmq_with_books_on_postgresql(books_url: str) -> None:
     try:
         assert books.balances()[B] == DEFAULT_BALANCE + Decimal("126.45")
         assert sorted(p.status for p in books.payments()) == ["PR03", "PR04"]
+        confirmed = {header_of(text).mesg_id for text in answers}
+        out = books.messages(direction="out")
+        assert len(out) == 6 and len(confirmed) == 2
+        for row in out:  # every one put; the two A confirmed, confirmed
+            assert (row.status, row.code) == (
+                ("confirmed", "PM1I0000") if row.mesg_id in confirmed else ("sent", row.code)
+            )
     finally:
         books.close()
