@@ -6,6 +6,7 @@ mutated headers (see :mod:`tests.codec.envelope_oracle`)."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from paymsg.codec.envelope.cnaps2 import Cnaps2Header, read_envelope, split_envelope
 from tests.codec.envelope_oracle import KINDS, digest, inputs, recorded, results
@@ -44,7 +45,16 @@ def test_a_well_formed_header_reads_as_validated() -> None:
             continue
         header = split_envelope(data)[0].header
         again = Cnaps2Header.model_validate(header.model_dump())
-        assert header == again and vars(header) == vars(again), name
+        built = Cnaps2Header.model_construct(None, **header.model_dump())
+        for other in (again, built):
+            assert header == other and vars(header) == vars(other), name
+            assert list(vars(header)) == list(vars(other)), name
+            for attribute in ("__pydantic_fields_set__", "__pydantic_extra__"):
+                assert getattr(header, attribute) == getattr(other, attribute), name
+        assert header.__pydantic_private__ == built.__pydantic_private__
         assert header.model_fields_set == set(Cnaps2Header.model_fields), name
+        assert hash(header) == hash(again) and header.model_copy() == header
+        with pytest.raises(ValidationError):
+            header.mesg_id = "X"  # still frozen
         assert read_envelope(data[: split_envelope(data)[1]]).header == header
         assert Cnaps2Header.decode(header.encode()) == header
