@@ -517,14 +517,17 @@ class _Unusual(Exception):
     """The tree reader met something it does not read the way the full path does."""
 
 
-#: names whose presence sends a text to the full path: values the full path reads with
-#: ``first_text``, whose result depends on whether the schema repeats the element
-_FULL_PATH_ONLY = ("NetgDt", "NetgRnd", "PrcSts", "MsgPrcCd", "PrcCd", "RjctInf", "OrigSndr")
+#: names the full path reads with ``first_text`` / ``first_with``, whose result depends on
+#: whether the element is a list or a text in the JSON shape: the tree read reads them
+#: where the type's schema says each holds one plain text wherever it occurs
+#: (:attr:`~paymsg.schema.index.SchemaIndex.single_texts`), else the text takes the full
+#: path
+_SCHEMA_READ = ("NetgDt", "NetgRnd", "PrcSts", "MsgPrcCd", "PrcCd", "RjctInf", "OrigSndr")
 #: an amount (or count) as the body of a well-formed payment writes it: digits, an
 #: optional fraction; anything else (signs, exponents, spaces) takes the full path
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
 #: the names whose holders the reader looks up (see _TreeBody.holders)
-_WALKED = (*_FULL_PATH_ONLY, "PmtTpInf", "Purp", "RmtInf", "OrgnlMsgId")
+_WALKED = (*_SCHEMA_READ, "PmtTpInf", "Purp", "RmtInf", "OrgnlMsgId")
 _NAMES = frozenset(_WALKED)
 _SPACES = re.compile(r"[\t\r\n]|  ")
 _XML_DECLARATION = re.compile(rb"[ \t\r\n]*<\?xml[^>]*\?>")
@@ -537,9 +540,10 @@ def _tree_read(text: bytes, digest: str) -> Extracted | None:
     taken from the tree in one walk, the way the full path takes them from the body's
     JSON shape. None for anything else — no CNAPS2 header, a body that is not its header's
     type, fails the schema or holds comments, processing instructions, CDATA, foreign
-    elements, values with surrounding spaces or unusual amounts, or holds elements the
-    full path reads in a way that depends on the schema (``PrcSts``, ``NetgDt`` …): the
-    full path then reads it (and reports what is wrong)."""
+    elements, values with surrounding spaces or unusual amounts, or holds an element the
+    full path reads in a way that depends on the schema (``PrcSts``, ``NetgDt`` …) where
+    the type's schema does not give it one plain text wherever it occurs: the full path
+    then reads it (and reports what is wrong)."""
     try:
         return _tree_columns(text, digest)
     except (_Unusual, PaymsgError, ValueError, etree.LxmlError):
@@ -572,7 +576,7 @@ def _tree_columns(text: bytes, digest: str) -> Extracted | None:
     _from_header(envelope, out)
     if len(document) != 1:
         return None
-    _TreeBody(document[0], mtype.namespace, index.opaque_tags).read(out)
+    _TreeBody(document[0], mtype.namespace, index.opaque_tags, index.single_texts).read(out)
     return out
 
 
@@ -589,7 +593,13 @@ class _TreeBody:
     schema-valid body: an element with children or attributes is a mapping in the JSON
     shape, any other is its text; "first" means first in document order."""
 
-    def __init__(self, root: etree._Element, namespace: str, opaque: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        root: etree._Element,
+        namespace: str,
+        opaque: tuple[str, ...] = (),
+        single_texts: frozenset[str] = frozenset(),
+    ) -> None:
         self.root = root
         self.ns = f"{{{namespace}}}"
         # one walk finds every element read below by name, in document order, and any
@@ -600,7 +610,7 @@ class _TreeBody:
             self.named.setdefault(str(element.tag)[len(self.ns) :], []).append(element)
         if (
             any(name not in _NAMES for name in self.named)
-            or any(name in self.named for name in _FULL_PATH_ONLY)
+            or any(name in self.named and name not in single_texts for name in _SCHEMA_READ)
             or _OTHER_ATTRIBUTE(root)
         ):
             raise _Unusual("read on the full path")
@@ -627,10 +637,31 @@ class _TreeBody:
             if parent is not None and parent not in parents:
                 parents.append(parent)
         if len(parents) > 1:  # the order of the elements, not of their first such child
-            if self._order is None:
-                self._order = {e: i for i, e in enumerate(self.root.iter())}
-            parents.sort(key=self._order.__getitem__)
+            parents.sort(key=self.order().__getitem__)
         return parents
+
+    def order(self) -> dict[etree._Element, int]:
+        """Every element's place in document order (made when first needed)."""
+        if self._order is None:
+            self._order = {e: i for i, e in enumerate(self.root.iter())}
+        return self._order
+
+    def first_text(self, *names: str) -> str | None:
+        """The full path's ``first_text`` for names the schema gives one plain text (see
+        :data:`_SCHEMA_READ`): the text of the first holder (document order) of any of
+        ``names``; when two names have different first holders, the earlier holder, when
+        they share one, the earlier name."""
+        best: tuple[etree._Element, str] | None = None
+        for name in names:
+            for holder in self.holders(name):
+                value = self.text(holder, name)
+                if value is not None:
+                    if best is None or (
+                        holder is not best[0] and self.order()[holder] < self.order()[best[0]]
+                    ):
+                        best = (holder, value)
+                    break
+        return best[1] if best else None
 
     def all_texts(self, name: str, *path: str) -> list[str]:
         found = []
@@ -682,6 +713,13 @@ class _TreeBody:
         self.correlation(out)
         _codes(self.all_texts, out)
         self.amounts(group, out)
+        out.netting_date = _iso_date(self.first_text("NetgDt"))
+        out.netting_round = self.first_text("NetgRnd")
+        if out.netting_date is None and out.netting_round is not None:
+            out.netting_date = _iso_date(self.text(self.holders("NetgRnd")[0], "PrcDt"))
+        out.prc_sts = self.first_text("PrcSts")
+        out.prc_cd = self.first_text("MsgPrcCd", "PrcCd")
+        out.rjct_inf = self.first_text("RjctInf")
 
     def correlation(self, out: Extracted) -> None:
         original = None
@@ -699,6 +737,12 @@ class _TreeBody:
             out.orig_msg_id = self.text(original, "OrgnlMsgId")
             out.orig_mt = self.text(original, "OrgnlMT") or self.text(original, "OrgnlMsgNmId")
             out.orig_sender = self.text(original, "OrgnlInstgPty")
+        # communication level: ccms.990 ConfInf, ccms.911 DscrdInf name the header MesgID
+        confirmed = self.holders("OrigSndr")
+        if confirmed:
+            out.orig_sender = self.text(confirmed[0], "OrigSndr")
+            out.orig_mt = self.text(confirmed[0], "MT") or out.orig_mt
+            out.orig_mesg_id = self.text(confirmed[0], "MsgId")
 
     def amounts(self, group: etree._Element | None, out: Extracted) -> None:
         transactions = 0
