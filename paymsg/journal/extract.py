@@ -753,20 +753,26 @@ class _TreeBody:
         return best[1] if best else None
 
     def all_texts(self, name: str, *path: str) -> list[str]:
+        """The full path's ``all_texts``: :meth:`text` at ``path`` below every ``name``."""
         found: list[str] = []
         if name in self.named:
+            tags = [self.tags[step] for step in path]
             for items in self.kids(name).values():
-                for item in items:
-                    value = self.text(item, *path)
-                    if value is not None:
-                        found.append(value)
+                for element in items:
+                    for tag in tags:  # (text() written out: this runs for every code)
+                        element = next(element.iterchildren(tag), None)
+                        if element is None:
+                            break
+                    else:
+                        if not len(element) and not element.keys():
+                            found.append(_plain(element.text))
         return found
 
     def amount(self, element: etree._Element) -> tuple[Decimal, str | None] | None:
         if len(element):
             return None
         text = _plain(element.text)
-        if text is None or not _PLAIN_DECIMAL.match(text):
+        if not _PLAIN_DECIMAL.match(text):
             raise _Unusual(text)
         currency = None
         for key, value in element.items():
@@ -880,7 +886,7 @@ class _TreeBody:
         return same[0]
 
 
-def _plain(text: str | None) -> str | None:
+def _plain(text: str | None) -> str:
     """A value as the full path has it; no text at all, or spaces the binder may replace or
     collapse by type (around the value, line breaks, tabs, runs of spaces) send the text
     to the full path."""
