@@ -632,9 +632,8 @@ _PLANS: dict[str, _Plan | None] = {}
 def _plan(mesg_type: str) -> _Plan | None:
     """The type's plan; None when the catalogue or its schema cannot say (the full path
     then reads the text, and reports what is wrong)."""
-    plan = _PLANS.get(mesg_type, _PLANS)
-    if plan is not _PLANS:
-        return plan  # type: ignore[return-value]
+    if mesg_type in _PLANS:
+        return _PLANS[mesg_type]
     mtype = catalog().get(mesg_type)  # an unknown type raises: nothing kept for it
     index = schema_index(str(mtype.schema_path))
     found = None
