@@ -517,16 +517,18 @@ class _Unusual(Exception):
     """The tree reader met something it does not read the way the full path does."""
 
 
-#: names whose presence sends a text to the full path: values the full path reads with
-#: ``first_text``, whose result depends on whether the schema repeats the element
-_FULL_PATH_ONLY = ("NetgDt", "NetgRnd", "PrcSts", "MsgPrcCd", "PrcCd", "RjctInf", "OrigSndr")
+#: names the full path reads with ``first_text`` / ``first_with``, whose result depends on
+#: whether the element is a list or a text in the JSON shape: the tree read reads them
+#: where the type's schema says each holds one plain text wherever it occurs
+#: (:attr:`~paymsg.schema.index.SchemaIndex.single_texts`), else the text takes the full
+#: path
+_SCHEMA_READ = ("NetgDt", "NetgRnd", "PrcSts", "MsgPrcCd", "PrcCd", "RjctInf", "OrigSndr")
 #: an amount (or count) as the body of a well-formed payment writes it: digits, an
 #: optional fraction; anything else (signs, exponents, spaces) takes the full path
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
 #: the names whose holders the reader looks up (see _TreeBody.holders)
-_WALKED = (*_FULL_PATH_ONLY, "PmtTpInf", "Purp", "RmtInf", "OrgnlMsgId")
+_WALKED = (*_SCHEMA_READ, "PmtTpInf", "Purp", "RmtInf", "OrgnlMsgId")
 _NAMES = frozenset(_WALKED)
-_SPACES = re.compile(r"[\t\r\n]|  ")
 _XML_DECLARATION = re.compile(rb"[ \t\r\n]*<\?xml[^>]*\?>")
 
 
@@ -537,9 +539,10 @@ def _tree_read(text: bytes, digest: str) -> Extracted | None:
     taken from the tree in one walk, the way the full path takes them from the body's
     JSON shape. None for anything else — no CNAPS2 header, a body that is not its header's
     type, fails the schema or holds comments, processing instructions, CDATA, foreign
-    elements, values with surrounding spaces or unusual amounts, or holds elements the
-    full path reads in a way that depends on the schema (``PrcSts``, ``NetgDt`` …): the
-    full path then reads it (and reports what is wrong)."""
+    elements, values with surrounding spaces or unusual amounts, or holds an element the
+    full path reads in a way that depends on the schema (``PrcSts``, ``NetgDt`` …) where
+    the type's schema does not give it one plain text wherever it occurs: the full path
+    then reads it (and reports what is wrong)."""
     try:
         return _tree_columns(text, digest)
     except (_Unusual, PaymsgError, ValueError, etree.LxmlError):
@@ -553,27 +556,107 @@ def _tree_columns(text: bytes, digest: str) -> Extracted | None:
     header = envelope.header
     if header.orig_sender is None or header.orig_receiver is None:
         return None  # the full path would look for them in the body
-    mtype = catalog().get(header.mesg_type)
+    plan = _plan(header.mesg_type)
+    if plan is None:
+        return None
     body = text[offset:]
     declaration = _XML_DECLARATION.match(body)
     rest = body[declaration.end() :] if declaration else body
-    if b"<!" in rest or b"<?" in rest:
+    # (a byte is found in C at once, a pair of bytes scanned for much longer: most bodies
+    # have neither '!' nor '?')
+    if (b"!" in rest and b"<!" in rest) or (b"?" in rest and b"<?" in rest):
         return None  # comments, CDATA, DOCTYPE, processing instructions
     document = parse_xml(body)
-    if document.tag != f"{{{mtype.namespace}}}Document":
+    if document.tag != plan.document or len(document) != 1:
         return None
-    index = schema_index(str(mtype.schema_path))
-    if index is None:
-        return None
-    with borrowed_schema(str(mtype.schema_path)) as schema:
+    with borrowed_schema(plan.schema_path) as schema:
         if not schema.validate(document):
             return None
     out = Extracted(digest=digest)
     _from_header(envelope, out)
-    if len(document) != 1:
-        return None
-    _TreeBody(document[0], mtype.namespace, index.opaque_tags).read(out)
+    _TreeBody(document[0], plan).read(out)
     return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the tree read needs of a message type, found once per type: its schema, its
+    index's facts, and the lxml tags (``{namespace}Name``) it looks for."""
+
+    document: str
+    schema_path: str
+    #: local name -> tag, for every name the reader asks for
+    tags: dict[str, str]
+    #: the tags of one walk: the names looked up by holder, and the wildcard-content ones
+    walked: tuple[str, ...]
+    cut: int
+    single_texts: frozenset[str]
+    #: root children that are not transactions
+    skipped: frozenset[str]
+    #: transaction amounts, group totals (tags, in order of preference)
+    amounts: tuple[str, ...]
+    totals: tuple[str, ...]
+    #: the group header's elements read: its ids, count, date, system and totals
+    group: tuple[str, ...]
+
+
+#: every name the tree read asks for, besides _WALKED
+_ASKED = (
+    *_TX_AMOUNTS,
+    *_GROUP_TOTALS,
+    "CtrlSum",
+    "GrpHdr",
+    "PKGGrpHdr",
+    "NPCPrcInf",
+    "OrgnlGrpHdr",
+    "OrgnlGrpInf",
+    "OrgnlGrpInfAndSts",
+    "OrgnlMT",
+    "OrgnlMsgNmId",
+    "OrgnlInstgPty",
+    "MsgId",
+    "CreDtTm",
+    "SysCd",
+    "NbOfTxs",
+    "MT",
+    "PrcDt",
+    "CtgyPurp",
+    "SvcLvl",
+    "Prtry",
+    "Ustrd",
+)
+#: the plans of the catalogued types read so far (by MesgType; shared, built once per type)
+_PLANS: dict[str, _Plan | None] = {}
+
+
+def _plan(mesg_type: str) -> _Plan | None:
+    """The type's plan; None when the catalogue or its schema cannot say (the full path
+    then reads the text, and reports what is wrong)."""
+    if mesg_type in _PLANS:
+        return _PLANS[mesg_type]
+    mtype = catalog().get(mesg_type)  # an unknown type raises: nothing kept for it
+    index = schema_index(str(mtype.schema_path))
+    found = None
+    if index is not None:
+        ns = f"{{{mtype.namespace}}}"
+        tags = {name: ns + name for name in (*_WALKED, *_ASKED)}
+        found = _Plan(
+            document=ns + "Document",
+            schema_path=str(mtype.schema_path),
+            tags=tags,
+            walked=(*(tags[name] for name in _WALKED), *index.opaque_tags),
+            cut=len(ns),
+            single_texts=index.single_texts,
+            skipped=frozenset(tags[n] for n in ("GrpHdr", "PKGGrpHdr", "NPCPrcInf", "OrgnlGrpHdr")),
+            amounts=tuple(tags[name] for name in _TX_AMOUNTS),
+            totals=tuple(tags[name] for name in ("CtrlSum", *_GROUP_TOTALS)),
+            group=tuple(
+                tags[name]
+                for name in ("MsgId", "CreDtTm", "SysCd", "NbOfTxs", "CtrlSum", *_GROUP_TOTALS)
+            ),
+        )
+    _PLANS[mesg_type] = found
+    return found
 
 
 #: whether a body has an attribute other than an amount's ``Ccy`` (``xsi:schemaLocation``
@@ -582,6 +665,7 @@ def _tree_columns(text: bytes, digest: str) -> Extracted | None:
 _OTHER_ATTRIBUTE = etree.XPath(
     "boolean(descendant-or-self::*/@*[local-name() != 'Ccy' or namespace-uri() != ''])"
 )
+_SCHEMA_READ_NAMES = frozenset(_SCHEMA_READ)
 
 
 class _TreeBody:
@@ -589,144 +673,229 @@ class _TreeBody:
     schema-valid body: an element with children or attributes is a mapping in the JSON
     shape, any other is its text; "first" means first in document order."""
 
-    def __init__(self, root: etree._Element, namespace: str, opaque: tuple[str, ...] = ()) -> None:
+    def __init__(self, root: etree._Element, plan: _Plan) -> None:
         self.root = root
-        self.ns = f"{{{namespace}}}"
+        self.tags = plan.tags
+        self.plan = plan
         # one walk finds every element read below by name, in document order, and any
         # element whose schema type holds wildcard content (xs:any: supplementary data),
         # which the JSON shape holds its own way
-        self.named: dict[str, list[etree._Element]] = {}
-        for element in root.iter(*(self.ns + name for name in _WALKED), *opaque):
-            self.named.setdefault(str(element.tag)[len(self.ns) :], []).append(element)
+        named: dict[str, list[etree._Element]] = {}
+        cut = plan.cut
+        for element in root.iter(*plan.walked):
+            named.setdefault(str(element.tag)[cut:], []).append(element)
+        found = named.keys()
         if (
-            any(name not in _NAMES for name in self.named)
-            or any(name in self.named for name in _FULL_PATH_ONLY)
+            not found <= _NAMES
+            or (found & _SCHEMA_READ_NAMES) - plan.single_texts
             or _OTHER_ATTRIBUTE(root)
         ):
             raise _Unusual("read on the full path")
+        self.named = named
+        self._kids: dict[str, dict[etree._Element, list[etree._Element]]] = {}
         self._order: dict[etree._Element, int] | None = None
-
-    def child(self, element: etree._Element | None, name: str) -> etree._Element | None:
-        return None if element is None else next(element.iterchildren(self.ns + name), None)
 
     def text(self, element: etree._Element | None, *path: str) -> str | None:
         """The full path's ``_text``: the value at ``path`` if it is a plain text."""
+        tags = self.tags
         for name in path:
             if element is None:
                 return None
-            element = next(element.iterchildren(self.ns + name), None)
+            element = next(element.iterchildren(tags[name]), None)
         if element is None or len(element) or element.keys():
             return None
         return _plain(element.text)
 
     def holders(self, name: str) -> list[etree._Element]:
         """The elements with a child ``name``, in document order (the full path's index)."""
-        parents: list[etree._Element] = []
-        for element in self.named.get(name, ()):
-            parent = element.getparent()
-            if parent is not None and parent not in parents:
-                parents.append(parent)
-        if len(parents) > 1:  # the order of the elements, not of their first such child
-            if self._order is None:
-                self._order = {e: i for i, e in enumerate(self.root.iter())}
-            parents.sort(key=self._order.__getitem__)
-        return parents
+        return list(self.kids(name))
+
+    def kids(self, name: str) -> dict[etree._Element, list[etree._Element]]:
+        """The elements with a child ``name`` (in document order), each with those children
+        (in document order)."""
+        found = self._kids.get(name)
+        if found is None:
+            found = {}
+            for element in self.named.get(name, ()):
+                parent = element.getparent()
+                if parent is not None:
+                    found.setdefault(parent, []).append(element)
+            if len(found) > 1:  # the order of the elements, not of their first such child
+                order = self.order()
+                found = {parent: found[parent] for parent in sorted(found, key=order.__getitem__)}
+            self._kids[name] = found
+        return found
+
+    def order(self) -> dict[etree._Element, int]:
+        """Every element's place in document order (made when first needed)."""
+        if self._order is None:
+            self._order = {e: i for i, e in enumerate(self.root.iter())}
+        return self._order
+
+    def first_text(self, *names: str) -> str | None:
+        """The full path's ``first_text`` for names the schema gives one plain text (see
+        :data:`_SCHEMA_READ`): the text of the first holder (document order) of any of
+        ``names``; when two names have different first holders, the earlier holder, when
+        they share one, the earlier name."""
+        best: tuple[etree._Element, str] | None = None
+        for name in names:
+            if name not in self.named:
+                continue
+            for holder in self.kids(name):
+                value = self.text(holder, name)
+                if value is not None:
+                    if best is None or (
+                        holder is not best[0] and self.order()[holder] < self.order()[best[0]]
+                    ):
+                        best = (holder, value)
+                    break
+        return best[1] if best else None
 
     def all_texts(self, name: str, *path: str) -> list[str]:
-        found = []
-        for holder in self.holders(name):
-            for item in holder.iterchildren(self.ns + name):
-                value = self.text(item, *path)
-                if value is not None:
-                    found.append(value)
+        """The full path's ``all_texts``: :meth:`text` at ``path`` below every ``name``."""
+        found: list[str] = []
+        if name in self.named:
+            tags = [self.tags[step] for step in path]
+            for items in self.kids(name).values():
+                for element in items:
+                    for tag in tags:  # (text() written out: this runs for every code)
+                        element = next(element.iterchildren(tag), None)
+                        if element is None:
+                            break
+                    else:
+                        if not len(element) and not element.keys():
+                            found.append(_plain(element.text))
         return found
 
     def amount(self, element: etree._Element) -> tuple[Decimal, str | None] | None:
         if len(element):
             return None
         text = _plain(element.text)
-        if text is None or not _PLAIN_DECIMAL.match(text):
+        if not _PLAIN_DECIMAL.match(text):
             raise _Unusual(text)
-        attributes = dict(element.attrib)
-        currency = attributes.pop("Ccy", None)
-        if attributes:
-            raise _Unusual(attributes)
+        currency = None
+        for key, value in element.items():
+            if key != "Ccy":
+                raise _Unusual(key)
+            currency = value
         return Decimal(text), currency
 
-    def single(self, element: etree._Element | None, name: str) -> etree._Element | None:
-        """The child ``name``; a repeated one (a list in the JSON shape, which the full path
-        does not read as an amount) sends the text to the full path."""
-        found = None if element is None else list(element.iterchildren(self.ns + name))
-        if not found:
+    def leaf(self, element: etree._Element | None) -> str | None:
+        """:meth:`text` of an element found already."""
+        if element is None or len(element) or element.keys():
             return None
-        if len(found) > 1:
-            raise _Unusual(name)
-        return found[0]
+        return _plain(element.text)
 
     def read(self, out: Extracted) -> None:
-        root = self.root
-        group = self.child(root, "PKGGrpHdr")
-        if group is None or not len(group):
-            group = self.child(root, "GrpHdr")
-        out.msg_id = self.text(group, "MsgId")
-        if self.child(root, "PKGGrpHdr") is not None and out.msg_id:
+        root, tags, plan = self.root, self.tags, self.plan
+        # one pass over the root's children: the first of each name, and the transactions
+        children: dict[str, etree._Element] = {}
+        transactions = 0
+        tx_amounts = []
+        for item in root:
+            tag = item.tag
+            if tag not in children:
+                children[str(tag)] = item
+            if tag in plan.skipped:
+                continue
+            amounts = list(item.iterchildren(*plan.amounts))
+            if amounts:
+                transactions += 1
+                value = self.amount(self.preferred(amounts, plan.amounts))
+                if value is not None:
+                    tx_amounts.append(value)
+        package = children.get(tags["PKGGrpHdr"])
+        group = package if package is not None and len(package) else children.get(tags["GrpHdr"])
+        # the group's values, in one pass too: the first of each name
+        values: dict[str, etree._Element] = {}
+        totals: list[etree._Element] = []
+        if group is not None:
+            for item in group.iterchildren(*plan.group):
+                tag = str(item.tag)
+                if tag in plan.totals:
+                    totals.append(item)
+                if tag not in values:
+                    values[tag] = item
+        out.msg_id = self.leaf(values.get(tags["MsgId"]))
+        if package is not None and out.msg_id:
             out.package_id = out.msg_id
         if out.msg_id and is_msg_id(out.msg_id):
             out.work_date = _yyyymmdd(out.msg_id[:8])
         elif out.work_date is None:
-            out.work_date = _iso_date(self.text(group, "CreDtTm"))
+            out.work_date = _iso_date(self.leaf(values.get(tags["CreDtTm"])))
         if out.system is None:
-            out.system = self.text(group, "SysCd")
-        nb = self.text(group, "NbOfTxs")
+            out.system = self.leaf(values.get(tags["SysCd"]))
+        nb = self.leaf(values.get(tags["NbOfTxs"]))
         out.nb_of_txs = int(nb) if nb is not None and nb.isdigit() else None
-        self.correlation(out)
+        self.correlation(children, out)
         _codes(self.all_texts, out)
-        self.amounts(group, out)
+        if len(totals) != len({item.tag for item in totals}):
+            raise _Unusual("a repeated total")  # a list in the JSON shape: not an amount
+        total = None
+        for tag in plan.totals:  # the first that reads, in order of preference
+            for element in totals:
+                if element.tag == tag and total is None:
+                    total = self.amount(element)
+        _set_amount(tx_amounts, total, transactions, out)
+        named = self.named
+        if "NetgDt" in named or "NetgRnd" in named:
+            out.netting_date = _iso_date(self.first_text("NetgDt"))
+            out.netting_round = self.first_text("NetgRnd")
+            if out.netting_date is None and out.netting_round is not None:
+                out.netting_date = _iso_date(self.text(self.holders("NetgRnd")[0], "PrcDt"))
+        out.prc_sts = self.first_text("PrcSts")
+        out.prc_cd = self.first_text("MsgPrcCd", "PrcCd")
+        out.rjct_inf = self.first_text("RjctInf")
 
-    def correlation(self, out: Extracted) -> None:
+    def correlation(self, children: dict[str, etree._Element], out: Extracted) -> None:
         original = None
         for key in ("OrgnlGrpHdr", "OrgnlGrpInf", "OrgnlGrpInfAndSts"):
-            found = self.child(self.root, key)
+            found = children.get(self.tags[key])
             if found is not None and (len(found) or found.keys()):
                 original = found
                 break
             if found is not None:
                 raise _Unusual(key)
-        if original is None:
-            holders = self.holders("OrgnlMsgId")
-            original = holders[0] if holders else None
+        if original is None and "OrgnlMsgId" in self.named:
+            original = next(iter(self.kids("OrgnlMsgId")), None)
         if original is not None:
             out.orig_msg_id = self.text(original, "OrgnlMsgId")
             out.orig_mt = self.text(original, "OrgnlMT") or self.text(original, "OrgnlMsgNmId")
             out.orig_sender = self.text(original, "OrgnlInstgPty")
+        # communication level: ccms.990 ConfInf, ccms.911 DscrdInf name the header MesgID
+        if "OrigSndr" in self.named:
+            confirmed = next(iter(self.kids("OrigSndr")))
+            out.orig_sender = self.text(confirmed, "OrigSndr")
+            out.orig_mt = self.text(confirmed, "MT") or out.orig_mt
+            out.orig_mesg_id = self.text(confirmed, "MsgId")
 
-    def amounts(self, group: etree._Element | None, out: Extracted) -> None:
-        transactions = 0
-        tx_amounts = []
-        skipped = {self.ns + name for name in ("GrpHdr", "PKGGrpHdr", "NPCPrcInf", "OrgnlGrpHdr")}
-        for item in self.root:
-            if item.tag in skipped:
-                continue
-            for key in _TX_AMOUNTS:
-                value = self.single(item, key)
-                if value is not None:
-                    transactions += 1
-                    found = self.amount(value)
-                    if found is not None:
-                        tx_amounts.append(found)
-                    break
-        total = None
-        for key in ("CtrlSum", *_GROUP_TOTALS):
-            element = self.single(group, key)
-            if element is not None and total is None:
-                total = self.amount(element)
-        _set_amount(tx_amounts, total, transactions, out)
+    @staticmethod
+    def preferred(found: list[etree._Element], tags: tuple[str, ...]) -> etree._Element:
+        """Of a transaction's amount elements, the one of the first name present in order
+        of preference; that name repeated (a list in the JSON shape, which the full path
+        does not read as an amount) sends the text to the full path."""
+        if len(found) == 1:
+            return found[0]
+        for tag in tags:
+            same = [element for element in found if element.tag == tag]
+            if same:
+                break
+        if len(same) > 1:
+            raise _Unusual(tags)
+        return same[0]
 
 
-def _plain(text: str | None) -> str | None:
+def _plain(text: str | None) -> str:
     """A value as the full path has it; no text at all, or spaces the binder may replace or
     collapse by type (around the value, line breaks, tabs, runs of spaces) send the text
     to the full path."""
-    if not text or text != text.strip() or _SPACES.search(text):
+    if (
+        not text
+        or text != text.strip()
+        or "\n" in text
+        or "\r" in text
+        or "\t" in text
+        or "  " in text
+    ):
         raise _Unusual(text)
     return text

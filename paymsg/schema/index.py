@@ -109,6 +109,11 @@ class SchemaIndex:
     by_pair: dict[tuple[str, str], str]
     """(parent name, element name) → type, for element names with several types whose
     parent's name has one type throughout the schema (so the pair decides the type)"""
+    single_texts: frozenset[str] = frozenset()
+    """element names that hold one plain text wherever the schema has them: every
+    declaration of the name is of a simple type derived from ``xs:string``,
+    ``xs:normalizedString``, ``xs:token`` or ``xs:date``, and occurs at most once in its
+    parent (``maxOccurs`` 1, in groups that do not repeat); never reached by ``ref``"""
 
 
 def _schema_roots(path: Path, seen: set[Path]) -> list[etree._Element]:
@@ -161,6 +166,7 @@ def schema_index(schema_path: str, wanted: frozenset[str] = frozenset()) -> Sche
                 if attr.get("name") == "Ccy" and attr.get("type"):
                     ccy[ct_name] = attr.get("type", "")
     by_name = {name: next(iter(types)) for name, types in names.items() if len(types) == 1}
+    single_texts = _single_texts(roots)
     wanted = wanted | set(ccy)
     candidates = tuple(sorted(f"{{*}}{name}" for name, types in names.items() if types & wanted))
     opaque_tags = tuple(sorted(f"{{*}}{name}" for name, types in names.items() if types & opaque))
@@ -171,5 +177,51 @@ def schema_index(schema_path: str, wanted: frozenset[str] = frozenset()) -> Sche
         if name not in by_name
     }
     return SchemaIndex(
-        elements, children, ccy, frozenset(opaque), by_name, candidates, opaque_tags, by_pair
+        elements,
+        children,
+        ccy,
+        frozenset(opaque),
+        by_name,
+        candidates,
+        opaque_tags,
+        by_pair,
+        single_texts,
     )
+
+
+#: the built-in types whose values a message's JSON shape holds as their text
+_TEXT_TYPES = frozenset({"xs:string", "xs:normalizedString", "xs:token", "xs:date"})
+
+
+def _single_texts(roots: list[etree._Element]) -> frozenset[str]:
+    """See :attr:`SchemaIndex.single_texts`."""
+    bases: dict[str, str | None] = {}  # simple type → its restriction base (None: list, union)
+    for root in roots:
+        for simple in root.findall(f"{_XS}simpleType"):
+            restriction = simple.find(f"{_XS}restriction")
+            bases[simple.get("name", "")] = None if restriction is None else restriction.get("base")
+
+    def text_type(name: str | None) -> bool:
+        for _ in range(len(bases) + 1):  # a chain of restrictions, never a cycle
+            if name is None or name.startswith("xs:"):
+                return name in _TEXT_TYPES
+            if name not in bases:
+                return False  # a complex type, or one this index does not know
+            name = bases[name]
+        return False
+
+    verdicts: dict[str, bool] = {}
+    for root in roots:
+        for complex_type in root.iter(f"{_XS}complexType"):
+            for element in complex_type.iter(f"{_XS}element"):
+                name = element.get("name") or str(element.get("ref", "")).rpartition(":")[2]
+                single = element.get("ref") is None and text_type(element.get("type"))
+                if single:
+                    for holder in (element, *element.iterancestors()):
+                        if holder is complex_type:
+                            break
+                        if holder.get("maxOccurs", "1") != "1":
+                            single = False
+                            break
+                verdicts[name] = verdicts.get(name, True) and single
+    return frozenset(name for name, single in verdicts.items() if single)
