@@ -58,6 +58,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -1293,12 +1294,18 @@ class Cnaps2Session:
             self.faults.hit("recorded_out")
         return self._send_entries(entries, timeout)
 
-    def resume(self, *, timeout: float | None = None) -> list[SendResult]:
+    def resume(
+        self, *, timeout: float | None = None, work_date: date | str | None = None
+    ) -> list[SendResult]:
         """Send again every outbox entry that is ``created`` or ``sent`` but has no 990
-        (after a crash or restart), and wait for their 990s."""
+        (after a crash or restart), and wait for their 990s. With ``work_date``, only the
+        entries of that work date (the journal's ``work_date`` column: the date part of
+        the MsgId, else the header's send date) are sent again."""
         entries: list[JournalEntry] = []
         for status in ("created", "sent"):
-            entries.extend(self.journal.query(direction="out", status=status))
+            entries.extend(
+                self.journal.query(direction="out", status=status, work_date=work_date)
+            )
         entries = [e for e in entries if e.queue == self.out_queue or not e.queue]
         entries.sort(key=lambda e: e.id)
         return self._send_entries(entries, timeout)

@@ -10,6 +10,7 @@ import copy
 import threading
 import tomllib
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,33 @@ def test_resume_resends_every_unconfirmed_entry(
         results = s.resume()
         assert len(results) == 6 and {r.status for r in results} == {"confirmed"}
         assert s.resume() == []
+
+
+def test_resume_of_a_work_date_leaves_the_unanswered_entries_of_other_dates(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    """A day's resume sends again only that day's unanswered outbox entries: an entry of
+    another work date in the same journal stays as it is (not put, not confirmed)."""
+    journal = Journal(urls[1])
+    today = journal.record_outbound(hvps111(1), queue="OUT")  # MsgId 20240315…
+    document = copy.deepcopy(HVPS111.document)
+    document.fito_ficstmr_cdt_trf.grp_hdr.msg_id = "2024031400000002"
+    yesterday_text = paymsg.serialize(
+        cnaps2.wrap(document, type="hvps.111.001.01", mesg_id="Y" + "2".zfill(19), now=None)
+    )
+    yesterday = journal.record_outbound(yesterday_text, queue="OUT")
+    journal.set_status(yesterday.id, "sent")
+    assert (today.work_date, yesterday.work_date) == (date(2024, 3, 15), date(2024, 3, 14))
+    echo["start"]()
+    with session(urls) as s:
+        results = s.resume(work_date="2024-03-15")
+        assert [(r.entry_id, r.status) for r in results] == [(today.id, "confirmed")]
+        assert s.journal.get(yesterday.id).status == "sent"
+        assert s.journal.get(yesterday.id).resent == 0
+        assert s.resume(work_date=date(2024, 3, 15)) == []
+        # without a date every unanswered entry is sent again, as before
+        assert [r.entry_id for r in s.resume()] == [yesterday.id]
+        assert s.journal.get(yesterday.id).status == "confirmed"
 
 
 def test_replay_sends_a_timed_out_message_again(
