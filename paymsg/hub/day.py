@@ -349,7 +349,7 @@ def run_day(
         peer_sessions = _send_for_peers(
             config.date, peers, channel_url, output_dir, say, config.confirm_timeout
         )
-        resumed = session.resume(work_date=config.date)  # what an earlier run put (or was about to) unanswered
+        resumed = session.resume(work_date=config.date)  # an earlier run's, unanswered
         if resumed:
             say(f"{len(resumed)} messages of an earlier run sent again")
         outgoing = texts + [p.text for p in packages]

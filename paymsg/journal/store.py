@@ -775,21 +775,53 @@ class Journal:
         matches but exactly one entry has this MsgId and type, that one is returned — the
         reply may name an indirect participant (行内机构) there ([S1]: the samples show
         the direct participant). Several candidates of other senders: None (ambiguous).
+        The one-key case of :meth:`find_originals`.
         """
-        query = (
-            sa.select(entries)
-            .where(entries.c.direction == direction, entries.c.msg_id == msg_id, entries.c.mt == mt)
-            .order_by(entries.c.id.desc())
-        )
+        return self.find_originals([(msg_id, mt, sender)], direction=direction)[0]
+
+    def find_originals(
+        self, keys: Sequence[tuple[str, str, str | None]], *, direction: str = "out"
+    ) -> list[JournalEntry | None]:
+        """:meth:`find_original` for each ``(msg_id, mt, sender)`` key, with one query
+        (per 500 distinct keys): one entry or None per key, in the order given, by
+        :meth:`find_original`'s rules (of the 50 newest entries with that MsgId and type:
+        the newest of ``sender``, else the newest when all have one sender, else None)."""
+        if not keys:
+            return []
+        wanted = list(dict.fromkeys((msg_id, mt) for msg_id, mt, _ in keys))
+        found: dict[tuple[str, str], list[sa.Row[Any]]] = {key: [] for key in wanted}
         with self._read() as connection:
-            rows = connection.execute(query.limit(50)).all()
-        if sender is not None:
-            exact = [r for r in rows if r.sender == sender]
-            if exact:
-                return self._entry(exact[0])
-            senders = {r.sender for r in rows}
-            return self._entry(rows[0]) if len(senders) == 1 else None
-        return self._entry(rows[0]) if rows else None
+            for start in range(0, len(wanted), _FIND_CHUNK):
+                chunk = wanted[start : start + _FIND_CHUNK]
+                rows = connection.execute(
+                    _ORIGINALS,
+                    {"o_direction": direction, "o_msg_ids": sorted({m for m, _ in chunk})},
+                )
+                for row in rows:
+                    candidates = found.get((row.msg_id, row.mt))
+                    if candidates is not None:
+                        candidates.append(row)
+        out: list[JournalEntry | None] = []
+        entries_of: dict[int, JournalEntry] = {}
+        for msg_id, mt, sender in keys:
+            rows = found[(msg_id, mt)][:_ORIGINAL_CANDIDATES]  # newest first
+            chosen: sa.Row[Any] | None = None
+            if sender is not None:
+                exact = [r for r in rows if r.sender == sender]
+                if exact:
+                    chosen = exact[0]
+                elif len({r.sender for r in rows}) == 1:
+                    chosen = rows[0]
+            elif rows:
+                chosen = rows[0]
+            if chosen is None:
+                out.append(None)
+                continue
+            entry = entries_of.get(chosen.id)
+            if entry is None:
+                entry = entries_of[chosen.id] = self._entry(chosen)
+            out.append(entry)
+        return out
 
     def history(self, entry_id: int) -> list[StatusChange]:
         """The status changes of an entry, oldest first."""
@@ -1169,6 +1201,20 @@ _SET_REPAIRED = (
         updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
     )
 )
+#: :meth:`Journal.find_originals`: the entries of a direction with any of the MsgIds
+#: (their types are matched in Python), newest first
+_ORIGINALS = (
+    sa.select(entries)
+    .where(
+        entries.c.direction == sa.bindparam("o_direction"),
+        entries.c.msg_id.in_(sa.bindparam("o_msg_ids", expanding=True)),
+    )
+    .order_by(entries.c.id.desc())
+)
+#: distinct keys per query of :meth:`Journal.find_originals`
+_FIND_CHUNK = 500
+#: the newest candidates of one MsgId and type that :meth:`Journal.find_original` weighs
+_ORIGINAL_CANDIDATES = 50
 _BY_IDS = sa.select(entries).where(entries.c.id.in_(sa.bindparam("entry_ids", expanding=True)))
 _BY_IDS_LOCKED = _BY_IDS.with_for_update()
 

@@ -876,9 +876,13 @@ class Cnaps2Session:
                         strict=True,
                     )
                 )
-                for entry in readable:
-                    if entry.orig_msg_id is not None and not _is_communication(entry):
-                        applied[entry.id] = self._apply_reply(entry, communication=False)
+                business = [
+                    entry
+                    for entry in readable
+                    if entry.orig_msg_id is not None and not _is_communication(entry)
+                ]
+                for entry, result in zip(business, self._apply_business(business), strict=True):
+                    applied[entry.id] = result
         except (TransportError, JournalError):
             raise
         except PaymsgError:  # rolled back, or an answer cannot be built: one at a time
@@ -1093,19 +1097,56 @@ class Cnaps2Session:
         the updated entry, for :meth:`_resolve` once the journal has committed."""
         if communication:
             return self._apply_communication([reply])[0]
-        if reply.orig_msg_id is None or reply.orig_mt is None:
-            return None
-        original = self.journal.find_original(
-            msg_id=reply.orig_msg_id, mt=reply.orig_mt, sender=reply.orig_sender
+        return self._apply_business([reply])[0]
+
+    def _apply_business(
+        self, replies: Sequence[JournalEntry]
+    ) -> list[tuple[tuple[str, str], JournalEntry] | None]:
+        """:meth:`_apply_reply` for business replies (saps.604, ccms.900, receipts …:
+        matched by OrgnlMsgId + OrgnlMT + OrgnlInstgPty), in order: their originals found
+        with one journal query, their status changes made with one journal statement (a
+        reply to an original that an earlier reply of the batch moves starts a second
+        statement, so that it sees that move as it would one at a time); one result per
+        reply."""
+        out: list[tuple[tuple[str, str], JournalEntry] | None] = [None] * len(replies)
+        asking = [
+            (index, reply)
+            for index, reply in enumerate(replies)
+            if reply.orig_msg_id is not None and reply.orig_mt is not None
+        ]
+        originals = self.journal.find_originals(
+            [(r.orig_msg_id or "", r.orig_mt or "", r.orig_sender) for _, r in asking]
         )
-        if original is None:
-            return None
-        status = self.status_rules.status_for(reply.mt, reply.prc_sts)
-        code = reply.prc_cd or reply.prc_sts
-        key = (original.sender or "", original.mesg_id or "")
-        updated = self._advance(original, status, code, reply.rjct_inf, reply.id)
-        self._count("correlated")
-        return key, updated
+        latest: dict[int, JournalEntry] = {}  # each original as the replies so far left it
+        moving: list[tuple[int, JournalEntry, StatusUpdate]] = []
+
+        def commit() -> None:
+            moved = self._advance_many([(entry, update) for _, entry, update in moving])
+            for (index, _, _), updated in zip(moving, moved, strict=True):
+                out[index] = ((updated.sender or "", updated.mesg_id or ""), updated)
+                latest[updated.id] = updated
+            moving.clear()
+
+        for (index, reply), found in zip(asking, originals, strict=True):
+            if found is None:
+                continue
+            if any(entry.id == found.id for _, entry, _ in moving):
+                commit()  # an earlier reply of the batch moves it: see that move first
+            original = latest.get(found.id, found)
+            status = self.status_rules.status_for(reply.mt, reply.prc_sts)
+            out[index] = ((original.sender or "", original.mesg_id or ""), original)
+            if original.status != status:  # already there: no journal write
+                update = StatusUpdate(
+                    entry_id=original.id,
+                    status=status,
+                    code=reply.prc_cd or reply.prc_sts,
+                    detail=reply.rjct_inf,
+                    related_id=reply.id,
+                )
+                moving.append((index, original, update))
+            self._count("correlated")
+        commit()
+        return out
 
     def _apply_communication(
         self, replies: Sequence[JournalEntry]
@@ -1303,9 +1344,7 @@ class Cnaps2Session:
         the MsgId, else the header's send date) are sent again."""
         entries: list[JournalEntry] = []
         for status in ("created", "sent"):
-            entries.extend(
-                self.journal.query(direction="out", status=status, work_date=work_date)
-            )
+            entries.extend(self.journal.query(direction="out", status=status, work_date=work_date))
         entries = [e for e in entries if e.queue == self.out_queue or not e.queue]
         entries.sort(key=lambda e: e.id)
         return self._send_entries(entries, timeout)

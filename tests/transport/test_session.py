@@ -798,3 +798,49 @@ def test_replies_to_ours_in_one_batch_are_applied_answered_acked_and_delivered_i
             "ccms.911.001.02",
         ]
         assert (stats.received, stats.answered, stats.confirmations) == (6, 4, 2)
+
+
+def _receipt(original: JournalEntry, prc_sts: str) -> bytes:
+    """A saps.604 answering ``original`` with the NPC processing status ``prc_sts``."""
+    message = paymsg.parse(_reply_from_npc("saps.604.001.01/settled-hvps111.txt", original))
+    message.document.sttlm_rtr_rct.npcprc_inf.prc_sts = prc_sts
+    return paymsg.serialize(message)
+
+
+def test_replies_to_one_original_in_one_batch_move_it_as_one_at_a_time(
+    urls: tuple[str, str],
+) -> None:
+    """Several replies to the same original in one batch (two receipts, then the
+    settlement, and a receipt for another entry between them) are correlated as if each
+    came on its own: the second receipt finds the entry at ``receipt`` already and writes
+    nothing, the settlement moves it on; each step names the reply that caused it."""
+    with session(urls) as s:
+        texts = [hvps111(i, prefix="M") for i in range(2)]
+        first, second = s.journal.record_outbound_many(texts, queue="OUT")
+        s.journal.set_status_many(
+            [StatusUpdate(entry_id=e.id, status="sent") for e in (first, second)]
+        )
+        arriving = [
+            _receipt(first, "PR03"),
+            _receipt(second, "PR03"),
+            _receipt(first, "PR03"),
+            _receipt(first, "PR04"),
+        ]
+        with open_channel(urls[0]) as channel:
+            channel.declare("IN")
+            channel.put_many("IN", arriving)
+            stats = s.listen(max_messages=len(arriving))
+            assert channel.depth("IN") == 0
+        assert stats.correlated == 4 and stats.answered == 4
+        replies = {e.mesg_id: e.id for e in s.journal.query(direction="in")}
+        ids = [replies[read_header(text)[0].mesg_id] for text in arriving]  # type: ignore[union-attr]
+        steps = [(h.from_status, h.to_status, h.related_id) for h in s.journal.history(first.id)]
+        assert steps == [
+            (None, "created", None),
+            ("created", "sent", None),
+            ("sent", "receipt", ids[0]),
+            ("receipt", "settled", ids[3]),
+        ]
+        after = s.journal.get(first.id)
+        assert (after.status, after.status_code) == ("settled", "CB1I0000")
+        assert s.journal.get(second.id).status == "receipt"
