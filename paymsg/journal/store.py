@@ -417,9 +417,33 @@ class Journal:
         The same message twice in ``texts`` is one entry (returned twice); a reused
         (sender, MesgID) with different text refuses the whole batch.
         """
+        return [entry for entry, _ in self._record_outbound(texts, queue=queue, sent=False)]
+
+    def record_sending_many(
+        self, texts: Sequence[bytes], *, queue: str
+    ) -> list[tuple[JournalEntry, bool]]:
+        """:meth:`record_outbound_many` for texts about to be put: the entries new in the
+        outbox are inserted and moved to ``sent`` in the same transaction (their history:
+        ``created``, then ``sent``), as :meth:`record_outbound_many` followed by
+        :meth:`set_status_many` would leave them, with one commit instead of two.
+
+        Returns ``(entry, is_new)`` in the order given; ``is_new`` is True for the first
+        occurrence of each entry this call put in the outbox (now ``sent``). An entry that
+        was in the outbox already is returned as it is (``is_new`` False): moving it on,
+        counted as a resend or not, is the caller's business, as for
+        :meth:`record_outbound_many`.
+        """
+        return self._record_outbound(texts, queue=queue, sent=True)
+
+    def _record_outbound(
+        self, texts: Sequence[bytes], *, queue: str, sent: bool
+    ) -> list[tuple[JournalEntry, bool]]:
         prepared = [self._prepared(text, direction="out", queue=queue) for text in texts]
         if not prepared:
             return []
+        if sent:
+            for _, values in prepared:
+                values["status"] = "sent"
         with self._write() as connection:
             found: dict[tuple[Any, ...], JournalEntry] = {}
             fresh: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -428,16 +452,20 @@ class Journal:
             inserted = self._insert(connection, list(fresh.values()), count_copies=False)
             for row in inserted:
                 found[_key(row._mapping)] = self._entry(row)
-            self._history_many(
-                connection,
-                [(entry.id, None, "created", None) for entry in found.values()],
-            )
+            new = set(found)
+            steps: list[tuple[int, str | None, str, str | None]] = []
+            for entry in found.values():
+                steps.append((entry.id, None, "created", None))
+                if sent:
+                    steps.append((entry.id, "created", "sent", None))
+            self._history_many(connection, steps)
             for key, values in fresh.items():
                 if key not in found:  # in the outbox already
                     found[key] = self._find_key(connection, "out", values)
-            out = []
+            out: list[tuple[JournalEntry, bool]] = []
             for ext, values in prepared:
-                existing = found[_key(values)]
+                key = _key(values)
+                existing = found[key]
                 if existing.digest != ext.digest:  # raised inside: nothing is committed
                     raise JournalError(
                         f"MesgID {ext.mesg_id!r} of sender {ext.sender!r} is already in the "
@@ -445,7 +473,8 @@ class Journal:
                         field="MesgID",
                         hint="every message needs a new communication-level id",
                     )
-                out.append(existing)
+                out.append((existing, key in new))
+                new.discard(key)
             return out
 
     def _prepared(

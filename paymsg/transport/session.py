@@ -1329,11 +1329,14 @@ class Cnaps2Session:
         anything is journaled. ``timeout`` overrides ``confirm_timeout`` for this call.
         """
         texts = [self.prepare(item) for item in items]
-        # one commit (and one multi-row insert) for the batch: all or nothing
-        entries = self.journal.record_outbound_many(texts, queue=self.out_queue)
-        for _ in entries:
+        # one commit (and one multi-row insert) for the batch, all or nothing: the entries
+        # new in the outbox are 'sent' in it already (a crash after it leaves entries that
+        # resume() puts); one that was there before goes on as resume() would take it
+        recorded = self.journal.record_sending_many(texts, queue=self.out_queue)
+        for _ in recorded:
             self.faults.hit("recorded_out")
-        return self._send_entries(entries, timeout)
+        marked = {entry.id for entry, is_new in recorded if is_new}
+        return self._send_entries([entry for entry, _ in recorded], timeout, marked=marked)
 
     def resume(
         self, *, timeout: float | None = None, work_date: date | str | None = None
@@ -1375,8 +1378,15 @@ class Cnaps2Session:
         return self._send_entries([entry], timeout, force=True)[0]
 
     def _send_entries(
-        self, entries: Sequence[JournalEntry], timeout: float | None, *, force: bool = False
+        self,
+        entries: Sequence[JournalEntry],
+        timeout: float | None,
+        *,
+        force: bool = False,
+        marked: frozenset[int] | set[int] = frozenset(),
     ) -> list[SendResult]:
+        """Put ``entries`` and wait for their 990s; ``marked``: the ids of entries that
+        are ``sent`` for this very put already (new in the outbox)."""
         self.start()
         wait = timeout if timeout is not None else self.confirm_timeout
         results: list[SendResult | None] = [None] * len(entries)
@@ -1384,7 +1394,7 @@ class Cnaps2Session:
         channel = self.channels.here()
         first_index: dict[int, int] = {}
         try:
-            self._launch(entries, results, waiters, first_index, channel, wait, force)
+            self._launch(entries, results, waiters, first_index, channel, wait, force, marked)
             self._await(channel, [w for _, w in waiters])
         finally:  # a put that failed (TransportError) leaves no waiter behind
             with self._cond:
@@ -1407,14 +1417,21 @@ class Cnaps2Session:
         channel: Any,
         wait: float,
         force: bool,
+        fresh_ids: frozenset[int] | set[int],
     ) -> None:
         # 1. 'sent' before any put, in one commit (a crash after it leaves entries that
-        #    resume() finds); an entry that was put before (resume, replay) counts as resent
+        #    resume() finds); an entry that was put before (resume, replay) counts as resent;
+        #    one new in the outbox was recorded 'sent' (fresh_ids)
         candidates: list[tuple[int, JournalEntry]] = []
+        ready: dict[int, JournalEntry] = {}
         for index, entry in enumerate(entries):
             if entry.id in first_index:
                 continue
             first_index[entry.id] = index
+            if entry.id in fresh_ids:
+                ready[index] = entry
+                candidates.append((index, entry))
+                continue
             if not force and entry.status not in ("created", "sent", "timed_out"):
                 results[index] = self._result(entry)  # already answered: nothing to put
                 continue
@@ -1425,12 +1442,13 @@ class Cnaps2Session:
                 status="sent",
                 detail=None if entry.status == "created" else "resent",
             )
-            for _, entry in candidates
+            for index, entry in candidates
+            if index not in ready
         ]
+        moved = iter(self.journal.set_status_many(updates, strict=False) if updates else [])
         marked: list[tuple[int, _Waiter]] = []
-        for (index, entry), current in zip(
-            candidates, self.journal.set_status_many(updates, strict=False), strict=True
-        ):
+        for index, entry in candidates:
+            current = ready[index] if index in ready else next(moved)
             if current.status != "sent":  # its 990 was processed meanwhile: nothing to put
                 results[index] = self._result(current)
                 continue

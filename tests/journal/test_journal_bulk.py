@@ -46,6 +46,41 @@ def test_a_reused_mesg_id_refuses_the_whole_outbound_batch(journal: Journal) -> 
     assert journal.query(direction="out") == [first]
 
 
+def test_record_sending_many_records_new_entries_sent_with_both_steps(journal: Journal) -> None:
+    """New entries are in the outbox as 'sent' (history created → sent), as a record
+    followed by a move to 'sent' leaves them; one recorded before is returned as it is,
+    not new; a copy within the batch is the same entry, new once; a reused MesgID with
+    other content refuses the whole batch."""
+    before = journal.record_outbound(hvps111(1), queue="OUT")
+    texts = [hvps111(2), before.raw, hvps111(3), hvps111(2)]
+    recorded = journal.record_sending_many(texts, queue="OUT")
+    assert [is_new for _, is_new in recorded] == [True, False, True, False]
+    entries = [entry for entry, _ in recorded]
+    assert [e.raw for e in entries] == texts
+    assert entries[1] == before and entries[0] == entries[3]
+    assert [e.status for e in entries] == ["sent", "created", "sent", "sent"]
+    for entry in (entries[0], entries[2]):
+        assert entry == journal.get(entry.id)
+        assert (entry.resent, entry.status_code, entry.status_detail) == (0, None, None)
+        assert [(h.from_status, h.to_status) for h in journal.history(entry.id)] == [
+            (None, "created"),
+            ("created", "sent"),
+        ]
+    # the same as recording, then moving to 'sent', apart from the ids and times
+    other = journal.record_outbound(hvps111(4), queue="OUT")
+    (moved,) = journal.set_status_many([StatusUpdate(entry_id=other.id, status="sent")])
+    skip = {"id", "raw", "digest", "mesg_id", "mesg_ref_id", "msg_id", "created_at", "updated_at"}
+    assert moved.model_dump(exclude=skip) == entries[0].model_dump(exclude=skip)
+    assert [journal.get(before.id).status] == ["created"]  # the caller moves it on
+    with pytest.raises(JournalError, match="different content"):
+        journal.record_sending_many([hvps111(5), hvps111(2, amount="9.99")], queue="OUT")
+    assert (
+        journal.find(direction="out", sender=before.sender or "", mesg_id=f"20240315{5:012d}")
+        is None
+    )
+    assert journal.record_sending_many([], queue="OUT") == []
+
+
 def test_record_inbound_many_counts_copies_within_the_batch(journal: Journal) -> None:
     one, two = _confirmation(1), _confirmation(2)
     recorded = journal.record_inbound_many([one, two, one, b"not a message", one], queue="IN")
