@@ -514,19 +514,11 @@ class Journal:
     ) -> None:
         """History rows ``(entry_id, from_status, to_status, detail)`` in one insert."""
         if changes:
-            now = _now()
-            connection.execute(
-                _HISTORY,
+            _insert_history(
+                connection,
+                _now(),
                 [
-                    {
-                        "entry_id": entry_id,
-                        "at": now,
-                        "from_status": before,
-                        "to_status": after,
-                        "code": None,
-                        "detail": detail,
-                        "related_id": None,
-                    }
+                    (entry_id, before, after, None, detail, None)
                     for entry_id, before, after, detail in changes
                 ],
             )
@@ -683,7 +675,7 @@ class Journal:
             now = _now()
             out: list[JournalEntry] = []
             writes: list[tuple[Any, dict[str, Any]]] = []
-            history: list[dict[str, Any]] = []
+            history: list[tuple[int, str | None, str, str | None, str | None, int | None]] = []
             for update in updates:
                 entry = current.get(update.entry_id)
                 if entry is None:
@@ -693,22 +685,21 @@ class Journal:
                 changed, moved = self._change(entry, update, now, strict=strict, writes=writes)
                 if moved:
                     history.append(
-                        {
-                            "entry_id": entry.id,
-                            "at": now,
-                            "from_status": entry.status,
-                            "to_status": update.status,
-                            "code": update.code,
-                            "detail": update.detail,
-                            "related_id": update.related_id,
-                        }
+                        (
+                            entry.id,
+                            entry.status,
+                            update.status,
+                            update.code,
+                            update.detail,
+                            update.related_id,
+                        )
                     )
                 current[entry.id] = changed
                 out.append(changed)
             for statement, group in _runs(writes):
                 connection.execute(statement, group)
             if history:
-                connection.execute(_HISTORY, history)
+                _insert_history(connection, now, history)
             return out
 
     @staticmethod
@@ -1246,6 +1237,47 @@ _FIND_CHUNK = 500
 _ORIGINAL_CANDIDATES = 50
 _BY_IDS = sa.select(entries).where(entries.c.id.in_(sa.bindparam("entry_ids", expanding=True)))
 _BY_IDS_LOCKED = _BY_IDS.with_for_update()
+
+
+#: the columns of a status history row written by :func:`_insert_history`, in order
+_HISTORY_COLUMNS = ("entry_id", "at", "from_status", "to_status", "code", "detail", "related_id")
+
+
+#: :func:`_history_sql` by (database, driver, parameter style): no per-call state
+_HISTORY_SQL: dict[tuple[str, str, str], tuple[str, Callable[[Any], Any] | None]] = {}
+
+
+def _history_sql(dialect: sa.Dialect) -> tuple[str, Callable[[Any], Any] | None]:
+    """The driver-level insert of a status history row for ``dialect`` (built once per
+    database and driver), and the bind conversion of its ``at`` timestamp (applied once
+    per batch)."""
+    kind = (dialect.name, dialect.driver, str(dialect.paramstyle))
+    found = _HISTORY_SQL.get(kind)
+    if found is None:
+        quote = dialect.identifier_preparer.quote
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            f"INSERT INTO {quote(status_history.name)} "
+            f"({', '.join(quote(name) for name in _HISTORY_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_HISTORY_COLUMNS))})"
+        )
+        found = _HISTORY_SQL.setdefault(
+            kind, (sql, status_history.c.at.type.bind_processor(dialect))
+        )
+    return found
+
+
+def _insert_history(
+    connection: sa.Connection,
+    at: datetime,
+    rows: Sequence[tuple[int, str | None, str, str | None, str | None, int | None]],
+) -> None:
+    """Status history rows ``(entry_id, from_status, to_status, code, detail,
+    related_id)``, all at ``at``, with one driver-level ``executemany`` (no statement
+    compiled, no per-row parameter processing: the timestamp is converted once)."""
+    sql, convert = _history_sql(connection.dialect)
+    stamp = convert(at) if convert is not None else at
+    connection.exec_driver_sql(sql, [(entry_id, stamp, *rest) for entry_id, *rest in rows])
 
 
 def _key(values: Mapping[Any, Any]) -> tuple[Any, ...]:
