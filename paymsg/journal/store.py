@@ -34,8 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -450,8 +448,8 @@ class Journal:
             for _, values in prepared:
                 fresh.setdefault(_key(values), values)
             inserted = self._insert(connection, list(fresh.values()), count_copies=False)
-            for row in inserted:
-                found[_key(row._mapping)] = self._entry(row)
+            for entry, _ in inserted:
+                found[_key(entry.__dict__)] = entry
             new = set(found)
             steps: list[tuple[int, str | None, str, str | None]] = []
             for entry in found.values():
@@ -497,14 +495,48 @@ class Journal:
 
     def _insert(
         self, connection: sa.Connection, rows: list[dict[str, Any]], *, count_copies: bool
-    ) -> list[sa.Row[Any]]:
-        """Upsert ``rows`` (one statement per conflict target); the rows returned."""
-        out: list[sa.Row[Any]] = []
+    ) -> list[tuple[JournalEntry, bool]]:
+        """Upsert ``rows`` (one statement per conflict target and per chunk of rows):
+        ``(entry, is_new)`` for each row inserted or (``count_copies``) counted as a copy.
+
+        A driver-level multi-row ``INSERT … ON CONFLICT … RETURNING`` of the key columns,
+        with the parameters converted by the columns' own bind conversions: a new entry is
+        built from the values it was inserted with (as the database gives them back); an
+        entry counted as a copy is read (one query)."""
+        out: list[tuple[JournalEntry, bool]] = []
+        copies: list[int] = []
+        dialect = connection.dialect
+        plan = _upsert_plan(dialect)
         for headerless in (False, True):
             part = [values for values in rows if (values["mesg_id"] is None) == headerless]
-            if part:
-                statement = _upsert(self.dialect, headerless, count_copies=count_copies)
-                out.extend(connection.execute(statement, part).all())
+            for start in range(0, len(part), plan.chunk):
+                chunk = part[start : start + plan.chunk]
+                by_key = {_key(values): values for values in chunk}
+                sql = _upsert_sql(
+                    (dialect.name, dialect.driver, str(dialect.paramstyle)),
+                    plan.mark,
+                    headerless,
+                    count_copies,
+                    len(chunk),
+                )
+                returned = connection.exec_driver_sql(sql, tuple(plan.parameters(chunk))).all()
+                for entry_id, n, direction, sender, mesg_id, digest in returned:
+                    if n != 1:  # a copy: the entry as it is now is read below
+                        copies.append(entry_id)
+                        continue
+                    key = (
+                        (direction, sender, mesg_id)
+                        if mesg_id is not None
+                        else (
+                            direction,
+                            digest,
+                        )
+                    )
+                    out.append((plan.entry(entry_id, by_key[key]), True))
+        if copies:
+            query = _BY_IDS_LOCKED if self.dialect == "postgresql" else _BY_IDS
+            for row in connection.execute(query, {"entry_ids": sorted(copies)}):
+                out.append((self._entry(row), False))
         return out
 
     def _history_many(
@@ -601,15 +633,14 @@ class Journal:
                 rows = self._insert(
                     connection, [prepared[i][1] for i in members], count_copies=True
                 )
-                by_key = {_key(row._mapping): row for row in rows}
+                by_key = {_key(entry.__dict__): (entry, is_new) for entry, is_new in rows}
                 new: list[tuple[int, str | None, str, str | None]] = []
                 for index in members:
                     ext, values = prepared[index]
-                    row = by_key[_key(values)]
-                    is_new = row.copies == 1
+                    entry, is_new = by_key[_key(values)]
                     if is_new:
-                        new.append((row.id, None, values["status"], ext.read_error))
-                    out[index] = (self._entry(row), is_new)
+                        new.append((entry.id, None, values["status"], ext.read_error))
+                    out[index] = (entry, is_new)
                 new.sort()
                 self._history_many(connection, new)
         return [item for item in out if item is not None]
@@ -1309,33 +1340,104 @@ def _aborted(connection: sa.Connection) -> bool:
     )
 
 
-@functools.cache
-def _upsert(dialect: str, headerless: bool, *, count_copies: bool) -> Any:
-    """``INSERT … ON CONFLICT … RETURNING *`` of a journal entry, built once per variant.
+#: the columns an upsert writes (every column but the id and the delivery's), in order
+_UPSERT_COLUMNS = tuple(
+    column.name for column in entries.c if column.name not in ("id", "last_error", "delivered_at")
+)
+#: what an upsert returns: enough to tell a new entry from a copy and to find its values
+_UPSERT_RETURNING = ("id", "copies", "direction", "sender", "mesg_id", "digest")
+
+
+class _UpsertPlan:
+    """How rows become an upsert's parameters on one database and driver: each column's
+    own bind conversion, a timestamp or date converted once per batch."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        # SQLite allows 32766 parameters per statement, PostgreSQL 65535
+        self.chunk = max(1, 32000 // len(_UPSERT_COLUMNS))
+        self.convert = [entries.c[name].type.bind_processor(dialect) for name in _UPSERT_COLUMNS]
+        self._amount = _UPSERT_COLUMNS.index("amount")
+        self._amount_in = entries.c.amount.type.bind_processor(dialect)
+        self._amount_out = entries.c.amount.type.result_processor(dialect, None)
+        # values many rows share (their timestamps, dates): converted once per batch
+        self._shared = {
+            index
+            for index, name in enumerate(_UPSERT_COLUMNS)
+            if isinstance(entries.c[name].type, (UtcDateTime, sa.Date))
+        }
+
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """The parameters of a multi-row insert of ``rows``, flat, in column order."""
+        flat: list[Any] = []
+        memo: dict[tuple[int, Any], Any] = {}
+        for values in rows:
+            for index, name in enumerate(_UPSERT_COLUMNS):
+                value = values[name]
+                convert = self.convert[index]
+                if convert is not None and value is not None:
+                    if index in self._shared:
+                        key = (index, value)
+                        if key not in memo:
+                            memo[key] = convert(value)
+                        value = memo[key]
+                    else:
+                        value = convert(value)
+                flat.append(value)
+        return flat
+
+    def entry(self, entry_id: int, values: Mapping[str, Any]) -> JournalEntry:
+        """The new entry ``entry_id`` inserted with ``values``, as a read gives it."""
+        row = dict(values)
+        amount = row["amount"]
+        if amount is not None:  # as the column gives it back (2 decimals)
+            stored = self._amount_in(amount) if self._amount_in is not None else amount
+            row["amount"] = self._amount_out(stored) if self._amount_out is not None else stored
+        row.update(id=entry_id, last_error=None, delivered_at=None)
+        return JournalEntry.model_validate(row)
+
+
+#: :func:`_upsert_plan` by (database, driver, parameter style): no per-call state
+_UPSERT_PLANS: dict[tuple[str, str, str], _UpsertPlan] = {}
+
+
+def _upsert_plan(dialect: sa.Dialect) -> _UpsertPlan:
+    kind = (dialect.name, dialect.driver, str(dialect.paramstyle))
+    plan = _UPSERT_PLANS.get(kind)
+    if plan is None:
+        plan = _UPSERT_PLANS.setdefault(kind, _UpsertPlan(dialect))
+    return plan
+
+
+@functools.lru_cache(maxsize=1024)
+def _upsert_sql(
+    kind: tuple[str, str, str], mark: str, headerless: bool, count_copies: bool, rows: int
+) -> str:
+    """``INSERT … VALUES (…) × rows ON CONFLICT … RETURNING`` the key columns of a journal
+    entry (SQLite and PostgreSQL spell it alike), built once per variant.
 
     The conflict target is the (direction, sender, MesgID) unique index, or for a text
     without a readable header the (direction, digest) partial unique index. Outbound:
     ``DO NOTHING`` (the caller then reads the existing row); inbound: ``DO UPDATE`` adding
     one to ``copies`` — one atomic statement, whoever wins the race.
     """
-    insert = pg_dialect.insert if dialect == "postgresql" else sqlite_dialect.insert
-    statement = insert(entries)
-    target: dict[str, Any]
-    if headerless:
-        target = {
-            "index_elements": ["direction", "digest"],
-            "index_where": entries.c.mesg_id.is_(None),
-        }
-    else:
-        target = {"index_elements": ["direction", "sender", "mesg_id"]}
-    if count_copies:
-        statement = statement.on_conflict_do_update(
-            **target,
-            set_={"copies": entries.c.copies + 1, "updated_at": statement.excluded.updated_at},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(**target)
-    return statement.returning(*entries.c)
+    table = entries.name
+    one = "(" + ", ".join([mark] * len(_UPSERT_COLUMNS)) + ")"
+    target = (
+        "(direction, digest) WHERE mesg_id IS NULL"
+        if headerless
+        else ("(direction, sender, mesg_id)")
+    )
+    action = (
+        f"DO UPDATE SET copies = {table}.copies + 1, updated_at = excluded.updated_at"
+        if count_copies
+        else "DO NOTHING"
+    )
+    return (
+        f"INSERT INTO {table} ({', '.join(_UPSERT_COLUMNS)}) VALUES "
+        + ", ".join([one] * rows)
+        + f" ON CONFLICT {target} {action} RETURNING {', '.join(_UPSERT_RETURNING)}"
+    )
 
 
 def _after_fork(reference: weakref.ref[Journal]) -> None:

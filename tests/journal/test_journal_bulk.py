@@ -81,6 +81,28 @@ def test_record_sending_many_records_new_entries_sent_with_both_steps(journal: J
     assert journal.record_sending_many([], queue="OUT") == []
 
 
+def test_recorded_entries_are_exactly_what_a_read_gives(journal: Journal) -> None:
+    """The entries the recording calls return (built from the values inserted) are the
+    rows as the database gives them back: same values, same types, same representation
+    (an amount with its 2 decimals, UTC timestamps), new, copied or unreadable."""
+    texts = [hvps111(1, amount="5"), hvps111(2, amount="12.5"), hvps111(3)]
+    out = journal.record_outbound_many(texts, queue="OUT")
+    sending = [entry for entry, _ in journal.record_sending_many([hvps111(4)], queue="OUT")]
+    inbound = [
+        entry
+        for entry, _ in journal.record_inbound_many(
+            [_confirmation(1), _confirmation(1), b"not a message", hvps111(5)], queue="IN"
+        )
+    ]
+    for entry in [*out, *sending, *inbound]:
+        read = journal.get(entry.id)
+        if entry.copies == read.copies:  # the first copy was returned before the second
+            assert entry.model_dump_json() == read.model_dump_json()
+        for name, value in entry:
+            assert type(value) is type(getattr(read, name)), name
+    assert [str(e.amount) for e in out] == ["5.00", "12.50", "1280000.00"]
+
+
 def test_record_inbound_many_counts_copies_within_the_batch(journal: Journal) -> None:
     one, two = _confirmation(1), _confirmation(2)
     recorded = journal.record_inbound_many([one, two, one, b"not a message", one], queue="IN")
