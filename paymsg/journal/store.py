@@ -337,8 +337,14 @@ class Journal:
     # ------------------------------------------------------------------ rows → records
 
     @staticmethod
-    def _entry(row: sa.Row[Any]) -> JournalEntry:
-        return JournalEntry.model_validate(dict(row._mapping))
+    def _entry(row: Any) -> JournalEntry:
+        """The entry of a full row of ``journal_entries`` (every column, in table order),
+        as the columns' result conversions gave it: trusted, so not validated again."""
+        if len(row) != len(_ENTRY_FIELDS):  # pragma: no cover - every caller reads them all
+            raise JournalError(
+                f"a journal entry row has {len(row)} columns, not {len(_ENTRY_FIELDS)}"
+            )
+        return _trusted_entry(dict(zip(_ENTRY_FIELDS, row, strict=True)))
 
     def _fetch(
         self, connection: sa.Connection, entry_id: int, *, lock: bool = False
@@ -844,27 +850,27 @@ class Journal:
         with self._read() as connection:
             for start in range(0, len(wanted), _FIND_CHUNK):
                 chunk = wanted[start : start + _FIND_CHUNK]
-                rows = connection.execute(
+                result = connection.execute(
                     _ORIGINALS,
                     {"o_direction": direction, "o_msg_ids": sorted({m for m, _ in chunk})},
                 )
-                for row in rows:
+                for row in result:
                     candidates = found.get((row.msg_id, row.mt))
                     if candidates is not None:
                         candidates.append(row)
         out: list[JournalEntry | None] = []
         entries_of: dict[int, JournalEntry] = {}
         for msg_id, mt, sender in keys:
-            rows = found[(msg_id, mt)][:_ORIGINAL_CANDIDATES]  # newest first
+            candidates = found[(msg_id, mt)][:_ORIGINAL_CANDIDATES]  # newest first
             chosen: sa.Row[Any] | None = None
             if sender is not None:
-                exact = [r for r in rows if r.sender == sender]
+                exact = [r for r in candidates if r.sender == sender]
                 if exact:
                     chosen = exact[0]
-                elif len({r.sender for r in rows}) == 1:
-                    chosen = rows[0]
-            elif rows:
-                chosen = rows[0]
+                elif len({r.sender for r in candidates}) == 1:
+                    chosen = candidates[0]
+            elif candidates:
+                chosen = candidates[0]
             if chosen is None:
                 out.append(None)
                 continue
@@ -1270,6 +1276,25 @@ _BY_IDS = sa.select(entries).where(entries.c.id.in_(sa.bindparam("entry_ids", ex
 _BY_IDS_LOCKED = _BY_IDS.with_for_update()
 
 
+#: the fields of a journal entry: the columns of ``journal_entries``, in table order
+_ENTRY_FIELDS = tuple(JournalEntry.model_fields)
+if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no cover
+    raise ImportError("JournalEntry's fields are not the columns of journal_entries")
+_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
+
+
+def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
+    """A :class:`JournalEntry` of values the journal's own columns gave (or the values it
+    just stored, converted as those columns give them back): every field, of its type, so
+    built as ``model_construct`` builds a record, without validating each value again."""
+    entry = JournalEntry.__new__(JournalEntry)
+    object.__setattr__(entry, "__dict__", values)
+    object.__setattr__(entry, "__pydantic_fields_set__", set(_ENTRY_FIELD_SET))
+    object.__setattr__(entry, "__pydantic_extra__", None)
+    object.__setattr__(entry, "__pydantic_private__", None)
+    return entry
+
+
 #: the columns of a status history row written by :func:`_insert_history`, in order
 _HISTORY_COLUMNS = ("entry_id", "at", "from_status", "to_status", "code", "detail", "related_id")
 
@@ -1394,7 +1419,7 @@ class _UpsertPlan:
             stored = self._amount_in(amount) if self._amount_in is not None else amount
             row["amount"] = self._amount_out(stored) if self._amount_out is not None else stored
         row.update(id=entry_id, last_error=None, delivered_at=None)
-        return JournalEntry.model_validate(row)
+        return _trusted_entry({name: row[name] for name in _ENTRY_FIELDS})
 
 
 #: :func:`_upsert_plan` by (database, driver, parameter style): no per-call state
