@@ -390,17 +390,8 @@ class Journal:
         detail: str | None = None,
         related_id: int | None = None,
     ) -> None:
-        connection.execute(
-            _HISTORY,
-            {
-                "entry_id": entry_id,
-                "at": _now(),
-                "from_status": from_status,
-                "to_status": to_status,
-                "code": code,
-                "detail": detail,
-                "related_id": related_id,
-            },
+        _insert_history(
+            connection, _now(), [(entry_id, from_status, to_status, code, detail, related_id)]
         )
 
     # ------------------------------------------------------------------ outbox / inbox
@@ -519,7 +510,7 @@ class Journal:
                 chunk = part[start : start + plan.chunk]
                 by_key = {_key(values): values for values in chunk}
                 sql = _upsert_sql(
-                    (dialect.name, dialect.driver, str(dialect.paramstyle)),
+                    _kind(dialect),
                     plan.mark,
                     headerless,
                     count_copies,
@@ -710,8 +701,9 @@ class Journal:
                 row.id: self._entry(row) for row in connection.execute(query, {"entry_ids": ids})
             }
             now = _now()
+            stamp = _stamp(connection.dialect, now)  # as updated_at binds it
             out: list[JournalEntry] = []
-            writes: list[tuple[Any, dict[str, Any]]] = []
+            writes: list[tuple[str, tuple[Any, ...]]] = []
             history: list[tuple[int, str | None, str, str | None, str | None, int | None]] = []
             for update in updates:
                 entry = current.get(update.entry_id)
@@ -719,7 +711,9 @@ class Journal:
                     raise JournalError(
                         f"no journal entry with id {update.entry_id}", field="entry_id"
                     )
-                changed, moved = self._change(entry, update, now, strict=strict, writes=writes)
+                changed, moved = self._change(
+                    entry, update, now, stamp, strict=strict, writes=writes
+                )
                 if moved:
                     history.append(
                         (
@@ -734,7 +728,7 @@ class Journal:
                 current[entry.id] = changed
                 out.append(changed)
             for statement, group in _runs(writes):
-                connection.execute(statement, group)
+                connection.exec_driver_sql(_driver_sql(connection.dialect, statement), group)
             if history:
                 _insert_history(connection, now, history)
             return out
@@ -744,22 +738,18 @@ class Journal:
         entry: JournalEntry,
         update: StatusUpdate,
         now: datetime,
+        stamp: Any,
         *,
         strict: bool,
-        writes: list[tuple[Any, dict[str, Any]]],
+        writes: list[tuple[str, tuple[Any, ...]]],
     ) -> tuple[JournalEntry, bool]:
         """The entry after ``update``, and whether its status moved (a history row); the
-        write it needs is appended to ``writes``."""
+        write it needs is appended to ``writes`` (``stamp``: ``now`` as it binds)."""
         status = update.status
         allowed = allowed_next(entry.direction, entry.status)
         if status == entry.status and status not in allowed:
             if update.repaired is not None and update.repaired != entry.repaired:
-                writes.append(
-                    (
-                        _SET_REPAIRED,
-                        {"b_id": entry.id, "b_repaired": update.repaired, "b_updated_at": now},
-                    )
-                )
+                writes.append((_SET_REPAIRED, (update.repaired, stamp, entry.id)))
                 changed = entry.model_copy(update={"repaired": update.repaired, "updated_at": now})
                 return changed, False
             return entry, False
@@ -779,18 +769,7 @@ class Journal:
         resend = 1 if status == "sent" and entry.status != "created" else 0
         repaired = entry.repaired if update.repaired is None else update.repaired
         writes.append(
-            (
-                _SET_STATUS,
-                {
-                    "b_id": entry.id,
-                    "b_status": status,
-                    "b_code": update.code,
-                    "b_detail": update.detail,
-                    "b_updated_at": now,
-                    "b_resend": resend,
-                    "b_repaired": repaired,
-                },
-            )
+            (_SET_STATUS, (status, update.code, update.detail, stamp, resend, repaired, entry.id))
         )
         changed = entry.model_copy(
             update={
@@ -1233,31 +1212,17 @@ class Journal:
         ]
 
 
-_HISTORY = sa.insert(status_history)
 _BY_ID = sa.select(entries).where(entries.c.id == sa.bindparam("entry_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-#: one status transition (built once: bound parameters, no per-call statement building)
+#: one status transition (driver-level, see :func:`_driver_sql`): status, code, detail,
+#: updated_at, resends added, repaired, id
 _SET_STATUS = (
-    sa.update(entries)
-    .where(entries.c.id == sa.bindparam("b_id"))
-    .values(
-        status=sa.bindparam("b_status"),
-        status_code=sa.bindparam("b_code"),
-        status_detail=sa.bindparam("b_detail"),
-        updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
-        resent=entries.c.resent + sa.bindparam("b_resend", type_=sa.Integer()),
-        repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
-    )
+    "UPDATE journal_entries SET status = ?, status_code = ?, status_detail = ?, "
+    "updated_at = ?, resent = resent + ?, repaired = ? WHERE id = ?"
 )
-#: the repaired flag alone (a repair that leaves the status as it is)
-_SET_REPAIRED = (
-    sa.update(entries)
-    .where(entries.c.id == sa.bindparam("b_id"))
-    .values(
-        repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
-        updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
-    )
-)
+#: the repaired flag alone (a repair that leaves the status as it is): repaired,
+#: updated_at, id
+_SET_REPAIRED = "UPDATE journal_entries SET repaired = ?, updated_at = ? WHERE id = ?"
 #: :meth:`Journal.find_originals`: the entries of a direction with any of the MsgIds
 #: (their types are matched in Python), newest first
 _ORIGINALS = (
@@ -1299,28 +1264,40 @@ def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
 _HISTORY_COLUMNS = ("entry_id", "at", "from_status", "to_status", "code", "detail", "related_id")
 
 
-#: :func:`_history_sql` by (database, driver, parameter style): no per-call state
-_HISTORY_SQL: dict[tuple[str, str, str], tuple[str, Callable[[Any], Any] | None]] = {}
+#: driver-level statements by (database, driver, parameter style, text): no per-call state
+_DRIVER_SQL: dict[tuple[str, str, str, str], str] = {}
+#: the bind conversion of a journal timestamp by (database, driver, parameter style)
+_STAMPS: dict[tuple[str, str, str], Callable[[Any], Any] | None] = {}
 
 
-def _history_sql(dialect: sa.Dialect) -> tuple[str, Callable[[Any], Any] | None]:
-    """The driver-level insert of a status history row for ``dialect`` (built once per
-    database and driver), and the bind conversion of its ``at`` timestamp (applied once
-    per batch)."""
-    kind = (dialect.name, dialect.driver, str(dialect.paramstyle))
-    found = _HISTORY_SQL.get(kind)
+def _kind(dialect: sa.Dialect) -> tuple[str, str, str]:
+    return (dialect.name, dialect.driver, str(dialect.paramstyle))
+
+
+def _driver_sql(dialect: sa.Dialect, text: str) -> str:
+    """``text`` (with ``?`` parameters) in the parameter style of ``dialect``'s driver."""
+    key = (*_kind(dialect), text)
+    found = _DRIVER_SQL.get(key)
     if found is None:
-        quote = dialect.identifier_preparer.quote
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            f"INSERT INTO {quote(status_history.name)} "
-            f"({', '.join(quote(name) for name in _HISTORY_COLUMNS)}) "
-            f"VALUES ({', '.join([mark] * len(_HISTORY_COLUMNS))})"
-        )
-        found = _HISTORY_SQL.setdefault(
-            kind, (sql, status_history.c.at.type.bind_processor(dialect))
-        )
+        found = text if dialect.paramstyle == "qmark" else text.replace("?", "%s")
+        _DRIVER_SQL[key] = found
     return found
+
+
+def _stamp(dialect: sa.Dialect, at: datetime) -> Any:
+    """``at`` as a journal timestamp column binds it on ``dialect`` (once per batch)."""
+    kind = _kind(dialect)
+    if kind not in _STAMPS:
+        _STAMPS[kind] = UtcDateTime().bind_processor(dialect)
+    convert = _STAMPS[kind]
+    return at if convert is None else convert(at)
+
+
+#: the status history insert (driver-level, see :func:`_driver_sql`)
+_HISTORY_SQL = (
+    f"INSERT INTO {status_history.name} ({', '.join(_HISTORY_COLUMNS)}) "
+    f"VALUES ({', '.join(['?'] * len(_HISTORY_COLUMNS))})"
+)
 
 
 def _insert_history(
@@ -1331,9 +1308,11 @@ def _insert_history(
     """Status history rows ``(entry_id, from_status, to_status, code, detail,
     related_id)``, all at ``at``, with one driver-level ``executemany`` (no statement
     compiled, no per-row parameter processing: the timestamp is converted once)."""
-    sql, convert = _history_sql(connection.dialect)
-    stamp = convert(at) if convert is not None else at
-    connection.exec_driver_sql(sql, [(entry_id, stamp, *rest) for entry_id, *rest in rows])
+    stamp = _stamp(connection.dialect, at)
+    connection.exec_driver_sql(
+        _driver_sql(connection.dialect, _HISTORY_SQL),
+        [(entry_id, stamp, *rest) for entry_id, *rest in rows],
+    )
 
 
 def _key(values: Mapping[Any, Any]) -> tuple[Any, ...]:
@@ -1344,11 +1323,12 @@ def _key(values: Mapping[Any, Any]) -> tuple[Any, ...]:
     return (values["direction"], values["digest"])
 
 
-def _runs(writes: list[tuple[Any, dict[str, Any]]]) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+def _runs(
+    writes: list[tuple[str, tuple[Any, ...]]],
+) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     """Consecutive writes of the same statement together (executed as one executemany)."""
-    for _, group in itertools.groupby(writes, key=lambda write: id(write[0])):
-        run = list(group)
-        yield run[0][0], [params for _, params in run]
+    for statement, group in itertools.groupby(writes, key=lambda write: write[0]):
+        yield statement, [params for _, params in group]
 
 
 def _aborted(connection: sa.Connection) -> bool:
@@ -1427,7 +1407,7 @@ _UPSERT_PLANS: dict[tuple[str, str, str], _UpsertPlan] = {}
 
 
 def _upsert_plan(dialect: sa.Dialect) -> _UpsertPlan:
-    kind = (dialect.name, dialect.driver, str(dialect.paramstyle))
+    kind = _kind(dialect)
     plan = _UPSERT_PLANS.get(kind)
     if plan is None:
         plan = _UPSERT_PLANS.setdefault(kind, _UpsertPlan(dialect))
