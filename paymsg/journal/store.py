@@ -1284,11 +1284,19 @@ def _driver_sql(dialect: sa.Dialect, text: str) -> str:
     return found
 
 
+def _bind_conversion(type_: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of ``type_`` before ``dialect``'s driver gets it
+    (the dialect's own implementation of the type: on SQLite, timestamps and dates
+    become its text forms)."""
+    convert: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return convert
+
+
 def _stamp(dialect: sa.Dialect, at: datetime) -> Any:
     """``at`` as a journal timestamp column binds it on ``dialect`` (once per batch)."""
     kind = _kind(dialect)
     if kind not in _STAMPS:
-        _STAMPS[kind] = UtcDateTime().bind_processor(dialect)
+        _STAMPS[kind] = _bind_conversion(status_history.c.at.type, dialect)
     convert = _STAMPS[kind]
     return at if convert is None else convert(at)
 
@@ -1361,10 +1369,12 @@ class _UpsertPlan:
         self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
         # SQLite allows 32766 parameters per statement, PostgreSQL 65535
         self.chunk = max(1, 32000 // len(_UPSERT_COLUMNS))
-        self.convert = [entries.c[name].type.bind_processor(dialect) for name in _UPSERT_COLUMNS]
+        self.convert = [_bind_conversion(entries.c[name].type, dialect) for name in _UPSERT_COLUMNS]
         self._amount = _UPSERT_COLUMNS.index("amount")
-        self._amount_in = entries.c.amount.type.bind_processor(dialect)
-        self._amount_out = entries.c.amount.type.result_processor(dialect, None)
+        self._amount_in = _bind_conversion(entries.c.amount.type, dialect)
+        self._amount_out = entries.c.amount.type.dialect_impl(dialect).result_processor(
+            dialect, None
+        )
         # values many rows share (their timestamps, dates): converted once per batch
         self._shared = {
             index
