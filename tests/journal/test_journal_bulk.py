@@ -3,6 +3,9 @@ one transaction, all or nothing (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from paymsg.errors import JournalError
@@ -106,6 +109,28 @@ def test_recorded_entries_are_exactly_what_a_read_gives(journal: Journal) -> Non
         for name, value in entry:
             assert type(value) is type(getattr(read, name)) is type(getattr(validated, name))
     assert [str(e.amount) for e in out] == ["5.00", "12.50", "1280000.00"]
+
+
+def test_sqlite_stores_timestamps_and_dates_in_sqlalchemys_text_forms(tmp_path: Path) -> None:
+    """The journal's own statements store what SQLAlchemy's column types store: on SQLite
+    a timestamp as ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC), a date as ``YYYY-MM-DD``, an
+    amount as whole fen."""
+    journal = Journal(f"sqlite:///{tmp_path / 'forms.db'}")
+    (entry, _), _ = journal.record_sending_many([hvps111(1), hvps111(2)], queue="OUT")
+    journal.set_status_many([StatusUpdate(entry_id=entry.id, status="confirmed")])
+    journal.record_inbound_many([_confirmation(1)], queue="IN")
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+    with journal.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT created_at, updated_at, work_date, amount FROM journal_entries"
+        ).all()
+        history = connection.exec_driver_sql("SELECT at FROM journal_status_history").all()
+    assert len(rows) == 3 and len(history) == 6
+    for created, updated, work_date, amount in rows:
+        assert stamp.fullmatch(created) and stamp.fullmatch(updated)
+        assert work_date == "2024-03-15"
+        assert amount is None or amount == 128000000
+    assert all(stamp.fullmatch(at) for (at,) in history)
 
 
 def test_record_inbound_many_counts_copies_within_the_batch(journal: Journal) -> None:
