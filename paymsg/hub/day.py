@@ -349,7 +349,7 @@ def run_day(
         peer_sessions = _send_for_peers(
             config.date, peers, channel_url, output_dir, say, config.confirm_timeout
         )
-        resumed = session.resume()  # what an earlier run put (or was about to) unanswered
+        resumed = session.resume(work_date=config.date)  # an earlier run's, unanswered
         if resumed:
             say(f"{len(resumed)} messages of an earlier run sent again")
         outgoing = texts + [p.text for p in packages]
@@ -624,7 +624,7 @@ def _send_for_peers(
         )
         sessions.append(session)
         session.start(lambda _entry, _conn: None)
-        session.resume()
+        session.resume(work_date=day)
         journaled = _outbox_keys(journal, peer, day)
         fresh = [m.text for m in messages if (m.mt, m.msg_id) not in journaled]
         if fresh:

@@ -34,8 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -339,8 +337,14 @@ class Journal:
     # ------------------------------------------------------------------ rows → records
 
     @staticmethod
-    def _entry(row: sa.Row[Any]) -> JournalEntry:
-        return JournalEntry.model_validate(dict(row._mapping))
+    def _entry(row: Any) -> JournalEntry:
+        """The entry of a full row of ``journal_entries`` (every column, in table order),
+        as the columns' result conversions gave it: trusted, so not validated again."""
+        if len(row) != len(_ENTRY_FIELDS):  # pragma: no cover - every caller reads them all
+            raise JournalError(
+                f"a journal entry row has {len(row)} columns, not {len(_ENTRY_FIELDS)}"
+            )
+        return _trusted_entry(dict(zip(_ENTRY_FIELDS, row, strict=True)))
 
     def _fetch(
         self, connection: sa.Connection, entry_id: int, *, lock: bool = False
@@ -386,17 +390,8 @@ class Journal:
         detail: str | None = None,
         related_id: int | None = None,
     ) -> None:
-        connection.execute(
-            _HISTORY,
-            {
-                "entry_id": entry_id,
-                "at": _now(),
-                "from_status": from_status,
-                "to_status": to_status,
-                "code": code,
-                "detail": detail,
-                "related_id": related_id,
-            },
+        _insert_history(
+            connection, _now(), [(entry_id, from_status, to_status, code, detail, related_id)]
         )
 
     # ------------------------------------------------------------------ outbox / inbox
@@ -417,27 +412,55 @@ class Journal:
         The same message twice in ``texts`` is one entry (returned twice); a reused
         (sender, MesgID) with different text refuses the whole batch.
         """
+        return [entry for entry, _ in self._record_outbound(texts, queue=queue, sent=False)]
+
+    def record_sending_many(
+        self, texts: Sequence[bytes], *, queue: str
+    ) -> list[tuple[JournalEntry, bool]]:
+        """:meth:`record_outbound_many` for texts about to be put: the entries new in the
+        outbox are inserted and moved to ``sent`` in the same transaction (their history:
+        ``created``, then ``sent``), as :meth:`record_outbound_many` followed by
+        :meth:`set_status_many` would leave them, with one commit instead of two.
+
+        Returns ``(entry, is_new)`` in the order given; ``is_new`` is True for the first
+        occurrence of each entry this call put in the outbox (now ``sent``). An entry that
+        was in the outbox already is returned as it is (``is_new`` False): moving it on,
+        counted as a resend or not, is the caller's business, as for
+        :meth:`record_outbound_many`.
+        """
+        return self._record_outbound(texts, queue=queue, sent=True)
+
+    def _record_outbound(
+        self, texts: Sequence[bytes], *, queue: str, sent: bool
+    ) -> list[tuple[JournalEntry, bool]]:
         prepared = [self._prepared(text, direction="out", queue=queue) for text in texts]
         if not prepared:
             return []
+        if sent:
+            for _, values in prepared:
+                values["status"] = "sent"
         with self._write() as connection:
             found: dict[tuple[Any, ...], JournalEntry] = {}
             fresh: dict[tuple[Any, ...], dict[str, Any]] = {}
             for _, values in prepared:
                 fresh.setdefault(_key(values), values)
             inserted = self._insert(connection, list(fresh.values()), count_copies=False)
-            for row in inserted:
-                found[_key(row._mapping)] = self._entry(row)
-            self._history_many(
-                connection,
-                [(entry.id, None, "created", None) for entry in found.values()],
-            )
+            for entry, _ in inserted:
+                found[_key(entry.__dict__)] = entry
+            new = set(found)
+            steps: list[tuple[int, str | None, str, str | None]] = []
+            for entry in found.values():
+                steps.append((entry.id, None, "created", None))
+                if sent:
+                    steps.append((entry.id, "created", "sent", None))
+            self._history_many(connection, steps)
             for key, values in fresh.items():
                 if key not in found:  # in the outbox already
                     found[key] = self._find_key(connection, "out", values)
-            out = []
+            out: list[tuple[JournalEntry, bool]] = []
             for ext, values in prepared:
-                existing = found[_key(values)]
+                key = _key(values)
+                existing = found[key]
                 if existing.digest != ext.digest:  # raised inside: nothing is committed
                     raise JournalError(
                         f"MesgID {ext.mesg_id!r} of sender {ext.sender!r} is already in the "
@@ -445,7 +468,8 @@ class Journal:
                         field="MesgID",
                         hint="every message needs a new communication-level id",
                     )
-                out.append(existing)
+                out.append((existing, key in new))
+                new.discard(key)
             return out
 
     def _prepared(
@@ -468,14 +492,48 @@ class Journal:
 
     def _insert(
         self, connection: sa.Connection, rows: list[dict[str, Any]], *, count_copies: bool
-    ) -> list[sa.Row[Any]]:
-        """Upsert ``rows`` (one statement per conflict target); the rows returned."""
-        out: list[sa.Row[Any]] = []
+    ) -> list[tuple[JournalEntry, bool]]:
+        """Upsert ``rows`` (one statement per conflict target and per chunk of rows):
+        ``(entry, is_new)`` for each row inserted or (``count_copies``) counted as a copy.
+
+        A driver-level multi-row ``INSERT … ON CONFLICT … RETURNING`` of the key columns,
+        with the parameters converted by the columns' own bind conversions: a new entry is
+        built from the values it was inserted with (as the database gives them back); an
+        entry counted as a copy is read (one query)."""
+        out: list[tuple[JournalEntry, bool]] = []
+        copies: list[int] = []
+        dialect = connection.dialect
+        plan = _upsert_plan(dialect)
         for headerless in (False, True):
             part = [values for values in rows if (values["mesg_id"] is None) == headerless]
-            if part:
-                statement = _upsert(self.dialect, headerless, count_copies=count_copies)
-                out.extend(connection.execute(statement, part).all())
+            for start in range(0, len(part), plan.chunk):
+                chunk = part[start : start + plan.chunk]
+                by_key = {_key(values): values for values in chunk}
+                sql = _upsert_sql(
+                    _kind(dialect),
+                    plan.mark,
+                    headerless,
+                    count_copies,
+                    len(chunk),
+                )
+                returned = connection.exec_driver_sql(sql, tuple(plan.parameters(chunk))).all()
+                for entry_id, n, direction, sender, mesg_id, digest in returned:
+                    if n != 1:  # a copy: the entry as it is now is read below
+                        copies.append(entry_id)
+                        continue
+                    key = (
+                        (direction, sender, mesg_id)
+                        if mesg_id is not None
+                        else (
+                            direction,
+                            digest,
+                        )
+                    )
+                    out.append((plan.entry(entry_id, by_key[key]), True))
+        if copies:
+            query = _BY_IDS_LOCKED if self.dialect == "postgresql" else _BY_IDS
+            for row in connection.execute(query, {"entry_ids": sorted(copies)}):
+                out.append((self._entry(row), False))
         return out
 
     def _history_many(
@@ -485,19 +543,11 @@ class Journal:
     ) -> None:
         """History rows ``(entry_id, from_status, to_status, detail)`` in one insert."""
         if changes:
-            now = _now()
-            connection.execute(
-                _HISTORY,
+            _insert_history(
+                connection,
+                _now(),
                 [
-                    {
-                        "entry_id": entry_id,
-                        "at": now,
-                        "from_status": before,
-                        "to_status": after,
-                        "code": None,
-                        "detail": detail,
-                        "related_id": None,
-                    }
+                    (entry_id, before, after, None, detail, None)
                     for entry_id, before, after, detail in changes
                 ],
             )
@@ -580,15 +630,14 @@ class Journal:
                 rows = self._insert(
                     connection, [prepared[i][1] for i in members], count_copies=True
                 )
-                by_key = {_key(row._mapping): row for row in rows}
+                by_key = {_key(entry.__dict__): (entry, is_new) for entry, is_new in rows}
                 new: list[tuple[int, str | None, str, str | None]] = []
                 for index in members:
                     ext, values = prepared[index]
-                    row = by_key[_key(values)]
-                    is_new = row.copies == 1
+                    entry, is_new = by_key[_key(values)]
                     if is_new:
-                        new.append((row.id, None, values["status"], ext.read_error))
-                    out[index] = (self._entry(row), is_new)
+                        new.append((entry.id, None, values["status"], ext.read_error))
+                    out[index] = (entry, is_new)
                 new.sort()
                 self._history_many(connection, new)
         return [item for item in out if item is not None]
@@ -652,34 +701,36 @@ class Journal:
                 row.id: self._entry(row) for row in connection.execute(query, {"entry_ids": ids})
             }
             now = _now()
+            stamp = _stamp(connection.dialect, now)  # as updated_at binds it
             out: list[JournalEntry] = []
-            writes: list[tuple[Any, dict[str, Any]]] = []
-            history: list[dict[str, Any]] = []
+            writes: list[tuple[str, tuple[Any, ...]]] = []
+            history: list[tuple[int, str | None, str, str | None, str | None, int | None]] = []
             for update in updates:
                 entry = current.get(update.entry_id)
                 if entry is None:
                     raise JournalError(
                         f"no journal entry with id {update.entry_id}", field="entry_id"
                     )
-                changed, moved = self._change(entry, update, now, strict=strict, writes=writes)
+                changed, moved = self._change(
+                    entry, update, now, stamp, strict=strict, writes=writes
+                )
                 if moved:
                     history.append(
-                        {
-                            "entry_id": entry.id,
-                            "at": now,
-                            "from_status": entry.status,
-                            "to_status": update.status,
-                            "code": update.code,
-                            "detail": update.detail,
-                            "related_id": update.related_id,
-                        }
+                        (
+                            entry.id,
+                            entry.status,
+                            update.status,
+                            update.code,
+                            update.detail,
+                            update.related_id,
+                        )
                     )
                 current[entry.id] = changed
                 out.append(changed)
             for statement, group in _runs(writes):
-                connection.execute(statement, group)
+                connection.exec_driver_sql(_driver_sql(connection.dialect, statement), group)
             if history:
-                connection.execute(_HISTORY, history)
+                _insert_history(connection, now, history)
             return out
 
     @staticmethod
@@ -687,22 +738,18 @@ class Journal:
         entry: JournalEntry,
         update: StatusUpdate,
         now: datetime,
+        stamp: Any,
         *,
         strict: bool,
-        writes: list[tuple[Any, dict[str, Any]]],
+        writes: list[tuple[str, tuple[Any, ...]]],
     ) -> tuple[JournalEntry, bool]:
         """The entry after ``update``, and whether its status moved (a history row); the
-        write it needs is appended to ``writes``."""
+        write it needs is appended to ``writes`` (``stamp``: ``now`` as it binds)."""
         status = update.status
         allowed = allowed_next(entry.direction, entry.status)
         if status == entry.status and status not in allowed:
             if update.repaired is not None and update.repaired != entry.repaired:
-                writes.append(
-                    (
-                        _SET_REPAIRED,
-                        {"b_id": entry.id, "b_repaired": update.repaired, "b_updated_at": now},
-                    )
-                )
+                writes.append((_SET_REPAIRED, (update.repaired, stamp, entry.id)))
                 changed = entry.model_copy(update={"repaired": update.repaired, "updated_at": now})
                 return changed, False
             return entry, False
@@ -722,18 +769,7 @@ class Journal:
         resend = 1 if status == "sent" and entry.status != "created" else 0
         repaired = entry.repaired if update.repaired is None else update.repaired
         writes.append(
-            (
-                _SET_STATUS,
-                {
-                    "b_id": entry.id,
-                    "b_status": status,
-                    "b_code": update.code,
-                    "b_detail": update.detail,
-                    "b_updated_at": now,
-                    "b_resend": resend,
-                    "b_repaired": repaired,
-                },
-            )
+            (_SET_STATUS, (status, update.code, update.detail, stamp, resend, repaired, entry.id))
         )
         changed = entry.model_copy(
             update={
@@ -775,21 +811,53 @@ class Journal:
         matches but exactly one entry has this MsgId and type, that one is returned — the
         reply may name an indirect participant (行内机构) there ([S1]: the samples show
         the direct participant). Several candidates of other senders: None (ambiguous).
+        The one-key case of :meth:`find_originals`.
         """
-        query = (
-            sa.select(entries)
-            .where(entries.c.direction == direction, entries.c.msg_id == msg_id, entries.c.mt == mt)
-            .order_by(entries.c.id.desc())
-        )
+        return self.find_originals([(msg_id, mt, sender)], direction=direction)[0]
+
+    def find_originals(
+        self, keys: Sequence[tuple[str, str, str | None]], *, direction: str = "out"
+    ) -> list[JournalEntry | None]:
+        """:meth:`find_original` for each ``(msg_id, mt, sender)`` key, with one query
+        (per 500 distinct keys): one entry or None per key, in the order given, by
+        :meth:`find_original`'s rules (of the 50 newest entries with that MsgId and type:
+        the newest of ``sender``, else the newest when all have one sender, else None)."""
+        if not keys:
+            return []
+        wanted = list(dict.fromkeys((msg_id, mt) for msg_id, mt, _ in keys))
+        found: dict[tuple[str, str], list[sa.Row[Any]]] = {key: [] for key in wanted}
         with self._read() as connection:
-            rows = connection.execute(query.limit(50)).all()
-        if sender is not None:
-            exact = [r for r in rows if r.sender == sender]
-            if exact:
-                return self._entry(exact[0])
-            senders = {r.sender for r in rows}
-            return self._entry(rows[0]) if len(senders) == 1 else None
-        return self._entry(rows[0]) if rows else None
+            for start in range(0, len(wanted), _FIND_CHUNK):
+                chunk = wanted[start : start + _FIND_CHUNK]
+                result = connection.execute(
+                    _ORIGINALS,
+                    {"o_direction": direction, "o_msg_ids": sorted({m for m, _ in chunk})},
+                )
+                for row in result:
+                    candidates = found.get((row.msg_id, row.mt))
+                    if candidates is not None:
+                        candidates.append(row)
+        out: list[JournalEntry | None] = []
+        entries_of: dict[int, JournalEntry] = {}
+        for msg_id, mt, sender in keys:
+            candidates = found[(msg_id, mt)][:_ORIGINAL_CANDIDATES]  # newest first
+            chosen: sa.Row[Any] | None = None
+            if sender is not None:
+                exact = [r for r in candidates if r.sender == sender]
+                if exact:
+                    chosen = exact[0]
+                elif len({r.sender for r in candidates}) == 1:
+                    chosen = candidates[0]
+            elif candidates:
+                chosen = candidates[0]
+            if chosen is None:
+                out.append(None)
+                continue
+            entry = entries_of.get(chosen.id)
+            if entry is None:
+                entry = entries_of[chosen.id] = self._entry(chosen)
+            out.append(entry)
+        return out
 
     def history(self, entry_id: int) -> list[StatusChange]:
         """The status changes of an entry, oldest first."""
@@ -1144,33 +1212,115 @@ class Journal:
         ]
 
 
-_HISTORY = sa.insert(status_history)
 _BY_ID = sa.select(entries).where(entries.c.id == sa.bindparam("entry_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-#: one status transition (built once: bound parameters, no per-call statement building)
+#: one status transition (driver-level, see :func:`_driver_sql`): status, code, detail,
+#: updated_at, resends added, repaired, id
 _SET_STATUS = (
-    sa.update(entries)
-    .where(entries.c.id == sa.bindparam("b_id"))
-    .values(
-        status=sa.bindparam("b_status"),
-        status_code=sa.bindparam("b_code"),
-        status_detail=sa.bindparam("b_detail"),
-        updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
-        resent=entries.c.resent + sa.bindparam("b_resend", type_=sa.Integer()),
-        repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
-    )
+    "UPDATE journal_entries SET status = ?, status_code = ?, status_detail = ?, "
+    "updated_at = ?, resent = resent + ?, repaired = ? WHERE id = ?"
 )
-#: the repaired flag alone (a repair that leaves the status as it is)
-_SET_REPAIRED = (
-    sa.update(entries)
-    .where(entries.c.id == sa.bindparam("b_id"))
-    .values(
-        repaired=sa.bindparam("b_repaired", type_=sa.Boolean()),
-        updated_at=sa.bindparam("b_updated_at", type_=UtcDateTime()),
+#: the repaired flag alone (a repair that leaves the status as it is): repaired,
+#: updated_at, id
+_SET_REPAIRED = "UPDATE journal_entries SET repaired = ?, updated_at = ? WHERE id = ?"
+#: :meth:`Journal.find_originals`: the entries of a direction with any of the MsgIds
+#: (their types are matched in Python), newest first
+_ORIGINALS = (
+    sa.select(entries)
+    .where(
+        entries.c.direction == sa.bindparam("o_direction"),
+        entries.c.msg_id.in_(sa.bindparam("o_msg_ids", expanding=True)),
     )
+    .order_by(entries.c.id.desc())
 )
+#: distinct keys per query of :meth:`Journal.find_originals`
+_FIND_CHUNK = 500
+#: the newest candidates of one MsgId and type that :meth:`Journal.find_original` weighs
+_ORIGINAL_CANDIDATES = 50
 _BY_IDS = sa.select(entries).where(entries.c.id.in_(sa.bindparam("entry_ids", expanding=True)))
 _BY_IDS_LOCKED = _BY_IDS.with_for_update()
+
+
+#: the fields of a journal entry: the columns of ``journal_entries``, in table order
+_ENTRY_FIELDS = tuple(JournalEntry.model_fields)
+if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no cover
+    raise ImportError("JournalEntry's fields are not the columns of journal_entries")
+_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
+
+
+def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
+    """A :class:`JournalEntry` of values the journal's own columns gave (or the values it
+    just stored, converted as those columns give them back): every field, of its type, so
+    built as ``model_construct`` builds a record, without validating each value again."""
+    entry = JournalEntry.__new__(JournalEntry)
+    object.__setattr__(entry, "__dict__", values)
+    object.__setattr__(entry, "__pydantic_fields_set__", set(_ENTRY_FIELD_SET))
+    object.__setattr__(entry, "__pydantic_extra__", None)
+    object.__setattr__(entry, "__pydantic_private__", None)
+    return entry
+
+
+#: the columns of a status history row written by :func:`_insert_history`, in order
+_HISTORY_COLUMNS = ("entry_id", "at", "from_status", "to_status", "code", "detail", "related_id")
+
+
+#: driver-level statements by (database, driver, parameter style, text): no per-call state
+_DRIVER_SQL: dict[tuple[str, str, str, str], str] = {}
+#: the bind conversion of a journal timestamp by (database, driver, parameter style)
+_STAMPS: dict[tuple[str, str, str], Callable[[Any], Any] | None] = {}
+
+
+def _kind(dialect: sa.Dialect) -> tuple[str, str, str]:
+    return (dialect.name, dialect.driver, str(dialect.paramstyle))
+
+
+def _driver_sql(dialect: sa.Dialect, text: str) -> str:
+    """``text`` (with ``?`` parameters) in the parameter style of ``dialect``'s driver."""
+    key = (*_kind(dialect), text)
+    found = _DRIVER_SQL.get(key)
+    if found is None:
+        found = text if dialect.paramstyle == "qmark" else text.replace("?", "%s")
+        _DRIVER_SQL[key] = found
+    return found
+
+
+def _bind_conversion(type_: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of ``type_`` before ``dialect``'s driver gets it
+    (the dialect's own implementation of the type: on SQLite, timestamps and dates
+    become its text forms)."""
+    convert: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return convert
+
+
+def _stamp(dialect: sa.Dialect, at: datetime) -> Any:
+    """``at`` as a journal timestamp column binds it on ``dialect`` (once per batch)."""
+    kind = _kind(dialect)
+    if kind not in _STAMPS:
+        _STAMPS[kind] = _bind_conversion(status_history.c.at.type, dialect)
+    convert = _STAMPS[kind]
+    return at if convert is None else convert(at)
+
+
+#: the status history insert (driver-level, see :func:`_driver_sql`)
+_HISTORY_SQL = (
+    f"INSERT INTO {status_history.name} ({', '.join(_HISTORY_COLUMNS)}) "
+    f"VALUES ({', '.join(['?'] * len(_HISTORY_COLUMNS))})"
+)
+
+
+def _insert_history(
+    connection: sa.Connection,
+    at: datetime,
+    rows: Sequence[tuple[int, str | None, str, str | None, str | None, int | None]],
+) -> None:
+    """Status history rows ``(entry_id, from_status, to_status, code, detail,
+    related_id)``, all at ``at``, with one driver-level ``executemany`` (no statement
+    compiled, no per-row parameter processing: the timestamp is converted once)."""
+    stamp = _stamp(connection.dialect, at)
+    connection.exec_driver_sql(
+        _driver_sql(connection.dialect, _HISTORY_SQL),
+        [(entry_id, stamp, *rest) for entry_id, *rest in rows],
+    )
 
 
 def _key(values: Mapping[Any, Any]) -> tuple[Any, ...]:
@@ -1181,11 +1331,12 @@ def _key(values: Mapping[Any, Any]) -> tuple[Any, ...]:
     return (values["direction"], values["digest"])
 
 
-def _runs(writes: list[tuple[Any, dict[str, Any]]]) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+def _runs(
+    writes: list[tuple[str, tuple[Any, ...]]],
+) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     """Consecutive writes of the same statement together (executed as one executemany)."""
-    for _, group in itertools.groupby(writes, key=lambda write: id(write[0])):
-        run = list(group)
-        yield run[0][0], [params for _, params in run]
+    for statement, group in itertools.groupby(writes, key=lambda write: write[0]):
+        yield statement, [params for _, params in group]
 
 
 def _aborted(connection: sa.Connection) -> bool:
@@ -1202,33 +1353,106 @@ def _aborted(connection: sa.Connection) -> bool:
     )
 
 
-@functools.cache
-def _upsert(dialect: str, headerless: bool, *, count_copies: bool) -> Any:
-    """``INSERT … ON CONFLICT … RETURNING *`` of a journal entry, built once per variant.
+#: the columns an upsert writes (every column but the id and the delivery's), in order
+_UPSERT_COLUMNS = tuple(
+    column.name for column in entries.c if column.name not in ("id", "last_error", "delivered_at")
+)
+#: what an upsert returns: enough to tell a new entry from a copy and to find its values
+_UPSERT_RETURNING = ("id", "copies", "direction", "sender", "mesg_id", "digest")
+
+
+class _UpsertPlan:
+    """How rows become an upsert's parameters on one database and driver: each column's
+    own bind conversion, a timestamp or date converted once per batch."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        # SQLite allows 32766 parameters per statement, PostgreSQL 65535
+        self.chunk = max(1, 32000 // len(_UPSERT_COLUMNS))
+        self.convert = [_bind_conversion(entries.c[name].type, dialect) for name in _UPSERT_COLUMNS]
+        self._amount = _UPSERT_COLUMNS.index("amount")
+        self._amount_in = _bind_conversion(entries.c.amount.type, dialect)
+        self._amount_out = entries.c.amount.type.dialect_impl(dialect).result_processor(
+            dialect, None
+        )
+        # values many rows share (their timestamps, dates): converted once per batch
+        self._shared = {
+            index
+            for index, name in enumerate(_UPSERT_COLUMNS)
+            if isinstance(entries.c[name].type, (UtcDateTime, sa.Date))
+        }
+
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """The parameters of a multi-row insert of ``rows``, flat, in column order."""
+        flat: list[Any] = []
+        memo: dict[tuple[int, Any], Any] = {}
+        for values in rows:
+            for index, name in enumerate(_UPSERT_COLUMNS):
+                value = values[name]
+                convert = self.convert[index]
+                if convert is not None and value is not None:
+                    if index in self._shared:
+                        key = (index, value)
+                        if key not in memo:
+                            memo[key] = convert(value)
+                        value = memo[key]
+                    else:
+                        value = convert(value)
+                flat.append(value)
+        return flat
+
+    def entry(self, entry_id: int, values: Mapping[str, Any]) -> JournalEntry:
+        """The new entry ``entry_id`` inserted with ``values``, as a read gives it."""
+        row = dict(values)
+        amount = row["amount"]
+        if amount is not None:  # as the column gives it back (2 decimals)
+            stored = self._amount_in(amount) if self._amount_in is not None else amount
+            row["amount"] = self._amount_out(stored) if self._amount_out is not None else stored
+        row.update(id=entry_id, last_error=None, delivered_at=None)
+        return _trusted_entry({name: row[name] for name in _ENTRY_FIELDS})
+
+
+#: :func:`_upsert_plan` by (database, driver, parameter style): no per-call state
+_UPSERT_PLANS: dict[tuple[str, str, str], _UpsertPlan] = {}
+
+
+def _upsert_plan(dialect: sa.Dialect) -> _UpsertPlan:
+    kind = _kind(dialect)
+    plan = _UPSERT_PLANS.get(kind)
+    if plan is None:
+        plan = _UPSERT_PLANS.setdefault(kind, _UpsertPlan(dialect))
+    return plan
+
+
+@functools.lru_cache(maxsize=1024)
+def _upsert_sql(
+    kind: tuple[str, str, str], mark: str, headerless: bool, count_copies: bool, rows: int
+) -> str:
+    """``INSERT … VALUES (…) × rows ON CONFLICT … RETURNING`` the key columns of a journal
+    entry (SQLite and PostgreSQL spell it alike), built once per variant.
 
     The conflict target is the (direction, sender, MesgID) unique index, or for a text
     without a readable header the (direction, digest) partial unique index. Outbound:
     ``DO NOTHING`` (the caller then reads the existing row); inbound: ``DO UPDATE`` adding
     one to ``copies`` — one atomic statement, whoever wins the race.
     """
-    insert = pg_dialect.insert if dialect == "postgresql" else sqlite_dialect.insert
-    statement = insert(entries)
-    target: dict[str, Any]
-    if headerless:
-        target = {
-            "index_elements": ["direction", "digest"],
-            "index_where": entries.c.mesg_id.is_(None),
-        }
-    else:
-        target = {"index_elements": ["direction", "sender", "mesg_id"]}
-    if count_copies:
-        statement = statement.on_conflict_do_update(
-            **target,
-            set_={"copies": entries.c.copies + 1, "updated_at": statement.excluded.updated_at},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(**target)
-    return statement.returning(*entries.c)
+    table = entries.name
+    one = "(" + ", ".join([mark] * len(_UPSERT_COLUMNS)) + ")"
+    target = (
+        "(direction, digest) WHERE mesg_id IS NULL"
+        if headerless
+        else ("(direction, sender, mesg_id)")
+    )
+    action = (
+        f"DO UPDATE SET copies = {table}.copies + 1, updated_at = excluded.updated_at"
+        if count_copies
+        else "DO NOTHING"
+    )
+    return (
+        f"INSERT INTO {table} ({', '.join(_UPSERT_COLUMNS)}) VALUES "
+        + ", ".join([one] * rows)
+        + f" ON CONFLICT {target} {action} RETURNING {', '.join(_UPSERT_RETURNING)}"
+    )
 
 
 def _after_fork(reference: weakref.ref[Journal]) -> None:

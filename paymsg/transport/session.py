@@ -58,6 +58,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -875,9 +876,13 @@ class Cnaps2Session:
                         strict=True,
                     )
                 )
-                for entry in readable:
-                    if entry.orig_msg_id is not None and not _is_communication(entry):
-                        applied[entry.id] = self._apply_reply(entry, communication=False)
+                business = [
+                    entry
+                    for entry in readable
+                    if entry.orig_msg_id is not None and not _is_communication(entry)
+                ]
+                for entry, result in zip(business, self._apply_business(business), strict=True):
+                    applied[entry.id] = result
         except (TransportError, JournalError):
             raise
         except PaymsgError:  # rolled back, or an answer cannot be built: one at a time
@@ -1092,19 +1097,56 @@ class Cnaps2Session:
         the updated entry, for :meth:`_resolve` once the journal has committed."""
         if communication:
             return self._apply_communication([reply])[0]
-        if reply.orig_msg_id is None or reply.orig_mt is None:
-            return None
-        original = self.journal.find_original(
-            msg_id=reply.orig_msg_id, mt=reply.orig_mt, sender=reply.orig_sender
+        return self._apply_business([reply])[0]
+
+    def _apply_business(
+        self, replies: Sequence[JournalEntry]
+    ) -> list[tuple[tuple[str, str], JournalEntry] | None]:
+        """:meth:`_apply_reply` for business replies (saps.604, ccms.900, receipts …:
+        matched by OrgnlMsgId + OrgnlMT + OrgnlInstgPty), in order: their originals found
+        with one journal query, their status changes made with one journal statement (a
+        reply to an original that an earlier reply of the batch moves starts a second
+        statement, so that it sees that move as it would one at a time); one result per
+        reply."""
+        out: list[tuple[tuple[str, str], JournalEntry] | None] = [None] * len(replies)
+        asking = [
+            (index, reply)
+            for index, reply in enumerate(replies)
+            if reply.orig_msg_id is not None and reply.orig_mt is not None
+        ]
+        originals = self.journal.find_originals(
+            [(r.orig_msg_id or "", r.orig_mt or "", r.orig_sender) for _, r in asking]
         )
-        if original is None:
-            return None
-        status = self.status_rules.status_for(reply.mt, reply.prc_sts)
-        code = reply.prc_cd or reply.prc_sts
-        key = (original.sender or "", original.mesg_id or "")
-        updated = self._advance(original, status, code, reply.rjct_inf, reply.id)
-        self._count("correlated")
-        return key, updated
+        latest: dict[int, JournalEntry] = {}  # each original as the replies so far left it
+        moving: list[tuple[int, JournalEntry, StatusUpdate]] = []
+
+        def commit() -> None:
+            moved = self._advance_many([(entry, update) for _, entry, update in moving])
+            for (index, _, _), updated in zip(moving, moved, strict=True):
+                out[index] = ((updated.sender or "", updated.mesg_id or ""), updated)
+                latest[updated.id] = updated
+            moving.clear()
+
+        for (index, reply), found in zip(asking, originals, strict=True):
+            if found is None:
+                continue
+            if any(entry.id == found.id for _, entry, _ in moving):
+                commit()  # an earlier reply of the batch moves it: see that move first
+            original = latest.get(found.id, found)
+            status = self.status_rules.status_for(reply.mt, reply.prc_sts)
+            out[index] = ((original.sender or "", original.mesg_id or ""), original)
+            if original.status != status:  # already there: no journal write
+                update = StatusUpdate(
+                    entry_id=original.id,
+                    status=status,
+                    code=reply.prc_cd or reply.prc_sts,
+                    detail=reply.rjct_inf,
+                    related_id=reply.id,
+                )
+                moving.append((index, original, update))
+            self._count("correlated")
+        commit()
+        return out
 
     def _apply_communication(
         self, replies: Sequence[JournalEntry]
@@ -1287,18 +1329,25 @@ class Cnaps2Session:
         anything is journaled. ``timeout`` overrides ``confirm_timeout`` for this call.
         """
         texts = [self.prepare(item) for item in items]
-        # one commit (and one multi-row insert) for the batch: all or nothing
-        entries = self.journal.record_outbound_many(texts, queue=self.out_queue)
-        for _ in entries:
+        # one commit (and one multi-row insert) for the batch, all or nothing: the entries
+        # new in the outbox are 'sent' in it already (a crash after it leaves entries that
+        # resume() puts); one that was there before goes on as resume() would take it
+        recorded = self.journal.record_sending_many(texts, queue=self.out_queue)
+        for _ in recorded:
             self.faults.hit("recorded_out")
-        return self._send_entries(entries, timeout)
+        marked = {entry.id for entry, is_new in recorded if is_new}
+        return self._send_entries([entry for entry, _ in recorded], timeout, marked=marked)
 
-    def resume(self, *, timeout: float | None = None) -> list[SendResult]:
+    def resume(
+        self, *, timeout: float | None = None, work_date: date | str | None = None
+    ) -> list[SendResult]:
         """Send again every outbox entry that is ``created`` or ``sent`` but has no 990
-        (after a crash or restart), and wait for their 990s."""
+        (after a crash or restart), and wait for their 990s. With ``work_date``, only the
+        entries of that work date (the journal's ``work_date`` column: the date part of
+        the MsgId, else the header's send date) are sent again."""
         entries: list[JournalEntry] = []
         for status in ("created", "sent"):
-            entries.extend(self.journal.query(direction="out", status=status))
+            entries.extend(self.journal.query(direction="out", status=status, work_date=work_date))
         entries = [e for e in entries if e.queue == self.out_queue or not e.queue]
         entries.sort(key=lambda e: e.id)
         return self._send_entries(entries, timeout)
@@ -1329,8 +1378,15 @@ class Cnaps2Session:
         return self._send_entries([entry], timeout, force=True)[0]
 
     def _send_entries(
-        self, entries: Sequence[JournalEntry], timeout: float | None, *, force: bool = False
+        self,
+        entries: Sequence[JournalEntry],
+        timeout: float | None,
+        *,
+        force: bool = False,
+        marked: frozenset[int] | set[int] = frozenset(),
     ) -> list[SendResult]:
+        """Put ``entries`` and wait for their 990s; ``marked``: the ids of entries that
+        are ``sent`` for this very put already (new in the outbox)."""
         self.start()
         wait = timeout if timeout is not None else self.confirm_timeout
         results: list[SendResult | None] = [None] * len(entries)
@@ -1338,7 +1394,7 @@ class Cnaps2Session:
         channel = self.channels.here()
         first_index: dict[int, int] = {}
         try:
-            self._launch(entries, results, waiters, first_index, channel, wait, force)
+            self._launch(entries, results, waiters, first_index, channel, wait, force, marked)
             self._await(channel, [w for _, w in waiters])
         finally:  # a put that failed (TransportError) leaves no waiter behind
             with self._cond:
@@ -1361,14 +1417,21 @@ class Cnaps2Session:
         channel: Any,
         wait: float,
         force: bool,
+        fresh_ids: frozenset[int] | set[int],
     ) -> None:
         # 1. 'sent' before any put, in one commit (a crash after it leaves entries that
-        #    resume() finds); an entry that was put before (resume, replay) counts as resent
+        #    resume() finds); an entry that was put before (resume, replay) counts as resent;
+        #    one new in the outbox was recorded 'sent' (fresh_ids)
         candidates: list[tuple[int, JournalEntry]] = []
+        ready: dict[int, JournalEntry] = {}
         for index, entry in enumerate(entries):
             if entry.id in first_index:
                 continue
             first_index[entry.id] = index
+            if entry.id in fresh_ids:
+                ready[index] = entry
+                candidates.append((index, entry))
+                continue
             if not force and entry.status not in ("created", "sent", "timed_out"):
                 results[index] = self._result(entry)  # already answered: nothing to put
                 continue
@@ -1379,12 +1442,13 @@ class Cnaps2Session:
                 status="sent",
                 detail=None if entry.status == "created" else "resent",
             )
-            for _, entry in candidates
+            for index, entry in candidates
+            if index not in ready
         ]
+        moved = iter(self.journal.set_status_many(updates, strict=False) if updates else [])
         marked: list[tuple[int, _Waiter]] = []
-        for (index, entry), current in zip(
-            candidates, self.journal.set_status_many(updates, strict=False), strict=True
-        ):
+        for index, entry in candidates:
+            current = ready[index] if index in ready else next(moved)
             if current.status != "sent":  # its 990 was processed meanwhile: nothing to put
                 results[index] = self._result(current)
                 continue

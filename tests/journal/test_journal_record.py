@@ -150,6 +150,36 @@ def test_find_and_find_original(journal: Journal) -> None:
     assert journal.find_original(msg_id="2024031500001037", mt="hvps.112.001.01") is None
 
 
+def test_find_originals_gives_what_find_original_gives_for_each_key(journal: Journal) -> None:
+    """One query for many keys, with find_original's rules per key: the sender's entry,
+    the only candidate when another party is named, None when ambiguous or unknown, the
+    newest without a sender, the same entry for a key asked twice, in the order asked."""
+    sent = journal.record_outbound(example(HVPS111), queue="Q")
+    other = journal.record_outbound(
+        with_header(example(HVPS111), mesg_id="20240315000000000999", sender="313290000017"),
+        queue="Q",
+    )
+    alone = journal.record_outbound(
+        example("hvps.112.001.01/interbank-funds-transfer.txt"), queue="Q"
+    )
+    assert alone.msg_id is not None and alone.mt == "hvps.112.001.01"
+    keys: list[tuple[str, str, str | None]] = [
+        ("2024031500001037", "hvps.111.001.01", "313290000017"),
+        ("2024031500001037", "hvps.111.001.01", "102100099996"),
+        ("2024031500001037", "hvps.111.001.01", "102100024015"),  # ambiguous
+        ("2024031500001037", "hvps.111.001.01", None),  # the newest
+        (alone.msg_id, alone.mt, "102100024015"),  # the only candidate
+        ("2024031500001037", "hvps.112.001.01", None),  # another type
+        ("2099123100000001", "hvps.111.001.01", "102100099996"),  # unknown
+        ("2024031500001037", "hvps.111.001.01", "102100099996"),  # asked twice
+    ]
+    expected = [other, sent, None, other, alone, None, None, sent]
+    assert journal.find_originals(keys) == expected
+    assert [journal.find_original(msg_id=m, mt=t, sender=who) for m, t, who in keys] == expected
+    assert journal.find_originals(keys, direction="in") == [None] * len(keys)
+    assert journal.find_originals([]) == []
+
+
 @pytest.mark.parametrize(
     "text",
     [b"not a message at all", b"{H:02 broken header", b"\xff\xfe\x00garbage"],

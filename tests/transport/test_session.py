@@ -10,6 +10,7 @@ import copy
 import threading
 import tomllib
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,33 @@ def test_resume_resends_every_unconfirmed_entry(
         results = s.resume()
         assert len(results) == 6 and {r.status for r in results} == {"confirmed"}
         assert s.resume() == []
+
+
+def test_resume_of_a_work_date_leaves_the_unanswered_entries_of_other_dates(
+    urls: tuple[str, str], echo: dict[str, Any]
+) -> None:
+    """A day's resume sends again only that day's unanswered outbox entries: an entry of
+    another work date in the same journal stays as it is (not put, not confirmed)."""
+    journal = Journal(urls[1])
+    today = journal.record_outbound(hvps111(1), queue="OUT")  # MsgId 20240315…
+    document = copy.deepcopy(HVPS111.document)
+    document.fito_ficstmr_cdt_trf.grp_hdr.msg_id = "2024031400000002"
+    yesterday_text = paymsg.serialize(
+        cnaps2.wrap(document, type="hvps.111.001.01", mesg_id="Y" + "2".zfill(19), now=None)
+    )
+    yesterday = journal.record_outbound(yesterday_text, queue="OUT")
+    journal.set_status(yesterday.id, "sent")
+    assert (today.work_date, yesterday.work_date) == (date(2024, 3, 15), date(2024, 3, 14))
+    echo["start"]()
+    with session(urls) as s:
+        results = s.resume(work_date="2024-03-15")
+        assert [(r.entry_id, r.status) for r in results] == [(today.id, "confirmed")]
+        assert s.journal.get(yesterday.id).status == "sent"
+        assert s.journal.get(yesterday.id).resent == 0
+        assert s.resume(work_date=date(2024, 3, 15)) == []
+        # without a date every unanswered entry is sent again, as before
+        assert [r.entry_id for r in s.resume()] == [yesterday.id]
+        assert s.journal.get(yesterday.id).status == "confirmed"
 
 
 def test_replay_sends_a_timed_out_message_again(
@@ -770,3 +798,49 @@ def test_replies_to_ours_in_one_batch_are_applied_answered_acked_and_delivered_i
             "ccms.911.001.02",
         ]
         assert (stats.received, stats.answered, stats.confirmations) == (6, 4, 2)
+
+
+def _receipt(original: JournalEntry, prc_sts: str) -> bytes:
+    """A saps.604 answering ``original`` with the NPC processing status ``prc_sts``."""
+    message = paymsg.parse(_reply_from_npc("saps.604.001.01/settled-hvps111.txt", original))
+    message.document.sttlm_rtr_rct.npcprc_inf.prc_sts = prc_sts
+    return paymsg.serialize(message)
+
+
+def test_replies_to_one_original_in_one_batch_move_it_as_one_at_a_time(
+    urls: tuple[str, str],
+) -> None:
+    """Several replies to the same original in one batch (two receipts, then the
+    settlement, and a receipt for another entry between them) are correlated as if each
+    came on its own: the second receipt finds the entry at ``receipt`` already and writes
+    nothing, the settlement moves it on; each step names the reply that caused it."""
+    with session(urls) as s:
+        texts = [hvps111(i, prefix="M") for i in range(2)]
+        first, second = s.journal.record_outbound_many(texts, queue="OUT")
+        s.journal.set_status_many(
+            [StatusUpdate(entry_id=e.id, status="sent") for e in (first, second)]
+        )
+        arriving = [
+            _receipt(first, "PR03"),
+            _receipt(second, "PR03"),
+            _receipt(first, "PR03"),
+            _receipt(first, "PR04"),
+        ]
+        with open_channel(urls[0]) as channel:
+            channel.declare("IN")
+            channel.put_many("IN", arriving)
+            stats = s.listen(max_messages=len(arriving))
+            assert channel.depth("IN") == 0
+        assert stats.correlated == 4 and stats.answered == 4
+        replies = {e.mesg_id: e.id for e in s.journal.query(direction="in")}
+        ids = [replies[read_header(text)[0].mesg_id] for text in arriving]  # type: ignore[union-attr]
+        steps = [(h.from_status, h.to_status, h.related_id) for h in s.journal.history(first.id)]
+        assert steps == [
+            (None, "created", None),
+            ("created", "sent", None),
+            ("sent", "receipt", ids[0]),
+            ("receipt", "settled", ids[3]),
+        ]
+        after = s.journal.get(first.id)
+        assert (after.status, after.status_code) == ("settled", "CB1I0000")
+        assert s.journal.get(second.id).status == "receipt"
