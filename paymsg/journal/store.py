@@ -39,6 +39,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from paymsg.errors import ConfigError, JournalError
 from paymsg.journal import migrate
+from paymsg.journal.driver import bind_conversion, dialect_key, driver_sql, parameter_mark
 from paymsg.journal.extract import Extracted, extract
 from paymsg.journal.records import (
     INBOUND_STATUSES,
@@ -57,6 +58,7 @@ from paymsg.journal.tables import (
     quarantine,
     status_history,
 )
+from paymsg.trusted import trusted_model
 
 __all__ = ["DEFAULT_URL", "DeliveryHandler", "Journal", "normalize_url"]
 
@@ -510,7 +512,7 @@ class Journal:
                 chunk = part[start : start + plan.chunk]
                 by_key = {_key(values): values for values in chunk}
                 sql = _upsert_sql(
-                    _kind(dialect),
+                    dialect_key(dialect),
                     plan.mark,
                     headerless,
                     count_copies,
@@ -728,7 +730,7 @@ class Journal:
                 current[entry.id] = changed
                 out.append(changed)
             for statement, group in _runs(writes):
-                connection.exec_driver_sql(_driver_sql(connection.dialect, statement), group)
+                connection.exec_driver_sql(driver_sql(connection.dialect, statement), group)
             if history:
                 _insert_history(connection, now, history)
             return out
@@ -1214,8 +1216,8 @@ class Journal:
 
 _BY_ID = sa.select(entries).where(entries.c.id == sa.bindparam("entry_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-#: one status transition (driver-level, see :func:`_driver_sql`): status, code, detail,
-#: updated_at, resends added, repaired, id
+#: one status transition (driver-level, see :mod:`paymsg.journal.driver`): status, code,
+#: detail, updated_at, resends added, repaired, id
 _SET_STATUS = (
     "UPDATE journal_entries SET status = ?, status_code = ?, status_detail = ?, "
     "updated_at = ?, resent = resent + ?, repaired = ? WHERE id = ?"
@@ -1245,63 +1247,32 @@ _BY_IDS_LOCKED = _BY_IDS.with_for_update()
 _ENTRY_FIELDS = tuple(JournalEntry.model_fields)
 if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no cover
     raise ImportError("JournalEntry's fields are not the columns of journal_entries")
-_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
 
 
 def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
     """A :class:`JournalEntry` of values the journal's own columns gave (or the values it
-    just stored, converted as those columns give them back): every field, of its type, so
-    built as ``model_construct`` builds a record, without validating each value again."""
-    entry = JournalEntry.__new__(JournalEntry)
-    object.__setattr__(entry, "__dict__", values)
-    object.__setattr__(entry, "__pydantic_fields_set__", set(_ENTRY_FIELD_SET))
-    object.__setattr__(entry, "__pydantic_extra__", None)
-    object.__setattr__(entry, "__pydantic_private__", None)
-    return entry
+    just stored, converted as those columns give them back): every field, of its type."""
+    return trusted_model(JournalEntry, values)
 
 
 #: the columns of a status history row written by :func:`_insert_history`, in order
 _HISTORY_COLUMNS = ("entry_id", "at", "from_status", "to_status", "code", "detail", "related_id")
 
 
-#: driver-level statements by (database, driver, parameter style, text): no per-call state
-_DRIVER_SQL: dict[tuple[str, str, str, str], str] = {}
 #: the bind conversion of a journal timestamp by (database, driver, parameter style)
 _STAMPS: dict[tuple[str, str, str], Callable[[Any], Any] | None] = {}
 
 
-def _kind(dialect: sa.Dialect) -> tuple[str, str, str]:
-    return (dialect.name, dialect.driver, str(dialect.paramstyle))
-
-
-def _driver_sql(dialect: sa.Dialect, text: str) -> str:
-    """``text`` (with ``?`` parameters) in the parameter style of ``dialect``'s driver."""
-    key = (*_kind(dialect), text)
-    found = _DRIVER_SQL.get(key)
-    if found is None:
-        found = text if dialect.paramstyle == "qmark" else text.replace("?", "%s")
-        _DRIVER_SQL[key] = found
-    return found
-
-
-def _bind_conversion(type_: Any, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
-    """What SQLAlchemy does to a value of ``type_`` before ``dialect``'s driver gets it
-    (the dialect's own implementation of the type: on SQLite, timestamps and dates
-    become its text forms)."""
-    convert: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
-    return convert
-
-
 def _stamp(dialect: sa.Dialect, at: datetime) -> Any:
     """``at`` as a journal timestamp column binds it on ``dialect`` (once per batch)."""
-    kind = _kind(dialect)
+    kind = dialect_key(dialect)
     if kind not in _STAMPS:
-        _STAMPS[kind] = _bind_conversion(status_history.c.at.type, dialect)
+        _STAMPS[kind] = bind_conversion(status_history.c.at.type, dialect)
     convert = _STAMPS[kind]
     return at if convert is None else convert(at)
 
 
-#: the status history insert (driver-level, see :func:`_driver_sql`)
+#: the status history insert (driver-level, see :func:`~paymsg.journal.driver.driver_sql`)
 _HISTORY_SQL = (
     f"INSERT INTO {status_history.name} ({', '.join(_HISTORY_COLUMNS)}) "
     f"VALUES ({', '.join(['?'] * len(_HISTORY_COLUMNS))})"
@@ -1318,7 +1289,7 @@ def _insert_history(
     compiled, no per-row parameter processing: the timestamp is converted once)."""
     stamp = _stamp(connection.dialect, at)
     connection.exec_driver_sql(
-        _driver_sql(connection.dialect, _HISTORY_SQL),
+        driver_sql(connection.dialect, _HISTORY_SQL),
         [(entry_id, stamp, *rest) for entry_id, *rest in rows],
     )
 
@@ -1366,12 +1337,12 @@ class _UpsertPlan:
     own bind conversion, a timestamp or date converted once per batch."""
 
     def __init__(self, dialect: sa.Dialect) -> None:
-        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.mark = parameter_mark(dialect)
         # SQLite allows 32766 parameters per statement, PostgreSQL 65535
         self.chunk = max(1, 32000 // len(_UPSERT_COLUMNS))
-        self.convert = [_bind_conversion(entries.c[name].type, dialect) for name in _UPSERT_COLUMNS]
+        self.convert = [bind_conversion(entries.c[name].type, dialect) for name in _UPSERT_COLUMNS]
         self._amount = _UPSERT_COLUMNS.index("amount")
-        self._amount_in = _bind_conversion(entries.c.amount.type, dialect)
+        self._amount_in = bind_conversion(entries.c.amount.type, dialect)
         self._amount_out = entries.c.amount.type.dialect_impl(dialect).result_processor(
             dialect, None
         )
@@ -1417,7 +1388,7 @@ _UPSERT_PLANS: dict[tuple[str, str, str], _UpsertPlan] = {}
 
 
 def _upsert_plan(dialect: sa.Dialect) -> _UpsertPlan:
-    kind = _kind(dialect)
+    kind = dialect_key(dialect)
     plan = _UPSERT_PLANS.get(kind)
     if plan is None:
         plan = _UPSERT_PLANS.setdefault(kind, _UpsertPlan(dialect))

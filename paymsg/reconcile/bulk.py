@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from paymsg.errors import InputError
+from paymsg.journal.driver import driver_sql
 from paymsg.journal.tables import AMOUNT_SCALE, fits_amount
 
 __all__ = ["fen", "insert_tuples"]
@@ -31,11 +32,11 @@ def insert_tuples(
 ) -> int:
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``; returns how
     many rows were inserted."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     quote = conn.dialect.identifier_preparer.quote
-    statement = (
+    statement = driver_sql(
+        conn.dialect,
         f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
+        f"VALUES ({', '.join(['?'] * len(columns))})",
     )
     batch: list[tuple[Any, ...]] = []
     count = 0

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from paymsg.trusted import trusted_model
+
 __all__ = [
     "CHANNELS",
     "Channel",
@@ -183,26 +185,16 @@ _DECISION_TEMPLATE = {name: _DECISION_DEFAULTS.get(name) for name in Decision.mo
 _VERDICT_TEMPLATE = {name: _VERDICT_DEFAULTS.get(name) for name in ChannelVerdict.model_fields}
 
 
-def _assemble(cls: type[BaseModel], values: dict[str, object]) -> BaseModel:
-    # what ``model_construct`` does for trusted values, without its per-call default and
-    # signature lookups: the router builds every field itself from validated inputs
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
-
-
 def make_decision(**values: object) -> Decision:
     """A :class:`Decision` from values the router computed (no validation pass)."""
     full = dict(_DECISION_TEMPLATE)  # every field, in declaration order
     full["facts"] = {}
     full.update(values)
-    return _assemble(Decision, full)  # type: ignore[return-value]
+    # the router builds every field itself from validated inputs
+    return trusted_model(Decision, full)
 
 
 def make_verdict(**values: object) -> ChannelVerdict:
     full = dict(_VERDICT_TEMPLATE)
     full.update(values)
-    return _assemble(ChannelVerdict, full)  # type: ignore[return-value]
+    return trusted_model(ChannelVerdict, full)

@@ -26,7 +26,6 @@ Tables (all prefixed ``sim_``):
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +60,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from paymsg.errors import ConfigError
+from paymsg.journal.driver import DriverStatement
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -248,54 +248,13 @@ PAYMENT_COLUMNS: dict[str, Any] = {
 } | {"lost": 0}
 
 
-class _DriverStatement:
-    """A statement compiled once per SQL dialect and run as the driver's own executemany:
-    rows of parameters go to the database as the driver takes them, without SQLAlchemy's
-    per-row parameter processing (the values are str, int, float, bytes or None, which
-    every driver binds as they are — the same stored values)."""
-
-    def __init__(self, statement: Any, column_keys: list[str] | None = None) -> None:
-        self.statement = statement
-        self.column_keys = column_keys
-        #: per dialect: the SQL, the parameter names in order (None: named parameters),
-        #: and the values the statement holds itself (``direction == "out"`` …)
-        self.compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
-
-    def run(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        dialect = conn.dialect
-        try:
-            sql, order, fixed = self.compiled[dialect.name]
-        except KeyError:
-            compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
-            order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            named = compiled.params  # the parameters by the names the SQL uses
-            fixed = {
-                name: bind.value
-                for name, bind in compiled.binds.items()
-                if name in named and not bind.required
-            }
-            sql, order, fixed = self.compiled.setdefault(
-                dialect.name, (compiled.string, order, fixed)
-            )
-        if fixed:
-            rows = [fixed | row for row in rows]
-        if order is None:  # named parameters (psycopg): the rows as they are
-            conn.exec_driver_sql(sql, rows)
-        else:
-            values = operator.itemgetter(*order)
-            if len(order) == 1:
-                conn.exec_driver_sql(sql, [(values(row),) for row in rows])
-            else:
-                conn.exec_driver_sql(sql, [values(row) for row in rows])
-
-
 #: a batch's new rows: every column but the id
-_ADD_MESSAGES = _DriverStatement(insert(message_table), list(MESSAGE_COLUMNS))
-_ADD_PAYMENTS = _DriverStatement(insert(payment_table), list(PAYMENT_COLUMNS))
+_ADD_MESSAGES = DriverStatement(insert(message_table), list(MESSAGE_COLUMNS))
+_ADD_PAYMENTS = DriverStatement(insert(payment_table), list(PAYMENT_COLUMNS))
 #: participants' ccms.990 for outbox rows (see :func:`_confirmation`)
-_CONFIRM_MANY = _DriverStatement(_CONFIRM)
+_CONFIRM_MANY = DriverStatement(_CONFIRM)
 #: outbox rows put on the channel
-_MARK_SENT = _DriverStatement(
+_MARK_SENT = DriverStatement(
     update(message_table)
     .where(message_table.c.id == bindparam("p_id"))
     .values(status=bindparam("p_status"))
