@@ -201,6 +201,9 @@ class ListenStats(BaseModel):
 
     received: int = 0
     duplicates: int = 0
+    #: copies (same sender and MesgID) whose text differs from the first one's: answered
+    #: like any copy, not delivered, and set aside in the quarantine for a person to see
+    conflicting_copies: int = 0
     answered: int = 0
     confirmations: int = 0
     correlated: int = 0
@@ -894,6 +897,7 @@ class Cnaps2Session:
             self._count("received")
             if not is_new:
                 self._count("duplicates")
+                self._check_copy(delivery, entry)
             if _unusable(entry):  # quarantined and answered on its own
                 self._flush(channel, group)
                 self.faults.hit("recorded")
@@ -967,6 +971,7 @@ class Cnaps2Session:
                     resolved = self._apply_reply(entry, communication=True)
             if not is_new:
                 self._count("duplicates")
+                self._check_copy(delivery, entry)
             if entry.read_error is None:
                 self._count("confirmations")
                 if resolved is not None:
@@ -978,6 +983,7 @@ class Cnaps2Session:
             entry, is_new = self.journal.record_inbound(body, queue=delivery.queue, read=read)
             if not is_new:
                 self._count("duplicates")
+                self._check_copy(delivery, entry)
         self.faults.hit("recorded")
         if self._finish_unreadable(channel, delivery, entry):
             return
@@ -998,6 +1004,22 @@ class Cnaps2Session:
         self.faults.hit("acked")
         if self._handler is not None and entry.deliverable:
             self._submit(entry)
+
+    def _check_copy(self, delivery: Delivery, entry: JournalEntry) -> None:
+        """A copy of ``entry`` (same sender and MesgID) whose text is not the first one's
+        is not the same message: the journal keeps the first, so this text goes to the
+        quarantine with the reason (before the ack: kept, never lost) and is not
+        delivered. A genuine copy (the same bytes) passes."""
+        if entry.digest is None or hashlib.sha256(delivery.body).hexdigest() == entry.digest:
+            return
+        reason = (
+            f"conflicting copy: {entry.sender or '?'} sent MesgID {entry.mesg_id!r} again "
+            f"with another text (journal entry {entry.id} holds the first); not delivered"
+        )
+        log.warning(reason)
+        self.journal.quarantine(queue=delivery.queue, body=delivery.body, reason=reason)
+        self._count("conflicting_copies")
+        self._count("quarantined")
 
     def _finish_unreadable(self, channel: Any, delivery: Delivery, entry: JournalEntry) -> bool:
         """Quarantine, answer and ack a recorded text that cannot be used; False if usable."""

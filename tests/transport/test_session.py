@@ -401,6 +401,32 @@ def test_a_thousand_copies_of_one_mesgid_are_delivered_once_and_each_answered(
         assert {r.document.com_conf.conf_inf.msg_id for r in replies} == {"D0000000000000000001"}
 
 
+def test_a_copy_with_another_text_is_answered_kept_in_quarantine_and_not_delivered(
+    urls: tuple[str, str],
+) -> None:
+    """Same sender and MesgID, other bytes: not the same message. The journal keeps the
+    first; the other text is answered like any copy, set aside with the reason and never
+    delivered; a byte-identical copy is only counted."""
+    first = hvps111(7, sender=OTHER, prefix="C")
+    other = first.replace(b"<MsgId>", b"<MsgId>X", 1)
+    assert other != first
+    with open_channel(urls[0]) as channel:
+        channel.declare("IN")
+        for text in (first, first, other):
+            channel.put("IN", text)
+        seen: list[JournalEntry] = []
+        with session(urls) as s:
+            stats = s.listen(effects_handler(seen), max_messages=3)
+            entry = s.journal.find(direction="in", sender=OTHER, mesg_id="C0000000000000000007")
+            kept = s.journal.quarantined()
+        assert len(seen) == 1 and entry is not None and entry.raw == first
+        assert entry.copies == 3 and entry.status == "delivered"
+        assert stats.duplicates == 2 and stats.conflicting_copies == 1 and stats.answered == 3
+        assert [q.body for q in kept] == [other]
+        assert "conflicting copy" in kept[0].reason and str(entry.id) in kept[0].reason
+        assert len(confirmations(channel, "OUT")) == 3
+
+
 def test_a_990_is_never_answered_and_an_unknown_one_is_kept(urls: tuple[str, str]) -> None:
     header = split_envelope(hvps111(3))[0].header
     stray = build_confirmation(header, "PM1I0000", participant="0000", header_ids="new")
