@@ -15,10 +15,17 @@ from paymsg.validation.rules.cnaps2.common import (
 # =============================================================================== amounts
 
 
+#: the elements read as amounts without a Ccy attribute (a tuple: the same tag order each call)
+_AMOUNT_NAMES = (*sorted(TEXT_AMOUNT_ELEMENTS), "CtrlSum")
+
+
 def _beyond_cents(amount: Decimal | None) -> bool:
     """Whether ``amount`` has a non-zero digit below the fen (0.01)."""
     if amount is None or not amount.is_finite():
         return False
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return False  # as written; normalizing only drops trailing zeros (raises it)
     exponent = amount.normalize().as_tuple().exponent
     return isinstance(exponent, int) and exponent < -2
 
@@ -37,7 +44,7 @@ def amount_cny(ctx: RuleContext) -> Findings:
     on the currency of text amounts (``CNY100.00``, ``CNY+100.00``; their 2 decimals are
     fixed by the XSD pattern). A value with more than 2 decimals is reported unless the extra
     digits are zeros."""
-    for element in tagged(ctx.message, TEXT_AMOUNT_ELEMENTS | {"CtrlSum"}, with_ccy=True):
+    for element in tagged(ctx.message, _AMOUNT_NAMES, with_ccy=True):
         currency = element.get("Ccy")
         name = element_name(element)
         if currency is not None:

@@ -26,9 +26,9 @@ _PARTY_NAMES = frozenset({"InstgDrctPty", "InstdDrctPty", "OrgnlInstgPty", "Orig
 _INDIRECT_NAMES = frozenset({"InstgIndrctPty", "InstdIndrctPty"})
 
 
-def _bank_code_kind(element: Element, iso_body: bool) -> str | None:
-    """``"party"`` (12 digits or 0000), ``"bank"`` (12 digits) or None (not a bank code)."""
-    name = element_name(element)
+def _bank_code_kind(element: Element, name: str, iso_body: bool) -> str | None:
+    """``"party"`` (12 digits or 0000), ``"bank"`` (12 digits), ``"member"`` (a clearing
+    member id: see :func:`_member_kind`) or None (not a bank code)."""
     if name in _PARTY_NAMES:
         return "party"
     if name in _INDIRECT_NAMES:
@@ -38,14 +38,22 @@ def _bank_code_kind(element: Element, iso_body: bool) -> str | None:
     parent = element.getparent()
     parent_name = element_name(parent) if parent is not None else ""
     if name == "MmbId" and parent_name == "ClrSysMmbId":
-        agents = {element_name(a) for a in element.iterancestors()}
-        return "party" if agents & {"InstgAgt", "InstdAgt"} else "bank"
+        return "member"
     if name == "Issr" and parent_name == "Othr" and not iso_body:
         account = parent.getparent() if parent is not None else None
         holder = account.getparent() if account is not None else None
         if holder is not None and element_name(holder) in ("DbtrAcct", "CdtrAcct"):
             return "bank"
     return None
+
+
+def _member_kind(element: Element) -> str:
+    """A ``ClrSysMmbId/MmbId`` names a participant (``"party"``) below an instructing or
+    instructed agent, else a bank (``"bank"``): asked only of a value that is not 12 digits,
+    as walking up every ancestor of every MmbId cost more than the rest of the rule."""
+    if any(element_name(a) in ("InstgAgt", "InstdAgt") for a in element.iterancestors()):
+        return "party"
+    return "bank"
 
 
 @rule(
@@ -85,16 +93,21 @@ def bank_code_format(ctx: RuleContext) -> Findings:
     for candidate in tagged(ctx.message, BANK_CODE_CANDIDATES):
         element: Element | None = candidate
         kind: str | None
-        if element_name(candidate) == "BrnchId":
+        name = element_name(candidate)
+        if name == "BrnchId":
             element, kind = ctx.find(candidate, "Id"), "bank"
+            name = "Id"
         else:
-            kind = _bank_code_kind(candidate, iso_body)
+            kind = _bank_code_kind(candidate, name, iso_body)
         if element is None or kind is None:
             continue
         code = ctx.text(element)
-        if code is None or BANK_CODE.fullmatch(code) or (kind == "party" and code == NPC):
+        if code is None or BANK_CODE.fullmatch(code):
             continue
-        name = element_name(element)
+        if kind == "member":
+            kind = _member_kind(element)
+        if kind == "party" and code == NPC:
+            continue
         if kind == "party":
             en, zh = "a 12-digit bank code or 0000 (NPC)", "12 位行号或清算中心 0000"
         else:
