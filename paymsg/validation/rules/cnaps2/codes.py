@@ -185,20 +185,19 @@ def _find_code_sites(ctx: RuleContext) -> list[_CodeSite]:
     if message is None:
         return []
     mtype = ctx.type.id
-    group = ctx.find(message, "GrpHdr")
     sites: list[_CodeSite] = []
     if mtype == "hvps.111.001.01":
         for tx in ctx.transactions():
             btype = ctx.find(tx, "PmtTpInf/CtgyPurp/Prtry")
             if btype is None:
-                btype = ctx.find(group, "PmtTpInf/CtgyPurp/Prtry")
+                btype = ctx.find(ctx.find(message, "GrpHdr"), "PmtTpInf/CtgyPurp/Prtry")
             category = ctx.find(tx, "Purp/Prtry")
             sites.append(_CodeSite(mtype, tx, btype, category, ctx.text(category)))
     elif mtype == "hvps.112.001.01":
         for tx in ctx.transactions():
             btype = ctx.find(tx, "PmtTpInf/SvcLvl/Prtry")
             if btype is None:
-                btype = ctx.find(group, "PmtTpInf/SvcLvl/Prtry")
+                btype = ctx.find(ctx.find(message, "GrpHdr"), "PmtTpInf/SvcLvl/Prtry")
             lines = [
                 line
                 for line in ctx.findall(tx, "RmtInf/Ustrd")

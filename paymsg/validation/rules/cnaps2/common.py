@@ -67,7 +67,7 @@ BANK_CODE_CANDIDATES = (
 )  # fmt: skip
 
 
-_WITH_CCY = etree.XPath(".//*[@Ccy]")
+_WITH_CCY = etree.XPath("descendant::*[@Ccy]")  # as .//*, without its descendant-or-self step
 
 
 @cache

@@ -95,14 +95,16 @@ def bank_code_format(ctx: RuleContext) -> Findings:
         kind: str | None
         name = element_name(candidate)
         if name == "BrnchId":
-            element, kind = ctx.find(candidate, "Id"), "bank"
-            name = "Id"
+            # its first Id child, in its namespace (what ctx.find(candidate, "Id") gives,
+            # without compiling a lookup for an element no other rule asks for)
+            element = next(candidate.iterchildren(candidate.tag[: -len(name)] + "Id"), None)
+            kind, name = "bank", "Id"
         else:
             kind = _bank_code_kind(candidate, name, iso_body)
         if element is None or kind is None:
             continue
-        code = ctx.text(element)
-        if code is None or BANK_CODE.fullmatch(code):
+        code = element.text  # as ctx.text, without its lookup for the element itself
+        if code is None or BANK_CODE.fullmatch(code := code.strip()):
             continue
         if kind == "member":
             kind = _member_kind(element)
@@ -122,10 +124,11 @@ def bank_code_format(ctx: RuleContext) -> Findings:
 
 def _msg_id_elements(ctx: RuleContext) -> Iterator[Element]:
     for element in tagged(ctx.message, ("MsgId", "OrgnlMsgId")):
-        name = element_name(element)
-        parent = element.getparent()
-        in_header = parent is not None and element_name(parent) in ("GrpHdr", "PKGGrpHdr")
-        if (name == "MsgId" and in_header) or name == "OrgnlMsgId":
+        if element_name(element) == "OrgnlMsgId":
+            yield element
+            continue
+        parent = element.getparent()  # a MsgId: only the one of the group header
+        if parent is not None and element_name(parent) in ("GrpHdr", "PKGGrpHdr"):
             yield element
 
 
