@@ -24,11 +24,11 @@ from paymsg.validation.rules.cnaps2.common import (
 
 _PARTY_NAMES = frozenset({"InstgDrctPty", "InstdDrctPty", "OrgnlInstgPty", "OrigSndr"})
 _INDIRECT_NAMES = frozenset({"InstgIndrctPty", "InstdIndrctPty"})
+_AGENTS = ("InstgAgt", "InstdAgt")
 
 
 def _bank_code_kind(element: Element, name: str, iso_body: bool) -> str | None:
-    """``"party"`` (12 digits or 0000), ``"bank"`` (12 digits), ``"member"`` (a clearing
-    member id: see :func:`_member_kind`) or None (not a bank code)."""
+    """``"party"`` (12 digits or 0000), ``"bank"`` (12 digits) or None (not a bank code)."""
     if name in _PARTY_NAMES:
         return "party"
     if name in _INDIRECT_NAMES:
@@ -38,22 +38,14 @@ def _bank_code_kind(element: Element, name: str, iso_body: bool) -> str | None:
     parent = element.getparent()
     parent_name = element_name(parent) if parent is not None else ""
     if name == "MmbId" and parent_name == "ClrSysMmbId":
-        return "member"
+        below_agent = any(element_name(a) in _AGENTS for a in element.iterancestors())
+        return "party" if below_agent else "bank"
     if name == "Issr" and parent_name == "Othr" and not iso_body:
         account = parent.getparent() if parent is not None else None
         holder = account.getparent() if account is not None else None
         if holder is not None and element_name(holder) in ("DbtrAcct", "CdtrAcct"):
             return "bank"
     return None
-
-
-def _member_kind(element: Element) -> str:
-    """A ``ClrSysMmbId/MmbId`` names a participant (``"party"``) below an instructing or
-    instructed agent, else a bank (``"bank"``): asked only of a value that is not 12 digits,
-    as walking up every ancestor of every MmbId cost more than the rest of the rule."""
-    if any(element_name(a) in ("InstgAgt", "InstdAgt") for a in element.iterancestors()):
-        return "party"
-    return "bank"
 
 
 @rule(
@@ -90,25 +82,26 @@ def bank_code_format(ctx: RuleContext) -> Findings:
                     value=value,
                 )
     iso_body = ctx.type.body is not None
+    # A value of 12 digits is right wherever a bank code stands, so where a candidate
+    # stands (which walks up its ancestors) is asked only of a value that is not.
     for candidate in tagged(ctx.message, BANK_CODE_CANDIDATES):
         element: Element | None = candidate
-        kind: str | None
         name = element_name(candidate)
         if name == "BrnchId":
             # its first Id child, in its namespace (what ctx.find(candidate, "Id") gives,
             # without compiling a lookup for an element no other rule asks for)
             element = next(candidate.iterchildren(candidate.tag[: -len(name)] + "Id"), None)
-            kind, name = "bank", "Id"
-        else:
-            kind = _bank_code_kind(candidate, name, iso_body)
-        if element is None or kind is None:
+        if element is None:
             continue
         code = element.text  # as ctx.text, without its lookup for the element itself
         if code is None or BANK_CODE.fullmatch(code := code.strip()):
             continue
-        if kind == "member":
-            kind = _member_kind(element)
-        if kind == "party" and code == NPC:
+        kind: str | None
+        if name == "BrnchId":
+            kind, name = "bank", "Id"
+        else:
+            kind = _bank_code_kind(candidate, name, iso_body)
+        if kind is None or (kind == "party" and code == NPC):
             continue
         if kind == "party":
             en, zh = "a 12-digit bank code or 0000 (NPC)", "12 位行号或清算中心 0000"
