@@ -46,29 +46,31 @@ def amount_cny(ctx: RuleContext) -> Findings:
     digits are zeros."""
     for element in tagged(ctx.message, _AMOUNT_NAMES, with_ccy=True):
         currency = element.get("Ccy")
-        name = element_name(element)
-        if currency is not None:
-            if currency != "CNY":
-                yield ctx.finding(
-                    element,
-                    f"{name} is in {currency}; CNAPS2 amounts are in CNY",
-                    f"{name} 币种为 {currency}；CNAPS2 金额币种应为 CNY",
-                    value=currency,
-                )
-        elif name in TEXT_AMOUNT_ELEMENTS and len(element) == 0:
-            text = ctx.text(element) or ""
-            match = TEXT_AMOUNT.fullmatch(text)
-            if match is not None and match.group(1) != "CNY":
-                yield ctx.finding(
-                    element,
-                    f"{name} {text} is in {match.group(1)}; CNAPS2 amounts are in CNY",
-                    f"{name} {text} 币种为 {match.group(1)}；CNAPS2 金额币种应为 CNY",
-                    value=text,
-                )
-            continue
-        elif name != "CtrlSum":
-            continue
+        if currency is None:
+            name = element_name(element)
+            if name in TEXT_AMOUNT_ELEMENTS and len(element) == 0:
+                text = ctx.text(element) or ""
+                match = TEXT_AMOUNT.fullmatch(text)
+                if match is not None and match.group(1) != "CNY":
+                    yield ctx.finding(
+                        element,
+                        f"{name} {text} is in {match.group(1)}; CNAPS2 amounts are in CNY",
+                        f"{name} {text} 币种为 {match.group(1)}；CNAPS2 金额币种应为 CNY",
+                        value=text,
+                    )
+                continue
+            if name != "CtrlSum":
+                continue
+        elif currency != "CNY":
+            name = element_name(element)
+            yield ctx.finding(
+                element,
+                f"{name} is in {currency}; CNAPS2 amounts are in CNY",
+                f"{name} 币种为 {currency}；CNAPS2 金额币种应为 CNY",
+                value=currency,
+            )
         if _beyond_cents(ctx.decimal(element)):
+            name = element_name(element)  # looked up only for a finding
             yield ctx.finding(
                 element,
                 f"{name} {element.text} has more than 2 decimals (CNY fen)",
