@@ -136,9 +136,10 @@ def _tallied(ctx: RuleContext, layout: Layout, group: Group) -> Tally:
     the group's own, added up by the first rule that asks."""
     tally = group.tally
     if tally is None:
-        tally = group.tally = Tally()
+        tally = Tally()
         for transaction in group.transactions:
             tally.add(ctx, transaction, layout)
+        group.tally = tally  # kept once whole: a sum that cannot be made fails every rule
     if ctx.tallies is None:
         return tally
     spec = ctx.current

@@ -23,9 +23,11 @@ def _beyond_cents(amount: Decimal | None) -> bool:
     """Whether ``amount`` has a non-zero digit below the fen (0.01)."""
     if amount is None or not amount.is_finite():
         return False
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -2:
-        return False  # as written; normalizing only drops trailing zeros (raises it)
+    _, digits, exponent = amount.as_tuple()
+    if isinstance(exponent, int) and -2 <= exponent <= 0 and len(digits) <= 28:
+        # 2 decimals or fewer as written: normalizing (which neither rounds nor overflows
+        # such a value) only drops trailing zeros, so no digit can stand below the fen
+        return False
     exponent = amount.normalize().as_tuple().exponent
     return isinstance(exponent, int) and exponent < -2
 
