@@ -36,6 +36,11 @@ LAYER_RULES: tuple[tuple[str, str, str, str], ...] = tuple(
 ) + tuple((rule_id, "xsd", en, zh) for _, rule_id, en, zh in XSD_KINDS)
 
 
+#: the configuration of a call that gives none: one frozen instance, not one built per
+#: payment (shared read-only, so no call's state)
+_DEFAULT_CONFIG = ValidationConfig()
+
+
 @dataclass
 class _Located:
     mtype: MessageType
@@ -81,7 +86,7 @@ def validate_unwrapped(
     without reading the text again. Text that :func:`validate` reads another way (JSON,
     not CNAPS2, large enough to be validated as a stream) is validated by it."""
     chosen = profile(profile_name)
-    config = config or ValidationConfig()
+    config = config or _DEFAULT_CONFIG
     threshold = config.stream_from_bytes
     if (
         opened.envelope is None
@@ -126,7 +131,7 @@ def validate(
                 progress=progress,
             )  # fmt: skip
     chosen = profile(profile_name)
-    config = config or ValidationConfig()
+    config = config or _DEFAULT_CONFIG
     threshold = config.stream_from_bytes
     if threshold is not None and not isinstance(data, Message):
         size = input_size(data)

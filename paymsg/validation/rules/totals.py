@@ -81,6 +81,8 @@ class Group:
     transactions: list[Element]
     #: a pain.001 PmtInf (or the group above blocks): compared even with no transaction
     blocked: bool = False
+    #: what the transactions add up to, tallied once for the rules of one validation
+    tally: Tally | None = None
 
 
 def _amount(ctx: RuleContext, transaction: Element, layout: Layout) -> Element | None:
@@ -101,7 +103,13 @@ def _layout(ctx: RuleContext) -> Layout | None:
 
 
 def _groups(ctx: RuleContext, layout: Layout) -> list[Group]:
-    """The message-level group, then each block's (pain.001 PmtInf)."""
+    """The message-level group, then each block's (pain.001 PmtInf): found once per
+    validation (``layout`` is the message type's), for the count, sum and total rules."""
+    groups: list[Group] = ctx.memo("totals.groups", lambda: _find_groups(ctx, layout))
+    return groups
+
+
+def _find_groups(ctx: RuleContext, layout: Layout) -> list[Group]:
     message = ctx.message
     assert message is not None and layout.transaction is not None
     block = layout.block
@@ -124,10 +132,14 @@ def _groups(ctx: RuleContext, layout: Layout) -> list[Group]:
 
 
 def _tallied(ctx: RuleContext, layout: Layout, group: Group) -> Tally:
-    """The tally of ``group``: the stream's running one (its chunk added), or a new one."""
-    tally = Tally()
-    for transaction in group.transactions:
-        tally.add(ctx, transaction, layout)
+    """The tally of ``group`` (read only): the stream's running one (its chunk added), or
+    the group's own, added up by the first rule that asks."""
+    tally = group.tally
+    if tally is None:
+        tally = Tally()
+        for transaction in group.transactions:
+            tally.add(ctx, transaction, layout)
+        group.tally = tally  # kept once whole: a sum that cannot be made fails every rule
     if ctx.tallies is None:
         return tally
     spec = ctx.current

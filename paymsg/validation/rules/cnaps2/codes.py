@@ -185,20 +185,19 @@ def _find_code_sites(ctx: RuleContext) -> list[_CodeSite]:
     if message is None:
         return []
     mtype = ctx.type.id
-    group = ctx.find(message, "GrpHdr")
     sites: list[_CodeSite] = []
     if mtype == "hvps.111.001.01":
         for tx in ctx.transactions():
             btype = ctx.find(tx, "PmtTpInf/CtgyPurp/Prtry")
             if btype is None:
-                btype = ctx.find(group, "PmtTpInf/CtgyPurp/Prtry")
+                btype = ctx.find(ctx.find(message, "GrpHdr"), "PmtTpInf/CtgyPurp/Prtry")
             category = ctx.find(tx, "Purp/Prtry")
             sites.append(_CodeSite(mtype, tx, btype, category, ctx.text(category)))
     elif mtype == "hvps.112.001.01":
         for tx in ctx.transactions():
             btype = ctx.find(tx, "PmtTpInf/SvcLvl/Prtry")
             if btype is None:
-                btype = ctx.find(group, "PmtTpInf/SvcLvl/Prtry")
+                btype = ctx.find(ctx.find(message, "GrpHdr"), "PmtTpInf/SvcLvl/Prtry")
             lines = [
                 line
                 for line in ctx.findall(tx, "RmtInf/Ustrd")
@@ -228,6 +227,10 @@ def _find_code_sites(ctx: RuleContext) -> list[_CodeSite]:
 
 
 CODE_TYPES = HVPS_CREDIT | BEPS_CREDIT
+
+#: :func:`message_key` of the message types a validation meets (its own, a return's OrgnlMT):
+#: kept for the next payment, as splitting the id again cost a tenth of the rule
+_message_key = lru_cache(maxsize=256)(message_key)
 
 
 @rule(
@@ -277,7 +280,7 @@ def code_business_type(ctx: RuleContext) -> Findings:
             continue
         allowed = table.messages_for(code)
         if site.message_type and allowed is not None:
-            if message_key(site.message_type) in allowed:
+            if _message_key(site.message_type) in allowed:
                 continue
             listed = ", ".join(sorted(allowed))
             yield ctx.finding(

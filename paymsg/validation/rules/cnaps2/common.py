@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import TypeAlias
 
 from lxml import etree
@@ -66,7 +67,13 @@ BANK_CODE_CANDIDATES = (
 )  # fmt: skip
 
 
-_WITH_CCY = etree.XPath(".//*[@Ccy]")
+_WITH_CCY = etree.XPath("descendant::*[@Ccy]")  # as .//*, without its descendant-or-self step
+
+
+@cache
+def _any_namespace(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` as tags that match in any namespace (made once per set of names)."""
+    return tuple(f"{{*}}{name}" for name in names)
 
 
 def tagged(
@@ -77,7 +84,7 @@ def tagged(
     in lxml, so rules do not visit every element of a large package in Python."""
     if root is None:
         return
-    tags = [f"{{*}}{name}" for name in names]
+    tags = _any_namespace(tuple(names))
     if not with_ccy:
         yield from root.iter(*tags)
         return

@@ -24,11 +24,11 @@ from paymsg.validation.rules.cnaps2.common import (
 
 _PARTY_NAMES = frozenset({"InstgDrctPty", "InstdDrctPty", "OrgnlInstgPty", "OrigSndr"})
 _INDIRECT_NAMES = frozenset({"InstgIndrctPty", "InstdIndrctPty"})
+_AGENTS = ("InstgAgt", "InstdAgt")
 
 
-def _bank_code_kind(element: Element, iso_body: bool) -> str | None:
+def _bank_code_kind(element: Element, name: str, iso_body: bool) -> str | None:
     """``"party"`` (12 digits or 0000), ``"bank"`` (12 digits) or None (not a bank code)."""
-    name = element_name(element)
     if name in _PARTY_NAMES:
         return "party"
     if name in _INDIRECT_NAMES:
@@ -38,8 +38,8 @@ def _bank_code_kind(element: Element, iso_body: bool) -> str | None:
     parent = element.getparent()
     parent_name = element_name(parent) if parent is not None else ""
     if name == "MmbId" and parent_name == "ClrSysMmbId":
-        agents = {element_name(a) for a in element.iterancestors()}
-        return "party" if agents & {"InstgAgt", "InstdAgt"} else "bank"
+        below_agent = any(element_name(a) in _AGENTS for a in element.iterancestors())
+        return "party" if below_agent else "bank"
     if name == "Issr" and parent_name == "Othr" and not iso_body:
         account = parent.getparent() if parent is not None else None
         holder = account.getparent() if account is not None else None
@@ -82,19 +82,27 @@ def bank_code_format(ctx: RuleContext) -> Findings:
                     value=value,
                 )
     iso_body = ctx.type.body is not None
+    # A value of 12 digits is right wherever a bank code stands, so where a candidate
+    # stands (which walks up its ancestors) is asked only of a value that is not.
     for candidate in tagged(ctx.message, BANK_CODE_CANDIDATES):
         element: Element | None = candidate
+        name = element_name(candidate)
+        if name == "BrnchId":
+            # its first Id child, in its namespace (what ctx.find(candidate, "Id") gives,
+            # without compiling a lookup for an element no other rule asks for)
+            element = next(candidate.iterchildren(candidate.tag[: -len(name)] + "Id"), None)
+        if element is None:
+            continue
+        code = element.text  # as ctx.text, without its lookup for the element itself
+        if code is None or BANK_CODE.fullmatch(code := code.strip()):
+            continue
         kind: str | None
-        if element_name(candidate) == "BrnchId":
-            element, kind = ctx.find(candidate, "Id"), "bank"
+        if name == "BrnchId":
+            kind, name = "bank", "Id"
         else:
-            kind = _bank_code_kind(candidate, iso_body)
-        if element is None or kind is None:
+            kind = _bank_code_kind(candidate, name, iso_body)
+        if kind is None or (kind == "party" and code == NPC):
             continue
-        code = ctx.text(element)
-        if code is None or BANK_CODE.fullmatch(code) or (kind == "party" and code == NPC):
-            continue
-        name = element_name(element)
         if kind == "party":
             en, zh = "a 12-digit bank code or 0000 (NPC)", "12 位行号或清算中心 0000"
         else:
@@ -109,10 +117,11 @@ def bank_code_format(ctx: RuleContext) -> Findings:
 
 def _msg_id_elements(ctx: RuleContext) -> Iterator[Element]:
     for element in tagged(ctx.message, ("MsgId", "OrgnlMsgId")):
-        name = element_name(element)
-        parent = element.getparent()
-        in_header = parent is not None and element_name(parent) in ("GrpHdr", "PKGGrpHdr")
-        if (name == "MsgId" and in_header) or name == "OrgnlMsgId":
+        if element_name(element) == "OrgnlMsgId":
+            yield element
+            continue
+        parent = element.getparent()  # a MsgId: only the one of the group header
+        if parent is not None and element_name(parent) in ("GrpHdr", "PKGGrpHdr"):
             yield element
 
 
