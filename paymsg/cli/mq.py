@@ -375,6 +375,28 @@ def quarantine_retry(
         )
 
 
+@quarantine_app.command("release")
+def quarantine_release(
+    quarantine_id: int = typer.Argument(..., help="Quarantine id (see 'quarantine list')."),
+    journal: str | None = JOURNAL_OPT,
+    config: Path | None = CONFIG_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Mark a quarantined message as dealt with, without processing it again (e.g. a
+    conflicting copy a person has looked at); it stays listed with --released."""
+    with reported():
+        from paymsg.journal import Journal
+
+        settings = _settings(config, journal=journal)
+        with Journal(settings.journal, create=False) as opened:
+            record = opened.release(quarantine_id)
+        emit(
+            {"released": record.id},
+            as_json,
+            lambda: console.print(f"released {record.id} (not processed again)"),
+        )
+
+
 @config_app.command("check")
 def config_check(
     config: Path | None = CONFIG_OPT,

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 import paymsg
 from paymsg.cli import app
+from paymsg.journal import Journal
 from paymsg.transport import open_channel
 from paymsg.transport.echo import run_echo
 from tests.transport.test_session import BANK, OTHER, hvps111
@@ -208,6 +209,24 @@ def test_listen_answers_delivers_to_the_handler_and_quarantines_poison(
         assert channel.depth("BANK") == 1  # back on the queue, to be read again
     missing = run("mq", "quarantine", "retry", "99", *args[:6])
     assert missing.exit_code == 3 and "no quarantined message" in missing.output
+
+
+def test_quarantine_release_marks_a_message_dealt_with_without_processing_it(
+    tmp_path: Path,
+) -> None:
+    journal_url = f"sqlite:///{tmp_path / 'journal.db'}"
+    with Journal(journal_url) as journal:
+        held = journal.quarantine(queue="BANK", body=b"{H:not a header", reason="looked at")
+    released = run("mq", "quarantine", "release", str(held), "--journal", journal_url, "--json")
+    assert released.exit_code == 0, released.output
+    assert json.loads(released.stdout) == {"released": held}
+    listed = run("mq", "quarantine", "list", "--journal", journal_url, "--json", "--released")
+    assert [r["id"] for r in json.loads(listed.stdout)] == [held]
+    assert (
+        json.loads(run("mq", "quarantine", "list", "--journal", journal_url, "--json").stdout) == []
+    )
+    again = run("mq", "quarantine", "release", str(held), "--journal", journal_url)
+    assert again.exit_code == 3 and "released" in again.output
 
 
 def test_config_check_reads_toml_then_environment(tmp_path: Path) -> None:

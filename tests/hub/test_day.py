@@ -170,6 +170,29 @@ def test_a_payment_whose_message_is_lost_is_not_accounted_for(tmp_path: Path) ->
     ]
 
 
+def test_messages_set_aside_in_the_quarantine_keep_the_day_open(tmp_path: Path) -> None:
+    """A message our session set aside (here: a copy of a forwarded payment's MesgID with
+    another text) is named in the report, which exits 1 until someone releases it."""
+    _hub(tmp_path)
+    journal_url = f"sqlite:///{tmp_path / 'journal.db'}"
+    with Journal(journal_url, create=False) as journal:
+        forward = journal.query(direction="in", mt="hvps.111.001.01")[0]
+        journal.quarantine(
+            queue=forward.queue or "IN",
+            body=forward.raw.replace(b"<MsgId>", b"<MsgId>X", 1),
+            reason="conflicting copy (test)",
+        )
+    report = _hub(tmp_path, rc=1)
+    assert report["shortfalls"] == [
+        "quarantined: 1 messages set aside in the journal wait for a person "
+        f"(paymsg mq quarantine list --journal {journal_url})"
+    ]
+    with Journal(journal_url, create=False) as journal:
+        (held,) = journal.quarantined()
+        journal.release(held.id)
+    assert _hub(tmp_path)["shortfalls"] == []
+
+
 def test_a_day_resumes_only_with_the_rules_it_started_with(tmp_path: Path) -> None:
     """Payments decided under one rule set are not mixed with another's decisions."""
     day = tmp_path / "day.toml"
