@@ -183,6 +183,7 @@ def run_day(
     from paymsg.sim.runner import send_command, serve
     from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant
     from paymsg.sim.scenario import DayConfig as SimDay
+    from paymsg.transport import mask_url
     from paymsg.transport.session import Cnaps2Session
 
     started = time.perf_counter()
@@ -468,7 +469,7 @@ def run_day(
         + (
             [
                 f"quarantined: {held} messages set aside in the journal wait for a person "
-                f"(paymsg mq quarantine list --journal {journal_url})"
+                f"(paymsg mq quarantine list --journal {journal.url})"
             ]
             if held
             else []
@@ -484,8 +485,8 @@ def run_day(
         rejected_by_routing=rejected,
         reconciliation=recon,
         shortfalls=shortfalls,
-        journal=journal_url,
-        channel_url=channel_url,
+        journal=journal.url,  # its password, if any, masked
+        channel_url=mask_url(channel_url),
         seconds=round(time.perf_counter() - started, 2),
     )
 

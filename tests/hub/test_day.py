@@ -257,6 +257,8 @@ def test_day_on_rabbitmq_and_postgresql(
     journal_url, books_url = pg_urls
     report = _hub(tmp_path, "--channel", amqp, "--journal", journal_url, "--books", books_url)
     assert report["journal"] == journal_url
+    # the broker's password is not printed (the URL names one: guest:guest)
+    assert ":***@" in report["channel_url"] and amqp.split("@")[0] not in json.dumps(report)
     _check(report, journal_url, tmp_path)
     assert not (tmp_path / "journal.db").exists()
 
