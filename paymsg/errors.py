@@ -164,3 +164,20 @@ class RuleSetError(ConfigError):
     def __init__(self, message: str, *, problems: list[str] | None = None, **where: object) -> None:
         super().__init__(message, **where)  # type: ignore[arg-type]
         self.problems = list(problems or [])
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``: how every URL (a channel, a journal, a
+    database) is named in errors, logs, status and reports."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    netloc, tail = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
+    if "@" not in netloc:
+        return url
+    userinfo, host = netloc.rsplit("@", 1)
+    user, colon, _password = userinfo.partition(":")
+    if not colon:
+        return url
+    return f"{scheme}://{user}:***@{host}{tail}"

@@ -405,7 +405,7 @@ def config_check(
 ) -> None:
     """Read the settings (file + environment) and report them, or the first problem."""
     with reported():
-        from paymsg.transport.channel import mask_url
+        from paymsg.errors import mask_url
 
         settings = _settings(config)
         if settings.participant is None:

@@ -43,7 +43,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from paymsg.codec.api import serialize
-from paymsg.errors import ConfigError, TransportError
+from paymsg.errors import ConfigError, TransportError, mask_url
 from paymsg.journal import Journal
 from paymsg.routing import (
     Decision,
@@ -183,7 +183,6 @@ def run_day(
     from paymsg.sim.runner import send_command, serve
     from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant
     from paymsg.sim.scenario import DayConfig as SimDay
-    from paymsg.transport import mask_url
     from paymsg.transport.session import Cnaps2Session
 
     started = time.perf_counter()

@@ -24,7 +24,6 @@ import functools
 import hashlib
 import itertools
 import os
-import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from paymsg.errors import ConfigError, JournalError
+from paymsg.errors import ConfigError, JournalError, mask_url
 from paymsg.journal import migrate
 from paymsg.journal.driver import bind_conversion, dialect_key, driver_sql, parameter_mark
 from paymsg.journal.extract import Extracted, extract
@@ -112,13 +111,6 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def _masked(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
-
-
 def _as_date(value: date | str | None, name: str) -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -139,7 +131,7 @@ class Journal:
     """
 
     def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
-        self.url = _masked(url)
+        self.url = mask_url(url)
         self._engine = self._make_engine(url)
         # SQLite has one writer at a time: threads of this process queue on a lock instead
         # of sleeping in SQLite's busy handler (other processes still meet busy_timeout)

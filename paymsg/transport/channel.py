@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from paymsg.errors import ConfigError, InputError, TransportError
+from paymsg.errors import ConfigError, InputError, TransportError, mask_url
 
 __all__ = [
     "DEFAULT_DELIVERY_LIMIT",
@@ -223,22 +223,6 @@ def ack_each(channel: Any, deliveries: Sequence[Delivery]) -> None:
             failed = failed or exc
     if failed is not None:
         raise failed
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for logs, status and errors)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=-1)
-    netloc, tail = (rest, "") if cut < 0 else (rest[:cut], rest[cut:])
-    if "@" not in netloc:
-        return url
-    userinfo, host = netloc.rsplit("@", 1)
-    user, colon, _password = userinfo.partition(":")
-    if not colon:
-        return url
-    return f"{scheme}://{user}:***@{host}{tail}"
 
 
 def open_channel(url: str, **options: Any) -> Channel:
