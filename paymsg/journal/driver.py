@@ -67,14 +67,17 @@ class DriverStatement:
     def __init__(self, statement: Any, column_keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self.column_keys = None if column_keys is None else list(column_keys)
-        #: per dialect: the SQL, the parameter names in order (None: named parameters),
+        #: per database and driver: the SQL, the parameter names in order (None: named),
         #: and the values the statement holds itself (``direction == "out"`` …)
-        self.compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self.compiled: dict[
+            tuple[str, str, str], tuple[str, tuple[str, ...] | None, dict[str, Any]]
+        ] = {}
 
     def run(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         dialect = conn.dialect
+        key = dialect_key(dialect)  # two drivers of one database differ in parameter style
         try:
-            sql, order, fixed = self.compiled[dialect.name]
+            sql, order, fixed = self.compiled[key]
         except KeyError:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
             order = tuple(compiled.positiontup or ()) if compiled.positional else None
@@ -84,9 +87,7 @@ class DriverStatement:
                 for name, bind in compiled.binds.items()
                 if name in named and not bind.required
             }
-            sql, order, fixed = self.compiled.setdefault(
-                dialect.name, (compiled.string, order, fixed)
-            )
+            sql, order, fixed = self.compiled.setdefault(key, (compiled.string, order, fixed))
         if fixed:
             rows = [fixed | row for row in rows]
         if order is None:  # named parameters (psycopg): the rows as they are
