@@ -12,6 +12,7 @@ problem.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,6 +33,9 @@ app.add_typer(breaks_app, name="breaks")
 
 HTML_OPT = typer.Option(None, "--html", help="Write a self-contained HTML report here.")
 CSV_OPT = typer.Option(None, "--csv", help="Write the breaks as CSV here.")
+#: most statement matches a terminal table shows (the count by kind says the rest; --json
+#: lists every match): a million-line statement is not a million-row table
+MAX_MATCH_ROWS = 200
 CONFIG_OPT = typer.Option(None, "--config", help="Reconcile settings (TOML).")
 AS_OF_OPT = typer.Option(
     None, "--as-of", help="Journal cut-off (ISO date-time with zone; default: now)."
@@ -407,16 +411,24 @@ def statement_cmd(
         }
 
         def human() -> None:
+            shown = result.matches[:MAX_MATCH_ROWS]
             console.print(
                 table(
                     f"matches ({len(result.matches)} of {result.statement_rows} statement rows)",
                     ["kind", "rule", "statement", "ledger", "amount"],
                     [
                         [m.kind, m.rule, " ".join(m.statement), " ".join(m.ledger), m.amount]
-                        for m in result.matches
+                        for m in shown
                     ],
                 )
             )
+            if len(result.matches) > len(shown):
+                kinds = Counter(m.kind for m in result.matches)
+                console.print(
+                    f"… and {len(result.matches) - len(shown):,} more matches ("
+                    + ", ".join(f"{kinds[k]:,} {k}" for k in sorted(kinds))
+                    + " in all; --json lists every one)"
+                )
             _breaks_table(run.breaks)
             console.print(
                 f"open breaks: {len(run.open_breaks)}"

@@ -183,3 +183,21 @@ def test_bad_inputs_are_located(tmp_path: Path, files: tuple[Path, Path]) -> Non
     assert len(rows) == 7 and str(day) == "2024-03-16" and isinstance(rows[0].amount, Decimal)
     out = runner.invoke(app, ["reconcile", "statement", str(statement), "--ledger", str(bad)])
     assert out.exit_code == 2 and "bad.csv:2" in out.output
+
+
+def test_the_terminal_shows_the_first_matches_and_counts_the_rest(
+    files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big statement is not a table of every match: the first rows, then the rest
+    counted by kind; --json still lists every match."""
+    import paymsg.cli.reconcile as cli
+
+    monkeypatch.setattr(cli, "MAX_MATCH_ROWS", 1)
+    statement, ledger = files
+    out = runner.invoke(app, ["reconcile", "statement", str(statement), "--ledger", str(ledger)])
+    assert "matches (3 of 7 statement rows)" in out.output
+    assert "… and 2 more matches (1 1:1, 1 1:N, 1 N:1 in all; --json lists every one)" in out.output
+    as_json = runner.invoke(
+        app, ["reconcile", "statement", str(statement), "--ledger", str(ledger), "--json"]
+    )
+    assert len(json.loads(as_json.stdout)["matches"]) == 3
