@@ -896,8 +896,7 @@ class Cnaps2Session:
         for delivery, reply, (entry, is_new) in zip(batch, replies, recorded, strict=True):
             self._count("received")
             if not is_new:
-                self._count("duplicates")
-                self._check_copy(delivery, entry)
+                self._copy_received(delivery, entry)
             if _unusable(entry):  # quarantined and answered on its own
                 self._flush(channel, group)
                 self.faults.hit("recorded")
@@ -970,8 +969,7 @@ class Cnaps2Session:
                     self.faults.hit("confirmation_recorded")
                     resolved = self._apply_reply(entry, communication=True)
             if not is_new:
-                self._count("duplicates")
-                self._check_copy(delivery, entry)
+                self._copy_received(delivery, entry)
             if entry.read_error is None:
                 self._count("confirmations")
                 if resolved is not None:
@@ -982,8 +980,7 @@ class Cnaps2Session:
         else:
             entry, is_new = self.journal.record_inbound(body, queue=delivery.queue, read=read)
             if not is_new:
-                self._count("duplicates")
-                self._check_copy(delivery, entry)
+                self._copy_received(delivery, entry)
         self.faults.hit("recorded")
         if self._finish_unreadable(channel, delivery, entry):
             return
@@ -1005,11 +1002,12 @@ class Cnaps2Session:
         if self._handler is not None and entry.deliverable:
             self._submit(entry)
 
-    def _check_copy(self, delivery: Delivery, entry: JournalEntry) -> None:
-        """A copy of ``entry`` (same sender and MesgID) whose text is not the first one's
-        is not the same message: the journal keeps the first, so this text goes to the
-        quarantine with the reason (before the ack: kept, never lost) and is not
-        delivered. A genuine copy (the same bytes) passes."""
+    def _copy_received(self, delivery: Delivery, entry: JournalEntry) -> None:
+        """Count a copy of ``entry`` (same sender and MesgID). A copy whose text is not the
+        first one's is not the same message: the journal keeps the first, so this text goes
+        to the quarantine with the reason (before the ack: kept, never lost) and is not
+        delivered. A genuine copy (the same bytes) is only counted."""
+        self._count("duplicates")
         if entry.digest is None or hashlib.sha256(delivery.body).hexdigest() == entry.digest:
             return
         reason = (
