@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import typer
+from rich.markup import escape  # a progress line is markup: a file name is escaped
 from rich.progress import Progress
 
 from paymsg.cli.files import gather
@@ -219,7 +220,7 @@ def _byte_progress(bar: Progress, path: Path) -> Iterator[Callable[[int], None]]
         own.start()
     shown = own or bar
     total = _size(path)
-    task = shown.add_task(f"streaming {path.name}", total=total)
+    task = shown.add_task(f"streaming {escape(path.name)}", total=total)
     last = 0
 
     def update(done: int) -> None:

@@ -59,15 +59,12 @@ def run_cmd(
         if work_dir is None:
             err_console.print(
                 f"work directory {work} (after a crash, run again with --work-dir {work})",
-                markup=False,
                 soft_wrap=True,
             )
         journal_url = journal or config.journal or f"sqlite:///{work / 'journal.db'}"
         channel_url = channel or config.channel or f"sqlite:///{work / 'mq.db'}"
         books_url = books or config.books or f"sqlite:///{work / 'centre.db'}"
-        say = (
-            (lambda m: err_console.print(m, markup=False, soft_wrap=True)) if not as_json else None
-        )
+        say = (lambda m: err_console.print(m, soft_wrap=True)) if not as_json else None
         report = run_day(
             config,
             journal_url=journal_url,
@@ -106,9 +103,9 @@ def run_cmd(
                 + ("; " + "; ".join(r["problems"]) if r.get("problems") else "")
             )
             for notice in r.get("notices", []):
-                console.print(f"  notice: {notice}", markup=False, soft_wrap=True)
+                console.print(f"  notice: {notice}", soft_wrap=True)
         for shortfall in report.shortfalls:
-            console.print(shortfall, markup=False, soft_wrap=True)
+            console.print(shortfall, soft_wrap=True)
         console.print(f"journal {report.journal}")
 
     emit(report.model_dump(mode="json"), as_json, human)

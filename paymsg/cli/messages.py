@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 from rich.console import Group
 
-from paymsg.cli.output import JSON_OPT, console, emit, fail, report_error, reported, table
+from paymsg.cli.output import (
+    JSON_OPT,
+    console,
+    emit,
+    fail,
+    report_error,
+    reported,
+    styled,
+    table,
+)
 from paymsg.codec.api import detect, load_file, parse, read_input
 from paymsg.codec.envelope import cnaps2
 from paymsg.codec.summary import summarize
@@ -92,7 +101,7 @@ def register(app: typer.Typer) -> None:
 
         def human() -> None:
             names = " / ".join(n for n in (mtype.name_en, mtype.name_zh) if n)  # packs: no zh
-            console.print(f"[bold]{file}[/]: {message.type} — {names}")
+            console.print(styled(f"{file}:", "bold", f"{message.type} — {names}"))
             if isinstance(envelope, cnaps2.Cnaps2Envelope):
                 console.print(
                     table(

@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape as rich_escape
 from rich.table import Table
+from rich.text import Text
 
 from paymsg.errors import PaymsgError
 
@@ -35,13 +35,27 @@ EXIT_INTERNAL = 3
 #: so lines are as wide as their content (up to this many characters)
 UNFOLDED_WIDTH = 240
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else UNFOLDED_WIDTH)
-err_console = Console(stderr=True, highlight=False)
+#: what is printed is data (names, remittance texts, file names, error messages quoting the
+#: input): rich's markup and emoji codes are off, so a payee called ``[/x]`` or a text with
+#: ``:100:`` prints as it is (markup read ``[/x]`` as a closing tag and failed; ``:100:`` became
+#: an emoji); styled words are :class:`rich.text.Text` (see :func:`styled`)
+console = Console(
+    highlight=False,
+    markup=False,
+    emoji=False,
+    width=None if sys.stdout.isatty() else UNFOLDED_WIDTH,
+)
+err_console = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+def styled(label: str, style: str, rest: str) -> Text:
+    """``label`` in ``style``, then a space and ``rest`` as it is (never read as markup)."""
+    return Text.assemble((label, style), " ", rest)
 
 
 def report_error(error: PaymsgError) -> None:
     """Print one clear line for ``error`` on stderr."""
-    err_console.print(f"[bold red]error:[/] {rich_escape(str(error))}", soft_wrap=True)
+    err_console.print(styled("error:", "bold red", str(error)), soft_wrap=True)
 
 
 def fail(error: PaymsgError) -> NoReturn:

@@ -21,7 +21,7 @@ from typing import Any
 import typer
 
 from paymsg.cli.journal import JOURNAL_OPT
-from paymsg.cli.output import EXIT_FINDINGS, JSON_OPT, console, emit, reported, table
+from paymsg.cli.output import EXIT_FINDINGS, JSON_OPT, console, emit, reported, styled, table
 from paymsg.errors import InputError
 
 app = typer.Typer(
@@ -116,9 +116,9 @@ def _show_result(result: Any, as_json: bool, html: Path | None, csv_path: Path |
         )
         _breaks_table(result.breaks)
         for problem in result.problems:
-            console.print(f"[bold red]problem:[/] {problem}", soft_wrap=True)
+            console.print(styled("problem:", "bold red", str(problem)), soft_wrap=True)
         for notice in result.notices:
-            console.print(f"notice: {notice.text}", markup=False, soft_wrap=True)
+            console.print(f"notice: {notice.text}", soft_wrap=True)
         console.print(f"open breaks: {len(result.open_breaks)}")
 
     emit(to_data(result), as_json, human)

@@ -117,7 +117,7 @@ def decide_cmd(
     def human() -> None:
         if explain:
             for d in decisions:
-                console.print(d.explain(), markup=False, highlight=False)
+                console.print(d.explain())
             return
         rows = [
             [d.payment_id, f"{d.amount:,} {d.currency}", d.channel or "-",
@@ -149,11 +149,7 @@ def rules_check(
     emit(
         {"ok": result.ok, "problems": result.problems()},
         as_json,
-        lambda: console.print(
-            "\n".join(result.problems()) if not result.ok else f"{file}: ok",
-            markup=False,
-            highlight=False,
-        ),
+        lambda: console.print("\n".join(result.problems()) if not result.ok else f"{file}: ok"),
     )
     if not result.ok:
         raise typer.Exit(EXIT_FINDINGS)

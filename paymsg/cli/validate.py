@@ -7,6 +7,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import typer
+from rich.markup import escape  # a progress line is markup: a file name is escaped
 from rich.progress import Progress
 
 from paymsg.cli.files import gather
@@ -78,7 +79,7 @@ def _validate_one(
     except OSError:
         large = False
     with Progress(console=err_console, transient=True, disable=not large) as bar:
-        task = bar.add_task(f"streaming {path.name}", total=None)
+        task = bar.add_task(f"streaming {escape(path.name)}", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)

@@ -171,6 +171,8 @@ def _refuse_doctype(tree: etree._ElementTree, name: str | None) -> None:
 
 
 _POSITION = re.compile(r",? line \d+, column \d+")
+#: libxml2's advice to raise its limit: an option of the parser, not of the caller
+_ADVICE = re.compile(r",? use XML_PARSE_HUGE option")
 _LIMIT_WORDS = ("Excessive depth", "Resource limit", "huge", "xmlSAX2Characters")
 
 
@@ -181,7 +183,7 @@ def syntax_error(
     input, anything else is malformed; the location is ours (libxml2's text is stripped)."""
     line, column = exc.position if exc.position else (None, None)
     at = line + line_offset if line else None
-    msg = _POSITION.sub("", exc.msg or str(exc)).strip()
+    msg = _ADVICE.sub("", _POSITION.sub("", exc.msg or str(exc))).strip()
     if b"<!DOCTYPE" in data[:65536]:
         text = "DOCTYPE and entity declarations are not allowed in payment messages"
         return UnsafeXMLError(text, source=source, line=at, column=column)
