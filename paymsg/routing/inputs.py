@@ -34,15 +34,37 @@ _FIELDS = set(Instruction.model_fields)
 
 def _pydantic_error(exc: ValidationError, source: str, line: int | None, item: str) -> InputError:
     first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
+    # a check across fields (the CNY minor unit) names its field in its context
+    field = ".".join(str(p) for p in first["loc"]) or (first.get("ctx") or {}).get("field")
     value = first.get("input")
     shown = f" (value {value!r})" if field and not isinstance(value, dict) else ""
+    message = first["msg"].removeprefix("Value error, ")  # pydantic's prefix for our checks
     return InputError(
-        f"{item}: field {field}: {first['msg']}{shown}" if field else f"{item}: {first['msg']}",
+        f"{item}: field {field}: {message}{shown}" if field else f"{item}: {message}",
         source=source,
         line=line,
         field=field,
     )
+
+
+class _Ids:
+    """Payment ids seen so far in one file: an id twice is refused (the hub keys a day's
+    decisions, messages and answers by payment id, so a second one would be lost)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.seen: dict[str, str] = {}
+
+    def add(self, ins: Instruction, item: str, *, line: int | None = None) -> Instruction:
+        first = self.seen.setdefault(ins.id, item)
+        if first != item:
+            raise InputError(
+                f"{item}: payment id {ins.id!r} is used twice (also {first})",
+                source=self.source,
+                line=line,
+                field="id",
+            )
+        return ins
 
 
 def _reject_float(value: str) -> Any:
@@ -60,15 +82,21 @@ def _read_json(raw: bytes, source: str) -> list[Instruction]:
     if not isinstance(data, list):
         raise InputError('expected a list of payments or {"payments": [...]}', source=source)
     out: list[Instruction] = []
+    ids = _Ids(source)
     for index, item in enumerate(data):
         if not isinstance(item, dict):
             raise InputError(f"payment #{index} is not an object", source=source, path=f"[{index}]")
         try:
-            out.append(Instruction.model_validate(item))
+            ins = Instruction.model_validate(item)
         except ValidationError as exc:
             err = _pydantic_error(exc, source, None, f"payment #{index}")
             err.path = f"[{index}]"
             raise err from None
+        try:
+            out.append(ids.add(ins, f"payment #{index}"))
+        except InputError as err:
+            err.path = f"[{index}]"
+            raise
     return out
 
 
@@ -91,6 +119,7 @@ def _read_csv(raw: bytes, source: str) -> list[Instruction]:
             line=1,
         )
     out: list[Instruction] = []
+    ids = _Ids(source)
     for row in reader:
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -101,9 +130,10 @@ def _read_csv(raw: bytes, source: str) -> list[Instruction]:
             )
         values = {k: v for k, v in zip(header, row, strict=True) if v != ""}
         try:
-            out.append(Instruction.model_validate(values))
+            ins = Instruction.model_validate(values)
         except ValidationError as exc:
             raise _pydantic_error(exc, source, line, f"row {line}") from None
+        out.append(ids.add(ins, f"row {line}", line=line))
     return out
 
 
@@ -151,6 +181,7 @@ def from_message(message: Any, source: str = "<message>") -> list[Instruction]:
     mtype = message.type
     doc = to_data(message.document)
     out: list[Instruction] = []
+    ids = _Ids(source)
     institution = mtype.startswith("pacs.009")
     for index, (tx, ctx) in enumerate(_transactions(doc, mtype)):
         where = f"transaction #{index}"
@@ -194,13 +225,16 @@ def from_message(message: Any, source: str = "<message>") -> list[Instruction]:
         if requested:
             values["requested_at"] = requested if "T" in str(requested) else f"{requested}T00:00:00"
         try:
-            out.append(
-                Instruction.model_validate({k: v for k, v in values.items() if v is not None})
-            )
+            ins = Instruction.model_validate({k: v for k, v in values.items() if v is not None})
         except ValidationError as exc:
             err = _pydantic_error(exc, source, None, where)
             err.path = where
             raise err from None
+        try:
+            out.append(ids.add(ins, where))
+        except InputError as err:
+            err.path = where
+            raise
     return out
 
 

@@ -11,8 +11,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from paymsg.reference.cnaps2 import BANK_CODE
 from paymsg.trusted import trusted_model
 
 __all__ = [
@@ -36,6 +38,12 @@ Kind = Literal["customer", "institution"]
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _PURPOSE = re.compile(r"[0-9]{5}")
 _BUSINESS_TYPE = re.compile(r"[A-Z][0-9]{3}")
+#: ISO 9362 BIC as ISO 20022 writes it (BICFIDec2014Identifier): 8 or 11 characters
+_BIC = re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")
+#: ISO 20022 ActiveCurrencyAndAmount: at most 18 digits, at most 5 of them decimals
+_MAX_DIGITS, _MAX_DECIMALS = 18, 5
+#: CNY is counted in fen: 2 decimal places (ISO 4217 minor unit; CNAPS2 amounts)
+_CNY_DECIMALS = 2
 
 
 class Instruction(BaseModel):
@@ -67,10 +75,33 @@ class Instruction(BaseModel):
     def _money(cls, value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("amount must be a finite number")
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -5:
-            raise ValueError(f"amount {value} has more than 5 decimal places")
+        digits = value.as_tuple().digits
+        exponent = int(value.as_tuple().exponent)  # an int for a finite value
+        if exponent > 0:
+            raise ValueError(f"amount {value} is in exponent notation: write its digits")
+        if exponent < -_MAX_DECIMALS:
+            raise ValueError(f"amount {value} has more than {_MAX_DECIMALS} decimal places")
+        if len(digits) > _MAX_DIGITS:
+            raise ValueError(f"amount {value} has more than {_MAX_DIGITS} digits")
         return value
+
+    @field_validator("debtor_bank", "creditor_bank")
+    @classmethod
+    def _bank(cls, value: str) -> str:
+        if not (BANK_CODE.fullmatch(value) or _BIC.fullmatch(value)):
+            raise ValueError(f"{value!r} is neither a 12-digit bank code nor a BIC")
+        return value
+
+    @model_validator(mode="after")
+    def _minor_unit(self) -> Instruction:
+        exponent = self.amount.as_tuple().exponent
+        if self.currency == "CNY" and isinstance(exponent, int) and exponent < -_CNY_DECIMALS:
+            raise PydanticCustomError(
+                "cny_decimals",
+                "a CNY amount has at most 2 decimal places (fen), not {amount}",
+                {"amount": str(self.amount), "field": "amount"},
+            )
+        return self
 
     @field_validator("currency")
     @classmethod

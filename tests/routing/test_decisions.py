@@ -162,7 +162,8 @@ def test_example_inputs_csv_and_messages() -> None:
 
 def test_bad_csv_row_names_file_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
-    path.write_text("id,amount,debtor_bank,creditor_bank\nA,1.00,1,2\nB,abc,1,2\n")
+    banks = "102100099996,105100000017"
+    path.write_text(f"id,amount,debtor_bank,creditor_bank\nA,1.00,{banks}\nB,abc,{banks}\n")
     with pytest.raises(InputError, match="row 3: field amount") as info:
         read_instructions(path)
     assert info.value.line == 3 and info.value.field == "amount"
@@ -173,15 +174,63 @@ def test_bad_csv_row_names_file_line_and_field(tmp_path: Path) -> None:
 
 def test_json_float_amount_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
-    path.write_text('[{"id": "A", "amount": 0.1, "debtor_bank": "1", "creditor_bank": "2"}]')
+    banks = '"debtor_bank": "102100099996", "creditor_bank": "105100000017"'
+    path.write_text(f'[{{"id": "A", "amount": 0.1, {banks}}}]')
     with pytest.raises(InputError, match="fraction"):
         read_instructions(path)
-    path.write_text(
-        '[{"id": "A", "amount": "1", "debtor_bank": "1", "creditor_bank": "2", "urgency": "now"}]'
-    )
+    path.write_text(f'[{{"id": "A", "amount": "1", {banks}, "urgency": "now"}}]')
     with pytest.raises(InputError, match=r"payment #0: field urgency") as info:
         read_instructions(path)
     assert info.value.path == "[0]"
+
+
+@pytest.mark.parametrize(
+    ("cells", "field", "says"),
+    [
+        ("P1,1.001,CNY,102100099996", "amount", "a CNY amount has at most 2 decimal places"),
+        ("P1,1e3,CNY,102100099996", "amount", "exponent notation"),
+        ("P1," + "9" * 19 + ",CNY,102100099996", "amount", "more than 18 digits"),
+        ("P1,1.000001,USD,102100099996", "amount", "more than 5 decimal places"),
+        ("P1,1.00,CNY,12AB", "debtor_bank", "neither a 12-digit bank code nor a BIC"),
+    ],
+)
+def test_an_amount_or_bank_no_message_could_carry_is_refused_with_its_row_and_field(
+    tmp_path: Path, cells: str, field: str, says: str
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(f"id,amount,currency,debtor_bank,creditor_bank\n{cells},105100000017\n")
+    with pytest.raises(InputError, match=says) as info:
+        read_instructions(path)
+    assert info.value.line == 2 and info.value.field == field
+
+
+def test_valid_amounts_and_agents_are_kept_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "id,amount,currency,debtor_bank,creditor_bank\n"
+        "P1,1.10,CNY,102100099996,105100000017\n"
+        "P2,0.12345,USD,102100099996,CHASUS33\n"
+        "P3,100,CNY,102100099996,ICBKCNBJXXX\n"
+    )
+    got = read_instructions(path)
+    assert [str(p.amount) for p in got] == ["1.10", "0.12345", "100"]
+    assert [p.creditor_bank for p in got] == ["105100000017", "CHASUS33", "ICBKCNBJXXX"]
+
+
+def test_a_payment_id_used_twice_in_a_file_is_refused(tmp_path: Path) -> None:
+    # the hub keys a day's decisions, messages and answers by payment id: a second P1
+    # would share the first one's and be lost
+    banks = "102100099996,105100000017"
+    path = tmp_path / "p.csv"
+    path.write_text(f"id,amount,debtor_bank,creditor_bank\nP1,1.00,{banks}\nP1,2.00,{banks}\n")
+    with pytest.raises(InputError, match=r"row 3: payment id 'P1' is used twice \(also row 2\)"):
+        read_instructions(path)
+    path = tmp_path / "p.json"
+    one = '"debtor_bank": "102100099996", "creditor_bank": "105100000017"'
+    path.write_text(f'[{{"id": "P1", "amount": "1", {one}}}, {{"id": "P1", "amount": "2", {one}}}]')
+    with pytest.raises(InputError, match=r"payment #1: payment id 'P1' is used twice") as info:
+        read_instructions(path)
+    assert info.value.path == "[1]"
 
 
 def test_year_without_calendar_data_is_a_config_error(router: Router) -> None:
