@@ -241,47 +241,115 @@ LEDGER_COLUMNS = ("id", "amount", "currency", "dc", "value_date")
 
 
 def load_ledger_csv(path: str | Path) -> list[LedgerRow]:
-    """A ledger extract: a CSV with a header row ``id,amount,currency,dc,value_date`` and
-    any of ``end_to_end_id,tx_id,uetr,counterparty``. Amounts are decimal text (never
-    parsed through a float); ``dc`` is CRDT or DBIT; dates are YYYY-MM-DD."""
+    """A ledger extract: a CSV (UTF-8) with a header row ``id,amount,currency,dc,value_date``
+    and any of ``end_to_end_id,tx_id,uetr,counterparty``. Amounts are positive decimal text
+    (never parsed through a float; at most 5 decimals, 2 for CNY); ``dc`` is CRDT or DBIT;
+    dates are YYYY-MM-DD; ids are unique. Anything else is an :class:`InputError` naming the
+    line and the field: nothing is dropped or guessed."""
     source = str(path)
     try:
-        handle = Path(path).open(encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+        handle = Path(path).open(encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=source) from exc
     with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in LEDGER_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(
-                f"the ledger CSV lacks the column(s) {', '.join(missing)}", source=source, line=1
-            )
-        rows = []
-        for line, record in enumerate(reader, 2):
+        reader = csv.reader(handle)
+        try:
+            return _ledger_rows(reader, source)
+        except UnicodeDecodeError:  # the rows are read as they come: find where, exactly
+            raise _not_utf8(Path(path), source) from None
+
+
+def _not_utf8(path: Path, source: str) -> InputError:
+    """Where the first byte that is not UTF-8 is (line and byte offset of the file)."""
+    offset = 0
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, 1):
             try:
-                amount = Decimal(record["amount"])
-                value = date.fromisoformat(record["value_date"])
-            except (InvalidOperation, ValueError):
-                raise InputError(
-                    f"bad amount {record['amount']!r} or value_date {record['value_date']!r}",
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return InputError(
+                    f"not UTF-8: {exc.reason}",
                     source=source,
-                    line=line,
-                ) from None
-            if record["dc"] not in ("CRDT", "DBIT") or not amount.is_finite():
-                raise InputError(
-                    f"dc {record['dc']!r} is not CRDT/DBIT", source=source, line=line, field="dc"
+                    line=number,
+                    offset=offset + exc.start,
                 )
-            rows.append(
-                LedgerRow(
-                    ref=record["id"],
-                    amount=amount,
-                    currency=record["currency"],
-                    dc=record["dc"],
-                    value_date=value,
-                    **{k: (record.get(k) or None) for k in KEYS},
-                )
+            offset += len(line)
+    return InputError("not UTF-8", source=source)
+
+
+def _ledger_rows(reader: Any, source: str) -> list[LedgerRow]:
+    header = [name.strip() for name in next(reader, [])]
+    missing = [c for c in LEDGER_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"the ledger CSV lacks the column(s) {', '.join(missing)}", source=source, line=1
+        )
+    unknown = [c for c in header if c not in LEDGER_COLUMNS and c not in KEYS]
+    if unknown or len(set(header)) != len(header):
+        raise InputError(
+            f"unknown or repeated column(s) {', '.join(unknown) or 'in the header'}; "
+            f"known: {', '.join(LEDGER_COLUMNS + KEYS)}",
+            source=source,
+            line=1,
+        )
+    rows: list[LedgerRow] = []
+    seen: dict[str, int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            raise InputError(
+                f"row has {len(cells)} cells, the header {len(header)}", source=source, line=line
             )
+        record = dict(zip(header, cells, strict=True))
+        if record["id"] in seen:
+            raise InputError(
+                f"id {record['id']!r} is used twice (also line {seen[record['id']]})",
+                source=source,
+                line=line,
+                field="id",
+            )
+        seen[record["id"]] = line
+        rows.append(_ledger_row(record, source, line))
     return rows
+
+
+def _ledger_row(record: dict[str, str], source: str, line: int) -> LedgerRow:
+    """One ledger CSV row, checked field by field."""
+
+    def bad(field: str, what: str) -> InputError:
+        value = record[field]
+        return InputError(f"{field} {value!r} {what}", source=source, line=line, field=field)
+
+    if not record["id"]:
+        raise bad("id", "is empty: every ledger row needs its id")
+    try:
+        amount = Decimal(record["amount"])
+    except InvalidOperation:
+        raise bad("amount", "is not a decimal number") from None
+    exponent = amount.as_tuple().exponent
+    if not amount.is_finite() or not isinstance(exponent, int) or exponent > 0:
+        raise bad("amount", "is not a decimal number written with digits")
+    if amount <= 0:
+        raise bad("amount", "is not positive (the direction is in dc)")
+    places = 2 if record["currency"] == "CNY" else SCALE
+    if -exponent > places:
+        raise bad("amount", f"has more than {places} decimals for {record['currency']}")
+    if record["dc"] not in ("CRDT", "DBIT"):
+        raise bad("dc", "is not CRDT or DBIT")
+    try:
+        value = date.fromisoformat(record["value_date"])
+    except ValueError:
+        raise bad("value_date", "is not a date (YYYY-MM-DD)") from None
+    return LedgerRow(
+        ref=record["id"],
+        amount=amount,
+        currency=record["currency"],
+        dc=record["dc"],
+        value_date=value,
+        **{k: (record.get(k) or None) for k in KEYS},
+    )
 
 
 def journal_rows(conn: sa.Connection, day_from: date, day_to: date) -> sa.Select[Any]:

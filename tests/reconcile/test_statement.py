@@ -201,3 +201,55 @@ def test_the_terminal_shows_the_first_matches_and_counts_the_rest(
         app, ["reconcile", "statement", str(statement), "--ledger", str(ledger), "--json"]
     )
     assert len(json.loads(as_json.stdout)["matches"]) == 3
+
+
+_HEADER = LEDGER.splitlines()[0]
+_GOOD = "L1,100.00,CNY,CRDT,2024-03-16,E2E-1,,,"
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "field", "says"),
+    [
+        (["L1,NaN,CNY,CRDT,2024-03-16,,,,"], 2, "amount", "not a decimal number written with"),
+        (["L1,1e2,CNY,CRDT,2024-03-16,,,,"], 2, "amount", "not a decimal number written with"),
+        (["L1,-100.00,CNY,CRDT,2024-03-16,,,,"], 2, "amount", "not positive"),
+        (["L1,100.001,CNY,CRDT,2024-03-16,,,,"], 2, "amount", "more than 2 decimals for CNY"),
+        (["L1,1.000001,USD,CRDT,2024-03-16,,,,"], 2, "amount", "more than 5 decimals for USD"),
+        (["L1,100.00,CNY,CR,2024-03-16,,,,"], 2, "dc", "is not CRDT or DBIT"),
+        (["L1,100.00,CNY,CRDT,16/03/2024,,,,"], 2, "value_date", "is not a date"),
+        ([",100.00,CNY,CRDT,2024-03-16,,,,"], 2, "id", "is empty"),
+        ([_GOOD, "L1,5.00,CNY,DBIT,2024-03-16,,,,"], 3, "id", r"used twice \(also line 2\)"),
+        ([_GOOD, "L2,100.00"], 3, None, "row has 2 cells, the header 9"),
+        ([_GOOD + ",extra"], 2, None, "row has 10 cells, the header 9"),
+    ],
+)
+def test_a_ledger_row_that_is_not_exact_is_refused_with_its_line_and_field(
+    tmp_path: Path, rows: list[str], line: int, field: str | None, says: str
+) -> None:
+    """Nothing of a ledger is dropped, guessed or read as another value: a short or long
+    row, a NaN, a negative or over-precise amount, a wrong dc, a bad date, an empty or
+    repeated id each stop the load with the line and field (a NaN used to be reported as a
+    bad dc, a short row and a file not in UTF-8 were internal errors)."""
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join([_HEADER, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=says) as caught:
+        load_ledger_csv(path)
+    assert caught.value.line == line and caught.value.field == field
+
+
+def test_a_ledger_not_in_utf8_or_with_an_unknown_column_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(
+        (_HEADER + "\n" + _GOOD + "\nL2,1.00,CNY,CRDT,2024-03-16,,,,对方\n").encode("gbk")
+    )
+    with pytest.raises(InputError, match="not UTF-8") as caught:
+        load_ledger_csv(path)
+    assert caught.value.line == 3
+    assert caught.value.offset == len(f"{_HEADER}\n{_GOOD}\nL2,1.00,CNY,CRDT,2024-03-16,,,,")
+    statement = tmp_path / "camt053.xml"
+    statement.write_bytes(camt053([_entry("100.00", "CRDT", "2024-03-15", e2e="E2E-1")]))
+    out = runner.invoke(app, ["reconcile", "statement", str(statement), "--ledger", str(path)])
+    assert out.exit_code == 2 and "ledger.csv:3" in out.output
+    path.write_text(_HEADER + ",end_to_end\n" + _GOOD + ",x\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown or repeated column"):
+        load_ledger_csv(path)
