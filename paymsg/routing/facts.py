@@ -91,9 +91,11 @@ def read_directory(path: str | Path) -> list[Participant]:
     channels separated by ``|`` (``HVPS|BEPS``)."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the directory: {exc}", source=source) from None
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read the directory: {exc.strerror}", source=source) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8: {exc.reason}", source=source, offset=exc.start) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     out: list[Participant] = []
     seen: set[str] = set()
@@ -101,6 +103,8 @@ def read_directory(path: str | Path) -> list[Participant]:
         line = reader.line_num
         if None in row:
             raise InputError("more cells than the header has", source=source, line=line)
+        if None in row.values():
+            raise InputError("fewer cells than the header has", source=source, line=line)
         try:
             p = Participant.model_validate({k: v for k, v in row.items() if v not in (None, "")})
         except ValidationError as exc:
@@ -113,6 +117,9 @@ def read_directory(path: str | Path) -> list[Participant]:
             raise InputError(f"bank code {p.bank_code} appears twice", source=source, line=line)
         seen.add(p.bank_code)
         out.append(p)
+    if not out:
+        # loading replaces the directory: an empty file would leave routing with no banks
+        raise InputError("no participants in the directory file", source=source)
     return out
 
 

@@ -89,3 +89,39 @@ def test_route_json_explain_and_rule_versions(tmp_path: Path) -> None:
         and "missing.csv" in missing.stderr
         and "Traceback" not in missing.stderr
     )
+
+
+def test_a_directory_file_that_is_short_empty_or_not_utf8_is_refused_and_the_old_one_kept(
+    tmp_path: Path,
+) -> None:
+    """Loading replaces the directory: a row missing its last cells (it used to be loaded
+    with the defaults), an empty file (it used to leave routing with no banks) or a file
+    not in UTF-8 is refused with where, and the loaded directory stays."""
+    db = f"sqlite:///{tmp_path / 'j.db'}"
+    good = EX / "participants.csv"
+    assert (
+        run("route", "directory", "load", str(good), "--journal", db, cwd=tmp_path).returncode == 0
+    )
+    lines = good.read_text(encoding="utf-8").splitlines()
+    cases = {
+        "short.csv": ("\n".join([lines[0], lines[1].rsplit(",", 1)[0], *lines[2:]]), "utf-8"),
+        "empty.csv": ("", "utf-8"),
+        "header.csv": (lines[0], "utf-8"),
+        "gbk.csv": ("\n".join(lines), "gbk"),
+    }
+    says = {
+        "short.csv": "short.csv:2: fewer cells than the header has",
+        "empty.csv": "no participants",
+        "header.csv": "no participants",
+        "gbk.csv": "gbk.csv, offset",
+    }
+    for name, (text, encoding) in cases.items():
+        (tmp_path / name).write_bytes((text + "\n").encode(encoding))
+        out = run("route", "directory", "load", name, "--journal", db, cwd=tmp_path)
+        assert out.returncode == 2 and says[name] in out.stderr, (name, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1
+    import sqlalchemy as sa
+
+    from paymsg.routing.store import RoutingStore
+
+    assert len(RoutingStore(sa.create_engine(db)).directory()) == len(lines) - 1
