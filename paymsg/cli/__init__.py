@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
+
 import typer
 
 from paymsg.cli import (
@@ -79,17 +83,47 @@ def main() -> None:
     from paymsg.errors import InputError, PaymsgError
 
     try:
-        app()  # usage errors are handled (and exit 2) inside
+        code = app(prog_name="paymsg", standalone_mode=False)
+    except typer.Abort:  # Ctrl-C, or the end of input at a prompt
+        report_error(PaymsgError("interrupted"))
+        raise SystemExit(130) from None
     except PaymsgError as exc:
         report_error(exc)
         raise SystemExit(exc.exit_code) from None
     except OSError as exc:
+        if exc.errno == errno.EPIPE:  # the reader went away (``| head``): nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
         report_error(InputError(f"{exc.strerror or exc}", source=exc.filename))
         raise SystemExit(EXIT_INPUT) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         report_error(InputError(f"invalid option value: {first['msg']}"))
         raise SystemExit(EXIT_INPUT) from None
-    except Exception as exc:  # a bug: say so in one line, never a traceback
+    except Exception as exc:
+        if _usage_error(exc):
+            raise SystemExit(EXIT_INPUT) from None
+        # a bug: say so in one line, never a traceback
         report_error(PaymsgError(f"internal error: {type(exc).__name__}: {exc}"))
         raise SystemExit(EXIT_INTERNAL) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: Exception) -> bool:
+    """Report a usage error of the command-line parser (click's, which typer may vendor:
+    recognised by its interface) as bad input in one line; False for anything else."""
+    message = getattr(exc, "format_message", None)
+    if not callable(message) or not isinstance(getattr(exc, "exit_code", None), int):
+        return False
+    from paymsg.cli.output import report_error
+    from paymsg.errors import InputError
+
+    ctx = getattr(exc, "ctx", None)
+    text = str(message())
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a group given no command: its help
+        if text.strip():  # (typer has printed it already when it formats with rich)
+            typer.echo(text)
+        return True
+    where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    report_error(InputError(f"{text}{where}"))
+    return True

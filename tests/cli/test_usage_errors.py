@@ -1,0 +1,57 @@
+"""The installed command (``paymsg.cli:main``) from the outside: a usage error is bad input
+like any other — one line on stderr, exit 2 — not click's framed usage message; a group
+given no command prints its help once; a reader that goes away ends the output quietly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def paymsg(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "paymsg.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("journal", "query", "--work-date", "2026-13-01"), "'2026-13-01' is not a date"),
+        (("journal", "query", "--bogus"), "No such option: --bogus"),
+        (("journal", "show", "abc"), "Invalid value for 'entry_id'"),
+        (("inspect",), "Missing argument 'file'"),
+        (("nosuch",), "No such command 'nosuch'"),
+    ],
+)
+def test_a_usage_error_is_one_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
+    out = paymsg(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ") and says in lines[0] and "--help" in lines[0]
+
+
+def test_a_group_without_a_command_prints_its_help_once() -> None:
+    out = paymsg("mq")
+    assert out.returncode == 2 and out.stderr == ""
+    assert out.stdout.count("Usage: paymsg mq") == 1 and "send" in out.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_output_without_an_error() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paymsg.cli", "schemas", "list", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head -0`: every write meets a closed pipe
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1 and err == b""
+
+
+def test_an_exit_code_of_a_command_is_kept() -> None:
+    assert paymsg("--version").returncode == 0
+    assert paymsg("validate", "/nonexistent/file.xml").returncode == 2
