@@ -110,7 +110,7 @@ def query(
     ),
     mt: str | None = typer.Option(None, "--mt", help="Message type, e.g. hvps.111.001.01."),
     tx_type: str | None = typer.Option(None, "--tx-type", help="业务类型, e.g. A100."),
-    status: str | None = typer.Option(None, "--status"),
+    status: str | None = typer.Option(None, "--status", help="e.g. sent, settled, received."),
     direction: str | None = typer.Option(None, "--direction", help="out or in."),
     package: str | None = typer.Option(None, "--package", help="BEPS package id."),
     sender: str | None = typer.Option(None, "--sender"),
@@ -121,8 +121,16 @@ def query(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Entries matching every filter given, in arrival order."""
+    from paymsg.journal.records import INBOUND_STATUSES, OUTBOUND_STATUSES
+
     if direction is not None and direction not in ("out", "in"):
         raise typer.BadParameter(f"{direction!r}: use out or in", param_hint="--direction")
+    known = (*OUTBOUND_STATUSES, *INBOUND_STATUSES)
+    if status is not None and status not in known:
+        # a misspelt status would match nothing and read as "none of them"
+        raise typer.BadParameter(
+            f"{status!r} is not a journal status ({', '.join(known)})", param_hint="--status"
+        )
     with reported(), _open(journal) as opened:
         found = opened.query(
             work_date=work_date,

@@ -33,6 +33,8 @@ app.add_typer(breaks_app, name="breaks")
 
 HTML_OPT = typer.Option(None, "--html", help="Write a self-contained HTML report here.")
 CSV_OPT = typer.Option(None, "--csv", help="Write the breaks as CSV here.")
+#: what a break's scope can be: the two NPC reconciliations and statement matching
+BREAK_SCOPES = ("HVPS", "BEPS", "STATEMENT")
 #: most statement matches a terminal table shows (the count by kind says the rest; --json
 #: lists every match): a million-line statement is not a million-row table
 MAX_MATCH_ROWS = 200
@@ -211,6 +213,10 @@ def breaks_list(
             raise InputError(
                 f"--status {status!r} is not one of {', '.join(BREAK_STATUSES)}, open",
                 field="--status",
+            )
+        if scope is not None and scope not in BREAK_SCOPES:
+            raise InputError(
+                f"--scope {scope!r} is not one of {', '.join(BREAK_SCOPES)}", field="--scope"
             )
         with Journal(journal) as opened:
             found = list_breaks(

@@ -55,3 +55,14 @@ def test_a_reader_that_goes_away_ends_the_output_without_an_error() -> None:
 def test_an_exit_code_of_a_command_is_kept() -> None:
     assert paymsg("--version").returncode == 0
     assert paymsg("validate", "/nonexistent/file.xml").returncode == 2
+
+
+def test_a_filter_with_a_value_no_entry_can_have_is_refused(tmp_path: object) -> None:
+    """A misspelt status or scope matched nothing and read as "there are none"."""
+    journal = f"sqlite:///{tmp_path}/j.db"
+    assert paymsg("journal", "upgrade", "--journal", journal).returncode == 0
+    out = paymsg("journal", "query", "--journal", journal, "--status", "setled")
+    assert out.returncode == 2 and "'setled' is not a journal status" in out.stderr
+    assert paymsg("journal", "query", "--journal", journal, "--status", "settled").returncode == 0
+    out = paymsg("reconcile", "breaks", "list", "--journal", journal, "--scope", "HPVS")
+    assert out.returncode == 2 and "--scope 'HPVS' is not one of HVPS, BEPS" in out.stderr
