@@ -93,3 +93,36 @@ def test_user_codegen_reports_a_missing_file(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "schema file not found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_user_codegen_refuses_a_schema_that_names_a_type_it_never_defines(
+    tmp_path: Path,
+) -> None:
+    """An element of an undefined type was generated as an empty class, exit 0: the
+    schema is compiled first, and its error names the file, the line and the type."""
+    xsd = tmp_path / "broken.xsd"
+    xsd.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n'
+        '  <xs:element name="Pmt" type="PmtTyp"/>\n'
+        "</xs:schema>\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "pkg"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "paymsg.cli",
+            "codegen",
+            str(xsd),
+            "--package",
+            "pkg",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 3 and not out.exists()
+    assert "broken.xsd:2: not a valid schema" in done.stderr and "'PmtTyp'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from paymsg.codegen.schema import flatten_schema, prune_schema
+from paymsg.codegen.schema import check_schema, flatten_schema, prune_schema
 from paymsg.errors import CodegenError, InputError
 
 BANNER = (
@@ -114,6 +114,7 @@ def generate_module(schema: Path, module: str, *, label: str | None = None) -> s
     it is the only place the input is named, so output does not depend on paths.
     """
     ruff = require_extra()
+    check_schema(schema)
     flat = prune_schema(flatten_schema(schema))
     with tempfile.TemporaryDirectory(prefix="paymsg-codegen-") as tmp:
         work = Path(tmp)

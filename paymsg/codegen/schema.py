@@ -25,6 +25,21 @@ def _parse_schema(path: Path) -> etree._ElementTree:
         raise CodegenError(f"cannot read schema: {exc}", source=str(path)) from None
 
 
+def check_schema(path: Path) -> None:
+    """Compile ``path`` as an XML schema (with its includes and imports, no network): a
+    type or element it names and never defines, or any other error of the schema, is a
+    :class:`CodegenError` with the line; the generator would write a model without it."""
+    tree = _parse_schema(path)
+    try:
+        etree.XMLSchema(tree)
+    except etree.XMLSchemaParseError as exc:
+        entry = exc.error_log.last_error if exc.error_log else None
+        message = entry.message if entry is not None else str(exc)
+        line = entry.line if entry is not None and entry.line else None
+        where = entry.filename if entry is not None and entry.filename else str(path)
+        raise CodegenError(f"not a valid schema: {message}", source=where, line=line) from None
+
+
 def flatten_schema(path: Path) -> etree._Element:
     """Return one schema element holding ``path``'s declarations and its includes.
 
