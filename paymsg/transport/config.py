@@ -176,40 +176,42 @@ def load_settings(
     """Settings from ``path`` (TOML), then the environment, then ``overrides`` (None
     values in ``overrides`` are ignored, so CLI options that were not given change nothing)."""
     data: dict[str, Any] = {}
-    source = "defaults"
+    #: where each setting came from, for the error that names it
+    origin: dict[str, str] = {}
     if path is not None:
-        source = str(path)
         try:
             with open(path, "rb") as handle:
                 loaded = tomllib.load(handle)
         except OSError as exc:
             raise ConfigError(
-                f"cannot read the settings file: {exc.strerror}", source=source
+                f"cannot read the settings file: {exc.strerror}", source=str(path)
             ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"not valid TOML: {exc}", source=source) from None
+            raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from None
         table = loaded.get("mq", loaded)
         if not isinstance(table, dict):
-            raise ConfigError("[mq] must be a table", source=source, field="mq")
+            raise ConfigError("[mq] must be a table", source=str(path), field="mq")
         data.update(table)
+        origin.update(dict.fromkeys(table, str(path)))
     from_env = _env_values(os.environ if env is None else env)
     if from_env:
         codes = {**data.get("codes", {}), **from_env.pop("codes", {})}
         data.update(from_env)
+        origin.update({key: f"environment {ENV_PREFIX}{key.upper()}" for key in from_env})
         if codes:
             data["codes"] = codes
-        source += " + environment"
     for key, value in (overrides or {}).items():
         if value is not None:
             data[key] = value
+            origin[key] = "command line"
     try:
         return MQSettings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"setting {where!r}: {first['msg']}", source=source, field=where
-        ) from None
+        message = first["msg"].removeprefix("Value error, ")
+        came = origin.get(str(first["loc"][0]) if first["loc"] else "", "defaults")
+        raise ConfigError(f"setting {where!r}: {message}", source=came, field=where) from None
 
 
 def load_handler(spec: str) -> Callable[..., Any]:

@@ -274,6 +274,8 @@ def test_config_check_names_the_bad_setting(
     result = run("mq", "config", "check", "--config", settings, env=env)
     assert result.exit_code == 3
     assert message in result.output and "Traceback" not in result.output
+    # the error names where the bad value came from: the file, or the variable
+    assert ("environment" if env else "mq.toml") in result.output
 
 
 def test_the_installed_command_runs_echo_and_send_as_separate_processes(
@@ -426,3 +428,5 @@ def test_listen_names_a_bad_handler(where: dict[str, str], handler: str, message
     ]
     result = run("mq", "listen", *args, "--handler", handler, "--once")
     assert result.exit_code == 3 and message in result.output
+    if handler == "no-colon":  # a setting's error says where it came from
+        assert "command line: setting 'handler'" in result.output
