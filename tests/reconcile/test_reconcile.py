@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +189,25 @@ def test_an_amount_the_journal_cannot_hold_exactly_is_refused(journal: Journal) 
     with pytest.raises(InputError, match=f"{MT} {_msg(3)}: amount 350.005 cannot be stored"):
         reconcile_day(journal, day)
     assert list_breaks(journal) == []  # nothing was kept
+
+
+def test_a_day_without_hvps_payments_reconciles(tmp_path: Path) -> None:
+    """The centre's hvps.716 of a day with no HVPS payment (a Sunday, a quiet branch) is
+    one empty part ``0/0/0``: the reconciliation agrees with an empty journal, no problem
+    "part 0-0 of 0 is out of range" (the hub's day on a Sunday reported BREAKS for it)."""
+    from paymsg.sim.scenario import Scenario
+    from tests.sim.conftest import A, make_world
+
+    world = make_world(tmp_path, Scenario())
+    world.centre.end_of_day()
+    texts = [
+        (got.text, f"716 #{n}")
+        for n, got in enumerate(world.received(A, pre_reconciliation=True))
+        if got.message.type == "hvps.716.001.01"
+    ]
+    world.close()
+    assert len(texts) == 1 and b"<TtlNb>0</TtlNb>" in texts[0][0]
+    day = read_npc_texts(texts)
+    assert day.problems == []
+    result = reconcile_day(Journal(f"sqlite:///{tmp_path / 'j.db'}"), day)
+    assert result.ok and result.breaks == []
