@@ -48,25 +48,18 @@ def test_flatten_and_prune_keep_only_reachable_types() -> None:
     assert "CashAccount38" not in names  # shared component not used by the header
 
 
+def _codegen(xsd: Path, package: str, out: Path) -> subprocess.CompletedProcess[str]:
+    command = ["codegen", str(xsd), "--package", package, "-o", str(out)]
+    return subprocess.run(
+        [sys.executable, "-m", "paymsg.cli", *command], capture_output=True, text=True
+    )
+
+
 def test_user_codegen_from_the_cli(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     xsd = tmp_path / "remit.001.xsd"
     xsd.write_text(USER_XSD, encoding="utf-8")
     out = tmp_path / "mymodels"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paymsg.cli",
-            "codegen",
-            str(xsd),
-            "--package",
-            "mymodels",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = _codegen(xsd, "mymodels", out)
     assert done.returncode == 0, done.stderr
     source = (out / "remit_001.py").read_text(encoding="utf-8")
     assert "DO NOT EDIT" in source and "class Remittance" in source and "Unused1" not in source
@@ -76,21 +69,7 @@ def test_user_codegen_from_the_cli(tmp_path: Path, monkeypatch) -> None:  # type
 
 
 def test_user_codegen_reports_a_missing_file(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paymsg.cli",
-            "codegen",
-            str(tmp_path / "nope.xsd"),
-            "--package",
-            "x",
-            "-o",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = _codegen(tmp_path / "nope.xsd", "x", tmp_path)
     assert done.returncode == 2
     assert "schema file not found" in done.stderr and "Traceback" not in done.stderr
 
@@ -108,21 +87,7 @@ def test_user_codegen_refuses_a_schema_that_names_a_type_it_never_defines(
         encoding="utf-8",
     )
     out = tmp_path / "pkg"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "paymsg.cli",
-            "codegen",
-            str(xsd),
-            "--package",
-            "pkg",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = _codegen(xsd, "pkg", out)
     assert done.returncode == 3 and not out.exists()
     assert "broken.xsd:2: not a valid schema" in done.stderr and "'PmtTyp'" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
