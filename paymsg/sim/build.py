@@ -407,29 +407,44 @@ def forward(
     ``NPCPrcInf`` and is serialized from the generated model again.
     """
     assert isinstance(message.envelope, Cnaps2Envelope)
+    if processing is None and message.original is not None:
+        return relay(message.envelope, message.original, message.type, mesg_id=mesg_id, now=now)
+    envelope = _forward_envelope(message.envelope, mesg_id, now, processing is None)
+    document = message.document
+    if processing is not None:
+        data = to_data(document)
+        root = next(iter(data))
+        data[root]["NPCPrcInf"] = processing
+        document = from_data(type(document), data)
+    text = serialize(Message(message.type, document, envelope))
     original = message.envelope.header
+    return Built(text, message.type, mesg_id, None, original.orig_sender, original.orig_receiver)
+
+
+def relay(envelope: Cnaps2Envelope, body: bytes, mt: str, *, mesg_id: str, now: datetime) -> Built:
+    """:func:`forward` of an HVPS message from its envelope and its body as received
+    (``mt``: its type), which is relayed byte for byte: nothing needs the bound model."""
+    forwarded = _forward_envelope(envelope, mesg_id, now, True)
+    text = join_envelope(forwarded, body)
+    original = envelope.header
+    return Built(text, mt, mesg_id, None, original.orig_sender, original.orig_receiver)
+
+
+def _forward_envelope(
+    envelope: Cnaps2Envelope, mesg_id: str, now: datetime, hvps: bool
+) -> Cnaps2Envelope:
+    """The received envelope as the NPC forwards it (see :func:`forward`)."""
     stamp = beijing_now(now)
     header = _forward_header(
-        original,
+        envelope.header,
         mesg_id=mesg_id,
         mesg_ref_id=mesg_id,
         mesg_direction="D",
         orig_send_date=_yyyymmdd(stamp),
         orig_send_time=f"{stamp:%H%M%S}",
-        reserve=HVPS_FORWARD_RESERVE if processing is None else BEPS_FORWARD_RESERVE,
+        reserve=HVPS_FORWARD_RESERVE if hvps else BEPS_FORWARD_RESERVE,
     )
-    envelope = Cnaps2Envelope(header=header, signature=message.envelope.signature)
-    if processing is None and message.original is not None:
-        text = join_envelope(envelope, message.original)
-    else:
-        document = message.document
-        if processing is not None:
-            data = to_data(document)
-            root = next(iter(data))
-            data[root]["NPCPrcInf"] = processing
-            document = from_data(type(document), data)
-        text = serialize(Message(message.type, document, envelope))
-    return Built(text, message.type, mesg_id, None, original.orig_sender, original.orig_receiver)
+    return Cnaps2Envelope(header=header, signature=envelope.signature)
 
 
 # ------------------------------------------------------------------ prepared replies

@@ -1,0 +1,236 @@
+"""An HVPS payment that passes the checks is not bound: the centre answers as before.
+
+The centre reads an hvps.111/112 whose report has no error and no schema finding, and
+whose facts are plain values, from its parsed tree alone (:func:`paymsg.sim.centre.tree_facts`): its forward
+is the body as received, so nothing needs the bound model. Everything else — a payment
+failing the schema (which the binder may refuse: an unreadable body) or the rules, unsafe
+text, values the binder would fold (whitespace), other types — is bound as before.
+
+Two checks: the facts read from the tree are those of the bound message for every HVPS
+example and for variants; and a stream of payments of each kind through a centre gives
+exactly the answers and the books the centre gave when it bound every message (SHA-256
+digests recorded from that version with ``python -m tests.sim.test_unbound_payments``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import paymsg
+from paymsg.codec.detect import unwrap
+from paymsg.sim.books import Books
+from paymsg.sim.centre import Centre, payment_facts, tree_facts
+from paymsg.sim.clock import SimClock
+from paymsg.sim.scenario import Scenario, parse_participant
+from paymsg.transport import open_channel
+from paymsg.validation import validate
+from paymsg.validation.engine import validate_unwrapped
+
+from .conftest import EXAMPLES, MORNING, A, B, header_of, hvps
+
+#: a clock that does not move while the test runs (every timestamp is MORNING)
+STILL = 1e-9
+
+HVPS_EXAMPLES = sorted(
+    p
+    for mt in ("hvps.111.001.01", "hvps.112.001.01")
+    for p in (EXAMPLES / mt).glob("*.txt")
+    if not p.name.endswith(".signed.txt")
+)
+
+
+def _variant(text: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def _inputs() -> dict[str, bytes]:
+    """Payments from A to B of every kind the read path tells apart (in this order)."""
+    ok = hvps(A, B, "1000.00", n=301)
+    amount = b">1001.00</IntrBkSttlmAmt>"
+    return {
+        "valid hvps.111": ok,
+        "valid hvps.112": hvps(A, B, "20.50", mt="hvps.112.001.01", n=302),
+        "valid, odd amount": hvps(A, B, "7.1", n=303),
+        "xsd: MsgId too long": _variant(
+            hvps(A, B, n=304), b"<MsgId>2024031500000304<", b"<MsgId>" + b"1" * 36 + b"<"
+        ),
+        "xsd: unknown code (binder refuses)": _variant(
+            hvps(A, B, n=305), b">CLRG<", b">NOPE-TOO-LONG<"
+        ),
+        "rules: NbOfTxs 2": _variant(hvps(A, B, n=306), b"<NbOfTxs>1<", b"<NbOfTxs>2<"),
+        "unsafe: DOCTYPE": _variant(
+            hvps(A, B, n=307),
+            b'<?xml version="1.0" encoding="UTF-8"?>',
+            b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE Document [<!ENTITY x "y">]>',
+        ),
+        "whitespace around the amount": _variant(
+            hvps(A, B, "1001.00", n=308), amount, b"> 1001.00 </IntrBkSttlmAmt>"
+        ),
+        "comment inside the amount": _variant(
+            hvps(A, B, "1002.00", n=309),
+            b">1002.00</IntrBkSttlmAmt>",
+            b">10<!-- c -->02.00</IntrBkSttlmAmt>",
+        ),
+        "unreadable body": _variant(hvps(A, B, n=310), b"</Document>", b"</Documen>"),
+        "short of funds": hvps(A, B, "1000000000001.00", n=311),
+        "unknown receiver": hvps(A, "313290000017", "5.00", n=312),
+        "repeat under another MesgID": _variant(
+            ok, header_of(ok).mesg_id.encode(), b"09999600000000000313"
+        ),
+        "copy": ok,
+    }
+
+
+INPUTS = _inputs()
+
+
+def test_the_inputs_are_what_their_names_say() -> None:
+    def layers(text: bytes) -> set[str]:
+        return {f.layer for f in validate(text).findings if f.severity == "error"}
+
+    assert "xsd" in layers(INPUTS["xsd: MsgId too long"])
+    assert "xsd" in layers(INPUTS["xsd: unknown code (binder refuses)"])
+    assert layers(INPUTS["rules: NbOfTxs 2"]) == {"rule"}
+    assert layers(INPUTS["unsafe: DOCTYPE"]) == {"safety"}
+    assert not layers(INPUTS["whitespace around the amount"])
+    assert not layers(INPUTS["comment inside the amount"])
+    paymsg.parse(INPUTS["xsd: MsgId too long"])  # bound, then refused by the checks
+    with pytest.raises(paymsg.PaymsgError):
+        paymsg.parse(INPUTS["xsd: unknown code (binder refuses)"])
+
+
+def _tree_facts(text: bytes) -> Any:
+    opened = unwrap(text)
+    validate_unwrapped(text, opened)  # as the centre does first (merging comments away)
+    return tree_facts(opened.document)
+
+
+@pytest.mark.parametrize("path", HVPS_EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_tree_facts_are_the_bound_facts(path: Path) -> None:
+    text = path.read_bytes()
+    bound = payment_facts(paymsg.parse(text))
+    facts = _tree_facts(text)
+    assert facts == bound
+    assert str(facts.amount) == str(bound.amount)
+
+
+@pytest.mark.parametrize(
+    "name", ["valid hvps.111", "valid hvps.112", "valid, odd amount", "comment inside the amount"]
+)
+def test_tree_facts_of_the_variants(name: str) -> None:
+    facts = _tree_facts(INPUTS[name])
+    bound = payment_facts(paymsg.parse(INPUTS[name]))
+    assert facts == bound
+    assert str(facts.amount) == str(bound.amount)
+
+
+def test_values_the_binder_folds_are_left_to_it() -> None:
+    assert _tree_facts(INPUTS["whitespace around the amount"]) is None
+
+
+def _run(tmp: Path) -> dict[str, Any]:
+    channel = open_channel(f"sqlite:///{tmp / 'mq.db'}")
+    books = Books(f"sqlite:///{tmp / 'books.db'}")
+    scenario = Scenario()
+    centre = Centre(
+        channel,
+        [parse_participant(b, scenario) for b in (A, B)],
+        books=books,
+        scenario=scenario,
+        clock=SimClock(MORNING, STILL),
+    )
+    for text in INPUTS.values():
+        channel.put(f"MSGMBFE_1.{A}", text)
+    for _ in range(50):
+        if centre.step() == 0 and not centre.pending:
+            break
+    centre.flush()
+    out: dict[str, list[bytes]] = {A: [], B: []}
+    for bank in (A, B):
+        while (delivery := channel.get(f"MSGTOBANK.{bank}")) is not None:
+            out[bank].append(delivery.body)
+            channel.ack(delivery)
+    snapshot = {
+        "out": out,
+        "messages": [tuple(r) for r in books.messages()],
+        "payments": [tuple(r) for r in books.payments()],
+        "balances": books.balances(),
+    }
+    channel.close()
+    books.close()
+    return snapshot
+
+
+def _digests(snapshot: dict[str, Any]) -> dict[str, Any]:
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()[:16]
+
+    books = json.dumps(
+        [snapshot["messages"], snapshot["payments"], snapshot["balances"]],
+        default=lambda v: sha(v) if isinstance(v, bytes) else str(v),
+    )
+    return {
+        A: [sha(t) for t in snapshot["out"][A]],
+        B: [sha(t) for t in snapshot["out"][B]],
+        "books": sha(books.encode()),
+    }
+
+
+#: what the centre answered when it bound every inbound message (paymsg b31ab24)
+BEFORE: dict[str, Any] = {
+    A: [
+        "0bf6ec7e46d34959",
+        "3baef04b7c3a9000",
+        "c3cc2d429835137d",
+        "6f4c32f92dfe9353",
+        "e6602a951bf4d102",
+        "fcde4c5ad2065433",
+        "45e66b0af3b088c4",
+        "19cf18a34aef118f",
+        "35636a377aea779a",
+        "7f97e50510857fa0",
+        "9a7473145d86d511",
+        "b480752023431c15",
+        "5e7376d5beb82f4c",
+        "d142f56067bec96e",
+        "b2ebad705d7afec6",
+        "a31b5ac99c98da5b",
+        "28e41115fc7e92d5",
+        "2aa481fafef4f7f2",
+        "b7f26c54ace5a5d6",
+        "486ad290220f1fae",
+        "d8e02dec8f9569bb",
+        "2229a0930e63f377",
+        "433aee6abbb783c1",
+        "edc04618f0fe3765",
+    ],
+    B: [
+        "c671923a2158b8c5",
+        "abf11fa0ad69bd32",
+        "3082338febe138fa",
+        "f0347c83c046c6c6",
+        "7db21e7762054640",
+    ],
+    "books": "ddae1e5f16f2f7dd",
+}
+
+
+def test_the_centre_answers_as_when_it_bound_every_payment(tmp_path: Path) -> None:
+    snapshot = _run(tmp_path)
+    kinds = [header_of(t).mesg_type for t in snapshot["out"][A]]
+    assert kinds.count("ccms.900.001.02") == 4  # xsd, rules, unknown receiver, repeat
+    assert "saps.604.001.01" in kinds and "ccms.911.001.02" not in kinds
+    assert _digests(snapshot) == BEFORE
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as name:
+        print(json.dumps(_digests(_run(Path(name))), indent=1))
