@@ -27,6 +27,7 @@ sender and MesgID) — answered with a 990 again, never processed twice.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -48,6 +49,7 @@ from paymsg.codec.envelope.signing import SM2Verifier, load_signing_profiles, si
 from paymsg.codec.json.engine import to_data
 from paymsg.codec.message import BusinessEnvelope, Message
 from paymsg.codec.stream.reader import PIECES_FROM
+from paymsg.codec.xml.safe import local_name, namespace_of
 from paymsg.errors import ConfigError, EnvelopeError, PaymsgError, SignatureError
 from paymsg.reference.cnaps2 import NPC
 from paymsg.sim import build
@@ -1692,39 +1694,51 @@ _PLAIN_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,5})?")
 _PLAIN_COUNT = re.compile(r"[0-9]{1,15}")
 
 
+@functools.cache
+def _facts_path(namespace: str) -> etree.XPath:
+    """The elements :func:`tree_facts` reads, in one compiled path (document order)."""
+    tx = "m:*/m:CdtTrfTxInf[1]"
+    steps = (
+        "m:*/m:GrpHdr/m:MsgId",
+        "m:*/m:GrpHdr/m:NbOfTxs",
+        f"{tx}/m:PmtTpInf/m:SvcLvl/m:Prtry",
+        f"{tx}/m:PmtTpInf/m:CtgyPurp/m:Prtry",
+        f"{tx}/m:IntrBkSttlmAmt",
+    )
+    return etree.XPath(" | ".join(steps), namespaces={"m": namespace})
+
+
 def tree_facts(document: etree._Element) -> PaymentFacts | None:
     """:func:`payment_facts` of an hvps.111/112 ``Document`` tree that fits the schema,
     read from the tree: the same facts when every value is plain (letters and digits;
     an amount of digits with a decimal point) — else None, and the caller binds it."""
-    ns = document.tag[: document.tag.index("}") + 1] if document.tag.startswith("{") else ""
-    body = next(document.iterchildren(etree.Element), None)
-    if body is None:
-        return None
-    msg_id = body.findtext(f"{ns}GrpHdr/{ns}MsgId")
-    count = body.findtext(f"{ns}GrpHdr/{ns}NbOfTxs")
-    tx = body.find(f"{ns}CdtTrfTxInf")
-    if tx is None or msg_id is None or count is None:
-        return None
-    amount = tx.find(f"{ns}IntrBkSttlmAmt")
-    if amount is None or amount.text is None:
-        return None
-    currency = amount.get("Ccy")
-    kinds = [
-        tx.find(f"{ns}PmtTpInf/{ns}CtgyPurp/{ns}Prtry"),
-        tx.find(f"{ns}PmtTpInf/{ns}SvcLvl/{ns}Prtry"),
-    ]
-    texts = [k.text for k in kinds if k is not None]
+    found: dict[str, str | None] = {}
+    currency = None
+    for element in _facts_path(namespace_of(document.tag))(document):
+        name = local_name(element.tag)
+        if name == "Prtry":  # of SvcLvl or CtgyPurp
+            name = local_name(element.getparent().tag)
+        elif name == "IntrBkSttlmAmt":
+            currency = element.get("Ccy")
+        if name in found:
+            return None
+        found[name] = element.text
+    msg_id, count, amount = found.get("MsgId"), found.get("NbOfTxs"), found.get("IntrBkSttlmAmt")
+    kinds = [found[k] for k in ("CtgyPurp", "SvcLvl") if k in found]
     if not (
-        _PLAIN.fullmatch(msg_id)
+        msg_id is not None
+        and _PLAIN.fullmatch(msg_id)
+        and count is not None
         and _PLAIN_COUNT.fullmatch(count)
-        and _PLAIN_AMOUNT.fullmatch(amount.text)
+        and amount is not None
+        and _PLAIN_AMOUNT.fullmatch(amount)
         and currency is not None
         and _PLAIN.fullmatch(currency)
-        and all(t is not None and _PLAIN.fullmatch(t) for t in texts)
+        and all(k is not None and _PLAIN.fullmatch(k) for k in kinds)
     ):
         return None
-    tx_type = next((t for t in texts if t), "")
-    return PaymentFacts(msg_id, tx_type, Decimal(amount.text), currency, int(count))
+    tx_type = next((k for k in kinds if k), "")
+    return PaymentFacts(msg_id, tx_type, Decimal(amount), currency, int(count))
 
 
 _Read = _Message | PaymsgError
