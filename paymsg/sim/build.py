@@ -17,6 +17,7 @@ messages (``"XN       "`` on BEPS, ``"       X "`` on HVPS) are copied from the 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -93,12 +94,31 @@ class Built:
 
 def _yyyymmdd(day: date) -> str:
     """``f"{day:%Y%m%d}"``, without strftime's cost (the same text from year 1000 on)."""
+    if isinstance(day, datetime) and day.tzinfo is not None:
+        return _date_text(day.date())
+    return _date_text(day)
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        return moment.replace(microsecond=0).isoformat()
+    return _naive_stamp(moment)
+
+
+# The two below are asked several times per payment for the same business date and the
+# same moment (a batch's), so their texts are kept for the last few. Only naive values are
+# kept: two aware moments are equal (the same key) in different zones, which print apart.
+
+
+@functools.lru_cache(maxsize=16)
+def _date_text(day: date) -> str:
     if day.year < 1000:
         return f"{day:%Y%m%d}"
     return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
-def _stamp(moment: datetime) -> str:
+@functools.lru_cache(maxsize=16)
+def _naive_stamp(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
