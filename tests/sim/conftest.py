@@ -3,7 +3,9 @@ embedded SQLite channel that the test steps by hand (deterministic)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -226,3 +228,35 @@ def world(tmp_path: Path) -> Iterator[World]:
 def make_world(tmp_path: Path, scenario: Scenario, banks: tuple[str, ...] = (A, B)) -> World:
     tmp_path.mkdir(parents=True, exist_ok=True)
     return World(tmp_path, scenario, banks)
+
+
+def final_snapshot(out: dict[str, list[bytes]], books: Books, channel: Channel) -> dict[str, Any]:
+    """What a centre put per participant (``out``) and its books, for comparing runs; the
+    run is over: its books and channel are closed."""
+    snapshot = {
+        "out": out,
+        "messages": [tuple(r) for r in books.messages()],
+        "payments": [tuple(r) for r in books.payments()],
+        "balances": books.balances(),
+    }
+    channel.close()
+    books.close()
+    return snapshot
+
+
+def digests(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """SHA-256 (16 hex digits) of every text put for A and B, and of the books, from a
+    :func:`books_snapshot`: what a test records from one version and compares with."""
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()[:16]
+
+    books = json.dumps(
+        [snapshot["messages"], snapshot["payments"], snapshot["balances"]],
+        default=lambda v: sha(v) if isinstance(v, bytes) else str(v),
+    )
+    return {
+        A: [sha(t) for t in snapshot["out"][A]],
+        B: [sha(t) for t in snapshot["out"][B]],
+        "books": sha(books.encode()),
+    }

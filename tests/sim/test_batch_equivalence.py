@@ -12,7 +12,6 @@ and both must equal what the centre answered before batches were written that wa
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ from paymsg.sim.scenario import ParticipantConfig, Scenario, parse_participant
 from paymsg.transport import open_channel
 from paymsg.transport.session import build_confirmation
 
-from .conftest import EXAMPLES, MORNING, A, B, C, beps, header_of, hvps
+from .conftest import EXAMPLES, MORNING, A, B, C, beps, digests, final_snapshot, header_of, hvps
 from .test_recon import request
 
 #: a clock that does not move while the test runs (every timestamp is MORNING)
@@ -120,30 +119,7 @@ def _run(tmp: Path, batch: int) -> dict[str, Any]:
     centre.close_round()
     centre.end_of_day()
     run([])
-    snapshot = {
-        "out": out,
-        "messages": [tuple(r) for r in books.messages()],
-        "payments": [tuple(r) for r in books.payments()],
-        "balances": books.balances(),
-    }
-    channel.close()
-    books.close()
-    return snapshot
-
-
-def _digests(snapshot: dict[str, Any]) -> dict[str, Any]:
-    def sha(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()[:16]
-
-    books = json.dumps(
-        [snapshot["messages"], snapshot["payments"], snapshot["balances"]],
-        default=lambda v: sha(v) if isinstance(v, bytes) else str(v),
-    )
-    return {
-        A: [sha(t) for t in snapshot["out"][A]],
-        B: [sha(t) for t in snapshot["out"][B]],
-        "books": sha(books.encode()),
-    }
+    return final_snapshot(out, books, channel)
 
 
 #: what the centre answered before its batches were written together (one SQL statement
@@ -216,11 +192,11 @@ def test_batches_answer_exactly_as_single_messages(tmp_path: Path) -> None:
         "hvps.112.001.01",
         "beps.121.001.01",
     }
-    assert _digests(many) == BEFORE
+    assert digests(many) == BEFORE
 
 
 if __name__ == "__main__":
     import tempfile
 
     with tempfile.TemporaryDirectory() as name:
-        print(json.dumps(_digests(_run(Path(name), batch=50)), indent=1))
+        print(json.dumps(digests(_run(Path(name), batch=50)), indent=1))

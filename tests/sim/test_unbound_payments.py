@@ -14,7 +14,6 @@ digests recorded from that version with ``python -m tests.sim.test_unbound_payme
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from paymsg.transport import open_channel
 from paymsg.validation import validate
 from paymsg.validation.engine import validate_unwrapped
 
-from .conftest import EXAMPLES, MORNING, A, B, header_of, hvps
+from .conftest import EXAMPLES, MORNING, A, B, digests, final_snapshot, header_of, hvps
 
 #: a clock that does not move while the test runs (every timestamp is MORNING)
 STILL = 1e-9
@@ -156,69 +155,12 @@ def _run(tmp: Path) -> dict[str, Any]:
         while (delivery := channel.get(f"MSGTOBANK.{bank}")) is not None:
             out[bank].append(delivery.body)
             channel.ack(delivery)
-    snapshot = {
-        "out": out,
-        "messages": [tuple(r) for r in books.messages()],
-        "payments": [tuple(r) for r in books.payments()],
-        "balances": books.balances(),
-    }
-    channel.close()
-    books.close()
-    return snapshot
+    return final_snapshot(out, books, channel)
 
 
-def _digests(snapshot: dict[str, Any]) -> dict[str, Any]:
-    def sha(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()[:16]
-
-    books = json.dumps(
-        [snapshot["messages"], snapshot["payments"], snapshot["balances"]],
-        default=lambda v: sha(v) if isinstance(v, bytes) else str(v),
-    )
-    return {
-        A: [sha(t) for t in snapshot["out"][A]],
-        B: [sha(t) for t in snapshot["out"][B]],
-        "books": sha(books.encode()),
-    }
-
-
-#: what the centre answered when it bound every inbound message (paymsg b31ab24)
-BEFORE: dict[str, Any] = {
-    A: [
-        "0bf6ec7e46d34959",
-        "3baef04b7c3a9000",
-        "c3cc2d429835137d",
-        "6f4c32f92dfe9353",
-        "e6602a951bf4d102",
-        "fcde4c5ad2065433",
-        "45e66b0af3b088c4",
-        "19cf18a34aef118f",
-        "35636a377aea779a",
-        "7f97e50510857fa0",
-        "9a7473145d86d511",
-        "b480752023431c15",
-        "5e7376d5beb82f4c",
-        "d142f56067bec96e",
-        "b2ebad705d7afec6",
-        "a31b5ac99c98da5b",
-        "28e41115fc7e92d5",
-        "2aa481fafef4f7f2",
-        "b7f26c54ace5a5d6",
-        "486ad290220f1fae",
-        "d8e02dec8f9569bb",
-        "2229a0930e63f377",
-        "433aee6abbb783c1",
-        "edc04618f0fe3765",
-    ],
-    B: [
-        "c671923a2158b8c5",
-        "abf11fa0ad69bd32",
-        "3082338febe138fa",
-        "f0347c83c046c6c6",
-        "7db21e7762054640",
-    ],
-    "books": "ddae1e5f16f2f7dd",
-}
+#: what the centre answered when it bound every inbound message (paymsg b31ab24),
+#: recorded with ``python -m tests.sim.test_unbound_payments``
+RECORDED = Path(__file__).with_name("unbound_digests.json")
 
 
 def test_the_centre_answers_as_when_it_bound_every_payment(tmp_path: Path) -> None:
@@ -226,11 +168,11 @@ def test_the_centre_answers_as_when_it_bound_every_payment(tmp_path: Path) -> No
     kinds = [header_of(t).mesg_type for t in snapshot["out"][A]]
     assert kinds.count("ccms.900.001.02") == 4  # xsd, rules, unknown receiver, repeat
     assert "saps.604.001.01" in kinds and "ccms.911.001.02" not in kinds
-    assert _digests(snapshot) == BEFORE
+    assert digests(snapshot) == json.loads(RECORDED.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":
     import tempfile
 
     with tempfile.TemporaryDirectory() as name:
-        print(json.dumps(_digests(_run(Path(name))), indent=1))
+        print(json.dumps(digests(_run(Path(name))), indent=1))
