@@ -78,6 +78,9 @@ def _inputs() -> dict[str, bytes]:
         ),
         "unreadable body": _variant(hvps(A, B, n=310), b"</Document>", b"</Documen>"),
         "short of funds": hvps(A, B, "1000000000001.00", n=311),
+        "signed (its {S:} block is forwarded)": (
+            EXAMPLES / "hvps.111.001.01" / "customer-transfer-urgent.signed.txt"
+        ).read_bytes(),
         "unknown receiver": hvps(A, "313290000017", "5.00", n=312),
         "repeat under another MesgID": _variant(
             ok, header_of(ok).mesg_id.encode(), b"09999600000000000313"
