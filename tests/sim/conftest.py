@@ -260,3 +260,22 @@ def digests(snapshot: dict[str, Any]) -> dict[str, Any]:
         B: [sha(t) for t in snapshot["out"][B]],
         "books": sha(books.encode()),
     }
+
+
+def still_centre(
+    tmp: Path, scenario: Scenario, *, batch: int = 50
+) -> tuple[Channel, Books, Centre]:
+    """A centre for A and B on fresh channel and books in ``tmp`` whose clock does not
+    move while the test runs (every timestamp is MORNING): its answers are the same bytes
+    from run to run."""
+    channel = open_channel(f"sqlite:///{tmp / 'mq.db'}")
+    books = Books(f"sqlite:///{tmp / 'books.db'}")
+    centre = Centre(
+        channel,
+        [parse_participant(b, scenario) for b in (A, B)],
+        books=books,
+        scenario=scenario,
+        clock=SimClock(MORNING, 1e-9),
+        batch=batch,
+    )
+    return channel, books, centre

@@ -19,18 +19,23 @@ from typing import Any
 
 import paymsg
 from paymsg import cnaps2
-from paymsg.sim.books import Books
-from paymsg.sim.centre import Centre
-from paymsg.sim.clock import SimClock
-from paymsg.sim.scenario import ParticipantConfig, Scenario, parse_participant
-from paymsg.transport import open_channel
+from paymsg.sim.scenario import ParticipantConfig, Scenario
 from paymsg.transport.session import build_confirmation
 
-from .conftest import EXAMPLES, MORNING, A, B, C, beps, digests, final_snapshot, header_of, hvps
+from .conftest import (
+    EXAMPLES,
+    A,
+    B,
+    C,
+    beps,
+    digests,
+    final_snapshot,
+    header_of,
+    hvps,
+    still_centre,
+)
 from .test_recon import request
 
-#: a clock that does not move while the test runs (every timestamp is MORNING)
-STILL = 1e-9
 #: when the test's own inputs say they were sent
 SENT = datetime(2026, 12, 7, 8, 59, 0)
 
@@ -60,16 +65,7 @@ def _unreadable_body(text: bytes) -> bytes:
 def _run(tmp: Path, batch: int) -> dict[str, Any]:
     tmp.mkdir(parents=True, exist_ok=True)
     scenario = Scenario(participants={A: ParticipantConfig(balance="3000.00")})
-    channel = open_channel(f"sqlite:///{tmp / 'mq.db'}")
-    books = Books(f"sqlite:///{tmp / 'books.db'}")
-    centre = Centre(
-        channel,
-        [parse_participant(b, scenario) for b in (A, B)],
-        books=books,
-        scenario=scenario,
-        clock=SimClock(MORNING, STILL),
-        batch=batch,
-    )
+    channel, books, centre = still_centre(tmp, scenario, batch=batch)
     out: dict[str, list[bytes]] = {A: [], B: []}
 
     def run(texts: list[bytes], bank: str = A) -> None:

@@ -22,18 +22,12 @@ import pytest
 
 import paymsg
 from paymsg.codec.detect import unwrap
-from paymsg.sim.books import Books
-from paymsg.sim.centre import Centre, payment_facts, tree_facts
-from paymsg.sim.clock import SimClock
-from paymsg.sim.scenario import Scenario, parse_participant
-from paymsg.transport import open_channel
+from paymsg.sim.centre import payment_facts, tree_facts
+from paymsg.sim.scenario import Scenario
 from paymsg.validation import validate
 from paymsg.validation.engine import validate_unwrapped
 
-from .conftest import EXAMPLES, MORNING, A, B, digests, final_snapshot, header_of, hvps
-
-#: a clock that does not move while the test runs (every timestamp is MORNING)
-STILL = 1e-9
+from .conftest import EXAMPLES, A, B, digests, final_snapshot, header_of, hvps, still_centre
 
 HVPS_EXAMPLES = sorted(
     p
@@ -137,16 +131,7 @@ def test_values_the_binder_folds_are_left_to_it() -> None:
 
 
 def _run(tmp: Path) -> dict[str, Any]:
-    channel = open_channel(f"sqlite:///{tmp / 'mq.db'}")
-    books = Books(f"sqlite:///{tmp / 'books.db'}")
-    scenario = Scenario()
-    centre = Centre(
-        channel,
-        [parse_participant(b, scenario) for b in (A, B)],
-        books=books,
-        scenario=scenario,
-        clock=SimClock(MORNING, STILL),
-    )
+    channel, books, centre = still_centre(tmp, Scenario())
     for text in INPUTS.values():
         channel.put(f"MSGMBFE_1.{A}", text)
     for _ in range(50):
