@@ -48,6 +48,7 @@ from paymsg.schema.packs import use_pack
 __all__ = [
     "XML_DECLARATION",
     "Source",
+    "bind_unwrapped",
     "detect",
     "document_xml",
     "is_json",
@@ -188,15 +189,38 @@ def _parse(
 ) -> Message:
     in_pieces = _InPieces(limits, source) if pieces else None
     opened = unwrap(raw, type_id=type_id, limits=limits, source=source, read_body=in_pieces)
-    mtype, body = opened.type, opened.body
     if verifier is not None and opened.envelope is not None:  # binding consumes the tree
         from paymsg.codec.envelope import signing
 
         signing.verify_envelope(
-            opened.envelope, opened.document, profile or signing.signing_profile(mtype.id), verifier
+            opened.envelope,
+            opened.document,
+            profile or signing.signing_profile(opened.type.id),
+            verifier,
         )
     if inspect is not None and (in_pieces is None or in_pieces.pieces is None):
         inspect(raw, opened)
+    return _bind_opened(raw, opened, type_id, limits, source, in_pieces)
+
+
+def bind_unwrapped(raw: bytes, opened: Unwrapped) -> Message:
+    """What ``parse(raw)`` returns, from ``opened = unwrap(raw)`` (the whole tree, not read
+    in pieces: text under :data:`paymsg.codec.stream.reader.PIECES_FROM` bytes): the tree
+    bound without reading the text again — for a caller that looked at the tree first
+    (validated it, say) and binds it only when it needs the model. Binding may consume
+    the tree. Errors are :func:`parse`'s."""
+    return _bind_opened(raw, opened, None, DEFAULT_LIMITS, None, None)
+
+
+def _bind_opened(
+    raw: bytes,
+    opened: Unwrapped,
+    type_id: str | None,
+    limits: Limits,
+    source: str | None,
+    in_pieces: _InPieces | None,
+) -> Message:
+    mtype, body = opened.type, opened.body
 
     def pristine(part: str) -> Callable[[], etree._Element]:
         def fresh() -> etree._Element:

@@ -60,7 +60,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from paymsg.errors import ConfigError
-from paymsg.journal.driver import DriverStatement
+from paymsg.journal.driver import DriverStatement, driver_sql
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -224,18 +224,14 @@ _CONFIRM = (
     .where(message_table.c.direction == "out", message_table.c.mesg_id == bindparam("p_mesg_id"))
     .values(status=bindparam("p_status"), code=bindparam("p_code"))
 )
-_MESSAGE_KEYS = select(
-    message_table.c.id, message_table.c.direction, message_table.c.sender, message_table.c.mesg_id
-).where(message_table.c.mesg_id.in_(bindparam("p_mesg_ids", expanding=True)))
-_INBOUND_BY_MESG_ID = select(
-    message_table.c.id, message_table.c.sender, message_table.c.mesg_id, message_table.c.code
-).where(
-    message_table.c.direction == "in",
-    message_table.c.mesg_id.in_(bindparam("p_mesg_ids", expanding=True)),
+#: which rows of a batch's keys the books hold: driver-level SQL (``?`` marks, see
+#: :func:`paymsg.journal.driver.driver_sql`) ending in an IN list of the keys, written
+#: out per batch — without SQLAlchemy's per-call work on an expanding IN list
+_MESSAGE_KEYS = "SELECT id, direction, sender, mesg_id FROM sim_message WHERE mesg_id IN "
+_INBOUND_BY_MESG_ID = (
+    "SELECT id, sender, mesg_id, code FROM sim_message WHERE direction = 'in' AND mesg_id IN "
 )
-_PAYMENT_KEYS = select(
-    payment_table.c.id, payment_table.c.sender, payment_table.c.mt, payment_table.c.msg_id
-).where(payment_table.c.msg_id.in_(bindparam("p_msg_ids", expanding=True)))
+_PAYMENT_KEYS = "SELECT id, sender, mt, msg_id FROM sim_payment WHERE msg_id IN "
 _ACCOUNTS = select(account_table.c.bank, account_table.c.balance)
 
 #: every column of a sim_message / sim_payment row but the id, with the value a row
@@ -259,6 +255,12 @@ _MARK_SENT = DriverStatement(
     .where(message_table.c.id == bindparam("p_id"))
     .values(status=bindparam("p_status"))
 )
+
+
+def _select_in(conn: Connection, sql: str, keys: list[str]) -> list[Any]:
+    """The rows of ``sql`` (one of the queries above, ending in ``IN``) for ``keys``."""
+    text = driver_sql(conn.dialect, f"{sql}({', '.join('?' * len(keys))})")
+    return list(conn.exec_driver_sql(text, tuple(keys)).all())
 
 
 def _confirmation(mesg_id: str, code: str) -> dict[str, str]:
@@ -410,7 +412,7 @@ class Books:
         """Insert message rows in this order (one executemany; every row names every
         column of :data:`MESSAGE_COLUMNS`) and return their ids, in the same order."""
         _ADD_MESSAGES.run(conn, rows)
-        found = conn.execute(_MESSAGE_KEYS, {"p_mesg_ids": sorted({r["mesg_id"] for r in rows})})
+        found = _select_in(conn, _MESSAGE_KEYS, sorted({r["mesg_id"] for r in rows}))
         ids = {(d, s, m): int(i) for i, d, s, m in found}
         return [ids[(r["direction"], r["sender"], r["mesg_id"])] for r in rows]
 
@@ -419,7 +421,7 @@ class Books:
         """The inbound messages with any of these MesgIDs: (sender, MesgID) → (id, code)."""
         if not mesg_ids:
             return {}
-        rows = conn.execute(_INBOUND_BY_MESG_ID, {"p_mesg_ids": sorted(set(mesg_ids))})
+        rows = _select_in(conn, _INBOUND_BY_MESG_ID, sorted(set(mesg_ids)))
         return {(r.sender, r.mesg_id): r for r in rows}
 
     @staticmethod
@@ -507,7 +509,7 @@ class Books:
         """Insert payment rows (one executemany; every row names every column of
         :data:`PAYMENT_COLUMNS`) and return their ids, in the same order."""
         _ADD_PAYMENTS.run(conn, rows)
-        found = conn.execute(_PAYMENT_KEYS, {"p_msg_ids": sorted({r["msg_id"] for r in rows})})
+        found = _select_in(conn, _PAYMENT_KEYS, sorted({r["msg_id"] for r in rows}))
         ids = {(s, mt, m): int(i) for i, s, mt, m in found}
         return [ids[(r["sender"], r["mt"], r["msg_id"])] for r in rows]
 
@@ -516,7 +518,7 @@ class Books:
         """The business keys (sender, MT, MsgId) of payments with any of these MsgIds."""
         if not msg_ids:
             return set()
-        rows = conn.execute(_PAYMENT_KEYS, {"p_msg_ids": sorted(set(msg_ids))})
+        rows = _select_in(conn, _PAYMENT_KEYS, sorted(set(msg_ids)))
         return {(s, mt, m) for _, s, mt, m in rows}
 
     @staticmethod

@@ -17,6 +17,7 @@ messages (``"XN       "`` on BEPS, ``"       X "`` on HVPS) are copied from the 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -93,12 +94,31 @@ class Built:
 
 def _yyyymmdd(day: date) -> str:
     """``f"{day:%Y%m%d}"``, without strftime's cost (the same text from year 1000 on)."""
+    if isinstance(day, datetime) and day.tzinfo is not None:
+        return _date_text(day.date())
+    return _date_text(day)
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        return moment.replace(microsecond=0).isoformat()
+    return _naive_stamp(moment)
+
+
+# The two below are asked several times per payment for the same business date and the
+# same moment (a batch's), so their texts are kept for the last few. Only naive values are
+# kept: two aware moments are equal (the same key) in different zones, which print apart.
+
+
+@functools.lru_cache(maxsize=16)
+def _date_text(day: date) -> str:
     if day.year < 1000:
         return f"{day:%Y%m%d}"
     return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
-def _stamp(moment: datetime) -> str:
+@functools.lru_cache(maxsize=16)
+def _naive_stamp(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
@@ -407,29 +427,44 @@ def forward(
     ``NPCPrcInf`` and is serialized from the generated model again.
     """
     assert isinstance(message.envelope, Cnaps2Envelope)
+    if processing is None and message.original is not None:
+        return relay(message.envelope, message.original, message.type, mesg_id=mesg_id, now=now)
+    envelope = _forward_envelope(message.envelope, mesg_id, now, processing is None)
+    document = message.document
+    if processing is not None:
+        data = to_data(document)
+        root = next(iter(data))
+        data[root]["NPCPrcInf"] = processing
+        document = from_data(type(document), data)
+    text = serialize(Message(message.type, document, envelope))
     original = message.envelope.header
+    return Built(text, message.type, mesg_id, None, original.orig_sender, original.orig_receiver)
+
+
+def relay(envelope: Cnaps2Envelope, body: bytes, mt: str, *, mesg_id: str, now: datetime) -> Built:
+    """:func:`forward` of an HVPS message from its envelope and its body as received
+    (``mt``: its type), which is relayed byte for byte: nothing needs the bound model."""
+    forwarded = _forward_envelope(envelope, mesg_id, now, True)
+    text = join_envelope(forwarded, body)
+    original = envelope.header
+    return Built(text, mt, mesg_id, None, original.orig_sender, original.orig_receiver)
+
+
+def _forward_envelope(
+    envelope: Cnaps2Envelope, mesg_id: str, now: datetime, hvps: bool
+) -> Cnaps2Envelope:
+    """The received envelope as the NPC forwards it (see :func:`forward`)."""
     stamp = beijing_now(now)
     header = _forward_header(
-        original,
+        envelope.header,
         mesg_id=mesg_id,
         mesg_ref_id=mesg_id,
         mesg_direction="D",
         orig_send_date=_yyyymmdd(stamp),
         orig_send_time=f"{stamp:%H%M%S}",
-        reserve=HVPS_FORWARD_RESERVE if processing is None else BEPS_FORWARD_RESERVE,
+        reserve=HVPS_FORWARD_RESERVE if hvps else BEPS_FORWARD_RESERVE,
     )
-    envelope = Cnaps2Envelope(header=header, signature=message.envelope.signature)
-    if processing is None and message.original is not None:
-        text = join_envelope(envelope, message.original)
-    else:
-        document = message.document
-        if processing is not None:
-            data = to_data(document)
-            root = next(iter(data))
-            data[root]["NPCPrcInf"] = processing
-            document = from_data(type(document), data)
-        text = serialize(Message(message.type, document, envelope))
-    return Built(text, message.type, mesg_id, None, original.orig_sender, original.orig_receiver)
+    return Cnaps2Envelope(header=header, signature=envelope.signature)
 
 
 # ------------------------------------------------------------------ prepared replies

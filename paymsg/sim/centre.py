@@ -27,7 +27,9 @@ sender and MesgID) — answered with a 990 again, never processed twice.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,14 +39,17 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import Connection
 
-from paymsg.codec.api import parse
-from paymsg.codec.detect import Unwrapped
+from paymsg.codec.api import bind_unwrapped, parse
+from paymsg.codec.detect import Unwrapped, unwrap
 from paymsg.codec.envelope.cnaps2 import Cnaps2Envelope, Cnaps2Header, split_envelope
 from paymsg.codec.envelope.signing import SM2Verifier, load_signing_profiles, signing_profile
 from paymsg.codec.json.engine import to_data
-from paymsg.codec.message import Message
+from paymsg.codec.message import BusinessEnvelope, Message
+from paymsg.codec.stream.reader import PIECES_FROM
+from paymsg.codec.xml.safe import local_name, namespace_of
 from paymsg.errors import ConfigError, EnvelopeError, PaymsgError, SignatureError
 from paymsg.reference.cnaps2 import NPC
 from paymsg.sim import build
@@ -64,6 +69,7 @@ __all__ = [
     "PaymentFacts",
     "SimulatedCrash",
     "payment_facts",
+    "tree_facts",
 ]
 
 #: the queue on which ``paymsg sim round-close`` / ``date-switch`` / ``stop`` talk to a
@@ -171,8 +177,6 @@ class Work:
     now: datetime
     #: sim_message id of the inbound message being handled (0 when none)
     in_id: int | RowRef = 0
-    #: the to_data() form of the inbound document being handled
-    data: dict[str, Any] | None = None
     outs: list[_Out] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _messages: list[tuple[dict[str, Any], RowRef]] = field(default_factory=list)
@@ -554,10 +558,8 @@ class Centre:
         payment_keys: list[tuple[str, str, str]] = []
         for delivery in deliveries:
             reading = self._read(delivery.body)
-            if isinstance(reading, _Message) and isinstance(
-                reading.message.envelope, Cnaps2Envelope
-            ):
-                header = reading.message.envelope.header  # as split_envelope reads it
+            if isinstance(reading, _Message) and isinstance(reading.envelope, Cnaps2Envelope):
+                header = reading.envelope.header  # as split_envelope reads it
             else:  # the body or the header cannot be read: which one?
                 try:
                     envelope, _ = split_envelope(delivery.body)
@@ -567,10 +569,8 @@ class Centre:
                 header = envelope.header
             batch.append((delivery, header))
             reads.append(reading)
-            if isinstance(reading, _Message) and reading.data is not None:
-                msg_id = _group_msg_id(reading.message, reading.data)
-                if msg_id is not None:
-                    payment_keys.append((header.orig_sender, header.mesg_type, msg_id))
+            if isinstance(reading, _Message) and reading.msg_id is not None:
+                payment_keys.append((header.orig_sender, header.mesg_type, reading.msg_id))
         if not batch:
             return
         with self._work() as work:
@@ -903,25 +903,24 @@ class Centre:
                 self._ack_990(work, participant, header, codes.unreadable, decision)
             del in_id
             return
-        message, work.data = read.message, read.data
-        msg_id = _group_msg_id(message, work.data)
+        msg_id = read.msg_id
         work.in_id = self._record_in(work, participant, header, raw, msg_id=msg_id)
         self._ack_990(work, participant, header, codes.received, decision)
         work.event("received", bank=participant.bank, mt=mt, mesg_id=header.mesg_id, msg_id=msg_id)
 
         reject = decision.get("reject")
         if reject is not None:
-            self._refuse(work, participant, header, message, reject.code, reject.info)
+            self._refuse(work, participant, header, read, reject.code, reject.info)
             return
-        problem = self._check(participant, header, raw, message, read.report)
+        problem = self._check(participant, header, raw, read.report)
         if problem is not None:
             code, info = problem
-            self._refuse(work, participant, header, message, code, info)
+            self._refuse(work, participant, header, read, code, info)
             return
         if mt in HVPS_PAYMENTS:
-            self._hvps(work, participant, header, message, decision)
+            self._hvps(work, participant, header, read, decision)
         elif mt in BEPS_PAYMENTS:
-            self._beps(work, participant, header, message, decision)
+            self._beps(work, participant, header, read, decision)
         else:
             handler = self._handlers().get(mt)
             if handler is None:
@@ -929,16 +928,47 @@ class Centre:
                     work,
                     participant,
                     header,
-                    message,
+                    read,
                     codes.unsupported,
                     f"the simulator does not process {mt}",
                 )
             else:
-                handler(work, participant, header, message)
+                handler(work, participant, header, read.message)
 
     def _read(self, raw: bytes) -> _Read:
         """Parse an inbound message once, validating its tree before it is bound (a
-        ccms.990, which is never checked, only parsed)."""
+        ccms.990, which is never checked, only parsed). An HVPS payment that passes the
+        checks and whose facts read as plain values from the tree is not bound at all
+        (see :class:`_Message`)."""
+        if len(raw) >= PIECES_FROM:  # may be read in pieces: parse decides how
+            return self._read_large(raw)
+        try:
+            opened = unwrap(raw)  # as parse(raw) takes text of this size apart
+        except PaymsgError as exc:
+            return exc
+        mt = opened.type.id
+        report = None
+        if not mt.startswith("ccms.990."):
+            report = validate_unwrapped(raw, opened, profile_name=self.scenario.profile)
+            if (
+                mt in HVPS_PAYMENTS
+                and isinstance(opened.envelope, Cnaps2Envelope)
+                and _clean(report)
+            ):
+                facts = tree_facts(opened.document)
+                if facts is not None:
+                    return _Message(
+                        mt, opened.envelope, opened.body, report, facts.msg_id, facts, None
+                    )
+        try:
+            message = bind_unwrapped(raw, opened)
+        except PaymsgError as exc:
+            return exc
+        return _Message.of(message, report)
+
+    def _read_large(self, raw: bytes) -> _Read:
+        """:meth:`_read` for text that the codec may read in pieces (then unchecked here:
+        :meth:`_check` validates it)."""
         reports: list[Report] = []
 
         def check(text: bytes, opened: Unwrapped) -> None:
@@ -949,9 +979,7 @@ class Centre:
             message = parse(raw, inspect=check)
         except PaymsgError as exc:
             return exc
-        if message.type.startswith("ccms.990."):
-            return _Message(message, None, None)
-        return _Message(message, to_data(message.document), reports[-1] if reports else None)
+        return _Message.of(message, reports[-1] if reports else None)
 
     def _handlers(self) -> dict[str, Callable[[Work, Participant, Cnaps2Header, Message], None]]:
         """Information and reconciliation requests the centre answers (by MT)."""
@@ -964,7 +992,6 @@ class Centre:
         participant: Participant,
         header: Cnaps2Header,
         raw: bytes,
-        message: Message,
         report: Report | None = None,
     ) -> tuple[str, str] | None:
         """Queue ownership, signature, then safety / XSD / rules: (code, info) or None."""
@@ -998,7 +1025,7 @@ class Centre:
         work: Work,
         participant: Participant,
         header: Cnaps2Header,
-        message: Message | None,
+        read: _Message,
         code: str,
         info: str,
         *,
@@ -1006,18 +1033,11 @@ class Centre:
     ) -> None:
         """ccms.900 PR09 to the sender; a payment is recorded as rejected."""
         mt = header.mesg_type
-        msg_id = (facts.msg_id if facts else None) or (_group_msg_id(message) if message else None)
+        msg_id = (facts.msg_id if facts else None) or read.msg_id
         system = header.orig_sender_sid
-        if facts is None and message is not None and mt in HVPS_PAYMENTS | BEPS_PAYMENTS:
-            try:
-                facts = payment_facts(message)
-            except (KeyError, IndexError, TypeError, ValueError):
-                facts = None
-        if (
-            facts is not None
-            and message is not None
-            and not work.find_payment(header.orig_sender, mt, facts.msg_id)
-        ):
+        if facts is None:
+            facts = read.facts
+        if facts is not None and not work.find_payment(header.orig_sender, mt, facts.msg_id):
             self._record_payment(work, header, facts, status=PR_REJECTED, code=code, info=info)
         self._send_900(
             work, participant.bank, system, msg_id or header.mesg_id, header.orig_sender, mt,
@@ -1062,17 +1082,17 @@ class Centre:
         return SimpleNamespace(id=payment_id, **values)
 
     def _payment_preamble(
-        self, work: Work, participant: Participant, header: Cnaps2Header, message: Message
+        self, work: Work, participant: Participant, header: Cnaps2Header, read: _Message
     ) -> PaymentFacts | None:
         """Common checks of HVPS and BEPS payments: known receiver, new business key."""
         codes = self.scenario.codes
-        facts = payment_facts(message, work.data)
+        facts = read.facts or payment_facts(read.message)  # (raises what it raised before)
         if header.orig_receiver not in self.participants:
             self._refuse(
                 work,
                 participant,
                 header,
-                message,
+                read,
                 codes.unknown_receiver,
                 f"receiver {header.orig_receiver} is not a participant of this centre",
             )
@@ -1095,11 +1115,11 @@ class Centre:
         work: Work,
         participant: Participant,
         header: Cnaps2Header,
-        message: Message,
+        read: _Message,
         decision: _Decision,
     ) -> None:
         hvps = self.scenario.hvps
-        facts = self._payment_preamble(work, participant, header, message)
+        facts = self._payment_preamble(work, participant, header, read)
         if facts is None:
             return
         lost = decision.get("lose") is not None
@@ -1109,7 +1129,7 @@ class Centre:
                     work,
                     participant,
                     header,
-                    message,
+                    read,
                     self.scenario.codes.outside_window,
                     f"outside the HVPS operating window ({hvps.window_open}-{hvps.window_close})",
                     facts=facts,
@@ -1130,21 +1150,24 @@ class Centre:
         row = self._record_payment(
             work, header, facts, status=PR_RECEIVED, lost=lost, faults=_forward_faults(decision)
         )
-        self._settle(work, row, first_attempt=True, message=message)
+        self._settle(work, row, first_attempt=True, read=read)
 
     def _settle(
-        self, work: Work, row: Any, *, first_attempt: bool, message: Message | None = None
+        self, work: Work, row: Any, *, first_attempt: bool, read: _Message | None = None
     ) -> bool:
         """Settle one HVPS payment (a sim_payment row) if the sender's balance covers it;
-        else queue or refuse it. Returns True when it settled."""
+        else queue or refuse it (``read``: the payment as just read, else it is read from
+        the books). Returns True when it settled."""
         payment_id = row.id
         sender, receiver = row.sender, row.receiver
         balance = work.balance(sender)
-        if message is None:
-            message, header = _stored(work.conn, row.in_message_id)
+        if read is None:
+            message, _ = _stored(work.conn, row.in_message_id)
+            mt, envelope, body = message.type, message.envelope, message.original
         else:
-            assert isinstance(message.envelope, Cnaps2Envelope)
-            header = message.envelope.header
+            mt, envelope, body = read.type, read.envelope, read.body
+        assert isinstance(envelope, Cnaps2Envelope) and body is not None
+        header = envelope.header
         amount = from_units(row.amount)
         codes = self.scenario.codes
         if balance < row.amount:
@@ -1184,7 +1207,7 @@ class Centre:
         work.move(sender, receiver, row.amount)
         faults = set(row.faults.split(",")) if row.faults else set()
         forward_ids = self.new_ids(work.db, "HVPS")
-        forwarded = build.forward(message, mesg_id=forward_ids.mesg_id, now=work.now)
+        forwarded = build.relay(envelope, body, mt, mesg_id=forward_ids.mesg_id, now=work.now)
         text_fault = "corrupt_signature" in faults
         if text_fault:
             forwarded = _with_text(forwarded, build.corrupt_signature(forwarded.text))
@@ -1241,10 +1264,10 @@ class Centre:
         work: Work,
         participant: Participant,
         header: Cnaps2Header,
-        message: Message,
+        read: _Message,
         decision: _Decision,
     ) -> None:
-        facts = self._payment_preamble(work, participant, header, message)
+        facts = self._payment_preamble(work, participant, header, read)
         if facts is None:
             return
         sender, codes = participant.bank, self.scenario.codes
@@ -1261,8 +1284,7 @@ class Centre:
                 )
                 if self.scenario.beps.over_limit == "refuse":
                     self._refuse(
-                        work, participant, header, message, codes.net_debit_limit, info,
-                        facts=facts,
+                        work, participant, header, read, codes.net_debit_limit, info, facts=facts
                     )  # fmt: skip
                     return
                 self._record_payment(
@@ -1614,17 +1636,109 @@ class Centre:
         }
 
 
-#: an inbound message as the centre reads it: parsed, with its to_data() form — or why
-#: its body cannot be read
 @dataclass(frozen=True, slots=True)
 class _Message:
-    """An inbound message read once: parsed, its to_data() form, and its validation
-    report (the checks' safety / XSD / rules layers, from the same parse)."""
+    """An inbound message read once (its text parsed once): its envelope and body, the
+    report of the checks' safety / XSD / rules layers on that tree, its GrpHdr MsgId, the
+    facts of a payment, and the bound message.
 
-    message: Message
-    #: None for a ccms.990
-    data: dict[str, Any] | None
+    An HVPS payment whose report has no error and no schema finding, and whose facts read
+    from the tree as plain values (see :func:`tree_facts`), is not bound: what the centre
+    does with it needs only those facts, its header and its body, which is forwarded as
+    received. Binding such a tree cannot fail (it fits the schema), so skipping it changes
+    no answer; everything else is bound as :func:`paymsg.parse` binds it."""
+
+    type: str
+    envelope: Cnaps2Envelope | BusinessEnvelope | None
+    #: the XML body as received (CNAPS2 text: after the envelope); None for other input
+    body: bytes | None
+    #: None for a ccms.990 (never checked) and text that may be read in pieces
     report: Report | None
+    #: GrpHdr / PKGGrpHdr MsgId (None for a ccms.990)
+    msg_id: str | None
+    #: an hvps.111/112 or beps.121/122 (None when its facts cannot be read)
+    facts: PaymentFacts | None
+    bound: Message | None
+
+    @property
+    def message(self) -> Message:
+        """The bound message (only an unbound HVPS payment has none, and nothing asks it)."""
+        if self.bound is None:
+            raise AssertionError(f"{self.type} {self.msg_id} was not bound")
+        return self.bound
+
+    @classmethod
+    def of(cls, message: Message, report: Report | None) -> _Message:
+        """A bound message: MsgId and facts from its to_data() form."""
+        mt, envelope, body = message.type, message.envelope, message.original
+        if mt.startswith("ccms.990."):
+            return cls(mt, envelope, body, report, None, None, message)
+        data = to_data(message.document)
+        facts = None
+        if mt in HVPS_PAYMENTS | BEPS_PAYMENTS:
+            try:
+                facts = payment_facts(message, data)
+            except (KeyError, IndexError, TypeError, ValueError):
+                facts = None
+        return cls(mt, envelope, body, report, _group_msg_id(message, data), facts, message)
+
+
+def _clean(report: Report) -> bool:
+    """No finding fails the checks, and none says the tree does not fit the schema."""
+    return not any(f.severity == "error" or f.layer in ("safety", "xsd") for f in report.findings)
+
+
+#: a value the binders read exactly as its text (no whitespace, entity or sign to fold)
+_PLAIN = re.compile(r"[0-9A-Za-z]{1,35}")
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,5})?")
+_PLAIN_COUNT = re.compile(r"[0-9]{1,15}")
+
+
+@functools.cache
+def _facts_path(namespace: str) -> etree.XPath:
+    """The elements :func:`tree_facts` reads, in one compiled path (document order)."""
+    tx = "m:*/m:CdtTrfTxInf[1]"
+    steps = (
+        "m:*/m:GrpHdr/m:MsgId",
+        "m:*/m:GrpHdr/m:NbOfTxs",
+        f"{tx}/m:PmtTpInf/m:SvcLvl/m:Prtry",
+        f"{tx}/m:PmtTpInf/m:CtgyPurp/m:Prtry",
+        f"{tx}/m:IntrBkSttlmAmt",
+    )
+    return etree.XPath(" | ".join(steps), namespaces={"m": namespace})
+
+
+def tree_facts(document: etree._Element) -> PaymentFacts | None:
+    """:func:`payment_facts` of an hvps.111/112 ``Document`` tree that fits the schema,
+    read from the tree: the same facts when every value is plain (letters and digits;
+    an amount of digits with a decimal point) — else None, and the caller binds it."""
+    found: dict[str, str | None] = {}
+    currency = None
+    for element in _facts_path(namespace_of(document.tag))(document):
+        name = local_name(element.tag)
+        if name == "Prtry":  # of SvcLvl or CtgyPurp
+            name = local_name(element.getparent().tag)
+        elif name == "IntrBkSttlmAmt":
+            currency = element.get("Ccy")
+        if name in found:
+            return None
+        found[name] = element.text
+    msg_id, count, amount = found.get("MsgId"), found.get("NbOfTxs"), found.get("IntrBkSttlmAmt")
+    kinds = [found[k] for k in ("CtgyPurp", "SvcLvl") if k in found]
+    if not (
+        msg_id is not None
+        and _PLAIN.fullmatch(msg_id)
+        and count is not None
+        and _PLAIN_COUNT.fullmatch(count)
+        and amount is not None
+        and _PLAIN_AMOUNT.fullmatch(amount)
+        and currency is not None
+        and _PLAIN.fullmatch(currency)
+        and all(k is not None and _PLAIN.fullmatch(k) for k in kinds)
+    ):
+        return None
+    tx_type = next((k for k in kinds if k), "")
+    return PaymentFacts(msg_id, tx_type, Decimal(amount), currency, int(count))
 
 
 _Read = _Message | PaymsgError

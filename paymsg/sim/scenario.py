@@ -26,6 +26,7 @@ public) are configurable under ``[codes]``; the defaults follow the observed pat
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from datetime import date, datetime, time, timedelta
@@ -61,6 +62,7 @@ DEFAULT_BALANCE = Decimal("1000000000000.00")
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
+@functools.lru_cache(maxsize=64)  # a scenario has a few; asked for every payment
 def _hhmm(value: str) -> time:
     match = _CLOCK.fullmatch(value)
     if match is None:

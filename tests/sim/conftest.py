@@ -3,7 +3,9 @@ embedded SQLite channel that the test steps by hand (deterministic)."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -226,3 +228,54 @@ def world(tmp_path: Path) -> Iterator[World]:
 def make_world(tmp_path: Path, scenario: Scenario, banks: tuple[str, ...] = (A, B)) -> World:
     tmp_path.mkdir(parents=True, exist_ok=True)
     return World(tmp_path, scenario, banks)
+
+
+def final_snapshot(out: dict[str, list[bytes]], books: Books, channel: Channel) -> dict[str, Any]:
+    """What a centre put per participant (``out``) and its books, for comparing runs; the
+    run is over: its books and channel are closed."""
+    snapshot = {
+        "out": out,
+        "messages": [tuple(r) for r in books.messages()],
+        "payments": [tuple(r) for r in books.payments()],
+        "balances": books.balances(),
+    }
+    channel.close()
+    books.close()
+    return snapshot
+
+
+def digests(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """SHA-256 (16 hex digits) of every text put for A and B, and of the books, from a
+    :func:`books_snapshot`: what a test records from one version and compares with."""
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()[:16]
+
+    books = json.dumps(
+        [snapshot["messages"], snapshot["payments"], snapshot["balances"]],
+        default=lambda v: sha(v) if isinstance(v, bytes) else str(v),
+    )
+    return {
+        A: [sha(t) for t in snapshot["out"][A]],
+        B: [sha(t) for t in snapshot["out"][B]],
+        "books": sha(books.encode()),
+    }
+
+
+def still_centre(
+    tmp: Path, scenario: Scenario, *, batch: int = 50
+) -> tuple[Channel, Books, Centre]:
+    """A centre for A and B on fresh channel and books in ``tmp`` whose clock does not
+    move while the test runs (every timestamp is MORNING): its answers are the same bytes
+    from run to run."""
+    channel = open_channel(f"sqlite:///{tmp / 'mq.db'}")
+    books = Books(f"sqlite:///{tmp / 'books.db'}")
+    centre = Centre(
+        channel,
+        [parse_participant(b, scenario) for b in (A, B)],
+        books=books,
+        scenario=scenario,
+        clock=SimClock(MORNING, 1e-9),
+        batch=batch,
+    )
+    return channel, books, centre

@@ -12,7 +12,6 @@ and both must equal what the centre answered before batches were written that wa
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -20,18 +19,23 @@ from typing import Any
 
 import paymsg
 from paymsg import cnaps2
-from paymsg.sim.books import Books
-from paymsg.sim.centre import Centre
-from paymsg.sim.clock import SimClock
-from paymsg.sim.scenario import ParticipantConfig, Scenario, parse_participant
-from paymsg.transport import open_channel
+from paymsg.sim.scenario import ParticipantConfig, Scenario
 from paymsg.transport.session import build_confirmation
 
-from .conftest import EXAMPLES, MORNING, A, B, C, beps, header_of, hvps
+from .conftest import (
+    EXAMPLES,
+    A,
+    B,
+    C,
+    beps,
+    digests,
+    final_snapshot,
+    header_of,
+    hvps,
+    still_centre,
+)
 from .test_recon import request
 
-#: a clock that does not move while the test runs (every timestamp is MORNING)
-STILL = 1e-9
 #: when the test's own inputs say they were sent
 SENT = datetime(2026, 12, 7, 8, 59, 0)
 
@@ -61,16 +65,7 @@ def _unreadable_body(text: bytes) -> bytes:
 def _run(tmp: Path, batch: int) -> dict[str, Any]:
     tmp.mkdir(parents=True, exist_ok=True)
     scenario = Scenario(participants={A: ParticipantConfig(balance="3000.00")})
-    channel = open_channel(f"sqlite:///{tmp / 'mq.db'}")
-    books = Books(f"sqlite:///{tmp / 'books.db'}")
-    centre = Centre(
-        channel,
-        [parse_participant(b, scenario) for b in (A, B)],
-        books=books,
-        scenario=scenario,
-        clock=SimClock(MORNING, STILL),
-        batch=batch,
-    )
+    channel, books, centre = still_centre(tmp, scenario, batch=batch)
     out: dict[str, list[bytes]] = {A: [], B: []}
 
     def run(texts: list[bytes], bank: str = A) -> None:
@@ -120,30 +115,7 @@ def _run(tmp: Path, batch: int) -> dict[str, Any]:
     centre.close_round()
     centre.end_of_day()
     run([])
-    snapshot = {
-        "out": out,
-        "messages": [tuple(r) for r in books.messages()],
-        "payments": [tuple(r) for r in books.payments()],
-        "balances": books.balances(),
-    }
-    channel.close()
-    books.close()
-    return snapshot
-
-
-def _digests(snapshot: dict[str, Any]) -> dict[str, Any]:
-    def sha(data: bytes) -> str:
-        return hashlib.sha256(data).hexdigest()[:16]
-
-    books = json.dumps(
-        [snapshot["messages"], snapshot["payments"], snapshot["balances"]],
-        default=lambda v: sha(v) if isinstance(v, bytes) else str(v),
-    )
-    return {
-        A: [sha(t) for t in snapshot["out"][A]],
-        B: [sha(t) for t in snapshot["out"][B]],
-        "books": sha(books.encode()),
-    }
+    return final_snapshot(out, books, channel)
 
 
 #: what the centre answered before its batches were written together (one SQL statement
@@ -216,11 +188,11 @@ def test_batches_answer_exactly_as_single_messages(tmp_path: Path) -> None:
         "hvps.112.001.01",
         "beps.121.001.01",
     }
-    assert _digests(many) == BEFORE
+    assert digests(many) == BEFORE
 
 
 if __name__ == "__main__":
     import tempfile
 
     with tempfile.TemporaryDirectory() as name:
-        print(json.dumps(_digests(_run(Path(name), batch=50)), indent=1))
+        print(json.dumps(digests(_run(Path(name), batch=50)), indent=1))
