@@ -664,7 +664,11 @@ class Journal:
         return self.set_status_many([update])[0]
 
     def set_status_many(
-        self, updates: Sequence[StatusUpdate], *, strict: bool = True
+        self,
+        updates: Sequence[StatusUpdate],
+        *,
+        strict: bool = True,
+        known: Sequence[JournalEntry] | None = None,
     ) -> list[JournalEntry]:
         """:meth:`set_status` for every update, in order, in one transaction: one read of
         the entries, one update statement per kind of change and one history insert.
@@ -673,6 +677,15 @@ class Journal:
         the whole batch when one transition is not allowed, as :meth:`set_status` does;
         with ``strict=False`` such an entry is left as it is and returned unchanged (the
         caller sees that its status is not the one asked for).
+
+        ``known``: the entries as the caller last had them, one per update (an outbound
+        entry it holds: the one a ccms.990 confirms). When every update moves its own
+        entry (no entry twice) to a status allowed from the known one, the entries are
+        not read: each is updated on the condition that its status, resend count and
+        repaired flag are still the known ones, and the history and the entries returned
+        come from what is known. If any entry is no longer as known (another process
+        moved it), that attempt is undone and the batch takes the read as without
+        ``known``: the result is the same either way.
         """
         for update in updates:
             if update.status not in OUTBOUND_STATUSES and update.status not in INBOUND_STATUSES:
@@ -688,7 +701,13 @@ class Journal:
                 )
         if not updates:
             return []
+        if known is not None and len(known) != len(updates):
+            raise JournalError("known: one entry per update", field="known")
         with self._write() as connection:
+            if known is not None:
+                done = self._set_known(connection, updates, known)
+                if done is not None:
+                    return done
             query = _BY_IDS_LOCKED if self.dialect == "postgresql" else _BY_IDS
             ids = sorted({update.entry_id for update in updates})
             current = {
@@ -728,6 +747,76 @@ class Journal:
             return out
 
     @staticmethod
+    def _set_known(
+        connection: sa.Connection,
+        updates: Sequence[StatusUpdate],
+        known: Sequence[JournalEntry],
+    ) -> list[JournalEntry] | None:
+        """:meth:`set_status_many` without reading the entries, from the caller's ``known``
+        ones; None (nothing written) when that cannot give the result of the read.
+
+        Only for outbound entries, each once in the batch, each moving to a status allowed
+        from its known one: an outbound row changes only in its status, code, detail,
+        ``updated_at``, ``resent`` and ``repaired`` (its upsert never counts copies, and
+        deliveries are inbound), and the update writes the first four, so a row whose
+        status, ``resent`` and ``repaired`` are the known ones is the known entry. The
+        updates are conditional on exactly that, in one ``executemany`` inside a
+        savepoint; if fewer rows than updates match, the savepoint is rolled back."""
+        if len({update.entry_id for update in updates}) != len(updates):
+            return None
+        for entry, update in zip(known, updates, strict=True):
+            if (
+                entry.id != update.entry_id
+                or entry.direction != "out"
+                or update.status not in allowed_next("out", entry.status)
+            ):
+                return None
+        now = _now()
+        stamp = _stamp(connection.dialect, now)
+        writes: list[tuple[Any, ...]] = []
+        history: list[tuple[int, str | None, str, str | None, str | None, int | None]] = []
+        out: list[JournalEntry] = []
+        for entry, update in zip(known, updates, strict=True):
+            resend = 1 if update.status == "sent" and entry.status != "created" else 0
+            repaired = entry.repaired if update.repaired is None else update.repaired
+            writes.append(
+                (
+                    update.status,
+                    update.code,
+                    update.detail,
+                    stamp,
+                    resend,
+                    repaired,
+                    entry.id,
+                    entry.status,
+                    entry.resent,
+                    entry.repaired,
+                )
+            )
+            history.append(
+                (
+                    entry.id,
+                    entry.status,
+                    update.status,
+                    update.code,
+                    update.detail,
+                    update.related_id,
+                )
+            )
+            out.append(_moved(entry, update, now, resend, repaired))
+        writes.sort(key=lambda write: write[6])  # rows locked in id order, as the read does
+        savepoint = connection.begin_nested()
+        matched = connection.exec_driver_sql(
+            driver_sql(connection.dialect, _SET_KNOWN_STATUS), writes
+        ).rowcount
+        if matched != len(writes):  # some entry moved meanwhile: read them after all
+            savepoint.rollback()
+            return None
+        savepoint.commit()
+        _insert_history(connection, now, history)
+        return out
+
+    @staticmethod
     def _change(
         entry: JournalEntry,
         update: StatusUpdate,
@@ -765,17 +854,7 @@ class Journal:
         writes.append(
             (_SET_STATUS, (status, update.code, update.detail, stamp, resend, repaired, entry.id))
         )
-        changed = entry.model_copy(
-            update={
-                "status": status,
-                "status_code": update.code,
-                "status_detail": update.detail,
-                "updated_at": now,
-                "resent": entry.resent + resend,
-                "repaired": repaired,
-            }
-        )
-        return changed, True
+        return _moved(entry, update, now, resend, repaired), True
 
     def get(self, entry_id: int) -> JournalEntry:
         """The entry with id ``entry_id`` (:class:`JournalError` if there is none)."""
@@ -1214,6 +1293,14 @@ _SET_STATUS = (
     "UPDATE journal_entries SET status = ?, status_code = ?, status_detail = ?, "
     "updated_at = ?, resent = resent + ?, repaired = ? WHERE id = ?"
 )
+#: :meth:`Journal._set_known`: one status transition of an outbound entry, only if its
+#: status, resent and repaired are still the known ones: status, code, detail,
+#: updated_at, resends added, repaired, id, then the known status, resent and repaired
+_SET_KNOWN_STATUS = (
+    "UPDATE journal_entries SET status = ?, status_code = ?, status_detail = ?, "
+    "updated_at = ?, resent = resent + ?, repaired = ? WHERE id = ? AND direction = 'out' "
+    "AND status = ? AND resent = ? AND repaired = ?"
+)
 #: the repaired flag alone (a repair that leaves the status as it is): repaired,
 #: updated_at, id
 _SET_REPAIRED = "UPDATE journal_entries SET repaired = ?, updated_at = ? WHERE id = ?"
@@ -1245,6 +1332,23 @@ def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
     """A :class:`JournalEntry` of values the journal's own columns gave (or the values it
     just stored, converted as those columns give them back): every field, of its type."""
     return trusted_model(JournalEntry, values)
+
+
+def _moved(
+    entry: JournalEntry, update: StatusUpdate, now: datetime, resend: int, repaired: bool
+) -> JournalEntry:
+    """``entry`` after the status transition ``update`` written at ``now`` (``resend``
+    added to its resends, its ``repaired`` flag as written): what a read then gives."""
+    values = dict(entry.__dict__)
+    values.update(
+        status=update.status,
+        status_code=update.code,
+        status_detail=update.detail,
+        updated_at=now,
+        resent=entry.resent + resend,
+        repaired=repaired,
+    )
+    return _trusted_entry(values)
 
 
 #: the columns of a status history row written by :func:`_insert_history`, in order

@@ -1226,10 +1226,14 @@ class Cnaps2Session:
         self, changes: Sequence[tuple[JournalEntry, StatusUpdate]]
     ) -> list[JournalEntry]:
         """Apply the status changes; an entry that cannot move (e.g. a second, different
-        990 for an entry already answered) keeps what it has."""
+        990 for an entry already answered) keeps what it has. The entries are the journal's
+        as this session last had them (``known``: the journal does not read them again
+        while they are still so)."""
         if not changes:
             return []
-        updated = self.journal.set_status_many([u for _, u in changes], strict=False)
+        updated = self.journal.set_status_many(
+            [u for _, u in changes], strict=False, known=[entry for entry, _ in changes]
+        )
         for (entry, update), now in zip(changes, updated, strict=True):
             if now.status != update.status:
                 log.warning(
@@ -1507,8 +1511,10 @@ class Cnaps2Session:
 
     def _put(self, channel: Any, waiter: _Waiter) -> None:
         now = time.monotonic()
-        if waiter.puts:
-            self.journal.set_status(waiter.entry.id, "sent", detail=f"resent ({waiter.puts})")
+        if waiter.puts:  # the entry as it is now (its resend counted), for its 990
+            waiter.entry = self.journal.set_status(
+                waiter.entry.id, "sent", detail=f"resent ({waiter.puts})"
+            )
         channel.put(self.out_queue, waiter.entry.raw)
         self._after_put(waiter, now)
 
