@@ -23,6 +23,7 @@ import contextlib
 import functools
 import hashlib
 import itertools
+import operator
 import os
 import threading
 import weakref
@@ -349,14 +350,15 @@ class Journal:
             raise JournalError(f"no journal entry with id {entry_id}", field="entry_id")
         return self._entry(row)
 
-    def _values(self, ext: Extracted, *, direction: str, queue: str, status: str) -> dict[str, Any]:
+    def _values(
+        self, ext: Extracted, *, direction: str, queue: str, status: str, now: datetime
+    ) -> dict[str, Any]:
         values = ext.columns()
         amount = values.get("amount")
         if isinstance(amount, Decimal) and not fits_amount(amount):
             values["amount"] = None
             note = f"amount {amount} not stored: more than 2 decimals or beyond ±9.2e16"
             values["notes"] = f"{values['notes']}; {note}" if values["notes"] else note
-        now = _now()
         values.update(
             direction=direction,
             queue=queue,
@@ -427,7 +429,8 @@ class Journal:
     def _record_outbound(
         self, texts: Sequence[bytes], *, queue: str, sent: bool
     ) -> list[tuple[JournalEntry, bool]]:
-        prepared = [self._prepared(text, direction="out", queue=queue) for text in texts]
+        now = _now()
+        prepared = [self._prepared(text, direction="out", queue=queue, now=now) for text in texts]
         if not prepared:
             return []
         if sent:
@@ -467,10 +470,16 @@ class Journal:
             return out
 
     def _prepared(
-        self, text: bytes, *, direction: str, queue: str, read: Extracted | None = None
+        self,
+        text: bytes,
+        *,
+        direction: str,
+        queue: str,
+        now: datetime,
+        read: Extracted | None = None,
     ) -> tuple[Extracted, dict[str, Any]]:
         """The extracted columns of ``text`` (``read`` when the caller has them) and its
-        row values."""
+        row values, created at ``now`` (one time for a batch)."""
         raw = _bytes(text)
         if read is None:
             ext = extract(raw)
@@ -480,7 +489,7 @@ class Journal:
             ext = read
         unread = "unreadable" if ext.read_error else "received"
         status = "created" if direction == "out" else unread
-        values = self._values(ext, direction=direction, queue=queue, status=status)
+        values = self._values(ext, direction=direction, queue=queue, status=status, now=now)
         values["raw"] = raw
         return ext, values
 
@@ -598,9 +607,10 @@ class Journal:
         them, when the caller read them already (checked against the text's digest)."""
         if read is not None and len(read) != len(texts):
             raise JournalError("read: one set of columns per text", field="read")
+        now = _now()
         prepared = [
             self._prepared(
-                text, direction="in", queue=queue, read=None if read is None else read[i]
+                text, direction="in", queue=queue, now=now, read=None if read is None else read[i]
             )
             for i, text in enumerate(texts)
         ]
@@ -1328,6 +1338,10 @@ if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no co
     raise ImportError("JournalEntry's fields are not the columns of journal_entries")
 
 
+#: an entry's values in field order, from a mapping of them
+_ENTRY_VALUES = operator.itemgetter(*_ENTRY_FIELDS)
+
+
 def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
     """A :class:`JournalEntry` of values the journal's own columns gave (or the values it
     just stored, converted as those columns give them back): every field, of its type."""
@@ -1442,30 +1456,34 @@ class _UpsertPlan:
         self._amount_out = entries.c.amount.type.dialect_impl(dialect).result_processor(
             dialect, None
         )
-        # values many rows share (their timestamps, dates): converted once per batch
-        self._shared = {
-            index
-            for index, name in enumerate(_UPSERT_COLUMNS)
-            if isinstance(entries.c[name].type, (UtcDateTime, sa.Date))
-        }
+        self._row = operator.itemgetter(*_UPSERT_COLUMNS)
+        # the columns with a conversion: (index, conversion, kind of the values many rows
+        # share - timestamps, dates, flags: converted once per batch and kind -, or None)
+        self._converted = [
+            (index, convert, _shared_kind(entries.c[name].type))
+            for index, (name, convert) in enumerate(zip(_UPSERT_COLUMNS, self.convert, strict=True))
+            if convert is not None
+        ]
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """The parameters of a multi-row insert of ``rows``, flat, in column order."""
         flat: list[Any] = []
-        memo: dict[tuple[int, Any], Any] = {}
+        memo: dict[tuple[str, Any], Any] = {}
+        take, converted = self._row, self._converted
         for values in rows:
-            for index, name in enumerate(_UPSERT_COLUMNS):
-                value = values[name]
-                convert = self.convert[index]
-                if convert is not None and value is not None:
-                    if index in self._shared:
-                        key = (index, value)
-                        if key not in memo:
-                            memo[key] = convert(value)
-                        value = memo[key]
-                    else:
-                        value = convert(value)
-                flat.append(value)
+            row = list(take(values))
+            for index, convert, kind in converted:
+                value = row[index]
+                if value is None:
+                    continue
+                if kind is None:
+                    row[index] = convert(value)
+                    continue
+                key = (kind, value)
+                if key not in memo:
+                    memo[key] = convert(value)
+                row[index] = memo[key]
+            flat.extend(row)
         return flat
 
     def entry(self, entry_id: int, values: Mapping[str, Any]) -> JournalEntry:
@@ -1476,7 +1494,16 @@ class _UpsertPlan:
             stored = self._amount_in(amount) if self._amount_in is not None else amount
             row["amount"] = self._amount_out(stored) if self._amount_out is not None else stored
         row.update(id=entry_id, last_error=None, delivered_at=None)
-        return _trusted_entry({name: row[name] for name in _ENTRY_FIELDS})
+        return _trusted_entry(dict(zip(_ENTRY_FIELDS, _ENTRY_VALUES(row), strict=True)))
+
+
+def _shared_kind(type_: Any) -> str | None:
+    """The kind of a column's values that many rows of a batch share (their timestamp, work
+    date, flags), whose conversion depends on the value alone; None for the others."""
+    for kind in (UtcDateTime, sa.Date, sa.Boolean):
+        if isinstance(type_, kind):
+            return kind.__name__
+    return None
 
 
 #: :func:`_upsert_plan` by (database, driver, parameter style): no per-call state
