@@ -451,6 +451,15 @@ class _Channels:
 
 
 @dataclass
+class _Call:
+    """The waiters of one sending call that have no result yet (changed under the
+    session's condition): the call's thread is woken when the last one gets its result,
+    not at every result."""
+
+    left: int = 0
+
+
+@dataclass
 class _Waiter:
     entry: JournalEntry
     key: tuple[str, str]
@@ -459,6 +468,7 @@ class _Waiter:
     puts: int = 0
     first_put: float | None = None
     result: SendResult | None = None
+    call: _Call | None = None
 
 
 @dataclass
@@ -1264,6 +1274,10 @@ class Cnaps2Session:
             if waiter is None:
                 return
             waiter.result = self._result(entry, waiter)
+            if waiter.call is not None:
+                waiter.call.left -= 1
+                if waiter.call.left > 0:
+                    return  # its call is woken by its last answer (or its next deadline)
             self._cond.notify_all()
 
     def _result(self, entry: JournalEntry, waiter: _Waiter | None = None) -> SendResult:
@@ -1480,6 +1494,9 @@ class Cnaps2Session:
             marked.append((index, _Waiter(entry=current, key=key, wait=wait)))
         # 2. register each waiter before the put: its 990 cannot come before it is awaited
         fresh: list[_Waiter] = []
+        call = _Call(left=len(marked))
+        for _, waiter in marked:
+            waiter.call = call
         for index, waiter in marked:
             self.faults.hit("marked_sent")
             with self._cond:
@@ -1553,6 +1570,8 @@ class Cnaps2Session:
                     if w.result is not None:
                         continue
                     self._waiters.pop(w.key, None)
+                    if w.call is not None:  # its result is set below, by this thread
+                        w.call.left -= 1
                 entry = self.journal.get(w.entry.id)
                 if entry.status == "sent":
                     entry = self._advance(
