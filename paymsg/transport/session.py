@@ -87,6 +87,7 @@ from paymsg.reference.cnaps2 import NPC, IdGenerator
 from paymsg.schema.catalog import catalog
 from paymsg.transport.channel import Channel, Delivery, open_channel
 from paymsg.transport.faults import FaultPoints
+from paymsg.trusted import trusted_model
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -1284,16 +1285,21 @@ class Cnaps2Session:
         seconds = None
         if waiter is not None and waiter.first_put is not None:
             seconds = time.monotonic() - waiter.first_put
-        return SendResult(
-            entry_id=entry.id,
-            sender=entry.sender,
-            mesg_id=entry.mesg_id,
-            mt=entry.mt,
-            status=entry.status,
-            code=entry.status_code,
-            detail=entry.status_detail,
-            puts=waiter.puts if waiter is not None else 0,
-            seconds=seconds,
+        # every value is a journal entry's (validated) or the session's own: not checked
+        # again (one per message sent, under the session's condition)
+        return trusted_model(
+            SendResult,
+            {
+                "entry_id": entry.id,
+                "sender": entry.sender,
+                "mesg_id": entry.mesg_id,
+                "mt": entry.mt,
+                "status": entry.status,
+                "code": entry.status_code,
+                "detail": entry.status_detail,
+                "puts": waiter.puts if waiter is not None else 0,
+                "seconds": seconds,
+            },
         )
 
     # ------------------------------------------------------------------ sending
