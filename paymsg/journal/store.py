@@ -738,16 +738,7 @@ class Journal:
                     entry, update, now, stamp, strict=strict, writes=writes
                 )
                 if moved:
-                    history.append(
-                        (
-                            entry.id,
-                            entry.status,
-                            update.status,
-                            update.code,
-                            update.detail,
-                            update.related_id,
-                        )
-                    )
+                    history.append(_history_row(entry, update))
                 current[entry.id] = changed
                 out.append(changed)
             for statement, group in _runs(writes):
@@ -787,8 +778,7 @@ class Journal:
         history: list[tuple[int, str | None, str, str | None, str | None, int | None]] = []
         out: list[JournalEntry] = []
         for entry, update in zip(known, updates, strict=True):
-            resend = 1 if update.status == "sent" and entry.status != "created" else 0
-            repaired = entry.repaired if update.repaired is None else update.repaired
+            resend, repaired = _counted(entry, update)
             writes.append(
                 (
                     update.status,
@@ -803,16 +793,7 @@ class Journal:
                     entry.repaired,
                 )
             )
-            history.append(
-                (
-                    entry.id,
-                    entry.status,
-                    update.status,
-                    update.code,
-                    update.detail,
-                    update.related_id,
-                )
-            )
+            history.append(_history_row(entry, update))
             out.append(_moved(entry, update, now, resend, repaired))
         writes.sort(key=lambda write: write[6])  # rows locked in id order, as the read does
         savepoint = connection.begin_nested()
@@ -859,8 +840,7 @@ class Journal:
                 ),
                 field="status",
             )
-        resend = 1 if status == "sent" and entry.status != "created" else 0
-        repaired = entry.repaired if update.repaired is None else update.repaired
+        resend, repaired = _counted(entry, update)
         writes.append(
             (_SET_STATUS, (status, update.code, update.detail, stamp, resend, repaired, entry.id))
         )
@@ -1346,6 +1326,20 @@ def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
     """A :class:`JournalEntry` of values the journal's own columns gave (or the values it
     just stored, converted as those columns give them back): every field, of its type."""
     return trusted_model(JournalEntry, values)
+
+
+def _counted(entry: JournalEntry, update: StatusUpdate) -> tuple[int, bool]:
+    """What a transition of ``entry`` by ``update`` adds to its resends (``sent`` again:
+    a resend), and its ``repaired`` flag after it."""
+    resend = 1 if update.status == "sent" and entry.status != "created" else 0
+    return resend, entry.repaired if update.repaired is None else update.repaired
+
+
+def _history_row(
+    entry: JournalEntry, update: StatusUpdate
+) -> tuple[int, str | None, str, str | None, str | None, int | None]:
+    """The status history row of a transition of ``entry`` by ``update``."""
+    return (entry.id, entry.status, update.status, update.code, update.detail, update.related_id)
 
 
 def _moved(
