@@ -320,8 +320,20 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="sending threads, each with its own window in flight (default 1)",
     )
+    parser.add_argument(
+        "--case",
+        action="append",
+        default=None,
+        metavar="TEXT",
+        help="run only the cases whose label contains TEXT (repeatable; e.g. 'rabbitmq, "
+        "journal fsync', 'embedded', 'pika'); default: every case",
+    )
     parser.add_argument("--out", type=Path, default=None, help="result file (JSON)")
     args = parser.parse_args(argv)
+
+    def wanted(label: str) -> bool:
+        return args.case is None or any(text in label for text in args.case)
+
     amqp = args.amqp
     if amqp:
         amqp += ("&" if "?" in amqp else "?") + f"prefetch={args.prefetch}"
@@ -352,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
         broker = _broker_pids(args.amqp)
         for label, channel_url, journal_url in cases:
+            if not wanted(label):
+                continue
             print(f"… {label}", file=sys.stderr)
             on_broker = broker if channel_url == amqp else []
             rows.append(
@@ -365,17 +379,19 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         floor = pipelined = None
-        if args.amqp:
+        if args.amqp and wanted("floor: bare pika, one by one"):
             print("… bare pika, publisher confirms one by one", file=sys.stderr)
             floor = pika_floor(args.amqp, args.messages)
             rows.append({"case": "floor: bare pika, one by one"} | floor)
+        if args.amqp and wanted("floor: bare pika, pipelined (200)"):
             print("… bare pika, publisher confirms pipelined", file=sys.stderr)
             pipelined = pika_pipelined_floor(args.amqp, args.messages)
             rows.append({"case": "floor: bare pika, pipelined (200)"} | pipelined)
-    if floor is not None and pipelined is not None:
-        for row in rows:
-            if row["case"].startswith("rabbitmq"):
+    for row in rows:
+        if row["case"].startswith("rabbitmq"):
+            if floor is not None:
                 row["ratio_to_pika"] = round(row["msg_per_s"] / floor["msg_per_s"], 3)
+            if pipelined is not None:
                 row["ratio_to_pika_pipelined"] = round(row["msg_per_s"] / pipelined["msg_per_s"], 3)
     header = (
         f"{'case':36} {'msg/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/ pika':>7} {'/ pipel':>7}"

@@ -32,6 +32,7 @@ comments, entities, other characters, a value out of its length - takes the full
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -574,8 +575,37 @@ def _tree_columns(text: bytes, digest: str) -> Extracted | None:
             return None
     out = Extracted(digest=digest)
     _from_header(envelope, out)
-    _TreeBody(document[0], plan).read(out)
+    _TreeBody(document[0], plan, amounts_only=_only_amount_attributes(rest)).read(out)
     return out
+
+
+#: the space that must come before a namespace declaration's ``xmlns``
+_SPACE = frozenset(b" \t\r\n")
+#: a namespace declaration (not an attribute in the tree) up to its value: ``xmlns="`` or
+#: ``xmlns:p="``
+_NAMESPACE_DECLARATION = re.compile(rb"xmlns(?::[^\s=<>\"']+)?=\"")
+
+
+def _only_amount_attributes(body: bytes) -> bool:
+    """Whether the bytes of ``body`` (without its XML declaration, comments, CDATA or
+    processing instructions) show that no element has an attribute other than an amount's
+    ``Ccy``: every ``=`` in it is that of a `` Ccy="`` or of a namespace declaration after
+    a space (each attribute has its ``=``, so none is another attribute). False only
+    means the tree must be asked."""
+    at = body.find(b"=")
+    while at >= 0:
+        if body[at + 1 : at + 2] != b'"':
+            return False
+        if body[at - 4 : at] != b" Ccy":
+            start = body.rfind(b"xmlns", max(0, at - 64), at)
+            if (
+                start <= 0
+                or body[start - 1] not in _SPACE
+                or _NAMESPACE_DECLARATION.fullmatch(body, start, at + 2) is None
+            ):
+                return False
+        at = body.find(b"=", at + 1)
+    return True
 
 
 @dataclass(frozen=True)
@@ -598,6 +628,10 @@ class _Plan:
     totals: tuple[str, ...]
     #: the group header's elements read: its ids, count, date, system and totals
     group: tuple[str, ...]
+
+    @functools.cached_property
+    def group_tags(self) -> frozenset[str]:
+        return frozenset(self.group)
 
 
 #: every name the tree read asks for, besides _WALKED
@@ -673,7 +707,7 @@ class _TreeBody:
     schema-valid body: an element with children or attributes is a mapping in the JSON
     shape, any other is its text; "first" means first in document order."""
 
-    def __init__(self, root: etree._Element, plan: _Plan) -> None:
+    def __init__(self, root: etree._Element, plan: _Plan, *, amounts_only: bool = False) -> None:
         self.root = root
         self.tags = plan.tags
         self.plan = plan
@@ -688,7 +722,7 @@ class _TreeBody:
         if (
             not found <= _NAMES
             or (found & _SCHEMA_READ_NAMES) - plan.single_texts
-            or _OTHER_ATTRIBUTE(root)
+            or (not amounts_only and _OTHER_ATTRIBUTE(root))
         ):
             raise _Unusual("read on the full path")
         self.named = named
@@ -701,7 +735,7 @@ class _TreeBody:
         for name in path:
             if element is None:
                 return None
-            element = next(element.iterchildren(tags[name]), None)
+            element = _child(element, tags[name])
         if element is None or len(element) or element.keys():
             return None
         return _plain(element.text)
@@ -759,7 +793,7 @@ class _TreeBody:
             for items in self.kids(name).values():
                 for element in items:
                     for tag in tags:  # (text() written out: this runs for every code)
-                        element = next(element.iterchildren(tag), None)
+                        element = _child(element, tag)
                         if element is None:
                             break
                     else:
@@ -810,8 +844,11 @@ class _TreeBody:
         values: dict[str, etree._Element] = {}
         totals: list[etree._Element] = []
         if group is not None:
-            for item in group.iterchildren(*plan.group):
-                tag = str(item.tag)
+            wanted = plan.group_tags
+            for item in group:
+                tag = item.tag
+                if tag not in wanted:
+                    continue
                 if tag in plan.totals:
                     totals.append(item)
                 if tag not in values:
@@ -883,6 +920,15 @@ class _TreeBody:
         if len(same) > 1:
             raise _Unusual(tags)
         return same[0]
+
+
+def _child(element: etree._Element, tag: str) -> etree._Element | None:
+    """The first child of ``element`` with ``tag`` (``next(iterchildren(tag))``: a loop
+    over the few children of the elements read costs less than lxml's tag matcher)."""
+    for child in element:
+        if child.tag == tag:
+            return child
+    return None
 
 
 def _plain(text: str | None) -> str:

@@ -23,6 +23,7 @@ import contextlib
 import functools
 import hashlib
 import itertools
+import operator
 import os
 import threading
 import weakref
@@ -349,14 +350,15 @@ class Journal:
             raise JournalError(f"no journal entry with id {entry_id}", field="entry_id")
         return self._entry(row)
 
-    def _values(self, ext: Extracted, *, direction: str, queue: str, status: str) -> dict[str, Any]:
+    def _values(
+        self, ext: Extracted, *, direction: str, queue: str, status: str, now: datetime
+    ) -> dict[str, Any]:
         values = ext.columns()
         amount = values.get("amount")
         if isinstance(amount, Decimal) and not fits_amount(amount):
             values["amount"] = None
             note = f"amount {amount} not stored: more than 2 decimals or beyond ±9.2e16"
             values["notes"] = f"{values['notes']}; {note}" if values["notes"] else note
-        now = _now()
         values.update(
             direction=direction,
             queue=queue,
@@ -427,7 +429,8 @@ class Journal:
     def _record_outbound(
         self, texts: Sequence[bytes], *, queue: str, sent: bool
     ) -> list[tuple[JournalEntry, bool]]:
-        prepared = [self._prepared(text, direction="out", queue=queue) for text in texts]
+        now = _now()
+        prepared = [self._prepared(text, direction="out", queue=queue, now=now) for text in texts]
         if not prepared:
             return []
         if sent:
@@ -467,10 +470,16 @@ class Journal:
             return out
 
     def _prepared(
-        self, text: bytes, *, direction: str, queue: str, read: Extracted | None = None
+        self,
+        text: bytes,
+        *,
+        direction: str,
+        queue: str,
+        now: datetime,
+        read: Extracted | None = None,
     ) -> tuple[Extracted, dict[str, Any]]:
         """The extracted columns of ``text`` (``read`` when the caller has them) and its
-        row values."""
+        row values, created at ``now`` (one time for a batch)."""
         raw = _bytes(text)
         if read is None:
             ext = extract(raw)
@@ -480,7 +489,7 @@ class Journal:
             ext = read
         unread = "unreadable" if ext.read_error else "received"
         status = "created" if direction == "out" else unread
-        values = self._values(ext, direction=direction, queue=queue, status=status)
+        values = self._values(ext, direction=direction, queue=queue, status=status, now=now)
         values["raw"] = raw
         return ext, values
 
@@ -598,9 +607,10 @@ class Journal:
         them, when the caller read them already (checked against the text's digest)."""
         if read is not None and len(read) != len(texts):
             raise JournalError("read: one set of columns per text", field="read")
+        now = _now()
         prepared = [
             self._prepared(
-                text, direction="in", queue=queue, read=None if read is None else read[i]
+                text, direction="in", queue=queue, now=now, read=None if read is None else read[i]
             )
             for i, text in enumerate(texts)
         ]
@@ -664,7 +674,11 @@ class Journal:
         return self.set_status_many([update])[0]
 
     def set_status_many(
-        self, updates: Sequence[StatusUpdate], *, strict: bool = True
+        self,
+        updates: Sequence[StatusUpdate],
+        *,
+        strict: bool = True,
+        known: Sequence[JournalEntry] | None = None,
     ) -> list[JournalEntry]:
         """:meth:`set_status` for every update, in order, in one transaction: one read of
         the entries, one update statement per kind of change and one history insert.
@@ -673,6 +687,15 @@ class Journal:
         the whole batch when one transition is not allowed, as :meth:`set_status` does;
         with ``strict=False`` such an entry is left as it is and returned unchanged (the
         caller sees that its status is not the one asked for).
+
+        ``known``: the entries as the caller last had them, one per update (an outbound
+        entry it holds: the one a ccms.990 confirms). When every update moves its own
+        entry (no entry twice) to a status allowed from the known one, the entries are
+        not read: each is updated on the condition that its status, resend count and
+        repaired flag are still the known ones, and the history and the entries returned
+        come from what is known. If any entry is no longer as known (another process
+        moved it), that attempt is undone and the batch takes the read as without
+        ``known``: the result is the same either way.
         """
         for update in updates:
             if update.status not in OUTBOUND_STATUSES and update.status not in INBOUND_STATUSES:
@@ -688,7 +711,13 @@ class Journal:
                 )
         if not updates:
             return []
+        if known is not None and len(known) != len(updates):
+            raise JournalError("known: one entry per update", field="known")
         with self._write() as connection:
+            if known is not None:
+                done = self._set_known(connection, updates, known)
+                if done is not None:
+                    return done
             query = _BY_IDS_LOCKED if self.dialect == "postgresql" else _BY_IDS
             ids = sorted({update.entry_id for update in updates})
             current = {
@@ -709,16 +738,7 @@ class Journal:
                     entry, update, now, stamp, strict=strict, writes=writes
                 )
                 if moved:
-                    history.append(
-                        (
-                            entry.id,
-                            entry.status,
-                            update.status,
-                            update.code,
-                            update.detail,
-                            update.related_id,
-                        )
-                    )
+                    history.append(_history_row(entry, update))
                 current[entry.id] = changed
                 out.append(changed)
             for statement, group in _runs(writes):
@@ -726,6 +746,66 @@ class Journal:
             if history:
                 _insert_history(connection, now, history)
             return out
+
+    @staticmethod
+    def _set_known(
+        connection: sa.Connection,
+        updates: Sequence[StatusUpdate],
+        known: Sequence[JournalEntry],
+    ) -> list[JournalEntry] | None:
+        """:meth:`set_status_many` without reading the entries, from the caller's ``known``
+        ones; None (nothing written) when that cannot give the result of the read.
+
+        Only for outbound entries, each once in the batch, each moving to a status allowed
+        from its known one: an outbound row changes only in its status, code, detail,
+        ``updated_at``, ``resent`` and ``repaired`` (its upsert never counts copies, and
+        deliveries are inbound), and the update writes the first four, so a row whose
+        status, ``resent`` and ``repaired`` are the known ones is the known entry. The
+        updates are conditional on exactly that, in one ``executemany`` inside a
+        savepoint; if fewer rows than updates match, the savepoint is rolled back."""
+        if len({update.entry_id for update in updates}) != len(updates):
+            return None
+        for entry, update in zip(known, updates, strict=True):
+            if (
+                entry.id != update.entry_id
+                or entry.direction != "out"
+                or update.status not in allowed_next("out", entry.status)
+            ):
+                return None
+        now = _now()
+        stamp = _stamp(connection.dialect, now)
+        writes: list[tuple[Any, ...]] = []
+        history: list[tuple[int, str | None, str, str | None, str | None, int | None]] = []
+        out: list[JournalEntry] = []
+        for entry, update in zip(known, updates, strict=True):
+            resend, repaired = _counted(entry, update)
+            writes.append(
+                (
+                    update.status,
+                    update.code,
+                    update.detail,
+                    stamp,
+                    resend,
+                    repaired,
+                    entry.id,
+                    entry.status,
+                    entry.resent,
+                    entry.repaired,
+                )
+            )
+            history.append(_history_row(entry, update))
+            out.append(_moved(entry, update, now, resend, repaired))
+        writes.sort(key=lambda write: write[6])  # rows locked in id order, as the read does
+        savepoint = connection.begin_nested()
+        matched = connection.exec_driver_sql(
+            driver_sql(connection.dialect, _SET_KNOWN_STATUS), writes
+        ).rowcount
+        if matched != len(writes):  # some entry moved meanwhile: read them after all
+            savepoint.rollback()
+            return None
+        savepoint.commit()
+        _insert_history(connection, now, history)
+        return out
 
     @staticmethod
     def _change(
@@ -760,22 +840,11 @@ class Journal:
                 ),
                 field="status",
             )
-        resend = 1 if status == "sent" and entry.status != "created" else 0
-        repaired = entry.repaired if update.repaired is None else update.repaired
+        resend, repaired = _counted(entry, update)
         writes.append(
             (_SET_STATUS, (status, update.code, update.detail, stamp, resend, repaired, entry.id))
         )
-        changed = entry.model_copy(
-            update={
-                "status": status,
-                "status_code": update.code,
-                "status_detail": update.detail,
-                "updated_at": now,
-                "resent": entry.resent + resend,
-                "repaired": repaired,
-            }
-        )
-        return changed, True
+        return _moved(entry, update, now, resend, repaired), True
 
     def get(self, entry_id: int) -> JournalEntry:
         """The entry with id ``entry_id`` (:class:`JournalError` if there is none)."""
@@ -1214,6 +1283,14 @@ _SET_STATUS = (
     "UPDATE journal_entries SET status = ?, status_code = ?, status_detail = ?, "
     "updated_at = ?, resent = resent + ?, repaired = ? WHERE id = ?"
 )
+#: :meth:`Journal._set_known`: one status transition of an outbound entry, only if its
+#: status, resent and repaired are still the known ones: status, code, detail,
+#: updated_at, resends added, repaired, id, then the known status, resent and repaired
+_SET_KNOWN_STATUS = (
+    "UPDATE journal_entries SET status = ?, status_code = ?, status_detail = ?, "
+    "updated_at = ?, resent = resent + ?, repaired = ? WHERE id = ? AND direction = 'out' "
+    "AND status = ? AND resent = ? AND repaired = ?"
+)
 #: the repaired flag alone (a repair that leaves the status as it is): repaired,
 #: updated_at, id
 _SET_REPAIRED = "UPDATE journal_entries SET repaired = ?, updated_at = ? WHERE id = ?"
@@ -1241,10 +1318,45 @@ if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no co
     raise ImportError("JournalEntry's fields are not the columns of journal_entries")
 
 
+#: an entry's values in field order, from a mapping of them
+_ENTRY_VALUES = operator.itemgetter(*_ENTRY_FIELDS)
+
+
 def _trusted_entry(values: dict[str, Any]) -> JournalEntry:
     """A :class:`JournalEntry` of values the journal's own columns gave (or the values it
     just stored, converted as those columns give them back): every field, of its type."""
     return trusted_model(JournalEntry, values)
+
+
+def _counted(entry: JournalEntry, update: StatusUpdate) -> tuple[int, bool]:
+    """What a transition of ``entry`` by ``update`` adds to its resends (``sent`` again:
+    a resend), and its ``repaired`` flag after it."""
+    resend = 1 if update.status == "sent" and entry.status != "created" else 0
+    return resend, entry.repaired if update.repaired is None else update.repaired
+
+
+def _history_row(
+    entry: JournalEntry, update: StatusUpdate
+) -> tuple[int, str | None, str, str | None, str | None, int | None]:
+    """The status history row of a transition of ``entry`` by ``update``."""
+    return (entry.id, entry.status, update.status, update.code, update.detail, update.related_id)
+
+
+def _moved(
+    entry: JournalEntry, update: StatusUpdate, now: datetime, resend: int, repaired: bool
+) -> JournalEntry:
+    """``entry`` after the status transition ``update`` written at ``now`` (``resend``
+    added to its resends, its ``repaired`` flag as written): what a read then gives."""
+    values = dict(entry.__dict__)
+    values.update(
+        status=update.status,
+        status_code=update.code,
+        status_detail=update.detail,
+        updated_at=now,
+        resent=entry.resent + resend,
+        repaired=repaired,
+    )
+    return _trusted_entry(values)
 
 
 #: the columns of a status history row written by :func:`_insert_history`, in order
@@ -1338,30 +1450,34 @@ class _UpsertPlan:
         self._amount_out = entries.c.amount.type.dialect_impl(dialect).result_processor(
             dialect, None
         )
-        # values many rows share (their timestamps, dates): converted once per batch
-        self._shared = {
-            index
-            for index, name in enumerate(_UPSERT_COLUMNS)
-            if isinstance(entries.c[name].type, (UtcDateTime, sa.Date))
-        }
+        self._row = operator.itemgetter(*_UPSERT_COLUMNS)
+        # the columns with a conversion: (index, conversion, kind of the values many rows
+        # share - timestamps, dates, flags: converted once per batch and kind -, or None)
+        self._converted = [
+            (index, convert, _shared_kind(entries.c[name].type))
+            for index, (name, convert) in enumerate(zip(_UPSERT_COLUMNS, self.convert, strict=True))
+            if convert is not None
+        ]
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """The parameters of a multi-row insert of ``rows``, flat, in column order."""
         flat: list[Any] = []
-        memo: dict[tuple[int, Any], Any] = {}
+        memo: dict[tuple[str, Any], Any] = {}
+        take, converted = self._row, self._converted
         for values in rows:
-            for index, name in enumerate(_UPSERT_COLUMNS):
-                value = values[name]
-                convert = self.convert[index]
-                if convert is not None and value is not None:
-                    if index in self._shared:
-                        key = (index, value)
-                        if key not in memo:
-                            memo[key] = convert(value)
-                        value = memo[key]
-                    else:
-                        value = convert(value)
-                flat.append(value)
+            row = list(take(values))
+            for index, convert, kind in converted:
+                value = row[index]
+                if value is None:
+                    continue
+                if kind is None:
+                    row[index] = convert(value)
+                    continue
+                key = (kind, value)
+                if key not in memo:
+                    memo[key] = convert(value)
+                row[index] = memo[key]
+            flat.extend(row)
         return flat
 
     def entry(self, entry_id: int, values: Mapping[str, Any]) -> JournalEntry:
@@ -1372,7 +1488,16 @@ class _UpsertPlan:
             stored = self._amount_in(amount) if self._amount_in is not None else amount
             row["amount"] = self._amount_out(stored) if self._amount_out is not None else stored
         row.update(id=entry_id, last_error=None, delivered_at=None)
-        return _trusted_entry({name: row[name] for name in _ENTRY_FIELDS})
+        return _trusted_entry(dict(zip(_ENTRY_FIELDS, _ENTRY_VALUES(row), strict=True)))
+
+
+def _shared_kind(type_: Any) -> str | None:
+    """The kind of a column's values that many rows of a batch share (their timestamp, work
+    date, flags), whose conversion depends on the value alone; None for the others."""
+    for kind in (UtcDateTime, sa.Date, sa.Boolean):
+        if isinstance(type_, kind):
+            return kind.__name__
+    return None
 
 
 #: :func:`_upsert_plan` by (database, driver, parameter style): no per-call state

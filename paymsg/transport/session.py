@@ -87,6 +87,7 @@ from paymsg.reference.cnaps2 import NPC, IdGenerator
 from paymsg.schema.catalog import catalog
 from paymsg.transport.channel import Channel, Delivery, open_channel
 from paymsg.transport.faults import FaultPoints
+from paymsg.trusted import trusted_model
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -451,6 +452,15 @@ class _Channels:
 
 
 @dataclass
+class _Call:
+    """The waiters of one sending call that have no result yet (changed under the
+    session's condition): the call's thread is woken when the last one gets its result,
+    not at every result."""
+
+    left: int = 0
+
+
+@dataclass
 class _Waiter:
     entry: JournalEntry
     key: tuple[str, str]
@@ -459,6 +469,7 @@ class _Waiter:
     puts: int = 0
     first_put: float | None = None
     result: SendResult | None = None
+    call: _Call | None = None
 
 
 @dataclass
@@ -1226,10 +1237,14 @@ class Cnaps2Session:
         self, changes: Sequence[tuple[JournalEntry, StatusUpdate]]
     ) -> list[JournalEntry]:
         """Apply the status changes; an entry that cannot move (e.g. a second, different
-        990 for an entry already answered) keeps what it has."""
+        990 for an entry already answered) keeps what it has. The entries are the journal's
+        as this session last had them (``known``: the journal does not read them again
+        while they are still so)."""
         if not changes:
             return []
-        updated = self.journal.set_status_many([u for _, u in changes], strict=False)
+        updated = self.journal.set_status_many(
+            [u for _, u in changes], strict=False, known=[entry for entry, _ in changes]
+        )
         for (entry, update), now in zip(changes, updated, strict=True):
             if now.status != update.status:
                 log.warning(
@@ -1260,22 +1275,31 @@ class Cnaps2Session:
             if waiter is None:
                 return
             waiter.result = self._result(entry, waiter)
+            if waiter.call is not None:
+                waiter.call.left -= 1
+                if waiter.call.left > 0:
+                    return  # its call is woken by its last answer (or its next deadline)
             self._cond.notify_all()
 
     def _result(self, entry: JournalEntry, waiter: _Waiter | None = None) -> SendResult:
         seconds = None
         if waiter is not None and waiter.first_put is not None:
             seconds = time.monotonic() - waiter.first_put
-        return SendResult(
-            entry_id=entry.id,
-            sender=entry.sender,
-            mesg_id=entry.mesg_id,
-            mt=entry.mt,
-            status=entry.status,
-            code=entry.status_code,
-            detail=entry.status_detail,
-            puts=waiter.puts if waiter is not None else 0,
-            seconds=seconds,
+        # every value is a journal entry's (validated) or the session's own: not checked
+        # again (one per message sent, under the session's condition)
+        return trusted_model(
+            SendResult,
+            {
+                "entry_id": entry.id,
+                "sender": entry.sender,
+                "mesg_id": entry.mesg_id,
+                "mt": entry.mt,
+                "status": entry.status,
+                "code": entry.status_code,
+                "detail": entry.status_detail,
+                "puts": waiter.puts if waiter is not None else 0,
+                "seconds": seconds,
+            },
         )
 
     # ------------------------------------------------------------------ sending
@@ -1476,6 +1500,9 @@ class Cnaps2Session:
             marked.append((index, _Waiter(entry=current, key=key, wait=wait)))
         # 2. register each waiter before the put: its 990 cannot come before it is awaited
         fresh: list[_Waiter] = []
+        call = _Call(left=len(marked))
+        for _, waiter in marked:
+            waiter.call = call
         for index, waiter in marked:
             self.faults.hit("marked_sent")
             with self._cond:
@@ -1507,8 +1534,10 @@ class Cnaps2Session:
 
     def _put(self, channel: Any, waiter: _Waiter) -> None:
         now = time.monotonic()
-        if waiter.puts:
-            self.journal.set_status(waiter.entry.id, "sent", detail=f"resent ({waiter.puts})")
+        if waiter.puts:  # the entry as it is now (its resend counted), for its 990
+            waiter.entry = self.journal.set_status(
+                waiter.entry.id, "sent", detail=f"resent ({waiter.puts})"
+            )
         channel.put(self.out_queue, waiter.entry.raw)
         self._after_put(waiter, now)
 
@@ -1547,6 +1576,8 @@ class Cnaps2Session:
                     if w.result is not None:
                         continue
                     self._waiters.pop(w.key, None)
+                    if w.call is not None:  # its result is set below, by this thread
+                        w.call.left -= 1
                 entry = self.journal.get(w.entry.id)
                 if entry.status == "sent":
                     entry = self._advance(

@@ -136,3 +136,51 @@ def test_unusual_payments_read_the_same_both_ways(change: tuple[bytes, bytes]) -
     assert short == full
     if full["read_error"] is not None:
         assert read_without_binding(variant) is None
+
+
+_XSI = b'xmlns:i="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (b"<MsgId>", b"<MsgId " + _XSI + b' i:type="x">'),
+        (b"<MsgId>", b"<MsgId " + _XSI + b' i:nil = "false">'),
+        (b"<MsgId>", b"<MsgId " + _XSI.replace(b'"', b"'") + b" i:nil='false'>"),
+        (b'Ccy="CNY"', b'Ccy="CNY" ' + _XSI + b' i:nil="0"'),
+        (b"<GrpHdr>", b"<GrpHdr\n\t" + _XSI + b'\n\ti:schemaLocation="a b">'),
+    ],
+)
+def test_an_attribute_other_than_an_amounts_ccy_leaves_the_tree_path(
+    old: bytes, new: bytes
+) -> None:
+    """The bytes tell most texts apart from those with another attribute (every ``=`` of
+    a ``Ccy`` or a namespace declaration); the others are asked of the tree, and one
+    with an attribute besides an amount's ``Ccy`` below the message takes the full path."""
+    assert old in HVPS
+    variant = HVPS.replace(old, new, 1)
+    assert read_without_binding(variant) is None
+    short, full = both_ways(variant)
+    assert short == full
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (b'Ccy="CNY"', b"Ccy='CNY'"),
+        (b'Ccy="CNY"', b'Ccy = "CNY"'),
+        (b"<Ustrd>/H01/", b'<Ustrd>/H01/a=b Ccy="x" xmlns="y" i:nil="1" '),
+        (
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.02">',
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.02"\n  '
+            + _XSI
+            + b' xmlns:p="urn:p">',
+        ),
+    ],
+)
+def test_equals_signs_in_values_and_amounts_stay_on_the_tree_path(old: bytes, new: bytes) -> None:
+    assert old in HVPS
+    variant = HVPS.replace(old, new, 1)
+    found = read_without_binding(variant)
+    assert found is not None
+    assert vars(found) == vars(extract(variant, short=False))

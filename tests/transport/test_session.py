@@ -27,6 +27,7 @@ from paymsg.transport.echo import run_echo
 from paymsg.transport.session import (
     Cnaps2Session,
     ReplyCodes,
+    SendResult,
     build_confirmation,
     read_header,
     salvage_header,
@@ -129,6 +130,12 @@ def test_send_is_journaled_put_and_confirmed_by_the_990(
         reply = s.journal.get(related)
         assert reply.mt == "ccms.990.001.02" and reply.orig_mesg_id == entry.mesg_id
         assert not reply.deliverable
+        # the result is built without validating again, yet is what validating gives
+        validated = SendResult.model_validate(dict(result))
+        assert validated == result and validated.model_fields_set == result.model_fields_set
+        for name, value in result:
+            assert type(value) is type(getattr(validated, name))
+        assert isinstance(result.seconds, float) and result.ok
 
 
 def test_send_many_pipelines_and_every_entry_ends_confirmed(
