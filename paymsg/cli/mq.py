@@ -110,7 +110,8 @@ def send_cmd(
             validate=False if no_validate else None,
         )
         items: list[Any] = []
-        for path in gather(files):
+        paths = gather(files)
+        for path in paths:
             text = read_input(path)[0]
             if text.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{H:"):
                 items.append(text)
@@ -119,7 +120,7 @@ def send_cmd(
 
                 items.append(load_file(path))  # a bare CNAPS2 document: wrapped by the session
         with _session(settings) as session:
-            results = session.send_many(items)
+            results = session.send_many(items, names=[str(path) for path in paths])
         _results_out(results, as_json)
 
 

@@ -1365,14 +1365,24 @@ class Cnaps2Session:
         return self.send_many([item], timeout=timeout)[0]
 
     def send_many(
-        self, items: Iterable[bytes | str | Message | Any], *, timeout: float | None = None
+        self,
+        items: Iterable[bytes | str | Message | Any],
+        *,
+        timeout: float | None = None,
+        names: Sequence[str] | None = None,
     ) -> list[SendResult]:
         """Send many messages pipelined (all put, then all 990s awaited together).
 
         Everything is prepared (and validated) first: one bad item refuses the batch before
-        anything is journaled. ``timeout`` overrides ``confirm_timeout`` for this call.
+        anything is journaled, its error naming it (``names[i]``, e.g. its file, else
+        ``item #i``). ``timeout`` overrides ``confirm_timeout`` for this call.
         """
-        texts = [self.prepare(item) for item in items]
+        texts: list[bytes] = []
+        for index, item in enumerate(items):
+            try:
+                texts.append(self.prepare(item))
+            except PaymsgError as exc:
+                raise exc.with_source(names[index] if names else f"item #{index}") from None
         # one commit (and one multi-row insert) for the batch, all or nothing: the entries
         # new in the outbox are 'sent' in it already (a crash after it leaves entries that
         # resume() puts); one that was there before goes on as resume() would take it

@@ -147,9 +147,12 @@ def test_send_refuses_an_invalid_message_with_exit_1(tmp_path: Path, where: dict
     bad.write_bytes(
         hvps111(1).replace(b"<Ccy>CNY</Ccy>", b"<Ccy>XXX</Ccy>").replace(b'Ccy="CNY"', b'Ccy="USD"')
     )
-    result = run("mq", "send", bad, *_send_args(where))
+    good = tmp_path / "good.txt"
+    good.write_bytes(hvps111(2))
+    result = run("mq", "send", good, bad, *_send_args(where))
     assert result.exit_code == 1
     assert "not sent" in result.output and "validation error" in result.output
+    assert "bad.txt" in result.output  # which of the files (nothing of the batch is sent)
 
 
 def test_listen_answers_delivers_to_the_handler_and_quarantines_poison(

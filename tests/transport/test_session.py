@@ -336,6 +336,13 @@ def test_validation_refuses_before_anything_is_journaled(urls: tuple[str, str]) 
         assert s.journal.status_counts()["out"] == {}
         with pytest.raises(EnvelopeError, match="no header"):
             s.send(b"<Document/>")
+        # in a batch the error names the item (or the name given for it); nothing is sent
+        with pytest.raises(ValidationFailedError) as caught:
+            s.send_many([hvps111(9), bad])
+        assert caught.value.source == "item #1"
+        with pytest.raises(ValidationFailedError, match=r"^b\.txt:") as caught:
+            s.send_many([hvps111(9), bad], names=["a.txt", "b.txt"])
+        assert s.journal.status_counts()["out"] == {}
 
 
 def test_a_document_is_wrapped_and_sent(urls: tuple[str, str], echo: dict[str, Any]) -> None:
