@@ -38,7 +38,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from paymsg.errors import ConfigError, JournalError, mask_url
 from paymsg.journal import migrate
-from paymsg.journal.driver import bind_conversion, dialect_key, driver_sql, parameter_mark
+from paymsg.journal.driver import (
+    DriverCursor,
+    bind_conversion,
+    dialect_key,
+    driver_sql,
+    parameter_mark,
+)
 from paymsg.journal.extract import Extracted, extract
 from paymsg.journal.records import (
     INBOUND_STATUSES,
@@ -64,35 +70,6 @@ __all__ = ["DEFAULT_URL", "DeliveryHandler", "Journal", "normalize_url"]
 DEFAULT_URL = "sqlite:///paymsg-journal.db"
 #: a delivery handler: gets the entry and the connection of the delivery transaction
 DeliveryHandler = Callable[[JournalEntry, sa.Connection], None]
-
-#: delivery (built once: bound parameters, no per-call statement building): mark one
-#: pending inbound entry delivered, only if it still is pending; the row as it is after
-_DELIVER_MARK = (
-    sa.update(entries)
-    .where(
-        entries.c.id == sa.bindparam("d_id"),
-        entries.c.direction == "in",
-        entries.c.status == "received",
-        entries.c.deliverable.is_(True),
-    )
-    .values(
-        status="delivered",
-        delivered_at=sa.bindparam("d_now"),
-        updated_at=sa.bindparam("d_now"),
-        attempts=entries.c.attempts + 1,
-    )
-    .returning(*entries.c)
-)
-#: a failed delivery attempt: counted, with the handler's error
-_DELIVERY_FAILED = (
-    sa.update(entries)
-    .where(entries.c.id == sa.bindparam("d_id"))
-    .values(
-        attempts=entries.c.attempts + 1,
-        last_error=sa.bindparam("d_error"),
-        updated_at=sa.bindparam("d_now"),
-    )
-)
 
 #: outbound statuses that still wait for the communication-level answer
 UNCONFIRMED = ("created", "sent", "timed_out")
@@ -1016,19 +993,26 @@ class Journal:
             raise self._db_error("journal delivery failed", exc) from None
         try:
             transaction = connection.begin()
-            for entry_id in entry_ids:
-                outcome = self._deliver_in(connection, entry_id, handler)
-                outcomes.append(outcome)
-                if stop_at_failure and isinstance(outcome, Exception):
-                    break
-            self._history_many(
-                connection,
-                [
-                    (entry_id, "received", "delivered", None)
-                    for entry_id, outcome in zip(entry_ids, outcomes, strict=False)
-                    if outcome is True
-                ],
-            )
+            plan = _delivery_plan(connection.dialect)
+            cursor = DriverCursor(connection)
+            # one time for the call: the marks, the failed attempts and the history rows
+            now = _now()
+            stamp = _stamp(connection.dialect, now)
+            try:
+                for entry_id in entry_ids:
+                    outcome = self._deliver_in(connection, cursor, plan, entry_id, handler, stamp)
+                    outcomes.append(outcome)
+                    if stop_at_failure and isinstance(outcome, Exception):
+                        break
+            finally:
+                cursor.close()
+            delivered = [
+                (entry_id, "received", "delivered", None, None, None)
+                for entry_id, outcome in zip(entry_ids, outcomes, strict=False)
+                if outcome is True
+            ]
+            if delivered:
+                _insert_history(connection, now, delivered)
             transaction.commit()
             return outcomes
         except DBAPIError as exc:
@@ -1037,44 +1021,57 @@ class Journal:
             connection.close()  # closing an uncommitted transaction rolls it back
 
     def _deliver_in(
-        self, connection: sa.Connection, entry_id: int, handler: DeliveryHandler
+        self,
+        connection: sa.Connection,
+        cursor: DriverCursor,
+        plan: _DeliveryPlan,
+        entry_id: int,
+        handler: DeliveryHandler,
+        stamp: Any,
     ) -> bool | Exception:
         """One entry of :meth:`deliver_many`, in its own savepoint of ``connection``'s
-        transaction."""
-        savepoint = connection.begin_nested()
-        row = connection.execute(_DELIVER_MARK, {"d_id": entry_id, "d_now": _now()}).first()
+        transaction (driver-level SQL; a handler's own ``connection.begin_nested()`` nests
+        inside it)."""
+        cursor.execute(_SAVEPOINT)
+        row = cursor.first(plan.mark, (stamp, stamp, entry_id))
         if row is None:
-            savepoint.rollback()
+            cursor.execute(_RELEASE)  # it changed nothing
             self._fetch(connection, entry_id)  # unknown id → JournalError
             return False
         try:
-            handler(self._entry(row), connection)
+            handler(plan.entry(row), connection)
         except Exception as exc:
             # the handler's own error (its database errors included) is the outcome; only
-            # its savepoint goes, and the failed attempt is recorded with the others
-            savepoint.rollback()
-            self._delivery_failed(connection, entry_id, exc)
+            # its savepoint goes (with any the handler left open), and the failed attempt
+            # is recorded with the others
+            self._undo(connection, cursor)
+            cursor.execute(plan.failed, (f"{type(exc).__name__}: {exc}", stamp, entry_id))
             return exc
         if _aborted(connection):
             # the handler caught a database error of its own and returned: on PostgreSQL
             # the transaction stays aborted until its savepoint is rolled back, so its
             # writes and its mark go, the attempt is recorded, and the others stay
-            savepoint.rollback()
+            self._undo(connection, cursor)
             failure = JournalError(
                 "the handler returned after a database error it caught; the transaction "
                 "was aborted, so its delivery is rolled back"
             )
-            self._delivery_failed(connection, entry_id, failure)
+            cursor.execute(plan.failed, (f"{type(failure).__name__}: {failure}", stamp, entry_id))
             return failure
-        savepoint.commit()  # its status history is written with the others'
+        # a savepoint the handler left open goes with its own, as SQL releases it
+        while (nested := connection.get_nested_transaction()) is not None:
+            nested.commit()
+        cursor.execute(_RELEASE)  # its status history is written with the others'
         return True
 
     @staticmethod
-    def _delivery_failed(connection: sa.Connection, entry_id: int, exc: Exception) -> None:
-        message = f"{type(exc).__name__}: {exc}"
-        connection.execute(
-            _DELIVERY_FAILED, {"d_id": entry_id, "d_error": message, "d_now": _now()}
-        )
+    def _undo(connection: sa.Connection, cursor: DriverCursor) -> None:
+        """Roll a delivery back to its savepoint: first the savepoints the handler left
+        open (so that SQLAlchemy's view of the connection stays true), then its own."""
+        while (nested := connection.get_nested_transaction()) is not None:
+            nested.rollback()
+        cursor.execute(_ROLLBACK_TO)
+        cursor.execute(_RELEASE)
 
     # ------------------------------------------------------------------ quarantine
 
@@ -1314,6 +1311,63 @@ def _aborted(connection: sa.Connection) -> bool:
         isinstance(raw, psycopg.Connection)
         and raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
     )
+
+
+#: :meth:`Journal.deliver_many`'s mark (driver-level, see :mod:`paymsg.journal.driver`):
+#: one pending inbound entry delivered, only if it still is pending (still ``received``
+#: and deliverable: a concurrent deliverer's mark makes it skip the row); the row as it
+#: is after. Parameters: delivered_at, updated_at, id
+_DELIVER_MARK = (
+    f"UPDATE {entries.name} SET status = 'delivered', delivered_at = ?, updated_at = ?, "
+    "attempts = attempts + 1 WHERE id = ? AND direction = 'in' AND status = 'received' "
+    f"AND deliverable = {{true}} RETURNING {', '.join(_ENTRY_FIELDS)}"
+)
+#: the savepoint of one delivery (one name: each is released before the next is taken)
+_SAVEPOINT = "SAVEPOINT paymsg_delivery"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT paymsg_delivery"
+_RELEASE = "RELEASE SAVEPOINT paymsg_delivery"
+#: a failed delivery attempt, counted with the handler's error: last_error, updated_at, id
+_DELIVERY_FAILED = (
+    f"UPDATE {entries.name} SET attempts = attempts + 1, last_error = ?, updated_at = ? "
+    "WHERE id = ?"
+)
+
+
+class _DeliveryPlan:
+    """:meth:`Journal.deliver_many`'s statements on one database and driver, and how a
+    row its mark returns becomes an entry (each column's own result conversion)."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        true = "1" if dialect.name == "sqlite" else "true"  # how each stores a Boolean
+        self.mark = driver_sql(dialect, _DELIVER_MARK.format(true=true))
+        self.failed = driver_sql(dialect, _DELIVERY_FAILED)
+        self.convert = [
+            (index, convert)
+            for index, column in enumerate(entries.c)
+            if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None
+        ]
+
+    def entry(self, row: Sequence[Any]) -> JournalEntry:
+        """The entry of a full row (every column, in table order) as the driver gave it."""
+        values = list(row)
+        for index, convert in self.convert:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        return _trusted_entry(dict(zip(_ENTRY_FIELDS, values, strict=True)))
+
+
+#: :func:`_delivery_plan` by (database, driver, parameter style): no per-call state
+_DELIVERY_PLANS: dict[tuple[str, str, str], _DeliveryPlan] = {}
+
+
+def _delivery_plan(dialect: sa.Dialect) -> _DeliveryPlan:
+    kind = dialect_key(dialect)
+    plan = _DELIVERY_PLANS.get(kind)
+    if plan is None:
+        plan = _DELIVERY_PLANS.setdefault(kind, _DeliveryPlan(dialect))
+    return plan
 
 
 #: the columns an upsert writes (every column but the id and the delivery's), in order
