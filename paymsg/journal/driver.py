@@ -139,6 +139,15 @@ class DriverCursor:
             raise self._error(sql, parameters, exc) from exc
         return row
 
+    def all(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row ``sql`` gives."""
+        try:
+            self._cursor.execute(sql, parameters)
+            rows: list[tuple[Any, ...]] = self._cursor.fetchall()
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._error(sql, parameters, exc) from exc
+        return rows
+
     def close(self) -> None:
         self._cursor.close()
 

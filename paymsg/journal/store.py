@@ -796,37 +796,39 @@ class Journal:
         if not keys:
             return []
         wanted = list(dict.fromkeys((msg_id, mt) for msg_id, mt, _ in keys))
-        found: dict[tuple[str, str], list[sa.Row[Any]]] = {key: [] for key in wanted}
+        found: dict[tuple[str, str], list[tuple[Any, ...]]] = {key: [] for key in wanted}
         with self._read() as connection:
-            for start in range(0, len(wanted), _FIND_CHUNK):
-                chunk = wanted[start : start + _FIND_CHUNK]
-                result = connection.execute(
-                    _ORIGINALS,
-                    {"o_direction": direction, "o_msg_ids": sorted({m for m, _ in chunk})},
-                )
-                for row in result:
-                    candidates = found.get((row.msg_id, row.mt))
-                    if candidates is not None:
-                        candidates.append(row)
+            plan = _delivery_plan(connection.dialect)
+            cursor = DriverCursor(connection)
+            try:
+                for start in range(0, len(wanted), _FIND_CHUNK):
+                    msg_ids = sorted({m for m, _ in wanted[start : start + _FIND_CHUNK]})
+                    sql, parameters = plan.originals(direction, msg_ids)
+                    for row in cursor.all(sql, parameters):
+                        candidates = found.get((row[_MSG_ID], row[_MT]))
+                        if candidates is not None:
+                            candidates.append(row)
+            finally:
+                cursor.close()
         out: list[JournalEntry | None] = []
         entries_of: dict[int, JournalEntry] = {}
         for msg_id, mt, sender in keys:
             candidates = found[(msg_id, mt)][:_ORIGINAL_CANDIDATES]  # newest first
-            chosen: sa.Row[Any] | None = None
+            chosen: tuple[Any, ...] | None = None
             if sender is not None:
-                exact = [r for r in candidates if r.sender == sender]
+                exact = [r for r in candidates if r[_SENDER] == sender]
                 if exact:
                     chosen = exact[0]
-                elif len({r.sender for r in candidates}) == 1:
+                elif len({r[_SENDER] for r in candidates}) == 1:
                     chosen = candidates[0]
             elif candidates:
                 chosen = candidates[0]
             if chosen is None:
                 out.append(None)
                 continue
-            entry = entries_of.get(chosen.id)
+            entry = entries_of.get(chosen[_ID])
             if entry is None:
-                entry = entries_of[chosen.id] = self._entry(chosen)
+                entry = entries_of[chosen[_ID]] = plan.entry(chosen)
             out.append(entry)
         return out
 
@@ -1214,16 +1216,6 @@ _SET_STATUS = (
 #: the repaired flag alone (a repair that leaves the status as it is): repaired,
 #: updated_at, id
 _SET_REPAIRED = "UPDATE journal_entries SET repaired = ?, updated_at = ? WHERE id = ?"
-#: :meth:`Journal.find_originals`: the entries of a direction with any of the MsgIds
-#: (their types are matched in Python), newest first
-_ORIGINALS = (
-    sa.select(entries)
-    .where(
-        entries.c.direction == sa.bindparam("o_direction"),
-        entries.c.msg_id.in_(sa.bindparam("o_msg_ids", expanding=True)),
-    )
-    .order_by(entries.c.id.desc())
-)
 #: distinct keys per query of :meth:`Journal.find_originals`
 _FIND_CHUNK = 500
 #: the newest candidates of one MsgId and type that :meth:`Journal.find_original` weighs
@@ -1234,6 +1226,8 @@ _BY_IDS_LOCKED = _BY_IDS.with_for_update()
 
 #: the fields of a journal entry: the columns of ``journal_entries``, in table order
 _ENTRY_FIELDS = tuple(JournalEntry.model_fields)
+#: positions in a full row of ``journal_entries``
+_ID, _SENDER, _MT, _MSG_ID = (_ENTRY_FIELDS.index(n) for n in ("id", "sender", "mt", "msg_id"))
 if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no cover
     raise ImportError("JournalEntry's fields are not the columns of journal_entries")
 
@@ -1333,20 +1327,46 @@ _DELIVERY_FAILED = (
 )
 
 
+#: :meth:`Journal.find_originals`: the entries of a direction with any of the MsgIds
+#: (their types are matched in Python), newest first; ``{marks}``: one ``?`` per MsgId
+_ORIGINALS = (
+    f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {entries.name} WHERE direction = ? "
+    "AND msg_id IN ({marks}) ORDER BY id DESC"
+)
+
+
 class _DeliveryPlan:
-    """:meth:`Journal.deliver_many`'s statements on one database and driver, and how a
-    row its mark returns becomes an entry (each column's own result conversion)."""
+    """The driver-level reads and writes of delivery and correlation on one database and
+    driver (:meth:`Journal.deliver_many`, :meth:`Journal.find_originals`), and how a full
+    row of ``journal_entries`` as the driver gives it becomes an entry (each column's own
+    result conversion)."""
 
     def __init__(self, dialect: sa.Dialect) -> None:
         true = "1" if dialect.name == "sqlite" else "true"  # how each stores a Boolean
+        self.dialect = dialect
         self.mark = driver_sql(dialect, _DELIVER_MARK.format(true=true))
         self.failed = driver_sql(dialect, _DELIVERY_FAILED)
+        #: :data:`_ORIGINALS` by number of parameters (a power of two: few statements)
+        self._originals: dict[int, str] = {}
         self.convert = [
             (index, convert)
             for index, column in enumerate(entries.c)
             if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
             is not None
         ]
+
+    def originals(self, direction: str, msg_ids: list[str]) -> tuple[str, list[str]]:
+        """The query of :data:`_ORIGINALS` for ``msg_ids`` (at least one) and its
+        parameters: the list padded to a power of two with its last MsgId (the same
+        rows), so that few statements are built and prepared."""
+        size = 8
+        while size < len(msg_ids):
+            size *= 2
+        sql = self._originals.get(size)
+        if sql is None:
+            text = _ORIGINALS.format(marks=", ".join(["?"] * size))
+            sql = self._originals.setdefault(size, driver_sql(self.dialect, text))
+        return sql, [direction, *msg_ids, *[msg_ids[-1]] * (size - len(msg_ids))]
 
     def entry(self, row: Sequence[Any]) -> JournalEntry:
         """The entry of a full row (every column, in table order) as the driver gave it."""

@@ -9,7 +9,7 @@ import pytest
 
 from paymsg.errors import JournalError
 from paymsg.journal import Journal
-from tests.journal.conftest import example, with_header
+from tests.journal.conftest import example, hvps111, with_header
 
 HVPS111 = "hvps.111.001.01/customer-transfer-urgent.txt"
 BEPS121_NPC = "beps.121.001.01/forwarded-by-npc.txt"
@@ -178,6 +178,24 @@ def test_find_originals_gives_what_find_original_gives_for_each_key(journal: Jou
     assert [journal.find_original(msg_id=m, mt=t, sender=who) for m, t, who in keys] == expected
     assert journal.find_originals(keys, direction="in") == [None] * len(keys)
     assert journal.find_originals([]) == []
+
+
+def test_find_originals_over_many_keys_gives_entries_exactly_as_a_read_does(
+    journal: Journal,
+) -> None:
+    """Keys beyond one query's worth (500 distinct MsgIds) and between its padded sizes:
+    each key finds its own entry, exactly as :meth:`get` reads it (values and types)."""
+    texts = [hvps111(n, amount=f"{n}.5") for n in range(1, 531)]
+    sent = journal.record_outbound_many(texts, queue="Q")
+    for count in (1, 9, 17, 530):
+        keys = [(e.msg_id or "", e.mt or "", e.sender) for e in reversed(sent[:count])]
+        found = journal.find_originals(keys)
+        assert [e.id if e else None for e in found] == [e.id for e in reversed(sent[:count])]
+    for entry in journal.find_originals([(e.msg_id or "", e.mt or "", None) for e in sent[::97]]):
+        assert entry is not None
+        read = journal.get(entry.id)
+        assert entry.model_dump_json() == read.model_dump_json()
+        assert all(type(v) is type(getattr(read, k)) for k, v in entry)
 
 
 @pytest.mark.parametrize(
