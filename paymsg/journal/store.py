@@ -803,10 +803,10 @@ class Journal:
             try:
                 for start in range(0, len(wanted), _FIND_CHUNK):
                     msg_ids = sorted({m for m, _ in wanted[start : start + _FIND_CHUNK]})
-                    sql, parameters = plan.originals(direction, msg_ids)
+                    sql, parameters = plan.originals(msg_ids)
                     for row in cursor.all(sql, parameters):
                         candidates = found.get((row[_MSG_ID], row[_MT]))
-                        if candidates is not None:
+                        if candidates is not None and row[_DIRECTION] == direction:
                             candidates.append(row)
             finally:
                 cursor.close()
@@ -1227,7 +1227,9 @@ _BY_IDS_LOCKED = _BY_IDS.with_for_update()
 #: the fields of a journal entry: the columns of ``journal_entries``, in table order
 _ENTRY_FIELDS = tuple(JournalEntry.model_fields)
 #: positions in a full row of ``journal_entries``
-_ID, _SENDER, _MT, _MSG_ID = (_ENTRY_FIELDS.index(n) for n in ("id", "sender", "mt", "msg_id"))
+_ID, _DIRECTION, _SENDER, _MT, _MSG_ID = (
+    _ENTRY_FIELDS.index(n) for n in ("id", "direction", "sender", "mt", "msg_id")
+)
 if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no cover
     raise ImportError("JournalEntry's fields are not the columns of journal_entries")
 
@@ -1327,11 +1329,13 @@ _DELIVERY_FAILED = (
 )
 
 
-#: :meth:`Journal.find_originals`: the entries of a direction with any of the MsgIds
-#: (their types are matched in Python), newest first; ``{marks}``: one ``?`` per MsgId
+#: :meth:`Journal.find_originals`: the entries with any of the MsgIds, newest first
+#: (``{marks}``: one ``?`` per MsgId). Their direction and type are matched in Python: a
+#: condition on the direction here made SQLite search the (direction, status, id) index,
+#: i.e. every outbound entry, for each batch of replies, instead of the MsgId index
 _ORIGINALS = (
-    f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {entries.name} WHERE direction = ? "
-    "AND msg_id IN ({marks}) ORDER BY id DESC"
+    f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {entries.name} "
+    "WHERE msg_id IN ({marks}) ORDER BY id DESC"
 )
 
 
@@ -1355,7 +1359,7 @@ class _DeliveryPlan:
             is not None
         ]
 
-    def originals(self, direction: str, msg_ids: list[str]) -> tuple[str, list[str]]:
+    def originals(self, msg_ids: list[str]) -> tuple[str, list[str]]:
         """The query of :data:`_ORIGINALS` for ``msg_ids`` (at least one) and its
         parameters: the list padded to a power of two with its last MsgId (the same
         rows), so that few statements are built and prepared."""
@@ -1366,7 +1370,7 @@ class _DeliveryPlan:
         if sql is None:
             text = _ORIGINALS.format(marks=", ".join(["?"] * size))
             sql = self._originals.setdefault(size, driver_sql(self.dialect, text))
-        return sql, [direction, *msg_ids, *[msg_ids[-1]] * (size - len(msg_ids))]
+        return sql, [*msg_ids, *[msg_ids[-1]] * (size - len(msg_ids))]
 
     def entry(self, row: Sequence[Any]) -> JournalEntry:
         """The entry of a full row (every column, in table order) as the driver gave it."""
