@@ -1387,11 +1387,8 @@ _DELIVERY_PLANS: dict[tuple[str, str, str], _DeliveryPlan] = {}
 
 
 def _delivery_plan(dialect: sa.Dialect) -> _DeliveryPlan:
-    kind = dialect_key(dialect)
-    plan = _DELIVERY_PLANS.get(kind)
-    if plan is None:
-        plan = _DELIVERY_PLANS.setdefault(kind, _DeliveryPlan(dialect))
-    return plan
+    found = _DELIVERY_PLANS.get(dialect_key(dialect))
+    return found or _DELIVERY_PLANS.setdefault(dialect_key(dialect), _DeliveryPlan(dialect))
 
 
 #: the columns an upsert writes (every column but the id and the delivery's), in order

@@ -1143,6 +1143,7 @@ class Cnaps2Session:
         )
         latest: dict[int, JournalEntry] = {}  # each original as the replies so far left it
         moving: list[tuple[int, JournalEntry, StatusUpdate]] = []
+        moving_ids: set[int] = set()  # the originals in ``moving``
 
         def commit() -> None:
             moved = self._advance_many([(entry, update) for _, entry, update in moving])
@@ -1150,11 +1151,12 @@ class Cnaps2Session:
                 out[index] = ((updated.sender or "", updated.mesg_id or ""), updated)
                 latest[updated.id] = updated
             moving.clear()
+            moving_ids.clear()
 
         for (index, reply), found in zip(asking, originals, strict=True):
             if found is None:
                 continue
-            if any(entry.id == found.id for _, entry, _ in moving):
+            if found.id in moving_ids:
                 commit()  # an earlier reply of the batch moves it: see that move first
             original = latest.get(found.id, found)
             status = self.status_rules.status_for(reply.mt, reply.prc_sts)
@@ -1168,6 +1170,7 @@ class Cnaps2Session:
                     related_id=reply.id,
                 )
                 moving.append((index, original, update))
+                moving_ids.add(original.id)
             self._count("correlated")
         commit()
         return out
