@@ -11,7 +11,11 @@ form. This module is the one way to do that:
   before the driver gets it (SQLite's text forms of timestamps and dates), for callers
   that convert once per batch;
 * :class:`DriverStatement` compiles a SQLAlchemy statement once per dialect and runs it
-  with rows of named values.
+  with rows of named values;
+* :class:`DriverCursor` runs statements on the driver's own cursor of a connection, for a
+  statement run once per row of a batch (a savepoint, a conditional update), where
+  SQLAlchemy's work per execution (an execution context, a result's column metadata)
+  costs many times what the database does.
 
 Caches are keyed by the dialect and hold no per-call state (safe across threads).
 """
@@ -24,7 +28,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["DriverStatement", "bind_conversion", "dialect_key", "driver_sql", "parameter_mark"]
+__all__ = [
+    "DriverCursor",
+    "DriverStatement",
+    "bind_conversion",
+    "dialect_key",
+    "driver_sql",
+    "parameter_mark",
+]
 
 #: SQL text by (database, driver, parameter style, text written with ``?``)
 _SQL: dict[tuple[str, str, str, str], str] = {}
@@ -98,3 +109,49 @@ class DriverStatement:
                 conn.exec_driver_sql(sql, [(values(row),) for row in rows])
             else:
                 conn.exec_driver_sql(sql, [values(row) for row in rows])
+
+
+class DriverCursor:
+    """The driver's own cursor on ``conn``'s database connection (inside its transaction):
+    statements in the driver's parameter style (:func:`driver_sql`), parameters in their
+    stored form, rows as the driver gives them (no result conversion). A driver error comes
+    as SQLAlchemy's :class:`~sqlalchemy.exc.DBAPIError`, as from any other statement. Use
+    it for the statements of the caller's own transaction only, and close it before the
+    connection goes back to the pool."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.dialect = conn.dialect
+        driver_connection: Any = conn.connection.driver_connection
+        self._cursor = driver_connection.cursor()
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        try:
+            self._cursor.execute(sql, parameters)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._error(sql, parameters, exc) from exc
+
+    def first(self, sql: str, parameters: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row ``sql`` gives, or None."""
+        try:
+            self._cursor.execute(sql, parameters)
+            row: tuple[Any, ...] | None = self._cursor.fetchone()
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._error(sql, parameters, exc) from exc
+        return row
+
+    def all(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row ``sql`` gives."""
+        try:
+            self._cursor.execute(sql, parameters)
+            rows: list[tuple[Any, ...]] = self._cursor.fetchall()
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._error(sql, parameters, exc) from exc
+        return rows
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def _error(self, sql: str, parameters: Sequence[Any], exc: Exception) -> sa.exc.StatementError:
+        return sa.exc.DBAPIError.instance(
+            sql, parameters, exc, self.dialect.loaded_dbapi.Error, dialect=self.dialect
+        )

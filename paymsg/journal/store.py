@@ -39,7 +39,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from paymsg.errors import ConfigError, JournalError, mask_url
 from paymsg.journal import migrate
-from paymsg.journal.driver import bind_conversion, dialect_key, driver_sql, parameter_mark
+from paymsg.journal.driver import (
+    DriverCursor,
+    bind_conversion,
+    dialect_key,
+    driver_sql,
+    parameter_mark,
+)
 from paymsg.journal.extract import Extracted, extract
 from paymsg.journal.records import (
     INBOUND_STATUSES,
@@ -65,35 +71,6 @@ __all__ = ["DEFAULT_URL", "DeliveryHandler", "Journal", "normalize_url"]
 DEFAULT_URL = "sqlite:///paymsg-journal.db"
 #: a delivery handler: gets the entry and the connection of the delivery transaction
 DeliveryHandler = Callable[[JournalEntry, sa.Connection], None]
-
-#: delivery (built once: bound parameters, no per-call statement building): mark one
-#: pending inbound entry delivered, only if it still is pending; the row as it is after
-_DELIVER_MARK = (
-    sa.update(entries)
-    .where(
-        entries.c.id == sa.bindparam("d_id"),
-        entries.c.direction == "in",
-        entries.c.status == "received",
-        entries.c.deliverable.is_(True),
-    )
-    .values(
-        status="delivered",
-        delivered_at=sa.bindparam("d_now"),
-        updated_at=sa.bindparam("d_now"),
-        attempts=entries.c.attempts + 1,
-    )
-    .returning(*entries.c)
-)
-#: a failed delivery attempt: counted, with the handler's error
-_DELIVERY_FAILED = (
-    sa.update(entries)
-    .where(entries.c.id == sa.bindparam("d_id"))
-    .values(
-        attempts=entries.c.attempts + 1,
-        last_error=sa.bindparam("d_error"),
-        updated_at=sa.bindparam("d_now"),
-    )
-)
 
 #: outbound statuses that still wait for the communication-level answer
 UNCONFIRMED = ("created", "sent", "timed_out")
@@ -888,37 +865,39 @@ class Journal:
         if not keys:
             return []
         wanted = list(dict.fromkeys((msg_id, mt) for msg_id, mt, _ in keys))
-        found: dict[tuple[str, str], list[sa.Row[Any]]] = {key: [] for key in wanted}
+        found: dict[tuple[str, str], list[tuple[Any, ...]]] = {key: [] for key in wanted}
         with self._read() as connection:
-            for start in range(0, len(wanted), _FIND_CHUNK):
-                chunk = wanted[start : start + _FIND_CHUNK]
-                result = connection.execute(
-                    _ORIGINALS,
-                    {"o_direction": direction, "o_msg_ids": sorted({m for m, _ in chunk})},
-                )
-                for row in result:
-                    candidates = found.get((row.msg_id, row.mt))
-                    if candidates is not None:
-                        candidates.append(row)
+            plan = _delivery_plan(connection.dialect)
+            cursor = DriverCursor(connection)
+            try:
+                for start in range(0, len(wanted), _FIND_CHUNK):
+                    msg_ids = sorted({m for m, _ in wanted[start : start + _FIND_CHUNK]})
+                    sql, parameters = plan.originals(msg_ids)
+                    for row in cursor.all(sql, parameters):
+                        candidates = found.get((row[_MSG_ID], row[_MT]))
+                        if candidates is not None and row[_DIRECTION] == direction:
+                            candidates.append(row)
+            finally:
+                cursor.close()
         out: list[JournalEntry | None] = []
         entries_of: dict[int, JournalEntry] = {}
         for msg_id, mt, sender in keys:
             candidates = found[(msg_id, mt)][:_ORIGINAL_CANDIDATES]  # newest first
-            chosen: sa.Row[Any] | None = None
+            chosen: tuple[Any, ...] | None = None
             if sender is not None:
-                exact = [r for r in candidates if r.sender == sender]
+                exact = [r for r in candidates if r[_SENDER] == sender]
                 if exact:
                     chosen = exact[0]
-                elif len({r.sender for r in candidates}) == 1:
+                elif len({r[_SENDER] for r in candidates}) == 1:
                     chosen = candidates[0]
             elif candidates:
                 chosen = candidates[0]
             if chosen is None:
                 out.append(None)
                 continue
-            entry = entries_of.get(chosen.id)
+            entry = entries_of.get(chosen[_ID])
             if entry is None:
-                entry = entries_of[chosen.id] = self._entry(chosen)
+                entry = entries_of[chosen[_ID]] = plan.entry(chosen)
             out.append(entry)
         return out
 
@@ -1085,19 +1064,26 @@ class Journal:
             raise self._db_error("journal delivery failed", exc) from None
         try:
             transaction = connection.begin()
-            for entry_id in entry_ids:
-                outcome = self._deliver_in(connection, entry_id, handler)
-                outcomes.append(outcome)
-                if stop_at_failure and isinstance(outcome, Exception):
-                    break
-            self._history_many(
-                connection,
-                [
-                    (entry_id, "received", "delivered", None)
-                    for entry_id, outcome in zip(entry_ids, outcomes, strict=False)
-                    if outcome is True
-                ],
-            )
+            plan = _delivery_plan(connection.dialect)
+            cursor = DriverCursor(connection)
+            # one time for the call: the marks, the failed attempts and the history rows
+            now = _now()
+            stamp = _stamp(connection.dialect, now)
+            try:
+                for entry_id in entry_ids:
+                    outcome = self._deliver_in(connection, cursor, plan, entry_id, handler, stamp)
+                    outcomes.append(outcome)
+                    if stop_at_failure and isinstance(outcome, Exception):
+                        break
+            finally:
+                cursor.close()
+            delivered = [
+                (entry_id, "received", "delivered", None, None, None)
+                for entry_id, outcome in zip(entry_ids, outcomes, strict=False)
+                if outcome is True
+            ]
+            if delivered:
+                _insert_history(connection, now, delivered)
             transaction.commit()
             return outcomes
         except DBAPIError as exc:
@@ -1106,44 +1092,57 @@ class Journal:
             connection.close()  # closing an uncommitted transaction rolls it back
 
     def _deliver_in(
-        self, connection: sa.Connection, entry_id: int, handler: DeliveryHandler
+        self,
+        connection: sa.Connection,
+        cursor: DriverCursor,
+        plan: _DeliveryPlan,
+        entry_id: int,
+        handler: DeliveryHandler,
+        stamp: Any,
     ) -> bool | Exception:
         """One entry of :meth:`deliver_many`, in its own savepoint of ``connection``'s
-        transaction."""
-        savepoint = connection.begin_nested()
-        row = connection.execute(_DELIVER_MARK, {"d_id": entry_id, "d_now": _now()}).first()
+        transaction (driver-level SQL; a handler's own ``connection.begin_nested()`` nests
+        inside it)."""
+        cursor.execute(_SAVEPOINT)
+        row = cursor.first(plan.mark, (stamp, stamp, entry_id))
         if row is None:
-            savepoint.rollback()
+            cursor.execute(_RELEASE)  # it changed nothing
             self._fetch(connection, entry_id)  # unknown id → JournalError
             return False
         try:
-            handler(self._entry(row), connection)
+            handler(plan.entry(row), connection)
         except Exception as exc:
             # the handler's own error (its database errors included) is the outcome; only
-            # its savepoint goes, and the failed attempt is recorded with the others
-            savepoint.rollback()
-            self._delivery_failed(connection, entry_id, exc)
+            # its savepoint goes (with any the handler left open), and the failed attempt
+            # is recorded with the others
+            self._undo(connection, cursor)
+            cursor.execute(plan.failed, (f"{type(exc).__name__}: {exc}", stamp, entry_id))
             return exc
         if _aborted(connection):
             # the handler caught a database error of its own and returned: on PostgreSQL
             # the transaction stays aborted until its savepoint is rolled back, so its
             # writes and its mark go, the attempt is recorded, and the others stay
-            savepoint.rollback()
+            self._undo(connection, cursor)
             failure = JournalError(
                 "the handler returned after a database error it caught; the transaction "
                 "was aborted, so its delivery is rolled back"
             )
-            self._delivery_failed(connection, entry_id, failure)
+            cursor.execute(plan.failed, (f"{type(failure).__name__}: {failure}", stamp, entry_id))
             return failure
-        savepoint.commit()  # its status history is written with the others'
+        # a savepoint the handler left open goes with its own, as SQL releases it
+        while (nested := connection.get_nested_transaction()) is not None:
+            nested.commit()
+        cursor.execute(_RELEASE)  # its status history is written with the others'
         return True
 
     @staticmethod
-    def _delivery_failed(connection: sa.Connection, entry_id: int, exc: Exception) -> None:
-        message = f"{type(exc).__name__}: {exc}"
-        connection.execute(
-            _DELIVERY_FAILED, {"d_id": entry_id, "d_error": message, "d_now": _now()}
-        )
+    def _undo(connection: sa.Connection, cursor: DriverCursor) -> None:
+        """Roll a delivery back to its savepoint: first the savepoints the handler left
+        open (so that SQLAlchemy's view of the connection stays true), then its own."""
+        while (nested := connection.get_nested_transaction()) is not None:
+            nested.rollback()
+        cursor.execute(_ROLLBACK_TO)
+        cursor.execute(_RELEASE)
 
     # ------------------------------------------------------------------ quarantine
 
@@ -1294,16 +1293,6 @@ _SET_KNOWN_STATUS = (
 #: the repaired flag alone (a repair that leaves the status as it is): repaired,
 #: updated_at, id
 _SET_REPAIRED = "UPDATE journal_entries SET repaired = ?, updated_at = ? WHERE id = ?"
-#: :meth:`Journal.find_originals`: the entries of a direction with any of the MsgIds
-#: (their types are matched in Python), newest first
-_ORIGINALS = (
-    sa.select(entries)
-    .where(
-        entries.c.direction == sa.bindparam("o_direction"),
-        entries.c.msg_id.in_(sa.bindparam("o_msg_ids", expanding=True)),
-    )
-    .order_by(entries.c.id.desc())
-)
 #: distinct keys per query of :meth:`Journal.find_originals`
 _FIND_CHUNK = 500
 #: the newest candidates of one MsgId and type that :meth:`Journal.find_original` weighs
@@ -1314,6 +1303,10 @@ _BY_IDS_LOCKED = _BY_IDS.with_for_update()
 
 #: the fields of a journal entry: the columns of ``journal_entries``, in table order
 _ENTRY_FIELDS = tuple(JournalEntry.model_fields)
+#: positions in a full row of ``journal_entries``
+_ID, _DIRECTION, _SENDER, _MT, _MSG_ID = (
+    _ENTRY_FIELDS.index(n) for n in ("id", "direction", "sender", "mt", "msg_id")
+)
 if tuple(column.name for column in entries.c) != _ENTRY_FIELDS:  # pragma: no cover
     raise ImportError("JournalEntry's fields are not the columns of journal_entries")
 
@@ -1426,6 +1419,88 @@ def _aborted(connection: sa.Connection) -> bool:
         isinstance(raw, psycopg.Connection)
         and raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
     )
+
+
+#: :meth:`Journal.deliver_many`'s mark (driver-level, see :mod:`paymsg.journal.driver`):
+#: one pending inbound entry delivered, only if it still is pending (still ``received``
+#: and deliverable: a concurrent deliverer's mark makes it skip the row); the row as it
+#: is after. Parameters: delivered_at, updated_at, id
+_DELIVER_MARK = (
+    f"UPDATE {entries.name} SET status = 'delivered', delivered_at = ?, updated_at = ?, "
+    "attempts = attempts + 1 WHERE id = ? AND direction = 'in' AND status = 'received' "
+    f"AND deliverable = {{true}} RETURNING {', '.join(_ENTRY_FIELDS)}"
+)
+#: the savepoint of one delivery (one name: each is released before the next is taken)
+_SAVEPOINT = "SAVEPOINT paymsg_delivery"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT paymsg_delivery"
+_RELEASE = "RELEASE SAVEPOINT paymsg_delivery"
+#: a failed delivery attempt, counted with the handler's error: last_error, updated_at, id
+_DELIVERY_FAILED = (
+    f"UPDATE {entries.name} SET attempts = attempts + 1, last_error = ?, updated_at = ? "
+    "WHERE id = ?"
+)
+
+
+#: :meth:`Journal.find_originals`: the entries with any of the MsgIds, newest first
+#: (``{marks}``: one ``?`` per MsgId). Their direction and type are matched in Python: a
+#: condition on the direction here made SQLite search the (direction, status, id) index,
+#: i.e. every outbound entry, for each batch of replies, instead of the MsgId index
+_ORIGINALS = (
+    f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {entries.name} "
+    "WHERE msg_id IN ({marks}) ORDER BY id DESC"
+)
+
+
+class _DeliveryPlan:
+    """The driver-level reads and writes of delivery and correlation on one database and
+    driver (:meth:`Journal.deliver_many`, :meth:`Journal.find_originals`), and how a full
+    row of ``journal_entries`` as the driver gives it becomes an entry (each column's own
+    result conversion)."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        true = "1" if dialect.name == "sqlite" else "true"  # how each stores a Boolean
+        self.dialect = dialect
+        self.mark = driver_sql(dialect, _DELIVER_MARK.format(true=true))
+        self.failed = driver_sql(dialect, _DELIVERY_FAILED)
+        #: :data:`_ORIGINALS` by number of parameters (a power of two: few statements)
+        self._originals: dict[int, str] = {}
+        self.convert = [
+            (index, convert)
+            for index, column in enumerate(entries.c)
+            if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None
+        ]
+
+    def originals(self, msg_ids: list[str]) -> tuple[str, list[str]]:
+        """The query of :data:`_ORIGINALS` for ``msg_ids`` (at least one) and its
+        parameters: the list padded to a power of two with its last MsgId (the same
+        rows), so that few statements are built and prepared."""
+        size = 8
+        while size < len(msg_ids):
+            size *= 2
+        sql = self._originals.get(size)
+        if sql is None:
+            text = _ORIGINALS.format(marks=", ".join(["?"] * size))
+            sql = self._originals.setdefault(size, driver_sql(self.dialect, text))
+        return sql, [*msg_ids, *[msg_ids[-1]] * (size - len(msg_ids))]
+
+    def entry(self, row: Sequence[Any]) -> JournalEntry:
+        """The entry of a full row (every column, in table order) as the driver gave it."""
+        values = list(row)
+        for index, convert in self.convert:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        return _trusted_entry(dict(zip(_ENTRY_FIELDS, values, strict=True)))
+
+
+#: :func:`_delivery_plan` by (database, driver, parameter style): no per-call state
+_DELIVERY_PLANS: dict[tuple[str, str, str], _DeliveryPlan] = {}
+
+
+def _delivery_plan(dialect: sa.Dialect) -> _DeliveryPlan:
+    found = _DELIVERY_PLANS.get(dialect_key(dialect))
+    return found or _DELIVERY_PLANS.setdefault(dialect_key(dialect), _DeliveryPlan(dialect))
 
 
 #: the columns an upsert writes (every column but the id and the delivery's), in order

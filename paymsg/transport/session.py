@@ -642,7 +642,8 @@ class Cnaps2Session:
         self._handler: Handler | None = None
         self._consumer: threading.Thread | None = None
         self._workers: list[threading.Thread] = []
-        self._work: list[queue_mod.Queue[int | None]] = []
+        #: per delivery worker: lists of entry ids to deliver in order (None: stop)
+        self._work: list[queue_mod.Queue[list[int] | None]] = []
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._last_message = time.monotonic()
@@ -949,11 +950,14 @@ class Cnaps2Session:
                 self._resolve(*resolved)
             self.faults.hit("correlated")
         acknowledge_all(channel, group.deliveries)
+        deliver: list[JournalEntry] = []
         for entry, reply in zip(group.entries, group.replies, strict=True):
             if reply is not None:  # not a 990
                 self.faults.hit("acked")
                 if self._handler is not None and entry.deliverable:
-                    self._submit(entry)
+                    deliver.append(entry)
+        if deliver:
+            self._submit_many(deliver)
         group.clear()
 
     def _answer(self, delivery: Delivery) -> bytes | None:
@@ -1150,6 +1154,7 @@ class Cnaps2Session:
         )
         latest: dict[int, JournalEntry] = {}  # each original as the replies so far left it
         moving: list[tuple[int, JournalEntry, StatusUpdate]] = []
+        moving_ids: set[int] = set()  # the originals in ``moving``
 
         def commit() -> None:
             moved = self._advance_many([(entry, update) for _, entry, update in moving])
@@ -1157,11 +1162,12 @@ class Cnaps2Session:
                 out[index] = ((updated.sender or "", updated.mesg_id or ""), updated)
                 latest[updated.id] = updated
             moving.clear()
+            moving_ids.clear()
 
         for (index, reply), found in zip(asking, originals, strict=True):
             if found is None:
                 continue
-            if any(entry.id == found.id for _, entry, _ in moving):
+            if found.id in moving_ids:
                 commit()  # an earlier reply of the batch moves it: see that move first
             original = latest.get(found.id, found)
             status = self.status_rules.status_for(reply.mt, reply.prc_sts)
@@ -1175,6 +1181,7 @@ class Cnaps2Session:
                     related_id=reply.id,
                 )
                 moving.append((index, original, update))
+                moving_ids.add(original.id)
             self._count("correlated")
         commit()
         return out
@@ -1610,42 +1617,56 @@ class Cnaps2Session:
             batch = self.journal.pending_deliveries(limit=self.pending_page, after_id=after)
             if not batch:
                 return
-            for entry in batch:
-                self._submit(entry)
+            self._submit_many(batch)
             after = batch[-1].id
             if len(batch) < self.pending_page:
                 return
 
     def _submit(self, entry: JournalEntry) -> None:
-        key = entry.sender or ""
-        index = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big")
-        self._work[index % len(self._work)].put(entry.id)
+        self._submit_many([entry])
 
-    def _deliver_loop(self, work: queue_mod.Queue[int | None]) -> None:
+    def _submit_many(self, entries: Sequence[JournalEntry]) -> None:
+        """Queue ``entries`` for delivery, in order: each sender's to one worker (so its
+        order is kept), one queue item per worker."""
+        lanes: dict[int, list[int]] = {}
+        lane_of: dict[str, int] = {}
+        for entry in entries:
+            key = entry.sender or ""
+            lane = lane_of.get(key)
+            if lane is None:
+                digest = hashlib.blake2b(key.encode(), digest_size=4).digest()
+                lane = lane_of[key] = int.from_bytes(digest, "big") % len(self._work)
+            lanes.setdefault(lane, []).append(entry.id)
+        for lane, ids in lanes.items():
+            self._work[lane].put(ids)
+
+    def _deliver_loop(self, work: queue_mod.Queue[list[int] | None]) -> None:
         while True:
-            # what is queued, up to a batch, in arrival order: one journal transaction
+            # what is queued, in arrival order: up to a batch per journal transaction
             ids: list[int] = []
+            taken = 0
             end = False
             item = work.get()
             while True:
+                taken += 1
                 if item is None:
                     end = True
                     break
-                ids.append(item)
+                ids.extend(item)
                 if len(ids) >= self.delivery_batch:
                     break
                 try:
                     item = work.get_nowait()
                 except queue_mod.Empty:
                     break
-            try:
-                self._deliver_batch(ids)
-            except BaseException as exc:
-                self._error = exc
-                log.error("delivery stopped: %s", exc)
-            finally:
-                for _ in range(len(ids) + end):
-                    work.task_done()
+            for start in range(0, len(ids), self.delivery_batch):
+                try:
+                    self._deliver_batch(ids[start : start + self.delivery_batch])
+                except BaseException as exc:
+                    self._error = exc
+                    log.error("delivery stopped: %s", exc)
+            for _ in range(taken):
+                work.task_done()
             if end:
                 return
 
@@ -1672,10 +1693,13 @@ class Cnaps2Session:
         pending = entry_ids
         while pending:
             outcomes = self.journal.deliver_many(pending, run, stop_at_failure=True)
+            delivered = 0
             for outcome in outcomes:
                 if outcome is True:
                     self.faults.hit("delivered")
-                    self._count("delivered")
+                    delivered += 1
+            if delivered:
+                self._count("delivered", delivered)
             failure = outcomes[-1] if outcomes else None
             if not isinstance(failure, Exception):
                 return

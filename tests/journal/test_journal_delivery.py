@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from paymsg.errors import JournalError
 from paymsg.journal import Journal, JournalEntry
+from paymsg.journal.driver import DriverCursor
 from tests.journal.conftest import ROOT, example, hvps111
 
 BOOKINGS = sa.Table(
@@ -370,3 +371,127 @@ def test_deliver_many_killed_mid_batch_leaves_all_pending_then_delivers_each_onc
     assert all(app_journal.get(i).attempts == 0 for i in ids)
     assert app_journal.deliver_many(ids, book) == [True] * 6
     assert [entry_id for entry_id, _ in bookings(app_journal)] == ids
+
+
+# --------------------------------------------------------------------------- the handler's own savepoints
+
+
+def test_deliver_many_handler_savepoints_nest_inside_each_delivery(app_journal: Journal) -> None:
+    """A handler may use ``connection.begin_nested()`` itself: what it rolls back of its
+    own goes, what it keeps commits with the mark; a failure after its savepoint was
+    released still undoes all of that entry's writes; a savepoint it leaves open is undone
+    with a failed entry and kept with a delivered one; the entries around it go on."""
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 6)]
+    kept, undone, failed, left_open, last = ids
+
+    def handler(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        if entry.id == undone:  # its own savepoint rolled back, the delivery kept
+            with contextlib.suppress(LookupError), connection.begin_nested():
+                connection.execute(sa.insert(BOOKINGS).values(entry_id=entry.id, msg_id="x"))
+                raise LookupError("the inner write is refused")
+        if entry.id == failed:  # its own savepoint released, then the handler fails
+            with connection.begin_nested():
+                connection.execute(sa.insert(BOOKINGS).values(entry_id=entry.id, msg_id="y"))
+            raise RuntimeError("after the inner savepoint")
+        if entry.id in (left_open, last):  # a savepoint left open
+            connection.begin_nested()
+            connection.execute(sa.insert(BOOKINGS).values(entry_id=entry.id, msg_id="z"))
+            if entry.id == last:
+                raise RuntimeError("with a savepoint open")
+
+    outcomes = app_journal.deliver_many(ids, handler)
+    assert outcomes[:2] == [True, True] and outcomes[3] is True
+    assert isinstance(outcomes[2], RuntimeError) and isinstance(outcomes[4], RuntimeError)
+    msg = {i: app_journal.get(i).msg_id or "-" for i in ids}
+    assert sorted(bookings(app_journal)) == sorted(
+        [(kept, msg[kept]), (undone, msg[undone]), (left_open, msg[left_open]), (left_open, "z")]
+    )
+    assert [app_journal.get(i).status for i in ids] == [
+        "delivered",
+        "delivered",
+        "received",
+        "delivered",
+        "received",
+    ]
+    assert [app_journal.get(i).attempts for i in ids] == [1, 1, 1, 1, 1]
+    assert app_journal.get(failed).last_error == "RuntimeError: after the inner savepoint"
+    # the connection went back to the pool clean: the next call works as usual
+    assert app_journal.deliver_many([failed, last], book) == [True, True]
+    assert [e.id for e in app_journal.pending_deliveries()] == []
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_deliver_many_failure_between_two_good_entries(app_journal: Journal, stop: bool) -> None:
+    """good, failing, good: without ``stop_at_failure`` both good ones are delivered; with
+    it the third is left untouched (no attempt, no mark, no handler call)."""
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 4)]
+    calls: list[int] = []
+
+    def middle_fails(entry: JournalEntry, connection: sa.Connection) -> None:
+        calls.append(entry.id)
+        book(entry, connection)
+        if entry.id == ids[1]:
+            raise ValueError("no such account")
+
+    outcomes = app_journal.deliver_many(ids, middle_fails, stop_at_failure=stop)
+    assert outcomes[0] is True and isinstance(outcomes[1], ValueError)
+    after = [app_journal.get(i) for i in ids]
+    if stop:
+        assert len(outcomes) == 2 and calls == ids[:2]
+        assert [e.status for e in after] == ["delivered", "received", "received"]
+        assert [e.attempts for e in after] == [1, 1, 0]
+        assert after[2].updated_at == after[2].created_at and after[2].last_error is None
+    else:
+        assert outcomes[2] is True and calls == ids
+        assert [e.status for e in after] == ["delivered", "received", "delivered"]
+        assert [e.attempts for e in after] == [1, 1, 1]
+    assert after[1].last_error == "ValueError: no such account"
+    assert after[1].delivered_at is None
+    booked = [entry_id for entry_id, _ in bookings(app_journal)]
+    assert booked == ([ids[0]] if stop else [ids[0], ids[2]])
+
+
+def test_deliver_many_hands_out_entries_exactly_as_a_read_gives_them(app_journal: Journal) -> None:
+    """The entry a handler gets is the row after its mark, exactly as :meth:`get` reads it
+    (values, types, UTC timestamps, the amount with its 2 decimals), and valid."""
+    ids = [
+        app_journal.record_inbound(hvps111(n, amount=amount), queue="IN")[0].id
+        for n, amount in ((1, "5"), (2, "12.5"))
+    ]
+    seen: list[JournalEntry] = []
+    assert app_journal.deliver_many(ids, lambda e, c: seen.append(e)) == [True, True]
+    for entry in seen:
+        read = app_journal.get(entry.id)
+        assert entry.model_dump_json() == read.model_dump_json()
+        assert entry.status == "delivered" and entry.delivered_at == entry.updated_at
+        validated = JournalEntry.model_validate(dict(entry))
+        assert validated == entry
+        for name, value in entry:
+            assert type(value) is type(getattr(read, name)) is type(getattr(validated, name))
+    history = app_journal.history(ids[0])
+    assert history[-1].to_status == "delivered" and history[-1].at == seen[0].delivered_at
+
+
+def test_a_driver_cursor_error_is_sqlalchemys_and_a_failed_mark_commits_nothing(
+    app_journal: Journal,
+) -> None:
+    """Statements on the driver's own cursor fail as any other statement does (a
+    SQLAlchemy ``DBAPIError`` naming the driver's error); when the delivery's own SQL
+    fails, the call raises ``JournalError`` and nothing of it commits."""
+    with app_journal.engine.connect() as connection, connection.begin():
+        cursor = DriverCursor(connection)
+        with pytest.raises(sa.exc.DBAPIError, match="no_such_table") as caught:
+            cursor.first("SELECT * FROM no_such_table")
+        assert isinstance(caught.value.orig, connection.dialect.loaded_dbapi.Error)
+        cursor.close()
+    ids = [app_journal.record_inbound(hvps111(n), queue="IN")[0].id for n in range(1, 3)]
+
+    def drop_the_column_the_mark_needs(entry: JournalEntry, connection: sa.Connection) -> None:
+        book(entry, connection)
+        connection.exec_driver_sql("ALTER TABLE journal_entries RENAME COLUMN attempts TO tries")
+
+    with pytest.raises(JournalError, match="journal delivery failed"):
+        app_journal.deliver_many(ids, drop_the_column_the_mark_needs)
+    assert bookings(app_journal) == []
+    assert [e.id for e in app_journal.pending_deliveries()] == ids

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from paymsg.errors import JournalError
 from paymsg.journal import Journal
-from tests.journal.conftest import example, with_header
+from tests.journal.conftest import example, hvps111, with_header
 
 HVPS111 = "hvps.111.001.01/customer-transfer-urgent.txt"
 BEPS121_NPC = "beps.121.001.01/forwarded-by-npc.txt"
@@ -178,6 +181,47 @@ def test_find_originals_gives_what_find_original_gives_for_each_key(journal: Jou
     assert [journal.find_original(msg_id=m, mt=t, sender=who) for m, t, who in keys] == expected
     assert journal.find_originals(keys, direction="in") == [None] * len(keys)
     assert journal.find_originals([]) == []
+
+
+def test_find_originals_over_many_keys_gives_entries_exactly_as_a_read_does(
+    journal: Journal,
+) -> None:
+    """Keys beyond one query's worth (500 distinct MsgIds) and between its padded sizes:
+    each key finds its own entry, exactly as :meth:`get` reads it (values and types)."""
+    texts = [hvps111(n, amount=f"{n}.5") for n in range(1, 531)]
+    sent = journal.record_outbound_many(texts, queue="Q")
+    for count in (1, 9, 17, 530):
+        keys = [(e.msg_id or "", e.mt or "", e.sender) for e in reversed(sent[:count])]
+        found = journal.find_originals(keys)
+        assert [e.id if e else None for e in found] == [e.id for e in reversed(sent[:count])]
+    for entry in journal.find_originals([(e.msg_id or "", e.mt or "", None) for e in sent[::97]]):
+        assert entry is not None
+        read = journal.get(entry.id)
+        assert entry.model_dump_json() == read.model_dump_json()
+        assert all(type(v) is type(getattr(read, k)) for k, v in entry)
+
+
+def test_find_originals_searches_sqlite_by_msg_id_not_every_outbound_entry(
+    tmp_path: Path,
+) -> None:
+    """Correlating a batch of replies looks its MsgIds up in the MsgId index: the query
+    SQLite runs must not walk the (direction, status, id) index, i.e. every outbound entry
+    of the journal, once per batch."""
+    journal = Journal(f"sqlite:///{tmp_path / 'plan.db'}")
+    sent = journal.record_outbound_many([hvps111(n) for n in range(1, 4)], queue="Q")
+    statements: list[str] = []
+    # every connection the journal opens from now on reports the SQL it runs
+    sa.event.listen(
+        journal.engine, "connect", lambda dbapi, _: dbapi.set_trace_callback(statements.append)
+    )
+    journal.engine.dispose()
+    found = journal.find_originals([(e.msg_id or "", e.mt or "", None) for e in sent])
+    (query,) = [sql for sql in statements if "msg_id IN" in sql]
+    with sqlite3.connect(tmp_path / "plan.db") as connection:
+        plan = str(connection.execute(f"EXPLAIN QUERY PLAN {query}").fetchall())
+    journal.close()
+    assert [e.id if e else None for e in found] == [e.id for e in sent]
+    assert "ix_journal_entries_msg" in plan and "ix_journal_entries_status" not in plan
 
 
 @pytest.mark.parametrize(

@@ -568,6 +568,42 @@ def test_workers_keep_each_senders_order(urls: tuple[str, str]) -> None:
         assert ids == sorted(ids) and len(ids) == 10
 
 
+def test_pending_deliveries_of_many_senders_go_to_workers_in_each_senders_order(
+    urls: tuple[str, str],
+) -> None:
+    """What a start finds pending is queued a page at a time: each sender's entries to one
+    worker, in order, in journal transactions of at most ``delivery_batch`` entries."""
+    senders = ["313290000017", "105100000017", "403100000004"]
+    journal = Journal(urls[1])
+    for i in range(24):
+        journal.record_inbound(hvps111(i, sender=senders[i % 3], prefix="L"), queue="IN")
+    order: list[tuple[str | None, str | None]] = []
+    batches: list[int] = []
+    lock = threading.Lock()
+
+    def handler(entry: JournalEntry, conn: sa.Connection) -> None:
+        with lock:
+            order.append((entry.sender, entry.mesg_id))
+
+    with session(urls, workers=3) as s:
+        s.delivery_batch = 4
+        deliver_many = s.journal.deliver_many
+
+        def counted(ids: Any, run: Any, **options: Any) -> Any:
+            with lock:
+                batches.append(len(ids))
+            return deliver_many(ids, run, **options)
+
+        s.journal.deliver_many = counted  # type: ignore[method-assign]
+        stats = s.listen(handler, idle_exit=0.3)
+    assert stats.delivered == 24 and len(order) == 24
+    for sender in senders:
+        ids = [m for who, m in order if who == sender]
+        assert ids == sorted(ids) and len(ids) == 8
+    assert sum(batches) == 24 and max(batches) <= 4
+    assert journal.pending_deliveries() == []
+
+
 def test_deliveries_pending_in_the_journal_are_made_at_start(urls: tuple[str, str]) -> None:
     journal = Journal(urls[1])
     for i in range(3):  # recorded and acknowledged by a process that died before delivering
