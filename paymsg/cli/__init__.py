@@ -119,7 +119,7 @@ def _usage_error(exc: Exception) -> bool:
     from paymsg.errors import InputError
 
     ctx = getattr(exc, "ctx", None)
-    text = str(message())
+    text = str(message()).replace(": Value error, ", ": ")  # a validator's own wording
     if type(exc).__name__ == "NoArgsIsHelpError":  # a group given no command: its help
         if text.strip():  # (typer has printed it already when it formats with rich)
             typer.echo(text)

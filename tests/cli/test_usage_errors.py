@@ -24,6 +24,7 @@ def paymsg(*args: str) -> subprocess.CompletedProcess[str]:
         (("journal", "show", "abc"), "Invalid value for 'entry_id'"),
         (("inspect",), "Missing argument 'file'"),
         (("nosuch",), "No such command 'nosuch'"),
+        (("validate", "x.xml", "--fail-on", "critical"), "'--fail-on': 'critical' is not one of"),
     ],
 )
 def test_a_usage_error_is_one_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
