@@ -30,9 +30,12 @@ Run again on the same databases after a crash, the day resumes (see :func:`run_d
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -59,7 +62,10 @@ from paymsg.routing.batching import BepsBatcher, ClosedPackage
 from paymsg.routing.build import build_cnaps2, unified
 from paymsg.routing.store import RoutingStore
 
-__all__ = ["DayConfig", "DayReport", "load_day", "run_day"]
+__all__ = ["LOCK_FILE", "DayConfig", "DayReport", "load_day", "run_day"]
+
+#: the file in a day's work directory that one run at a time holds locked
+LOCK_FILE = ".paymsg-hub.lock"
 
 
 class DayConfig(BaseModel):
@@ -178,7 +184,63 @@ def run_day(
     keep their first decision, nothing is sent twice (a message already in a journal's
     outbox is only resent, with its own MesgID, when no ccms.990 came for it), and the
     report is counted from the journal, so it covers both runs.
+
+    One run at a time per ``output_dir``: a second run started while one is going is
+    refused at once (a lock on ``output_dir/.paymsg-hub.lock``, released by the system
+    when the running process ends, even by kill -9). Two runs of one day at once would
+    race to store the rules and to send and move the same payments.
     """
+    with _only_run(Path(output_dir)):
+        return _run_day(
+            config,
+            journal_url=journal_url,
+            channel_url=channel_url,
+            books_url=books_url,
+            output_dir=output_dir,
+            progress=progress,
+        )
+
+
+@contextmanager
+def _only_run(work: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the work directory ``work`` (see :func:`run_day`)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock (documented)
+        yield
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / LOCK_FILE
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ConfigError(
+                f"another paymsg hub run is working in {work} ({holder})",
+                source=str(path),
+                hint="wait for it to end, or give another --work-dir",
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_day(
+    config: DayConfig,
+    *,
+    journal_url: str,
+    channel_url: str,
+    books_url: str,
+    output_dir: Path,
+    progress: Any = None,
+) -> DayReport:
     from paymsg.reconcile import read_npc_texts, reconcile_day
     from paymsg.sim.runner import send_command, serve
     from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant

@@ -303,6 +303,30 @@ def test_bad_day_file_is_one_line_exit_3(tmp_path: Path) -> None:
     )
 
 
+def test_a_second_run_in_the_same_work_directory_is_refused_while_one_runs(
+    tmp_path: Path,
+) -> None:
+    """Two runs of one day at once raced: both stored the rules, sent and moved the same
+    payments and ended with errors. While a run holds the work directory, another is
+    refused at once and touches nothing (the lock goes with its holder, even on kill -9:
+    the kill tests run again in the same directory)."""
+    import fcntl
+
+    from paymsg.hub.day import LOCK_FILE
+
+    with (tmp_path / LOCK_FILE).open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("pid 4242\n")
+        held.flush()
+        out = subprocess.run(
+            [sys.executable, "-m", "paymsg.cli", "hub", "run", "--day", str(DAY), "--work-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert out.returncode == 3 and len(out.stderr.strip().splitlines()) == 1
+    assert "another paymsg hub run is working in" in out.stderr and "pid 4242" in out.stderr
+    assert not (tmp_path / "journal.db").exists()
+
+
 def test_readme_first_command_runs_this_day() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first = readme.split("```sh\n", 1)[1].split("```", 1)[0]
