@@ -12,6 +12,7 @@ problem.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -69,6 +70,19 @@ def _date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} {value!r} is not a date YYYY-MM-DD", field=option) from None
+
+
+def _can_write(*paths: Path | None) -> None:
+    """Refuse at once a report file that could not be written (its directory missing or
+    read-only): found after the run, its breaks were recorded and nothing was shown."""
+    for path in paths:
+        if path is None:
+            continue
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise InputError(f"cannot write: no directory {folder}", source=str(path))
+        if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise InputError("cannot write: permission denied", source=str(path))
 
 
 def _write(path: Path | None, text: str) -> None:
@@ -181,6 +195,7 @@ def file_(
 ) -> None:
     """Reconcile a day offline from saved NPC messages against the journal."""
     with reported():
+        _can_write(html, csv_path)
         from paymsg.journal import Journal
         from paymsg.reconcile import load_config, read_npc, reconcile_day
 
@@ -261,6 +276,7 @@ def _flow(
     csv_path: Path | None,
 ) -> None:
     with reported():
+        _can_write(html, csv_path)
         from paymsg.journal import Journal
         from paymsg.reconcile import load_config
         from paymsg.reconcile.flow import run_flow
@@ -394,6 +410,7 @@ def statement_cmd(
 ) -> None:
     """Match statement entries 1:1, 1:N and N:1 against the journal or a ledger (in SQL)."""
     with reported():
+        _can_write(html, csv_path)
         from paymsg.journal import Journal
         from paymsg.reconcile.report import breaks_csv, html_page, to_data
         from paymsg.reconcile.statement import load_config, reconcile_statement

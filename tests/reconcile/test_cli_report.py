@@ -99,6 +99,12 @@ def test_errors_are_one_line_with_documented_codes(tmp_path: Path) -> None:
     assert wrong.exit_code == 2
     cut = run("reconcile", "file", *files, "--journal", url, "--as-of", "2024-03-15T18:00:00")
     assert cut.exit_code == 2 and "time zone" in cut.output
+    # a report that could not be written is refused before the run: nothing is recorded
+    nowhere = tmp_path / "no-such-dir" / "r.html"
+    refused = run("reconcile", "file", *files, "--journal", url, "--html", nowhere)
+    assert refused.exit_code == 2 and "cannot write: no directory" in refused.output
+    listed = run("reconcile", "breaks", "list", "--journal", url, "--json")
+    assert json.loads(listed.output) == []
 
 
 def _chromium() -> str | None:
