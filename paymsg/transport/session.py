@@ -1549,14 +1549,22 @@ class Cnaps2Session:
         for waiter in waiters:
             self._after_put(waiter, now)
 
-    def _put(self, channel: Any, waiter: _Waiter) -> None:
+    def _resend(self, channel: Any, waiter: _Waiter) -> JournalEntry | None:
+        """Put ``waiter``'s text again (same MesgID), its entry ``sent`` again first (its
+        resend counted); None when put. When the journal has the entry answered already
+        — its 990 was taken by another process's session on the same journal and reply
+        queue — nothing is put and the entry as it is comes back."""
         now = time.monotonic()
-        if waiter.puts:  # the entry as it is now (its resend counted), for its 990
-            waiter.entry = self.journal.set_status(
-                waiter.entry.id, "sent", detail=f"resent ({waiter.puts})"
-            )
-        channel.put(self.out_queue, waiter.entry.raw)
+        update = StatusUpdate(
+            entry_id=waiter.entry.id, status="sent", detail=f"resent ({waiter.puts})"
+        )
+        current = self.journal.set_status_many([update], strict=False)[0]
+        if current.status != "sent":
+            return current
+        waiter.entry = current  # as it is now, for its 990
+        channel.put(self.out_queue, current.raw)
         self._after_put(waiter, now)
+        return None
 
     def _after_put(self, waiter: _Waiter, now: float) -> None:
         self.faults.hit("put")
@@ -1586,16 +1594,18 @@ class Cnaps2Session:
                     if w.deadline <= now:
                         expired.append(w)
             for w in expired:
+                answered = None
                 if w.puts <= self.resend:
-                    self._put(channel, w)  # same text, same MesgID
-                    continue
+                    answered = self._resend(channel, w)  # same text, same MesgID
+                    if answered is None:
+                        continue
                 with self._cond:
                     if w.result is not None:
                         continue
                     self._waiters.pop(w.key, None)
                     if w.call is not None:  # its result is set below, by this thread
                         w.call.left -= 1
-                entry = self.journal.get(w.entry.id)
+                entry = answered or self.journal.get(w.entry.id)
                 if entry.status == "sent":
                     entry = self._advance(
                         entry,

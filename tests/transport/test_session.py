@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from datetime import date
@@ -246,6 +247,31 @@ def test_no_990_resends_the_same_mesgid_with_backoff_then_times_out(urls: tuple[
                 bodies.append(d.body)
                 channel.ack(d)
         assert len(bodies) == 3 and len(set(bodies)) == 1
+
+
+def test_a_990_taken_by_another_process_on_the_same_journal_confirms_without_a_resend(
+    urls: tuple[str, str],
+) -> None:
+    """Two sending processes on one journal and one reply queue: either one's consumer
+    may take the other's ccms.990 and record it. When the wait runs out the sender finds
+    its entry answered in the journal: the result is that answer, nothing is put again
+    (the resend tried to move the confirmed entry back to 'sent' and the send failed with
+    a JournalError)."""
+    with session(urls, confirm_timeout=0.3, resend=2) as s:
+        other = Journal(urls[1])  # another process's session, as its consumer would
+
+        def confirm_elsewhere() -> None:
+            while not (found := other.query(direction="out", status="sent")):
+                time.sleep(0.01)
+            other.set_status(found[0].id, "confirmed", code="PM1I0000")
+
+        helper = threading.Thread(target=confirm_elsewhere)
+        helper.start()
+        result = s.send(hvps111(11))
+        helper.join()
+        assert result.status == "confirmed" and result.code == "PM1I0000" and result.puts == 1
+        with open_channel(urls[0]) as channel:
+            assert channel.depth("OUT") == 1  # the one put, no resend
 
 
 def test_a_late_990_after_timing_out_still_confirms(
