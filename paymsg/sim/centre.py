@@ -373,6 +373,7 @@ class Centre:
         events: EventSink | None = None,
         control_queue: str = CONTROL_QUEUE,
         batch: int = 50,
+        commands_after: float | None = None,
     ) -> None:
         if not participants:
             raise ConfigError("the centre needs at least one participant", field="participant")
@@ -392,6 +393,10 @@ class Centre:
                 field="participant",
             )
         self.stopped = False
+        #: a command stamped before this (seconds since the epoch) was sent while no centre
+        #: ran: it is set aside, not obeyed (a ``stop`` sent to no centre stopped the next
+        #: one at once; a stale ``end-of-day`` would end a new day)
+        self.commands_after = commands_after
         #: deliveries of one queue handled per books transaction
         self.batch = max(1, batch)
         self._pending: list[_Out] = []
@@ -1579,6 +1584,15 @@ class Centre:
                 "bad_command", self.clock.now(), info=delivery.body[:80].decode("latin-1")
             )
             self.channel.reject(delivery, requeue=False)
+            return
+        sent_at = order.get("sent_at")
+        if (
+            self.commands_after is not None
+            and isinstance(sent_at, int | float)
+            and sent_at < self.commands_after
+        ):
+            self.events.emit("stale_command", self.clock.now(), command=name)
+            self.channel.ack(delivery)
             return
         self.events.emit("command", self.clock.now(), command=name)
         if name == "round-close":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,9 @@ def serve(
     clock = clock or SimClock(scenario.clock.start_at(), scenario.clock.speed)
     events = events or EventSink()
     restarts = 0
+    # commands sent before this serve() began found no centre: set aside (a restart after
+    # a scenario crash keeps this moment, so commands sent meanwhile are obeyed)
+    started = time.time()
     while True:
         channel = open_channel(channel_url)
         books = Books(books_url)
@@ -61,6 +65,7 @@ def serve(
                 events=events,
                 control_queue=control_queue,
                 batch=batch,
+                commands_after=started,
             )
             idle = functools.partial(on_idle, centre) if on_idle is not None else None
             centre.run(until=until, on_idle=idle)
@@ -82,9 +87,11 @@ def serve(
 def send_command(
     channel_url: str, command: str, *, control_queue: str = CONTROL_QUEUE, **arguments: Any
 ) -> None:
-    """Put one JSON command on a running centre's control queue."""
+    """Put one JSON command on a running centre's control queue, stamped with the time:
+    a centre started later sets it aside (see :class:`~paymsg.sim.centre.Centre`)."""
     if command not in COMMANDS:
         raise ConfigError(f"unknown simulator command {command!r}", hint=", ".join(COMMANDS))
     with open_channel(channel_url) as channel:
         channel.declare(control_queue)
-        channel.put(control_queue, json.dumps({"command": command, **arguments}).encode())
+        order = {"command": command, **arguments, "sent_at": time.time()}
+        channel.put(control_queue, json.dumps(order).encode())

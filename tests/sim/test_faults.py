@@ -187,16 +187,49 @@ def test_crash_restart_through_serve(tmp_path: Path) -> None:
     with open_channel(channel_url) as channel:
         channel.declare(f"MSGMBFE_1.{A}")
         channel.put(f"MSGMBFE_1.{A}", hvps(A, B))
-    send_command(channel_url, "stop")
     status = serve(
         channel_url,
         [parse_participant(A), parse_participant(B)],
         books_url=f"sqlite:///{tmp_path / 'books.db'}",
         scenario=scenario,
+        # stopped once it has nothing left to do (a stop sent before it started would be
+        # set aside as stale)
+        on_idle=lambda _centre: send_command(channel_url, "stop"),
     )
     assert status["restarts"] == 1
     (a,) = [p for p in status["participants"] if p["bank"] == A]
     assert a["settled"] == 1
+
+
+def test_a_command_sent_while_no_centre_runs_is_set_aside(tmp_path: Path) -> None:
+    """A `paymsg sim stop` (or end-of-day…) sent when no centre was running waited on the
+    control queue and stopped the next centre at once (or ended its day): a centre sets
+    aside the commands stamped before it started, and obeys those sent while it runs."""
+    from paymsg.sim.events import EventSink
+    from paymsg.sim.runner import send_command, serve
+    from paymsg.sim.scenario import parse_participant
+
+    channel_url = f"sqlite:///{tmp_path / 'mq.db'}"
+    send_command(channel_url, "stop")
+    send_command(channel_url, "end-of-day")
+    events = EventSink()
+    idle: list[int] = []
+
+    def on_idle(_centre: object) -> None:
+        idle.append(1)
+        if len(idle) == 3:  # it kept running past the stale stop: stop it now
+            send_command(channel_url, "stop")
+
+    serve(
+        channel_url,
+        [parse_participant(A)],
+        books_url=f"sqlite:///{tmp_path / 'books.db'}",
+        scenario=Scenario(clock=ClockConfig(start=MORNING)),
+        events=events,
+        on_idle=on_idle,
+    )
+    assert events.counts["stale_command"] == 2 and events.counts["end_of_day"] == 0
+    assert events.counts["command"] == 1 and len(idle) >= 3
 
 
 def test_example_scenarios_load() -> None:
