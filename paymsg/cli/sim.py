@@ -200,6 +200,25 @@ def stop_cmd(channel: str = CHANNEL_OPT, control_queue: str | None = CONTROL_OPT
     _command("stop", channel, control_queue)
 
 
+def _existing_books(url: str) -> None:
+    """A status is read from books a centre has kept: a SQLite file that does not exist is
+    an error, not an empty database made to print "business date None"."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # Books() names what is wrong with the URL
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if path and path != ":memory:" and not Path(path).exists():
+        raise InputError(
+            "no centre's books here",
+            source=path,
+            hint="start the centre with paymsg sim run, or give --journal with its books",
+        )
+
+
 @app.command("status")
 def status_cmd(
     journal: str = typer.Option(DEFAULT_BOOKS, "--journal", help="The centre's books."),
@@ -209,6 +228,7 @@ def status_cmd(
     from paymsg.sim.books import Books
 
     with reported():
+        _existing_books(journal)
         books = Books(journal)
         try:
             balances = books.balances()

@@ -67,3 +67,15 @@ def test_a_filter_with_a_value_no_entry_can_have_is_refused(tmp_path: object) ->
     assert paymsg("journal", "query", "--journal", journal, "--status", "settled").returncode == 0
     out = paymsg("reconcile", "breaks", "list", "--journal", journal, "--scope", "HPVS")
     assert out.returncode == 2 and "--scope 'HPVS' is not one of HVPS, BEPS" in out.stderr
+
+
+def test_sim_status_of_books_that_do_not_exist_is_an_error_and_makes_none(
+    tmp_path: object,
+) -> None:
+    """It made an empty database and printed "business date None", exit 0."""
+    from pathlib import Path
+
+    books = Path(str(tmp_path)) / "paymsg-sim.db"
+    out = paymsg("sim", "status", "--journal", f"sqlite:///{books}")
+    assert out.returncode == 2 and "no centre's books here" in out.stderr
+    assert not books.exists()
