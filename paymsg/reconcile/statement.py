@@ -40,6 +40,7 @@ from paymsg.errors import ConfigError, InputError, PaymsgError
 from paymsg.journal.tables import entries as journal_entries
 from paymsg.reconcile.bulk import insert_tuples
 from paymsg.reconcile.records import RunResult
+from paymsg.reference.iso import AMOUNT_DECIMALS, amount_decimals
 
 __all__ = [
     "LedgerRow",
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 KEYS = ("end_to_end_id", "tx_id", "uetr", "counterparty")
-SCALE = 5  # amounts in 10**-5 units: exact for every ISO amount
+SCALE = AMOUNT_DECIMALS  # amounts in 10**-5 units: exact for every ISO amount
 
 
 class MatchRule(BaseModel):
@@ -333,7 +334,7 @@ def _ledger_row(record: dict[str, str], source: str, line: int) -> LedgerRow:
         raise bad("amount", "is not a decimal number written with digits")
     if amount <= 0:
         raise bad("amount", "is not positive (the direction is in dc)")
-    places = 2 if record["currency"] == "CNY" else SCALE
+    places = amount_decimals(record["currency"])
     if -exponent > places:
         raise bad("amount", f"has more than {places} decimals for {record['currency']}")
     if record["dc"] not in ("CRDT", "DBIT"):

@@ -11,6 +11,10 @@ from typing import Any, Literal
 
 CurrencyStatus = Literal["active", "historic"]
 
+#: ISO 20022 ActiveCurrencyAndAmount: at most 18 digits, at most 5 of them decimals
+AMOUNT_DIGITS = 18
+AMOUNT_DECIMALS = 5
+
 
 @dataclass(frozen=True)
 class Currency:
@@ -47,6 +51,17 @@ def currencies() -> dict[str, Currency]:
 
 def currency(code: str) -> Currency | None:
     return currencies().get(code)
+
+
+def amount_decimals(code: str) -> int:
+    """Most decimals an amount in currency ``code`` may carry in a payment or a ledger:
+    renminbi (CNY), which CNAPS2 clears, its ISO 4217 minor unit (fen: 2); any other
+    currency what ISO 20022 allows (5)."""
+    if code == "CNY":
+        found = currency(code)
+        if found is not None and found.minor is not None:
+            return found.minor
+    return AMOUNT_DECIMALS
 
 
 @cache

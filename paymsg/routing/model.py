@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from paymsg.reference.cnaps2 import BANK_CODE
+from paymsg.reference.iso import AMOUNT_DECIMALS, AMOUNT_DIGITS, amount_decimals
 from paymsg.trusted import trusted_model
 
 __all__ = [
@@ -40,10 +41,6 @@ _PURPOSE = re.compile(r"[0-9]{5}")
 _BUSINESS_TYPE = re.compile(r"[A-Z][0-9]{3}")
 #: ISO 9362 BIC as ISO 20022 writes it (BICFIDec2014Identifier): 8 or 11 characters
 _BIC = re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?")
-#: ISO 20022 ActiveCurrencyAndAmount: at most 18 digits, at most 5 of them decimals
-_MAX_DIGITS, _MAX_DECIMALS = 18, 5
-#: CNY is counted in fen: 2 decimal places (ISO 4217 minor unit; CNAPS2 amounts)
-_CNY_DECIMALS = 2
 
 
 class Instruction(BaseModel):
@@ -79,10 +76,10 @@ class Instruction(BaseModel):
         exponent = int(value.as_tuple().exponent)  # an int for a finite value
         if exponent > 0:
             raise ValueError(f"amount {value} is in exponent notation: write its digits")
-        if exponent < -_MAX_DECIMALS:
-            raise ValueError(f"amount {value} has more than {_MAX_DECIMALS} decimal places")
-        if len(digits) > _MAX_DIGITS:
-            raise ValueError(f"amount {value} has more than {_MAX_DIGITS} digits")
+        if exponent < -AMOUNT_DECIMALS:
+            raise ValueError(f"amount {value} has more than {AMOUNT_DECIMALS} decimal places")
+        if len(digits) > AMOUNT_DIGITS:
+            raise ValueError(f"amount {value} has more than {AMOUNT_DIGITS} digits")
         return value
 
     @field_validator("debtor_bank", "creditor_bank")
@@ -95,11 +92,18 @@ class Instruction(BaseModel):
     @model_validator(mode="after")
     def _minor_unit(self) -> Instruction:
         exponent = self.amount.as_tuple().exponent
-        if self.currency == "CNY" and isinstance(exponent, int) and exponent < -_CNY_DECIMALS:
+        places = amount_decimals(self.currency)
+        if places < AMOUNT_DECIMALS and isinstance(exponent, int) and exponent < -places:
             raise PydanticCustomError(
-                "cny_decimals",
-                "a CNY amount has at most 2 decimal places (fen), not {amount}",
-                {"amount": str(self.amount), "field": "amount"},
+                "minor_unit",
+                "a {currency} amount has at most {places} decimal places (its minor unit), "
+                "not {amount}",
+                {
+                    "currency": self.currency,
+                    "places": places,
+                    "amount": str(self.amount),
+                    "field": "amount",
+                },
             )
         return self
 
