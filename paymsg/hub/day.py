@@ -30,18 +30,19 @@ Run again on the same databases after a crash, the day resumes (see :func:`run_d
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -66,6 +67,9 @@ __all__ = ["LOCK_FILE", "DayConfig", "DayReport", "load_day", "run_day"]
 
 #: the file in a day's work directory that one run at a time holds locked
 LOCK_FILE = ".paymsg-hub.lock"
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class DayConfig(BaseModel):
@@ -169,38 +173,6 @@ def _hhmm(value: str) -> dtime:
         raise ConfigError(f"start {value!r} is not HH:MM", field="start") from None
 
 
-def run_day(
-    config: DayConfig,
-    *,
-    journal_url: str,
-    channel_url: str,
-    books_url: str,
-    output_dir: Path,
-    progress: Any = None,
-) -> DayReport:
-    """Run one business day (see the module doc) and return its report.
-
-    Run again on the same journal, channel and books after a crash, it resumes: payments
-    keep their first decision, nothing is sent twice (a message already in a journal's
-    outbox is only resent, with its own MesgID, when no ccms.990 came for it), and the
-    report is counted from the journal, so it covers both runs.
-
-    One run at a time per ``output_dir``: a second run started while one is going is
-    refused at once (a lock on ``output_dir/.paymsg-hub.lock``, released by the system
-    when the running process ends, even by kill -9). Two runs of one day at once would
-    race to store the rules and to send and move the same payments.
-    """
-    with _only_run(Path(output_dir)):
-        return _run_day(
-            config,
-            journal_url=journal_url,
-            channel_url=channel_url,
-            books_url=books_url,
-            output_dir=output_dir,
-            progress=progress,
-        )
-
-
 @contextmanager
 def _only_run(work: Path) -> Iterator[None]:
     """Hold the exclusive lock of the work directory ``work`` (see :func:`run_day`)."""
@@ -232,7 +204,19 @@ def _only_run(work: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _run_day(
+def _one_run_per_work_dir(run: Callable[P, R]) -> Callable[P, R]:
+    """``run`` holding the lock of its ``output_dir`` (see :func:`run_day`)."""
+
+    @functools.wraps(run)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _only_run(Path(str(kwargs["output_dir"]))):
+            return run(*args, **kwargs)
+
+    return locked
+
+
+@_one_run_per_work_dir
+def run_day(
     config: DayConfig,
     *,
     journal_url: str,
@@ -241,6 +225,18 @@ def _run_day(
     output_dir: Path,
     progress: Any = None,
 ) -> DayReport:
+    """Run one business day (see the module doc) and return its report.
+
+    Run again on the same journal, channel and books after a crash, it resumes: payments
+    keep their first decision, nothing is sent twice (a message already in a journal's
+    outbox is only resent, with its own MesgID, when no ccms.990 came for it), and the
+    report is counted from the journal, so it covers both runs.
+
+    One run at a time per ``output_dir``: a second run started while one is going is
+    refused at once (a lock on ``output_dir/.paymsg-hub.lock``, released by the system
+    when the running process ends, even by kill -9). Two runs of one day at once would
+    race to store the rules and to send and move the same payments.
+    """
     from paymsg.reconcile import read_npc_texts, reconcile_day
     from paymsg.sim.runner import send_command, serve
     from paymsg.sim.scenario import BepsConfig, ClockConfig, Scenario, parse_participant
