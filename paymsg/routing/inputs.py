@@ -55,13 +55,16 @@ class _Ids:
         self.source = source
         self.seen: dict[str, str] = {}
 
-    def add(self, ins: Instruction, item: str, *, line: int | None = None) -> Instruction:
+    def add(
+        self, ins: Instruction, item: str, *, line: int | None = None, path: str | None = None
+    ) -> Instruction:
         first = self.seen.setdefault(ins.id, item)
         if first != item:
             raise InputError(
                 f"{item}: payment id {ins.id!r} is used twice (also {first})",
                 source=self.source,
                 line=line,
+                path=path,
                 field="id",
             )
         return ins
@@ -92,11 +95,7 @@ def _read_json(raw: bytes, source: str) -> list[Instruction]:
             err = _pydantic_error(exc, source, None, f"payment #{index}")
             err.path = f"[{index}]"
             raise err from None
-        try:
-            out.append(ids.add(ins, f"payment #{index}"))
-        except InputError as err:
-            err.path = f"[{index}]"
-            raise
+        out.append(ids.add(ins, f"payment #{index}", path=f"[{index}]"))
     return out
 
 
@@ -230,11 +229,7 @@ def from_message(message: Any, source: str = "<message>") -> list[Instruction]:
             err = _pydantic_error(exc, source, None, where)
             err.path = where
             raise err from None
-        try:
-            out.append(ids.add(ins, where))
-        except InputError as err:
-            err.path = where
-            raise
+        out.append(ids.add(ins, where, path=where))
     return out
 
 
